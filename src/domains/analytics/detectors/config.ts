@@ -1,0 +1,44 @@
+// The one fixed configuration of each detector, used for every series and every benchmark file.
+// Values were chosen on the development subsets (docs/analytics.md) and are not per-file knobs.
+import type { AlarmPolicy } from './alarm-policy.js';
+import type { MultivariateConfig } from './multivariate.js';
+import type { RobustConfig } from './robust.js';
+import type { SeasonalConfig } from './seasonal.js';
+import type { SurpriseConfig } from './surprise.js';
+
+const surprise: SurpriseConfig = {
+  shortWindow: 10, // ≈ one "event": a lone outlier counts, but ten odd points count more
+  longAlpha: 1 / 2000, // memory of a few days at 5-minute sampling
+  zCap: 20,
+};
+
+export const ROBUST: RobustConfig = {
+  tracker: { levelAlpha: 0.05, scaleAlpha: 0.01, clipZ: 4 },
+  warmupPoints: 100,
+  surprise,
+};
+
+export const SEASONAL: SeasonalConfig = {
+  tracker: { levelAlpha: 0.05, scaleAlpha: 0.01, clipZ: 4 },
+  seasonAlpha: 0.1,
+  warmupPoints: 100,
+  maxBufferPoints: 4096,
+  maxBins: 2016,
+  surprise,
+};
+
+export const MULTIVARIATE: MultivariateConfig = {
+  fitPoints: 400,
+  smoothAlpha: 0.1,
+  baselineAlpha: 0.005,
+  ridge: 0.01,
+  calibrationQuantile: 0.99,
+  freezeAbove: 1,
+};
+
+/** Alarm policy per detector: its scores have different distributions, so different cut-offs. */
+export const POLICIES: Record<'robust' | 'seasonal' | 'multivariate', AlarmPolicy> = {
+  robust: { threshold: 0.9999, persistence: 1, refractoryPoints: 300 },
+  seasonal: { threshold: 0.9999, persistence: 1, refractoryPoints: 300 },
+  multivariate: { threshold: 0.75, persistence: 5, refractoryPoints: 300 },
+};

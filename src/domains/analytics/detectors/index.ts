@@ -1,0 +1,127 @@
+// Streaming anomaly detectors: the public surface for the live ingest path and `vigil detect`.
+//
+//   const d = createDetector('auto', ['temperature'], { fitPoints: 400 });
+//   const r = d.update(Date.now(), { temperature: 21.5 });   // or d.update(ts, [21.5])
+//   r.score        // [0,1]
+//   r.isAnomaly    // per-point label (threshold + persistence)
+//   r.alarm        // true on the point that opens a new incident (then quiet for a while)
+//   r.explanation  // { key, expected: [lo, hi], observed }
+//   const saved = JSON.stringify(d.snapshot());               // persist per series
+//   const again = restoreDetector(JSON.parse(saved));         // resume exactly where it was
+//
+// Kinds: 'robust' (Huber-EWMA level/scale, O(1) per key), 'seasonal' (Holt-Winters residual,
+// daily/weekly period found automatically, O(period) per key), 'multivariate' (Mahalanobis over
+// the keys, trained on the first `fitPoints` points, O(k²)), 'auto' (seasonal for one key,
+// multivariate for several). A univariate series is the one-key case. Timestamps are epoch ms;
+// irregular sampling is fine (the seasonal profile is indexed by time of day/week), and a
+// missing value (absent key, NaN, null) is skipped by univariate models and imputed by the
+// multivariate one; a point with every value missing leaves the state unchanged.
+// Every update is causal: its result depends only on the points given so far.
+import { newAlarmState, stepAlarm, type AlarmPolicy, type AlarmState } from './alarm-policy.js';
+import { MULTIVARIATE, POLICIES, ROBUST, SEASONAL } from './config.js';
+import { initMultivariate, stepMultivariate, type MultivariateState } from './multivariate.js';
+import { initRobust, stepRobust, type RobustState } from './robust.js';
+import { initSeasonal, stepSeasonal, type SeasonalState } from './seasonal.js';
+import type { DetectionResult, DetectorKind, RawResult } from './types.js';
+
+export type { DetectionResult, DetectorKind, Explanation } from './types.js';
+export type { AlarmPolicy } from './alarm-policy.js';
+export { seasonalPeriods } from './seasonal.js';
+
+export const DETECTOR_KINDS: readonly DetectorKind[] = ['auto', 'robust', 'seasonal', 'multivariate'];
+
+export interface DetectorOptions {
+  /** Training points before scoring starts (the multivariate model's clean period). Default 400. */
+  fitPoints?: number;
+  /** Overrides of the alarm policy; the defaults are the benchmarked ones. */
+  policy?: Partial<AlarmPolicy>;
+}
+
+type CoreState = RobustState | SeasonalState | MultivariateState;
+
+export interface DetectorSnapshot {
+  version: 1;
+  kind: DetectorKind;
+  keys: string[];
+  fitPoints: number;
+  policy: AlarmPolicy;
+  /** Points seen (including skipped-all-missing ones are not counted). */
+  points: number;
+  core: CoreState;
+  alarm: AlarmState;
+}
+
+export interface Detector {
+  readonly kind: DetectorKind;
+  readonly keys: readonly string[];
+  update(ts: number, values: Record<string, number | null | undefined> | ArrayLike<number>): DetectionResult;
+  snapshot(): DetectorSnapshot;
+}
+
+/** The concrete model 'auto' resolves to for these keys. */
+export function resolveKind(kind: DetectorKind, keys: readonly string[]): Exclude<DetectorKind, 'auto'> {
+  if (kind !== 'auto') return kind;
+  return keys.length > 1 ? 'multivariate' : 'seasonal';
+}
+
+export function createDetector(kind: DetectorKind, keys: string[], options: DetectorOptions = {}): Detector {
+  if (!DETECTOR_KINDS.includes(kind)) throw new Error(`unknown detector kind "${kind}"`);
+  if (keys.length === 0) throw new Error('a detector needs at least one key');
+  const concrete = resolveKind(kind, keys);
+  const core: CoreState =
+    concrete === 'robust' ? initRobust(keys, ROBUST) : concrete === 'seasonal' ? initSeasonal(keys, SEASONAL) : initMultivariate(keys);
+  return fromSnapshot({
+    version: 1,
+    kind,
+    keys: keys.slice(),
+    fitPoints: options.fitPoints ?? MULTIVARIATE.fitPoints,
+    policy: { ...POLICIES[concrete], ...options.policy },
+    points: 0,
+    core,
+    alarm: newAlarmState(),
+  });
+}
+
+/** Rebuilds a detector from `snapshot()` output (after JSON round-trip). */
+export function restoreDetector(snapshot: unknown): Detector {
+  const s = snapshot as DetectorSnapshot;
+  if (!s || s.version !== 1 || !s.core || !Array.isArray(s.keys)) throw new Error('not a detector snapshot (version 1)');
+  return fromSnapshot(structuredClone(s));
+}
+
+function fromSnapshot(s: DetectorSnapshot): Detector {
+  const k = s.keys.length;
+  const row = new Array<number>(k);
+  const core = s.core;
+  const multivariateCfg = { ...MULTIVARIATE, fitPoints: s.fitPoints };
+  const stepCore = (ts: number, v: ArrayLike<number>): RawResult =>
+    core.kind === 'robust' ? stepRobust(core, ROBUST, v) : core.kind === 'seasonal' ? stepSeasonal(core, SEASONAL, ts, v) : stepMultivariate(core, multivariateCfg, v);
+  return {
+    kind: s.kind,
+    keys: s.keys,
+    update(ts, values) {
+      let present = 0;
+      if (isArrayLike(values)) {
+        for (let j = 0; j < k; j++) present += Number.isFinite((row[j] = toNumber(values[j]))) ? 1 : 0;
+      } else {
+        for (let j = 0; j < k; j++) present += Number.isFinite((row[j] = toNumber(values[s.keys[j]]))) ? 1 : 0;
+      }
+      if (present === 0) return { score: 0, isAnomaly: s.alarm.active, alarm: false, warmingUp: s.points < s.fitPoints };
+      s.points++;
+      const raw = stepCore(ts, row);
+      // During the fit period nothing is judged, even by models that could already score.
+      if (raw.warmingUp || s.points <= s.fitPoints) return { score: 0, isAnomaly: false, alarm: false, warmingUp: true };
+      const { isAnomaly, alarm } = stepAlarm(s.alarm, s.policy, raw.score);
+      return { score: raw.score, isAnomaly, alarm, warmingUp: false, explanation: raw.explanation };
+    },
+    snapshot: () => structuredClone(s),
+  };
+}
+
+function isArrayLike(v: unknown): v is ArrayLike<number> {
+  return Array.isArray(v) || ArrayBuffer.isView(v);
+}
+
+function toNumber(v: unknown): number {
+  return typeof v === 'number' ? v : NaN;
+}

@@ -1,0 +1,51 @@
+// Automatic detection of a daily or weekly cycle from a warm-up buffer, via the autocorrelation
+// at the lag of each candidate period (sampling interval taken as the median gap, so a few
+// skipped points do not matter). Calendar periods only: IoT seasonality is human or solar.
+
+export const DAY_MS = 86_400_000;
+export const WEEK_MS = 7 * DAY_MS;
+/** A cycle is accepted when the autocorrelation at its lag reaches this. */
+export const MIN_AUTOCORRELATION = 0.3;
+/** Cycles must repeat this many times in the buffer before we trust the estimate. */
+export const MIN_CYCLES = 2.5;
+
+export function medianGapMs(ts: readonly number[]): number {
+  const gaps: number[] = [];
+  for (let i = 1; i < ts.length; i++) if (ts[i] > ts[i - 1]) gaps.push(ts[i] - ts[i - 1]);
+  if (gaps.length === 0) return 0;
+  gaps.sort((a, b) => a - b);
+  return gaps[gaps.length >> 1];
+}
+
+export function autocorrelation(x: readonly number[], lag: number): number {
+  const n = x.length;
+  if (lag <= 0 || lag >= n - 1) return 0;
+  let mean = 0;
+  for (const v of x) mean += v;
+  mean /= n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    const d = x[i] - mean;
+    den += d * d;
+    if (i + lag < n) num += d * (x[i + lag] - mean);
+  }
+  return den === 0 ? 0 : num / den;
+}
+
+export interface PeriodCandidate {
+  periodMs: number;
+  acf: number;
+}
+
+/** Scores every candidate period that fits MIN_CYCLES times in the buffer. */
+export function evaluatePeriods(ts: readonly number[], x: readonly number[], gapMs: number): PeriodCandidate[] {
+  const out: PeriodCandidate[] = [];
+  if (gapMs <= 0) return out;
+  for (const periodMs of [DAY_MS, WEEK_MS]) {
+    const lag = Math.round(periodMs / gapMs);
+    if (lag < 4 || x.length < MIN_CYCLES * lag) continue;
+    out.push({ periodMs, acf: autocorrelation(x, lag) });
+  }
+  return out;
+}

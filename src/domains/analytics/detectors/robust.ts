@@ -1,0 +1,55 @@
+// Robust detector: each key's value against a Huber-clipped EWMA level, in units of a clipped
+// EWMA absolute deviation, fed through the shared surprise score. O(1) state per key, no
+// warm-up buffer, follows slow drift. Choose it for non-seasonal gauges (pressure, latency, a
+// battery level) and when throughput or memory matter most.
+import type { RawResult } from './types.js';
+import { newTracker, sigmaOf, trackRobust, type RobustTracker, type TrackerConfig } from './robust-stats.js';
+import { newSurprise, stepSurprise, type SurpriseConfig, type SurpriseState } from './surprise.js';
+
+export interface RobustConfig {
+  tracker: TrackerConfig;
+  /** Points per key before scores are trusted. */
+  warmupPoints: number;
+  surprise: SurpriseConfig;
+}
+
+interface KeyState {
+  tracker: RobustTracker;
+  surprise: SurpriseState;
+}
+
+export interface RobustState {
+  kind: 'robust';
+  keys: string[];
+  perKey: KeyState[];
+}
+
+export function initRobust(keys: string[], cfg: RobustConfig): RobustState {
+  return { kind: 'robust', keys, perKey: keys.map(() => ({ tracker: newTracker(), surprise: newSurprise(cfg.surprise) })) };
+}
+
+export function stepRobust(state: RobustState, cfg: RobustConfig, values: ArrayLike<number>): RawResult {
+  let best = -1;
+  let bestScore = -1;
+  let lo = 0;
+  let hi = 0;
+  let warmingUp = false;
+  for (let k = 0; k < state.perKey.length; k++) {
+    const x = values[k];
+    if (!Number.isFinite(x)) continue; // a skipped key keeps its state
+    const ks = state.perKey[k];
+    const level = ks.tracker.level;
+    const sigma = sigmaOf(ks.tracker);
+    const z = trackRobust(ks.tracker, cfg.tracker, x);
+    const score = stepSurprise(ks.surprise, cfg.surprise, Math.abs(z));
+    if (ks.tracker.n <= cfg.warmupPoints) warmingUp = true;
+    if (score > bestScore) {
+      best = k;
+      bestScore = score;
+      lo = level - 3 * sigma;
+      hi = level + 3 * sigma;
+    }
+  }
+  if (best < 0 || warmingUp) return { score: 0, warmingUp: true };
+  return { score: bestScore, warmingUp: false, explanation: { key: state.keys[best], expected: [lo, hi], observed: values[best] } };
+}

@@ -1,0 +1,140 @@
+// Seasonal forecaster-residual detector: additive Holt-Winters without trend, whose seasonal
+// profile is indexed by the time of day (or of week), not by a point counter, so skipped points
+// and irregular sampling do not shift the season. The period is found automatically from a
+// warm-up buffer (see period.ts); until one is found, or if none exists, it behaves like the
+// robust detector. The residual (observed − forecast) goes through the shared surprise score.
+// State: O(period bins) per key, plus a bounded warm-up buffer that is dropped once decided.
+import type { RawResult } from './types.js';
+import { newTracker, sigmaOf, trackRobust, type RobustTracker, type TrackerConfig } from './robust-stats.js';
+import { newSurprise, stepSurprise, type SurpriseConfig, type SurpriseState } from './surprise.js';
+import { DAY_MS, MIN_AUTOCORRELATION, MIN_CYCLES, WEEK_MS, evaluatePeriods, medianGapMs } from './period.js';
+
+export interface SeasonalConfig {
+  tracker: TrackerConfig;
+  /** EWMA weight of each seasonal bin, per visit of that bin. */
+  seasonAlpha: number;
+  warmupPoints: number;
+  /** Cap on the warm-up buffer (points): bounds memory for series without any cycle. */
+  maxBufferPoints: number;
+  /** Cap on bins per period: a week at 5-minute sampling is 2016 bins. */
+  maxBins: number;
+  surprise: SurpriseConfig;
+}
+
+interface KeyState {
+  /** Warm-up buffer, null once the period decision is final. */
+  buffer: { ts: number[]; x: number[] } | null;
+  periodMs: number;
+  season: number[];
+  /** Level of the deseasonalised series; its deviation scale is the residual scale. */
+  tracker: RobustTracker;
+  surprise: SurpriseState;
+  n: number;
+}
+
+export interface SeasonalState {
+  kind: 'seasonal';
+  keys: string[];
+  perKey: KeyState[];
+}
+
+export function initSeasonal(keys: string[], cfg: SeasonalConfig): SeasonalState {
+  return {
+    kind: 'seasonal',
+    keys,
+    perKey: keys.map(() => ({ buffer: { ts: [], x: [] }, periodMs: 0, season: [], tracker: newTracker(), surprise: newSurprise(cfg.surprise), n: 0 })),
+  };
+}
+
+function binOf(ks: KeyState, ts: number): number {
+  const m = ks.season.length;
+  const phase = ((ts % ks.periodMs) + ks.periodMs) % ks.periodMs;
+  return Math.min(m - 1, Math.floor((phase / ks.periodMs) * m));
+}
+
+/** Installs a period: seasonal profile from the buffer, then replays it to settle the level. */
+function adoptPeriod(ks: KeyState, cfg: SeasonalConfig, periodMs: number, gapMs: number): void {
+  const buf = ks.buffer!;
+  const bins = Math.max(2, Math.min(cfg.maxBins, Math.round(periodMs / gapMs)));
+  let mean = 0;
+  for (const v of buf.x) mean += v;
+  mean /= buf.x.length;
+  const sum = new Array<number>(bins).fill(0);
+  const count = new Array<number>(bins).fill(0);
+  ks.periodMs = periodMs;
+  ks.season = sum; // binOf needs the length
+  for (let i = 0; i < buf.x.length; i++) {
+    const b = binOf(ks, buf.ts[i]);
+    sum[b] += buf.x[i] - mean;
+    count[b]++;
+  }
+  ks.season = sum.map((s, b) => (count[b] ? s / count[b] : 0));
+  ks.tracker = newTracker();
+  for (let i = 0; i < buf.x.length; i++) trackRobust(ks.tracker, cfg.tracker, buf.x[i] - ks.season[binOf(ks, buf.ts[i])]);
+}
+
+function considerPeriods(ks: KeyState, cfg: SeasonalConfig): void {
+  const buf = ks.buffer!;
+  const gapMs = medianGapMs(buf.ts);
+  const candidates = evaluatePeriods(buf.ts, buf.x, gapMs);
+  const day = candidates.find((c) => c.periodMs === DAY_MS);
+  const week = candidates.find((c) => c.periodMs === WEEK_MS);
+  const weekLag = gapMs > 0 ? WEEK_MS / gapMs : Infinity;
+  const weekPossible = weekLag * MIN_CYCLES <= cfg.maxBufferPoints;
+  if (week) {
+    // A weekly profile also carries the daily one, so it wins ties.
+    const best = week.acf >= MIN_AUTOCORRELATION && week.acf >= (day?.acf ?? -1) - 0.05 ? week : day && day.acf >= MIN_AUTOCORRELATION ? day : null;
+    if (best && best.periodMs !== ks.periodMs) adoptPeriod(ks, cfg, best.periodMs, gapMs);
+    ks.buffer = null;
+    return;
+  }
+  if (day && day.acf >= MIN_AUTOCORRELATION && ks.periodMs !== DAY_MS) adoptPeriod(ks, cfg, DAY_MS, gapMs);
+  if (!weekPossible && day) ks.buffer = null;
+  else if (buf.x.length >= cfg.maxBufferPoints) ks.buffer = null;
+}
+
+const CHECK_EVERY_POINTS = 64;
+
+export function stepSeasonal(state: SeasonalState, cfg: SeasonalConfig, ts: number, values: ArrayLike<number>): RawResult {
+  let best = -1;
+  let bestScore = -1;
+  let lo = 0;
+  let hi = 0;
+  let warmingUp = false;
+  for (let k = 0; k < state.perKey.length; k++) {
+    const x = values[k];
+    if (!Number.isFinite(x)) continue;
+    const ks = state.perKey[k];
+    const bin = ks.periodMs ? binOf(ks, ts) : -1;
+    const s = bin >= 0 ? ks.season[bin] : 0;
+    const forecast = ks.tracker.level + s;
+    const sigma = sigmaOf(ks.tracker);
+    const z = trackRobust(ks.tracker, cfg.tracker, x - s);
+    if (bin >= 0) {
+      const dev = x - ks.tracker.level - s;
+      const limit = cfg.tracker.clipZ * sigma;
+      ks.season[bin] += cfg.seasonAlpha * (dev > limit ? limit : dev < -limit ? -limit : dev);
+    }
+    const score = stepSurprise(ks.surprise, cfg.surprise, Math.abs(z));
+    ks.n++;
+    if (ks.buffer) {
+      ks.buffer.ts.push(ts);
+      ks.buffer.x.push(x);
+      if (ks.buffer.x.length % CHECK_EVERY_POINTS === 0) considerPeriods(ks, cfg);
+    }
+    if (ks.n <= cfg.warmupPoints) warmingUp = true;
+    if (score > bestScore) {
+      best = k;
+      bestScore = score;
+      lo = forecast - 3 * sigma;
+      hi = forecast + 3 * sigma;
+    }
+  }
+  if (best < 0 || warmingUp) return { score: 0, warmingUp: true };
+  return { score: bestScore, warmingUp: false, explanation: { key: state.keys[best], expected: [lo, hi], observed: values[best] } };
+}
+
+/** The detected period of each key in ms (0: none found, or not decided yet). */
+export function seasonalPeriods(state: SeasonalState): Record<string, number> {
+  return Object.fromEntries(state.keys.map((k, i) => [k, state.perKey[i].periodMs]));
+}

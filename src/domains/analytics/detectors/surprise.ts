@@ -1,0 +1,54 @@
+// Converts a stream of deviations (|z| in sigmas) into a score in [0,1] that says how unusual the
+// recent few points are compared with this series' own history of deviations. Series differ in
+// how heavy their tails are (a latency metric spikes all the time, a temperature never), so a
+// fixed z threshold fires too often on some and never on others; judging the short-term mean
+// deviation against the long-term distribution of deviations lets one threshold serve all.
+// Memory: a ring of `shortWindow` numbers plus four scalars.
+
+export interface SurpriseConfig {
+  /** Points averaged for the "recent" deviation. */
+  shortWindow: number;
+  /** EWMA weight of the long-term deviation statistics (≈ 1/memory in points). */
+  longAlpha: number;
+  /** Deviations are capped here so one wild point cannot dominate the long-term variance. */
+  zCap: number;
+}
+
+export interface SurpriseState {
+  ring: number[];
+  pos: number;
+  sum: number;
+  n: number;
+  mean: number;
+  variance: number;
+}
+
+export function newSurprise(cfg: SurpriseConfig): SurpriseState {
+  return { ring: new Array<number>(cfg.shortWindow).fill(0), pos: 0, sum: 0, n: 0, mean: 0, variance: 0 };
+}
+
+/** Standard normal upper tail, Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7): plenty for scoring. */
+export function normalTail(x: number): number {
+  if (x < 0) return 1 - normalTail(-x);
+  const t = 1 / (1 + 0.3275911 * (x / Math.SQRT2));
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return 0.5 * poly * Math.exp(-(x * x) / 2);
+}
+
+export function stepSurprise(s: SurpriseState, cfg: SurpriseConfig, absZ: number): number {
+  const z = absZ > cfg.zCap ? cfg.zCap : absZ;
+  s.sum += z - s.ring[s.pos];
+  s.ring[s.pos] = z;
+  s.pos = (s.pos + 1) % s.ring.length;
+  const filled = Math.min(s.n + 1, s.ring.length);
+  const shortMean = s.sum / filled;
+  // Score against the statistics *before* this point joins them.
+  const sd = Math.sqrt(s.variance) + 1e-3;
+  const score = s.n < s.ring.length ? 0 : 1 - normalTail((shortMean - s.mean) / sd);
+  const a = Math.max(cfg.longAlpha, 1 / (s.n + 1));
+  const d = z - s.mean;
+  s.mean += a * d;
+  s.variance = (1 - a) * (s.variance + a * d * d);
+  s.n++;
+  return score;
+}

@@ -1,0 +1,32 @@
+// The `vigil` command: the only place that reads argv. Each subcommand lives in src/cli/ and
+// is loaded on demand, so `vigil detect` does not pay for the server's dependencies.
+type Command = { run(argv: string[]): Promise<number> };
+
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  start: { summary: 'run the Vigil server (HTTP API, MQTT broker, live stream)', load: () => import('./cli/start.js') },
+  detect: { summary: 'score a CSV file with the streaming anomaly detectors', load: () => import('./cli/detect.js') },
+};
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `usage: vigil <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nvigil <command> --help shows a command's options.`;
+}
+
+async function main(): Promise<void> {
+  const [name, ...rest] = process.argv.slice(2);
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    process.exitCode = name ? 0 : 1;
+    return;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`vigil: unknown command "${name}"\n\n${usage()}`);
+    process.exitCode = 1;
+    return;
+  }
+  const code = await (await command.load()).run(rest);
+  if (code !== 0) process.exitCode = code;
+}
+
+await main();
