@@ -1,10 +1,14 @@
 // Turns a stream of scores into labels. Shared by every detector so "anomalous" means the same
 // thing everywhere: the score must stay at or above `threshold` for `persistence` consecutive
 // points (one noisy point is not an incident), and a new alarm is raised only after
-// `refractoryPoints` points without one (one incident, one notification).
+// `refractoryPoints` points without one (one incident, one notification). Once raised, the
+// anomaly holds while the score stays at or above `exitThreshold` (hysteresis: a fault that is
+// still there but momentarily less obvious is not reported as over and begun again).
 
 export interface AlarmPolicy {
   threshold: number;
+  /** Lower cut-off that keeps an ongoing anomaly open; equal to `threshold` for no hysteresis. */
+  exitThreshold: number;
   persistence: number;
   refractoryPoints: number;
 }
@@ -22,7 +26,7 @@ export function newAlarmState(): AlarmState {
 
 export function stepAlarm(state: AlarmState, policy: AlarmPolicy, score: number): { isAnomaly: boolean; alarm: boolean } {
   state.run = score >= policy.threshold ? state.run + 1 : 0;
-  const isAnomaly = state.run >= policy.persistence;
+  const isAnomaly = state.run >= policy.persistence || (state.active && score >= policy.exitThreshold);
   let alarm = false;
   if (isAnomaly && !state.active && state.sinceAlarm >= policy.refractoryPoints) {
     alarm = true;

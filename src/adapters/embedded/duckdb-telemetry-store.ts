@@ -1,0 +1,194 @@
+// Embedded TelemetryStore on DuckDB. Points go in through the appender inside one transaction
+// together with the consumer position, so a crash never stores a batch twice or half.
+// ts is BIGINT epoch ms: windows are integer arithmetic (ts // interval * interval), the same
+// SQL in DuckDB and PostgreSQL.
+import type { DuckDBValue } from '@duckdb/node-api';
+import type {
+  AggregateQuery,
+  AggregateRow,
+  RawQuery,
+  StoredPoint,
+  TelemetryStore,
+} from '../../ports/telemetry-store.js';
+import type { SequencedBatch, TelemetryValue } from '../../ports/telemetry.js';
+import { toNumber, type DuckDbDatabase, type Row, type SerialConnection } from './duckdb-database.js';
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS telemetry (
+     tenant_id VARCHAR NOT NULL, device_id VARCHAR NOT NULL, key VARCHAR NOT NULL, ts BIGINT NOT NULL,
+     num DOUBLE, str VARCHAR, bool BOOLEAN)`,
+  // Latest value per series, kept up to date on every flush: "latest" is a key lookup instead
+  // of a scan of the whole history.
+  `CREATE TABLE IF NOT EXISTS telemetry_latest (
+     tenant_id VARCHAR NOT NULL, device_id VARCHAR NOT NULL, key VARCHAR NOT NULL, ts BIGINT NOT NULL,
+     num DOUBLE, str VARCHAR, bool BOOLEAN, PRIMARY KEY (tenant_id, device_id, key))`,
+  `CREATE TABLE IF NOT EXISTS ingest_positions (consumer VARCHAR PRIMARY KEY, seq BIGINT NOT NULL)`,
+];
+
+function valueOf(row: Row): TelemetryValue {
+  if (row.num !== null && row.num !== undefined) return row.num as number;
+  if (row.bool !== null && row.bool !== undefined) return row.bool as boolean;
+  return (row.str ?? '') as string;
+}
+
+function keyFilter(keys: string[] | undefined, params: DuckDBValue[]): string {
+  if (!keys || keys.length === 0) return '';
+  const placeholders = keys.map((k) => {
+    params.push(k);
+    return `$${params.length}`;
+  });
+  return ` AND key IN (${placeholders.join(',')})`;
+}
+
+export class DuckDbTelemetryStore implements TelemetryStore {
+  private writer!: SerialConnection;
+  private reader!: SerialConnection;
+
+  constructor(private readonly db: DuckDbDatabase) {}
+
+  async init(): Promise<void> {
+    this.writer = await this.db.connect();
+    this.reader = await this.db.connect();
+    for (const sql of SCHEMA) await this.writer.run(sql);
+  }
+
+  async lastAppliedSeq(consumer: string): Promise<number> {
+    const rows = await this.reader.all('SELECT seq FROM ingest_positions WHERE consumer = $1', [consumer]);
+    return rows.length ? toNumber(rows[0]!.seq) : 0;
+  }
+
+  async append(consumer: string, batches: SequencedBatch[]): Promise<void> {
+    if (batches.length === 0) return;
+    const lastSeq = batches[batches.length - 1]!.seq;
+    await this.writer.exclusive(async (conn) => {
+      await conn.run('BEGIN TRANSACTION');
+      try {
+        const appender = await conn.createAppender('telemetry');
+        const latest = await conn.createAppender('telemetry_latest_staging').catch(async () => {
+          await conn.run(
+            'CREATE TEMP TABLE telemetry_latest_staging AS SELECT * FROM telemetry_latest WITH NO DATA',
+          );
+          return conn.createAppender('telemetry_latest_staging');
+        });
+        const newest = new Map<string, { b: SequencedBatch; i: number }>();
+        for (const batch of batches) {
+          const points = batch.points;
+          for (let i = 0; i < points.length; i++) {
+            const p = points[i]!;
+            appendRow(appender, batch.tenantId, batch.deviceId, p.key, p.ts, p.value);
+            const id = `${batch.tenantId}\u0000${batch.deviceId}\u0000${p.key}`;
+            const seen = newest.get(id);
+            if (!seen || seen.b.points[seen.i]!.ts <= p.ts) newest.set(id, { b: batch, i });
+          }
+        }
+        appender.closeSync();
+        for (const { b, i } of newest.values()) {
+          const p = b.points[i]!;
+          appendRow(latest, b.tenantId, b.deviceId, p.key, p.ts, p.value);
+        }
+        latest.closeSync();
+        await conn.run(`INSERT INTO telemetry_latest SELECT * FROM telemetry_latest_staging
+          ON CONFLICT (tenant_id, device_id, key) DO UPDATE
+          SET ts = excluded.ts, num = excluded.num, str = excluded.str, bool = excluded.bool
+          WHERE excluded.ts >= telemetry_latest.ts`);
+        await conn.run('DELETE FROM telemetry_latest_staging');
+        await conn.run(
+          `INSERT INTO ingest_positions VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq`,
+          [consumer, lastSeq],
+        );
+        await conn.run('COMMIT');
+      } catch (err) {
+        await conn.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  async queryRaw(q: RawQuery): Promise<StoredPoint[]> {
+    const params: DuckDBValue[] = [q.tenantId, q.deviceId, BigInt(q.fromMs), BigInt(q.toMs)];
+    const keys = keyFilter(q.keys, params);
+    params.push(q.limit);
+    const rows = await this.reader.all(
+      `SELECT key, ts, num, str, bool FROM telemetry
+       WHERE tenant_id = $1 AND device_id = $2 AND ts >= $3 AND ts <= $4${keys}
+       ORDER BY ts ${q.order === 'desc' ? 'DESC' : 'ASC'}, key LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((r) => ({ key: r.key as string, ts: toNumber(r.ts), value: valueOf(r) }));
+  }
+
+  async queryAggregate(q: AggregateQuery): Promise<AggregateRow[]> {
+    const params: DuckDBValue[] = [q.tenantId, q.deviceId, BigInt(q.fromMs), BigInt(q.toMs), BigInt(q.intervalMs)];
+    const keys = keyFilter(q.keys, params);
+    const columns = q.aggregates.map((a) => (a === 'count' ? 'count(*) AS count' : `${a}(num) AS ${a}`));
+    const rows = await this.reader.all(
+      `SELECT key, (ts // $5) * $5 AS bucket, ${columns.join(', ')} FROM telemetry
+       WHERE tenant_id = $1 AND device_id = $2 AND ts >= $3 AND ts <= $4${keys}
+       GROUP BY key, bucket ORDER BY key, bucket`,
+      params,
+    );
+    return rows.map((r) => {
+      const row: AggregateRow = { key: r.key as string, ts: toNumber(r.bucket) };
+      for (const a of q.aggregates) {
+        const v = r[a];
+        row[a] = v === null || v === undefined ? null : toNumber(v);
+      }
+      return row;
+    });
+  }
+
+  async latest(tenantId: string, deviceId: string, keys?: string[]): Promise<StoredPoint[]> {
+    const params: DuckDBValue[] = [tenantId, deviceId];
+    const filter = keyFilter(keys, params);
+    const rows = await this.reader.all(
+      `SELECT key, ts, num, str, bool FROM telemetry_latest WHERE tenant_id = $1 AND device_id = $2${filter} ORDER BY key`,
+      params,
+    );
+    return rows.map((r) => ({ key: r.key as string, ts: toNumber(r.ts), value: valueOf(r) }));
+  }
+
+  async keys(tenantId: string, deviceId: string): Promise<string[]> {
+    const rows = await this.reader.all(
+      'SELECT key FROM telemetry_latest WHERE tenant_id = $1 AND device_id = $2 ORDER BY key',
+      [tenantId, deviceId],
+    );
+    return rows.map((r) => r.key as string);
+  }
+
+  async deleteDevice(tenantId: string, deviceId: string): Promise<void> {
+    await this.writer.run('DELETE FROM telemetry WHERE tenant_id = $1 AND device_id = $2', [tenantId, deviceId]);
+    await this.writer.run('DELETE FROM telemetry_latest WHERE tenant_id = $1 AND device_id = $2', [tenantId, deviceId]);
+  }
+
+  async ping(): Promise<void> {
+    await this.reader.all('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.writer.exclusive(async (c) => c.closeSync());
+    await this.reader.exclusive(async (c) => c.closeSync());
+  }
+}
+
+type Appender = Awaited<ReturnType<SerialConnection['raw']['createAppender']>>;
+
+function appendRow(a: Appender, tenantId: string, deviceId: string, key: string, ts: number, value: TelemetryValue): void {
+  a.appendVarchar(tenantId);
+  a.appendVarchar(deviceId);
+  a.appendVarchar(key);
+  a.appendBigInt(BigInt(ts));
+  if (typeof value === 'number') {
+    a.appendDouble(value);
+    a.appendNull();
+    a.appendNull();
+  } else if (typeof value === 'boolean') {
+    a.appendNull();
+    a.appendNull();
+    a.appendBoolean(value);
+  } else {
+    a.appendNull();
+    a.appendVarchar(value);
+    a.appendNull();
+  }
+  a.endRow();
+}

@@ -1,0 +1,185 @@
+// Composition root: builds every component from one Config and wires them together. The only
+// module that knows which adapters exist. Listening and signals belong to the caller
+// (src/cli/start.ts), so tests can build an app on ephemeral ports.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { DuckDbDatabase } from './adapters/embedded/duckdb-database.js';
+import { DuckDbTelemetryStore } from './adapters/embedded/duckdb-telemetry-store.js';
+import { DuckDbMetadataStore } from './adapters/embedded/duckdb-metadata-store.js';
+import { FileBus } from './adapters/embedded/file-bus.js';
+import { AuthService } from './domains/auth/auth.service.js';
+import { TokenService } from './domains/auth/tokens.js';
+import { DeviceService } from './domains/devices/devices.service.js';
+import { PresenceTracker } from './domains/devices/presence.js';
+import { IngestService } from './domains/telemetry/ingest.service.js';
+import { TelemetryQueryService } from './domains/telemetry/query.service.js';
+import { RejectedLog } from './domains/telemetry/rejected-log.js';
+import { StorageWriter } from './domains/telemetry/storage-writer.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createHttpServer } from './transports/http/server.js';
+import { authRoutes } from './transports/http/routes/auth.routes.js';
+import { deviceRoutes } from './transports/http/routes/devices.routes.js';
+import { ingestRoutes } from './transports/http/routes/ingest.routes.js';
+import { opsRoutes } from './transports/http/routes/ops.routes.js';
+import { telemetryRoutes } from './transports/http/routes/telemetry.routes.js';
+import { createMqttBroker, type MqttBroker } from './transports/mqtt/broker.js';
+import { LiveStream } from './transports/live/live.js';
+import type { MetadataStore } from './ports/metadata-store.js';
+import type { TelemetryStore } from './ports/telemetry-store.js';
+import type { Bus } from './ports/bus.js';
+
+export const VERSION = '0.1.0';
+
+export interface App {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  http: FastifyInstance;
+  mqtt: MqttBroker;
+  live: LiveStream;
+  bus: Bus;
+  telemetryStore: TelemetryStore;
+  metadataStore: MetadataStore;
+  devices: DeviceService;
+  ingest: IngestService;
+  /** Set on first start when no admin password was configured. */
+  generatedAdminPassword?: string;
+  /** Binds HTTP and MQTT; returns the bound ports (useful with port 0). */
+  listen(): Promise<{ httpPort: number; mqttPort: number }>;
+  /** Stops intake, flushes every accepted point to storage, closes everything. */
+  close(): Promise<void>;
+}
+
+export interface AppOverrides {
+  logger?: Logger;
+}
+
+/** The JWT secret: configured, or generated once and kept (mode 0600) in the data dir. */
+async function jwtSecret(config: Config, dataDir: string): Promise<string> {
+  if (config.jwtSecret) return config.jwtSecret;
+  const path = join(dataDir, 'secrets', 'jwt.key');
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch {
+    await mkdir(join(dataDir, 'secrets'), { recursive: true, mode: 0o700 });
+    const secret = randomBytes(48).toString('base64url');
+    await writeFile(path, secret, { mode: 0o600, flag: 'wx' });
+    return secret;
+  }
+}
+
+export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const log = overrides.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const dataDir = resolve(config.dataDir);
+  await mkdir(dataDir, { recursive: true });
+
+  const db = await DuckDbDatabase.open(join(dataDir, 'vigil.duckdb'));
+  const telemetryStore = new DuckDbTelemetryStore(db);
+  const metadataStore = new DuckDbMetadataStore(db);
+  await telemetryStore.init();
+  await metadataStore.init();
+  const bus = new FileBus({
+    dir: join(dataDir, 'bus'),
+    onError: (err, context) => log.error({ err }, `bus: ${context}`),
+  });
+
+  const tokens = new TokenService(await jwtSecret(config, dataDir), config.accessTokenTtlSec, config.refreshTokenTtlSec);
+  const auth = new AuthService(metadataStore, tokens);
+  const boot = await auth.bootstrap(config.adminPassword);
+  const presence = new PresenceTracker(metadataStore, config.deviceInactivityTimeoutMs);
+  const devices = new DeviceService(metadataStore, telemetryStore, presence);
+  const rejected = new RejectedLog(config.rejectedLogSize);
+  const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config);
+  const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints);
+  const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }));
+  await writer.start();
+  presence.start();
+
+  const http = await createHttpServer({
+    log,
+    metrics,
+    tokens,
+    bodyLimitBytes: config.httpBodyLimitBytes,
+    apiRateLimitPerMin: config.apiRateLimitPerMin,
+    version: VERSION,
+  });
+  let shuttingDown = false;
+  authRoutes(http, auth);
+  deviceRoutes(http, devices, tokens);
+  telemetryRoutes(http, queries, rejected, tokens, () => boot.tenantId);
+  ingestRoutes(http, devices, ingest, config.httpBodyLimitBytes);
+  opsRoutes(
+    http,
+    metrics,
+    [
+      { name: 'telemetryStore', check: () => telemetryStore.ping() },
+      { name: 'metadataStore', check: () => metadataStore.ping() },
+      {
+        name: 'mqtt',
+        check: async () => {
+          if (!mqtt.server.listening) throw new Error('not listening');
+        },
+      },
+    ],
+    () => shuttingDown,
+  );
+
+  const mqtt = await createMqttBroker({ devices, ingest, presence, metrics, log, maxPayloadBytes: config.mqttMaxPayloadBytes });
+  const live = new LiveStream(http.server, tokens, metadataStore, metrics);
+  ingest.onAccepted((batch) => {
+    presence.activity(batch.tenantId, batch.deviceId, batch.receivedAt);
+    live.publishBatch(batch);
+  });
+  presence.onChange((change) => live.publishStatus(change));
+
+  let closing: Promise<void> | null = null;
+  return {
+    config,
+    log,
+    metrics,
+    http,
+    mqtt,
+    live,
+    bus,
+    telemetryStore,
+    metadataStore,
+    devices,
+    ingest,
+    generatedAdminPassword: boot.generatedPassword,
+    async listen() {
+      await http.listen({ port: config.httpPort, host: config.host });
+      await new Promise<void>((ok, fail) => {
+        const onError = (err: Error) => fail(err);
+        mqtt.server.once('error', onError);
+        mqtt.server.listen(config.mqttPort, config.host, () => {
+          mqtt.server.off('error', onError);
+          ok();
+        });
+      });
+      return {
+        httpPort: (http.server.address() as AddressInfo).port,
+        mqttPort: (mqtt.server.address() as AddressInfo).port,
+      };
+    },
+    close() {
+      closing ??= (async () => {
+        shuttingDown = true;
+        live.close();
+        await Promise.allSettled([mqtt.close(), http.close()]);
+        await bus.close(); // flushes pending publishes and drains the storage consumer
+        await writer.stop();
+        await presence.stop();
+        await telemetryStore.close();
+        await metadataStore.close();
+        db.close();
+      })();
+      return closing;
+    },
+  };
+}

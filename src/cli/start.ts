@@ -1,0 +1,101 @@
+// `vigil start`: run the server until SIGTERM/SIGINT, then stop intake, flush and exit.
+import { parseArgs } from 'node:util';
+import { buildApp } from '../app.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { ADMIN_EMAIL } from '../domains/auth/auth.service.js';
+
+const HELP = `usage: vigil start [options]
+
+  --http-port <n>   HTTP API and live stream port (VIGIL_HTTP_PORT, default 8080)
+  --mqtt-port <n>   MQTT broker port (VIGIL_MQTT_PORT, default 1883)
+  --host <addr>     address to bind (VIGIL_HOST, default 0.0.0.0)
+  --data-dir <dir>  where data lives (VIGIL_DATA_DIR, default ./data)
+
+Other settings come from VIGIL_* environment variables; see docs/operations.md.`;
+
+export async function run(argv: string[]): Promise<number> {
+  let flags;
+  try {
+    flags = parseArgs({
+      args: argv,
+      options: {
+        'http-port': { type: 'string' },
+        'mqtt-port': { type: 'string' },
+        host: { type: 'string' },
+        'data-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    console.error(`vigil start: ${(err as Error).message}\n\n${HELP}`);
+    return 1;
+  }
+  if (flags.help) {
+    console.log(HELP);
+    return 0;
+  }
+
+  let config;
+  try {
+    config = loadConfig(process.env, {
+      httpPort: flags['http-port'],
+      mqttPort: flags['mqtt-port'],
+      host: flags.host,
+      dataDir: flags['data-dir'],
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`vigil: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+
+  const app = await buildApp(config);
+  let ports;
+  try {
+    ports = await app.listen();
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    const e = err as NodeJS.ErrnoException & { port?: number };
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
+      const which = e.port === config.mqttPort || String(e.message).includes(`:${config.mqttPort}`) ? 'mqtt' : 'http';
+      const port = which === 'mqtt' ? config.mqttPort : config.httpPort;
+      const verb = e.code === 'EADDRINUSE' ? 'is already in use' : 'needs privileges';
+      console.error(`vigil: ${which.toUpperCase()} port ${port} ${verb}; choose another with --${which}-port (or VIGIL_${which.toUpperCase()}_PORT)`);
+      return 1;
+    }
+    throw err;
+  }
+
+  if (app.generatedAdminPassword) {
+    console.log(`\n  First start: created ${ADMIN_EMAIL} with password ${app.generatedAdminPassword}\n  (shown once; set VIGIL_ADMIN_PASSWORD to choose it)\n`);
+  }
+  app.log.info({ httpPort: ports.httpPort, mqttPort: ports.mqttPort, dataDir: config.dataDir }, 'vigil started');
+  // A line for people and for scripts that wait for start-up.
+  console.log(`vigil ready: http://${config.host}:${ports.httpPort} mqtt://${config.host}:${ports.mqttPort}`);
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      app.log.info({ signal }, 'shutting down: stopping intake and flushing');
+      app.close().then(
+        () => {
+          app.log.info('shutdown complete');
+          resolve();
+        },
+        (err) => {
+          app.log.error({ err }, 'shutdown failed');
+          process.exitCode = 1;
+          resolve();
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+}

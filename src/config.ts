@@ -1,0 +1,93 @@
+// One typed, validated, frozen configuration object, built once at start-up from flags and
+// environment. Every limit carries its unit in its name.
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+export const configSchema = z.object({
+  host: z.string().default('0.0.0.0'),
+  httpPort: port.default(8080),
+  mqttPort: port.default(1883),
+  dataDir: z.string().default('./data'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Password of admin@localhost on first start; generated and printed once when unset. */
+  adminPassword: z.string().min(8).optional(),
+  /** HMAC secret for JWTs; when unset a random one is generated and kept in the data dir. */
+  jwtSecret: z.string().min(32).optional(),
+  accessTokenTtlSec: positiveInt.default(15 * 60),
+  refreshTokenTtlSec: positiveInt.default(7 * 24 * 3600),
+  /** Largest accepted telemetry body (HTTP) or MQTT payload. ThingsBoard's default is 64 KiB;
+   *  HTTP batches of thousands of points need more, so HTTP gets its own, larger limit. */
+  mqttMaxPayloadBytes: positiveInt.default(64 * 1024),
+  httpBodyLimitBytes: positiveInt.default(4 * 1024 * 1024),
+  /** Points more than this far in the future are rejected: a device clock that far off is a bug. */
+  maxFutureSkewMs: positiveInt.default(10 * 60 * 1000),
+  /** A device with no activity for this long is shown offline. */
+  deviceInactivityTimeoutMs: positiveInt.default(10 * 60 * 1000),
+  /** Per-device ingest rate limit (messages or requests per second, burst = 2x). */
+  deviceRateLimitPerSec: positiveInt.default(200),
+  /** Per-client API rate limit (requests per minute) for the management API. */
+  apiRateLimitPerMin: positiveInt.default(6000),
+  /** How many rejected payloads the dead-letter log keeps (oldest dropped first). */
+  rejectedLogSize: positiveInt.default(1000),
+  /** Storage writer: flush when this many points are buffered or this long has passed. */
+  storageBatchPoints: positiveInt.default(50_000),
+  storageFlushIntervalMs: positiveInt.default(200),
+  /** Cap on the points a single raw query returns. */
+  queryMaxPoints: positiveInt.default(100_000),
+});
+
+export type Config = Readonly<z.infer<typeof configSchema>>;
+
+/** Flag name → config key, for the error message that names the flag to change. */
+export const flagForKey: Record<string, string> = {
+  host: '--host',
+  httpPort: '--http-port',
+  mqttPort: '--mqtt-port',
+  dataDir: '--data-dir',
+};
+
+const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
+  host: 'VIGIL_HOST',
+  httpPort: 'VIGIL_HTTP_PORT',
+  mqttPort: 'VIGIL_MQTT_PORT',
+  dataDir: 'VIGIL_DATA_DIR',
+  logLevel: 'VIGIL_LOG_LEVEL',
+  adminPassword: 'VIGIL_ADMIN_PASSWORD',
+  jwtSecret: 'VIGIL_JWT_SECRET',
+  accessTokenTtlSec: 'VIGIL_ACCESS_TOKEN_TTL_SEC',
+  refreshTokenTtlSec: 'VIGIL_REFRESH_TOKEN_TTL_SEC',
+  mqttMaxPayloadBytes: 'VIGIL_MQTT_MAX_PAYLOAD_BYTES',
+  httpBodyLimitBytes: 'VIGIL_HTTP_BODY_LIMIT_BYTES',
+  maxFutureSkewMs: 'VIGIL_MAX_FUTURE_SKEW_MS',
+  deviceInactivityTimeoutMs: 'VIGIL_DEVICE_INACTIVITY_TIMEOUT_MS',
+  deviceRateLimitPerSec: 'VIGIL_DEVICE_RATE_LIMIT_PER_SEC',
+  apiRateLimitPerMin: 'VIGIL_API_RATE_LIMIT_PER_MIN',
+  rejectedLogSize: 'VIGIL_REJECTED_LOG_SIZE',
+  storageBatchPoints: 'VIGIL_STORAGE_BATCH_POINTS',
+  storageFlushIntervalMs: 'VIGIL_STORAGE_FLUSH_INTERVAL_MS',
+  queryMaxPoints: 'VIGIL_QUERY_MAX_POINTS',
+};
+
+export class ConfigError extends Error {}
+
+/** Builds the config from environment variables overlaid by explicit values (flags). */
+export function loadConfig(env: NodeJS.ProcessEnv, overrides: Record<string, unknown> = {}): Config {
+  const raw: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(envForKey)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) raw[key] = value;
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      const where = [flagForKey[key], envForKey[key as keyof typeof envForKey]].filter(Boolean).join(' / ');
+      return `${where || key}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return Object.freeze(parsed.data);
+}

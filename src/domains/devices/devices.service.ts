@@ -1,0 +1,122 @@
+// Device registry: CRUD, credentials (hashed at rest, shown once) and token authentication
+// with an in-memory cache, because every MQTT connect and HTTP ingest request authenticates.
+import { randomUUID } from 'node:crypto';
+import { Errors } from '../../errors.js';
+import type { Device, MetadataStore } from '../../ports/metadata-store.js';
+import type { TelemetryStore } from '../../ports/telemetry-store.js';
+import { hashDeviceToken, newDeviceToken } from './credentials.js';
+import type { DeviceStatus, PresenceTracker } from './presence.js';
+
+export interface DeviceView extends Device {
+  status: DeviceStatus;
+}
+
+export interface ListDevicesInput {
+  name?: string;
+  type?: string;
+  status?: DeviceStatus;
+  offset: number;
+  limit: number;
+}
+
+/** How long an unknown token is remembered as unknown, so floods of bad tokens skip the store. */
+const NEGATIVE_CACHE_MS = 5000;
+
+export class DeviceService {
+  private readonly byTokenHash = new Map<string, Device | { unknownUntil: number }>();
+  private readonly revokedListeners = new Set<(deviceId: string) => void>();
+
+  constructor(
+    private readonly store: MetadataStore,
+    private readonly telemetry: TelemetryStore,
+    private readonly presence: PresenceTracker,
+  ) {}
+
+  /** Called when a device's credential stops being valid (rotated or device deleted). */
+  onCredentialsRevoked(listener: (deviceId: string) => void): void {
+    this.revokedListeners.add(listener);
+  }
+
+  private revoked(deviceId: string): void {
+    this.byTokenHash.clear();
+    for (const l of this.revokedListeners) l(deviceId);
+  }
+
+  private view(d: Device): DeviceView {
+    const lastSeenAt = this.presence.lastActivity(d.id) ?? d.lastSeenAt;
+    return { ...d, lastSeenAt, status: this.presence.status(d.id, d.lastSeenAt) };
+  }
+
+  async create(tenantId: string, input: { name: string; type?: string; labels?: Record<string, string> }) {
+    const token = newDeviceToken();
+    const now = Date.now();
+    const device = {
+      id: randomUUID(),
+      tenantId,
+      name: input.name,
+      type: input.type ?? 'default',
+      labels: input.labels ?? {},
+      createdAt: now,
+      updatedAt: now,
+      lastSeenAt: null,
+    };
+    await this.store.createDevice({ ...device, tokenHash: hashDeviceToken(token) });
+    return { ...this.view(device), accessToken: token };
+  }
+
+  async get(tenantId: string, id: string): Promise<DeviceView> {
+    const d = await this.store.getDevice(tenantId, id);
+    if (!d) throw Errors.notFound(`device ${id} not found`);
+    return this.view(d);
+  }
+
+  async list(tenantId: string, input: ListDevicesInput): Promise<{ items: DeviceView[]; total: number }> {
+    if (!input.status) {
+      const page = await this.store.listDevices(tenantId, input);
+      return { items: page.items.map((d) => this.view(d)), total: page.total };
+    }
+    // Status is live state, not a column: filter the tenant's devices in memory.
+    const all = await this.store.listDevices(tenantId, { ...input, offset: 0, limit: Number.MAX_SAFE_INTEGER });
+    const matching = all.items.map((d) => this.view(d)).filter((d) => d.status === input.status);
+    return { items: matching.slice(input.offset, input.offset + input.limit), total: matching.length };
+  }
+
+  async update(tenantId: string, id: string, patch: { name?: string; type?: string; labels?: Record<string, string> }) {
+    const d = await this.store.updateDevice(tenantId, id, patch);
+    if (!d) throw Errors.notFound(`device ${id} not found`);
+    this.byTokenHash.clear();
+    return this.view(d);
+  }
+
+  async rotateCredentials(tenantId: string, id: string) {
+    const token = newDeviceToken();
+    if (!(await this.store.setDeviceTokenHash(tenantId, id, hashDeviceToken(token)))) {
+      throw Errors.notFound(`device ${id} not found`);
+    }
+    this.revoked(id);
+    return { ...(await this.get(tenantId, id)), accessToken: token };
+  }
+
+  async remove(tenantId: string, id: string): Promise<void> {
+    if (!(await this.store.deleteDevice(tenantId, id))) throw Errors.notFound(`device ${id} not found`);
+    this.revoked(id);
+    this.presence.forget(id);
+    await this.telemetry.deleteDevice(tenantId, id);
+  }
+
+  /** Resolves a device access token to its device, or null. */
+  async authenticate(token: string | undefined | null): Promise<Device | null> {
+    if (!token) return null;
+    const hash = hashDeviceToken(token);
+    const cached = this.byTokenHash.get(hash);
+    if (cached) {
+      if ('unknownUntil' in cached) {
+        if (cached.unknownUntil > Date.now()) return null;
+      } else return cached;
+    }
+    const device = await this.store.findDeviceByTokenHash(hash);
+    if (this.byTokenHash.size > 200_000) this.byTokenHash.clear();
+    this.byTokenHash.set(hash, device ?? { unknownUntil: Date.now() + NEGATIVE_CACHE_MS });
+    return device;
+  }
+}

@@ -1,0 +1,119 @@
+// Parses a device telemetry payload in any of ThingsBoard's forms into points:
+//   {"k":v,...} | {"ts":ms,"values":{...}} | an array of either.
+// An object with both `ts` and `values` is a timestamped entry; otherwise every key is a data
+// point at server time. Pure: the clock and limits come in as arguments.
+import type { TelemetryPoint, TelemetryValue } from '../../ports/telemetry.js';
+
+export type RejectReason =
+  | 'invalid_json'
+  | 'invalid_shape'
+  | 'invalid_value'
+  | 'invalid_timestamp'
+  | 'future_timestamp'
+  | 'empty'
+  | 'too_large'
+  | 'unauthorized'
+  | 'rate_limited'
+  | 'unknown_topic';
+
+export class PayloadError extends Error {
+  constructor(
+    readonly reason: RejectReason,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export interface ParseLimits {
+  nowMs: number;
+  maxFutureSkewMs: number;
+}
+
+const MAX_KEY_LENGTH = 255;
+/** Before 1973 in ms is almost always a device sending seconds by mistake. */
+const MIN_TS_MS = 100_000_000_000;
+
+export function parseTelemetryPayload(payload: Buffer | string, limits: ParseLimits): TelemetryPoint[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+  } catch (err) {
+    throw new PayloadError('invalid_json', `payload is not valid JSON: ${(err as Error).message}`);
+  }
+  return telemetryFromJson(json, limits);
+}
+
+export function telemetryFromJson(json: unknown, limits: ParseLimits): TelemetryPoint[] {
+  const points: TelemetryPoint[] = [];
+  if (Array.isArray(json)) {
+    for (let i = 0; i < json.length; i++) addEntry(json[i], limits, points, `[${i}]`);
+  } else {
+    addEntry(json, limits, points, '');
+  }
+  if (points.length === 0) throw new PayloadError('empty', 'payload contains no data points');
+  return points;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function addEntry(entry: unknown, limits: ParseLimits, out: TelemetryPoint[], path: string): void {
+  if (!isPlainObject(entry)) {
+    throw new PayloadError(
+      'invalid_shape',
+      `${path || 'payload'} must be an object like {"key":value} or {"ts":ms,"values":{...}}`,
+    );
+  }
+  if ('ts' in entry && 'values' in entry) {
+    const ts = entry.ts;
+    if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < 0) {
+      throw new PayloadError('invalid_timestamp', `${path}.ts must be an integer epoch in milliseconds`, { ts });
+    }
+    if (ts < MIN_TS_MS) {
+      throw new PayloadError('invalid_timestamp', `${path}.ts=${ts} is before 1973: send epoch milliseconds, not seconds`, { ts });
+    }
+    if (ts > limits.nowMs + limits.maxFutureSkewMs) {
+      throw new PayloadError(
+        'future_timestamp',
+        `${path}.ts=${ts} is more than ${limits.maxFutureSkewMs} ms in the future (server time ${limits.nowMs})`,
+        { ts, serverTime: limits.nowMs },
+      );
+    }
+    if (!isPlainObject(entry.values)) throw new PayloadError('invalid_shape', `${path}.values must be an object`);
+    addValues(entry.values, ts, out, `${path}.values`);
+  } else {
+    addValues(entry, limits.nowMs, out, path);
+  }
+}
+
+function addValues(values: Record<string, unknown>, ts: number, out: TelemetryPoint[], path: string): void {
+  for (const key in values) {
+    const value = values[key];
+    if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
+      throw new PayloadError('invalid_shape', `keys must be 1-${MAX_KEY_LENGTH} characters`, { key });
+    }
+    out.push({ key, ts, value: checkValue(value, `${path}.${key}`) });
+  }
+}
+
+function checkValue(value: unknown, where: string): TelemetryValue {
+  switch (typeof value) {
+    case 'number':
+      if (!Number.isFinite(value)) throw new PayloadError('invalid_value', `${where} is not a finite number`);
+      if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
+        throw new PayloadError('invalid_value', `${where}: big integer values are not supported`, { value });
+      }
+      return value;
+    case 'boolean':
+    case 'string':
+      return value;
+    default:
+      throw new PayloadError(
+        'invalid_value',
+        `${where} must be a number, boolean or string, got ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}`,
+      );
+  }
+}

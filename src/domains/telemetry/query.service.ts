@@ -1,0 +1,98 @@
+// Telemetry reads for the API: raw ranges, windowed aggregates, latest values and keys,
+// always scoped to a device of the caller's tenant.
+import { Errors } from '../../errors.js';
+import type { Aggregate, TelemetryStore } from '../../ports/telemetry-store.js';
+import type { MetadataStore } from '../../ports/metadata-store.js';
+
+const AGGREGATES: readonly Aggregate[] = ['avg', 'min', 'max', 'sum', 'count'];
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+/** A query may produce at most this many windows per key: more is a mistake, not a chart. */
+const MAX_WINDOWS = 100_000;
+
+/** Accepts epoch milliseconds or an ISO-8601 date-time. */
+export function parseTime(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (/^-?\d+$/.test(value)) return Number(value);
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw Errors.badRequest(`${name} must be epoch milliseconds or an ISO-8601 date-time`, { [name]: value });
+  return ms;
+}
+
+/** "500ms", "10s", "1m", "1h", "1d", "1w" or a plain number of milliseconds. */
+export function parseInterval(value: string): number {
+  const match = /^(\d+)(ms|s|m|h|d|w)?$/.exec(value.trim());
+  if (!match) throw Errors.badRequest('interval must look like 10s, 1m, 1h, 1d or milliseconds', { interval: value });
+  const ms = Number(match[1]) * UNIT_MS[match[2] ?? 'ms']!;
+  if (ms <= 0) throw Errors.badRequest('interval must be positive');
+  return ms;
+}
+
+export function parseKeys(value: string | undefined): string[] | undefined {
+  if (!value) return undefined;
+  const keys = value.split(',').map((k) => k.trim()).filter(Boolean);
+  return keys.length ? keys : undefined;
+}
+
+export interface TelemetryQueryInput {
+  keys?: string;
+  from?: string;
+  to?: string;
+  limit?: number;
+  order?: 'asc' | 'desc';
+  interval?: string;
+  agg?: string;
+}
+
+export class TelemetryQueryService {
+  constructor(
+    private readonly telemetry: TelemetryStore,
+    private readonly metadata: MetadataStore,
+    private readonly maxPoints: number,
+  ) {}
+
+  private async requireDevice(tenantId: string, deviceId: string): Promise<void> {
+    if (!(await this.metadata.getDevice(tenantId, deviceId))) throw Errors.notFound(`device ${deviceId} not found`);
+  }
+
+  async query(tenantId: string, deviceId: string, q: TelemetryQueryInput) {
+    await this.requireDevice(tenantId, deviceId);
+    const now = Date.now();
+    const toMs = parseTime(q.to, 'to', now);
+    const fromMs = parseTime(q.from, 'from', toMs - 24 * 3_600_000);
+    if (fromMs > toMs) throw Errors.badRequest('from must not be after to', { from: fromMs, to: toMs });
+    const keys = parseKeys(q.keys);
+    if (q.interval || q.agg) {
+      const intervalMs = parseInterval(q.interval ?? '1m');
+      const aggregates = (q.agg ?? 'avg').split(',').map((a) => a.trim()) as Aggregate[];
+      const unknown = aggregates.filter((a) => !AGGREGATES.includes(a));
+      if (unknown.length) throw Errors.badRequest(`unknown aggregate ${unknown.join(', ')}; use ${AGGREGATES.join(', ')}`);
+      if ((toMs - fromMs) / intervalMs > MAX_WINDOWS) {
+        throw Errors.badRequest(`from..to at interval ${q.interval} makes more than ${MAX_WINDOWS} windows; widen the interval`);
+      }
+      const rows = await this.telemetry.queryAggregate({ tenantId, deviceId, keys, fromMs, toMs, intervalMs, aggregates });
+      return { deviceId, from: fromMs, to: toMs, interval: intervalMs, aggregates, data: groupByKey(rows) };
+    }
+    const limit = Math.min(q.limit ?? 1000, this.maxPoints);
+    const points = await this.telemetry.queryRaw({ tenantId, deviceId, keys, fromMs, toMs, limit, order: q.order ?? 'asc' });
+    return { deviceId, from: fromMs, to: toMs, data: groupByKey(points) };
+  }
+
+  async latest(tenantId: string, deviceId: string, keys?: string) {
+    await this.requireDevice(tenantId, deviceId);
+    const points = await this.telemetry.latest(tenantId, deviceId, parseKeys(keys));
+    const data: Record<string, { ts: number; value: unknown }> = {};
+    for (const p of points) data[p.key] = { ts: p.ts, value: p.value };
+    return { deviceId, data };
+  }
+
+  async keys(tenantId: string, deviceId: string) {
+    await this.requireDevice(tenantId, deviceId);
+    return { deviceId, keys: await this.telemetry.keys(tenantId, deviceId) };
+  }
+}
+
+function groupByKey<T extends { key: string }>(rows: T[]): Record<string, Omit<T, 'key'>[]> {
+  const out: Record<string, Omit<T, 'key'>[]> = {};
+  for (const { key, ...rest } of rows) (out[key] ??= []).push(rest);
+  return out;
+}

@@ -1,0 +1,25 @@
+// Token bucket per key (device): steady rate per second with a burst of twice that.
+export class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(private readonly perSecond: number) {}
+
+  take(key: string, nowMs = Date.now()): boolean {
+    const burst = this.perSecond * 2;
+    let b = this.buckets.get(key);
+    if (!b) {
+      b = { tokens: burst, at: nowMs };
+      this.buckets.set(key, b);
+    } else {
+      b.tokens = Math.min(burst, b.tokens + ((nowMs - b.at) / 1000) * this.perSecond);
+      b.at = nowMs;
+    }
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+  forget(key: string): void {
+    this.buckets.delete(key);
+  }
+}

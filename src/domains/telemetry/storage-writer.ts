@@ -1,0 +1,61 @@
+// The durable consumer that moves accepted batches from the bus into the telemetry store, in
+// large transactions. Idempotent: batches at or below the store's recorded position are
+// skipped, so redelivery after a crash never duplicates a point.
+import type { Bus, Subscription } from '../../ports/bus.js';
+import type { TelemetryStore } from '../../ports/telemetry-store.js';
+import type { SequencedBatch } from '../../ports/telemetry.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { Logger } from '../../observability/logger.js';
+import { decodeBatch, TELEMETRY_SUBJECT } from './batch-codec.js';
+
+export const STORAGE_CONSUMER = 'storage';
+
+export class StorageWriter {
+  private subscription: Subscription | null = null;
+  private applied = 0;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly store: TelemetryStore,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly maxBatchMessages = 5000,
+  ) {}
+
+  async start(): Promise<void> {
+    this.applied = await this.store.lastAppliedSeq(STORAGE_CONSUMER);
+    this.subscription = await this.bus.subscribe(
+      TELEMETRY_SUBJECT,
+      async (messages) => {
+        const batches: SequencedBatch[] = [];
+        for (const m of messages) if (m.seq > this.applied) batches.push(decodeBatch(m.seq, m.data));
+        if (batches.length === 0) return;
+        try {
+          await this.store.append(STORAGE_CONSUMER, batches);
+        } catch (err) {
+          this.metrics.storageErrors.inc();
+          this.log.error({ err }, 'storage write failed; will retry from the ingest log');
+          throw err;
+        }
+        let points = 0;
+        const now = Date.now();
+        for (const b of batches) {
+          points += b.points.length;
+          this.metrics.storeLatency.observe((now - b.receivedAt) / 1000);
+        }
+        this.metrics.storageWrites.observe(points);
+        this.applied = batches[batches.length - 1]!.seq;
+      },
+      { durable: STORAGE_CONSUMER, maxBatch: this.maxBatchMessages },
+    );
+  }
+
+  get appliedSeq(): number {
+    return this.applied;
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.close();
+    this.subscription = null;
+  }
+}

@@ -1,0 +1,29 @@
+// The durable ingest log. publish() resolves only once the message would survive a crash:
+// that is the moment a device is acknowledged. Embedded: a write-ahead file; scaled out:
+// NATS JetStream. Delivery is at least once; consumers make their writes idempotent by seq.
+export interface BusMessage {
+  /** Monotonic per subject, assigned by the log. */
+  seq: number;
+  data: Uint8Array;
+}
+
+export interface SubscribeOptions {
+  /** A durable consumer resumes after the last message it acknowledged, across restarts. */
+  durable?: string;
+  /** Most messages handed to one handler call. */
+  maxBatch?: number;
+}
+
+/** Handles a batch of messages; resolving acknowledges all of them. */
+export type BusHandler = (messages: BusMessage[]) => Promise<void>;
+
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+export interface Bus {
+  publish(subject: string, data: Uint8Array): Promise<void>;
+  subscribe(subject: string, handler: BusHandler, options?: SubscribeOptions): Promise<Subscription>;
+  /** Stops intake, delivers what is pending to durable consumers, releases files/connections. */
+  close(): Promise<void>;
+}

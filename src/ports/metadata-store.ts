@@ -1,0 +1,61 @@
+// Tenants, users and devices. One implementation per engine (DuckDB embedded, PostgreSQL
+// scaled out); the same contract tests run against both.
+export interface Tenant {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+export type Role = 'admin' | 'operator' | 'viewer';
+
+export interface User {
+  id: string;
+  tenantId: string;
+  email: string;
+  passwordHash: string;
+  role: Role;
+  createdAt: number;
+}
+
+export interface Device {
+  id: string;
+  tenantId: string;
+  name: string;
+  type: string;
+  labels: Record<string, string>;
+  createdAt: number;
+  updatedAt: number;
+  lastSeenAt: number | null;
+}
+
+export interface DeviceWithCredential extends Device {
+  tokenHash: string;
+}
+
+export interface DeviceFilter {
+  name?: string;
+  type?: string;
+  ids?: string[];
+  offset: number;
+  limit: number;
+}
+
+export interface MetadataStore {
+  init(): Promise<void>;
+  createTenant(tenant: Tenant): Promise<void>;
+  listTenants(): Promise<Tenant[]>;
+  createUser(user: User): Promise<void>;
+  findUserByEmail(email: string): Promise<User | null>;
+  findUserById(id: string): Promise<User | null>;
+  createDevice(device: DeviceWithCredential): Promise<void>;
+  getDevice(tenantId: string, id: string): Promise<Device | null>;
+  findDeviceByTokenHash(tokenHash: string): Promise<Device | null>;
+  listDevices(tenantId: string, filter: DeviceFilter): Promise<{ items: Device[]; total: number }>;
+  updateDevice(tenantId: string, id: string, patch: Partial<Pick<Device, 'name' | 'type' | 'labels'>>): Promise<Device | null>;
+  setDeviceTokenHash(tenantId: string, id: string, tokenHash: string): Promise<boolean>;
+  deleteDevice(tenantId: string, id: string): Promise<boolean>;
+  /** Batched last-seen update, written periodically rather than per point. */
+  touchDevices(lastSeen: Map<string, number>): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,84 @@
+// Device-facing HTTP ingest. ThingsBoard-compatible `POST /api/v1/{token}/telemetry`, and
+// `POST /api/v1/telemetry` with the device token as Bearer or X-API-Key. Bodies are taken raw
+// so a malformed one can be kept, byte for byte, in the dead-letter log.
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { DeviceService } from '../../../domains/devices/devices.service.js';
+import type { IngestService } from '../../../domains/telemetry/ingest.service.js';
+import { PayloadError } from '../../../domains/telemetry/payload.js';
+import { AppError } from '../../../errors.js';
+import { bearerToken } from '../auth.js';
+import { problemSchema } from '../problem.js';
+
+const STATUS_FOR_REASON: Record<string, number> = {
+  invalid_json: 400,
+  invalid_shape: 422,
+  invalid_value: 422,
+  invalid_timestamp: 422,
+  future_timestamp: 422,
+  empty: 422,
+  too_large: 413,
+  unauthorized: 401,
+  rate_limited: 429,
+};
+
+const accepted = Type.Object({ accepted: Type.Integer({ description: 'points durably accepted' }) });
+const payloadDoc =
+  'One of {"key":value,...}, {"ts":epochMs,"values":{...}} or an array of either. Values: number, boolean or string.';
+
+export function ingestRoutes(app: FastifyInstance, devices: DeviceService, ingest: IngestService, bodyLimitBytes: number): void {
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: bodyLimitBytes }, (_req, body, done) => done(null, body));
+
+    async function handle(request: FastifyRequest, token: string | null) {
+      const body = request.body as Buffer | undefined;
+      const device = await devices.authenticate(token);
+      if (!device) {
+        ingest.recordRejection(null, 'http', 'unauthorized', 'unknown or revoked device token', body);
+        throw new AppError('UNAUTHORIZED', 401, 'unknown or revoked device token');
+      }
+      try {
+        const count = await ingest.acceptRaw({ tenantId: device.tenantId, deviceId: device.id }, 'http', body ?? Buffer.alloc(0));
+        return { accepted: count };
+      } catch (err) {
+        if (err instanceof PayloadError) {
+          throw new AppError(err.reason.toUpperCase(), STATUS_FOR_REASON[err.reason] ?? 400, err.message, err.details);
+        }
+        throw err;
+      }
+    }
+
+    scope.post(
+      '/api/v1/:token/telemetry',
+      {
+        config: { rateLimit: false },
+        schema: {
+          tags: ['device API'],
+          summary: 'Send telemetry (ThingsBoard-compatible: token in the path)',
+          description: payloadDoc,
+          params: Type.Object({ token: Type.String() }),
+          response: { 200: accepted, 400: problemSchema, 401: problemSchema, 413: problemSchema, 422: problemSchema, 429: problemSchema },
+        },
+      },
+      async (request) => handle(request, (request.params as { token: string }).token),
+    );
+
+    scope.post(
+      '/api/v1/telemetry',
+      {
+        config: { rateLimit: false },
+        schema: {
+          tags: ['device API'],
+          summary: 'Send telemetry with the device token in Authorization: Bearer or X-API-Key',
+          description: payloadDoc,
+          response: { 200: accepted, 400: problemSchema, 401: problemSchema, 413: problemSchema, 422: problemSchema, 429: problemSchema },
+        },
+      },
+      async (request) => {
+        const apiKey = request.headers['x-api-key'];
+        return handle(request, bearerToken(request) ?? (typeof apiKey === 'string' ? apiKey : null));
+      },
+    );
+  });
+}

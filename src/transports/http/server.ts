@@ -1,0 +1,63 @@
+// The HTTP server: Fastify with OpenAPI generated from the route schemas, rate limits on by
+// default, one error shape, request metrics.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import rateLimit from '@fastify/rate-limit';
+import type { Logger } from '../../observability/logger.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { TokenService } from '../../domains/auth/tokens.js';
+import { bearerToken } from './auth.js';
+import { errorHandler } from './problem.js';
+
+export interface HttpServerOptions {
+  log: Logger;
+  metrics: Metrics;
+  tokens: TokenService;
+  bodyLimitBytes: number;
+  apiRateLimitPerMin: number;
+  version: string;
+}
+
+export async function createHttpServer(o: HttpServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: o.log.child({ component: 'http' }) as unknown as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: o.bodyLimitBytes,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
+  });
+  app.setErrorHandler(errorHandler(o.log));
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Vigil API', version: o.version, description: 'Vigil IoT monitoring platform' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  await app.register(rateLimit, {
+    max: o.apiRateLimitPerMin,
+    timeWindow: '1 minute',
+    // Per person when authenticated, per address otherwise.
+    keyGenerator: (request) => bearerToken(request) ?? request.ip,
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      error: 'RATE_LIMITED',
+      message: `rate limit of ${context.max} requests per ${context.after} exceeded`,
+    }),
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    o.metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.get('/api/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,108 @@
+// Live data over Socket.IO. A client authenticates with its JWT access token
+// (`io(url, { auth: { token } })`), then `emit('subscribe', {deviceId, keys?}, ack)`.
+// It receives `telemetry` events {deviceId, points:[{key,ts,value}]} for each accepted batch,
+// and `status` events {deviceId, status, at} for its tenant's devices it subscribed to.
+import type { Server as HttpServer } from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import type { TokenService, Principal } from '../../domains/auth/tokens.js';
+import type { StatusChange } from '../../domains/devices/presence.js';
+import type { MetadataStore } from '../../ports/metadata-store.js';
+import type { PointBatch } from '../../ports/telemetry.js';
+import type { Metrics } from '../../observability/metrics.js';
+
+interface SubscribeRequest {
+  deviceId?: unknown;
+  keys?: unknown;
+}
+
+type Ack = (response: { ok: true } | { error: string }) => void;
+
+const deviceRoom = (deviceId: string) => `device:${deviceId}`;
+const keyRoom = (deviceId: string, key: string) => `device:${deviceId}:key:${key}`;
+const statusRoom = (deviceId: string) => `status:${deviceId}`;
+
+export class LiveStream {
+  readonly io: Server;
+
+  constructor(
+    httpServer: HttpServer,
+    private readonly tokens: TokenService,
+    private readonly metadata: MetadataStore,
+    private readonly metrics: Metrics,
+  ) {
+    this.io = new Server(httpServer, { serveClient: false, cors: { origin: true } });
+    this.io.use((socket, next) => {
+      const token = (socket.handshake.auth as { token?: string })?.token ?? socket.handshake.query.token;
+      if (typeof token !== 'string') return next(new Error('unauthorized: pass auth: { token: <accessToken> }'));
+      this.tokens.verify(token, 'access').then(
+        (principal) => {
+          socket.data.principal = principal;
+          next();
+        },
+        () => next(new Error('unauthorized: invalid or expired access token')),
+      );
+    });
+    this.io.on('connection', (socket) => this.onConnection(socket));
+  }
+
+  private onConnection(socket: Socket): void {
+    this.metrics.liveClients.inc();
+    socket.on('disconnect', () => this.metrics.liveClients.dec());
+    socket.on('subscribe', (request: SubscribeRequest, ack?: Ack) => {
+      void this.subscribe(socket, request).then(
+        () => ack?.({ ok: true }),
+        (err: Error) => ack?.({ error: err.message }),
+      );
+    });
+    socket.on('unsubscribe', (request: SubscribeRequest, ack?: Ack) => {
+      if (typeof request?.deviceId === 'string') {
+        for (const room of socket.rooms) if (room.startsWith(deviceRoom(request.deviceId))) void socket.leave(room);
+        void socket.leave(statusRoom(request.deviceId));
+      }
+      ack?.({ ok: true });
+    });
+  }
+
+  private async subscribe(socket: Socket, request: SubscribeRequest): Promise<void> {
+    const principal = socket.data.principal as Principal;
+    const deviceId = request?.deviceId;
+    if (typeof deviceId !== 'string') throw new Error('deviceId (string) is required');
+    const keys = request.keys;
+    if (keys !== undefined && !(Array.isArray(keys) && keys.every((k) => typeof k === 'string'))) {
+      throw new Error('keys must be an array of strings');
+    }
+    // Tenants never see each other's devices: an unknown id and a foreign id look the same.
+    if (!(await this.metadata.getDevice(principal.tenantId, deviceId))) throw new Error(`device ${deviceId} not found`);
+    if (keys && keys.length > 0) for (const key of keys as string[]) await socket.join(keyRoom(deviceId, key));
+    else await socket.join(deviceRoom(deviceId));
+    await socket.join(statusRoom(deviceId));
+  }
+
+  /** Fan-out of one accepted batch; costs nothing when nobody watches the device. */
+  publishBatch(batch: PointBatch): void {
+    const rooms = this.io.sockets.adapter.rooms;
+    const all = deviceRoom(batch.deviceId);
+    if (rooms.has(all)) this.io.to(all).emit('telemetry', { deviceId: batch.deviceId, points: batch.points });
+    if (!rooms.has(statusRoom(batch.deviceId))) return;
+    let byKey: Map<string, typeof batch.points> | null = null;
+    for (const p of batch.points) {
+      const room = keyRoom(batch.deviceId, p.key);
+      if (!rooms.has(room)) continue;
+      byKey ??= new Map();
+      let list = byKey.get(room);
+      if (!list) byKey.set(room, (list = []));
+      list.push(p);
+    }
+    if (byKey) for (const [room, points] of byKey) this.io.to(room).emit('telemetry', { deviceId: batch.deviceId, points });
+  }
+
+  publishStatus(change: StatusChange): void {
+    this.io.to(statusRoom(change.deviceId)).emit('status', { deviceId: change.deviceId, status: change.status, at: change.at });
+  }
+
+  /** Disconnects every client; the HTTP server itself is closed by its owner. */
+  close(): void {
+    this.io.disconnectSockets(true);
+    this.io.engine.close();
+  }
+}
