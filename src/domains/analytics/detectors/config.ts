@@ -34,11 +34,12 @@ export const MULTIVARIATE: MultivariateConfig = {
   ridge: 0.01,
   calibrationQuantile: 0.99,
   freezeAbove: 1,
+  driftAllowance: 1,
 };
 
 /** Alarm policy per detector: its scores have different distributions, so different cut-offs. */
 export const POLICIES: Record<'robust' | 'seasonal' | 'multivariate', AlarmPolicy> = {
   robust: { threshold: 0.9999, exitThreshold: 0.9999, persistence: 1, refractoryPoints: 300 },
   seasonal: { threshold: 0.9999, exitThreshold: 0.9999, persistence: 1, refractoryPoints: 300 },
-  multivariate: { threshold: 0.95, exitThreshold: 0.8, persistence: 5, refractoryPoints: 300 },
+  multivariate: { threshold: 0.85, exitThreshold: 0.75, persistence: 5, refractoryPoints: 300 },
 };

@@ -5,6 +5,10 @@
 // lasting fault is not learnt away. The residual vector's Mahalanobis distance, with the
 // training covariance of the same residuals, is the raw score; it is calibrated against its
 // own training quantile so that one threshold fits devices with any number of keys.
+// Keys that wander slowly during training (a temperature, a tank level: most of their variance
+// is low-frequency, measured by var(Δx)/(2·var(x)), 1 for white noise, ≈0 for a random walk)
+// are expected to keep wandering after it, so their residual variance gets a drift allowance
+// in proportion: their level alone is weak evidence; their sudden jumps still count.
 // State: O(k²) for k keys after training; O(fitPoints·k) while the training buffer fills.
 import type { RawResult } from './types.js';
 import { covariance, invert, quantile } from './linalg.js';
@@ -22,6 +26,8 @@ export interface MultivariateConfig {
   calibrationQuantile: number;
   /** The baseline stops following while d² exceeds this many calibration units. */
   freezeAbove: number;
+  /** Drift allowance (standardised variance) per unit of (1/varianceRatio − 1). */
+  driftAllowance: number;
 }
 
 export interface MultivariateState {
@@ -83,6 +89,7 @@ function fit(state: MultivariateState, cfg: MultivariateConfig): void {
     // A key constant in training still gets a scale, so later wiggles are not infinitely odd.
     state.sigma[j] = Math.max(Math.sqrt(v), Math.abs(m) * 1e-3, 1e-9);
   }
+  const allowance = state.keys.map((_, j) => cfg.driftAllowance * Math.max(0, 1 / Math.max(varianceRatio(rows, j), 1e-3) - 1));
   // Replay the training rows exactly as live points will be processed.
   const z = new Array<number>(k).fill(0);
   const residuals: number[][] = [];
@@ -101,13 +108,35 @@ function fit(state: MultivariateState, cfg: MultivariateConfig): void {
   for (let j = 0; j < k; j++) trace += cov[j * k + j];
   const ridge = (cfg.ridge * trace) / k + 1e-12;
   for (let j = 0; j < k; j++) {
-    cov[j * k + j] += ridge;
+    cov[j * k + j] += ridge + allowance[j];
     state.residualSigma[j] = Math.sqrt(cov[j * k + j]);
   }
   state.precision = invert(cov, k);
   const d2 = settled.map((r) => mahalanobis(state.precision, r, k));
   state.calibration = Math.max(quantile(d2, cfg.calibrationQuantile), 1e-9);
   state.buffer = null;
+}
+
+/** var(Δx) / (2·var(x)) over the training rows of key j: 1 for white noise, → 0 for slow drift. */
+export function varianceRatio(rows: readonly number[][], j: number): number {
+  let n = 0;
+  let mean = 0;
+  for (const r of rows) if (Number.isFinite(r[j])) (mean += r[j], n++);
+  if (n < 3) return 1;
+  mean /= n;
+  let v = 0;
+  let dv = 0;
+  let prev = NaN;
+  let nd = 0;
+  for (const r of rows) {
+    const x = r[j];
+    if (!Number.isFinite(x)) continue;
+    v += (x - mean) ** 2;
+    if (Number.isFinite(prev)) (dv += (x - prev) ** 2, nd++);
+    prev = x;
+  }
+  v /= n;
+  return v === 0 || nd === 0 ? 1 : dv / nd / (2 * v);
 }
 
 export function stepMultivariate(state: MultivariateState, cfg: MultivariateConfig, values: ArrayLike<number>): RawResult {
