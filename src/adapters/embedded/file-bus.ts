@@ -121,7 +121,7 @@ class SubjectLog {
     this.flushing = null;
   }
 
-  private wake(): void {
+  wake(): void {
     const waiters = [...this.waiters];
     this.waiters.clear();
     for (const w of waiters) w();
@@ -257,6 +257,7 @@ class DurableConsumer {
   async stop(drain: boolean): Promise<void> {
     this.drainOnStop = drain;
     this.running = false;
+    this.log.wake();
     await this.loop;
   }
 }
