@@ -8,7 +8,7 @@ import type { SurpriseConfig } from './surprise.js';
 
 const surprise: SurpriseConfig = {
   shortWindow: 10, // ≈ one "event": a lone outlier counts, but ten odd points count more
-  longAlpha: 1 / 2000, // memory of a few days at 5-minute sampling
+  longAlpha: 1 / 5000, // memory of a couple of weeks at 5-minute sampling
   zCap: 20,
 };
 
@@ -39,7 +39,7 @@ export const MULTIVARIATE: MultivariateConfig = {
 
 /** Alarm policy per detector: its scores have different distributions, so different cut-offs. */
 export const POLICIES: Record<'robust' | 'seasonal' | 'multivariate', AlarmPolicy> = {
-  robust: { threshold: 0.9999, exitThreshold: 0.9999, persistence: 1, refractoryPoints: 300 },
-  seasonal: { threshold: 0.9999, exitThreshold: 0.9999, persistence: 1, refractoryPoints: 300 },
+  robust: { threshold: 0.97, exitThreshold: 0.97, persistence: 1, refractoryPoints: 300 },
+  seasonal: { threshold: 0.97, exitThreshold: 0.97, persistence: 1, refractoryPoints: 300 },
   multivariate: { threshold: 0.85, exitThreshold: 0.75, persistence: 5, refractoryPoints: 300 },
 };

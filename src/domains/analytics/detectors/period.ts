@@ -8,6 +8,11 @@ export const WEEK_MS = 7 * DAY_MS;
 export const MIN_AUTOCORRELATION = 0.3;
 /** Cycles must repeat this many times in the buffer before we trust the estimate. */
 export const MIN_CYCLES = 2.5;
+/**
+ * A weekly profile has seven times the bins of a daily one, each learnt from seven times fewer
+ * visits, so it must explain clearly more (autocorrelation higher by this much) to be chosen.
+ */
+export const WEEKLY_MARGIN = 0.05;
 
 export function medianGapMs(ts: readonly number[]): number {
   const gaps: number[] = [];
@@ -30,7 +35,9 @@ export function autocorrelation(x: readonly number[], lag: number): number {
     den += d * d;
     if (i + lag < n) num += d * (x[i + lag] - mean);
   }
-  return den === 0 ? 0 : num / den;
+  // Per-pair normalisation: the plain estimator shrinks long lags by (n − lag)/n, which would make a
+  // weekly cycle look weaker than a daily one in a buffer of only a few weeks.
+  return den === 0 ? 0 : num / (n - lag) / (den / n);
 }
 
 export interface PeriodCandidate {

@@ -7,7 +7,7 @@
 import type { RawResult } from './types.js';
 import { newTracker, sigmaOf, trackRobust, type RobustTracker, type TrackerConfig } from './robust-stats.js';
 import { newSurprise, stepSurprise, type SurpriseConfig, type SurpriseState } from './surprise.js';
-import { DAY_MS, MIN_AUTOCORRELATION, MIN_CYCLES, WEEK_MS, evaluatePeriods, medianGapMs } from './period.js';
+import { DAY_MS, MIN_AUTOCORRELATION, MIN_CYCLES, WEEK_MS, WEEKLY_MARGIN, evaluatePeriods, medianGapMs } from './period.js';
 
 export interface SeasonalConfig {
   tracker: TrackerConfig;
@@ -82,8 +82,7 @@ function considerPeriods(ks: KeyState, cfg: SeasonalConfig): void {
   const weekLag = gapMs > 0 ? WEEK_MS / gapMs : Infinity;
   const weekPossible = weekLag * MIN_CYCLES <= cfg.maxBufferPoints;
   if (week) {
-    // A weekly profile also carries the daily one, so it wins ties.
-    const best = week.acf >= MIN_AUTOCORRELATION && week.acf >= (day?.acf ?? -1) - 0.05 ? week : day && day.acf >= MIN_AUTOCORRELATION ? day : null;
+    const best = week.acf >= MIN_AUTOCORRELATION && week.acf >= (day?.acf ?? -1) + WEEKLY_MARGIN ? week : day && day.acf >= MIN_AUTOCORRELATION ? day : null;
     if (best && best.periodMs !== ks.periodMs) adoptPeriod(ks, cfg, best.periodMs, gapMs);
     ks.buffer = null;
     return;
