@@ -1,6 +1,6 @@
 // The HTTP server: Fastify with OpenAPI generated from the route schemas, rate limits on by
 // default, one error shape, request metrics.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
@@ -22,7 +22,8 @@ export interface HttpServerOptions {
 export async function createHttpServer(o: HttpServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: o.log.child({ component: 'http' }) as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request logs would dominate at ingest rates; request metrics cover them.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: o.bodyLimitBytes,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
   });
