@@ -1,0 +1,46 @@
+// `npm run bench:detectors`: points scored per second on one core, per detector, on synthetic
+// series (a daily cycle with noise and rare spikes; 8 correlated keys for the multivariate one).
+// A benchmark, not a test: numbers depend on the machine.
+import { createDetector, DETECTOR_KINDS, resolveKind, type DetectorKind } from '../src/domains/analytics/detectors/index.js';
+
+const STEP_MS = 60_000;
+
+function series(points: number, keys: number): Float64Array[] {
+  let seed = 42;
+  const rand = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return Array.from({ length: keys }, (_, k) => {
+    const x = new Float64Array(points);
+    for (let i = 0; i < points; i++) {
+      const day = Math.sin((2 * Math.PI * i * STEP_MS) / 86_400_000 + k);
+      x[i] = 20 + 5 * day + rand() - 0.5 + (rand() < 0.001 ? 10 : 0);
+    }
+    return x;
+  });
+}
+
+function bench(kind: DetectorKind, keys: number, points: number): { pointsPerSec: number; valuesPerSec: number } {
+  const data = series(points, keys);
+  const names = Array.from({ length: keys }, (_, k) => `k${k}`);
+  const d = createDetector(kind, names);
+  const row = new Array<number>(keys);
+  const t0 = performance.now();
+  for (let i = 0; i < points; i++) {
+    for (let k = 0; k < keys; k++) row[k] = data[k][i];
+    d.update(i * STEP_MS, row);
+  }
+  const secs = (performance.now() - t0) / 1000;
+  return { pointsPerSec: points / secs, valuesPerSec: (points * keys) / secs };
+}
+
+const POINTS = 1_000_000;
+console.log(`detector throughput, ${POINTS.toLocaleString('en')} points each, one core (node ${process.version})\n`);
+console.log('| detector | keys | resolves to | points/s | values/s |');
+console.log('|---|---|---|---|---|');
+for (const kind of DETECTOR_KINDS) {
+  for (const keys of kind === 'multivariate' || kind === 'auto' ? [1, 8] : [1]) {
+    bench(kind, keys, 50_000); // warm the JIT
+    const r = bench(kind, keys, kind === 'multivariate' || keys > 1 ? POINTS / 2 : POINTS);
+    const names = Array.from({ length: keys }, (_, k) => `k${k}`);
+    console.log(`| ${kind} | ${keys} | ${resolveKind(kind, names)} | ${Math.round(r.pointsPerSec).toLocaleString('en')} | ${Math.round(r.valuesPerSec).toLocaleString('en')} |`);
+  }
+}
