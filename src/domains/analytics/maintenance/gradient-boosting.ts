@@ -20,12 +20,12 @@ export interface BoostingOptions {
 }
 
 export const DEFAULT_BOOSTING: Required<BoostingOptions> = {
-  trees: 300,
+  trees: 150,
   maxDepth: 4,
-  learningRate: 0.05,
+  learningRate: 0.1,
   minLeafRows: 20,
   rowSampleRate: 0.5,
-  featureSampleRate: 0.5,
+  featureSampleRate: 0.3,
   seed: 7,
 };
 
