@@ -1,0 +1,86 @@
+// The TelemetryStore contract: the embedded DuckDB store and the PostgreSQL store both run it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
+import type { SequencedBatch } from '../../src/ports/telemetry.js';
+
+const T = 'tenant-a';
+const D = 'device-1';
+
+function batch(seq: number, points: [string, number, number | string | boolean][], tenantId = T, deviceId = D): SequencedBatch {
+  return { seq, tenantId, deviceId, transport: 'http', receivedAt: 0, points: points.map(([key, ts, value]) => ({ key, ts, value })) };
+}
+
+export function telemetryStoreContract(name: string, open: () => Promise<TelemetryStore>): void {
+  test(`${name} - appends and reads raw points of every value type`, async () => {
+    const store = await open();
+    await store.append('c', [batch(1, [['t', 1000, 1.5], ['on', 1000, true], ['mode', 1000, 'eco'], ['t', 2000, 2.5]])]);
+    const raw = await store.queryRaw({ tenantId: T, deviceId: D, fromMs: 0, toMs: 5000, limit: 100, order: 'asc' });
+    assert.deepEqual(
+      raw.filter((p) => p.key === 't').map((p) => [p.ts, p.value]),
+      [
+        [1000, 1.5],
+        [2000, 2.5],
+      ],
+    );
+    assert.deepEqual(raw.find((p) => p.key === 'on')?.value, true);
+    assert.deepEqual(raw.find((p) => p.key === 'mode')?.value, 'eco');
+    const desc = await store.queryRaw({ tenantId: T, deviceId: D, keys: ['t'], fromMs: 0, toMs: 5000, limit: 1, order: 'desc' });
+    assert.deepEqual(desc.map((p) => p.ts), [2000]);
+    await store.close();
+  });
+
+  test(`${name} - records the consumer position with the data`, async () => {
+    const store = await open();
+    assert.equal(await store.lastAppliedSeq('writer'), 0);
+    await store.append('writer', [batch(7, [['x', 1, 1]]), batch(9, [['x', 2, 2]])]);
+    assert.equal(await store.lastAppliedSeq('writer'), 9);
+    await store.close();
+  });
+
+  test(`${name} - windowed aggregates`, async () => {
+    const store = await open();
+    const points: [string, number, number][] = [];
+    for (let i = 0; i < 120; i++) points.push(['p', i * 1000, i]);
+    await store.append('c', [batch(1, points)]);
+    const rows = await store.queryAggregate({
+      tenantId: T,
+      deviceId: D,
+      keys: ['p'],
+      fromMs: 0,
+      toMs: 119_000,
+      intervalMs: 60_000,
+      aggregates: ['avg', 'min', 'max', 'sum', 'count'],
+    });
+    assert.deepEqual(rows, [
+      { key: 'p', ts: 0, avg: 29.5, min: 0, max: 59, sum: 1770, count: 60 },
+      { key: 'p', ts: 60_000, avg: 89.5, min: 60, max: 119, sum: 5370, count: 60 },
+    ]);
+    await store.close();
+  });
+
+  test(`${name} - latest keeps the newest timestamp, not the last written`, async () => {
+    const store = await open();
+    await store.append('c', [batch(1, [['t', 5000, 5]])]);
+    await store.append('c', [batch(2, [['t', 3000, 3], ['h', 1000, 40]])]);
+    const latest = await store.latest(T, D);
+    assert.deepEqual(latest.map((p) => [p.key, p.ts, p.value]), [
+      ['h', 1000, 40],
+      ['t', 5000, 5],
+    ]);
+    assert.deepEqual(await store.keys(T, D), ['h', 't']);
+    await store.close();
+  });
+
+  test(`${name} - tenants and devices are isolated; deleting a device removes its data`, async () => {
+    const store = await open();
+    await store.append('c', [batch(1, [['t', 1, 1]]), batch(2, [['t', 1, 2]], 'tenant-b', D), batch(3, [['t', 1, 3]], T, 'device-2')]);
+    const a = await store.queryRaw({ tenantId: T, deviceId: D, fromMs: 0, toMs: 10, limit: 10, order: 'asc' });
+    assert.deepEqual(a.map((p) => p.value), [1]);
+    assert.deepEqual((await store.latest('tenant-b', D)).map((p) => p.value), [2]);
+    await store.deleteDevice(T, D);
+    assert.deepEqual(await store.latest(T, D), []);
+    assert.deepEqual((await store.latest(T, 'device-2')).map((p) => p.value), [3]);
+    await store.close();
+  });
+}
