@@ -45,7 +45,7 @@ export interface DetectorSnapshot {
   keys: string[];
   fitPoints: number;
   policy: AlarmPolicy;
-  /** Points seen (including skipped-all-missing ones are not counted). */
+  /** Points seen; points with every value missing are not counted. */
   points: number;
   core: CoreState;
   alarm: AlarmState;

@@ -51,7 +51,7 @@ export function initMultivariate(keys: string[]): MultivariateState {
   return { kind: 'multivariate', keys, buffer: [], mean: zeros(), sigma: zeros(), smooth: zeros(), baseline: zeros(), precision: [], residualSigma: zeros(), calibration: 1 };
 }
 
-/** Advances smoothing and baseline with one standardised row; returns the residual vector. */
+/** Advances smoothing (and, unless frozen, the baseline) by one standardised row; writes the residual to `out`. */
 function advance(state: MultivariateState, cfg: MultivariateConfig, z: readonly number[], frozen: boolean, out: number[]): void {
   for (let j = 0; j < z.length; j++) {
     state.smooth[j] += cfg.smoothAlpha * (z[j] - state.smooth[j]);
