@@ -145,3 +145,15 @@ test('createDetector - rejects unknown kinds and empty key lists', () => {
   assert.throws(() => createDetector('robust', []), /at least one key/);
   assert.throws(() => restoreDetector({ version: 9 }), /snapshot/);
 });
+
+test('multivariate - a zero-length fit period still trains on a minimum of points', () => {
+  const rand = rng(13);
+  const d = createDetector('multivariate', ['a', 'b'], { fitPoints: 0 });
+  let anomalies = 0;
+  for (let i = 0; i < 600; i++) {
+    const a = gaussian(rand);
+    if (d.update(i, [a, a + 0.1 * gaussian(rand)]).isAnomaly) anomalies++;
+  }
+  assert.ok(anomalies < 30, `${anomalies} anomalies in clean data`);
+  assert.throws(() => createDetector('robust', ['a'], { fitPoints: -1 }), /fitPoints/);
+});

@@ -28,6 +28,9 @@ export type { DetectionResult, DetectorKind, Explanation } from './types.js';
 export type { AlarmPolicy } from './alarm-policy.js';
 export { seasonalPeriods } from './seasonal.js';
 
+/** Fewest points the multivariate model is trained on (and at least 5 per key). */
+export const MIN_TRAINING_POINTS = 50;
+
 export const DETECTOR_KINDS: readonly DetectorKind[] = ['auto', 'robust', 'seasonal', 'multivariate'];
 
 export interface DetectorOptions {
@@ -67,6 +70,8 @@ export function resolveKind(kind: DetectorKind, keys: readonly string[]): Exclud
 export function createDetector(kind: DetectorKind, keys: string[], options: DetectorOptions = {}): Detector {
   if (!DETECTOR_KINDS.includes(kind)) throw new Error(`unknown detector kind "${kind}"`);
   if (keys.length === 0) throw new Error('a detector needs at least one key');
+  if (options.fitPoints !== undefined && !(Number.isInteger(options.fitPoints) && options.fitPoints >= 0))
+    throw new Error(`fitPoints must be a non-negative integer, not ${options.fitPoints}`);
   const concrete = resolveKind(kind, keys);
   const core: CoreState =
     concrete === 'robust' ? initRobust(keys, ROBUST) : concrete === 'seasonal' ? initSeasonal(keys, SEASONAL) : initMultivariate(keys);
@@ -93,7 +98,9 @@ function fromSnapshot(s: DetectorSnapshot): Detector {
   const k = s.keys.length;
   const row = new Array<number>(k);
   const core = s.core;
-  const multivariateCfg = { ...MULTIVARIATE, fitPoints: s.fitPoints };
+  // A covariance needs data: however short the requested fit period, the multivariate model
+  // trains on at least MIN_TRAINING_POINTS points (it reports warming-up until then).
+  const multivariateCfg = { ...MULTIVARIATE, fitPoints: Math.max(s.fitPoints, MIN_TRAINING_POINTS, 5 * k) };
   const stepCore = (ts: number, v: ArrayLike<number>): RawResult =>
     core.kind === 'robust' ? stepRobust(core, ROBUST, v) : core.kind === 'seasonal' ? stepSeasonal(core, SEASONAL, ts, v) : stepMultivariate(core, multivariateCfg, v);
   return {
