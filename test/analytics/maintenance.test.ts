@@ -7,6 +7,7 @@ import {
   predictRul,
   predictRulTrajectory,
   predictedFailureCheck,
+  retrainReason,
   trainRulModel,
   type PredictedFailureState,
   type UnitHistory,
@@ -169,4 +170,14 @@ test('maintenance - alarm raises on the pessimistic bound when one is given', ()
   assert.equal(r.transition, 'raised');
   r = predictedFailureCheck(undefined, { timeToFailureMs: 30 * HOUR_MS }, { raiseAfter: 1 });
   assert.equal(r.firing, false);
+});
+
+test('maintenance - retraining is due for a missing, old-version, stale or outnumbered model', () => {
+  const now = Date.parse('2026-02-01T00:00:00Z');
+  const fresh = { version: 1, trainedAt: '2026-01-30T00:00:00Z', trainingWindow: { units: 10, rows: 1000 } };
+  assert.equal(retrainReason(null, now, 10), 'no-model');
+  assert.equal(retrainReason({ ...fresh, version: 0 }, now, 10), 'old-version');
+  assert.equal(retrainReason({ ...fresh, trainedAt: '2026-01-01T00:00:00Z' }, now, 10), 'age');
+  assert.equal(retrainReason(fresh, now, 13), 'new-failures');
+  assert.equal(retrainReason(fresh, now, 12), null);
 });

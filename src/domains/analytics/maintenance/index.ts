@@ -7,6 +7,7 @@
  *   `predictRul(model, rows)` → `{ rulSteps, rulLowerSteps, rulUpperSteps, healthIndex }`.
  * - `predictedFailureCheck(state, { timeToFailureMs, timeToFailureLowerMs? }, options?)`: pure alarm
  *   decision with hysteresis (default horizon 24 h).
+ * - `retrainReason(storedState, nowMs, unitsAvailable, policy?)`: whether a stored model is due for retraining.
  */
 export {
   estimateTimeToThreshold,
@@ -42,3 +43,4 @@ export {
   type FailureEstimate,
   type AlarmTransition,
 } from './predicted-failure.js';
+export { retrainReason, type RetrainPolicy, type RetrainReason } from './retraining.js';
