@@ -17,6 +17,7 @@ import { DeviceService } from './domains/devices/devices.service.js';
 import { PresenceTracker } from './domains/devices/presence.js';
 import { IngestService } from './domains/telemetry/ingest.service.js';
 import { TelemetryQueryService } from './domains/telemetry/query.service.js';
+import { InsightsService } from './domains/analytics/insights.service.js';
 import { RejectedLog } from './domains/telemetry/rejected-log.js';
 import { StorageWriter } from './domains/telemetry/storage-writer.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -27,6 +28,7 @@ import { deviceRoutes } from './transports/http/routes/devices.routes.js';
 import { ingestRoutes } from './transports/http/routes/ingest.routes.js';
 import { opsRoutes } from './transports/http/routes/ops.routes.js';
 import { telemetryRoutes } from './transports/http/routes/telemetry.routes.js';
+import { insightsRoutes } from './transports/http/routes/insights.routes.js';
 import { createMqttBroker, type MqttBroker } from './transports/mqtt/broker.js';
 import { LiveStream } from './transports/live/live.js';
 import type { MetadataStore } from './ports/metadata-store.js';
@@ -113,6 +115,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   authRoutes(http, auth);
   deviceRoutes(http, devices, tokens);
   telemetryRoutes(http, queries, rejected, tokens, () => boot.tenantId);
+  const insights = new InsightsService(telemetryStore, metadataStore);
+  insightsRoutes(http, insights, tokens);
   ingestRoutes(http, devices, ingest, config.httpBodyLimitBytes);
   opsRoutes(
     http,
