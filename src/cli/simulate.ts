@@ -1,0 +1,140 @@
+// `vigil simulate`: a fleet of realistic devices against a running Vigil, with fault injection
+// and a labels file for scoring the analytics.
+import { parseArgs } from 'node:util';
+import { parseDuration } from '../simulator/duration.js';
+import { Fleet, type FleetProgress, type FleetTransport } from '../simulator/fleet.js';
+import { FAULT_KINDS, type FaultKind } from '../simulator/faults.js';
+import { TransportUnavailableError } from '../simulator/links.js';
+import { parseMix, PRESETS } from '../simulator/models.js';
+
+const HELP = `usage: vigil simulate [options]
+
+  --preset <name>       home | office | factory | custom (default home)
+  --mix <types>         device mix for --preset custom, e.g. pump=3,meter=1,thermostat=1
+                        (types: env-sensor, pump, air-quality, door-lock, thermostat, meter)
+  --devices <n>         fleet size (default 10)
+  --interval <d>        sampling interval per device (default 1s)
+  --duration <d>        how long to run (default 10m)
+  --transport <t>       mqtt | http | coap | mixed (default mqtt)
+  --url <url>           Vigil HTTP base URL (default http://localhost:8080)
+  --mqtt-url <url>      MQTT broker (default: the --url host on port 1883)
+  --faults <rate>       fault episodes per device per hour (default 0)
+  --fault-kinds <list>  subset of ${FAULT_KINDS.join(',')}
+  --seed <n>            random seed: the same seed gives the same fleet and faults (default 1)
+  --out <dir>           where labels.json and fleet.json go (default ./simulation)
+  --fleet <file>        reuse the devices of an earlier run (its fleet.json)
+  --email <e>           API user (default admin@localhost)
+  --password <p>        API password (default $VIGIL_ADMIN_PASSWORD)
+  --json                print the summary as JSON`;
+
+export async function run(argv: string[]): Promise<number> {
+  let flags;
+  try {
+    flags = parseArgs({
+      args: argv,
+      options: {
+        preset: { type: 'string', default: 'home' },
+        mix: { type: 'string' },
+        devices: { type: 'string', default: '10' },
+        interval: { type: 'string', default: '1s' },
+        duration: { type: 'string', default: '10m' },
+        transport: { type: 'string', default: 'mqtt' },
+        url: { type: 'string', default: 'http://localhost:8080' },
+        'mqtt-url': { type: 'string' },
+        faults: { type: 'string', default: '0' },
+        'fault-kinds': { type: 'string' },
+        seed: { type: 'string', default: '1' },
+        out: { type: 'string', default: './simulation' },
+        fleet: { type: 'string' },
+        email: { type: 'string', default: 'admin@localhost' },
+        password: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    console.error(`vigil simulate: ${(err as Error).message}\n\n${HELP}`);
+    return 1;
+  }
+  if (flags.help) {
+    console.log(HELP);
+    return 0;
+  }
+  let fleet: Fleet;
+  try {
+    const preset = flags.preset!;
+    const mix = preset === 'custom' ? parseMix(flags.mix ?? '') : PRESETS[preset];
+    if (!mix) throw new Error(`unknown preset "${preset}" (home, office, factory, custom)`);
+    const transport = flags.transport as FleetTransport;
+    if (!['mqtt', 'http', 'coap', 'mixed'].includes(transport)) throw new Error(`unknown transport "${transport}"`);
+    const devices = Number(flags.devices);
+    if (!Number.isInteger(devices) || devices < 1 || devices > 100_000) throw new Error('--devices must be an integer in 1..100000');
+    const faults = Number(flags.faults);
+    if (!(faults >= 0)) throw new Error('--faults must be a non-negative number (episodes per device per hour)');
+    const kinds = flags['fault-kinds']?.split(',').map((k) => k.trim()) as FaultKind[] | undefined;
+    for (const k of kinds ?? []) if (!FAULT_KINDS.includes(k)) throw new Error(`unknown fault kind "${k}"`);
+    const url = flags.url!.replace(/\/+$/, '');
+    const password = flags.password ?? process.env.VIGIL_ADMIN_PASSWORD;
+    if (!password && !flags.fleet) throw new Error('give --password (or set VIGIL_ADMIN_PASSWORD) to register devices');
+    fleet = new Fleet({
+      url,
+      mqttUrl: flags['mqtt-url'] ?? `mqtt://${new URL(url).hostname}:1883`,
+      mix,
+      preset,
+      devices,
+      intervalMs: parseDuration(flags.interval!, '--interval'),
+      durationMs: parseDuration(flags.duration!, '--duration'),
+      transport,
+      faultsPerHour: faults,
+      faultKinds: kinds,
+      seed: Number(flags.seed) || 1,
+      outDir: flags.out!,
+      fleetFile: flags.fleet,
+      email: flags.email!,
+      password: password ?? '',
+      onProgress: (p) => progressLine(p),
+    });
+  } catch (err) {
+    console.error(`vigil simulate: ${(err as Error).message}`);
+    return 1;
+  }
+
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await fleet.provision();
+    console.error(`registered ${fleet.provisioned.length} devices; running (Ctrl-C stops early)`);
+    const summary = await fleet.run();
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    if (flags.json) console.log(JSON.stringify(summary, null, 2));
+    else {
+      console.log(
+        [
+          `devices     ${summary.devices} (${Object.entries(summary.byType).map(([t, n]) => `${t} ${n}`).join(', ')})`,
+          `points      ${summary.pointsAcked} acknowledged, ${summary.pointsPerSec.toFixed(1)}/s, ${summary.buffered} still buffered, ${summary.dropped} samples dropped`,
+          `connection  ${summary.errors} errors, ${summary.reconnects} reconnects, ${summary.rpcHandled} RPCs handled`,
+          `faults      ${summary.faults} (${Object.entries(summary.faultsByKind).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'})`,
+          `labels      ${summary.labelsFile}`,
+          `fleet       ${summary.fleetFile}`,
+        ].join('\n'),
+      );
+    }
+    return summary.pointsAcked > 0 ? 0 : 2;
+  } catch (err) {
+    if (err instanceof TransportUnavailableError) console.error(`vigil simulate: ${err.message}`);
+    else console.error(`vigil simulate: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function progressLine(p: FleetProgress): void {
+  const line = `[${(p.elapsedMs / 1000).toFixed(0)}s] connected ${p.connected}/${p.devices}  ${p.pointsPerSec.toFixed(0)} points/s  acked ${p.pointsAcked}  buffered ${p.buffered}  errors ${p.errors}  reconnects ${p.reconnects}  faults ${p.faults}`;
+  if (process.stderr.isTTY) process.stderr.write(`\r${line}\x1b[K`);
+  else if (Math.round(p.elapsedMs / 1000) % 10 === 0) process.stderr.write(`${line}\n`);
+}
