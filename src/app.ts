@@ -10,6 +10,11 @@ import type { Config } from './config.js';
 import { DuckDbDatabase } from './adapters/embedded/duckdb-database.js';
 import { DuckDbTelemetryStore } from './adapters/embedded/duckdb-telemetry-store.js';
 import { DuckDbMetadataStore } from './adapters/embedded/duckdb-metadata-store.js';
+import { DuckDbAnalyticsStore } from './adapters/embedded/duckdb-analytics-store.js';
+import { AlarmService } from './domains/alarms/alarms.service.js';
+import { LiveDetectionService } from './domains/analytics/live-detection.service.js';
+import { MaintenanceService } from './domains/analytics/maintenance.service.js';
+import { analyticsRoutes } from './transports/http/routes/analytics.routes.js';
 import { FileBus } from './adapters/embedded/file-bus.js';
 import { AuthService } from './domains/auth/auth.service.js';
 import { TokenService } from './domains/auth/tokens.js';
@@ -86,6 +91,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const metadataStore = new DuckDbMetadataStore(db);
   await telemetryStore.init();
   await metadataStore.init();
+  const analyticsStore = new DuckDbAnalyticsStore(db);
+  await analyticsStore.init();
   const bus = new FileBus({
     dir: join(dataDir, 'bus'),
     onError: (err, context) => log.error({ err }, `bus: ${context}`),
@@ -100,6 +107,26 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config);
   const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints);
   const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }));
+  const alarms = new AlarmService(analyticsStore);
+  const detection = new LiveDetectionService(analyticsStore, telemetryStore, alarms, log.child({ component: 'analytics' }), {
+    saveIntervalMs: config.modelSaveIntervalMs,
+    retrainIntervalMs: config.modelRetrainIntervalMs,
+    retrainHistoryMs: config.modelRetrainHistoryMs,
+  });
+  await detection.start();
+  const maintenance = new MaintenanceService(
+    analyticsStore,
+    metadataStore,
+    telemetryStore,
+    alarms,
+    log.child({ component: 'maintenance' }),
+    config.maintenanceIntervalMs,
+  );
+  maintenance.start();
+  devices.onDeviceDeleted((tenantId, deviceId) => {
+    detection.forgetDevice(deviceId);
+    void analyticsStore.deleteDeviceAnalytics(tenantId, deviceId);
+  });
   await writer.start();
   presence.start();
 
@@ -118,6 +145,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const insights = new InsightsService(telemetryStore, metadataStore);
   insightsRoutes(http, insights, tokens);
   ingestRoutes(http, devices, ingest, config.httpBodyLimitBytes);
+  analyticsRoutes(http, { tokens, alarms, detection, maintenance, analyticsStore, metadata: metadataStore });
   opsRoutes(
     http,
     metrics,
@@ -139,7 +167,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   ingest.onAccepted((batch) => {
     presence.activity(batch.tenantId, batch.deviceId, batch.receivedAt);
     live.publishBatch(batch);
+    if (config.anomalyDetection) detection.observe(batch);
   });
+  alarms.onChange((alarm) => live.publishAlarm(alarm));
   presence.onChange((change) => live.publishStatus(change));
 
   let closing: Promise<void> | null = null;
@@ -178,6 +208,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await Promise.allSettled([mqtt.close(), http.close()]);
         await bus.close(); // flushes pending publishes and drains the storage consumer
         await writer.stop();
+        await maintenance.stop();
+        await detection.stop().catch((err) => log.error({ err }, 'saving models at shutdown failed'));
         await presence.stop();
         await telemetryStore.close();
         await metadataStore.close();

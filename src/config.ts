@@ -36,6 +36,19 @@ export const configSchema = z.object({
   storageFlushIntervalMs: positiveInt.default(200),
   /** Cap on the points a single raw query returns. */
   queryMaxPoints: positiveInt.default(100_000),
+  /** Anomaly detection on every numeric series as it arrives. */
+  anomalyDetection: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  /** How often detector state is saved (a crash relearns at most this much). */
+  modelSaveIntervalMs: positiveInt.default(60_000),
+  /** Models older than this are retrained from stored history. */
+  modelRetrainIntervalMs: positiveInt.default(24 * 3_600_000),
+  /** History a retrain reads. */
+  modelRetrainHistoryMs: positiveInt.default(7 * 24 * 3_600_000),
+  /** How often predictive-maintenance policies are evaluated. */
+  maintenanceIntervalMs: positiveInt.default(60_000),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
@@ -68,6 +81,11 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   storageBatchPoints: 'VIGIL_STORAGE_BATCH_POINTS',
   storageFlushIntervalMs: 'VIGIL_STORAGE_FLUSH_INTERVAL_MS',
   queryMaxPoints: 'VIGIL_QUERY_MAX_POINTS',
+  anomalyDetection: 'VIGIL_ANOMALY_DETECTION',
+  modelSaveIntervalMs: 'VIGIL_MODEL_SAVE_INTERVAL_MS',
+  modelRetrainIntervalMs: 'VIGIL_MODEL_RETRAIN_INTERVAL_MS',
+  modelRetrainHistoryMs: 'VIGIL_MODEL_RETRAIN_HISTORY_MS',
+  maintenanceIntervalMs: 'VIGIL_MAINTENANCE_INTERVAL_MS',
 };
 
 export class ConfigError extends Error {}

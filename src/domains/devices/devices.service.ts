@@ -25,6 +25,7 @@ const NEGATIVE_CACHE_MS = 5000;
 export class DeviceService {
   private readonly byTokenHash = new Map<string, Device | { unknownUntil: number }>();
   private readonly revokedListeners = new Set<(deviceId: string) => void>();
+  private readonly deletedListeners = new Set<(tenantId: string, deviceId: string) => void>();
 
   constructor(
     private readonly store: MetadataStore,
@@ -35,6 +36,11 @@ export class DeviceService {
   /** Called when a device's credential stops being valid (rotated or device deleted). */
   onCredentialsRevoked(listener: (deviceId: string) => void): void {
     this.revokedListeners.add(listener);
+  }
+
+  /** Called after a device is deleted, so other domains drop what they hold for it. */
+  onDeviceDeleted(listener: (tenantId: string, deviceId: string) => void): void {
+    this.deletedListeners.add(listener);
   }
 
   private revoked(deviceId: string): void {
@@ -102,6 +108,7 @@ export class DeviceService {
     this.revoked(id);
     this.presence.forget(id);
     await this.telemetry.deleteDevice(tenantId, id);
+    for (const l of this.deletedListeners) l(tenantId, id);
   }
 
   /** Resolves a device access token to its device, or null. */

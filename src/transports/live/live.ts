@@ -7,6 +7,7 @@ import { Server, type Socket } from 'socket.io';
 import type { TokenService, Principal } from '../../domains/auth/tokens.js';
 import type { StatusChange } from '../../domains/devices/presence.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
+import type { Alarm } from '../../ports/analytics-store.js';
 import type { PointBatch } from '../../ports/telemetry.js';
 import type { Metrics } from '../../observability/metrics.js';
 
@@ -94,6 +95,11 @@ export class LiveStream {
       list.push(p);
     }
     if (byKey) for (const [room, points] of byKey) this.io.to(room).emit('telemetry', { deviceId: batch.deviceId, points });
+  }
+
+  /** Alarms go to everyone watching the device. */
+  publishAlarm(alarm: Alarm): void {
+    this.io.to(statusRoom(alarm.deviceId)).emit('alarm', alarm);
   }
 
   publishStatus(change: StatusChange): void {

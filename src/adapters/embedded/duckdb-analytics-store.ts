@@ -1,0 +1,222 @@
+// Embedded AnalyticsStore on DuckDB: detector models, alarms, maintenance policies.
+import type { DuckDBValue } from '@duckdb/node-api';
+import type {
+  Alarm,
+  AlarmFeedback,
+  AlarmFilter,
+  AlarmStatus,
+  AlarmType,
+  AnalyticsStore,
+  MaintenancePolicy,
+  ModelRecord,
+} from '../../ports/analytics-store.js';
+import { toNumber, type DuckDbDatabase, type Row, type SerialConnection } from './duckdb-database.js';
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS analytics_models (
+     tenant_id VARCHAR NOT NULL, device_id VARCHAR NOT NULL, key VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+     version INTEGER NOT NULL, state VARCHAR NOT NULL, trained_from BIGINT, trained_to BIGINT,
+     points BIGINT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (tenant_id, device_id, key))`,
+  `CREATE TABLE IF NOT EXISTS alarms (
+     id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, device_id VARCHAR NOT NULL, type VARCHAR NOT NULL,
+     key VARCHAR, severity VARCHAR NOT NULL, status VARCHAR NOT NULL, message VARCHAR NOT NULL,
+     details VARCHAR NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS maintenance_policies (
+     tenant_id VARCHAR NOT NULL, device_type VARCHAR NOT NULL, key VARCHAR NOT NULL, threshold DOUBLE NOT NULL,
+     fail_when VARCHAR, horizon_ms BIGINT NOT NULL, window_ms BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+     PRIMARY KEY (tenant_id, device_type))`,
+];
+
+const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : toNumber(v));
+
+function toAlarm(r: Row): Alarm {
+  return {
+    id: r.id as string,
+    tenantId: r.tenant_id as string,
+    deviceId: r.device_id as string,
+    type: r.type as AlarmType,
+    key: (r.key as string | null) ?? null,
+    severity: r.severity as Alarm['severity'],
+    status: r.status as AlarmStatus,
+    message: r.message as string,
+    details: JSON.parse(r.details as string),
+    createdAt: toNumber(r.created_at),
+    updatedAt: toNumber(r.updated_at),
+  };
+}
+
+export class DuckDbAnalyticsStore implements AnalyticsStore {
+  private conn!: SerialConnection;
+
+  constructor(private readonly db: DuckDbDatabase) {}
+
+  async init(): Promise<void> {
+    this.conn = await this.db.connect();
+    for (const sql of SCHEMA) await this.conn.run(sql);
+  }
+
+  async saveModels(records: ModelRecord[]): Promise<void> {
+    // Chunked multi-row upserts: one statement per 200 series, inside one transaction.
+    await this.conn.exclusive(async (c) => {
+      await c.run('BEGIN TRANSACTION');
+      try {
+        for (let i = 0; i < records.length; i += 200) {
+          const params: DuckDBValue[] = [];
+          const rows = records.slice(i, i + 200).map((m) => {
+            const base = params.length;
+            params.push(
+              m.tenantId,
+              m.deviceId,
+              m.key,
+              m.kind,
+              m.version,
+              JSON.stringify(m.state),
+              m.trainedFrom === null ? null : BigInt(m.trainedFrom),
+              m.trainedTo === null ? null : BigInt(m.trainedTo),
+              BigInt(m.points),
+              BigInt(m.updatedAt),
+            );
+            return `(${Array.from({ length: 10 }, (_, j) => `$${base + j + 1}`).join(',')})`;
+          });
+          await c.run(
+            `INSERT INTO analytics_models VALUES ${rows.join(',')}
+             ON CONFLICT (tenant_id, device_id, key) DO UPDATE SET kind = excluded.kind, version = excluded.version,
+             state = excluded.state, trained_from = excluded.trained_from, trained_to = excluded.trained_to,
+             points = excluded.points, updated_at = excluded.updated_at`,
+            params,
+          );
+        }
+        await c.run('COMMIT');
+      } catch (err) {
+        await c.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  async loadModels(): Promise<ModelRecord[]> {
+    const rows = await this.conn.all('SELECT * FROM analytics_models');
+    return rows.map((r) => ({
+      tenantId: r.tenant_id as string,
+      deviceId: r.device_id as string,
+      key: r.key as string,
+      kind: r.kind as string,
+      version: Number(r.version),
+      state: JSON.parse(r.state as string),
+      trainedFrom: nullableNumber(r.trained_from),
+      trainedTo: nullableNumber(r.trained_to),
+      points: toNumber(r.points),
+      updatedAt: toNumber(r.updated_at),
+    }));
+  }
+
+  async deleteDeviceAnalytics(tenantId: string, deviceId: string): Promise<void> {
+    await this.conn.run('DELETE FROM analytics_models WHERE tenant_id = $1 AND device_id = $2', [tenantId, deviceId]);
+    await this.conn.run('DELETE FROM alarms WHERE tenant_id = $1 AND device_id = $2', [tenantId, deviceId]);
+  }
+
+  async createAlarm(a: Alarm): Promise<void> {
+    await this.conn.run('INSERT INTO alarms VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)', [
+      a.id,
+      a.tenantId,
+      a.deviceId,
+      a.type,
+      a.key,
+      a.severity,
+      a.status,
+      a.message,
+      JSON.stringify(a.details ?? null),
+      BigInt(a.createdAt),
+      BigInt(a.updatedAt),
+    ]);
+  }
+
+  async getAlarm(tenantId: string, id: string): Promise<Alarm | null> {
+    const rows = await this.conn.all('SELECT * FROM alarms WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
+    return rows[0] ? toAlarm(rows[0]) : null;
+  }
+
+  async listAlarms(tenantId: string, f: AlarmFilter): Promise<{ items: Alarm[]; total: number }> {
+    const params: DuckDBValue[] = [tenantId];
+    let where = 'tenant_id = $1';
+    for (const [column, value] of [
+      ['device_id', f.deviceId],
+      ['status', f.status],
+      ['type', f.type],
+    ] as const) {
+      if (value === undefined) continue;
+      params.push(value);
+      where += ` AND ${column} = $${params.length}`;
+    }
+    const total = await this.conn.all(`SELECT count(*) AS n FROM alarms WHERE ${where}`, params);
+    const rows = await this.conn.all(
+      `SELECT * FROM alarms WHERE ${where} ORDER BY created_at DESC, id LIMIT ${Math.trunc(f.limit)} OFFSET ${Math.trunc(f.offset)}`,
+      params,
+    );
+    return { items: rows.map(toAlarm), total: toNumber(total[0]!.n) };
+  }
+
+  async setAlarmStatus(tenantId: string, id: string, status: AlarmStatus, at: number): Promise<Alarm | null> {
+    await this.conn.run('UPDATE alarms SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2', [
+      tenantId,
+      id,
+      status,
+      BigInt(at),
+    ]);
+    return this.getAlarm(tenantId, id);
+  }
+
+  async alarmFeedback(tenantId: string, type: AlarmType): Promise<AlarmFeedback[]> {
+    const rows = await this.conn.all(
+      `SELECT device_id, key,
+         count(*) FILTER (WHERE status = 'acknowledged') AS acknowledged,
+         count(*) FILTER (WHERE status = 'dismissed') AS dismissed,
+         count(*) FILTER (WHERE status = 'open') AS open
+       FROM alarms WHERE tenant_id = $1 AND type = $2 GROUP BY device_id, key`,
+      [tenantId, type],
+    );
+    return rows.map((r) => ({
+      deviceId: r.device_id as string,
+      key: (r.key as string | null) ?? null,
+      acknowledged: toNumber(r.acknowledged),
+      dismissed: toNumber(r.dismissed),
+      open: toNumber(r.open),
+    }));
+  }
+
+  async putPolicy(p: MaintenancePolicy): Promise<void> {
+    await this.conn.run(
+      `INSERT INTO maintenance_policies VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
+       ON CONFLICT (tenant_id, device_type) DO UPDATE SET key = excluded.key, threshold = excluded.threshold,
+       fail_when = excluded.fail_when, horizon_ms = excluded.horizon_ms, window_ms = excluded.window_ms,
+       updated_at = excluded.updated_at`,
+      [p.tenantId, p.deviceType, p.key, p.threshold, p.failWhen, BigInt(p.horizonMs), BigInt(p.windowMs), BigInt(p.updatedAt)],
+    );
+  }
+
+  async listPolicies(tenantId?: string): Promise<MaintenancePolicy[]> {
+    const rows = tenantId
+      ? await this.conn.all('SELECT * FROM maintenance_policies WHERE tenant_id = $1 ORDER BY device_type', [tenantId])
+      : await this.conn.all('SELECT * FROM maintenance_policies ORDER BY tenant_id, device_type');
+    return rows.map((r) => ({
+      tenantId: r.tenant_id as string,
+      deviceType: r.device_type as string,
+      key: r.key as string,
+      threshold: r.threshold as number,
+      failWhen: (r.fail_when as MaintenancePolicy['failWhen']) ?? null,
+      horizonMs: toNumber(r.horizon_ms),
+      windowMs: toNumber(r.window_ms),
+      updatedAt: toNumber(r.updated_at),
+    }));
+  }
+
+  async deletePolicy(tenantId: string, deviceType: string): Promise<boolean> {
+    const before = await this.conn.all('SELECT 1 FROM maintenance_policies WHERE tenant_id = $1 AND device_type = $2', [
+      tenantId,
+      deviceType,
+    ]);
+    if (before.length === 0) return false;
+    await this.conn.run('DELETE FROM maintenance_policies WHERE tenant_id = $1 AND device_type = $2', [tenantId, deviceType]);
+    return true;
+  }
+}

@@ -1,0 +1,171 @@
+// Predictive maintenance on the server: per device type, a policy names the key that degrades
+// and its failure threshold. Periodically each device of that type gets a time-to-threshold
+// estimate from its recent trend; when the estimated time to failure drops below the policy's
+// horizon (default 24 h) a "predicted failure" alarm is raised, and cleared when it recedes
+// (with hysteresis, so a noisy estimate does not flap).
+import { Errors } from '../../errors.js';
+import type { AnalyticsStore, MaintenancePolicy } from '../../ports/analytics-store.js';
+import type { MetadataStore } from '../../ports/metadata-store.js';
+import type { TelemetryStore } from '../../ports/telemetry-store.js';
+import type { Logger } from '../../observability/logger.js';
+import type { AlarmService } from '../alarms/alarms.service.js';
+import {
+  DEFAULT_FAILURE_HORIZON_MS,
+  DEFAULT_TTT_WINDOW_MS,
+  estimateTimeToThreshold,
+  healthIndexFromRul,
+  predictedFailureCheck,
+  type PredictedFailureState,
+  type TimeToThresholdEstimate,
+} from './maintenance/index.js';
+
+export interface PolicyInput {
+  key: string;
+  threshold: number;
+  failWhen?: 'above' | 'below';
+  horizonMs?: number;
+  windowMs?: number;
+}
+
+export interface DeviceHealth {
+  deviceId: string;
+  deviceType: string;
+  key: string;
+  estimate: TimeToThresholdEstimate;
+  /** 1 = far from failure, 0 = at or past the threshold. */
+  health: number;
+  predictedFailure: boolean;
+}
+
+const MAX_POINTS = 20_000;
+
+export class MaintenanceService {
+  private readonly states = new Map<string, PredictedFailureState>();
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: AnalyticsStore,
+    private readonly metadata: MetadataStore,
+    private readonly telemetry: TelemetryStore,
+    private readonly alarms: AlarmService,
+    private readonly log: Logger,
+    private readonly intervalMs: number,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.evaluateAll(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  async setPolicy(tenantId: string, deviceType: string, input: PolicyInput): Promise<MaintenancePolicy> {
+    if (!Number.isFinite(input.threshold)) throw Errors.badRequest('threshold must be a number');
+    const policy: MaintenancePolicy = {
+      tenantId,
+      deviceType,
+      key: input.key,
+      threshold: input.threshold,
+      failWhen: input.failWhen ?? null,
+      horizonMs: input.horizonMs ?? DEFAULT_FAILURE_HORIZON_MS,
+      windowMs: input.windowMs ?? DEFAULT_TTT_WINDOW_MS,
+      updatedAt: Date.now(),
+    };
+    await this.store.putPolicy(policy);
+    return policy;
+  }
+
+  listPolicies(tenantId: string) {
+    return this.store.listPolicies(tenantId);
+  }
+
+  async deletePolicy(tenantId: string, deviceType: string): Promise<void> {
+    if (!(await this.store.deletePolicy(tenantId, deviceType))) throw Errors.notFound(`no maintenance policy for type ${deviceType}`);
+  }
+
+  /** Health of one device under its type's policy. */
+  async health(tenantId: string, deviceId: string): Promise<DeviceHealth> {
+    const device = await this.metadata.getDevice(tenantId, deviceId);
+    if (!device) throw Errors.notFound(`device ${deviceId} not found`);
+    const policy = (await this.store.listPolicies(tenantId)).find((p) => p.deviceType === device.type);
+    if (!policy) throw Errors.notFound(`no maintenance policy for device type ${device.type}; PUT /api/v1/maintenance/policies/${device.type}`);
+    return this.assess(policy, deviceId);
+  }
+
+  private async assess(policy: MaintenancePolicy, deviceId: string): Promise<DeviceHealth> {
+    const toMs = Date.now();
+    const points = await this.telemetry.queryRaw({
+      tenantId: policy.tenantId,
+      deviceId,
+      keys: [policy.key],
+      fromMs: toMs - policy.windowMs,
+      toMs,
+      limit: MAX_POINTS,
+      order: 'desc',
+    });
+    const ts: number[] = [];
+    const values: number[] = [];
+    for (let i = points.length - 1; i >= 0; i--) {
+      const p = points[i]!;
+      if (typeof p.value === 'number') {
+        ts.push(p.ts);
+        values.push(p.value);
+      }
+    }
+    const estimate = estimateTimeToThreshold(
+      { ts, values },
+      { threshold: policy.threshold, failWhen: policy.failWhen ?? undefined, windowMs: policy.windowMs },
+    );
+    const state = this.states.get(`${policy.tenantId}:${deviceId}`);
+    const horizonMs = policy.horizonMs;
+    // Health: time to threshold relative to a few horizons (a horizon away is 1/4 healthy).
+    const ttf = estimate.status === 'crossed' ? 0 : estimate.timeToThresholdMs;
+    const health = ttf === null ? 1 : healthIndexFromRul(ttf, 4 * horizonMs);
+    return { deviceId, deviceType: policy.deviceType, key: policy.key, estimate, health, predictedFailure: state?.firing ?? false };
+  }
+
+  /** One pass over every policy and device; raises and clears predicted-failure alarms. */
+  evaluateAll(): Promise<void> {
+    this.running ??= this.evaluate()
+      .catch((err) => this.log.error({ err }, 'maintenance evaluation failed'))
+      .finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async evaluate(): Promise<void> {
+    for (const policy of await this.store.listPolicies()) {
+      const devices = await this.metadata.listDevices(policy.tenantId, { type: policy.deviceType, offset: 0, limit: 100_000 });
+      for (const device of devices.items) {
+        const h = await this.assess(policy, device.id);
+        const e = h.estimate;
+        if (e.status === 'insufficient-data') continue;
+        const timeToFailureMs = e.status === 'crossed' ? 0 : e.timeToThresholdMs ?? Number.POSITIVE_INFINITY;
+        const stateKey = `${policy.tenantId}:${device.id}`;
+        const check = predictedFailureCheck(
+          this.states.get(stateKey),
+          { timeToFailureMs, timeToFailureLowerMs: e.earliestMs ?? undefined },
+          { horizonMs: policy.horizonMs },
+        );
+        this.states.set(stateKey, check.state);
+        if (check.transition === 'raised') {
+          const hours = Math.round((timeToFailureMs / 3_600_000) * 10) / 10;
+          await this.alarms.raise({
+            tenantId: policy.tenantId,
+            deviceId: device.id,
+            type: 'predicted_failure',
+            key: policy.key,
+            severity: 'critical',
+            message: `${policy.key} predicted to reach ${policy.threshold} in about ${hours} h`,
+            details: { estimate: e, threshold: policy.threshold, horizonMs: policy.horizonMs, health: h.health },
+          });
+        } else if (check.transition === 'cleared') {
+          await this.alarms.clearOpen(policy.tenantId, device.id, 'predicted_failure');
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,77 @@
+// Analytics state: per-series detector models (versioned), alarms raised by analytics, and
+// predictive-maintenance policies per device type.
+export interface ModelRecord {
+  tenantId: string;
+  deviceId: string;
+  key: string;
+  kind: string;
+  /** Increments on every retrain; periodic state saves keep the version. */
+  version: number;
+  state: unknown;
+  /** Time range of the data the current version was trained on (epoch ms). */
+  trainedFrom: number | null;
+  trainedTo: number | null;
+  points: number;
+  updatedAt: number;
+}
+
+export type AlarmType = 'anomaly' | 'predicted_failure';
+export type AlarmStatus = 'open' | 'acknowledged' | 'dismissed' | 'cleared';
+export type AlarmSeverity = 'warning' | 'critical';
+
+export interface Alarm {
+  id: string;
+  tenantId: string;
+  deviceId: string;
+  type: AlarmType;
+  key: string | null;
+  severity: AlarmSeverity;
+  status: AlarmStatus;
+  message: string;
+  details: unknown;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface AlarmFilter {
+  deviceId?: string;
+  status?: AlarmStatus;
+  type?: AlarmType;
+  offset: number;
+  limit: number;
+}
+
+export interface AlarmFeedback {
+  deviceId: string;
+  key: string | null;
+  acknowledged: number;
+  dismissed: number;
+  open: number;
+}
+
+export interface MaintenancePolicy {
+  tenantId: string;
+  deviceType: string;
+  key: string;
+  threshold: number;
+  failWhen: 'above' | 'below' | null;
+  horizonMs: number;
+  windowMs: number;
+  updatedAt: number;
+}
+
+export interface AnalyticsStore {
+  init(): Promise<void>;
+  saveModels(records: ModelRecord[]): Promise<void>;
+  loadModels(): Promise<ModelRecord[]>;
+  deleteDeviceAnalytics(tenantId: string, deviceId: string): Promise<void>;
+  createAlarm(alarm: Alarm): Promise<void>;
+  getAlarm(tenantId: string, id: string): Promise<Alarm | null>;
+  listAlarms(tenantId: string, filter: AlarmFilter): Promise<{ items: Alarm[]; total: number }>;
+  setAlarmStatus(tenantId: string, id: string, status: AlarmStatus, at: number): Promise<Alarm | null>;
+  /** Per device and key: how users judged the anomaly alarms (precision signal). */
+  alarmFeedback(tenantId: string, type: AlarmType): Promise<AlarmFeedback[]>;
+  putPolicy(policy: MaintenancePolicy): Promise<void>;
+  listPolicies(tenantId?: string): Promise<MaintenancePolicy[]>;
+  deletePolicy(tenantId: string, deviceType: string): Promise<boolean>;
+}

@@ -1,0 +1,250 @@
+// Alarms raised by analytics, the models running per series, and predictive-maintenance
+// policies and device health.
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { TokenService } from '../../../domains/auth/tokens.js';
+import type { AlarmService } from '../../../domains/alarms/alarms.service.js';
+import type { LiveDetectionService } from '../../../domains/analytics/live-detection.service.js';
+import type { MaintenanceService } from '../../../domains/analytics/maintenance.service.js';
+import type { AnalyticsStore, AlarmStatus } from '../../../ports/analytics-store.js';
+import type { MetadataStore } from '../../../ports/metadata-store.js';
+import { Errors } from '../../../errors.js';
+import { bearerSecurity, principalOf, requireUser } from '../auth.js';
+import { problemSchema } from '../problem.js';
+
+const AlarmSchema = Type.Object({
+  id: Type.String(),
+  tenantId: Type.String(),
+  deviceId: Type.String(),
+  type: Type.Union([Type.Literal('anomaly'), Type.Literal('predicted_failure')]),
+  key: Type.Union([Type.String(), Type.Null()]),
+  severity: Type.String(),
+  status: Type.Union([Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('dismissed'), Type.Literal('cleared')]),
+  message: Type.String(),
+  details: Type.Unknown(),
+  createdAt: Type.Integer(),
+  updatedAt: Type.Integer(),
+});
+
+const PolicySchema = Type.Object({
+  deviceType: Type.String(),
+  key: Type.String(),
+  threshold: Type.Number(),
+  failWhen: Type.Union([Type.Literal('above'), Type.Literal('below'), Type.Null()]),
+  horizonMs: Type.Integer(),
+  windowMs: Type.Integer(),
+  updatedAt: Type.Integer(),
+});
+
+export interface AnalyticsRouteDeps {
+  tokens: TokenService;
+  alarms: AlarmService;
+  detection: LiveDetectionService;
+  maintenance: MaintenanceService;
+  analyticsStore: AnalyticsStore;
+  metadata: MetadataStore;
+}
+
+export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): void {
+  const anyUser = requireUser(d.tokens);
+  const writer = requireUser(d.tokens, ['admin', 'operator']);
+
+  app.get(
+    '/api/v1/alarms',
+    {
+      preHandler: anyUser,
+      schema: {
+        tags: ['alarms'],
+        summary: 'Alarms of the tenant, newest first',
+        security: bearerSecurity,
+        querystring: Type.Object({
+          deviceId: Type.Optional(Type.String()),
+          status: Type.Optional(Type.String({ enum: ['open', 'acknowledged', 'dismissed', 'cleared'] })),
+          type: Type.Optional(Type.String({ enum: ['anomaly', 'predicted_failure'] })),
+          offset: Type.Integer({ minimum: 0, default: 0 }),
+          limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+        }),
+        response: { 200: Type.Object({ items: Type.Array(AlarmSchema), total: Type.Integer() }) },
+      },
+    },
+    async (request) => d.alarms.list(principalOf(request).tenantId, request.query as never),
+  );
+
+  for (const [action, status, summary] of [
+    ['acknowledge', 'acknowledged', 'Confirm the alarm is real'],
+    ['dismiss', 'dismissed', 'Dismiss the alarm as a false alarm (lowers the model\'s precision signal)'],
+    ['clear', 'cleared', 'Mark the condition as resolved'],
+  ] as const) {
+    app.post(
+      `/api/v1/alarms/:id/${action}`,
+      {
+        preHandler: writer,
+        schema: {
+          tags: ['alarms'],
+          summary,
+          security: bearerSecurity,
+          params: Type.Object({ id: Type.String() }),
+          response: { 200: AlarmSchema, 404: problemSchema, 409: problemSchema },
+        },
+      },
+      async (request) => d.alarms.transition(principalOf(request).tenantId, (request.params as { id: string }).id, status as AlarmStatus),
+    );
+  }
+
+  app.get(
+    '/api/v1/models',
+    {
+      preHandler: anyUser,
+      schema: {
+        tags: ['analytics'],
+        summary: 'Anomaly models running per series: kind, version, training window and precision signals',
+        security: bearerSecurity,
+        querystring: Type.Object({ deviceId: Type.Optional(Type.String()) }),
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                deviceId: Type.String(),
+                key: Type.String(),
+                kind: Type.String(),
+                version: Type.Integer(),
+                trainedFrom: Type.Union([Type.Integer(), Type.Null()]),
+                trainedTo: Type.Union([Type.Integer(), Type.Null()]),
+                points: Type.Integer(),
+                alarms: Type.Object({ open: Type.Integer(), acknowledged: Type.Integer(), dismissed: Type.Integer() }),
+                precision: Type.Union([Type.Number(), Type.Null()], {
+                  description: 'acknowledged / (acknowledged + dismissed); null until users have judged an alarm',
+                }),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const { tenantId } = principalOf(request);
+      const deviceId = (request.query as { deviceId?: string }).deviceId;
+      const feedback = new Map((await d.analyticsStore.alarmFeedback(tenantId, 'anomaly')).map((f) => [`${f.deviceId}\u0000${f.key}`, f]));
+      const items = d.detection.list(tenantId, deviceId).map((m) => {
+        const f = feedback.get(`${m.deviceId}\u0000${m.key}`);
+        const judged = (f?.acknowledged ?? 0) + (f?.dismissed ?? 0);
+        return {
+          deviceId: m.deviceId,
+          key: m.key,
+          kind: m.kind,
+          version: m.version,
+          trainedFrom: m.trainedFrom,
+          trainedTo: m.trainedTo,
+          points: m.points,
+          alarms: { open: f?.open ?? 0, acknowledged: f?.acknowledged ?? 0, dismissed: f?.dismissed ?? 0 },
+          precision: judged ? (f!.acknowledged / judged) : null,
+        };
+      });
+      return { items };
+    },
+  );
+
+  app.post(
+    '/api/v1/models/retrain',
+    {
+      preHandler: writer,
+      schema: {
+        tags: ['analytics'],
+        summary: 'Retrain a series\' anomaly model from its stored history (new version)',
+        security: bearerSecurity,
+        body: Type.Object({ deviceId: Type.String(), key: Type.String() }),
+        response: {
+          200: Type.Object({ deviceId: Type.String(), key: Type.String(), kind: Type.String(), version: Type.Integer(), points: Type.Integer() }),
+          404: problemSchema,
+        },
+      },
+    },
+    async (request) => {
+      const { tenantId } = principalOf(request);
+      const { deviceId, key } = request.body as { deviceId: string; key: string };
+      if (!(await d.metadata.getDevice(tenantId, deviceId))) throw Errors.notFound(`device ${deviceId} not found`);
+      const m = await d.detection.retrain(tenantId, deviceId, key);
+      return { deviceId, key, kind: m.kind, version: m.version, points: m.points };
+    },
+  );
+
+  app.get(
+    '/api/v1/maintenance/policies',
+    {
+      preHandler: anyUser,
+      schema: {
+        tags: ['maintenance'],
+        summary: 'Predictive-maintenance policies per device type',
+        security: bearerSecurity,
+        response: { 200: Type.Object({ items: Type.Array(PolicySchema) }) },
+      },
+    },
+    async (request) => ({ items: await d.maintenance.listPolicies(principalOf(request).tenantId) }),
+  );
+
+  app.put(
+    '/api/v1/maintenance/policies/:type',
+    {
+      preHandler: writer,
+      schema: {
+        tags: ['maintenance'],
+        summary: 'Set the degrading key and failure threshold for a device type',
+        security: bearerSecurity,
+        params: Type.Object({ type: Type.String() }),
+        body: Type.Object({
+          key: Type.String({ minLength: 1 }),
+          threshold: Type.Number(),
+          failWhen: Type.Optional(Type.Union([Type.Literal('above'), Type.Literal('below')])),
+          horizonMs: Type.Optional(Type.Integer({ minimum: 60_000, description: 'alarm when failure is predicted sooner; default 24 h' })),
+          windowMs: Type.Optional(Type.Integer({ minimum: 60_000, description: 'trend window; default 7 days' })),
+        }),
+        response: { 200: PolicySchema, 400: problemSchema },
+      },
+    },
+    async (request) =>
+      d.maintenance.setPolicy(principalOf(request).tenantId, (request.params as { type: string }).type, request.body as never),
+  );
+
+  app.delete(
+    '/api/v1/maintenance/policies/:type',
+    {
+      preHandler: writer,
+      schema: {
+        tags: ['maintenance'],
+        summary: 'Remove a device type\'s maintenance policy',
+        security: bearerSecurity,
+        params: Type.Object({ type: Type.String() }),
+        response: { 204: Type.Null(), 404: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      await d.maintenance.deletePolicy(principalOf(request).tenantId, (request.params as { type: string }).type);
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/api/v1/devices/:id/health',
+    {
+      preHandler: anyUser,
+      schema: {
+        tags: ['maintenance'],
+        summary: 'Health indicator and time to the failure threshold of the device type\'s policy',
+        security: bearerSecurity,
+        params: Type.Object({ id: Type.String() }),
+        response: {
+          200: Type.Object({
+            deviceId: Type.String(),
+            deviceType: Type.String(),
+            key: Type.String(),
+            health: Type.Number(),
+            predictedFailure: Type.Boolean(),
+            estimate: Type.Unknown(),
+          }),
+          404: problemSchema,
+        },
+      },
+    },
+    async (request) => d.maintenance.health(principalOf(request).tenantId, (request.params as { id: string }).id),
+  );
+}

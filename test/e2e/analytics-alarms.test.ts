@@ -1,0 +1,109 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createDevice, login, request, startVigil, waitFor, type Running } from '../helpers/harness.js';
+
+describe('live anomaly detection, alarms, models and predictive maintenance', () => {
+  let vigil: Running;
+  let token: string;
+
+  before(async () => {
+    vigil = await startVigil({ VIGIL_MAINTENANCE_INTERVAL_MS: '200', VIGIL_DEVICE_RATE_LIMIT_PER_SEC: '10000' });
+    token = await login(vigil.http);
+  });
+  after(async () => vigil.stop());
+
+  async function send(deviceToken: string, points: { ts: number; values: Record<string, number> }[]) {
+    for (let i = 0; i < points.length; i += 2000) {
+      const res = await request(vigil.http, 'POST', `/api/v1/${deviceToken}/telemetry`, { body: points.slice(i, i + 2000) });
+      assert.equal(res.status, 200);
+    }
+  }
+
+  test('a spike in a steady series raises one anomaly alarm with an explanation; users judge it', async () => {
+    const device = await createDevice(vigil.http, token, 'steady');
+    const start = Date.now() - 2000 * 60_000;
+    let seed = 7;
+    const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 0.2;
+    const points = Array.from({ length: 1500 }, (_, i) => ({ ts: start + i * 60_000, values: { temperature: 20 + noise() } }));
+    await send(device.accessToken, points);
+    const quiet = await request(vigil.http, 'GET', `/api/v1/alarms?deviceId=${device.id}`, { token });
+    assert.equal(quiet.body.total, 0, 'no false alarm on a steady noisy series');
+
+    const spike = Array.from({ length: 15 }, (_, i) => ({ ts: start + (1500 + i) * 60_000, values: { temperature: 45 } }));
+    await send(device.accessToken, spike);
+    const alarms = await waitFor(async () => {
+      const r = await request(vigil.http, 'GET', `/api/v1/alarms?deviceId=${device.id}&type=anomaly`, { token });
+      return r.body.total >= 1 ? r.body.items : null;
+    }, 'anomaly alarm');
+    assert.equal(alarms.length, 1, 'one incident, one alarm');
+    const alarm = alarms[0];
+    assert.equal(alarm.key, 'temperature');
+    assert.equal(alarm.status, 'open');
+    assert.equal(alarm.details.explanation.key, 'temperature');
+    assert.equal(alarm.details.explanation.observed, 45);
+    assert.ok(alarm.details.explanation.expected[1] < 45);
+
+    const dismissed = await request(vigil.http, 'POST', `/api/v1/alarms/${alarm.id}/dismiss`, { token });
+    assert.equal(dismissed.body.status, 'dismissed');
+    const again = await request(vigil.http, 'POST', `/api/v1/alarms/${alarm.id}/acknowledge`, { token });
+    assert.equal(again.status, 409, 'a dismissed alarm cannot be acknowledged');
+
+    const models = await request(vigil.http, 'GET', `/api/v1/models?deviceId=${device.id}`, { token });
+    assert.equal(models.status, 200);
+    const model = models.body.items.find((m: { key: string }) => m.key === 'temperature');
+    assert.equal(model.version, 1);
+    assert.equal(model.points, 1515);
+    assert.equal(model.trainedFrom, start);
+    assert.deepEqual(model.alarms, { open: 0, acknowledged: 0, dismissed: 1 });
+    assert.equal(model.precision, 0);
+
+    const retrained = await request(vigil.http, 'POST', '/api/v1/models/retrain', { token, body: { deviceId: device.id, key: 'temperature' } });
+    assert.equal(retrained.status, 200);
+    assert.equal(retrained.body.version, 2);
+    const foreign = await request(vigil.http, 'POST', '/api/v1/models/retrain', {
+      token,
+      body: { deviceId: '00000000-0000-0000-0000-000000000000', key: 'temperature' },
+    });
+    assert.equal(foreign.status, 404);
+  });
+
+  test('a degrading pump gets a predicted-failure alarm before it reaches its threshold', async () => {
+    const pump = await createDevice(vigil.http, token, 'pump-7', { type: 'pump' });
+    const healthy = await createDevice(vigil.http, token, 'pump-8', { type: 'pump' });
+    const policy = await request(vigil.http, 'PUT', '/api/v1/maintenance/policies/pump', {
+      token,
+      body: { key: 'vibration', threshold: 7.1, failWhen: 'above' },
+    });
+    assert.equal(policy.status, 200);
+    assert.equal(policy.body.horizonMs, 24 * 3_600_000);
+
+    // Vibration rising 0.1 mm/s per hour from 2.0 over the last two days: 7.1 is ~3 h away.
+    const now = Date.now();
+    const hours = 48;
+    const rising = Array.from({ length: hours * 6 }, (_, i) => {
+      const ts = now - (hours * 6 - i) * 600_000;
+      return { ts, values: { vibration: 2.0 + ((ts - (now - hours * 3_600_000)) / 3_600_000) * 0.1 } };
+    });
+    const flat = rising.map((p, i) => ({ ts: p.ts, values: { vibration: 2.0 + (i % 2) * 0.05 } }));
+    await send(pump.accessToken, rising);
+    await send(healthy.accessToken, flat);
+
+    const alarm = await waitFor(async () => {
+      const r = await request(vigil.http, 'GET', `/api/v1/alarms?type=predicted_failure&deviceId=${pump.id}`, { token });
+      return r.body.items[0];
+    }, 'predicted failure alarm', 15_000);
+    assert.equal(alarm.severity, 'critical');
+    assert.match(alarm.message, /vibration predicted to reach 7\.1/);
+    const none = await request(vigil.http, 'GET', `/api/v1/alarms?type=predicted_failure&deviceId=${healthy.id}`, { token });
+    assert.equal(none.body.total, 0);
+
+    const health = await request(vigil.http, 'GET', `/api/v1/devices/${pump.id}/health`, { token });
+    assert.equal(health.status, 200);
+    assert.equal(health.body.estimate.status, 'approaching');
+    assert.ok(health.body.estimate.timeToThresholdMs > 1 * 3_600_000 && health.body.estimate.timeToThresholdMs < 6 * 3_600_000);
+    assert.ok(health.body.health < 0.1);
+    assert.equal(health.body.predictedFailure, true);
+    const healthyHealth = await request(vigil.http, 'GET', `/api/v1/devices/${healthy.id}/health`, { token });
+    assert.equal(healthyHealth.body.predictedFailure, false);
+  });
+});
