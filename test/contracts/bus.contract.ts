@@ -43,6 +43,18 @@ export function busContract(name: string, fixture: () => Promise<BusFixture>): v
     await bus.close();
   });
 
+  test(`${name} - every message is delivered without waiting for a later one (no lost wake-up)`, async () => {
+    const f = await fixture();
+    const bus = await f.open();
+    let delivered = 0;
+    await bus.subscribe(f.subject, async (ms) => void (delivered += ms.length), { durable: 'lone' });
+    for (let i = 1; i <= 50; i++) {
+      await bus.publish(f.subject, Buffer.from(`lone${i}`));
+      await until(() => delivered === i, `message ${i} delivered on its own`);
+    }
+    await bus.close();
+  });
+
   test(`${name} - a durable consumer resumes after its last acknowledged message across reopen`, async () => {
     const f = await fixture();
     let bus = await f.open();

@@ -40,6 +40,8 @@ class SubjectLog {
   private pending: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private closed = false;
+  /** Bumped on every durable write, so a reader can tell whether it missed a wake-up. */
+  version = 0;
   private readonly waiters = new Set<() => void>();
   readonly ephemeral = new Set<(messages: BusMessage[]) => void>();
   readonly consumers = new Map<string, DurableConsumer>();
@@ -122,13 +124,15 @@ class SubjectLog {
   }
 
   wake(): void {
+    this.version++;
     const waiters = [...this.waiters];
     this.waiters.clear();
     for (const w of waiters) w();
   }
 
-  /** Resolves when new durable data arrives (or the log closes). */
-  waitForData(): Promise<void> {
+  /** Resolves when durable data newer than `seenVersion` exists (or the log closes). */
+  waitForData(seenVersion: number): Promise<void> {
+    if (this.version !== seenVersion) return Promise.resolve();
     return new Promise((resolve) => this.waiters.add(resolve));
   }
 
@@ -184,10 +188,12 @@ class DurableConsumer {
   private async run(): Promise<void> {
     let backoffMs = 100;
     while (this.running || this.drainOnStop) {
+      const seenVersion = this.log.version;
       const messages = await this.readAfter(this.ackedSeq, this.maxBatch);
       if (messages.length === 0) {
         if (!this.running) break;
-        await this.log.waitForData();
+        // Data written while we were reading bumped the version: read again instead of sleeping.
+        await this.log.waitForData(seenVersion);
         continue;
       }
       try {
