@@ -77,3 +77,16 @@ test('trends - unsorted input is ordered by timestamp', () => {
   assert.equal(result.direction, 'rising');
   assert.ok(Math.abs(result.slopePerHour - 1) < 1e-9);
 });
+
+test('trends - a steady ramp is a trend, not a staircase of change points', () => {
+  const noise = gaussian(5);
+  const result = detectTrend(hourly(1000, (i) => 0.1 * i + 0.3 * noise()));
+  assert.equal(result.direction, 'rising');
+  assert.deepEqual(result.changePoints, []);
+});
+
+test('trends - a step on top of a ramp is still found', () => {
+  const noise = gaussian(6);
+  const result = detectTrend(hourly(600, (i) => 0.01 * i + (i < 300 ? 0 : 6) + 0.3 * noise()));
+  assert.ok(result.changePoints.some((c) => Math.abs(c.ts - (1_700_000_000_000 + 300 * HOUR_MS)) <= 3 * HOUR_MS));
+});

@@ -74,7 +74,12 @@ export function detectTrend(series: TrendSeries, options: TrendOptions = {}): Tr
 
   const significant = mk.pValue < significance && Math.abs(ts1.slope) >= (options.minSlopePerHour ?? 0);
   const direction: TrendDirection = !significant || ts1.slope === 0 ? 'flat' : ts1.slope > 0 ? 'rising' : 'falling';
-  const changePoints = detectMeanChanges(values, options.changePoints).map((c) => ({ ts: ts[c.index], before: c.before, after: c.after }));
+  const changes = detectMeanChanges(values, options.changePoints);
+  // A steady ramp is not a staircase: keep the change points only when the piecewise-constant
+  // model explains the data better than one straight line (BIC), else report none.
+  const changePoints = lineBeatsSteps(hours, values, changes.map((c) => c.index))
+    ? []
+    : changes.map((c) => ({ ts: ts[c.index], before: c.before, after: c.after }));
   return {
     n,
     direction,
@@ -87,4 +92,24 @@ export function detectTrend(series: TrendSeries, options: TrendOptions = {}): Tr
     kendallTau: mk.tau,
     changePoints,
   };
+}
+
+/** True when one straight line has a lower BIC than the piecewise-constant segmentation. */
+function lineBeatsSteps(hours: number[], values: number[], boundaries: number[]): boolean {
+  const n = values.length;
+  if (boundaries.length === 0 || n < 4) return false;
+  const line = fitSimpleLinear(hours, values);
+  let rssLine = 0;
+  for (let i = 0; i < n; i++) rssLine += (values[i] - line.intercept - line.slope * hours[i]) ** 2;
+  let rssSteps = 0;
+  const edges = [0, ...boundaries, n];
+  for (let s = 0; s + 1 < edges.length; s++) {
+    let sum = 0;
+    for (let i = edges[s]; i < edges[s + 1]; i++) sum += values[i];
+    const mean = sum / Math.max(1, edges[s + 1] - edges[s]);
+    for (let i = edges[s]; i < edges[s + 1]; i++) rssSteps += (values[i] - mean) ** 2;
+  }
+  const floor = 1e-12 * n;
+  const bic = (rss: number, params: number) => n * Math.log(Math.max(rss, floor) / n) + params * Math.log(n);
+  return bic(rssLine, 3) <= bic(rssSteps, 2 * boundaries.length + 2);
 }
