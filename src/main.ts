@@ -5,6 +5,8 @@ type Command = { run(argv: string[]): Promise<number> };
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   start: { summary: 'run the Vigil server (HTTP API, MQTT broker, live stream)', load: () => import('./cli/start.js') },
   detect: { summary: 'score a CSV file with the streaming anomaly detectors', load: () => import('./cli/detect.js') },
+  simulate: { summary: 'run a fleet of simulated devices (with fault injection) against Vigil', load: () => import('./cli/simulate.js') },
+  bench: { summary: 'load generator: `vigil bench ingest` (npm run bench runs the suite)', load: () => import('./cli/bench.js') },
 };
 
 function usage(): string {

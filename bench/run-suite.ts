@@ -1,0 +1,182 @@
+// `npm run bench [-- --quick] [-- --only mqtt,http,...] [-- --out docs/benchmarks.md]`: runs every
+// scenario on this machine and writes docs/benchmarks.md, with Vigil beside its baseline and
+// the targets it must reach. Benchmarks are not tests: npm test only runs the smoke versions.
+import { execSync } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { cpus, freemem, totalmem, tmpdir, type as osType, release } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { mosquittoAvailable, repoRoot } from './lib/processes.js';
+import { connections, dashboardLatency, httpIngest, mqttIngest, queryScenario } from './scenarios.js';
+
+export const SIZES = {
+  full: {
+    mqtt: { connections: 100, durationMs: 30_000, payloadKeys: 5, ratePointsPerSec: 0, inflightPerConnection: 16, watchDevices: 10 },
+    http: { devices: 10, concurrency: 8, batchEntries: 200, payloadKeys: 5, durationMs: 20_000 },
+    connections: { target: 12_000, devices: 500, holdMs: 10_000, connectConcurrency: 200 },
+    dashboard: { devices: 100, ratePointsPerSec: 1_000_000 / 60, payloadKeys: 5, durationMs: 30_000 },
+    query: { points: 100_000_000, keys: 4, repeats: 5 },
+  },
+  quick: {
+    mqtt: { connections: 50, durationMs: 8_000, payloadKeys: 5, ratePointsPerSec: 0, inflightPerConnection: 16, watchDevices: 5 },
+    http: { devices: 5, concurrency: 4, batchEntries: 200, payloadKeys: 5, durationMs: 5_000 },
+    connections: { target: 2_000, devices: 100, holdMs: 2_000, connectConcurrency: 200 },
+    dashboard: { devices: 50, ratePointsPerSec: 1_000_000 / 60, payloadKeys: 5, durationMs: 8_000 },
+    query: { points: 5_000_000, keys: 4, repeats: 3 },
+  },
+};
+
+const TARGETS = {
+  mqttPointsPerSec: 100_000,
+  connections: 10_000,
+  liveP99Ms: 100,
+  aggregateMs: 1_000,
+};
+
+function sh(cmd: string): string {
+  try {
+    return execSync(cmd, { cwd: repoRoot(), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+const fmt = (n: number | null | undefined, digits = 0) => (n === null || n === undefined ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits }));
+const verdict = (ok: boolean) => (ok ? '**met**' : '**missed**');
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      out: { type: 'string', default: join(repoRoot(), 'docs', 'benchmarks.md') },
+      json: { type: 'string' },
+      profile: { type: 'boolean', default: true },
+    },
+  });
+  const size = values.quick ? SIZES.quick : SIZES.full;
+  const only = new Set((values.only ?? 'mqtt,http,connections,dashboard,query').split(','));
+  const results: Record<string, any> = {};
+  const started = Date.now();
+  const step = async (name: string, fn: () => Promise<unknown>) => {
+    if (!only.has(name)) return;
+    process.stderr.write(`bench: ${name} ...`);
+    const t = Date.now();
+    try {
+      results[name] = await fn();
+    } catch (err) {
+      results[name] = { error: (err as Error).stack ?? String(err) };
+    }
+    process.stderr.write(` ${((Date.now() - t) / 1000).toFixed(0)} s\n`);
+  };
+  const profileDir = values.profile ? await mkdtemp(join(tmpdir(), 'vigil-bench-prof-')) : undefined;
+  await step('mqtt', () => mqttIngest({ ...size.mqtt, mosquitto: mosquittoAvailable() }));
+  if (profileDir && only.has('mqtt')) {
+    // A second, shorter run under the profiler: the measured run above stays unprofiled.
+    await step('mqttProfile', () => import('./scenarios.js').then((s) => s.vigilMqttIngest({ ...size.mqtt, durationMs: Math.min(size.mqtt.durationMs, 10_000), profileDir })));
+  }
+  await step('http', () => httpIngest(size.http));
+  await step('connections', () => connections(size.connections));
+  await step('dashboard', () => dashboardLatency(size.dashboard));
+  await step('query', () => queryScenario(size.query));
+
+  const meta = {
+    date: new Date().toISOString(),
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM (${(freemem() / 2 ** 30).toFixed(0)} GiB free at the end), ${osType()} ${release()}`,
+    node: process.version,
+    commit: sh('git rev-parse --short HEAD') + (sh('git status --porcelain -- src bench') ? ' (with uncommitted changes)' : ''),
+    mosquitto: sh('mosquitto -h | head -1'),
+    mode: values.quick ? 'quick' : 'full',
+    durationSec: Math.round((Date.now() - started) / 1000),
+  };
+  const report = { meta, sizes: size, targets: TARGETS, results };
+  if (values.json) await writeFile(values.json, JSON.stringify(report, null, 2));
+  await writeFile(values.out!, render(report));
+  console.log(JSON.stringify(report, null, 2));
+  console.error(`bench: wrote ${values.out}`);
+}
+
+function render(r: { meta: any; sizes: any; results: Record<string, any> }): string {
+  const { meta, results: x } = r;
+  const L: string[] = [];
+  L.push('# Vigil benchmarks', '');
+  L.push('Generated by `npm run bench` (bench/run-suite.ts); do not edit by hand: rerun it.', '');
+  L.push(`- date: ${meta.date}`, `- machine: ${meta.machine}`, `- Node ${meta.node}, ${meta.mosquitto}`, `- commit: ${meta.commit}`, `- mode: ${meta.mode} (suite took ${meta.durationSec} s)`, '');
+  L.push('Load generator, Vigil and the baselines share the same machine (2 cores here): the generator takes CPU from the server it measures, and both baselines pay the same tax.', '');
+  L.push('## Targets', '', '| target | measured | |', '| --- | --- | --- |');
+  const m = x.mqtt?.vigil, c = x.connections, d = x.dashboard, q = x.query;
+  if (m) L.push(`| ≥ 100,000 points/s stored over MQTT QoS 1 | ${fmt(m.ackedPointsPerSec)} points/s acked (${fmt(m.pointsStored)} of ${fmt(m.pointsAcked)} verified stored) | ${verdict(m.ackedPointsPerSec >= TARGETS.mqttPointsPerSec && m.pointsStored >= m.pointsAcked)} |`);
+  if (c && !c.error) L.push(`| ≥ 10,000 concurrent MQTT connections | ${fmt(c.held)} held (target tried: ${fmt(c.params.target)}) | ${verdict(c.held >= TARGETS.connections)} |`);
+  if (d && !d.error) L.push(`| p99 publish→dashboard < 100 ms at 1M points/min | p99 ${fmt(d.liveMs.p99, 1)} ms at ${fmt(d.achievedPointsPerMin)} points/min | ${verdict((d.liveMs.p99 ?? Infinity) < TARGETS.liveP99Ms && d.achievedPointsPerMin >= 990_000)} |`);
+  if (q && !q.error) L.push(`| windowed aggregate over 100M points < 1 s | ${fmt(q.apiMs.aggregate, 1)} ms over ${fmt(q.storedPoints)} points | ${verdict(q.apiMs.aggregate < TARGETS.aggregateMs && q.storedPoints >= 100_000_000)} |`);
+  L.push('');
+
+  if (x.mqtt) {
+    L.push('## 1. MQTT ingest, QoS 1, small JSON payloads', '');
+    if (x.mqtt.error) L.push('```', x.mqtt.error, '```');
+    else {
+      const p = x.mqtt.params, v = x.mqtt.vigil, b = x.mqtt.mosquitto;
+      L.push(`${p.connections} connections, ${p.payloadKeys} keys per message (\`{"ts":…,"values":{…}}\`), up to ${p.inflightPerConnection} unacknowledged messages per connection, as fast as PUBACKs return, ${p.durationMs / 1000} s.`, '');
+      L.push('| | points/s acked | points stored / consumed | PUBACK p50 / p99 (ms) | publish→stored p50 / p99 (ms) | publish→Socket.IO p50 / p99 (ms) |', '| --- | --- | --- | --- | --- | --- |');
+      L.push(`| Vigil (Aedes + WAL + DuckDB) | ${fmt(v.ackedPointsPerSec)} | ${fmt(v.pointsStored)} stored of ${fmt(v.pointsAcked)} acked | ${fmt(v.pubackMs.p50, 1)} / ${fmt(v.pubackMs.p99, 1)} | ${fmt(v.storedMs.p50, 1)} / ${fmt(v.storedMs.p99, 1)} | ${fmt(v.liveMs.p50, 1)} / ${fmt(v.liveMs.p99, 1)} |`);
+      if (b) L.push(`| Mosquitto + mosquitto_sub (QoS 1, no persistence) | ${fmt(b.ackedPointsPerSec)} | ${fmt(b.consumed)} consumed of ${fmt(b.pointsAcked)} acked | ${fmt(b.pubackMs.p50, 1)} / ${fmt(b.pubackMs.p99, 1)} | – | – |`);
+      else L.push('| Mosquitto | not installed: `apt-get install mosquitto mosquitto-clients` | | | | |');
+      L.push('', `Vigil / Mosquitto: **${x.mqtt.ratio ?? '–'}**.`, '');
+    }
+  }
+  if (x.http) {
+    L.push('## 2. HTTP batch ingest', '');
+    if (x.http.error) L.push('```', x.http.error, '```');
+    else {
+      const h = x.http;
+      L.push(`${h.params.concurrency} concurrent keep-alive clients posting arrays of ${h.params.batchEntries} \`{ts, values}\` entries × ${h.params.payloadKeys} keys (${h.params.batchEntries * h.params.payloadKeys} points per request) to \`POST /api/v1/{token}/telemetry\` for ${h.params.durationMs / 1000} s.`, '');
+      L.push('| points/s | requests ok / errors | request p50 / p99 (ms) | stored |', '| --- | --- | --- | --- |');
+      L.push(`| ${fmt(h.pointsPerSec)} | ${fmt(h.ok)} / ${fmt(h.errors)} | ${fmt(h.requestMs.p50, 1)} / ${fmt(h.requestMs.p99, 1)} | ${fmt(h.pointsStored)} of ${fmt(h.pointsAccepted)} |`, '');
+    }
+  }
+  if (c) {
+    L.push('## 3. Concurrent connections', '');
+    if (c.error) L.push('```', c.error, '```');
+    else {
+      L.push(`Idle MQTT device connections (keep-alive 120 s) opened ${c.params.connectConcurrency} at a time, ${c.params.devices} device credentials shared by distinct client ids, held ${c.params.holdMs / 1000} s, then each must answer a PINGREQ.`, '');
+      L.push('| opened | held (answered PINGREQ) | connect errors | connects/s | Vigil RSS before → after | memory per connection |', '| --- | --- | --- | --- | --- | --- |');
+      L.push(`| ${fmt(c.opened)} | ${fmt(c.held)} | ${fmt(c.connectErrors)}${c.lastError ? ` (${c.lastError})` : ''} | ${fmt(c.connectPerSec)} | ${c.rssBeforeMiB} → ${c.rssAfterMiB} MiB | ${c.bytesPerConnection ? `${fmt(c.bytesPerConnection / 1024, 1)} KiB` : '–'} |`, '');
+      L.push('The ceiling here is the file-descriptor limit (`ulimit -n` 20,000 for both the server and the generator on this machine), not Vigil.', '');
+    }
+  }
+  if (d) {
+    L.push('## 4. Publish-to-dashboard latency', '');
+    if (d.error) L.push('```', d.error, '```');
+    else {
+      L.push(`${d.params.devices} devices publishing QoS 1 at ${fmt(d.params.ratePointsPerSec * 60)} points/min in total; one Socket.IO dashboard subscribed to every device; latency = receipt time − the point's ts (set at publish).`, '');
+      L.push('| achieved points/min | points received live | publish→Socket.IO p50 / p90 / p99 / max (ms) | PUBACK p50 / p99 (ms) |', '| --- | --- | --- | --- |');
+      L.push(`| ${fmt(d.achievedPointsPerMin)} | ${fmt(d.pointsReceivedLive)} of ${fmt(d.pointsAcked)} | ${fmt(d.liveMs.p50, 1)} / ${fmt(d.liveMs.p90, 1)} / ${fmt(d.liveMs.p99, 1)} / ${fmt(d.liveMs.max, 1)} | ${fmt(d.pubackMs.p50, 1)} / ${fmt(d.pubackMs.p99, 1)} |`, '');
+    }
+  }
+  if (q) {
+    L.push('## 5. Queries over a large history', '');
+    if (q.error) L.push('```', q.error, '```');
+    else {
+      L.push(`${fmt(q.storedPoints)} points (one device, ${q.params.keys} keys, 1 s apart) generated in ${q.generateSec} s straight into the store's DuckDB table with \`INSERT … SELECT … FROM range(…)\`. Median of ${q.params.repeats} runs after a warm-up. Baseline: the same SQL the store issues, run with \`@duckdb/node-api\` directly on the same file (rows materialised).`, '');
+      L.push('| query | through the API (ms) | DuckDB directly (ms) | API / raw |', '| --- | --- | --- | --- |');
+      L.push(`| windowed aggregate avg/min/max/count, all keys, ${q.intervalMs / 60_000}-minute windows (${fmt(q.windows)} rows) | ${fmt(q.apiMs.aggregate, 1)} | ${fmt(q.rawMs.aggregate, 1)} | ${q.ratio.aggregate} |`);
+      L.push(`| latest values | ${fmt(q.apiMs.latest, 1)} | ${fmt(q.rawMs.latest, 1)} | ${q.ratio.latest} |`);
+      L.push(`| raw range read, one key, ${fmt(q.rows.raw)} points | ${fmt(q.apiMs.raw, 1)} | ${fmt(q.rawMs.raw, 1)} | ${q.ratio.raw} |`, '');
+    }
+  }
+  const prof = x.mqttProfile?.profile;
+  if (prof) {
+    L.push('## Where the time goes (MQTT ingest, Vigil under `node --cpu-prof`)', '');
+    L.push(`A separate ${r.sizes.mqtt.durationMs > 10_000 ? '10' : String(r.sizes.mqtt.durationMs / 1000)} s run of scenario 1 with the server profiled (${fmt(x.mqttProfile.ackedPointsPerSec)} points/s under the profiler). Self time of the server's main thread:`, '');
+    L.push('| area | % of samples |', '| --- | --- |');
+    for (const a of prof.byArea) L.push(`| ${a.area} | ${a.percent} |`);
+    L.push('', '| function | % |', '| --- | --- |');
+    for (const f of prof.topFunctions) L.push(`| \`${f.fn}\` | ${f.percent} |`);
+    L.push('');
+  }
+  L.push('## Closing note', '', '<!-- closing-note -->', '');
+  return L.join('\n');
+}
+
+await main();
