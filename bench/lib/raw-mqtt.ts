@@ -87,12 +87,14 @@ export class RawMqtt {
     const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
     const id = qos === 1 ? this.nextId : 0;
     if (qos === 1) this.nextId = this.nextId === 65535 ? 1 : this.nextId + 1;
-    const len = topic.length + (qos ? 2 : 0) + body.length;
+    const len = 2 + topic.length + (qos ? 2 : 0) + body.length;
     const rl = remainingLength(len);
-    const head = Buffer.allocUnsafe(1 + rl.length + topic.length + (qos ? 2 : 0));
+    const head = Buffer.allocUnsafe(1 + rl.length + 2 + topic.length + (qos ? 2 : 0));
     head[0] = 0x30 | (qos << 1);
     let o = 1;
     for (const b of rl) head[o++] = b;
+    head.writeUInt16BE(topic.length, o);
+    o += 2;
     topic.copy(head, o);
     o += topic.length;
     if (qos) head.writeUInt16BE(id, o);
