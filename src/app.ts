@@ -108,7 +108,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints);
   const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }));
   const alarms = new AlarmService(analyticsStore);
-  const detection = new LiveDetectionService(analyticsStore, telemetryStore, alarms, log.child({ component: 'analytics' }), {
+  const detection = new LiveDetectionService(analyticsStore, telemetryStore, metadataStore, alarms, log.child({ component: 'analytics' }), {
+    univariateKind: config.anomalyDetector,
     saveIntervalMs: config.modelSaveIntervalMs,
     retrainIntervalMs: config.modelRetrainIntervalMs,
     retrainHistoryMs: config.modelRetrainHistoryMs,
@@ -123,6 +124,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     config.maintenanceIntervalMs,
   );
   maintenance.start();
+  devices.onDeviceUpdated((deviceId) => detection.deviceChanged(deviceId));
   devices.onDeviceDeleted((tenantId, deviceId) => {
     detection.forgetDevice(deviceId);
     void analyticsStore.deleteDeviceAnalytics(tenantId, deviceId);

@@ -41,8 +41,11 @@ export const configSchema = z.object({
     .enum(['true', 'false'])
     .default('true')
     .transform((v) => v === 'true'),
+  /** Kind of the per-key live detectors: auto (= seasonal for one key) is the benchmarked one;
+   *  robust keeps ~1 KB of state per series instead of O(period) (~30 KB at 1-minute sampling). */
+  anomalyDetector: z.enum(['auto', 'robust', 'seasonal']).default('auto'),
   /** How often detector state is saved (a crash relearns at most this much). */
-  modelSaveIntervalMs: positiveInt.default(60_000),
+  modelSaveIntervalMs: positiveInt.default(5 * 60_000),
   /** Models older than this are retrained from stored history. */
   modelRetrainIntervalMs: positiveInt.default(24 * 3_600_000),
   /** History a retrain reads. */
@@ -82,6 +85,7 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   storageFlushIntervalMs: 'VIGIL_STORAGE_FLUSH_INTERVAL_MS',
   queryMaxPoints: 'VIGIL_QUERY_MAX_POINTS',
   anomalyDetection: 'VIGIL_ANOMALY_DETECTION',
+  anomalyDetector: 'VIGIL_ANOMALY_DETECTOR',
   modelSaveIntervalMs: 'VIGIL_MODEL_SAVE_INTERVAL_MS',
   modelRetrainIntervalMs: 'VIGIL_MODEL_RETRAIN_INTERVAL_MS',
   modelRetrainHistoryMs: 'VIGIL_MODEL_RETRAIN_HISTORY_MS',

@@ -60,6 +60,16 @@ export interface MaintenancePolicy {
   updatedAt: number;
 }
 
+/** A multivariate anomaly model across several keys of every device of a type. */
+export interface DetectorPolicy {
+  tenantId: string;
+  deviceType: string;
+  keys: string[];
+  /** Points of normal operation the model trains on before it scores. */
+  fitPoints: number;
+  updatedAt: number;
+}
+
 export interface AnalyticsStore {
   init(): Promise<void>;
   saveModels(records: ModelRecord[]): Promise<void>;
@@ -74,4 +84,7 @@ export interface AnalyticsStore {
   putPolicy(policy: MaintenancePolicy): Promise<void>;
   listPolicies(tenantId?: string): Promise<MaintenancePolicy[]>;
   deletePolicy(tenantId: string, deviceType: string): Promise<boolean>;
+  putDetectorPolicy(policy: DetectorPolicy): Promise<void>;
+  listDetectorPolicies(tenantId?: string): Promise<DetectorPolicy[]>;
+  deleteDetectorPolicy(tenantId: string, deviceType: string): Promise<boolean>;
 }

@@ -67,6 +67,47 @@ describe('live anomaly detection, alarms, models and predictive maintenance', ()
     assert.equal(foreign.status, 404);
   });
 
+  test('a multivariate model per device type catches a broken relation between two normal-looking keys', async () => {
+    const set = await request(vigil.http, 'PUT', '/api/v1/analytics/detectors/motor', {
+      token,
+      body: { keys: ['current', 'vibration'], fitPoints: 300 },
+    });
+    assert.equal(set.status, 200);
+    const bad = await request(vigil.http, 'PUT', '/api/v1/analytics/detectors/motor', { token, body: { keys: ['current'] } });
+    assert.equal(bad.status, 400, 'a multivariate model needs at least two keys');
+    const motor = await createDevice(vigil.http, token, 'motor-1', { type: 'motor' });
+    const start = Date.now() - 1000 * 60_000;
+    let seed = 11;
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const sample = (i: number, broken: boolean) => {
+      // Vibration follows the motor current; a loose mount adds vibration the current does not
+      // explain, small enough that vibration alone stays within its usual spread.
+      const current = 20 + 4 * (rnd() - 0.5);
+      const vibration = 0.5 * current + 0.2 * (rnd() - 0.5) + (broken ? 1.2 : 0);
+      return { ts: start + i * 60_000, values: { current, vibration } };
+    };
+    await send(motor.accessToken, [sample(0, false)]); // first contact: the device's type is looked up
+    await new Promise((r) => setTimeout(r, 200));
+    await send(motor.accessToken, Array.from({ length: 600 }, (_, i) => sample(i + 1, false)));
+    const before = await request(vigil.http, 'GET', `/api/v1/alarms?deviceId=${motor.id}&type=anomaly`, { token });
+    assert.equal(before.body.total, 0, 'no alarm while the relation holds');
+    await send(motor.accessToken, Array.from({ length: 30 }, (_, i) => sample(601 + i, true)));
+    const alarm = await waitFor(async () => {
+      const r = await request(vigil.http, 'GET', `/api/v1/alarms?deviceId=${motor.id}&type=anomaly`, { token });
+      return r.body.items.find((a: { key: string }) => a.key === 'current+vibration');
+    }, 'multivariate alarm');
+    assert.equal(alarm.details.detector, 'multivariate');
+    assert.match(alarm.message, /breaks its usual relation/);
+    const perKey = await request(vigil.http, 'GET', `/api/v1/alarms?deviceId=${motor.id}&type=anomaly`, { token });
+    assert.ok(!perKey.body.items.some((a: { key: string }) => a.key === 'vibration'), 'the per-key detector alone misses it');
+    const models = await request(vigil.http, 'GET', `/api/v1/models?deviceId=${motor.id}`, { token });
+    const mv = models.body.items.find((m: { key: string }) => m.key === 'current+vibration');
+    assert.equal(mv.kind, 'multivariate');
+    assert.equal(mv.points, 630);
+    const list = await request(vigil.http, 'GET', '/api/v1/analytics/detectors', { token });
+    assert.deepEqual(list.body.items.map((p: { deviceType: string }) => p.deviceType), ['motor']);
+  });
+
   test('a degrading pump gets a predicted-failure alarm before it reaches its threshold', async () => {
     const pump = await createDevice(vigil.http, token, 'pump-7', { type: 'pump' });
     const healthy = await createDevice(vigil.http, token, 'pump-8', { type: 'pump' });
@@ -105,5 +146,29 @@ describe('live anomaly detection, alarms, models and predictive maintenance', ()
     assert.equal(health.body.predictedFailure, true);
     const healthyHealth = await request(vigil.http, 'GET', `/api/v1/devices/${healthy.id}/health`, { token });
     assert.equal(healthyHealth.body.predictedFailure, false);
+  });
+});
+
+describe('detector state survives a restart', () => {
+  test('models are saved at shutdown and restored with their version and history', async () => {
+    const first = await startVigil();
+    const token = await login(first.http);
+    const device = await createDevice(first.http, token, 'persisted');
+    const start = Date.now() - 500 * 60_000;
+    const points = Array.from({ length: 450 }, (_, i) => ({ ts: start + i * 60_000, values: { level: 50 + Math.sin(i / 10) } }));
+    assert.equal((await request(first.http, 'POST', `/api/v1/${device.accessToken}/telemetry`, { body: points })).status, 200);
+    await first.stop({ keepData: true });
+
+    const second = await startVigil({}, first.dataDir);
+    try {
+      const token2 = await login(second.http);
+      const models = await request(second.http, 'GET', `/api/v1/models?deviceId=${device.id}`, { token: token2 });
+      assert.deepEqual(
+        models.body.items.map((m: { key: string; points: number; version: number; trainedFrom: number }) => [m.key, m.points, m.version, m.trainedFrom]),
+        [['level', 450, 1, start]],
+      );
+    } finally {
+      await second.stop();
+    }
   });
 });

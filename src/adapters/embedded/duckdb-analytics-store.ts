@@ -7,6 +7,7 @@ import type {
   AlarmStatus,
   AlarmType,
   AnalyticsStore,
+  DetectorPolicy,
   MaintenancePolicy,
   ModelRecord,
 } from '../../ports/analytics-store.js';
@@ -25,6 +26,9 @@ const SCHEMA = [
      tenant_id VARCHAR NOT NULL, device_type VARCHAR NOT NULL, key VARCHAR NOT NULL, threshold DOUBLE NOT NULL,
      fail_when VARCHAR, horizon_ms BIGINT NOT NULL, window_ms BIGINT NOT NULL, updated_at BIGINT NOT NULL,
      PRIMARY KEY (tenant_id, device_type))`,
+  `CREATE TABLE IF NOT EXISTS detector_policies (
+     tenant_id VARCHAR NOT NULL, device_type VARCHAR NOT NULL, keys VARCHAR NOT NULL, fit_points INTEGER NOT NULL,
+     updated_at BIGINT NOT NULL, PRIMARY KEY (tenant_id, device_type))`,
 ];
 
 const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : toNumber(v));
@@ -217,6 +221,38 @@ export class DuckDbAnalyticsStore implements AnalyticsStore {
     ]);
     if (before.length === 0) return false;
     await this.conn.run('DELETE FROM maintenance_policies WHERE tenant_id = $1 AND device_type = $2', [tenantId, deviceType]);
+    return true;
+  }
+
+  async putDetectorPolicy(p: DetectorPolicy): Promise<void> {
+    await this.conn.run(
+      `INSERT INTO detector_policies VALUES ($1,$2,$3,$4,$5)
+       ON CONFLICT (tenant_id, device_type) DO UPDATE SET keys = excluded.keys, fit_points = excluded.fit_points,
+       updated_at = excluded.updated_at`,
+      [p.tenantId, p.deviceType, JSON.stringify(p.keys), p.fitPoints, BigInt(p.updatedAt)],
+    );
+  }
+
+  async listDetectorPolicies(tenantId?: string): Promise<DetectorPolicy[]> {
+    const rows = tenantId
+      ? await this.conn.all('SELECT * FROM detector_policies WHERE tenant_id = $1 ORDER BY device_type', [tenantId])
+      : await this.conn.all('SELECT * FROM detector_policies ORDER BY tenant_id, device_type');
+    return rows.map((r) => ({
+      tenantId: r.tenant_id as string,
+      deviceType: r.device_type as string,
+      keys: JSON.parse(r.keys as string) as string[],
+      fitPoints: Number(r.fit_points),
+      updatedAt: toNumber(r.updated_at),
+    }));
+  }
+
+  async deleteDetectorPolicy(tenantId: string, deviceType: string): Promise<boolean> {
+    const before = await this.conn.all('SELECT 1 FROM detector_policies WHERE tenant_id = $1 AND device_type = $2', [
+      tenantId,
+      deviceType,
+    ]);
+    if (before.length === 0) return false;
+    await this.conn.run('DELETE FROM detector_policies WHERE tenant_id = $1 AND device_type = $2', [tenantId, deviceType]);
     return true;
   }
 }

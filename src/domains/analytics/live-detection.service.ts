@@ -1,162 +1,260 @@
-// Streaming anomaly detection on the live path: one detector per numeric series
-// (tenant, device, key), updated point by point as batches are accepted. A new incident raises
-// an "anomaly" alarm with the detector's explanation. Detector state is saved periodically and
-// on shutdown, and restored at start, so a restart does not re-learn every series.
-import type { AnalyticsStore, ModelRecord } from '../../ports/analytics-store.js';
+// Streaming anomaly detection on the live path. Every numeric series (tenant, device, key) gets
+// its own univariate detector; a device type may also have a multivariate model across several
+// keys (set by a detector policy), which catches broken relations between sensors that each
+// look normal alone. A new incident raises an "anomaly" alarm with the detector's explanation.
+// Detector state is saved periodically and on shutdown and restored at start; models are
+// retrained from stored history on demand and on schedule.
+import type { AnalyticsStore, DetectorPolicy, ModelRecord } from '../../ports/analytics-store.js';
+import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import type { PointBatch } from '../../ports/telemetry.js';
 import type { Logger } from '../../observability/logger.js';
 import type { AlarmService } from '../alarms/alarms.service.js';
-import { createDetector, restoreDetector, type Detector, type DetectionResult } from './detectors/index.js';
+import { createDetector, resolveKind, restoreDetector, type Detector, type DetectionResult, type DetectorKind } from './detectors/index.js';
 
-/** 'auto' is the benchmarked default (seasonal for one key: best NAB score, see docs/analytics.md). */
-const DEFAULT_KIND = 'auto' as const;
-/** Points a new series learns from before it may alarm (SKAB's protocol uses 400). */
+/** Points a new univariate series learns from before it may alarm (SKAB's protocol uses 400). */
 const LIVE_FIT_POINTS = 400;
+/** Separates the keys of a multivariate model in its name ("current+vibration"). */
+const MODEL_KEY_JOIN = '+';
 
 interface Series {
   tenantId: string;
   deviceId: string;
-  key: string;
+  /** The series name: the key, or the joined keys of a multivariate model. */
+  name: string;
+  keys: string[];
   detector: Detector;
   version: number;
   trainedFrom: number | null;
   trainedTo: number | null;
   points: number;
+  fitPoints: number;
   dirty: boolean;
 }
 
-export interface AnomalyEvent {
-  tenantId: string;
-  deviceId: string;
-  key: string;
-  ts: number;
-  value: number;
-  result: DetectionResult;
-}
-
 export interface LiveDetectionOptions {
+  /** Kind of the per-key detectors ('auto' = seasonal for one key, the benchmarked default). */
+  univariateKind: DetectorKind;
   saveIntervalMs: number;
   retrainIntervalMs: number;
   retrainHistoryMs: number;
 }
 
+const sid = (tenantId: string, deviceId: string, name: string) => `${tenantId}\u0000${deviceId}\u0000${name}`;
+const pid = (tenantId: string, deviceType: string) => `${tenantId}\u0000${deviceType}`;
+
 export class LiveDetectionService {
   private readonly series = new Map<string, Series>();
-  private readonly anomalyListeners = new Set<(event: AnomalyEvent) => void>();
+  private readonly policies = new Map<string, DetectorPolicy>();
+  /** Device id → type (null while being looked up), for the multivariate policies. */
+  private readonly deviceTypes = new Map<string, string | null>();
   private saveTimer: NodeJS.Timeout | null = null;
   private retrainTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: AnalyticsStore,
     private readonly telemetry: TelemetryStore,
+    private readonly metadata: MetadataStore,
     private readonly alarms: AlarmService,
     private readonly log: Logger,
     private readonly options: LiveDetectionOptions,
   ) {}
 
   async start(): Promise<void> {
+    for (const p of await this.store.listDetectorPolicies()) this.policies.set(pid(p.tenantId, p.deviceType), p);
     for (const record of await this.store.loadModels()) {
       try {
-        this.series.set(seriesId(record.tenantId, record.deviceId, record.key), {
-          ...record,
-          detector: restoreDetector(record.state as never),
+        const detector = restoreDetector(record.state);
+        this.series.set(sid(record.tenantId, record.deviceId, record.key), {
+          tenantId: record.tenantId,
+          deviceId: record.deviceId,
+          name: record.key,
+          keys: [...detector.keys],
+          detector,
+          version: record.version,
+          trainedFrom: record.trainedFrom,
+          trainedTo: record.trainedTo,
+          points: record.points,
+          fitPoints: detector.snapshot().fitPoints,
           dirty: false,
         });
       } catch (err) {
         this.log.warn({ err, deviceId: record.deviceId, key: record.key }, 'could not restore detector state; relearning');
       }
     }
-    this.saveTimer = setInterval(() => void this.save().catch((err) => this.log.error({ err }, 'saving models failed')), this.options.saveIntervalMs);
+    const save = () => void this.save().catch((err) => this.log.error({ err }, 'saving models failed'));
+    this.saveTimer = setInterval(save, this.options.saveIntervalMs);
     this.saveTimer.unref();
-    this.retrainTimer = setInterval(
-      () => void this.retrainStale().catch((err) => this.log.error({ err }, 'scheduled retrain failed')),
-      Math.min(this.options.retrainIntervalMs, 3_600_000),
-    );
+    const retrain = () => void this.retrainStale().catch((err) => this.log.error({ err }, 'scheduled retrain failed'));
+    this.retrainTimer = setInterval(retrain, Math.min(this.options.retrainIntervalMs, 3_600_000));
     this.retrainTimer.unref();
-  }
-
-  onAnomaly(listener: (event: AnomalyEvent) => void): void {
-    this.anomalyListeners.add(listener);
   }
 
   /** Hot path: called with every accepted batch. Numeric points only. */
   observe(batch: PointBatch): void {
     for (const p of batch.points) {
       if (typeof p.value !== 'number') continue;
-      const id = seriesId(batch.tenantId, batch.deviceId, p.key);
-      let s = this.series.get(id);
-      if (!s) {
-        s = this.newSeries(batch.tenantId, batch.deviceId, p.key);
-        this.series.set(id, s);
-      }
-      const result = s.detector.update(p.ts, [p.value]);
-      s.points++;
-      s.trainedFrom ??= p.ts;
-      if (s.points <= LIVE_FIT_POINTS) s.trainedTo = p.ts;
-      s.dirty = true;
-      if (result.alarm) this.raise(s, p.ts, p.value, result);
+      const s = this.seriesFor(batch.tenantId, batch.deviceId, p.key, [p.key], undefined);
+      this.step(s, p.ts, [p.value], p.value);
+    }
+    const policy = this.policyFor(batch.tenantId, batch.deviceId);
+    if (policy) this.observeMultivariate(batch, policy);
+  }
+
+  private observeMultivariate(batch: PointBatch, policy: DetectorPolicy): void {
+    // One sample per timestamp: the policy's keys sent together form one observation.
+    let samples: Map<number, Record<string, number>> | null = null;
+    for (const p of batch.points) {
+      if (typeof p.value !== 'number' || !policy.keys.includes(p.key)) continue;
+      samples ??= new Map();
+      let row = samples.get(p.ts);
+      if (!row) samples.set(p.ts, (row = {}));
+      row[p.key] = p.value;
+    }
+    if (!samples) return;
+    const name = policy.keys.join(MODEL_KEY_JOIN);
+    const s = this.seriesFor(batch.tenantId, batch.deviceId, name, policy.keys, policy.fitPoints);
+    for (const ts of [...samples.keys()].sort((a, b) => a - b)) {
+      const row = samples.get(ts)!;
+      this.step(s, ts, row, NaN);
     }
   }
 
-  private newSeries(tenantId: string, deviceId: string, key: string): Series {
+  private seriesFor(tenantId: string, deviceId: string, name: string, keys: string[], fitPoints: number | undefined): Series {
+    const id = sid(tenantId, deviceId, name);
+    let s = this.series.get(id);
+    if (!s) {
+      s = this.newSeries(tenantId, deviceId, name, keys, fitPoints);
+      this.series.set(id, s);
+    }
+    return s;
+  }
+
+  private newSeries(tenantId: string, deviceId: string, name: string, keys: string[], fitPoints: number | undefined): Series {
+    const multivariate = fitPoints !== undefined;
+    const fit = fitPoints ?? LIVE_FIT_POINTS;
     return {
       tenantId,
       deviceId,
-      key,
-      detector: createDetector(DEFAULT_KIND, [key], { fitPoints: LIVE_FIT_POINTS }),
+      name,
+      keys,
+      detector: createDetector(multivariate ? 'multivariate' : this.options.univariateKind, keys, { fitPoints: fit }),
       version: 1,
       trainedFrom: null,
       trainedTo: null,
       points: 0,
+      fitPoints: fit,
       dirty: true,
     };
   }
 
+  private step(s: Series, ts: number, values: Record<string, number> | number[], observed: number): void {
+    const result = s.detector.update(ts, values);
+    s.points++;
+    s.trainedFrom ??= ts;
+    if (s.points <= s.fitPoints) s.trainedTo = ts;
+    s.dirty = true;
+    if (result.alarm) this.raise(s, ts, Array.isArray(values) ? observed : values[result.explanation?.key ?? ''] ?? NaN, result);
+  }
+
+  /** The multivariate policy of the device's type, if any; looks the type up once per device. */
+  private policyFor(tenantId: string, deviceId: string): DetectorPolicy | undefined {
+    if (this.policies.size === 0) return undefined;
+    const type = this.deviceTypes.get(deviceId);
+    if (type === undefined) {
+      this.deviceTypes.set(deviceId, null);
+      this.metadata.getDevice(tenantId, deviceId).then(
+        (d) => (d ? this.deviceTypes.set(deviceId, d.type) : this.deviceTypes.delete(deviceId)),
+        () => this.deviceTypes.delete(deviceId),
+      );
+      return undefined;
+    }
+    return type === null ? undefined : this.policies.get(pid(tenantId, type));
+  }
+
   private raise(s: Series, ts: number, value: number, result: DetectionResult): void {
-    const event: AnomalyEvent = { tenantId: s.tenantId, deviceId: s.deviceId, key: s.key, ts, value, result };
-    for (const l of this.anomalyListeners) l(event);
     const e = result.explanation;
+    const multivariate = s.keys.length > 1;
+    const subject = e?.key ?? s.keys[0]!;
     const expected = e ? ` (expected ${round(e.expected[0])}..${round(e.expected[1])})` : '';
+    const observed = Number.isFinite(value) ? value : e?.observed;
+    const message = multivariate
+      ? `${subject} = ${round(observed ?? NaN)} breaks its usual relation with ${s.keys.filter((k) => k !== subject).join(', ')}${expected}`
+      : `${subject} = ${round(observed ?? NaN)} is anomalous${expected}`;
     this.alarms
       .raise({
         tenantId: s.tenantId,
         deviceId: s.deviceId,
         type: 'anomaly',
-        key: s.key,
+        key: s.name,
         severity: result.score >= 0.95 ? 'critical' : 'warning',
-        message: `${s.key} = ${round(value)} is anomalous${expected}`,
-        details: { ts, value, score: result.score, explanation: e ?? null, detector: s.detector.kind, modelVersion: s.version },
+        message,
+        details: {
+          ts,
+          value: observed ?? null,
+          score: result.score,
+          explanation: e ?? null,
+          detector: resolveKind(s.detector.kind, s.keys),
+          keys: s.keys,
+          modelVersion: s.version,
+        },
       })
       .catch((err) => this.log.error({ err }, 'raising anomaly alarm failed'));
   }
 
+  async setPolicy(policy: DetectorPolicy): Promise<void> {
+    await this.store.putDetectorPolicy(policy);
+    this.policies.set(pid(policy.tenantId, policy.deviceType), policy);
+  }
+
+  listPolicies(tenantId: string): DetectorPolicy[] {
+    return [...this.policies.values()].filter((p) => p.tenantId === tenantId).sort((a, b) => a.deviceType.localeCompare(b.deviceType));
+  }
+
+  async deletePolicy(tenantId: string, deviceType: string): Promise<boolean> {
+    const removed = await this.store.deleteDetectorPolicy(tenantId, deviceType);
+    this.policies.delete(pid(tenantId, deviceType));
+    return removed;
+  }
+
+  /** A device's type changed or it was deleted: look its type up again next time. */
+  deviceChanged(deviceId: string): void {
+    this.deviceTypes.delete(deviceId);
+  }
+
   /** Rebuilds a series' detector from stored history (on demand or on schedule). */
-  async retrain(tenantId: string, deviceId: string, key: string): Promise<ModelRecord> {
+  async retrain(tenantId: string, deviceId: string, name: string): Promise<ModelRecord> {
+    const previous = this.series.get(sid(tenantId, deviceId, name));
+    const keys = previous?.keys ?? name.split(MODEL_KEY_JOIN);
+    const multivariate = keys.length > 1;
     const toMs = Date.now();
-    const fromMs = toMs - this.options.retrainHistoryMs;
-    const history = await this.telemetry.queryRaw({ tenantId, deviceId, keys: [key], fromMs, toMs, limit: 100_000, order: 'asc' });
-    const detector = createDetector(DEFAULT_KIND, [key], { fitPoints: LIVE_FIT_POINTS });
-    let points = 0;
-    for (const p of history) {
-      if (typeof p.value !== 'number') continue;
-      detector.update(p.ts, [p.value]);
-      points++;
-    }
-    const id = seriesId(tenantId, deviceId, key);
-    const previous = this.series.get(id);
-    const s: Series = {
+    const history = await this.telemetry.queryRaw({
       tenantId,
       deviceId,
-      key,
-      detector,
-      version: (previous?.version ?? 0) + 1,
-      trainedFrom: history[0]?.ts ?? null,
-      trainedTo: history[history.length - 1]?.ts ?? null,
-      points,
-      dirty: true,
-    };
-    this.series.set(id, s);
+      keys,
+      fromMs: toMs - this.options.retrainHistoryMs,
+      toMs,
+      limit: 100_000 * keys.length,
+      order: 'asc',
+    });
+    const s = this.newSeries(tenantId, deviceId, name, keys, multivariate ? (previous?.fitPoints ?? LIVE_FIT_POINTS) : undefined);
+    s.version = (previous?.version ?? 0) + 1;
+    // Replay without raising alarms: history was already judged when it arrived.
+    let i = 0;
+    while (i < history.length) {
+      const ts = history[i]!.ts;
+      const row: Record<string, number> = {};
+      for (; i < history.length && history[i]!.ts === ts; i++) {
+        const v = history[i]!.value;
+        if (typeof v === 'number') row[history[i]!.key] = v;
+      }
+      if (Object.keys(row).length === 0) continue;
+      s.detector.update(ts, multivariate ? row : [row[keys[0]!]!]);
+      s.points++;
+      s.trainedFrom ??= ts;
+    }
+    s.trainedTo = history[history.length - 1]?.ts ?? null;
+    this.series.set(sid(tenantId, deviceId, name), s);
     await this.save();
     return this.record(s);
   }
@@ -164,30 +262,31 @@ export class LiveDetectionService {
   private async retrainStale(): Promise<void> {
     const cutoff = Date.now() - this.options.retrainIntervalMs;
     for (const s of [...this.series.values()]) {
-      if ((s.trainedTo ?? 0) < cutoff && s.points > LIVE_FIT_POINTS) await this.retrain(s.tenantId, s.deviceId, s.key);
+      if ((s.trainedTo ?? 0) < cutoff && s.points > s.fitPoints) await this.retrain(s.tenantId, s.deviceId, s.name);
     }
   }
 
   list(tenantId: string, deviceId?: string): ModelRecord[] {
     const out: ModelRecord[] = [];
     for (const s of this.series.values()) {
-      if (s.tenantId === tenantId && (!deviceId || s.deviceId === deviceId)) out.push(this.record(s));
+      if (s.tenantId === tenantId && (!deviceId || s.deviceId === deviceId)) out.push(this.record(s, false));
     }
     return out.sort((a, b) => a.deviceId.localeCompare(b.deviceId) || a.key.localeCompare(b.key));
   }
 
   forgetDevice(deviceId: string): void {
     for (const [id, s] of this.series) if (s.deviceId === deviceId) this.series.delete(id);
+    this.deviceTypes.delete(deviceId);
   }
 
-  private record(s: Series): ModelRecord {
+  private record(s: Series, withState = true): ModelRecord {
     return {
       tenantId: s.tenantId,
       deviceId: s.deviceId,
-      key: s.key,
-      kind: s.detector.kind,
+      key: s.name,
+      kind: resolveKind(s.detector.kind, s.keys),
       version: s.version,
-      state: s.detector.snapshot(),
+      state: withState ? s.detector.snapshot() : null,
       trainedFrom: s.trainedFrom,
       trainedTo: s.trainedTo,
       points: s.points,
@@ -212,10 +311,6 @@ export class LiveDetectionService {
     if (this.retrainTimer) clearInterval(this.retrainTimer);
     await this.save();
   }
-}
-
-function seriesId(tenantId: string, deviceId: string, key: string): string {
-  return `${tenantId}\u0000${deviceId}\u0000${key}`;
 }
 
 function round(v: number): number {

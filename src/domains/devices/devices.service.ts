@@ -26,6 +26,7 @@ export class DeviceService {
   private readonly byTokenHash = new Map<string, Device | { unknownUntil: number }>();
   private readonly revokedListeners = new Set<(deviceId: string) => void>();
   private readonly deletedListeners = new Set<(tenantId: string, deviceId: string) => void>();
+  private readonly updatedListeners = new Set<(deviceId: string) => void>();
 
   constructor(
     private readonly store: MetadataStore,
@@ -36,6 +37,11 @@ export class DeviceService {
   /** Called when a device's credential stops being valid (rotated or device deleted). */
   onCredentialsRevoked(listener: (deviceId: string) => void): void {
     this.revokedListeners.add(listener);
+  }
+
+  /** Called after a device's name, type or labels change. */
+  onDeviceUpdated(listener: (deviceId: string) => void): void {
+    this.updatedListeners.add(listener);
   }
 
   /** Called after a device is deleted, so other domains drop what they hold for it. */
@@ -91,6 +97,7 @@ export class DeviceService {
     const d = await this.store.updateDevice(tenantId, id, patch);
     if (!d) throw Errors.notFound(`device ${id} not found`);
     this.byTokenHash.clear();
+    for (const l of this.updatedListeners) l(id);
     return this.view(d);
   }
 

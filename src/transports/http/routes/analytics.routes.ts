@@ -168,6 +168,75 @@ export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): vo
     },
   );
 
+  const DetectorPolicySchema = Type.Object({
+    deviceType: Type.String(),
+    keys: Type.Array(Type.String()),
+    fitPoints: Type.Integer(),
+    updatedAt: Type.Integer(),
+  });
+
+  app.get(
+    '/api/v1/analytics/detectors',
+    {
+      preHandler: anyUser,
+      schema: {
+        tags: ['analytics'],
+        summary: 'Multivariate anomaly models per device type',
+        security: bearerSecurity,
+        response: { 200: Type.Object({ items: Type.Array(DetectorPolicySchema) }) },
+      },
+    },
+    async (request) => ({ items: d.detection.listPolicies(principalOf(request).tenantId) }),
+  );
+
+  app.put(
+    '/api/v1/analytics/detectors/:type',
+    {
+      preHandler: writer,
+      schema: {
+        tags: ['analytics'],
+        summary: 'Run a multivariate anomaly model across these keys on every device of the type',
+        description:
+          'Each device of the type gets one model over the keys, trained on its first fitPoints samples (normal operation), in addition to the per-key detectors.',
+        security: bearerSecurity,
+        params: Type.Object({ type: Type.String() }),
+        body: Type.Object({
+          keys: Type.Array(Type.String({ minLength: 1 }), { minItems: 2, maxItems: 64, uniqueItems: true }),
+          fitPoints: Type.Integer({ minimum: 50, maximum: 100_000, default: 400 }),
+        }),
+        response: { 200: DetectorPolicySchema, 400: problemSchema },
+      },
+    },
+    async (request) => {
+      const { tenantId } = principalOf(request);
+      const body = request.body as { keys: string[]; fitPoints: number };
+      const policy = { tenantId, deviceType: (request.params as { type: string }).type, ...body, updatedAt: Date.now() };
+      await d.detection.setPolicy(policy);
+      return policy;
+    },
+  );
+
+  app.delete(
+    '/api/v1/analytics/detectors/:type',
+    {
+      preHandler: writer,
+      schema: {
+        tags: ['analytics'],
+        summary: 'Stop the multivariate model of a device type',
+        security: bearerSecurity,
+        params: Type.Object({ type: Type.String() }),
+        response: { 204: Type.Null(), 404: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const type = (request.params as { type: string }).type;
+      if (!(await d.detection.deletePolicy(principalOf(request).tenantId, type))) {
+        throw Errors.notFound(`no multivariate model for device type ${type}`);
+      }
+      return reply.status(204).send();
+    },
+  );
+
   app.get(
     '/api/v1/maintenance/policies',
     {
