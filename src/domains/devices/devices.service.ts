@@ -24,6 +24,8 @@ const NEGATIVE_CACHE_MS = 5000;
 
 export class DeviceService {
   private readonly byTokenHash = new Map<string, Device | { unknownUntil: number }>();
+  /** Reverse index so a change to one device evicts only its own cache entry. */
+  private readonly hashByDevice = new Map<string, string>();
   private readonly revokedListeners = new Set<(deviceId: string) => void>();
   private readonly deletedListeners = new Set<(tenantId: string, deviceId: string) => void>();
   private readonly updatedListeners = new Set<(deviceId: string) => void>();
@@ -49,8 +51,14 @@ export class DeviceService {
     this.deletedListeners.add(listener);
   }
 
+  private evict(deviceId: string): void {
+    const hash = this.hashByDevice.get(deviceId);
+    if (hash !== undefined) this.byTokenHash.delete(hash);
+    this.hashByDevice.delete(deviceId);
+  }
+
   private revoked(deviceId: string): void {
-    this.byTokenHash.clear();
+    this.evict(deviceId);
     for (const l of this.revokedListeners) l(deviceId);
   }
 
@@ -96,7 +104,7 @@ export class DeviceService {
   async update(tenantId: string, id: string, patch: { name?: string; type?: string; labels?: Record<string, string> }) {
     const d = await this.store.updateDevice(tenantId, id, patch);
     if (!d) throw Errors.notFound(`device ${id} not found`);
-    this.byTokenHash.clear();
+    this.evict(id);
     for (const l of this.updatedListeners) l(id);
     return this.view(d);
   }
@@ -129,8 +137,12 @@ export class DeviceService {
       } else return cached;
     }
     const device = await this.store.findDeviceByTokenHash(hash);
-    if (this.byTokenHash.size > 200_000) this.byTokenHash.clear();
+    if (this.byTokenHash.size > 200_000) {
+      this.byTokenHash.clear();
+      this.hashByDevice.clear();
+    }
     this.byTokenHash.set(hash, device ?? { unknownUntil: Date.now() + NEGATIVE_CACHE_MS });
+    if (device) this.hashByDevice.set(device.id, hash);
     return device;
   }
 }
