@@ -14,6 +14,7 @@ import { DuckDbAnalyticsStore } from './adapters/embedded/duckdb-analytics-store
 import { AlarmService } from './domains/alarms/alarms.service.js';
 import { LiveDetectionService } from './domains/analytics/live-detection.service.js';
 import { MaintenanceService } from './domains/analytics/maintenance.service.js';
+import { RulService } from './domains/analytics/rul.service.js';
 import { analyticsRoutes } from './transports/http/routes/analytics.routes.js';
 import { FileBus } from './adapters/embedded/file-bus.js';
 import { AuthService } from './domains/auth/auth.service.js';
@@ -115,11 +116,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     retrainHistoryMs: config.modelRetrainHistoryMs,
   });
   await detection.start();
+  const rul = new RulService(analyticsStore, metadataStore, telemetryStore);
+  await rul.start();
   const maintenance = new MaintenanceService(
     analyticsStore,
     metadataStore,
     telemetryStore,
     alarms,
+    rul,
     log.child({ component: 'maintenance' }),
     config.maintenanceIntervalMs,
   );
@@ -147,7 +151,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const insights = new InsightsService(telemetryStore, metadataStore);
   insightsRoutes(http, insights, tokens);
   ingestRoutes(http, devices, ingest, config.httpBodyLimitBytes);
-  analyticsRoutes(http, { tokens, alarms, detection, maintenance, analyticsStore, metadata: metadataStore });
+  analyticsRoutes(http, { tokens, alarms, detection, maintenance, rul, analyticsStore, metadata: metadataStore });
   opsRoutes(
     http,
     metrics,

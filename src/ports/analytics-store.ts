@@ -70,6 +70,20 @@ export interface DetectorPolicy {
   updatedAt: number;
 }
 
+/** A learned remaining-useful-life model for a device type, trained on run-to-failure histories. */
+export interface RulModelRecord {
+  tenantId: string;
+  deviceType: string;
+  keys: string[];
+  /** Typical time between samples in the training histories: one RUL step. */
+  stepMs: number;
+  version: number;
+  trainedAt: number;
+  units: number;
+  rows: number;
+  state: unknown;
+}
+
 export interface AnalyticsStore {
   init(): Promise<void>;
   saveModels(records: ModelRecord[]): Promise<void>;
@@ -87,4 +101,7 @@ export interface AnalyticsStore {
   putDetectorPolicy(policy: DetectorPolicy): Promise<void>;
   listDetectorPolicies(tenantId?: string): Promise<DetectorPolicy[]>;
   deleteDetectorPolicy(tenantId: string, deviceType: string): Promise<boolean>;
+  putRulModel(model: RulModelRecord): Promise<void>;
+  listRulModels(tenantId?: string): Promise<RulModelRecord[]>;
+  deleteRulModel(tenantId: string, deviceType: string): Promise<boolean>;
 }

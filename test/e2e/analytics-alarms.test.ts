@@ -149,6 +149,92 @@ describe('live anomaly detection, alarms, models and predictive maintenance', ()
   });
 });
 
+describe('learned remaining useful life per device type', () => {
+  let vigil: Running;
+  let token: string;
+  before(async () => {
+    vigil = await startVigil({
+      VIGIL_MAINTENANCE_INTERVAL_MS: '200',
+      VIGIL_DEVICE_RATE_LIMIT_PER_SEC: '10000',
+      VIGIL_ANOMALY_DETECTION: 'false',
+    });
+    token = await login(vigil.http);
+  });
+  after(async () => vigil.stop());
+
+  const HOUR = 3_600_000;
+  let seed = 3;
+  const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 0.6;
+  /** An engine that fails after `life` hours; samples hourly from its start up to `upTo` hours. */
+  function engineHistory(life: number, upTo: number, endTs: number) {
+    return Array.from({ length: upTo }, (_, i) => {
+      const wear = Math.exp(4 * ((i + 1) / life - 1));
+      return {
+        ts: endTs - (upTo - 1 - i) * HOUR,
+        values: { temp: 100 + 6 * wear + noise(), pressure: 50 - 4 * wear + noise(), speed: 20 + noise() },
+      };
+    });
+  }
+  async function send(deviceToken: string, points: { ts: number; values: Record<string, number> }[]) {
+    for (let i = 0; i < points.length; i += 2000) {
+      const res = await request(vigil.http, 'POST', `/api/v1/${deviceToken}/telemetry`, { body: points.slice(i, i + 2000) });
+      assert.equal(res.status, 200);
+    }
+  }
+
+  test('a model trained on engines that ran to failure estimates RUL and warns before the end', async () => {
+    const failedAt = Date.now() - 20 * 24 * HOUR;
+    const failures = [];
+    for (let u = 0; u < 14; u++) {
+      const life = 150 + ((u * 37) % 110);
+      const d = await createDevice(vigil.http, token, `engine-${u}`, { type: 'engine' });
+      await send(d.accessToken, engineHistory(life, life, failedAt));
+      failures.push({ deviceId: d.id, failedAt: String(failedAt) });
+    }
+    const young = await createDevice(vigil.http, token, 'engine-young', { type: 'engine' });
+    const old = await createDevice(vigil.http, token, 'engine-old', { type: 'engine' });
+    const now = Date.now() - 60_000;
+    await send(young.accessToken, engineHistory(220, 140, now)); // 80 h left
+    await send(old.accessToken, engineHistory(220, 208, now)); // 12 h left
+    await waitFor(async () => {
+      const r = await request(vigil.http, 'GET', `/api/v1/devices/${old.id}/telemetry?keys=temp&interval=1d&agg=count&from=0`, { token });
+      return (r.body.data.temp ?? []).reduce((n: number, w: { count: number }) => n + w.count, 0) === 208;
+    }, 'histories stored');
+
+    const tooFew = await request(vigil.http, 'POST', '/api/v1/maintenance/rul-models/engine/train', {
+      token,
+      body: { keys: ['temp', 'pressure', 'speed'], failures: failures.slice(0, 2) },
+    });
+    assert.equal(tooFew.status, 400, 'three failures at least');
+    const trained = await request(vigil.http, 'POST', '/api/v1/maintenance/rul-models/engine/train', {
+      token,
+      body: { keys: ['temp', 'pressure', 'speed'], failures },
+    });
+    assert.equal(trained.status, 200, JSON.stringify(trained.body));
+    assert.equal(trained.body.units, 14);
+    assert.equal(trained.body.stepMs, HOUR);
+    assert.equal(trained.body.version, 1);
+
+    const youngHealth = await request(vigil.http, 'GET', `/api/v1/devices/${young.id}/health`, { token });
+    assert.equal(youngHealth.status, 200, JSON.stringify(youngHealth.body));
+    assert.equal(youngHealth.body.method, 'rul');
+    assert.ok(Math.abs(youngHealth.body.estimate.rulSteps - 80) <= 25, `young engine RUL ${youngHealth.body.estimate.rulSteps}`);
+    const oldHealth = await request(vigil.http, 'GET', `/api/v1/devices/${old.id}/health`, { token });
+    assert.ok(Math.abs(oldHealth.body.estimate.rulSteps - 12) <= 12, `old engine RUL ${oldHealth.body.estimate.rulSteps}`);
+    assert.ok(oldHealth.body.health < youngHealth.body.health);
+
+    const alarm = await waitFor(async () => {
+      const r = await request(vigil.http, 'GET', `/api/v1/alarms?type=predicted_failure&deviceId=${old.id}`, { token });
+      return r.body.items[0];
+    }, 'predicted failure from the RUL model', 15_000);
+    assert.match(alarm.message, /remaining useful life/);
+    const none = await request(vigil.http, 'GET', `/api/v1/alarms?type=predicted_failure&deviceId=${young.id}`, { token });
+    assert.equal(none.body.total, 0);
+    const models = await request(vigil.http, 'GET', '/api/v1/maintenance/rul-models', { token });
+    assert.deepEqual(models.body.items.map((m: { deviceType: string }) => m.deviceType), ['engine']);
+  });
+});
+
 describe('detector state survives a restart', () => {
   test('models are saved at shutdown and restored with their version and history', async () => {
     const first = await startVigil();

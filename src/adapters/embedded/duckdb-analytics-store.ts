@@ -10,6 +10,7 @@ import type {
   DetectorPolicy,
   MaintenancePolicy,
   ModelRecord,
+  RulModelRecord,
 } from '../../ports/analytics-store.js';
 import { toNumber, type DuckDbDatabase, type Row, type SerialConnection } from './duckdb-database.js';
 
@@ -29,6 +30,10 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS detector_policies (
      tenant_id VARCHAR NOT NULL, device_type VARCHAR NOT NULL, keys VARCHAR NOT NULL, fit_points INTEGER NOT NULL,
      updated_at BIGINT NOT NULL, PRIMARY KEY (tenant_id, device_type))`,
+  `CREATE TABLE IF NOT EXISTS rul_models (
+     tenant_id VARCHAR NOT NULL, device_type VARCHAR NOT NULL, keys VARCHAR NOT NULL, step_ms BIGINT NOT NULL,
+     version INTEGER NOT NULL, trained_at BIGINT NOT NULL, units INTEGER NOT NULL, rows BIGINT NOT NULL,
+     state VARCHAR NOT NULL, PRIMARY KEY (tenant_id, device_type))`,
 ];
 
 const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : toNumber(v));
@@ -253,6 +258,50 @@ export class DuckDbAnalyticsStore implements AnalyticsStore {
     ]);
     if (before.length === 0) return false;
     await this.conn.run('DELETE FROM detector_policies WHERE tenant_id = $1 AND device_type = $2', [tenantId, deviceType]);
+    return true;
+  }
+
+  async putRulModel(m: RulModelRecord): Promise<void> {
+    await this.conn.run(
+      `INSERT INTO rul_models VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
+       ON CONFLICT (tenant_id, device_type) DO UPDATE SET keys = excluded.keys, step_ms = excluded.step_ms,
+       version = excluded.version, trained_at = excluded.trained_at, units = excluded.units, rows = excluded.rows,
+       state = excluded.state`,
+      [
+        m.tenantId,
+        m.deviceType,
+        JSON.stringify(m.keys),
+        BigInt(m.stepMs),
+        m.version,
+        BigInt(m.trainedAt),
+        m.units,
+        BigInt(m.rows),
+        JSON.stringify(m.state),
+      ],
+    );
+  }
+
+  async listRulModels(tenantId?: string): Promise<RulModelRecord[]> {
+    const rows = tenantId
+      ? await this.conn.all('SELECT * FROM rul_models WHERE tenant_id = $1 ORDER BY device_type', [tenantId])
+      : await this.conn.all('SELECT * FROM rul_models ORDER BY tenant_id, device_type');
+    return rows.map((r) => ({
+      tenantId: r.tenant_id as string,
+      deviceType: r.device_type as string,
+      keys: JSON.parse(r.keys as string) as string[],
+      stepMs: toNumber(r.step_ms),
+      version: Number(r.version),
+      trainedAt: toNumber(r.trained_at),
+      units: Number(r.units),
+      rows: toNumber(r.rows),
+      state: JSON.parse(r.state as string),
+    }));
+  }
+
+  async deleteRulModel(tenantId: string, deviceType: string): Promise<boolean> {
+    const before = await this.conn.all('SELECT 1 FROM rul_models WHERE tenant_id = $1 AND device_type = $2', [tenantId, deviceType]);
+    if (before.length === 0) return false;
+    await this.conn.run('DELETE FROM rul_models WHERE tenant_id = $1 AND device_type = $2', [tenantId, deviceType]);
     return true;
   }
 }

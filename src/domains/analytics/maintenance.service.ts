@@ -9,6 +9,7 @@ import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import type { Logger } from '../../observability/logger.js';
 import type { AlarmService } from '../alarms/alarms.service.js';
+import type { RulEstimateView, RulService } from './rul.service.js';
 import {
   DEFAULT_FAILURE_HORIZON_MS,
   DEFAULT_TTT_WINDOW_MS,
@@ -30,8 +31,10 @@ export interface PolicyInput {
 export interface DeviceHealth {
   deviceId: string;
   deviceType: string;
+  /** The learned RUL model of the type when there is one, else the time-to-threshold policy. */
+  method: 'rul' | 'time-to-threshold';
   key: string;
-  estimate: TimeToThresholdEstimate;
+  estimate: TimeToThresholdEstimate | RulEstimateView;
   /** 1 = far from failure, 0 = at or past the threshold. */
   health: number;
   predictedFailure: boolean;
@@ -49,6 +52,7 @@ export class MaintenanceService {
     private readonly metadata: MetadataStore,
     private readonly telemetry: TelemetryStore,
     private readonly alarms: AlarmService,
+    private readonly rul: RulService,
     private readonly log: Logger,
     private readonly intervalMs: number,
   ) {}
@@ -87,13 +91,38 @@ export class MaintenanceService {
     if (!(await this.store.deletePolicy(tenantId, deviceType))) throw Errors.notFound(`no maintenance policy for type ${deviceType}`);
   }
 
-  /** Health of one device under its type's policy. */
+  /** Health of one device: its type's RUL model if trained, else its time-to-threshold policy. */
   async health(tenantId: string, deviceId: string): Promise<DeviceHealth> {
     const device = await this.metadata.getDevice(tenantId, deviceId);
     if (!device) throw Errors.notFound(`device ${deviceId} not found`);
+    if (this.rul.model(tenantId, device.type)) {
+      const h = await this.assessRul(tenantId, deviceId, device.type);
+      if (!h) throw Errors.unprocessable(`device ${deviceId} has too little data for the ${device.type} RUL model`);
+      return h;
+    }
     const policy = (await this.store.listPolicies(tenantId)).find((p) => p.deviceType === device.type);
-    if (!policy) throw Errors.notFound(`no maintenance policy for device type ${device.type}; PUT /api/v1/maintenance/policies/${device.type}`);
+    if (!policy) {
+      throw Errors.notFound(
+        `no maintenance policy or RUL model for device type ${device.type}; PUT /api/v1/maintenance/policies/${device.type}`,
+      );
+    }
     return this.assess(policy, deviceId);
+  }
+
+  private async assessRul(tenantId: string, deviceId: string, deviceType: string): Promise<DeviceHealth | null> {
+    const view = await this.rul.estimate(tenantId, deviceId, deviceType);
+    if (!view) return null;
+    const model = this.rul.model(tenantId, deviceType)!;
+    const state = this.states.get(`${tenantId}:${deviceId}`);
+    return {
+      deviceId,
+      deviceType,
+      method: 'rul',
+      key: model.record.keys.join('+'),
+      estimate: view,
+      health: view.health,
+      predictedFailure: state?.firing ?? false,
+    };
   }
 
   private async assess(policy: MaintenancePolicy, deviceId: string): Promise<DeviceHealth> {
@@ -125,7 +154,15 @@ export class MaintenanceService {
     // Health: time to threshold relative to a few horizons (a horizon away is 1/4 healthy).
     const ttf = estimate.status === 'crossed' ? 0 : estimate.timeToThresholdMs;
     const health = ttf === null ? 1 : healthIndexFromRul(ttf, 4 * horizonMs);
-    return { deviceId, deviceType: policy.deviceType, key: policy.key, estimate, health, predictedFailure: state?.firing ?? false };
+    return {
+      deviceId,
+      deviceType: policy.deviceType,
+      method: 'time-to-threshold',
+      key: policy.key,
+      estimate,
+      health,
+      predictedFailure: state?.firing ?? false,
+    };
   }
 
   /** One pass over every policy and device; raises and clears predicted-failure alarms. */
@@ -137,33 +174,53 @@ export class MaintenanceService {
   }
 
   private async evaluate(): Promise<void> {
-    for (const policy of await this.store.listPolicies()) {
-      const devices = await this.metadata.listDevices(policy.tenantId, { type: policy.deviceType, offset: 0, limit: 100_000 });
+    const policies = await this.store.listPolicies();
+    const types = new Map<string, { tenantId: string; deviceType: string }>();
+    for (const p of policies) types.set(`${p.tenantId}\u0000${p.deviceType}`, p);
+    for (const m of this.rul.list()) types.set(`${m.tenantId}\u0000${m.deviceType}`, m);
+    for (const { tenantId, deviceType } of types.values()) {
+      const policy = policies.find((p) => p.tenantId === tenantId && p.deviceType === deviceType);
+      const useRul = Boolean(this.rul.model(tenantId, deviceType));
+      const devices = await this.metadata.listDevices(tenantId, { type: deviceType, offset: 0, limit: 100_000 });
       for (const device of devices.items) {
-        const h = await this.assess(policy, device.id);
-        const e = h.estimate;
-        if (e.status === 'insufficient-data') continue;
-        const timeToFailureMs = e.status === 'crossed' ? 0 : e.timeToThresholdMs ?? Number.POSITIVE_INFINITY;
-        const stateKey = `${policy.tenantId}:${device.id}`;
-        const check = predictedFailureCheck(
-          this.states.get(stateKey),
-          { timeToFailureMs, timeToFailureLowerMs: e.earliestMs ?? undefined },
-          { horizonMs: policy.horizonMs },
-        );
+        let estimate: { timeToFailureMs: number; timeToFailureLowerMs?: number } | null = null;
+        const horizonMs = policy?.horizonMs ?? DEFAULT_FAILURE_HORIZON_MS;
+        let h: DeviceHealth | null;
+        if (useRul) {
+          h = await this.assessRul(tenantId, device.id, deviceType);
+          const v = h?.estimate as RulEstimateView | undefined;
+          if (v) {
+            const elapsed = Math.max(0, Date.now() - v.asOf);
+            estimate = { timeToFailureMs: Math.max(0, v.rulMs - elapsed), timeToFailureLowerMs: Math.max(0, v.rulLowerMs - elapsed) };
+          }
+        } else {
+          h = await this.assess(policy!, device.id);
+          const e = h.estimate as TimeToThresholdEstimate;
+          if (e.status !== 'insufficient-data') {
+            estimate = {
+              timeToFailureMs: e.status === 'crossed' ? 0 : e.timeToThresholdMs ?? Number.POSITIVE_INFINITY,
+              timeToFailureLowerMs: e.earliestMs ?? undefined,
+            };
+          }
+        }
+        if (!h || !estimate) continue;
+        const stateKey = `${tenantId}:${device.id}`;
+        const check = predictedFailureCheck(this.states.get(stateKey), estimate, { horizonMs });
         this.states.set(stateKey, check.state);
         if (check.transition === 'raised') {
-          const hours = Math.round((timeToFailureMs / 3_600_000) * 10) / 10;
+          const hours = Math.round((estimate.timeToFailureMs / 3_600_000) * 10) / 10;
+          const what = useRul ? `remaining useful life about ${hours} h` : `${h.key} predicted to reach ${policy!.threshold} in about ${hours} h`;
           await this.alarms.raise({
-            tenantId: policy.tenantId,
+            tenantId,
             deviceId: device.id,
             type: 'predicted_failure',
-            key: policy.key,
+            key: h.key,
             severity: 'critical',
-            message: `${policy.key} predicted to reach ${policy.threshold} in about ${hours} h`,
-            details: { estimate: e, threshold: policy.threshold, horizonMs: policy.horizonMs, health: h.health },
+            message: what,
+            details: { method: h.method, estimate: h.estimate, threshold: policy?.threshold ?? null, horizonMs, health: h.health },
           });
         } else if (check.transition === 'cleared') {
-          await this.alarms.clearOpen(policy.tenantId, device.id, 'predicted_failure');
+          await this.alarms.clearOpen(tenantId, device.id, 'predicted_failure');
         }
       }
     }

@@ -6,6 +6,8 @@ import type { TokenService } from '../../../domains/auth/tokens.js';
 import type { AlarmService } from '../../../domains/alarms/alarms.service.js';
 import type { LiveDetectionService } from '../../../domains/analytics/live-detection.service.js';
 import type { MaintenanceService } from '../../../domains/analytics/maintenance.service.js';
+import type { RulService } from '../../../domains/analytics/rul.service.js';
+import { parseTime } from '../../../domains/telemetry/query.service.js';
 import type { AnalyticsStore, AlarmStatus } from '../../../ports/analytics-store.js';
 import type { MetadataStore } from '../../../ports/metadata-store.js';
 import { Errors } from '../../../errors.js';
@@ -41,6 +43,7 @@ export interface AnalyticsRouteDeps {
   alarms: AlarmService;
   detection: LiveDetectionService;
   maintenance: MaintenanceService;
+  rul: RulService;
   analyticsStore: AnalyticsStore;
   metadata: MetadataStore;
 }
@@ -292,6 +295,83 @@ export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): vo
     },
   );
 
+  const RulModelSchema = Type.Object({
+    deviceType: Type.String(),
+    keys: Type.Array(Type.String()),
+    stepMs: Type.Integer({ description: 'one RUL step: the typical sampling interval of the training histories' }),
+    version: Type.Integer(),
+    trainedAt: Type.Integer(),
+    units: Type.Integer(),
+    rows: Type.Integer(),
+  });
+
+  app.get(
+    '/api/v1/maintenance/rul-models',
+    {
+      preHandler: anyUser,
+      schema: {
+        tags: ['maintenance'],
+        summary: 'Learned remaining-useful-life models per device type',
+        security: bearerSecurity,
+        response: { 200: Type.Object({ items: Type.Array(RulModelSchema) }) },
+      },
+    },
+    async (request) => ({ items: d.rul.list(principalOf(request).tenantId) }),
+  );
+
+  app.post(
+    '/api/v1/maintenance/rul-models/:type/train',
+    {
+      preHandler: writer,
+      schema: {
+        tags: ['maintenance'],
+        summary: 'Train (or retrain) the RUL model of a device type from devices that ran to failure',
+        description:
+          'Each failure names a device of the type and when it failed; its history of the keys up to then is one training unit. ' +
+          'The model then estimates remaining useful life for every device of the type, and a predicted-failure alarm is raised when it drops below the horizon of the type\'s maintenance policy (24 h by default).',
+        security: bearerSecurity,
+        params: Type.Object({ type: Type.String() }),
+        body: Type.Object({
+          keys: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 64, uniqueItems: true }),
+          failures: Type.Array(Type.Object({ deviceId: Type.String(), failedAt: Type.String({ description: 'epoch ms or ISO-8601' }) }), {
+            minItems: 3,
+            maxItems: 10_000,
+          }),
+        }),
+        response: {
+          200: Type.Intersect([RulModelSchema, Type.Object({ trainingMs: Type.Integer() })]),
+          400: problemSchema,
+          404: problemSchema,
+          422: problemSchema,
+        },
+      },
+    },
+    async (request) => {
+      const { tenantId } = principalOf(request);
+      const body = request.body as { keys: string[]; failures: { deviceId: string; failedAt: string }[] };
+      const failures = body.failures.map((f) => ({ deviceId: f.deviceId, failedAt: parseTime(String(f.failedAt), 'failedAt', Date.now()) }));
+      return d.rul.train(tenantId, (request.params as { type: string }).type, { keys: body.keys, failures });
+    },
+  );
+
+  app.delete(
+    '/api/v1/maintenance/rul-models/:type',
+    {
+      preHandler: writer,
+      schema: {
+        tags: ['maintenance'],
+        summary: 'Remove the RUL model of a device type',
+        security: bearerSecurity,
+        params: Type.Object({ type: Type.String() }),
+        response: { 204: Type.Null(), 404: problemSchema },
+      },
+    },
+    async (request, reply) => {
+      await d.rul.remove(principalOf(request).tenantId, (request.params as { type: string }).type);
+      return reply.status(204).send();
+    },
+  );
+
   app.get(
     '/api/v1/devices/:id/health',
     {
@@ -305,12 +385,14 @@ export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): vo
           200: Type.Object({
             deviceId: Type.String(),
             deviceType: Type.String(),
+            method: Type.Union([Type.Literal('rul'), Type.Literal('time-to-threshold')]),
             key: Type.String(),
             health: Type.Number(),
             predictedFailure: Type.Boolean(),
             estimate: Type.Unknown(),
           }),
           404: problemSchema,
+          422: problemSchema,
         },
       },
     },
