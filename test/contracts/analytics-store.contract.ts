@@ -1,0 +1,76 @@
+// The AnalyticsStore contract: every implementation runs it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { Alarm, AnalyticsStore } from '../../src/ports/analytics-store.js';
+
+function alarm(tenantId: string, deviceId: string, extra: Partial<Alarm> = {}): Alarm {
+  return {
+    id: randomUUID(),
+    tenantId,
+    deviceId,
+    type: 'anomaly',
+    key: 't',
+    severity: 'warning',
+    status: 'open',
+    message: 'm',
+    details: { score: 0.99 },
+    createdAt: 1000,
+    updatedAt: 1000,
+    ...extra,
+  };
+}
+
+export function analyticsStoreContract(name: string, open: () => Promise<AnalyticsStore>): void {
+  test(`${name} - model state round-trips and upserts by series`, async () => {
+    const store = await open();
+    const base = { tenantId: 'a', deviceId: 'd', key: 't', kind: 'seasonal', trainedFrom: 1, trainedTo: 2, points: 10, updatedAt: 3 };
+    await store.saveModels([{ ...base, version: 1, state: { season: [1.5, 2.5] } }]);
+    await store.saveModels([{ ...base, version: 2, state: { season: [3] }, trainedFrom: null }]);
+    assert.deepEqual(await store.loadModels(), [{ ...base, version: 2, state: { season: [3] }, trainedFrom: null }]);
+    await store.deleteDeviceAnalytics('a', 'd');
+    assert.deepEqual(await store.loadModels(), []);
+  });
+
+  test(`${name} - alarms: filter, page, change status, feedback per series, tenant scope`, async () => {
+    const store = await open();
+    const a1 = alarm('a', 'd1', { createdAt: 1 });
+    const a2 = alarm('a', 'd1', { createdAt: 2 });
+    const a3 = alarm('a', 'd2', { createdAt: 3, type: 'predicted_failure', key: 'v' });
+    for (const x of [a1, a2, a3, alarm('b', 'd1')]) await store.createAlarm(x);
+    const all = await store.listAlarms('a', { offset: 0, limit: 10 });
+    assert.deepEqual(all.items.map((x) => x.id), [a3.id, a2.id, a1.id], 'newest first');
+    assert.equal((await store.listAlarms('a', { deviceId: 'd1', offset: 0, limit: 1 })).total, 2);
+    assert.deepEqual((await store.listAlarms('a', { type: 'predicted_failure', offset: 0, limit: 10 })).items.map((x) => x.id), [a3.id]);
+    assert.equal(await store.getAlarm('b', a1.id), null);
+    const changed = await store.setAlarmStatus('a', a1.id, 'dismissed', 5);
+    assert.equal(changed?.status, 'dismissed');
+    assert.equal(changed?.updatedAt, 5);
+    assert.deepEqual(changed?.details, { score: 0.99 });
+    await store.setAlarmStatus('a', a2.id, 'acknowledged', 6);
+    assert.deepEqual(await store.alarmFeedback('a', 'anomaly'), [{ deviceId: 'd1', key: 't', acknowledged: 1, dismissed: 1, open: 0 }]);
+  });
+
+  test(`${name} - maintenance and detector policies and RUL models per device type`, async () => {
+    const store = await open();
+    const policy = { tenantId: 'a', deviceType: 'pump', key: 'v', threshold: 7.1, failWhen: 'above' as const, horizonMs: 10, windowMs: 20, updatedAt: 1 };
+    await store.putPolicy(policy);
+    await store.putPolicy({ ...policy, threshold: 8 });
+    assert.deepEqual(await store.listPolicies('a'), [{ ...policy, threshold: 8 }]);
+    assert.deepEqual(await store.listPolicies('b'), []);
+    assert.equal(await store.deletePolicy('a', 'pump'), true);
+    assert.equal(await store.deletePolicy('a', 'pump'), false);
+
+    const detector = { tenantId: 'a', deviceType: 'motor', keys: ['c', 'v'], fitPoints: 300, updatedAt: 1 };
+    await store.putDetectorPolicy(detector);
+    assert.deepEqual(await store.listDetectorPolicies(), [detector]);
+    assert.equal(await store.deleteDetectorPolicy('a', 'motor'), true);
+
+    const rul = { tenantId: 'a', deviceType: 'engine', keys: ['t'], stepMs: 3600000, version: 1, trainedAt: 5, units: 3, rows: 300, state: { k: 1 } };
+    await store.putRulModel(rul);
+    await store.putRulModel({ ...rul, version: 2 });
+    assert.deepEqual(await store.listRulModels('a'), [{ ...rul, version: 2 }]);
+    assert.equal(await store.deleteRulModel('a', 'engine'), true);
+    assert.deepEqual(await store.listRulModels(), []);
+  });
+}
