@@ -13,7 +13,7 @@ export const SIZES = {
   full: {
     mqtt: { connections: 100, durationMs: 30_000, payloadKeys: 5, ratePointsPerSec: 0, inflightPerConnection: 16, watchDevices: 10 },
     http: { devices: 10, concurrency: 8, batchEntries: 200, payloadKeys: 5, durationMs: 20_000 },
-    connections: { target: 12_000, devices: 500, holdMs: 10_000, connectConcurrency: 200 },
+    connections: { target: 18_000, devices: 500, holdMs: 10_000, connectConcurrency: 200 },
     dashboard: { devices: 100, ratePointsPerSec: 1_000_000 / 60, payloadKeys: 5, durationMs: 30_000 },
     query: { points: 100_000_000, keys: 4, repeats: 5 },
   },
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const results: Record<string, any> = {};
   const started = Date.now();
   const step = async (name: string, fn: () => Promise<unknown>) => {
-    if (!only.has(name)) return;
+    if (!only.has(name.replace(/Profile$/, ''))) return;
     process.stderr.write(`bench: ${name} ...`);
     const t = Date.now();
     try {
@@ -161,6 +161,7 @@ function render(r: { meta: any; sizes: any; results: Record<string, any> }): str
       L.push(`${fmt(q.storedPoints)} points (one device, ${q.params.keys} keys, 1 s apart) generated in ${q.generateSec} s straight into the store's DuckDB table with \`INSERT … SELECT … FROM range(…)\`. Median of ${q.params.repeats} runs after a warm-up. Baseline: the same SQL the store issues, run with \`@duckdb/node-api\` directly on the same file (rows materialised).`, '');
       L.push('| query | through the API (ms) | DuckDB directly (ms) | API / raw |', '| --- | --- | --- | --- |');
       L.push(`| windowed aggregate avg/min/max/count, all keys, ${q.intervalMs / 60_000}-minute windows (${fmt(q.windows)} rows) | ${fmt(q.apiMs.aggregate, 1)} | ${fmt(q.rawMs.aggregate, 1)} | ${q.ratio.aggregate} |`);
+      L.push(`| same aggregate, window parameter cast to BIGINT (\`ts // $5::BIGINT\`) | – | ${fmt(q.rawMs.aggregateTyped, 1)} | – |`);
       L.push(`| latest values | ${fmt(q.apiMs.latest, 1)} | ${fmt(q.rawMs.latest, 1)} | ${q.ratio.latest} |`);
       L.push(`| raw range read, one key, ${fmt(q.rows.raw)} points | ${fmt(q.apiMs.raw, 1)} | ${fmt(q.rawMs.raw, 1)} | ${q.ratio.raw} |`, '');
     }
@@ -175,8 +176,42 @@ function render(r: { meta: any; sizes: any; results: Record<string, any> }): str
     for (const f of prof.topFunctions) L.push(`| \`${f.fn}\` | ${f.percent} |`);
     L.push('');
   }
-  L.push('## Closing note', '', '<!-- closing-note -->', '');
+  L.push('## Closing note: where Vigil falls short and where the time goes', '', ...closingNote(r), '');
   return L.join('\n');
 }
+
+function closingNote(r: { results: Record<string, any> }): string[] {
+  const x = r.results;
+  const out: string[] = [];
+  const m = x.mqtt?.vigil, d = x.dashboard, q = x.query, prof = x.mqttProfile?.profile as { byArea: { area: string; percent: number }[] } | undefined;
+  if (m && !x.mqtt.error) {
+    const top = prof ? prof.byArea.slice(0, 5).map((a) => `${a.area} ${a.percent}%`).join(', ') : 'not profiled';
+    out.push(
+      `- **MQTT ingest** ${m.ackedPointsPerSec >= TARGETS.mqttPointsPerSec ? 'reaches' : 'misses'} the 100,000 points/s target (${fmt(m.ackedPointsPerSec)}; ${x.mqtt.ratio ?? '–'} of plain Mosquitto, which does no authentication, validation, WAL or storage). ` +
+        `Every acknowledged point was found by query. The server's main thread is the limit; its self time: ${top}. ` +
+        `Storage lags the acknowledgements under saturation (publish→stored p50 ${fmt(m.storedMs.p50)} ms, p99 ${fmt(m.storedMs.p99)} ms): PUBACK waits only for the write-ahead log, and the DuckDB writer catches up in batches on the same two cores.`,
+    );
+  }
+  if (d && !d.error) {
+    const ok = (d.liveMs.p99 ?? Infinity) < TARGETS.liveP99Ms;
+    out.push(
+      `- **Publish→dashboard** p99 is ${fmt(d.liveMs.p99, 1)} ms at ${fmt(d.achievedPointsPerMin)} points/min (${ok ? 'within' : 'over'} the 100 ms target; p50 ${fmt(d.liveMs.p50, 1)} ms). ` +
+        'A point reaches Socket.IO only after its batch is durable in the WAL (the fan-out hangs off the accepted batch), so the tail follows the WAL fsync and the event-loop pauses of the shared main thread (JSON parsing, Aedes, Socket.IO encoding, GC); the load generator runs on the same two cores.',
+    );
+  }
+  if (q && !q.error) {
+    const typed = q.rawMs.aggregateTyped;
+    out.push(
+      `- **Aggregate over ${fmt(q.storedPoints)} points** takes ${fmt(q.apiMs.aggregate)} ms through the API (target 1 s). Almost all of it is inside DuckDB, not the API: the same SQL run directly takes ${fmt(q.rawMs.aggregate)} ms. ` +
+        `\`EXPLAIN ANALYZE\` shows the time in the projection that computes the window, \`(ts // $5) * $5\`: @duckdb/node-api binds a JavaScript bigint parameter as HUGEINT, so `ts // $5` runs 128-bit integer division (and a HUGEINT group key) for every row. ` +
+        `Cast it (\`ts // $5::BIGINT\`) and the same query takes ${fmt(typed)} ms (${typed ? `${round(q.rawMs.aggregate / typed, 1)}× faster` : ''}) — a one-line change in src/adapters/embedded/duckdb-telemetry-store.ts for its owner. ` +
+        'What remains is a full hash aggregation of every point on two cores; under 1 s at 100M points on this machine needs pre-aggregated rollups (e.g. 1-minute and 1-hour tables maintained by the storage writer) so long ranges read thousands of rows instead of 100M.',
+    );
+    out.push(`- **Latest values** (${fmt(q.apiMs.latest, 1)} ms) and **raw range reads** (${fmt(q.apiMs.raw, 1)} ms for 10,000 points) are key lookups/short scans; the API adds authentication, validation and JSON encoding (${q.ratio.latest}× and ${q.ratio.raw}× the bare query).`);
+  }
+  return out;
+}
+
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 await main();
