@@ -203,7 +203,7 @@ function closingNote(r: { results: Record<string, any> }): string[] {
     const typed = q.rawMs.aggregateTyped;
     out.push(
       `- **Aggregate over ${fmt(q.storedPoints)} points** takes ${fmt(q.apiMs.aggregate)} ms through the API (target 1 s). Almost all of it is inside DuckDB, not the API: the same SQL run directly takes ${fmt(q.rawMs.aggregate)} ms. ` +
-        `\`EXPLAIN ANALYZE\` shows the time in the projection that computes the window, \`(ts // $5) * $5\`: @duckdb/node-api binds a JavaScript bigint parameter as HUGEINT, so `ts // $5` runs 128-bit integer division (and a HUGEINT group key) for every row. ` +
+        `\`EXPLAIN ANALYZE\` shows the time in the projection that computes the window, \`(ts // $5) * $5\`: @duckdb/node-api binds a JavaScript bigint parameter as HUGEINT, so \`ts // $5\` runs 128-bit integer division (and a HUGEINT group key) for every row. ` +
         `Cast it (\`ts // $5::BIGINT\`) and the same query takes ${fmt(typed)} ms (${typed ? `${round(q.rawMs.aggregate / typed, 1)}× faster` : ''}) — a one-line change in src/adapters/embedded/duckdb-telemetry-store.ts for its owner. ` +
         'What remains is a full hash aggregation of every point on two cores; under 1 s at 100M points on this machine needs pre-aggregated rollups (e.g. 1-minute and 1-hour tables maintained by the storage writer) so long ranges read thousands of rows instead of 100M.',
     );
