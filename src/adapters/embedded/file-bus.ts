@@ -7,7 +7,7 @@ import { mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle 
 import { join } from 'node:path';
 import type { Bus, BusHandler, BusMessage, SubscribeOptions, Subscription } from '../../ports/bus.js';
 import { Errors } from '../../errors.js';
-import { decodeRecords, encodeRecord, parseSegmentName, segmentName } from './wal-segment.js';
+import { decodeRecords, encodeRecord, HEADER_BYTES, parseSegmentName, segmentName } from './wal-segment.js';
 
 export interface FileBusOptions {
   dir: string;
@@ -40,6 +40,8 @@ class SubjectLog {
   private pending: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private closed = false;
+  /** Set when the log could not be repaired after a failed write: no more acknowledgements. */
+  private failed: unknown = null;
   /** Bumped on every durable write, so a reader can tell whether it missed a wake-up. */
   version = 0;
   private readonly waiters = new Set<() => void>();
@@ -85,6 +87,7 @@ class SubjectLog {
 
   publish(data: Uint8Array): Promise<void> {
     if (this.closed) return Promise.reject(Errors.unavailable('ingest log is closed'));
+    if (this.failed) return Promise.reject(Errors.unavailable('ingest log is failing; see the server log'));
     const seq = this.nextSeq++;
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ record: encodeRecord(seq, data), message: { seq, data }, resolve, reject });
@@ -118,6 +121,16 @@ class SubjectLog {
       } catch (err) {
         for (const p of group) p.reject(err);
         this.onError(err, 'write-ahead log write');
+        // A failed write may have left part of a record behind; later records appended after it
+        // would be unreadable after a restart. Cut the file back to its last durable byte, and if
+        // even that fails, refuse further publishes rather than acknowledge what cannot be read.
+        const segment = this.segments[this.segments.length - 1]!;
+        try {
+          await this.fd!.truncate(segment.size);
+        } catch (truncateErr) {
+          this.failed = truncateErr;
+          this.onError(truncateErr, 'write-ahead log repair');
+        }
       }
     }
     this.flushing = null;
@@ -157,12 +170,24 @@ class SubjectLog {
   }
 }
 
+/** Where a consumer's next unread record starts. */
+interface ReadPosition {
+  segmentFirstSeq: number;
+  offset: number;
+}
+
 class DurableConsumer {
   ackedSeq = 0;
   private running = true;
   private loop: Promise<void> | null = null;
   private drainOnStop = false;
   private lastSaved = 0;
+  /**
+   * Byte position of the next record after the acknowledged ones. It lets each read continue
+   * where the previous one stopped instead of rescanning the segment from its start. Null until
+   * the first read after start, which scans the segment for the saved sequence number once.
+   */
+  private position: ReadPosition | null = null;
 
   constructor(
     private readonly log: SubjectLog,
@@ -189,8 +214,9 @@ class DurableConsumer {
     let backoffMs = 100;
     while (this.running || this.drainOnStop) {
       const seenVersion = this.log.version;
-      const messages = await this.readAfter(this.ackedSeq, this.maxBatch);
+      const { messages, next } = await this.readNext(this.maxBatch);
       if (messages.length === 0) {
+        if (next) this.position = next;
         if (!this.running) break;
         // Data written while we were reading bumped the version: read again instead of sleeping.
         await this.log.waitForData(seenVersion);
@@ -199,6 +225,7 @@ class DurableConsumer {
       try {
         await this.handler(messages);
         this.ackedSeq = messages[messages.length - 1]!.seq;
+        this.position = next;
         backoffMs = 100;
         await this.savePosition(false);
       } catch (err) {
@@ -224,40 +251,72 @@ class DurableConsumer {
     await this.log.compact().catch((err) => this.onError(err, 'compaction'));
   }
 
-  /** Reads up to limit durable messages with seq > after, from the segment files. */
-  private async readAfter(after: number, limit: number): Promise<BusMessage[]> {
+  /** The segment holding seq, i.e. the last one starting at or before it. */
+  private segmentFor(seq: number): Segment | undefined {
     const segments = this.log.segments;
-    let index = segments.length - 1;
-    while (index > 0 && segments[index]!.firstSeq > after + 1) index--;
-    const out: BusMessage[] = [];
-    for (; index < segments.length && out.length < limit; index++) {
-      const segment = segments[index]!;
-      if (segment.size === 0) continue;
-      const fh = await open(segment.path, 'r');
-      try {
-        let offset = 0;
-        while (offset < segment.size && out.length < limit) {
-          const length = Math.min(READ_CHUNK_BYTES, segment.size - offset);
-          const buf = Buffer.allocUnsafe(length);
-          const { bytesRead } = await fh.read(buf, 0, length, offset);
-          const { records, end } = decodeRecords(buf.subarray(0, bytesRead), 0);
-          if (records.length === 0) {
-            // A single record larger than the chunk: read it whole.
-            const big = Buffer.allocUnsafe(buf.readUInt32LE(0) + 16);
-            await fh.read(big, 0, big.length, offset);
-            records.push(...decodeRecords(big, 0).records);
-            offset += big.length;
-          } else offset += end;
-          for (const r of records) {
-            if (r.seq > after && out.length < limit) out.push({ seq: r.seq, data: r.body });
-          }
-          if (records.length > 0 && records[records.length - 1]!.seq <= after) continue;
-        }
-      } finally {
-        await fh.close();
-      }
+    let found = segments[0];
+    for (const s of segments) if (s.firstSeq <= seq) found = s;
+    return found;
+  }
+
+  /**
+   * Reads up to limit durable messages after ackedSeq, continuing from the byte position of the
+   * previous read. Returns them with the position just past the last one.
+   */
+  private async readNext(limit: number): Promise<{ messages: BusMessage[]; next: ReadPosition | null }> {
+    let position = this.position;
+    if (!position) {
+      const segment = this.segmentFor(this.ackedSeq + 1);
+      if (!segment) return { messages: [], next: null };
+      position = { segmentFirstSeq: segment.firstSeq, offset: 0 };
     }
-    return out;
+    const out: BusMessage[] = [];
+    for (;;) {
+      const segments = this.log.segments;
+      const wanted = position.segmentFirstSeq;
+      const index = segments.findIndex((s) => s.firstSeq === wanted);
+      if (index < 0) {
+        // Our segment was compacted away (everything in it acknowledged): resume by sequence.
+        const segment = this.segmentFor(this.ackedSeq + 1);
+        if (!segment || segment.firstSeq === position.segmentFirstSeq) return { messages: out, next: null };
+        position = { segmentFirstSeq: segment.firstSeq, offset: 0 };
+        continue;
+      }
+      const segment = segments[index]!;
+      if (position.offset >= segment.size) {
+        const following = segments[index + 1];
+        // A later segment exists only once this one is complete: move on to it.
+        if (!following) return { messages: out, next: position };
+        position = { segmentFirstSeq: following.firstSeq, offset: 0 };
+        continue;
+      }
+      const read = await this.readSegment(segment, position.offset, limit - out.length);
+      for (const m of read.messages) if (m.seq > this.ackedSeq) out.push(m);
+      position = { segmentFirstSeq: segment.firstSeq, offset: read.end };
+      if (out.length >= limit || read.messages.length === 0) return { messages: out, next: position };
+    }
+  }
+
+  /** Decodes up to limit records of one segment starting at a record boundary. */
+  private async readSegment(segment: Segment, offset: number, limit: number): Promise<{ messages: BusMessage[]; end: number }> {
+    const fh = await open(segment.path, 'r');
+    try {
+      const length = Math.min(READ_CHUNK_BYTES, segment.size - offset);
+      let buf = Buffer.allocUnsafe(length);
+      const { bytesRead } = await fh.read(buf, 0, length, offset);
+      buf = buf.subarray(0, bytesRead);
+      let { records } = decodeRecords(buf, 0, limit);
+      if (records.length === 0 && buf.length >= HEADER_BYTES) {
+        // A single record larger than the chunk: read it whole.
+        const big = Buffer.allocUnsafe(buf.readUInt32LE(0) + HEADER_BYTES);
+        await fh.read(big, 0, big.length, offset);
+        records = decodeRecords(big, 0, 1).records;
+      }
+      const end = records.length ? offset + records[records.length - 1]!.end : offset;
+      return { messages: records.map((r) => ({ seq: r.seq, data: r.body })), end };
+    } finally {
+      await fh.close();
+    }
   }
 
   async stop(drain: boolean): Promise<void> {
