@@ -9,7 +9,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { ApiClient, type ProvisionedDevice } from '../src/simulator/api.js';
 import { runMqttLoad, openConnections, type MqttLoadResult } from './lib/mqtt-load.js';
 import { liveWatcher, storedLatencyProbe, waitStored } from './lib/observers.js';
-import { BENCH_PASSWORD, rssBytes, startMosquitto, startVigilProcess, type VigilProcess } from './lib/processes.js';
+import { BENCH_PASSWORD, rssBytes, withCpu, startMosquitto, startVigilProcess, type VigilProcess } from './lib/processes.js';
 import { summarizeProfile, type ProfileSummary } from './lib/profile.js';
 import { median, round, Samples, sleep, type LatencySummary } from './lib/stats.js';
 
@@ -44,6 +44,8 @@ export interface MqttIngestParams {
 }
 
 export interface VigilIngestResult extends MqttLoadResult {
+  serverCores: number;
+  generatorCores: number;
   pointsStored: number;
   storedMs: LatencySummary;
   liveMs: LatencySummary;
@@ -58,7 +60,7 @@ export async function vigilMqttIngest(p: Omit<MqttIngestParams, 'mosquitto'>): P
       const watcher = await liveWatcher(v.http, api.accessToken, devs.slice(0, p.watchDevices).map((d) => d.id));
       const probe = storedLatencyProbe({ http: v.http, token: api.accessToken, host: '127.0.0.1', mqttPort: v.mqttPort, device: probeDevice });
       const from = Date.now() - 1000;
-      const load = await runMqttLoad({
+      const load = await withCpu(v.pid, () => runMqttLoad({
         host: '127.0.0.1',
         port: v.mqttPort,
         tokens: devs.map((d) => d.accessToken),
@@ -68,7 +70,7 @@ export async function vigilMqttIngest(p: Omit<MqttIngestParams, 'mosquitto'>): P
         durationMs: p.durationMs,
         payloadKeys: p.payloadKeys,
         inflightPerConnection: p.inflightPerConnection,
-      });
+      }));
       const storedMs = await probe.stop();
       await sleep(300);
       watcher.close();
@@ -79,10 +81,10 @@ export async function vigilMqttIngest(p: Omit<MqttIngestParams, 'mosquitto'>): P
   ).then(async (r) => (p.profileDir ? { ...r, profile: await summarizeProfile(p.profileDir) } : r));
 }
 
-export async function mosquittoMqttIngest(p: Omit<MqttIngestParams, 'mosquitto'>): Promise<MqttLoadResult & { consumed: number }> {
+export async function mosquittoMqttIngest(p: Omit<MqttIngestParams, 'mosquitto'>): Promise<MqttLoadResult & { consumed: number; serverCores: number; generatorCores: number }> {
   const m = await startMosquitto();
   try {
-    const load = await runMqttLoad({
+    const load = await withCpu(m.pid, () => runMqttLoad({
       host: '127.0.0.1',
       port: m.port,
       tokens: [],
@@ -92,7 +94,7 @@ export async function mosquittoMqttIngest(p: Omit<MqttIngestParams, 'mosquitto'>
       durationMs: p.durationMs,
       payloadKeys: p.payloadKeys,
       inflightPerConnection: p.inflightPerConnection,
-    });
+    }));
     const deadline = Date.now() + 30_000;
     while (m.consumed() < load.messagesAcked && Date.now() < deadline) await sleep(50);
     return { ...load, consumed: m.consumed() * p.payloadKeys };

@@ -28,6 +28,25 @@ export function rssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
+/** CPU seconds (user + system) a process has used so far (Linux /proc, 100 ticks/s). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Measures the CPU (in cores) used by a process and by this process while fn runs. */
+export async function withCpu<T>(pid: number, fn: () => Promise<T>): Promise<T & { serverCores: number; generatorCores: number }> {
+  const s0 = cpuSeconds(pid);
+  const g0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await fn();
+  const sec = (performance.now() - t0) / 1000;
+  const g = process.cpuUsage(g0);
+  const cores = (x: number) => Math.round((x / sec) * 100) / 100;
+  return { ...r, serverCores: cores(cpuSeconds(pid) - s0), generatorCores: cores((g.user + g.system) / 1e6) };
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
