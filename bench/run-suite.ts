@@ -2,7 +2,7 @@
 // scenario on this machine and writes docs/benchmarks.md, with Vigil beside its baseline and
 // the targets it must reach. Benchmarks are not tests: npm test only runs the smoke versions.
 import { execSync } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, freemem, totalmem, tmpdir, type as osType, release } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -89,6 +89,7 @@ async function main(): Promise<void> {
   await step('dashboard', () => dashboardLatency(size.dashboard));
   await step('query', () => queryScenario(size.query));
 
+  if (profileDir) await rm(profileDir, { recursive: true, force: true });
   const meta = {
     date: new Date().toISOString(),
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM (${(freemem() / 2 ** 30).toFixed(0)} GiB free at the end), ${osType()} ${release()}`,

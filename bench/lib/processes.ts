@@ -3,7 +3,7 @@
 // bound to 127.0.0.1.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -191,6 +191,7 @@ export async function startMosquitto(topic = 'v1/devices/me/telemetry'): Promise
     async stop() {
       await stopChild(sub, 5_000);
       await stopChild(broker, 5_000);
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }
