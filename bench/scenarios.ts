@@ -11,6 +11,7 @@ import { runMqttLoad, openConnections, type MqttLoadResult } from './lib/mqtt-lo
 import { liveWatcher, storedLatencyProbe, waitStored } from './lib/observers.js';
 import { BENCH_PASSWORD, rssBytes, withCpu, startMosquitto, startVigilProcess, type VigilProcess } from './lib/processes.js';
 import { summarizeProfile, type ProfileSummary } from './lib/profile.js';
+import { rollupAggregateSql } from '../src/adapters/embedded/duckdb-rollups.js';
 import { median, round, Samples, sleep, type LatencySummary } from './lib/stats.js';
 
 async function withVigil<T>(fn: (v: VigilProcess, api: ApiClient) => Promise<T>, opts: Parameters<typeof startVigilProcess>[0] = {}): Promise<T> {
@@ -286,15 +287,17 @@ export async function queryScenario(p: QueryParams) {
   const rawTo = rawFrom + Math.min(10_000, perKey - 1) * 1000;
 
   // Generate straight into the store's table with DuckDB's bulk path (not through the API).
-  const instance = await DuckDBInstance.create(join(dataDir, 'vigil.duckdb'), { memory_limit: '4GB' });
-  const conn = await instance.connect();
+  // Rows loaded this way carry no bus sequence number (seq NULL); Vigil notices at start that its
+  // rollups do not cover them and rebuilds them in the background.
+  let instance = await DuckDBInstance.create(join(dataDir, 'vigil.duckdb'), { memory_limit: '4GB' });
+  let conn = await instance.connect();
   const keyList = `[${keys.map((k) => `'${k}'`).join(',')}]`;
   const t0 = performance.now();
   await conn.run(
-    `INSERT INTO telemetry
+    `INSERT INTO telemetry (tenant_id, device_id, key, ts, num)
      SELECT '${device.tenantId}', '${device.id}', ${keyList}[(i % ${keys.length})::INTEGER + 1],
             ${start} + (i // ${keys.length}) * 1000,
-            round(20 + 5 * sin((i // ${keys.length}) / 13751.0) + (i % ${keys.length}) * 10 + random(), 3), NULL, NULL
+            round(20 + 5 * sin((i // ${keys.length}) / 13751.0) + (i % ${keys.length}) * 10 + random(), 3)
      FROM range(${perKey * keys.length}) t(i)`,
   );
   await conn.run(
@@ -305,19 +308,9 @@ export async function queryScenario(p: QueryParams) {
   await conn.run('CHECKPOINT');
   const generateSec = round((performance.now() - t0) / 1000);
   const stored = Number((await conn.runAndReadAll('SELECT count(*) AS n FROM telemetry')).getRowObjectsJS()[0]!.n);
+  conn.closeSync();
+  instance.closeSync();
 
-  // The same SQL the store runs, in DuckDB directly: the floor for the API.
-  const sql = {
-    aggregate: `SELECT key, (ts // $5) * $5 AS bucket, avg(num) AS avg, min(num) AS min, max(num) AS max, count(*) AS count FROM telemetry
-       WHERE tenant_id = $1 AND device_id = $2 AND ts >= $3 AND ts <= $4 GROUP BY key, bucket ORDER BY key, bucket`,
-    latest: `SELECT key, ts, num, str, bool FROM telemetry_latest WHERE tenant_id = $1 AND device_id = $2 ORDER BY key`,
-    raw: `SELECT key, ts, num, str, bool FROM telemetry WHERE tenant_id = $1 AND device_id = $2 AND ts >= $3 AND ts <= $4 AND key IN ($5) ORDER BY ts ASC, key LIMIT $6`,
-  };
-  const params = {
-    aggregate: [device.tenantId!, device.id, BigInt(start), BigInt(end), BigInt(intervalMs)],
-    latest: [device.tenantId!, device.id],
-    raw: [device.tenantId!, device.id, BigInt(rawFrom), BigInt(rawTo), keys[0]!, 10_000],
-  };
   const time = async (fn: () => Promise<unknown>) => {
     await fn(); // warm-up
     const ms: number[] = [];
@@ -328,23 +321,19 @@ export async function queryScenario(p: QueryParams) {
     }
     return round(median(ms));
   };
-  // The store's aggregate binds the window as an untyped parameter (`ts // $5`); the same query
-  // with the parameter cast to BIGINT shows what typing it is worth.
-  (sql as Record<string, string>).aggregateTyped = sql.aggregate.replaceAll('$5', '$5::BIGINT');
-  (params as Record<string, unknown[]>).aggregateTyped = params.aggregate;
-  const raw: Record<string, number> = {};
-  const rowsRaw: Record<string, number> = {};
-  for (const q of ['aggregate', 'aggregateTyped', 'latest', 'raw'] as const) {
-    raw[q] = await time(async () => {
-      const r = await conn.runAndReadAll((sql as Record<string, string>)[q]!, (params as Record<string, any[]>)[q]);
-      rowsRaw[q] = r.getRowObjectsJS().length;
-    });
-  }
-  conn.closeSync();
-  instance.closeSync();
 
+  // Through the API, once Vigil reports its rollups ready (vigil_rollups_ready 1 in /metrics).
+  const aggregateQuery = { tenantId: device.tenantId!, deviceId: device.id, fromMs: start, toMs: end, intervalMs };
   const api = await withVigil(
     async (v, client) => {
+      const t = performance.now();
+      for (;;) {
+        const metrics = await (await fetch(`${v.http}/metrics`)).text();
+        if (/^vigil_rollups_ready 1$/m.test(metrics)) break;
+        if (performance.now() - t > 30 * 60_000) throw new Error('rollups not ready after 30 minutes');
+        await sleep(200);
+      }
+      const rollupBuildSec = round((performance.now() - t) / 1000);
       const get = async (path: string) => client.call('GET', path);
       const base = `/api/v1/devices/${device.id}/telemetry`;
       const paths = {
@@ -360,11 +349,53 @@ export async function queryScenario(p: QueryParams) {
           check[q] = q === 'latest' ? Object.keys(body.data).length : Object.values(body.data as Record<string, unknown[]>).reduce((n, rows) => n + rows.length, 0);
         });
       }
-      return { ms: out, rows: check };
+      return { ms: out, rows: check, rollupBuildSec };
     },
     { dataDir },
   );
+
+  // DuckDB directly on the same file (rows materialised): the store's own SQL — the floor for the
+  // API — and, for the aggregate, the full scan of every point that the rollups avoid.
+  instance = await DuckDBInstance.create(join(dataDir, 'vigil.duckdb'), { memory_limit: '4GB' });
+  conn = await instance.connect();
+  const rollup = rollupAggregateSql(aggregateQuery)!;
+  const sql: Record<string, string> = {
+    aggregate: rollup.sql,
+    aggregateFullScan: `SELECT key, (ts // $5::BIGINT) * $5::BIGINT AS bucket, avg(num) AS avg, min(num) AS min, max(num) AS max, count(*) AS count FROM telemetry
+       WHERE tenant_id = $1 AND device_id = $2 AND ts >= $3::BIGINT AND ts <= $4::BIGINT GROUP BY key, bucket ORDER BY key, bucket`,
+    latest: `SELECT key, ts, num, str, bool FROM telemetry_latest WHERE tenant_id = $1 AND device_id = $2 ORDER BY key`,
+    raw: `SELECT key, ts, num, str, bool FROM telemetry WHERE tenant_id = $1 AND device_id = $2 AND ts >= $3::BIGINT AND ts <= $4::BIGINT AND key IN ($5) ORDER BY ts ASC, key LIMIT $6`,
+  };
+  const params: Record<string, any[]> = {
+    aggregate: rollup.params,
+    aggregateFullScan: [device.tenantId!, device.id, BigInt(start), BigInt(end), BigInt(intervalMs)],
+    latest: [device.tenantId!, device.id],
+    raw: [device.tenantId!, device.id, BigInt(rawFrom), BigInt(rawTo), keys[0]!, 10_000],
+  };
+  const raw: Record<string, number> = {};
+  const rowsRaw: Record<string, number> = {};
+  for (const q of Object.keys(sql)) {
+    raw[q] = await time(async () => {
+      const r = await conn.runAndReadAll(sql[q]!, params[q]);
+      rowsRaw[q] = r.getRowObjectsJS().length;
+    });
+  }
+  conn.closeSync();
+  instance.closeSync();
   await rm(dataDir, { recursive: true, force: true });
   const ratio = Object.fromEntries(Object.keys(api.ms).map((q) => [q, raw[q]! > 0 ? round(api.ms[q]! / raw[q]!, 2) : null]));
-  return { params: p, storedPoints: stored, generateSec, intervalMs, windows: rowsRaw.aggregate, rawMs: raw, apiMs: api.ms, rows: api.rows, rowsRaw, ratio };
+  return {
+    params: p,
+    storedPoints: stored,
+    generateSec,
+    rollupBuildSec: api.rollupBuildSec,
+    intervalMs,
+    windows: rowsRaw.aggregate,
+    rawMs: raw,
+    apiMs: api.ms,
+    rows: api.rows,
+    rowsRaw,
+    ratio,
+  };
+
 }

@@ -134,6 +134,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     void analyticsStore.deleteDeviceAnalytics(tenantId, deviceId);
   });
   await writer.start();
+  void telemetryStore.whenRollupsReady().then(() => metrics.rollupsReady.set(1));
   presence.start();
 
   const http = await createHttpServer({

@@ -62,6 +62,11 @@ export function createMetrics() {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    rollupsReady: new Gauge({
+      name: 'vigil_rollups_ready',
+      help: '1 once the aggregate rollups are verified (or rebuilt) after start; until then long aggregates read raw points',
+      registers: [registry],
+    }),
     liveClients: new Gauge({
       name: 'vigil_live_clients',
       help: 'Connected Socket.IO clients',

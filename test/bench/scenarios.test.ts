@@ -50,6 +50,7 @@ describe('bench - scenario smoke runs', () => {
     const r = await queryScenario({ points: 20_000, keys: 2, repeats: 1 });
     assert.equal(r.storedPoints, 20_000);
     assert.equal(r.rows.aggregate, r.rowsRaw.aggregate);
+    assert.equal(r.rowsRaw.aggregate, r.rowsRaw.aggregateFullScan, 'the rollups give the windows a full scan gives');
     assert.equal(r.rows.latest, 2);
     assert.equal(r.rows.raw, r.rowsRaw.raw);
     for (const q of ['aggregate', 'latest', 'raw']) {

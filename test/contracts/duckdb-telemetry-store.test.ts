@@ -8,6 +8,7 @@ describe('DuckDbTelemetryStore (embedded)', () => {
     const db = await openTempDuckDb();
     const store = new DuckDbTelemetryStore(db);
     await store.init();
+    await store.whenRollupsReady();
     return closingDatabase(store, db);
   });
 });

@@ -59,6 +59,44 @@ export function telemetryStoreContract(name: string, open: () => Promise<Telemet
     await store.close();
   });
 
+  test(`${name} - aggregates agree before and after roll-up, with partial minutes and late points`, async () => {
+    const store = await open();
+    const M = 60_000;
+    const first: [string, number, number | string][] = [];
+    for (let t = 0; t < 5 * M; t += 5_000) first.push(['p', t, t / 1000]);
+    first.push(['p', 30_000, 'text']); // counted, not averaged
+    await store.append('c', [batch(1, first)]);
+    const query = (intervalMs: number) =>
+      store.queryAggregate({ tenantId: T, deviceId: D, fromMs: 50_000, toMs: 4 * M + 10_000, intervalMs, aggregates: ['avg', 'min', 'max', 'sum', 'count'] });
+    const expected = async (intervalMs: number) => {
+      const raw = await store.queryRaw({ tenantId: T, deviceId: D, fromMs: 50_000, toMs: 4 * M + 10_000, limit: 10_000, order: 'asc' });
+      const windows = new Map<number, { n: number; nums: number[] }>();
+      for (const p of raw) {
+        const w = Math.floor(p.ts / intervalMs) * intervalMs;
+        const e = windows.get(w) ?? { n: 0, nums: [] };
+        e.n++;
+        if (typeof p.value === 'number') e.nums.push(p.value);
+        windows.set(w, e);
+      }
+      return [...windows.entries()].sort((a, b) => a[0] - b[0]).map(([ts, e]) => {
+        const sum = e.nums.reduce((a, b) => a + b, 0);
+        return { key: 'p', ts, avg: sum / e.nums.length, min: Math.min(...e.nums), max: Math.max(...e.nums), sum, count: e.n };
+      });
+    };
+    const close = (a: unknown, b: unknown) => assert.deepEqual(JSON.parse(JSON.stringify(a, (_k, v) => (typeof v === 'number' ? Math.round(v * 1e6) / 1e6 : v))), JSON.parse(JSON.stringify(b, (_k, v) => (typeof v === 'number' ? Math.round(v * 1e6) / 1e6 : v))));
+    close(await query(M), await expected(M));
+    await store.rollUp();
+    close(await query(M), await expected(M));
+    close(await query(2 * M), await expected(2 * M));
+    // A late point for a rolled-up minute, not rolled up yet: still counted exactly once.
+    await store.append('c', [batch(2, [['p', 2 * M + 1, 1000]])]);
+    close(await query(M), await expected(M));
+    await store.rollUp();
+    close(await query(M), await expected(M));
+    close(await query(2 * M), await expected(2 * M));
+    await store.close();
+  });
+
   test(`${name} - latest keeps the newest timestamp, not the last written`, async () => {
     const store = await open();
     await store.append('c', [batch(1, [['t', 5000, 5]])]);

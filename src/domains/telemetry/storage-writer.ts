@@ -13,6 +13,8 @@ export const STORAGE_CONSUMER = 'storage';
 export class StorageWriter {
   private subscription: Subscription | null = null;
   private applied = 0;
+  private rollupTimer: NodeJS.Timeout | null = null;
+  private rolling: Promise<void> | null = null;
 
   constructor(
     private readonly bus: Bus,
@@ -20,6 +22,8 @@ export class StorageWriter {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly maxBatchMessages = 5000,
+    /** How often stored points are folded into the rollups that long-range aggregates read. */
+    private readonly rollupIntervalMs = 60_000,
   ) {}
 
   async start(): Promise<void> {
@@ -48,6 +52,17 @@ export class StorageWriter {
       },
       { durable: STORAGE_CONSUMER, maxBatch: this.maxBatchMessages },
     );
+    this.rollupTimer = setInterval(() => void this.rollUp(), this.rollupIntervalMs);
+    this.rollupTimer.unref();
+  }
+
+  /** One roll-up pass at a time; a failure is logged and retried on the next tick. */
+  rollUp(): Promise<void> {
+    this.rolling ??= this.store
+      .rollUp()
+      .catch((err) => this.log.error({ err }, 'rollup pass failed'))
+      .finally(() => (this.rolling = null));
+    return this.rolling;
   }
 
   get appliedSeq(): number {
@@ -55,6 +70,8 @@ export class StorageWriter {
   }
 
   async stop(): Promise<void> {
+    if (this.rollupTimer) clearInterval(this.rollupTimer);
+    await this.rolling;
     await this.subscription?.close();
     this.subscription = null;
   }
