@@ -40,11 +40,13 @@ export interface LiveDetectionOptions {
   retrainHistoryMs: number;
 }
 
-const sid = (tenantId: string, deviceId: string, name: string) => `${tenantId}\u0000${deviceId}\u0000${name}`;
 const pid = (tenantId: string, deviceType: string) => `${tenantId}\u0000${deviceType}`;
 
 export class LiveDetectionService {
-  private readonly series = new Map<string, Series>();
+  /** Device id → series name → series. Nested maps: no string building per point. */
+  private readonly series = new Map<string, Map<string, Series>>();
+  /** Reused one-value row for the per-key detectors (they copy what they are given). */
+  private readonly single = [0];
   private readonly policies = new Map<string, DetectorPolicy>();
   /** Device id → type (null while being looked up), for the multivariate policies. */
   private readonly deviceTypes = new Map<string, string | null>();
@@ -65,7 +67,7 @@ export class LiveDetectionService {
     for (const record of await this.store.loadModels()) {
       try {
         const detector = restoreDetector(record.state);
-        this.series.set(sid(record.tenantId, record.deviceId, record.key), {
+        this.put({
           tenantId: record.tenantId,
           deviceId: record.deviceId,
           name: record.key,
@@ -90,12 +92,32 @@ export class LiveDetectionService {
     this.retrainTimer.unref();
   }
 
+  private put(s: Series): void {
+    let byName = this.series.get(s.deviceId);
+    if (!byName) this.series.set(s.deviceId, (byName = new Map()));
+    byName.set(s.name, s);
+  }
+
+  private get(deviceId: string, name: string): Series | undefined {
+    return this.series.get(deviceId)?.get(name);
+  }
+
+  private *allSeries(): IterableIterator<Series> {
+    for (const byName of this.series.values()) yield* byName.values();
+  }
+
   /** Hot path: called with every accepted batch. Numeric points only. */
   observe(batch: PointBatch): void {
+    let byName = this.series.get(batch.deviceId);
     for (const p of batch.points) {
       if (typeof p.value !== 'number') continue;
-      const s = this.seriesFor(batch.tenantId, batch.deviceId, p.key, [p.key], undefined);
-      this.step(s, p.ts, [p.value], p.value);
+      let s = byName?.get(p.key);
+      if (!s) {
+        s = this.seriesFor(batch.tenantId, batch.deviceId, p.key, [p.key], undefined);
+        byName = this.series.get(batch.deviceId);
+      }
+      this.single[0] = p.value;
+      this.step(s, p.ts, this.single, p.value);
     }
     const policy = this.policyFor(batch.tenantId, batch.deviceId);
     if (policy) this.observeMultivariate(batch, policy);
@@ -121,11 +143,10 @@ export class LiveDetectionService {
   }
 
   private seriesFor(tenantId: string, deviceId: string, name: string, keys: string[], fitPoints: number | undefined): Series {
-    const id = sid(tenantId, deviceId, name);
-    let s = this.series.get(id);
+    let s = this.get(deviceId, name);
     if (!s) {
       s = this.newSeries(tenantId, deviceId, name, keys, fitPoints);
-      this.series.set(id, s);
+      this.put(s);
     }
     return s;
   }
@@ -224,7 +245,7 @@ export class LiveDetectionService {
 
   /** Rebuilds a series' detector from stored history (on demand or on schedule). */
   async retrain(tenantId: string, deviceId: string, name: string): Promise<ModelRecord> {
-    const previous = this.series.get(sid(tenantId, deviceId, name));
+    const previous = this.get(deviceId, name);
     const keys = previous?.keys ?? name.split(MODEL_KEY_JOIN);
     const multivariate = keys.length > 1;
     const toMs = Date.now();
@@ -254,28 +275,27 @@ export class LiveDetectionService {
       s.trainedFrom ??= ts;
     }
     s.trainedTo = history[history.length - 1]?.ts ?? null;
-    this.series.set(sid(tenantId, deviceId, name), s);
+    this.put(s);
     await this.save();
     return this.record(s);
   }
 
   private async retrainStale(): Promise<void> {
     const cutoff = Date.now() - this.options.retrainIntervalMs;
-    for (const s of [...this.series.values()]) {
+    for (const s of [...this.allSeries()]) {
       if ((s.trainedTo ?? 0) < cutoff && s.points > s.fitPoints) await this.retrain(s.tenantId, s.deviceId, s.name);
     }
   }
 
   list(tenantId: string, deviceId?: string): ModelRecord[] {
     const out: ModelRecord[] = [];
-    for (const s of this.series.values()) {
-      if (s.tenantId === tenantId && (!deviceId || s.deviceId === deviceId)) out.push(this.record(s, false));
-    }
+    const scope = deviceId ? (this.series.get(deviceId)?.values() ?? []) : this.allSeries();
+    for (const s of scope) if (s.tenantId === tenantId) out.push(this.record(s, false));
     return out.sort((a, b) => a.deviceId.localeCompare(b.deviceId) || a.key.localeCompare(b.key));
   }
 
   forgetDevice(deviceId: string): void {
-    for (const [id, s] of this.series) if (s.deviceId === deviceId) this.series.delete(id);
+    this.series.delete(deviceId);
     this.deviceTypes.delete(deviceId);
   }
 
@@ -295,7 +315,7 @@ export class LiveDetectionService {
   }
 
   async save(): Promise<void> {
-    const dirty = [...this.series.values()].filter((s) => s.dirty);
+    const dirty = [...this.allSeries()].filter((s) => s.dirty);
     if (dirty.length === 0) return;
     for (const s of dirty) s.dirty = false;
     try {
