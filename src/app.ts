@@ -26,6 +26,7 @@ import { TelemetryQueryService } from './domains/telemetry/query.service.js';
 import { InsightsService } from './domains/analytics/insights.service.js';
 import { RejectedLog } from './domains/telemetry/rejected-log.js';
 import { StorageWriter } from './domains/telemetry/storage-writer.js';
+import { AcceptedBatches } from './domains/telemetry/accepted-batches.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createHttpServer } from './transports/http/server.js';
@@ -105,9 +106,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const presence = new PresenceTracker(metadataStore, config.deviceInactivityTimeoutMs);
   const devices = new DeviceService(metadataStore, telemetryStore, presence);
   const rejected = new RejectedLog(config.rejectedLogSize);
-  const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config);
+  const accepted = new AcceptedBatches();
+  const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config, accepted);
   const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints);
-  const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }));
+  const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }), 5000, 60_000, accepted);
   const alarms = new AlarmService(analyticsStore);
   const detection = new LiveDetectionService(analyticsStore, telemetryStore, metadataStore, alarms, log.child({ component: 'analytics' }), {
     univariateKind: config.anomalyDetector,

@@ -22,7 +22,8 @@ export interface Subscription {
 }
 
 export interface Bus {
-  publish(subject: string, data: Uint8Array): Promise<void>;
+  /** Resolves with the message's sequence number once it is durable. */
+  publish(subject: string, data: Uint8Array): Promise<number>;
   subscribe(subject: string, handler: BusHandler, options?: SubscribeOptions): Promise<Subscription>;
   /** Stops intake, delivers what is pending to durable consumers, releases files/connections. */
   close(): Promise<void>;

@@ -19,7 +19,7 @@ export interface FileBusOptions {
 interface Pending {
   record: Buffer;
   message: BusMessage;
-  resolve: () => void;
+  resolve: (seq: number) => void;
   reject: (err: unknown) => void;
 }
 
@@ -85,11 +85,11 @@ class SubjectLog {
     this.segments.push({ firstSeq: this.nextSeq, path, size: 0 });
   }
 
-  publish(data: Uint8Array): Promise<void> {
+  publish(data: Uint8Array): Promise<number> {
     if (this.closed) return Promise.reject(Errors.unavailable('ingest log is closed'));
     if (this.failed) return Promise.reject(Errors.unavailable('ingest log is failing; see the server log'));
     const seq = this.nextSeq++;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<number>((resolve, reject) => {
       this.pending.push({ record: encodeRecord(seq, data), message: { seq, data }, resolve, reject });
       if (!this.flushing) this.flushing = this.flushLoop();
     });
@@ -107,7 +107,7 @@ class SubjectLog {
         await fd.datasync();
         const segment = this.segments[this.segments.length - 1]!;
         for (const p of group) segment.size += p.record.length;
-        for (const p of group) p.resolve();
+        for (const p of group) p.resolve(p.message.seq);
         const messages = group.map((p) => p.message);
         for (const listener of this.ephemeral) {
           try {
@@ -348,7 +348,7 @@ export class FileBus implements Bus {
     return log;
   }
 
-  async publish(subject: string, data: Uint8Array): Promise<void> {
+  async publish(subject: string, data: Uint8Array): Promise<number> {
     return (await this.log(subject)).publish(data);
   }
 

@@ -8,6 +8,7 @@ import { LogThrottle, type Logger } from '../../observability/logger.js';
 import { encodeBatch, TELEMETRY_SUBJECT } from './batch-codec.js';
 import { parseTelemetryPayload, PayloadError, telemetryFromJson, type RejectReason } from './payload.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { AcceptedBatches } from './accepted-batches.js';
 import type { RejectedLog } from './rejected-log.js';
 
 export interface DeviceIdentity {
@@ -31,6 +32,8 @@ export class IngestService {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly options: IngestOptions,
+    /** Handed to the local storage writer so it need not decode what was just encoded. */
+    private readonly accepted?: AcceptedBatches,
   ) {
     this.limiter = new RateLimiter(options.deviceRateLimitPerSec);
   }
@@ -74,7 +77,8 @@ export class IngestService {
 
   private async publish(device: DeviceIdentity, transport: Transport, points: TelemetryPoint[], receivedAt: number): Promise<number> {
     const batch: PointBatch = { tenantId: device.tenantId, deviceId: device.deviceId, transport, receivedAt, points };
-    await this.bus.publish(TELEMETRY_SUBJECT, encodeBatch(batch));
+    const seq = await this.bus.publish(TELEMETRY_SUBJECT, encodeBatch(batch));
+    this.accepted?.remember(seq, batch);
     this.metrics.pointsAccepted.inc({ transport }, points.length);
     this.metrics.batchPoints.observe({ transport }, points.length);
     this.metrics.acceptLatency.observe({ transport }, (Date.now() - receivedAt) / 1000);

@@ -7,6 +7,7 @@ import type { SequencedBatch } from '../../ports/telemetry.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Logger } from '../../observability/logger.js';
 import { decodeBatch, TELEMETRY_SUBJECT } from './batch-codec.js';
+import type { AcceptedBatches } from './accepted-batches.js';
 
 export const STORAGE_CONSUMER = 'storage';
 
@@ -24,6 +25,7 @@ export class StorageWriter {
     private readonly maxBatchMessages = 5000,
     /** How often stored points are folded into the rollups that long-range aggregates read. */
     private readonly rollupIntervalMs = 60_000,
+    private readonly accepted?: AcceptedBatches,
   ) {}
 
   async start(): Promise<void> {
@@ -32,7 +34,11 @@ export class StorageWriter {
       TELEMETRY_SUBJECT,
       async (messages) => {
         const batches: SequencedBatch[] = [];
-        for (const m of messages) if (m.seq > this.applied) batches.push(decodeBatch(m.seq, m.data));
+        for (const m of messages) {
+          if (m.seq <= this.applied) continue;
+          const held = this.accepted?.take(m.seq);
+          batches.push(held ? { ...held, seq: m.seq } : decodeBatch(m.seq, m.data));
+        }
         if (batches.length === 0) return;
         try {
           await this.store.append(STORAGE_CONSUMER, batches);
