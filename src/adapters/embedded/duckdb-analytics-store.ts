@@ -220,13 +220,7 @@ export class DuckDbAnalyticsStore implements AnalyticsStore {
   }
 
   async deletePolicy(tenantId: string, deviceType: string): Promise<boolean> {
-    const before = await this.conn.all('SELECT 1 FROM maintenance_policies WHERE tenant_id = $1 AND device_type = $2', [
-      tenantId,
-      deviceType,
-    ]);
-    if (before.length === 0) return false;
-    await this.conn.run('DELETE FROM maintenance_policies WHERE tenant_id = $1 AND device_type = $2', [tenantId, deviceType]);
-    return true;
+    return this.deleteForType('maintenance_policies', tenantId, deviceType);
   }
 
   async putDetectorPolicy(p: DetectorPolicy): Promise<void> {
@@ -252,13 +246,7 @@ export class DuckDbAnalyticsStore implements AnalyticsStore {
   }
 
   async deleteDetectorPolicy(tenantId: string, deviceType: string): Promise<boolean> {
-    const before = await this.conn.all('SELECT 1 FROM detector_policies WHERE tenant_id = $1 AND device_type = $2', [
-      tenantId,
-      deviceType,
-    ]);
-    if (before.length === 0) return false;
-    await this.conn.run('DELETE FROM detector_policies WHERE tenant_id = $1 AND device_type = $2', [tenantId, deviceType]);
-    return true;
+    return this.deleteForType('detector_policies', tenantId, deviceType);
   }
 
   async putRulModel(m: RulModelRecord): Promise<void> {
@@ -299,9 +287,12 @@ export class DuckDbAnalyticsStore implements AnalyticsStore {
   }
 
   async deleteRulModel(tenantId: string, deviceType: string): Promise<boolean> {
-    const before = await this.conn.all('SELECT 1 FROM rul_models WHERE tenant_id = $1 AND device_type = $2', [tenantId, deviceType]);
-    if (before.length === 0) return false;
-    await this.conn.run('DELETE FROM rul_models WHERE tenant_id = $1 AND device_type = $2', [tenantId, deviceType]);
-    return true;
+    return this.deleteForType('rul_models', tenantId, deviceType);
+  }
+
+  /** Deletes a tenant's row for a device type; true when there was one. */
+  private async deleteForType(table: string, tenantId: string, deviceType: string): Promise<boolean> {
+    const deleted = await this.conn.all(`DELETE FROM ${table} WHERE tenant_id = $1 AND device_type = $2 RETURNING 1`, [tenantId, deviceType]);
+    return deleted.length > 0;
   }
 }

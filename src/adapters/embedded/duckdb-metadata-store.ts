@@ -171,21 +171,16 @@ export class DuckDbMetadataStore implements MetadataStore {
   }
 
   async setDeviceTokenHash(tenantId: string, id: string, tokenHash: string): Promise<boolean> {
-    const before = await this.getDevice(tenantId, id);
-    if (!before) return false;
-    await this.conn.run('UPDATE devices SET token_hash = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2', [
-      tenantId,
-      id,
-      tokenHash,
-      BigInt(Date.now()),
-    ]);
-    return true;
+    const updated = await this.conn.all(
+      'UPDATE devices SET token_hash = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2 RETURNING id',
+      [tenantId, id, tokenHash, BigInt(Date.now())],
+    );
+    return updated.length > 0;
   }
 
   async deleteDevice(tenantId: string, id: string): Promise<boolean> {
-    const before = await this.getDevice(tenantId, id);
-    if (!before) return false;
-    await this.conn.run('DELETE FROM devices WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
+    const deleted = await this.conn.all('DELETE FROM devices WHERE tenant_id = $1 AND id = $2 RETURNING id', [tenantId, id]);
+    if (deleted.length === 0) return false;
     await this.conn.run('DELETE FROM device_activity WHERE device_id = $1', [id]);
     return true;
   }
