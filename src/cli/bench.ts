@@ -2,12 +2,12 @@
 // lightweight connections, publishes at a target rate and reports sent, acknowledged, stored
 // (verified by query), throughput and latency percentiles, as a table and as JSON.
 // The whole suite (with baselines) is `npm run bench` (bench/run-suite.ts).
-import { parseArgs } from 'node:util';
 import { ApiClient } from '../simulator/api.js';
 import { parseDuration } from '../simulator/duration.js';
 import { runMqttLoad } from '../../bench/lib/mqtt-load.js';
 import { liveWatcher, storedLatencyProbe, waitStored } from '../../bench/lib/observers.js';
 import { Samples, type LatencySummary } from '../../bench/lib/stats.js';
+import { parseCommandLine } from './args.js';
 
 const HELP = `usage: vigil bench ingest [options]
 
@@ -33,34 +33,26 @@ export async function run(argv: string[]): Promise<number> {
     console.error(sub && sub !== '--help' && sub !== '-h' ? `vigil bench: unknown benchmark "${sub}"\n\n${HELP}` : HELP);
     return sub === '--help' || sub === '-h' ? 0 : 1;
   }
-  let f;
-  try {
-    f = parseArgs({
-      args: rest,
-      options: {
-        connections: { type: 'string', default: '100' },
-        devices: { type: 'string' },
-        rate: { type: 'string', default: '10000' },
-        qos: { type: 'string', default: '1' },
-        duration: { type: 'string', default: '60s' },
-        'payload-keys': { type: 'string', default: '5' },
-        transport: { type: 'string', default: 'mqtt' },
-        url: { type: 'string', default: 'http://localhost:8080' },
-        'mqtt-url': { type: 'string' },
-        password: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    console.error(`vigil bench: ${(err as Error).message}\n\n${HELP}`);
-    return 1;
-  }
-  if (f.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseCommandLine(
+    'bench',
+    rest,
+    {
+      connections: { type: 'string', default: '100' },
+      devices: { type: 'string' },
+      rate: { type: 'string', default: '10000' },
+      qos: { type: 'string', default: '1' },
+      duration: { type: 'string', default: '60s' },
+      'payload-keys': { type: 'string', default: '5' },
+      transport: { type: 'string', default: 'mqtt' },
+      url: { type: 'string', default: 'http://localhost:8080' },
+      'mqtt-url': { type: 'string' },
+      password: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    HELP,
+  );
+  if (parsed.exitCode !== undefined) return parsed.exitCode;
+  const f = parsed.values;
   const connections = Number(f.connections);
   const rate = Number(f.rate);
   const qos = Number(f.qos);

@@ -1,11 +1,11 @@
 // `vigil simulate`: a fleet of realistic devices against a running Vigil, with fault injection
 // and a labels file for scoring the analytics.
-import { parseArgs } from 'node:util';
 import { parseDuration } from '../simulator/duration.js';
 import { Fleet, type FleetProgress, type FleetTransport } from '../simulator/fleet.js';
 import { FAULT_KINDS, type FaultKind } from '../simulator/faults.js';
 import { TransportUnavailableError } from '../simulator/links.js';
 import { parseMix, PRESETS } from '../simulator/models.js';
+import { parseCommandLine } from './args.js';
 
 const HELP = `usage: vigil simulate [options]
 
@@ -28,39 +28,31 @@ const HELP = `usage: vigil simulate [options]
   --json                print the summary as JSON`;
 
 export async function run(argv: string[]): Promise<number> {
-  let flags;
-  try {
-    flags = parseArgs({
-      args: argv,
-      options: {
-        preset: { type: 'string', default: 'home' },
-        mix: { type: 'string' },
-        devices: { type: 'string', default: '10' },
-        interval: { type: 'string', default: '1s' },
-        duration: { type: 'string', default: '10m' },
-        transport: { type: 'string', default: 'mqtt' },
-        url: { type: 'string', default: 'http://localhost:8080' },
-        'mqtt-url': { type: 'string' },
-        faults: { type: 'string', default: '0' },
-        'fault-kinds': { type: 'string' },
-        seed: { type: 'string', default: '1' },
-        out: { type: 'string', default: './simulation' },
-        fleet: { type: 'string' },
-        email: { type: 'string', default: 'admin@localhost' },
-        password: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    console.error(`vigil simulate: ${(err as Error).message}\n\n${HELP}`);
-    return 1;
-  }
-  if (flags.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseCommandLine(
+    'simulate',
+    argv,
+    {
+      preset: { type: 'string', default: 'home' },
+      mix: { type: 'string' },
+      devices: { type: 'string', default: '10' },
+      interval: { type: 'string', default: '1s' },
+      duration: { type: 'string', default: '10m' },
+      transport: { type: 'string', default: 'mqtt' },
+      url: { type: 'string', default: 'http://localhost:8080' },
+      'mqtt-url': { type: 'string' },
+      faults: { type: 'string', default: '0' },
+      'fault-kinds': { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      out: { type: 'string', default: './simulation' },
+      fleet: { type: 'string' },
+      email: { type: 'string', default: 'admin@localhost' },
+      password: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    HELP,
+  );
+  if (parsed.exitCode !== undefined) return parsed.exitCode;
+  const flags = parsed.values;
   let fleet: Fleet;
   try {
     const preset = flags.preset!;

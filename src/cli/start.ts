@@ -1,5 +1,5 @@
 // `vigil start`: run the server until SIGTERM/SIGINT, then stop intake, flush and exit.
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from './args.js';
 import { buildApp } from '../app.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { ADMIN_EMAIL } from '../domains/auth/auth.service.js';
@@ -14,27 +14,19 @@ const HELP = `usage: vigil start [options]
 Other settings come from VIGIL_* environment variables; see docs/operations.md.`;
 
 export async function run(argv: string[]): Promise<number> {
-  let flags;
-  try {
-    flags = parseArgs({
-      args: argv,
-      options: {
-        'http-port': { type: 'string' },
-        'mqtt-port': { type: 'string' },
-        host: { type: 'string' },
-        'data-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    console.error(`vigil start: ${(err as Error).message}\n\n${HELP}`);
-    return 1;
-  }
-  if (flags.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseCommandLine(
+    'start',
+    argv,
+    {
+      'http-port': { type: 'string' },
+      'mqtt-port': { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+    },
+    HELP,
+  );
+  if (parsed.exitCode !== undefined) return parsed.exitCode;
+  const flags = parsed.values;
 
   let config;
   try {
