@@ -105,7 +105,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const boot = await auth.bootstrap(config.adminPassword);
   const presence = new PresenceTracker(metadataStore, config.deviceInactivityTimeoutMs);
   const devices = new DeviceService(metadataStore, telemetryStore, presence);
-  const rejected = new RejectedLog(config.rejectedLogSize);
+  const rejected = new RejectedLog(config.rejectedLogSize, metadataStore);
+  await rejected.start();
   const accepted = new AcceptedBatches();
   const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config, accepted);
   const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints);
@@ -220,6 +221,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await maintenance.stop();
         await detection.stop().catch((err) => log.error({ err }, 'saving models at shutdown failed'));
         await presence.stop();
+        await rejected.stop();
         await telemetryStore.close();
         await metadataStore.close();
         db.close();
