@@ -3,7 +3,7 @@
 // (verified by query), throughput and latency percentiles, as a table and as JSON.
 // The whole suite (with baselines) is `npm run bench` (bench/run-suite.ts).
 import { ApiClient } from '../simulator/api.js';
-import { parseDuration } from '../simulator/duration.js';
+import { parseDuration } from '../util/duration.js';
 import { runMqttLoad } from '../../bench/lib/mqtt-load.js';
 import { liveWatcher, storedLatencyProbe, waitStored } from '../../bench/lib/observers.js';
 import { Samples, type LatencySummary } from '../../bench/lib/stats.js';

@@ -1,6 +1,6 @@
 // `vigil simulate`: a fleet of realistic devices against a running Vigil, with fault injection
 // and a labels file for scoring the analytics.
-import { parseDuration } from '../simulator/duration.js';
+import { parseDuration } from '../util/duration.js';
 import { Fleet, type FleetProgress, type FleetTransport } from '../simulator/fleet.js';
 import { FAULT_KINDS, type FaultKind } from '../simulator/faults.js';
 import { TransportUnavailableError } from '../simulator/links.js';

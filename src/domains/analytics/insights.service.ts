@@ -3,6 +3,7 @@
 // window is small enough, otherwise windowed averages) and hands it to the pure analytics cores.
 // Every call is scoped to a device of the caller's tenant.
 import { Errors } from '../../errors.js';
+import { durationMs } from '../../util/duration.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import { parseKeys, parseTime } from '../telemetry/query.service.js';
@@ -12,7 +13,6 @@ import { detectTrend } from './trends/index.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: HOUR_MS, d: DAY_MS, w: 7 * DAY_MS };
 
 /** Up to this many points in the window are analysed as stored. */
 export const RAW_POINT_LIMIT = 20_000;
@@ -30,13 +30,11 @@ const DEFAULT_HORIZON_MS = DAY_MS;
 const DEFAULT_TRENDS_SPAN_MS = 7 * DAY_MS;
 const MAX_HISTORY_MS = 366 * DAY_MS;
 
-/** "500ms", "10s", "15m", "1h", "1d", "1w" or plain milliseconds; positive. */
+/** A duration parameter ("30m", "1h", "1d", "1w" or milliseconds), or the fallback when absent. */
 export function parseDuration(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined || value === '') return fallback;
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)?$/.exec(value.trim());
-  if (!match) throw Errors.badRequest(`${name} must look like 30m, 1h, 1d, 1w or milliseconds`, { [name]: value });
-  const ms = Math.round(Number(match[1]) * UNIT_MS[match[2] ?? 'ms']!);
-  if (!(ms > 0)) throw Errors.badRequest(`${name} must be positive`, { [name]: value });
+  const ms = durationMs(value);
+  if (ms === null) throw Errors.badRequest(`${name} must look like 30m, 1h, 1d, 1w or milliseconds`, { [name]: value });
   return ms;
 }
 

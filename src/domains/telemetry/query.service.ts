@@ -3,9 +3,9 @@
 import { Errors } from '../../errors.js';
 import type { Aggregate, TelemetryStore } from '../../ports/telemetry-store.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
+import { durationMs } from '../../util/duration.js';
 
 const AGGREGATES: readonly Aggregate[] = ['avg', 'min', 'max', 'sum', 'count'];
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 /** A query may produce at most this many windows per key: more is a mistake, not a chart. */
 const MAX_WINDOWS = 100_000;
 
@@ -18,12 +18,10 @@ export function parseTime(value: string | undefined, name: string, fallback: num
   return ms;
 }
 
-/** "500ms", "10s", "1m", "1h", "1d", "1w" or a plain number of milliseconds. */
+/** A window: "500ms", "10s", "1m", "1h", "1d", "1w" or a plain number of milliseconds. */
 export function parseInterval(value: string): number {
-  const match = /^(\d+)(ms|s|m|h|d|w)?$/.exec(value.trim());
-  if (!match) throw Errors.badRequest('interval must look like 10s, 1m, 1h, 1d or milliseconds', { interval: value });
-  const ms = Number(match[1]) * UNIT_MS[match[2] ?? 'ms']!;
-  if (ms <= 0) throw Errors.badRequest('interval must be positive');
+  const ms = durationMs(value);
+  if (ms === null) throw Errors.badRequest('interval must look like 10s, 1m, 1h, 1d or milliseconds', { interval: value });
   return ms;
 }
 
