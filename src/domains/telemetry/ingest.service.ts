@@ -2,6 +2,7 @@
 // validate, publish to the durable bus, and only then report success (the device's ack).
 // A rejection is counted, logged once per device per minute and kept in the dead-letter log.
 import type { Bus } from '../../ports/bus.js';
+import { AppError } from '../../errors.js';
 import type { PointBatch, TelemetryPoint, Transport } from '../../ports/telemetry.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { LogThrottle, type Logger } from '../../observability/logger.js';
@@ -77,7 +78,15 @@ export class IngestService {
 
   private async publish(device: DeviceIdentity, transport: Transport, points: TelemetryPoint[], receivedAt: number): Promise<number> {
     const batch: PointBatch = { tenantId: device.tenantId, deviceId: device.deviceId, transport, receivedAt, points };
-    const seq = await this.bus.publish(TELEMETRY_SUBJECT, encodeBatch(batch));
+    let seq: number;
+    try {
+      seq = await this.bus.publish(TELEMETRY_SUBJECT, encodeBatch(batch));
+    } catch (err) {
+      // Not the device's fault and not acknowledged: a 503 tells it to send the data again.
+      if (err instanceof AppError) throw err;
+      this.log.error({ err }, 'ingest log write failed');
+      throw new AppError('UNAVAILABLE', 503, 'telemetry could not be stored durably; retry later', undefined, { cause: err });
+    }
     this.accepted?.remember(seq, batch);
     this.metrics.pointsAccepted.inc({ transport }, points.length);
     this.metrics.batchPoints.observe({ transport }, points.length);
