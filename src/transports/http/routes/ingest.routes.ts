@@ -58,7 +58,7 @@ export function ingestRoutes(app: FastifyInstance, devices: DeviceService, inges
           summary: 'Send telemetry (ThingsBoard-compatible: token in the path)',
           description: payloadDoc,
           params: Type.Object({ token: Type.String() }),
-          response: { 200: accepted, 400: problemSchema, 401: problemSchema, 413: problemSchema, 422: problemSchema, 429: problemSchema },
+          response: { 200: accepted, 400: problemSchema, 401: problemSchema, 413: problemSchema, 422: problemSchema, 429: problemSchema, 503: problemSchema },
         },
       },
       async (request) => handle(request, (request.params as { token: string }).token),
@@ -72,7 +72,7 @@ export function ingestRoutes(app: FastifyInstance, devices: DeviceService, inges
           tags: ['device API'],
           summary: 'Send telemetry with the device token in Authorization: Bearer or X-API-Key',
           description: payloadDoc,
-          response: { 200: accepted, 400: problemSchema, 401: problemSchema, 413: problemSchema, 422: problemSchema, 429: problemSchema },
+          response: { 200: accepted, 400: problemSchema, 401: problemSchema, 413: problemSchema, 422: problemSchema, 429: problemSchema, 503: problemSchema },
         },
       },
       async (request) => {
