@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util';
 import { MODELS } from '../src/simulator/models.js';
 import { Rng } from '../src/simulator/rng.js';
 import { FaultInjector, type FaultKind, type FaultLabel } from '../src/simulator/faults.js';
-import { createDetector, type Detector, type DetectorKind } from '../src/domains/analytics/detectors/index.js';
+import { createDetector, type DetectorKind } from '../src/domains/analytics/detectors/index.js';
+import { RegimeAwareDetector } from '../src/domains/analytics/detectors/regimes.js';
 
 const { values } = parseArgs({
   options: {
@@ -16,8 +17,11 @@ const { values } = parseArgs({
     devices: { type: 'string', default: '4' },
     'interval-sec': { type: 'string', default: '60' },
     'faults-per-hour': { type: 'string', default: '0.05' },
+    /** Compare with the plain per-key detector (no operating regimes). */
+    'no-regimes': { type: 'boolean', default: false },
   },
 });
+const regimes = !values['no-regimes'];
 const kind = values.detector as DetectorKind;
 const days = Number(values.days);
 const devicesPerType = Number(values.devices);
@@ -44,7 +48,7 @@ function simulate(type: string, faultsPerHour: number): TypeResult {
     const rng = new Rng(1000 + d);
     const state = model.init(rng);
     const faults = new FaultInjector(`${type}-${d}`, model, new Rng(5000 + d), faultsPerHour, KINDS);
-    const detectors = new Map<string, Detector>();
+    const detectors = new Map<string, { update(ts: number, x: number): ReturnType<RegimeAwareDetector['update']> }>();
     const start = Date.UTC(2026, 0, 1);
     for (let i = 0; i < (days * 86_400) / dtSec; i++) {
       const ts = start + i * dtSec * 1000;
@@ -55,10 +59,15 @@ function simulate(type: string, faultsPerHour: number): TypeResult {
         if (typeof x !== 'number') continue;
         let det = detectors.get(key);
         if (!det) {
-          detectors.set(key, (det = createDetector(kind, [key], { fitPoints: FIT_POINTS })));
+          if (regimes) det = RegimeAwareDetector.create(key, kind, FIT_POINTS);
+          else {
+            const plain = createDetector(kind, [key], { fitPoints: FIT_POINTS });
+            det = { update: (t: number, x: number) => plain.update(t, [x]) };
+          }
+          detectors.set(key, det);
           out.series++;
         }
-        const r = det.update(ts, [x]);
+        const r = det.update(ts, x);
         if (r.warmingUp) continue;
         out.points++;
         if (r.isAnomaly) out.anomalousPoints++;
@@ -73,7 +82,7 @@ function simulate(type: string, faultsPerHour: number): TypeResult {
 const covers = (l: FaultLabel, a: { key: string; ts: number }) =>
   (l.key === null || l.key === a.key) && a.ts >= l.startTs && a.ts <= l.endTs + GRACE_MS;
 
-console.log(`detector ${kind}; ${devicesPerType} devices per type; ${days} days at ${dtSec} s; faults ${faultRate}/device/hour (${KINDS.join(', ')})\n`);
+console.log(`detector ${kind}${regimes ? ' with operating regimes (as live)' : ' (plain)'}; ${devicesPerType} devices per type; ${days} days at ${dtSec} s; faults ${faultRate}/device/hour (${KINDS.join(', ')})\n`);
 console.log('| device type | series | false alarms / series / day (clean fleet) | points labelled anomalous (clean) | fault episodes caught |');
 console.log('| --- | --- | --- | --- | --- |');
 const caught: Record<string, [number, number]> = {};

@@ -10,7 +10,51 @@ import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import type { PointBatch } from '../../ports/telemetry.js';
 import type { Logger } from '../../observability/logger.js';
 import type { AlarmService } from '../alarms/alarms.service.js';
-import { createDetector, resolveKind, restoreDetector, type Detector, type DetectionResult, type DetectorKind } from './detectors/index.js';
+import { createDetector, restoreDetector, type Detector, type DetectionResult, type DetectorKind } from './detectors/index.js';
+import { RegimeAwareDetector } from './detectors/regimes.js';
+
+/** What the live path needs of a series' model, univariate or multivariate. */
+interface SeriesModel {
+  readonly keys: readonly string[];
+  readonly fitPoints: number;
+  /** Numbers for a one-key model, a record for a multivariate one. */
+  update(ts: number, values: number | Record<string, number>): DetectionResult;
+  snapshot(): unknown;
+  /** The model kind as shown by GET /api/v1/models. */
+  describe(): string;
+}
+
+/** Per-key model: learns whether the series runs in two operating regimes (see regimes.ts). */
+function univariateModel(detector: RegimeAwareDetector): SeriesModel {
+  return {
+    keys: detector.keys,
+    fitPoints: detector.fitPoints,
+    update: (ts, value) => detector.update(ts, value as number),
+    snapshot: () => detector.snapshot(),
+    describe: () => detector.describe(),
+  };
+}
+
+/** A detector used directly: multivariate models, and per-key state saved before regimes existed. */
+function plainModel(detector: Detector): SeriesModel {
+  const row = [0];
+  return {
+    keys: detector.keys,
+    fitPoints: detector.snapshot().fitPoints,
+    update: (ts, values) => {
+      if (typeof values !== 'number') return detector.update(ts, values);
+      row[0] = values;
+      return detector.update(ts, row);
+    },
+    snapshot: () => detector.snapshot(),
+    describe: () => (detector.keys.length > 1 ? 'multivariate' : detector.kind === 'auto' ? 'seasonal' : detector.kind),
+  };
+}
+
+function restoreModel(state: unknown): SeriesModel {
+  if ((state as { kind?: string })?.kind === 'regimes') return univariateModel(RegimeAwareDetector.restore(state));
+  return plainModel(restoreDetector(state));
+}
 
 /** Points a new univariate series learns from before it may alarm (SKAB's protocol uses 400). */
 const LIVE_FIT_POINTS = 400;
@@ -23,7 +67,7 @@ interface Series {
   /** The series name: the key, or the joined keys of a multivariate model. */
   name: string;
   keys: string[];
-  detector: Detector;
+  detector: SeriesModel;
   version: number;
   trainedFrom: number | null;
   trainedTo: number | null;
@@ -45,8 +89,6 @@ const pid = (tenantId: string, deviceType: string) => `${tenantId}\u0000${device
 export class LiveDetectionService {
   /** Device id → series name → series. Nested maps: no string building per point. */
   private readonly series = new Map<string, Map<string, Series>>();
-  /** Reused one-value row for the per-key detectors (they copy what they are given). */
-  private readonly single = [0];
   private readonly policies = new Map<string, DetectorPolicy>();
   /** Device id → type (null while being looked up), for the multivariate policies. */
   private readonly deviceTypes = new Map<string, string | null>();
@@ -66,7 +108,7 @@ export class LiveDetectionService {
     for (const p of await this.store.listDetectorPolicies()) this.policies.set(pid(p.tenantId, p.deviceType), p);
     for (const record of await this.store.loadModels()) {
       try {
-        const detector = restoreDetector(record.state);
+        const detector = restoreModel(record.state);
         this.put({
           tenantId: record.tenantId,
           deviceId: record.deviceId,
@@ -77,7 +119,7 @@ export class LiveDetectionService {
           trainedFrom: record.trainedFrom,
           trainedTo: record.trainedTo,
           points: record.points,
-          fitPoints: detector.snapshot().fitPoints,
+          fitPoints: detector.fitPoints,
           dirty: false,
         });
       } catch (err) {
@@ -116,8 +158,7 @@ export class LiveDetectionService {
         s = this.seriesFor(batch.tenantId, batch.deviceId, p.key, [p.key], undefined);
         byName = this.series.get(batch.deviceId);
       }
-      this.single[0] = p.value;
-      this.step(s, p.ts, this.single, p.value);
+      this.step(s, p.ts, p.value);
     }
     const policy = this.policyFor(batch.tenantId, batch.deviceId);
     if (policy) this.observeMultivariate(batch, policy);
@@ -138,7 +179,7 @@ export class LiveDetectionService {
     const s = this.seriesFor(batch.tenantId, batch.deviceId, name, policy.keys, policy.fitPoints);
     for (const ts of [...samples.keys()].sort((a, b) => a - b)) {
       const row = samples.get(ts)!;
-      this.step(s, ts, row, NaN);
+      this.step(s, ts, row);
     }
   }
 
@@ -159,7 +200,9 @@ export class LiveDetectionService {
       deviceId,
       name,
       keys,
-      detector: createDetector(multivariate ? 'multivariate' : this.options.univariateKind, keys, { fitPoints: fit }),
+      detector: multivariate
+        ? plainModel(createDetector('multivariate', keys, { fitPoints: fit }))
+        : univariateModel(RegimeAwareDetector.create(keys[0]!, this.options.univariateKind, fit)),
       version: 1,
       trainedFrom: null,
       trainedTo: null,
@@ -169,13 +212,13 @@ export class LiveDetectionService {
     };
   }
 
-  private step(s: Series, ts: number, values: Record<string, number> | number[], observed: number): void {
+  private step(s: Series, ts: number, values: Record<string, number> | number): void {
     const result = s.detector.update(ts, values);
     s.points++;
     s.trainedFrom ??= ts;
     if (s.points <= s.fitPoints) s.trainedTo = ts;
     s.dirty = true;
-    if (result.alarm) this.raise(s, ts, Array.isArray(values) ? observed : values[result.explanation?.key ?? ''] ?? NaN, result);
+    if (result.alarm) this.raise(s, ts, typeof values === 'number' ? values : values[result.explanation?.key ?? ''] ?? NaN, result);
   }
 
   /** The multivariate policy of the device's type, if any; looks the type up once per device. */
@@ -215,7 +258,7 @@ export class LiveDetectionService {
           value: observed ?? null,
           score: result.score,
           explanation: e ?? null,
-          detector: resolveKind(s.detector.kind, s.keys),
+          detector: s.detector.describe(),
           keys: s.keys,
           modelVersion: s.version,
         },
@@ -270,7 +313,7 @@ export class LiveDetectionService {
         if (typeof v === 'number') row[history[i]!.key] = v;
       }
       if (Object.keys(row).length === 0) continue;
-      s.detector.update(ts, multivariate ? row : [row[keys[0]!]!]);
+      s.detector.update(ts, multivariate ? row : row[keys[0]!]!);
       s.points++;
       s.trainedFrom ??= ts;
     }
@@ -304,7 +347,7 @@ export class LiveDetectionService {
       tenantId: s.tenantId,
       deviceId: s.deviceId,
       key: s.name,
-      kind: resolveKind(s.detector.kind, s.keys),
+      kind: s.detector.describe(),
       version: s.version,
       state: withState ? s.detector.snapshot() : null,
       trainedFrom: s.trainedFrom,

@@ -1,0 +1,141 @@
+// Operating regimes for univariate live series. Much equipment runs in states: a pump's current,
+// vibration and pressure sit near zero while it is stopped and at their working level while it
+// runs. A single detector sees every start and stop as a level shift and raises an alarm each
+// time. This wrapper learns from the fit period whether a series has two well-separated regimes
+// (the best two-way split of its values, Otsu-style, with both sides common and far apart); if
+// so, each regime gets its own detector and every point is judged by the detector of the regime
+// it falls in, so a stop is normal but a wrong value within either state is not. Series with a
+// single regime keep the plain detector. State is plain JSON, like every detector's.
+import { createDetector, restoreDetector, type Detector, type DetectorKind, type DetectorSnapshot } from './index.js';
+import type { DetectionResult } from './types.js';
+
+/** Each regime must hold at least this share of the fit period. */
+const MIN_REGIME_SHARE = 0.1;
+/** Gap between regime means, in summed standard deviations, that makes two regimes. */
+const MIN_SEPARATION = 4;
+/** A regime's own detector learns from this many of its points before it scores. */
+const CHILD_FIT_POINTS = 30;
+
+export interface RegimeAwareSnapshot {
+  version: 1;
+  kind: 'regimes';
+  key: string;
+  base: DetectorKind;
+  fitPoints: number;
+  seen: number;
+  /** Fit-period values, kept until the regime decision; null after it. */
+  buffer: [number, number][] | null;
+  plain: DetectorSnapshot;
+  /** Boundary between the low and the high regime; null for a single-regime series. */
+  cut: number | null;
+  children: [DetectorSnapshot, DetectorSnapshot] | null;
+}
+
+/**
+ * The boundary of the best two-way split of values, or null when they do not form two regimes.
+ * O(n log n) for the fit period only.
+ */
+export function findRegimeCut(values: readonly number[]): number | null {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  const n = v.length;
+  if (n < 20) return null;
+  const sum = [0];
+  const sumSq = [0];
+  for (const x of v) {
+    sum.push(sum[sum.length - 1]! + x);
+    sumSq.push(sumSq[sumSq.length - 1]! + x * x);
+  }
+  let best: { separation: number; cut: number } | null = null;
+  for (let i = Math.ceil(n * MIN_REGIME_SHARE); i <= Math.floor(n * (1 - MIN_REGIME_SHARE)); i++) {
+    if (v[i - 1] === v[i]) continue;
+    const lowMean = sum[i]! / i;
+    const highMean = (sum[n]! - sum[i]!) / (n - i);
+    const lowSd = Math.sqrt(Math.max(0, sumSq[i]! / i - lowMean * lowMean));
+    const highSd = Math.sqrt(Math.max(0, (sumSq[n]! - sumSq[i]!) / (n - i) - highMean * highMean));
+    const separation = (highMean - lowMean) / (lowSd + highSd + 1e-9 * (Math.abs(highMean) + 1));
+    if (!best || separation > best.separation) best = { separation, cut: (v[i - 1]! + v[i]!) / 2 };
+  }
+  return best && best.separation >= MIN_SEPARATION ? best.cut : null;
+}
+
+export class RegimeAwareDetector {
+  private plain: Detector;
+  private children: [Detector, Detector] | null;
+  private readonly row = [0];
+
+  private constructor(private readonly s: RegimeAwareSnapshot) {
+    this.plain = restoreDetector(s.plain);
+    this.children = s.children ? [restoreDetector(s.children[0]), restoreDetector(s.children[1])] : null;
+  }
+
+  static create(key: string, base: DetectorKind, fitPoints: number): RegimeAwareDetector {
+    const plain = createDetector(base, [key], { fitPoints });
+    return new RegimeAwareDetector({
+      version: 1,
+      kind: 'regimes',
+      key,
+      base,
+      fitPoints,
+      seen: 0,
+      buffer: [],
+      plain: plain.snapshot(),
+      cut: null,
+      children: null,
+    });
+  }
+
+  static restore(snapshot: unknown): RegimeAwareDetector {
+    const s = snapshot as RegimeAwareSnapshot;
+    if (!s || s.kind !== 'regimes' || s.version !== 1) throw new Error('not a regime-aware detector snapshot (version 1)');
+    return new RegimeAwareDetector(structuredClone(s));
+  }
+
+  get keys(): readonly string[] {
+    return [this.s.key];
+  }
+
+  /** What judges the series now, for people: "seasonal", or "2 regimes (robust), boundary 1.5". */
+  describe(): string {
+    const plainKind = this.plain.kind === 'auto' ? 'seasonal' : this.plain.kind;
+    return this.s.cut === null ? plainKind : `2 regimes (robust), boundary ${Math.round(this.s.cut * 1000) / 1000}`;
+  }
+
+  get fitPoints(): number {
+    return this.s.fitPoints;
+  }
+
+  update(ts: number, value: number): DetectionResult {
+    this.row[0] = value;
+    this.s.seen++;
+    if (this.s.buffer) {
+      this.s.buffer.push([ts, value]);
+      const result = this.plain.update(ts, this.row);
+      if (this.s.buffer.length >= this.s.fitPoints) this.decide();
+      return result;
+    }
+    if (!this.children || this.s.cut === null) return this.plain.update(ts, this.row);
+    return this.children[value < this.s.cut ? 0 : 1].update(ts, this.row);
+  }
+
+  private decide(): void {
+    const buffer = this.s.buffer!;
+    this.s.buffer = null;
+    const cut = findRegimeCut(buffer.map(([, x]) => x));
+    if (cut === null) return;
+    this.s.cut = cut;
+    const children: [Detector, Detector] = [
+      createDetector('robust', [this.s.key], { fitPoints: CHILD_FIT_POINTS }),
+      createDetector('robust', [this.s.key], { fitPoints: CHILD_FIT_POINTS }),
+    ];
+    for (const [ts, x] of buffer) children[x < cut ? 0 : 1].update(ts, [x]);
+    this.children = children;
+  }
+
+  snapshot(): RegimeAwareSnapshot {
+    return {
+      ...structuredClone(this.s),
+      plain: this.plain.snapshot(),
+      children: this.children ? [this.children[0].snapshot(), this.children[1].snapshot()] : null,
+    };
+  }
+}
