@@ -225,6 +225,4 @@ function closingNote(r: { results: Record<string, any> }): string[] {
   return out;
 }
 
-const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
-
 await main();

@@ -81,7 +81,7 @@ export async function createMqttBroker(o: MqttBrokerOptions): Promise<MqttBroker
     );
   };
 
-  broker.authorizeSubscribe = (client, subscription, callback) => {
+  broker.authorizeSubscribe = (_client, subscription, callback) => {
     if (!mayDeviceSubscribe(subscription.topic)) return callback(null, null as never);
     callback(null, subscription);
   };

@@ -46,7 +46,7 @@ export interface PeriodCandidate {
 }
 
 /** Scores every candidate period that fits MIN_CYCLES times in the buffer. */
-export function evaluatePeriods(ts: readonly number[], x: readonly number[], gapMs: number): PeriodCandidate[] {
+export function evaluatePeriods(x: readonly number[], gapMs: number): PeriodCandidate[] {
   const out: PeriodCandidate[] = [];
   if (gapMs <= 0) return out;
   for (const periodMs of [DAY_MS, WEEK_MS]) {

@@ -76,7 +76,7 @@ function adoptPeriod(ks: KeyState, cfg: SeasonalConfig, periodMs: number, gapMs:
 function considerPeriods(ks: KeyState, cfg: SeasonalConfig): void {
   const buf = ks.buffer!;
   const gapMs = medianGapMs(buf.ts);
-  const candidates = evaluatePeriods(buf.ts, buf.x, gapMs);
+  const candidates = evaluatePeriods(buf.x, gapMs);
   const day = candidates.find((c) => c.periodMs === DAY_MS);
   const week = candidates.find((c) => c.periodMs === WEEK_MS);
   const weekLag = gapMs > 0 ? WEEK_MS / gapMs : Infinity;

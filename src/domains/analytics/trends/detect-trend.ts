@@ -54,7 +54,7 @@ export interface TrendResult {
 export function detectTrend(series: TrendSeries, options: TrendOptions = {}): TrendResult {
   const significance = options.significance ?? 0.05;
   const order = series.ts
-    .map((t, i) => i)
+    .map((_t, i) => i)
     .filter((i) => Number.isFinite(series.ts[i]) && Number.isFinite(series.values[i]))
     .sort((a, b) => series.ts[a] - series.ts[b]);
   const ts = order.map((i) => series.ts[i]);
