@@ -1,5 +1,6 @@
 // Streaming anomaly detection on the live path. Every numeric series (tenant, device, key) gets
-// its own univariate detector; a device type may also have a multivariate model across several
+// its own univariate model (one detector per operating regime when the series runs in two
+// states, see detectors/regimes.ts); a device type may also have a multivariate model across several
 // keys (set by a detector policy), which catches broken relations between sensors that each
 // look normal alone. A new incident raises an "anomaly" alarm with the detector's explanation.
 // Detector state is saved periodically and on shutdown and restored at start; models are
