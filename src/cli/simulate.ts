@@ -15,7 +15,7 @@ const HELP = `usage: vigil simulate [options]
   --devices <n>         fleet size (default 10)
   --interval <d>        sampling interval per device (default 1s)
   --duration <d>        how long to run (default 10m)
-  --transport <t>       mqtt | http | coap | mixed (default mqtt)
+  --transport <t>       mqtt | http | mixed (default mqtt)
   --url <url>           Vigil HTTP base URL (default http://localhost:8080)
   --mqtt-url <url>      MQTT broker (default: the --url host on port 1883)
   --faults <rate>       fault episodes per device per hour (default 0)
@@ -59,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
     const mix = preset === 'custom' ? parseMix(flags.mix ?? '') : PRESETS[preset];
     if (!mix) throw new Error(`unknown preset "${preset}" (home, office, factory, custom)`);
     const transport = flags.transport as FleetTransport;
-    if (!['mqtt', 'http', 'coap', 'mixed'].includes(transport)) throw new Error(`unknown transport "${transport}"`);
+    if (!['mqtt', 'http', 'mixed'].includes(transport)) throw new Error(`--transport must be mqtt, http or mixed; got "${transport}"`);
     const devices = Number(flags.devices);
     if (!Number.isInteger(devices) || devices < 1 || devices > 100_000) throw new Error('--devices must be an integer in 1..100000');
     const faults = Number(flags.faults);
