@@ -68,6 +68,11 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`vigil: another process holds ${dataDir}/vigil.duckdb; stop it or choose another with --data-dir`);
     return 1;
   }
+  // Before listening: a start that fails on a busy port has still created the admin, and its
+  // generated password is shown only this once.
+  if (app.generatedAdminPassword) {
+    console.log(`\n  First start: created ${ADMIN_EMAIL} with password ${app.generatedAdminPassword}\n  (shown once; set VIGIL_ADMIN_PASSWORD to choose it)\n`);
+  }
   let ports;
   try {
     ports = await app.listen();
@@ -85,9 +90,6 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
 
-  if (app.generatedAdminPassword) {
-    console.log(`\n  First start: created ${ADMIN_EMAIL} with password ${app.generatedAdminPassword}\n  (shown once; set VIGIL_ADMIN_PASSWORD to choose it)\n`);
-  }
   app.log.info({ httpPort: ports.httpPort, mqttPort: ports.mqttPort, dataDir: config.dataDir }, 'vigil started');
   // A line for people and for scripts that wait for start-up.
   console.log(`vigil ready: http://${config.host}:${ports.httpPort} mqtt://${config.host}:${ports.mqttPort}`);

@@ -4,6 +4,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDevice, login, request, startVigil, waitFor, type Running } from '../helpers/harness.js';
+import { readme } from '../helpers/readme.js';
+
+/** The forecast example as the README gives it, e.g. /api/v1/devices/{id}/forecast?key=temperature&horizon=1d. */
+function readmeForecastPath(): string {
+  const m = /`GET (\/api\/v1\/devices\/\{id\}\/forecast\?[^`]+)`/.exec(readme());
+  assert.ok(m, 'README.md shows a forecast example');
+  return m[1]!;
+}
 
 describe('forecast step from the horizon', () => {
   let vigil: Running;
@@ -26,8 +34,10 @@ describe('forecast step from the horizon', () => {
   });
   after(async () => vigil.stop());
 
-  test("the README's horizon=1d works on 1 s data: a round step is chosen", async () => {
-    const res = await request(vigil.http, 'GET', `/api/v1/devices/${device.id}/forecast?key=temperature&horizon=1d`, { token });
+  test("the README's forecast example (horizon=1d) works on 1 s data: a round step is chosen", async () => {
+    const path = readmeForecastPath();
+    assert.equal(path, '/api/v1/devices/{id}/forecast?key=temperature&horizon=1d', 'this test sends the history that example needs');
+    const res = await request(vigil.http, 'GET', path.replace('{id}', device.id), { token });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.stepSource, 'horizon');
     assert.equal(res.body.stepMs, 10_000);
