@@ -155,13 +155,13 @@ function checkDelivery(fleet: Fleet, password: string | undefined, run: AbortCon
   const checking = (async () => {
     const api = new ApiClient(fleet.o.url);
     await api.login(fleet.o.email, password);
-    await confirmDelivery(api, fleet, {
+    const { confirmed } = await confirmDelivery(api, fleet, {
       // Devices connect spread over up to 5 s and sample once per interval.
       firstAckTimeoutMs: 30_000 + 2 * fleet.o.intervalMs,
       timeoutMs: 20_000,
       signal: stop.signal,
     });
-    if (!stop.signal.aborted) console.error(`${process.stderr.isTTY ? '\n' : ''}Vigil shows the telemetry the devices sent`);
+    if (confirmed.length) console.error(`${process.stderr.isTTY ? '\n' : ''}Vigil shows the telemetry the devices sent (${confirmed.join(', ')})`);
   })().catch((err: Error) => {
     failure = err;
     run.abort();

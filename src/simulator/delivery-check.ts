@@ -71,10 +71,11 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 /**
  * Resolves once, for every transport the fleet uses, Vigil's API shows new telemetry of a device
- * whose points were acknowledged; throws DeliveryError when it does not in time. Returns early
- * (without judging) when the signal aborts, e.g. because the run ended.
+ * whose points were acknowledged; throws DeliveryError when it does not in time. The signal says
+ * the run is over: a transport with no acknowledged point by then is not judged (the summary
+ * reports a run without acknowledgements), but acknowledged points are still looked for.
  */
-export async function confirmDelivery(api: ApiClient, fleet: Fleet, o: DeliveryCheckOptions): Promise<void> {
+export async function confirmDelivery(api: ApiClient, fleet: Fleet, o: DeliveryCheckOptions): Promise<{ confirmed: TransportName[] }> {
   const pollMs = o.pollMs ?? 250;
   const byTransport = new Map<TransportName, number[]>();
   fleet.devices.forEach((_, i) => {
@@ -89,6 +90,7 @@ export async function confirmDelivery(api: ApiClient, fleet: Fleet, o: DeliveryC
   const before = new Map<number, string>();
   for (const indices of byTransport.values()) for (const i of indices) before.set(i, await latest(i));
 
+  const confirmed: TransportName[] = [];
   await Promise.all(
     [...byTransport].map(async ([transport, indices]) => {
       const acked = () => indices.filter((i) => fleet.devices[i]!.stats.pointsAcked > 0);
@@ -107,8 +109,12 @@ export async function confirmDelivery(api: ApiClient, fleet: Fleet, o: DeliveryC
       }
       const deadline = Date.now() + o.timeoutMs;
       for (;;) {
-        if (o.signal?.aborted) return;
-        for (const i of acked()) if ((await latest(i)) !== before.get(i)) return;
+        for (const i of acked()) {
+          if ((await latest(i)) !== before.get(i)) {
+            confirmed.push(transport);
+            return;
+          }
+        }
         if (Date.now() > deadline) {
           const points = acked().reduce((n, i) => n + fleet.devices[i]!.stats.pointsAcked, 0);
           const where = transport === 'mqtt' ? fleet.o.mqttUrl : fleet.o.url;
@@ -118,8 +124,9 @@ export async function confirmDelivery(api: ApiClient, fleet: Fleet, o: DeliveryC
               (transport === 'mqtt' ? `: ${where} is not this Vigil's MQTT port (another broker, or another Vigil); ${TOKEN_HINT}` : ''),
           );
         }
-        await sleep(pollMs, o.signal);
+        await sleep(pollMs);
       }
     }),
   );
+  return { confirmed };
 }
