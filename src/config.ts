@@ -2,8 +2,14 @@
 // environment. Every limit carries its unit in its name.
 import { z } from 'zod';
 
-const port = z.coerce.number().int().min(0).max(65535);
-const positiveInt = z.coerce.number().int().positive();
+// Messages say what a flag or variable expects: zod's default ("expected number, received NaN")
+// names neither the setting nor the shape of a good value.
+const PORT = { error: 'expected a port number 0-65535 (0 picks a free port)' };
+const port = z.coerce.number(PORT).int(PORT).min(0, PORT).max(65535, PORT);
+const POSITIVE_INT = { error: 'expected a positive whole number' };
+const positiveInt = z.coerce.number(POSITIVE_INT).int(POSITIVE_INT).positive(POSITIVE_INT);
+/** Values never echoed back in an error message. */
+const SECRET_KEYS: ReadonlySet<string> = new Set(['adminPassword', 'jwtSecret']);
 
 export const configSchema = z.object({
   host: z.string().default('0.0.0.0'),
@@ -107,7 +113,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Record<string, unk
     const problems = parsed.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? '');
       const where = [flagForKey[key], envForKey[key as keyof typeof envForKey]].filter(Boolean).join(' / ');
-      return `${where || key}: ${issue.message}`;
+      const got = key in raw && !SECRET_KEYS.has(key) ? `; got "${String(raw[key])}"` : '';
+      return `${where || key}: ${issue.message}${got}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }

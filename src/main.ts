@@ -1,5 +1,7 @@
 // The `vigil` command: the only place that reads argv. Each subcommand lives in src/cli/ and
 // is loaded on demand, so `vigil detect` does not pay for the server's dependencies.
+import { VERSION } from './version.js';
+
 type Command = { run(argv: string[]): Promise<number> };
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
@@ -11,7 +13,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `usage: vigil <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nvigil <command> --help shows a command's options.`;
+  return `usage: vigil <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nvigil <command> --help shows a command's options; vigil --version prints the version.`;
 }
 
 async function main(): Promise<void> {
@@ -21,7 +23,11 @@ async function main(): Promise<void> {
     process.exitCode = name ? 0 : 1;
     return;
   }
-  const command = commands[name];
+  if (name === '--version' || name === '-V' || name === 'version') {
+    console.log(`vigil ${VERSION}`);
+    return;
+  }
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
     console.error(`vigil: unknown command "${name}"\n\n${usage()}`);
     process.exitCode = 1;

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { readCsvFile } from '../domains/analytics/csv/index.js';
 import { DETECTOR_KINDS, type DetectorKind } from '../domains/analytics/detectors/index.js';
 import { InputError, formatScores, scoreTable } from '../domains/analytics/detectors/batch.js';
+import { MULTIVARIATE } from '../domains/analytics/detectors/config.js';
 
 const HELP = `usage: vigil detect --input series.csv [options]
 
@@ -24,6 +25,9 @@ options:
 output columns: timestamp,score,is_anomaly,alarm,key,expected_low,expected_high,observed
   score in [0,1]; is_anomaly 0/1 per row; alarm 1 on the row that opens a new incident;
   key/expected_low/expected_high/observed explain which column looked wrong and why.`;
+
+/** The fit period when --fit-rows is not given (the detectors' own default). */
+const DEFAULT_FIT_ROWS = MULTIVARIATE.fitPoints;
 
 const list = (s: string | undefined) => (s === undefined ? undefined : s.split(',').map((c) => c.trim()).filter(Boolean));
 
@@ -80,6 +84,14 @@ export async function run(argv: string[]): Promise<number> {
       ignoreColumns: list(args['ignore-columns']),
       fitRows,
     });
+    const learningRows = result.results.filter((r) => r.warmingUp).length;
+    if (learningRows > 0 && learningRows === result.results.length) {
+      // Scores of 0 on every row look like "nothing unusual"; they mean "nothing judged yet".
+      console.error(
+        `vigil detect: warning: the detector was still learning on all ${learningRows} rows (the first ${fitRows ?? DEFAULT_FIT_ROWS} ` +
+          'rows only train the model, --fit-rows), so every score is 0; give a longer file or a smaller --fit-rows',
+      );
+    }
     const text = formatScores(result);
     if (args.output && args.output !== '-') writeFileSync(args.output, text);
     else process.stdout.write(text);

@@ -3,6 +3,8 @@
 import { parseDuration } from '../util/duration.js';
 import { Fleet, type FleetProgress, type FleetTransport } from '../simulator/fleet.js';
 import { FAULT_KINDS, type FaultKind } from '../simulator/faults.js';
+import { ApiClient } from '../simulator/api.js';
+import { checkBrokerIsVigil, confirmDelivery, DeliveryError } from '../simulator/delivery-check.js';
 import { TransportUnavailableError } from '../simulator/links.js';
 import { parseMix, PRESETS } from '../simulator/models.js';
 import { parseCommandLine } from './args.js';
@@ -15,9 +17,11 @@ const HELP = `usage: vigil simulate [options]
   --devices <n>         fleet size (default 10)
   --interval <d>        sampling interval per device (default 1s)
   --duration <d>        how long to run (default 10m)
-  --transport <t>       mqtt | http | coap | mixed (default mqtt)
+  --transport <t>       mqtt | http | mixed (default mqtt)
   --url <url>           Vigil HTTP base URL (default http://localhost:8080)
-  --mqtt-url <url>      MQTT broker (default: the --url host on port 1883)
+  --mqtt-url <url>      Vigil's MQTT port (default: the --url host on port 1883); the run fails
+                        when it is another broker, or when Vigil's API does not show the
+                        telemetry the devices had acknowledged
   --faults <rate>       fault episodes per device per hour (default 0)
   --fault-kinds <list>  subset of ${FAULT_KINDS.join(',')}
   --seed <n>            random seed: the same seed gives the same fleet and faults (default 1)
@@ -54,12 +58,14 @@ export async function run(argv: string[]): Promise<number> {
   if (parsed.exitCode !== undefined) return parsed.exitCode;
   const flags = parsed.values;
   let fleet: Fleet;
+  let password: string | undefined;
+  const abort = new AbortController();
   try {
     const preset = flags.preset!;
     const mix = preset === 'custom' ? parseMix(flags.mix ?? '') : PRESETS[preset];
     if (!mix) throw new Error(`unknown preset "${preset}" (home, office, factory, custom)`);
     const transport = flags.transport as FleetTransport;
-    if (!['mqtt', 'http', 'coap', 'mixed'].includes(transport)) throw new Error(`unknown transport "${transport}"`);
+    if (!['mqtt', 'http', 'mixed'].includes(transport)) throw new Error(`--transport must be mqtt, http or mixed; got "${transport}"`);
     const devices = Number(flags.devices);
     if (!Number.isInteger(devices) || devices < 1 || devices > 100_000) throw new Error('--devices must be an integer in 1..100000');
     const faults = Number(flags.faults);
@@ -67,7 +73,7 @@ export async function run(argv: string[]): Promise<number> {
     const kinds = flags['fault-kinds']?.split(',').map((k) => k.trim()) as FaultKind[] | undefined;
     for (const k of kinds ?? []) if (!FAULT_KINDS.includes(k)) throw new Error(`unknown fault kind "${k}"`);
     const url = flags.url!.replace(/\/+$/, '');
-    const password = flags.password ?? process.env.VIGIL_ADMIN_PASSWORD;
+    password = flags.password ?? process.env.VIGIL_ADMIN_PASSWORD;
     if (!password && !flags.fleet) throw new Error('give --password (or set VIGIL_ADMIN_PASSWORD) to register devices');
     fleet = new Fleet({
       url,
@@ -86,20 +92,30 @@ export async function run(argv: string[]): Promise<number> {
       email: flags.email!,
       password: password ?? '',
       onProgress: (p) => progressLine(p),
+      signal: abort.signal,
     });
   } catch (err) {
     console.error(`vigil simulate: ${(err as Error).message}`);
     return 1;
   }
 
-  const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    if (fleet.o.transport !== 'http') await checkBrokerIsVigil(fleet.o.mqttUrl);
     await fleet.provision();
     console.error(`registered ${fleet.provisioned.length} devices; running (Ctrl-C stops early)`);
-    const summary = await fleet.run();
+    fleet.build();
+    const running = fleet.run();
+    const delivery = checkDelivery(fleet, password, abort);
+    const summary = await running;
+    const undelivered = await delivery.finish();
+    if (undelivered) {
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      console.error(`vigil simulate: ${undelivered.message}`);
+      return 3;
+    }
     if (process.stderr.isTTY) process.stderr.write('\n');
     if (flags.json) console.log(JSON.stringify(summary, null, 2));
     else {
@@ -116,13 +132,47 @@ export async function run(argv: string[]): Promise<number> {
     }
     return summary.pointsAcked > 0 ? 0 : 2;
   } catch (err) {
-    if (err instanceof TransportUnavailableError) console.error(`vigil simulate: ${err.message}`);
+    if (err instanceof TransportUnavailableError || err instanceof DeliveryError) console.error(`vigil simulate: ${err.message}`);
     else console.error(`vigil simulate: ${(err as Error).message}`);
     return 1;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * Runs the delivery check beside the fleet; a failure stops the run early. finish() ends the check
+ * (the run is over) and gives its failure, if any.
+ */
+function checkDelivery(fleet: Fleet, password: string | undefined, run: AbortController): { finish(): Promise<Error | null> } {
+  if (!password) {
+    console.error('(not checking that Vigil stores the telemetry: that needs --password or VIGIL_ADMIN_PASSWORD)');
+    return { finish: async () => null };
+  }
+  const stop = new AbortController();
+  let failure: Error | null = null;
+  const checking = (async () => {
+    const api = new ApiClient(fleet.o.url);
+    await api.login(fleet.o.email, password);
+    const { confirmed } = await confirmDelivery(api, fleet, {
+      // Devices connect spread over up to 5 s and sample once per interval.
+      firstAckTimeoutMs: 30_000 + 2 * fleet.o.intervalMs,
+      timeoutMs: 20_000,
+      signal: stop.signal,
+    });
+    if (confirmed.length) console.error(`${process.stderr.isTTY ? '\n' : ''}Vigil shows the telemetry the devices sent (${confirmed.join(', ')})`);
+  })().catch((err: Error) => {
+    failure = err;
+    run.abort();
+  });
+  return {
+    async finish() {
+      stop.abort();
+      await checking;
+      return failure;
+    },
+  };
 }
 
 function progressLine(p: FleetProgress): void {

@@ -1,6 +1,9 @@
 // `vigil start`: run the server until SIGTERM/SIGINT, then stop intake, flush and exit.
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseCommandLine } from './args.js';
 import { buildApp } from '../app.js';
+import { DataDirLockedError, isDuckDbLockError, lockDataDir, type DataDirLock } from '../adapters/embedded/data-dir-lock.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { ADMIN_EMAIL } from '../domains/auth/auth.service.js';
 
@@ -44,12 +47,38 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
 
-  const app = await buildApp(config);
+  const dataDir = resolve(config.dataDir);
+  let lock: DataDirLock;
+  let app;
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    lock = lockDataDir(dataDir);
+  } catch (err) {
+    if (!(err instanceof DataDirLockedError)) throw err;
+    console.error(`vigil: ${err.message}`);
+    return 1;
+  }
+  try {
+    app = await buildApp(config);
+  } catch (err) {
+    lock.release();
+    // The lock file is advisory; DuckDB's own lock is the backstop (e.g. a holder on another host
+    // sharing the directory, whose pid means nothing here).
+    if (!isDuckDbLockError(err)) throw err;
+    console.error(`vigil: another process holds ${dataDir}/vigil.duckdb; stop it or choose another with --data-dir`);
+    return 1;
+  }
+  // Before listening: a start that fails on a busy port has still created the admin, and its
+  // generated password is shown only this once.
+  if (app.generatedAdminPassword) {
+    console.log(`\n  First start: created ${ADMIN_EMAIL} with password ${app.generatedAdminPassword}\n  (shown once; set VIGIL_ADMIN_PASSWORD to choose it)\n`);
+  }
   let ports;
   try {
     ports = await app.listen();
   } catch (err) {
     await app.close().catch(() => undefined);
+    lock.release();
     const e = err as NodeJS.ErrnoException & { port?: number };
     if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
       const which = e.port === config.mqttPort || String(e.message).includes(`:${config.mqttPort}`) ? 'mqtt' : 'http';
@@ -61,9 +90,6 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
 
-  if (app.generatedAdminPassword) {
-    console.log(`\n  First start: created ${ADMIN_EMAIL} with password ${app.generatedAdminPassword}\n  (shown once; set VIGIL_ADMIN_PASSWORD to choose it)\n`);
-  }
   app.log.info({ httpPort: ports.httpPort, mqttPort: ports.mqttPort, dataDir: config.dataDir }, 'vigil started');
   // A line for people and for scripts that wait for start-up.
   console.log(`vigil ready: http://${config.host}:${ports.httpPort} mqtt://${config.host}:${ports.mqttPort}`);
@@ -76,6 +102,7 @@ export async function run(argv: string[]): Promise<number> {
       app.log.info({ signal }, 'shutting down: stopping intake and flushing');
       app.close().then(
         () => {
+          lock.release();
           app.log.info('shutdown complete');
           resolve();
         },

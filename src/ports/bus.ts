@@ -1,6 +1,7 @@
 // The durable ingest log. publish() resolves only once the message would survive a crash:
-// that is the moment a device is acknowledged. Embedded: a write-ahead file; scaled out:
-// NATS JetStream. Delivery is at least once; consumers make their writes idempotent by seq.
+// that is the moment a device is acknowledged. Implemented by a write-ahead file (FileBus); NATS
+// JetStream fits the same shape for the planned scaled-out mode. Delivery is at least once;
+// consumers make their writes idempotent by seq.
 export interface BusMessage {
   /** Monotonic per subject, assigned by the log. */
   seq: number;

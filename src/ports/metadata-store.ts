@@ -1,5 +1,5 @@
-// Tenants, users and devices. One implementation per engine (DuckDB embedded, PostgreSQL
-// scaled out); the same contract tests run against both.
+// Tenants, users and devices. Implemented on DuckDB (embedded); every implementation runs the
+// contract suite in test/contracts/metadata-store.contract.ts.
 export interface Tenant {
   id: string;
   name: string;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ApiClient, type ProvisionedDevice } from './api.js';
 import { SimDevice } from './device.js';
 import { FaultInjector, type FaultKind, type FaultLabel } from './faults.js';
-import { createLink, TransportUnavailableError, type TransportName } from './links.js';
+import { createLink, type TransportName } from './links.js';
 import { assignTypes, MODELS } from './models.js';
 import { Rng } from './rng.js';
 
@@ -73,10 +73,7 @@ export class Fleet {
   readonly injectors: FaultInjector[] = [];
   provisioned: ProvisionedDevice[] = [];
 
-  constructor(readonly o: FleetOptions) {
-    // Fail before touching the server when a transport cannot work at all.
-    if (o.transport === 'coap') throw new TransportUnavailableError('coap transport is not available yet');
-  }
+  constructor(readonly o: FleetOptions) {}
 
   /** Registers the devices (or loads them from a fleet file). */
   async provision(): Promise<ProvisionedDevice[]> {

@@ -3,7 +3,7 @@
 // A link only moves bytes; buffering, retries and backoff belong to the device (device.ts).
 import mqtt, { type MqttClient } from 'mqtt';
 
-export type TransportName = 'mqtt' | 'http' | 'coap';
+export type TransportName = 'mqtt' | 'http';
 
 export type ServerCommand =
   | { kind: 'rpc'; requestId: string; method: string; params: unknown }

@@ -1,4 +1,4 @@
-// The AnalyticsStore contract: every implementation runs it.
+// The AnalyticsStore contract: every implementation runs it (today the embedded DuckDB store).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,4 @@
-// The Bus contract: every implementation (embedded write-ahead file, NATS JetStream) runs it.
+// The Bus contract: every implementation runs it (today the embedded write-ahead FileBus).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Bus, BusMessage } from '../../src/ports/bus.js';

@@ -1,4 +1,4 @@
-// The MetadataStore contract: the embedded DuckDB store and the PostgreSQL store both run it.
+// The MetadataStore contract: every implementation runs it (today the embedded DuckDB store).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

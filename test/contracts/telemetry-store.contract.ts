@@ -1,4 +1,4 @@
-// The TelemetryStore contract: the embedded DuckDB store and the PostgreSQL store both run it.
+// The TelemetryStore contract: every implementation runs it (today the embedded DuckDB store).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TelemetryStore } from '../../src/ports/telemetry-store.js';

@@ -93,6 +93,7 @@ describe('analytics insights API', () => {
     assert.equal(body.deviceId, device.id);
     assert.equal(body.key, 'temp');
     assert.equal(body.stepMs, STEP);
+    assert.equal(body.stepSource, 'data');
     assert.equal(body.history.resolution, 'raw');
     assert.equal(body.history.points, N);
     assert.equal(body.points.length, DAY / STEP);

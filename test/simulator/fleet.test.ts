@@ -139,7 +139,7 @@ describe('simulator - fleet against a running Vigil', () => {
     await proxy.down();
   });
 
-  test('vigil simulate refuses CoAP with one clear line', async () => {
+  test('vigil simulate refuses a transport it does not have (CoAP) with one clear line', async () => {
     const errors: string[] = [];
     const original = console.error;
     console.error = (msg: string) => errors.push(msg);
@@ -149,6 +149,6 @@ describe('simulator - fleet against a running Vigil', () => {
     } finally {
       console.error = original;
     }
-    assert.deepEqual(errors, ['vigil simulate: coap transport is not available yet']);
+    assert.deepEqual(errors, ['vigil simulate: --transport must be mqtt, http or mixed; got "coap"']);
   });
 });

@@ -1,7 +1,7 @@
 // Embedded TelemetryStore on DuckDB. Points go in through the appender inside one transaction
 // together with the consumer position, so a crash never stores a batch twice or half.
-// ts is BIGINT epoch ms: windows are integer arithmetic (ts // interval * interval), the same
-// SQL in DuckDB and PostgreSQL.
+// ts is BIGINT epoch ms: windows are integer arithmetic (ts // interval * interval), SQL that
+// PostgreSQL would also run.
 import type { DuckDBValue } from '@duckdb/node-api';
 import type {
   Aggregate,

@@ -7,7 +7,7 @@ import { durationMs } from '../../util/duration.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import { parseKeys, parseTime } from '../telemetry/query.service.js';
-import { forecast, inferStepMs } from './forecast/index.js';
+import { chooseForecastStep, forecast, inferStepMs } from './forecast/index.js';
 import { estimateTimeToThreshold, DEFAULT_TTT_WINDOW_MS } from './maintenance/index.js';
 import { detectTrend } from './trends/index.js';
 
@@ -29,6 +29,8 @@ const DEFAULT_HISTORY_MS = 7 * DAY_MS;
 const DEFAULT_HORIZON_MS = DAY_MS;
 const DEFAULT_TRENDS_SPAN_MS = 7 * DAY_MS;
 const MAX_HISTORY_MS = 366 * DAY_MS;
+/** A forecast further ahead than a year says more about the model than about the device. */
+const MAX_HORIZON_MS = 366 * DAY_MS;
 
 /** A duration parameter ("30m", "1h", "1d", "1w" or milliseconds), or the fallback when absent. */
 export function parseDuration(value: string | undefined, name: string, fallback: number): number {
@@ -60,6 +62,7 @@ export interface ForecastInput {
   key?: string;
   horizon?: string;
   history?: string;
+  step?: string;
 }
 
 export interface TrendsInput {
@@ -126,6 +129,8 @@ export class InsightsService {
     const key = requireKey(q.key);
     const horizonMs = parseDuration(q.horizon, 'horizon', DEFAULT_HORIZON_MS);
     const historyMs = parseDuration(q.history, 'history', DEFAULT_HISTORY_MS);
+    const requestedStepMs = q.step === undefined || q.step === '' ? undefined : parseDuration(q.step, 'step', 0);
+    if (horizonMs > MAX_HORIZON_MS) throw Errors.badRequest(`horizon must be at most ${MAX_HORIZON_MS / DAY_MS} days`, { horizon: q.horizon });
     if (historyMs > MAX_HISTORY_MS) throw Errors.badRequest(`history must be at most ${MAX_HISTORY_MS / DAY_MS} days`, { history: q.history });
     await this.requireDevice(tenantId, deviceId);
 
@@ -141,10 +146,15 @@ export class InsightsService {
         points: series.values.length,
       });
     }
-    const stepMs = typeof series.resolution === 'number' ? series.resolution : inferStepMs(series.ts);
-    const steps = Math.ceil(horizonMs / stepMs);
+    const dataStepMs = typeof series.resolution === 'number' ? series.resolution : inferStepMs(series.ts);
+    const { stepMs, steps, source: stepSource } = chooseForecastStep(horizonMs, dataStepMs, MAX_FORECAST_STEPS, requestedStepMs);
     if (steps > MAX_FORECAST_STEPS) {
-      throw Errors.badRequest(`horizon spans ${steps} steps of ${stepMs} ms; at most ${MAX_FORECAST_STEPS} are allowed`, { horizon: q.horizon, stepMs });
+      // Only a requested step gets here: the automatic choice always fits.
+      throw Errors.badRequest(`horizon spans ${steps} steps of ${stepMs} ms; at most ${MAX_FORECAST_STEPS} are allowed: use a coarser step, or leave step out to have one chosen`, {
+        horizon: q.horizon,
+        step: q.step,
+        stepMs,
+      });
     }
     const result = forecast({ ts: series.ts, values: series.values }, { steps }, { stepMs, levels: [0.8, 0.95] });
     const band = (intervals: { level: number; lower: number; upper: number }[], level: number) =>
@@ -161,6 +171,7 @@ export class InsightsService {
         residualSigma: finiteOrNull(result.residualSigma),
       },
       stepMs: result.stepMs,
+      stepSource,
       points: result.points.map((p) => {
         const b80 = band(p.intervals, 0.8);
         const b95 = band(p.intervals, 0.95);

@@ -11,7 +11,7 @@ import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import type { PointBatch } from '../../ports/telemetry.js';
 import type { Logger } from '../../observability/logger.js';
 import type { AlarmService } from '../alarms/alarms.service.js';
-import { createDetector, restoreDetector, type Detector, type DetectionResult, type DetectorKind } from './detectors/index.js';
+import { createDetector, learningPoints, restoreDetector, type Detector, type DetectionResult, type DetectorKind } from './detectors/index.js';
 import { RegimeAwareDetector } from './detectors/regimes.js';
 
 /** What the live path needs of a series' model, univariate or multivariate. */
@@ -336,6 +336,14 @@ export class LiveDetectionService {
     const scope = deviceId ? (this.series.get(deviceId)?.values() ?? []) : this.allSeries();
     for (const s of scope) if (s.tenantId === tenantId) out.push(this.record(s, false));
     return out.sort((a, b) => a.deviceId.localeCompare(b.deviceId) || a.key.localeCompare(b.key));
+  }
+
+  /** Whether a series' model still learns (scores 0, raises nothing) and how many points it still needs. */
+  learningState(deviceId: string, name: string): { learning: boolean; pointsNeeded: number } | null {
+    const s = this.get(deviceId, name);
+    if (!s) return null;
+    const pointsNeeded = Math.max(0, learningPoints(s.fitPoints, s.keys.length) - s.points);
+    return { learning: pointsNeeded > 0, pointsNeeded };
   }
 
   forgetDevice(deviceId: string): void {

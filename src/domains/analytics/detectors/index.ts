@@ -31,6 +31,12 @@ export { seasonalPeriods } from './seasonal.js';
 /** Fewest points the multivariate model is trained on (and at least 5 per key). */
 export const MIN_TRAINING_POINTS = 50;
 
+/** Points a model learns from before it judges: the fit period, and for a multivariate model
+ *  enough points for a covariance (at least MIN_TRAINING_POINTS, and 5 per key). */
+export function learningPoints(fitPoints: number, keyCount: number): number {
+  return keyCount > 1 ? Math.max(fitPoints, MIN_TRAINING_POINTS, 5 * keyCount) : fitPoints;
+}
+
 export const DETECTOR_KINDS: readonly DetectorKind[] = ['auto', 'robust', 'seasonal', 'multivariate'];
 
 export interface DetectorOptions {
@@ -100,7 +106,7 @@ function fromSnapshot(s: DetectorSnapshot): Detector {
   const core = s.core;
   // A covariance needs data: however short the requested fit period, the multivariate model
   // trains on at least MIN_TRAINING_POINTS points (it reports warming-up until then).
-  const multivariateCfg = { ...MULTIVARIATE, fitPoints: Math.max(s.fitPoints, MIN_TRAINING_POINTS, 5 * k) };
+  const multivariateCfg = { ...MULTIVARIATE, fitPoints: Math.max(learningPoints(s.fitPoints, k), MIN_TRAINING_POINTS) };
   const stepCore = (ts: number, v: ArrayLike<number>): RawResult =>
     core.kind === 'robust' ? stepRobust(core, ROBUST, v) : core.kind === 'seasonal' ? stepSeasonal(core, SEASONAL, ts, v) : stepMultivariate(core, multivariateCfg, v);
   return {

@@ -114,6 +114,8 @@ export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): vo
                 trainedFrom: Type.Union([Type.Integer(), Type.Null()]),
                 trainedTo: Type.Union([Type.Integer(), Type.Null()]),
                 points: Type.Integer(),
+                learning: Type.Boolean({ description: 'true while the model learns the series: it scores nothing and raises no alarm yet' }),
+                pointsNeeded: Type.Integer({ description: 'points the model still needs before it judges the series; 0 once learned' }),
                 alarms: Type.Object({ open: Type.Integer(), acknowledged: Type.Integer(), dismissed: Type.Integer() }),
                 precision: Type.Union([Type.Number(), Type.Null()], {
                   description: 'acknowledged / (acknowledged + dismissed); null until users have judged an alarm',
@@ -131,6 +133,7 @@ export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): vo
       const items = d.detection.list(tenantId, deviceId).map((m) => {
         const f = feedback.get(`${m.deviceId}\u0000${m.key}`);
         const judged = (f?.acknowledged ?? 0) + (f?.dismissed ?? 0);
+        const learning = d.detection.learningState(m.deviceId, m.key) ?? { learning: false, pointsNeeded: 0 };
         return {
           deviceId: m.deviceId,
           key: m.key,
@@ -139,6 +142,8 @@ export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): vo
           trainedFrom: m.trainedFrom,
           trainedTo: m.trainedTo,
           points: m.points,
+          learning: learning.learning,
+          pointsNeeded: learning.pointsNeeded,
           alarms: { open: f?.open ?? 0, acknowledged: f?.acknowledged ?? 0, dismissed: f?.dismissed ?? 0 },
           precision: judged ? (f!.acknowledged / judged) : null,
         };

@@ -24,13 +24,18 @@ export function insightsRoutes(app: FastifyInstance, insights: InsightsService, 
         summary: 'Forecast a numeric key with 80% and 95% prediction intervals',
         description:
           'Fits exponential smoothing (SES, damped Holt or additive Holt-Winters with a detected seasonal period) on the ' +
-          'history window ending at the newest point of the key, and forecasts `horizon` ahead at the data step.',
+          'history window ending at the newest point of the key, and forecasts `horizon` ahead. The step (`stepMs`) is the ' +
+          "data's own (median spacing, or the averaging window) unless the horizon would span more than 10,000 of them; then " +
+          'the smallest round step that fits (10s, 1m, 5m, 1h, ...), or the `step` given (`stepSource` says which).',
         security: bearerSecurity,
         params: IdParams,
         querystring: Type.Object({
           key: Type.String({ minLength: 1, description: 'numeric telemetry key' }),
-          horizon: Type.Optional(Type.String({ description: 'how far ahead: 1h, 1d, 1w or ms; default 1d' })),
+          horizon: Type.Optional(Type.String({ description: 'how far ahead: 1h, 1d, 1w or ms; default 1d, at most 366d' })),
           history: Type.Optional(Type.String({ description: 'past window fitted, ending at the newest point: 7d (default), 30d, ms' })),
+          step: Type.Optional(
+            Type.String({ description: 'forecast step: 1m, 10m, 1h or ms; default: the data step, coarsened to keep the horizon within 10,000 steps' }),
+          ),
         }),
         response: {
           200: Type.Object({
@@ -48,6 +53,9 @@ export function insightsRoutes(app: FastifyInstance, insights: InsightsService, 
               residualSigma: NullableNumber,
             }),
             stepMs: Type.Number(),
+            stepSource: Type.Union([Type.Literal('data'), Type.Literal('horizon'), Type.Literal('request')], {
+              description: "data: the series' own step; horizon: coarsened so the horizon fits 10,000 steps; request: the step parameter",
+            }),
             points: Type.Array(
               Type.Object({
                 ts: Type.Number(),
