@@ -36,7 +36,9 @@ async function currentSchema(client: PoolClient): Promise<string> {
 export async function migrationStatus(pool: Pool, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationStatus> {
   const client = await pool.connect();
   try {
-    await currentSchema(client);
+    // A schema that does not exist yet has every migration pending.
+    const schema = await client.query<{ s: string | null }>('SELECT current_schema() AS s');
+    if (!schema.rows[0]?.s) return statusOf([], migrations);
     return statusOf(await appliedVersions(client), migrations);
   } finally {
     client.release();

@@ -56,10 +56,29 @@ export function redactUrl(url: string): string {
   }
 }
 
+/**
+ * Creates the schema if it is missing. Two nodes running CREATE SCHEMA IF NOT EXISTS at once can
+ * both miss it and one fails on the catalog's unique index, so creation is serialised.
+ */
+export async function ensureSchema(pool: pg.Pool, schema: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('vigil.create_schema'))`);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
 export async function openPostgresStores(url: string, options: PostgresOptions = {}): Promise<PostgresStores> {
   const pool = createPool(url, options);
   try {
-    if (options.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(options.schema)}`);
+    if (options.schema) await ensureSchema(pool, options.schema);
     if (options.migrate ?? true) await migrate(pool);
     const telemetry = new PgTelemetryStore(pool, options);
     const metadata = new PgMetadataStore(pool);
