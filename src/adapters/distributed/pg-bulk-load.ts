@@ -1,6 +1,6 @@
-// The two ways points reach PostgreSQL in bulk: COPY FROM STDIN (text format) into a staging
-// table, or a single INSERT over unnest() of one array parameter per column. bench/pg-ingest.ts
-// measures both; the store uses COPY by default (see docs/scaling.md for the numbers).
+// The two ways points reach PostgreSQL in bulk: COPY FROM STDIN (text format), or a single
+// INSERT over unnest() of one array parameter per column. bench/pg-ingest.ts measures both;
+// the store uses COPY by default (see docs/scaling.md for the numbers).
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { PoolClient } from 'pg';
@@ -43,6 +43,11 @@ function* copyChunks(batches: SequencedBatch[]): Generator<string> {
   if (chunk) yield chunk;
 }
 
+/** COPY of the batches' points into `table` (columns INPUT_COLUMNS), inside the caller's transaction. */
+export async function copyInto(client: PoolClient, table: string, batches: SequencedBatch[]): Promise<void> {
+  await pipeline(Readable.from(copyChunks(batches)), client.query(copyFrom(`COPY ${table} (${INPUT_COLUMNS}) FROM STDIN`)));
+}
+
 const stagingReady = new WeakSet<PoolClient>();
 
 /**
@@ -55,7 +60,7 @@ export async function copyIntoStaging(client: PoolClient, batches: SequencedBatc
       tenant_id text, device_id text, key text, ts bigint, num double precision, str text, bool boolean) ON COMMIT DELETE ROWS`);
     stagingReady.add(client);
   }
-  await pipeline(Readable.from(copyChunks(batches)), client.query(copyFrom(`COPY vigil_staging (${INPUT_COLUMNS}) FROM STDIN`)));
+  await copyInto(client, 'vigil_staging', batches);
   return 'vigil_staging';
 }
 

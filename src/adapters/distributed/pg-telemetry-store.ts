@@ -1,12 +1,12 @@
 // TelemetryStore on PostgreSQL, for several Vigil nodes sharing one database. Each append is
 // one transaction: the points (bulk-loaded, see pg-bulk-load.ts) go into the daily partitions
 // with ON CONFLICT DO NOTHING on (tenant, device, key, ts), so a replayed batch stores nothing
-// twice; latest values and the consumer position are written in the same transaction.
+// twice; new series and the consumer position are written in the same transaction.
 import type { Pool, PoolClient } from 'pg';
 import type { AggregateQuery, AggregateRow, RawQuery, StoredPoint, TelemetryStore } from '../../ports/telemetry-store.js';
 import type { SequencedBatch, TelemetryValue } from '../../ports/telemetry.js';
 import { rawAggregateSql, rollupAggregateSql, toAggregateRow } from '../telemetry-aggregate-sql.js';
-import { copyIntoStaging, INPUT_COLUMNS, unnestInput, type BulkLoadMethod } from './pg-bulk-load.js';
+import { copyInto, copyIntoStaging, INPUT_COLUMNS, unnestInput, type BulkLoadMethod } from './pg-bulk-load.js';
 import { partitionStart, TelemetryPartitions } from './pg-partitions.js';
 import { pgAggregateDialect, rollUp } from './pg-rollups.js';
 
@@ -35,27 +35,22 @@ function keyFilter(keys: string[] | undefined, params: unknown[]): string {
 const RETRYABLE = new Set(['23514', '40P01', '40001']);
 const ATTEMPTS = 3;
 
-function writeSql(input: string): string {
-  // The newest point per series (DISTINCT ON ... ts DESC) updates latest only if it is newer,
-  // so an old batch replayed late never moves latest back. Series are locked in key order,
-  // so concurrent writers cannot deadlock on telemetry_latest.
-  return `
-    WITH inserted AS (
-      INSERT INTO telemetry (${INPUT_COLUMNS}, tx)
-      SELECT ${INPUT_COLUMNS}, x.tx FROM ${input}, (SELECT pg_current_xact_id()::text::bigint AS tx) x
-      ON CONFLICT DO NOTHING
-    )
-    INSERT INTO telemetry_latest (${INPUT_COLUMNS})
-    SELECT DISTINCT ON (tenant_id, device_id, key) ${INPUT_COLUMNS} FROM ${input}
-    ORDER BY tenant_id, device_id, key, ts DESC
-    ON CONFLICT (tenant_id, device_id, key) DO UPDATE
-    SET ts = excluded.ts, num = excluded.num, str = excluded.str, bool = excluded.bool
-    WHERE excluded.ts >= telemetry_latest.ts`;
+/** Inserts the rows of `input` that are not stored yet. */
+function insertNewSql(input: string): string {
+  return `INSERT INTO telemetry (${INPUT_COLUMNS}, tx)
+    SELECT ${INPUT_COLUMNS}, x.tx FROM ${input}, (SELECT pg_current_xact_id()::text::bigint AS tx) x
+    ON CONFLICT DO NOTHING`;
 }
+
+const UNIQUE_VIOLATION = '23505';
+/** Series remembered as stored; past this many the memory is cleared and refills. */
+const KNOWN_SERIES_MAX = 1_000_000;
 
 export class PgTelemetryStore implements TelemetryStore {
   private readonly partitions: TelemetryPartitions;
   private readonly bulkLoad: BulkLoadMethod;
+  /** Series this node knows are in telemetry_series, so a batch writes only new ones. */
+  private readonly knownSeries = new Set<string>();
 
   constructor(
     private readonly pool: Pool,
@@ -104,18 +99,55 @@ export class PgTelemetryStore implements TelemetryStore {
 
   private async write(consumer: string, batches: SequencedBatch[]): Promise<void> {
     const lastSeq = batches[batches.length - 1]!.seq;
-    await this.inTransaction(async (client) => {
-      if (this.bulkLoad === 'copy') {
-        await client.query(writeSql(await copyIntoStaging(client, batches)));
-      } else {
-        const { from, params } = unnestInput(batches, 1);
-        await client.query(writeSql(`(SELECT * FROM ${from}) AS input`), params);
+    const newSeries = this.newSeries(batches);
+    const finish = async (client: PoolClient) => {
+      if (newSeries.length > 0) {
+        await client.query(
+          `INSERT INTO telemetry_series SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
+          [newSeries.map((s) => s[0]), newSeries.map((s) => s[1]), newSeries.map((s) => s[2])],
+        );
       }
-      await client.query(
-        'INSERT INTO ingest_positions VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq',
-        [consumer, lastSeq],
-      );
-    });
+      await client.query('INSERT INTO ingest_positions VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq', [
+        consumer,
+        lastSeq,
+      ]);
+    };
+    if (this.bulkLoad === 'copy') {
+      try {
+        // Fast path, taken by every batch that is not a replay: COPY straight into the table.
+        await this.inTransaction(async (client) => {
+          await copyInto(client, 'telemetry', batches);
+          await finish(client);
+        });
+      } catch (err) {
+        if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+        // Some points are stored already (a replay): load them aside and insert only the new ones.
+        await this.inTransaction(async (client) => {
+          await client.query(insertNewSql(await copyIntoStaging(client, batches)));
+          await finish(client);
+        });
+      }
+    } else {
+      await this.inTransaction(async (client) => {
+        const { from, params } = unnestInput(batches, 1);
+        await client.query(insertNewSql(from), params);
+        await finish(client);
+      });
+    }
+    if (this.knownSeries.size + newSeries.length > KNOWN_SERIES_MAX) this.knownSeries.clear();
+    for (const [t, d, k] of newSeries) this.knownSeries.add(`${t}\u0000${d}\u0000${k}`);
+  }
+
+  /** The batches' series not known to be stored, sorted so concurrent writers lock them in one order. */
+  private newSeries(batches: SequencedBatch[]): [string, string, string][] {
+    const fresh = new Map<string, [string, string, string]>();
+    for (const b of batches) {
+      for (const p of b.points) {
+        const id = `${b.tenantId}\u0000${b.deviceId}\u0000${p.key}`;
+        if (!this.knownSeries.has(id) && !fresh.has(id)) fresh.set(id, [b.tenantId, b.deviceId, p.key]);
+      }
+    }
+    return [...fresh.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((e) => e[1]);
   }
 
   async queryRaw(q: RawQuery): Promise<StoredPoint[]> {
@@ -146,8 +178,15 @@ export class PgTelemetryStore implements TelemetryStore {
   async latest(tenantId: string, deviceId: string, keys?: string[]): Promise<StoredPoint[]> {
     const params: unknown[] = [tenantId, deviceId];
     const filter = keyFilter(keys, params);
+    // Per series, the newest row through the primary key; partitions are scanned newest first
+    // and the scan stops at the first row, so the history's length does not matter.
     const rows = await this.pool.query<Row>(
-      `SELECT key, ts, num, str, bool FROM telemetry_latest WHERE tenant_id = $1 AND device_id = $2${filter} ORDER BY key`,
+      `SELECT s.key, t.ts, t.num, t.str, t.bool FROM telemetry_series s
+       CROSS JOIN LATERAL (
+         SELECT ts, num, str, bool FROM telemetry t
+         WHERE t.tenant_id = s.tenant_id AND t.device_id = s.device_id AND t.key = s.key
+         ORDER BY t.ts DESC LIMIT 1) t
+       WHERE s.tenant_id = $1 AND s.device_id = $2${filter.replace('key', 's.key')} ORDER BY s.key`,
       params,
     );
     return rows.rows.map(toPoint);
@@ -155,18 +194,20 @@ export class PgTelemetryStore implements TelemetryStore {
 
   async keys(tenantId: string, deviceId: string): Promise<string[]> {
     const rows = await this.pool.query<{ key: string }>(
-      'SELECT key FROM telemetry_latest WHERE tenant_id = $1 AND device_id = $2 ORDER BY key',
+      'SELECT key FROM telemetry_series WHERE tenant_id = $1 AND device_id = $2 ORDER BY key',
       [tenantId, deviceId],
     );
     return rows.rows.map((r) => r.key);
   }
 
   async deleteDevice(tenantId: string, deviceId: string): Promise<void> {
+    this.knownSeries.clear();
     await this.inTransaction(async (client) => {
-      for (const table of ['telemetry', 'telemetry_latest', 'telemetry_rollup_1m']) {
+      for (const table of ['telemetry', 'telemetry_series', 'telemetry_rollup_1m']) {
         await client.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND device_id = $2`, [tenantId, deviceId]);
       }
     });
+    this.knownSeries.clear(); // again: an append running meanwhile may have remembered the device's series
   }
 
   async ping(): Promise<void> {

@@ -1,4 +1,4 @@
-// Telemetry, latest values, consumer positions and the one-minute rollups (see pg-telemetry-store.ts).
+// Telemetry, series, consumer positions and the one-minute rollups (see pg-telemetry-store.ts).
 import type { Migration } from './index.js';
 
 export const telemetrySchema: Migration = {
@@ -22,11 +22,13 @@ export const telemetrySchema: Migration = {
     // still skip almost every block: ts for time scans, tx for the roll-up pass.
     `CREATE INDEX telemetry_ts_brin ON telemetry USING brin (ts) WITH (autosummarize = on)`,
     `CREATE INDEX telemetry_tx_brin ON telemetry USING brin (tx) WITH (autosummarize = on)`,
-    // Rewritten on every batch: half-empty pages let the updates stay on their page (HOT), so
-    // the primary key index is not touched.
-    `CREATE TABLE telemetry_latest (
-       tenant_id text COLLATE "C" NOT NULL, device_id text COLLATE "C" NOT NULL, key text COLLATE "C" NOT NULL, ts bigint NOT NULL,
-       num double precision, str text, bool boolean, PRIMARY KEY (tenant_id, device_id, key)) WITH (fillfactor = 50)`,
+    // The series of each device, insert-only: keys() reads it, and latest() looks up the newest
+    // row of each series through the primary key (newest partition first). Keeping a latest-
+    // values table instead meant rewriting one row per series on every batch, which cost as much
+    // as storing the points (bench/pg-ingest.ts).
+    `CREATE TABLE telemetry_series (
+       tenant_id text COLLATE "C" NOT NULL, device_id text COLLATE "C" NOT NULL, key text COLLATE "C" NOT NULL,
+       PRIMARY KEY (tenant_id, device_id, key))`,
     `CREATE TABLE ingest_positions (consumer text PRIMARY KEY, seq bigint NOT NULL)`,
     // Partial aggregates per minute, appended by each roll-up pass and combined at query time.
     `CREATE TABLE telemetry_rollup_1m (
