@@ -70,6 +70,14 @@ describe('PostgreSQL migrations', { skip: await skipUnless('postgres') }, () => 
     }
   });
 
+  test('stores - an unreachable server fails the open with one line naming the URL, password hidden', async () => {
+    await assert.rejects(openPostgresStores('postgres://vigil:secret@127.0.0.1:1/vigil'), (err: Error) => {
+      assert.match(err.message, /^PostgreSQL at postgres:\/\/vigil:\*\*\*@127\.0\.0\.1:1\/vigil: .*ECONNREFUSED/);
+      assert.doesNotMatch(err.message, /secret|\n/);
+      return true;
+    });
+  });
+
   test('migrations - `vigil migrate` without a URL says how to give one', async () => {
     const run = runVigil(['migrate', '--dry-run'], { VIGIL_POSTGRES_URL: '' });
     assert.equal(await run.exited, 2);

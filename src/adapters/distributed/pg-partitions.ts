@@ -16,9 +16,10 @@ export function partitionStart(ts: number): number {
   return Math.floor(ts / PARTITION_MS) * PARTITION_MS;
 }
 
+/** Quoted: years past 9999 or before 1 print with a sign. */
 function partitionName(start: number): string {
-  const day = new Date(start).toISOString().slice(0, 10).replaceAll('-', '');
-  return start < 0 ? `telemetry_m${day}` : `telemetry_p${day}`;
+  const iso = new Date(start).toISOString();
+  return `"telemetry_p${iso.slice(0, iso.indexOf('T')).replaceAll('-', '')}"`;
 }
 
 export class TelemetryPartitions {
