@@ -27,6 +27,22 @@ export function telemetryStoreContract(name: string, open: () => Promise<Telemet
     assert.deepEqual(raw.find((p) => p.key === 'mode')?.value, 'eco');
     const desc = await store.queryRaw({ tenantId: T, deviceId: D, keys: ['t'], fromMs: 0, toMs: 5000, limit: 1, order: 'desc' });
     assert.deepEqual(desc.map((p) => p.ts), [2000]);
+    assert.deepEqual((await store.latest(T, D)).map((p) => [p.key, p.value]), [
+      ['mode', 'eco'],
+      ['on', true],
+      ['t', 2.5],
+    ]);
+    await store.close();
+  });
+
+  test(`${name} - strings, keys and ids with separators, escapes and non-ASCII survive unchanged`, async () => {
+    const store = await open();
+    const odd = 'tab\there, line\nbreak, back\\slash \\N, "quoted", ünïcødé ✓';
+    const key = 'key with\ttab.and\\N';
+    await store.append('c', [batch(1, [[key, 1000, odd], ['n', 1000, -0.000123]], 'tenant\tb', 'device\n2')]);
+    const raw = await store.queryRaw({ tenantId: 'tenant\tb', deviceId: 'device\n2', fromMs: 0, toMs: 5000, limit: 10, order: 'asc' });
+    assert.deepEqual(raw.map((p) => [p.key, p.value]).sort(), [[key, odd], ['n', -0.000123]].sort());
+    assert.deepEqual((await store.latest('tenant\tb', 'device\n2', [key])).map((p) => p.value), [odd]);
     await store.close();
   });
 
