@@ -3,7 +3,7 @@
 // window is small enough, otherwise windowed averages) and hands it to the pure analytics cores.
 // Every call is scoped to a device of the caller's tenant.
 import { Errors } from '../../errors.js';
-import { durationMs } from '../../util/duration.js';
+import { durationMs, MAX_DURATION_MS } from '../../util/duration.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import { parseKeys, parseTime } from '../telemetry/query.service.js';
@@ -34,7 +34,7 @@ const MAX_HISTORY_MS = 366 * DAY_MS;
 export function parseDuration(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const ms = durationMs(value);
-  if (ms === null) throw Errors.badRequest(`${name} must look like 30m, 1h, 1d, 1w or milliseconds`, { [name]: value });
+  if (ms === null) throw Errors.badRequest(`${name} must look like 30m, 1h, 1d, 1w or milliseconds, at most ${MAX_DURATION_MS} ms`, { [name]: value });
   return ms;
 }
 
@@ -196,7 +196,7 @@ export class InsightsService {
       kendallTau: number | null;
       resolution: 'raw' | number;
       changePoints: { ts: number; before: number | null; after: number | null }[];
-    }> = {};
+    }> = Object.create(null); // keyed by telemetry key: a key is data, never a property of Object.prototype
     const skipped: { key: string; reason: string }[] = [];
     for (const key of keys) {
       const series = await this.loadNumeric(tenantId, deviceId, key, fromMs, toMs);
