@@ -6,7 +6,7 @@ import { Errors } from '../../errors.js';
 import { durationMs, MAX_DURATION_MS } from '../../util/duration.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
-import { parseKeys, parseTime } from '../telemetry/query.service.js';
+import { clip, parseKeys, parseTime } from '../telemetry/query.service.js';
 import { forecast, inferStepMs } from './forecast/index.js';
 import { estimateTimeToThreshold, DEFAULT_TTT_WINDOW_MS } from './maintenance/index.js';
 import { detectTrend } from './trends/index.js';
@@ -34,7 +34,7 @@ const MAX_HISTORY_MS = 366 * DAY_MS;
 export function parseDuration(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const ms = durationMs(value);
-  if (ms === null) throw Errors.badRequest(`${name} must look like 30m, 1h, 1d, 1w or milliseconds, at most ${MAX_DURATION_MS} ms`, { [name]: value });
+  if (ms === null) throw Errors.badRequest(`${name} must look like 30m, 1h, 1d, 1w or milliseconds, at most ${MAX_DURATION_MS} ms`, { [name]: clip(value) });
   return ms;
 }
 

@@ -10,6 +10,11 @@ const AGGREGATES: readonly Aggregate[] = ['avg', 'min', 'max', 'sum', 'count'];
 /** A query may produce at most this many windows per key: more is a mistake, not a chart. */
 const MAX_WINDOWS = 100_000;
 
+/** A rejected value as echoed in a problem body: long enough to recognise, never the whole 8 KB. */
+export function clip(value: string): string {
+  return value.length > 100 ? `${value.slice(0, 100)}...` : value;
+}
+
 /** At most this many keys in one `keys=` list (a URL holds about 8 KB anyway). */
 export const MAX_QUERY_KEYS = 1000;
 
@@ -17,9 +22,9 @@ export const MAX_QUERY_KEYS = 1000;
 export function parseTime(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const ms = /^-?\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (Number.isNaN(ms)) throw Errors.badRequest(`${name} must be epoch milliseconds or an ISO-8601 date-time`, { [name]: value });
+  if (Number.isNaN(ms)) throw Errors.badRequest(`${name} must be epoch milliseconds or an ISO-8601 date-time`, { [name]: clip(value) });
   if (Math.abs(ms) > MAX_TIME_MS) {
-    throw Errors.badRequest(`${name} must be between -${MAX_TIME_MS} and ${MAX_TIME_MS} epoch milliseconds`, { [name]: value });
+    throw Errors.badRequest(`${name} must be between -${MAX_TIME_MS} and ${MAX_TIME_MS} epoch milliseconds`, { [name]: clip(value) });
   }
   return ms;
 }
@@ -28,7 +33,7 @@ export function parseTime(value: string | undefined, name: string, fallback: num
 export function parseInterval(value: string): number {
   const ms = durationMs(value);
   if (ms === null) {
-    throw Errors.badRequest(`interval must look like 10s, 1m, 1h, 1d or milliseconds, at most ${MAX_DURATION_MS} ms`, { interval: value });
+    throw Errors.badRequest(`interval must look like 10s, 1m, 1h, 1d or milliseconds, at most ${MAX_DURATION_MS} ms`, { interval: clip(value) });
   }
   return ms;
 }
@@ -74,11 +79,11 @@ export class TelemetryQueryService {
       const aggregates = [...new Set((q.agg ?? 'avg').split(',').map((a) => a.trim()))] as Aggregate[];
       const unknown = aggregates.filter((a) => !AGGREGATES.includes(a));
       if (unknown.length) {
-        throw Errors.badRequest(`agg: unknown aggregate ${unknown.slice(0, 5).join(', ').slice(0, 200)}; use ${AGGREGATES.join(', ')}`, { agg: q.agg });
+        throw Errors.badRequest(`agg: unknown aggregate ${unknown.slice(0, 5).join(', ').slice(0, 200)}; use ${AGGREGATES.join(', ')}`, { agg: clip(q.agg ?? '') });
       }
       if ((toMs - fromMs) / intervalMs > MAX_WINDOWS) {
         throw Errors.badRequest(`from..to at interval ${intervalMs} ms makes more than ${MAX_WINDOWS} windows; widen the interval`, {
-          interval: q.interval,
+          interval: clip(q.interval ?? ''),
         });
       }
       const rows = await this.telemetry.queryAggregate({ tenantId, deviceId, keys, fromMs, toMs, intervalMs, aggregates });
