@@ -30,9 +30,12 @@ async function measure(keys: number, perRequest: number, env: Record<string, str
   const { httpPort } = await app.listen();
   const base = `http://127.0.0.1:${httpPort}`;
   try {
-    const login = await (await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@localhost', password: 'measure-keys' }) })).json();
+    const login = (await (await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@localhost', password: 'measure-keys' }) })).json()) as { accessToken: string };
     const auth = { authorization: `Bearer ${login.accessToken}`, 'content-type': 'application/json' };
-    const device = await (await fetch(`${base}/api/v1/devices`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'keys' }) })).json();
+    const device = (await (await fetch(`${base}/api/v1/devices`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'keys' }) })).json()) as {
+      id: string;
+      accessToken: string;
+    };
     const post = async (from: number, count: number) => {
       const values: Record<string, number> = {};
       for (let i = 0; i < count; i++) values[`key_${from + i}`] = i;
