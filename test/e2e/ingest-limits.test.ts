@@ -140,6 +140,13 @@ describe('ingest limits', () => {
       }
       const viaHeader = await request(vigil.http, 'POST', '/api/v1/telemetry', { raw: badBytes, headers: { 'x-api-key': device.accessToken } });
       assert.equal(viaHeader.status, 400);
+      // The management API refuses them too, instead of storing a name altered to U+FFFD.
+      const named = await request(vigil.http, 'POST', '/api/v1/devices', { token, raw: Buffer.concat([Buffer.from('{"name":"'), badBytes.subarray(9)]) });
+      assert.equal(named.status, 400);
+      assert.match(named.body.message, /UTF-8/);
+      const surrogate = await request(vigil.http, 'POST', '/api/v1/devices', { token, raw: '{"name":"pump \\ud800"}' });
+      assert.equal(surrogate.status, 400);
+      assert.match(surrogate.body.message, /body\/name has a lone surrogate/);
 
       const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${vigil.mqttPort}`, { username: device.accessToken, reconnectPeriod: 0 });
       await client.publishAsync('v1/devices/me/telemetry', badBytes, { qos: 1 });

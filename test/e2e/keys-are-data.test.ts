@@ -103,6 +103,8 @@ describe('telemetry keys are data, never object properties', () => {
     try {
       assert.deepEqual(await all.emitWithAck('subscribe', { deviceId: device.id }), { ok: true });
       assert.deepEqual(await keyed.emitWithAck('subscribe', { deviceId: device.id, keys: ['__proto__', 'constructor'] }), { ok: true });
+      const tooMany = Array.from({ length: 1001 }, (_, i) => `k${i}`);
+      assert.match((await keyed.emitWithAck('subscribe', { deviceId: device.id, keys: tooMany })).error, /at most 1000 keys/);
       const seenAll: string[] = [];
       const seenKeyed: string[] = [];
       all.on('telemetry', (m: { points: { key: string }[] }) => seenAll.push(...m.points.map((p) => p.key)));

@@ -9,7 +9,9 @@ import type { Metrics } from '../../observability/metrics.js';
 import type { TokenService } from '../../domains/auth/tokens.js';
 import { bearerToken } from './auth.js';
 import { errorHandler, problemFor } from './problem.js';
-import { rejectNonFiniteNumbers } from './finite-numbers.js';
+import { rejectInvalidInput } from './input-checks.js';
+import { isValidUtf8 } from '../../util/unicode.js';
+import { Errors } from '../../errors.js';
 
 export interface HttpServerOptions {
   log: Logger;
@@ -38,7 +40,15 @@ export async function createHttpServer(o: HttpServerOptions): Promise<FastifyIns
     },
   });
   app.setErrorHandler(errorHandler(o.log));
-  app.addHook('preHandler', rejectNonFiniteNumbers);
+  app.addHook('preHandler', rejectInvalidInput);
+  // JSON bodies of the management API: bytes that are not UTF-8 are refused rather than decoded to
+  // U+FFFD; parsing is Fastify's own (prototype-poisoning checks included).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const bytes = body as Buffer;
+    if (!isValidUtf8(bytes)) return done(Errors.badRequest('body is not valid UTF-8', { body: 'invalid UTF-8' }), undefined);
+    parseJson(request, bytes.toString('utf8'), done);
+  });
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ error: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );
