@@ -181,7 +181,7 @@ export class InsightsService {
     const fromMs = parseTime(q.from, 'from', toMs - DEFAULT_TRENDS_SPAN_MS);
     if (fromMs > toMs) throw Errors.badRequest('from must not be after to', { from: fromMs, to: toMs });
     const requested = parseKeys(q.keys);
-    if (requested && requested.length > MAX_TREND_KEYS) throw Errors.badRequest(`at most ${MAX_TREND_KEYS} keys per request`);
+    if (requested && requested.length > MAX_TREND_KEYS) throw Errors.badRequest(`keys may list at most ${MAX_TREND_KEYS} keys per request`, { keys: requested.length });
     await this.requireDevice(tenantId, deviceId);
     const keys = requested ?? (await this.telemetry.keys(tenantId, deviceId)).slice(0, MAX_TREND_KEYS);
 
