@@ -11,7 +11,8 @@
 // collision lets a new key pass as known, so a limit can be exceeded by a rare key, never by much.
 // Restart: per-device counts come from the store at start; a device's key hashes are loaded from
 // the store on its first message after start. Keys still in the ingest log at a restart (not yet
-// stored) are counted when the device next sends them.
+// stored) are counted when the device next sends them. Keys admitted for a message whose log write
+// then fails stay counted: the device retries with the same keys, so nothing is counted twice.
 import { hashString, HashSet32 } from '../../util/hash-set.js';
 import { PayloadError } from './payload.js';
 
@@ -68,7 +69,8 @@ export class KeyRegistry {
       tenant.devices.set(deviceId, device);
     }
     if (device.keys) return this.check(tenant, device.keys, points);
-    return this.load(tenantId, deviceId, tenant, device).then((keys) => this.check(tenant, keys, points));
+    // Once loaded, start over: the device may have been deleted meanwhile (then it starts empty).
+    return this.load(tenantId, deviceId, tenant, device).then(() => this.admit(tenantId, deviceId, points));
   }
 
   /** A deleted device's series no longer count. */
