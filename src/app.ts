@@ -27,6 +27,7 @@ import { InsightsService } from './domains/analytics/insights.service.js';
 import { RejectedLog } from './domains/telemetry/rejected-log.js';
 import { StorageWriter } from './domains/telemetry/storage-writer.js';
 import { AcceptedBatches } from './domains/telemetry/accepted-batches.js';
+import { KeyRegistry } from './domains/telemetry/key-registry.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createHttpServer } from './transports/http/server.js';
@@ -109,7 +110,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const rejected = new RejectedLog(config.rejectedLogSize, metadataStore);
   await rejected.start();
   const accepted = new AcceptedBatches();
-  const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config, accepted);
+  const keyRegistry = new KeyRegistry(telemetryStore, config);
+  await keyRegistry.start();
+  const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config, accepted, keyRegistry);
   const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints);
   const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }), 5000, 60_000, accepted);
   const alarms = new AlarmService(analyticsStore);
@@ -134,6 +137,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   maintenance.start();
   devices.onDeviceUpdated((deviceId) => detection.deviceChanged(deviceId));
   devices.onDeviceDeleted((tenantId, deviceId) => {
+    keyRegistry.forgetDevice(tenantId, deviceId);
     detection.forgetDevice(deviceId);
     void analyticsStore.deleteDeviceAnalytics(tenantId, deviceId);
   });

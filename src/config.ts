@@ -27,6 +27,19 @@ export const configSchema = z.object({
    *  HTTP batches of thousands of points need more, so HTTP gets its own, larger limit. */
   mqttMaxPayloadBytes: positiveInt.default(64 * 1024),
   httpBodyLimitBytes: positiveInt.default(4 * 1024 * 1024),
+  /** Points one message (HTTP request or MQTT publish) may carry, checked while parsing. A parsed
+   *  point holds ~100 bytes of heap until stored, so this bounds one message to ~10 MB; the bench's
+   *  largest batches are 1,000 points. */
+  maxPointsPerMessage: positiveInt.default(100_000),
+  /** Distinct keys one device may send (per device profile once profiles exist). Every key is a
+   *  series that costs memory for as long as the process runs (live detector, latest value,
+   *  registry) and storage for ever; real devices send tens to hundreds of keys, so 1,000 stops a
+   *  device that puts counters or timestamps in key names long before it hurts anyone else. */
+  maxKeysPerDevice: positiveInt.default(1000),
+  /** Series (device x key) one tenant may hold: 1,000,000 is 10,000 devices of 100 keys. The
+   *  heap cost per series is in docs/operations.md ("Limits"); size the heap (or lower this) so
+   *  that every tenant at its limit still fits. */
+  maxSeriesPerTenant: positiveInt.default(1_000_000),
   /** Points more than this far in the future are rejected: a device clock that far off is a bug. */
   maxFutureSkewMs: positiveInt.default(10 * 60 * 1000),
   /** A device with no activity for this long is shown offline. */
@@ -82,6 +95,9 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   refreshTokenTtlSec: 'VIGIL_REFRESH_TOKEN_TTL_SEC',
   mqttMaxPayloadBytes: 'VIGIL_MQTT_MAX_PAYLOAD_BYTES',
   httpBodyLimitBytes: 'VIGIL_HTTP_BODY_LIMIT_BYTES',
+  maxPointsPerMessage: 'VIGIL_MAX_POINTS_PER_MESSAGE',
+  maxKeysPerDevice: 'VIGIL_MAX_KEYS_PER_DEVICE',
+  maxSeriesPerTenant: 'VIGIL_MAX_SERIES_PER_TENANT',
   maxFutureSkewMs: 'VIGIL_MAX_FUTURE_SKEW_MS',
   deviceInactivityTimeoutMs: 'VIGIL_DEVICE_INACTIVITY_TIMEOUT_MS',
   deviceRateLimitPerSec: 'VIGIL_DEVICE_RATE_LIMIT_PER_SEC',

@@ -200,6 +200,13 @@ export class PgTelemetryStore implements TelemetryStore {
     return rows.rows.map((r) => r.key);
   }
 
+  async seriesCounts(): Promise<{ tenantId: string; deviceId: string; series: number }[]> {
+    const rows = await this.pool.query<{ tenant_id: string; device_id: string; series: string }>(
+      'SELECT tenant_id, device_id, count(*) AS series FROM telemetry_series GROUP BY tenant_id, device_id',
+    );
+    return rows.rows.map((r) => ({ tenantId: r.tenant_id, deviceId: r.device_id, series: Number(r.series) }));
+  }
+
   async deleteDevice(tenantId: string, deviceId: string): Promise<void> {
     this.knownSeries.clear();
     await this.inTransaction(async (client) => {

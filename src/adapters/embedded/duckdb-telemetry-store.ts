@@ -169,6 +169,13 @@ export class DuckDbTelemetryStore implements TelemetryStore {
     return rows.map((r) => r.key as string);
   }
 
+  async seriesCounts(): Promise<{ tenantId: string; deviceId: string; series: number }[]> {
+    const rows = await this.reader.all(
+      'SELECT tenant_id, device_id, count(*) AS series FROM telemetry_latest GROUP BY tenant_id, device_id',
+    );
+    return rows.map((r) => ({ tenantId: r.tenant_id as string, deviceId: r.device_id as string, series: toNumber(r.series) }));
+  }
+
   async deleteDevice(tenantId: string, deviceId: string): Promise<void> {
     await this.writer.run('DELETE FROM telemetry WHERE tenant_id = $1 AND device_id = $2', [tenantId, deviceId]);
     await this.writer.run('DELETE FROM telemetry_latest WHERE tenant_id = $1 AND device_id = $2', [tenantId, deviceId]);

@@ -1,5 +1,6 @@
 // The single entry of telemetry into Vigil, shared by every transport: rate-limit, parse and
-// validate, publish to the durable bus, and only then report success (the device's ack).
+// validate (UTF-8, points per message), admit new keys against the cardinality limits, publish
+// to the durable bus, and only then report success (the device's ack).
 // A rejection is counted, logged once per device per minute and kept in the dead-letter log.
 import type { Bus } from '../../ports/bus.js';
 import { AppError } from '../../errors.js';
@@ -9,6 +10,7 @@ import { LogThrottle, type Logger } from '../../observability/logger.js';
 import { encodeBatch, TELEMETRY_SUBJECT } from './batch-codec.js';
 import { parseTelemetryPayload, PayloadError, telemetryFromJson, type RejectReason } from './payload.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { KeyRegistry } from './key-registry.js';
 import type { AcceptedBatches } from './accepted-batches.js';
 import type { RejectedLog } from './rejected-log.js';
 
@@ -20,6 +22,8 @@ export interface DeviceIdentity {
 export interface IngestOptions {
   maxFutureSkewMs: number;
   deviceRateLimitPerSec: number;
+  /** Points one message may carry (unlimited when absent). */
+  maxPointsPerMessage?: number;
 }
 
 export class IngestService {
@@ -35,6 +39,8 @@ export class IngestService {
     private readonly options: IngestOptions,
     /** Handed to the local storage writer so it need not decode what was just encoded. */
     private readonly accepted?: AcceptedBatches,
+    /** Keys per device and series per tenant; no limits when absent. */
+    private readonly registry?: KeyRegistry,
   ) {
     this.limiter = new RateLimiter(options.deviceRateLimitPerSec);
   }
@@ -50,10 +56,11 @@ export class IngestService {
     let points: TelemetryPoint[];
     try {
       this.checkRate(device);
-      points = parseTelemetryPayload(payload, { nowMs: receivedAt, maxFutureSkewMs: this.options.maxFutureSkewMs });
+      points = parseTelemetryPayload(payload, this.parseLimits(receivedAt));
     } catch (err) {
       throw this.reject(device, transport, err, payload);
     }
+    await this.admitKeys(device, transport, points, payload);
     return this.publish(device, transport, points, receivedAt);
   }
 
@@ -63,11 +70,29 @@ export class IngestService {
     let points: TelemetryPoint[];
     try {
       this.checkRate(device);
-      points = telemetryFromJson(body, { nowMs: receivedAt, maxFutureSkewMs: this.options.maxFutureSkewMs });
+      points = telemetryFromJson(body, this.parseLimits(receivedAt));
     } catch (err) {
       throw this.reject(device, transport, err, raw ?? JSON.stringify(body));
     }
+    await this.admitKeys(device, transport, points, raw ?? JSON.stringify(body));
     return this.publish(device, transport, points, receivedAt);
+  }
+
+  private parseLimits(nowMs: number) {
+    return { nowMs, maxFutureSkewMs: this.options.maxFutureSkewMs, maxPoints: this.options.maxPointsPerMessage };
+  }
+
+  /** New keys beyond a limit reject the whole message; a registry that cannot load is a 503 (retry). */
+  private async admitKeys(device: DeviceIdentity, transport: Transport, points: TelemetryPoint[], payload: Buffer | string): Promise<void> {
+    if (!this.registry) return;
+    try {
+      const loading = this.registry.admit(device.tenantId, device.deviceId, points);
+      if (loading) await loading;
+    } catch (err) {
+      if (err instanceof PayloadError) throw this.reject(device, transport, err, payload);
+      this.log.error({ err }, 'loading the known keys of a device failed');
+      throw new AppError('UNAVAILABLE', 503, 'telemetry cannot be checked against the key limits now; retry later', undefined, { cause: err });
+    }
   }
 
   private checkRate(device: DeviceIdentity): void {

@@ -34,6 +34,9 @@ export function errorHandler(log: Logger) {
   };
 }
 
+/** Paging offsets beyond this are refused (400): no list Vigil holds is longer, and SQL OFFSET is a 64-bit integer. */
+export const MAX_OFFSET = 1_000_000_000;
+
 export const problemSchema = {
   type: 'object',
   properties: { error: { type: 'string' }, message: { type: 'string' }, details: {} },
