@@ -1,15 +1,30 @@
 // Record framing of the embedded bus's write-ahead files.
-// A record is [u32 length][u32 crc32 of body][f64 seq][body]; a torn tail (crash mid-write)
-// fails the length or CRC check and is cut off when the log is opened.
+//
+// Current format (v2), 24-byte header then the body:
+//   [u32 magic][u32 body length][f64 seq][u32 crc32(body)][u32 crc32(header bytes 0..20)]
+// The magic and the header checksum let a reader find the next intact record after a damaged
+// one (scan forward for the magic, accept a header whose checksum holds and whose body checksum
+// holds), so one bad record costs that record, not everything after it.
+//
+// Legacy format (v1), written before the magic existed: [u32 length][u32 crc32(body)][f64 seq][body].
+// Files holding v1 records are still read record by record; a v1 record is recognised by its
+// first word not being the magic (a v1 length equal to the magic would be a 2.7 GB record, far
+// above MAX_BODY_BYTES). Resynchronising after damage finds v2 records only.
 import { crc32 } from 'node:zlib';
 
-export const HEADER_BYTES = 16;
+export const MAGIC = 0xa1570ed1;
+export const HEADER_BYTES = 24;
+export const LEGACY_HEADER_BYTES = 16;
+/** No message comes near this (HTTP bodies are capped at a few MiB); a larger length is damage. */
+export const MAX_BODY_BYTES = 512 * 1024 * 1024;
 
 export function encodeRecord(seq: number, body: Uint8Array): Buffer {
   const record = Buffer.allocUnsafe(HEADER_BYTES + body.length);
-  record.writeUInt32LE(body.length, 0);
-  record.writeUInt32LE(crc32(body), 4);
+  record.writeUInt32LE(MAGIC, 0);
+  record.writeUInt32LE(body.length, 4);
   record.writeDoubleLE(seq, 8);
+  record.writeUInt32LE(crc32(body), 16);
+  record.writeUInt32LE(crc32(record.subarray(0, 20)), 20);
   record.set(body, HEADER_BYTES);
   return record;
 }
@@ -21,21 +36,109 @@ export interface DecodedRecord {
   end: number;
 }
 
-/** Decodes whole records from buf starting at offset; stops at the first incomplete or corrupt one. */
-export function decodeRecords(buf: Buffer, offset: number, limit = Infinity): { records: DecodedRecord[]; end: number; corrupt: boolean } {
+/**
+ * What lies at one offset: a whole valid record, a record that continues past the buffer
+ * (`incomplete`, with its total size when the header is intact), or damage.
+ */
+export type RecordAt =
+  | { kind: 'record'; record: DecodedRecord }
+  | { kind: 'incomplete'; recordBytes: number | null }
+  | { kind: 'damaged' };
+
+export function recordAt(buf: Buffer, pos: number): RecordAt {
+  const available = buf.length - pos;
+  if (available < 4) return { kind: 'incomplete', recordBytes: null };
+  if (buf.readUInt32LE(pos) === MAGIC) {
+    if (available < HEADER_BYTES) return { kind: 'incomplete', recordBytes: null };
+    if (crc32(buf.subarray(pos, pos + 20)) !== buf.readUInt32LE(pos + 20)) return { kind: 'damaged' };
+    const length = buf.readUInt32LE(pos + 4);
+    if (length > MAX_BODY_BYTES) return { kind: 'damaged' };
+    const end = pos + HEADER_BYTES + length;
+    if (end > buf.length) return { kind: 'incomplete', recordBytes: HEADER_BYTES + length };
+    const body = buf.subarray(pos + HEADER_BYTES, end);
+    if (crc32(body) !== buf.readUInt32LE(pos + 16)) return { kind: 'damaged' };
+    return { kind: 'record', record: { seq: buf.readDoubleLE(pos + 8), body, end } };
+  }
+  if (available < LEGACY_HEADER_BYTES) return { kind: 'incomplete', recordBytes: null };
+  const length = buf.readUInt32LE(pos);
+  if (length > MAX_BODY_BYTES) return { kind: 'damaged' };
+  const end = pos + LEGACY_HEADER_BYTES + length;
+  if (end > buf.length) return { kind: 'incomplete', recordBytes: LEGACY_HEADER_BYTES + length };
+  const body = buf.subarray(pos + LEGACY_HEADER_BYTES, end);
+  if (crc32(body) !== buf.readUInt32LE(pos + 4)) return { kind: 'damaged' };
+  const seq = buf.readDoubleLE(pos + 8);
+  if (!Number.isSafeInteger(seq) || seq < 1) return { kind: 'damaged' };
+  return { kind: 'record', record: { seq, body, end } };
+}
+
+/**
+ * Decodes whole records from buf starting at offset; stops at the first record that is
+ * incomplete or damaged (`stop` says which) or after limit records.
+ */
+export function decodeRecords(
+  buf: Buffer,
+  offset: number,
+  limit = Infinity,
+): { records: DecodedRecord[]; end: number; stop: RecordAt['kind'] | 'limit' } {
   const records: DecodedRecord[] = [];
   let pos = offset;
-  while (records.length < limit && pos + HEADER_BYTES <= buf.length) {
-    const length = buf.readUInt32LE(pos);
-    const bodyStart = pos + HEADER_BYTES;
-    if (bodyStart + length > buf.length) break;
-    const body = buf.subarray(bodyStart, bodyStart + length);
-    if (crc32(body) !== buf.readUInt32LE(pos + 4)) return { records, end: pos, corrupt: true };
-    const end = bodyStart + length;
-    records.push({ seq: buf.readDoubleLE(pos + 8), body, end });
-    pos = end;
+  while (records.length < limit) {
+    if (pos >= buf.length) return { records, end: pos, stop: 'incomplete' };
+    const at = recordAt(buf, pos);
+    if (at.kind !== 'record') return { records, end: pos, stop: at.kind };
+    records.push(at.record);
+    pos = at.record.end;
   }
-  return { records, end: pos, corrupt: false };
+  return { records, end: pos, stop: 'limit' };
+}
+
+/** Offset of the next whole, valid v2 record after a damaged offset, or null if none follows. */
+export function findNextRecord(buf: Buffer, damagedAt: number): number | null {
+  const magic = Buffer.allocUnsafe(4);
+  magic.writeUInt32LE(MAGIC, 0);
+  let from = damagedAt + 1;
+  for (;;) {
+    const candidate = buf.indexOf(magic, from);
+    if (candidate < 0) return null;
+    if (recordAt(buf, candidate).kind === 'record') return candidate;
+    from = candidate + 1;
+  }
+}
+
+/** A stretch of a segment that holds no valid record: `start` inclusive, `end` exclusive. */
+export interface DamagedRange {
+  start: number;
+  end: number;
+}
+
+export interface SegmentScan {
+  lastSeq: number | null;
+  /** Damage with valid records after it: kept aside and skipped by readers. */
+  damaged: DamagedRange[];
+  /** Where the valid data ends; bytes past it are a torn tail (a crash mid-write). */
+  validEnd: number;
+}
+
+/** Walks a whole segment file, finding every valid record, damaged stretch and a torn tail. */
+export function scanSegment(buf: Buffer): SegmentScan {
+  const damaged: DamagedRange[] = [];
+  let lastSeq: number | null = null;
+  let pos = 0;
+  let validEnd = 0;
+  while (pos < buf.length) {
+    const at = recordAt(buf, pos);
+    if (at.kind === 'record') {
+      lastSeq = at.record.seq;
+      pos = validEnd = at.record.end;
+      continue;
+    }
+    // Incomplete at the end of the file, or damaged: is there an intact record further on?
+    const next = findNextRecord(buf, pos);
+    if (next === null) break;
+    damaged.push({ start: pos, end: next });
+    pos = next;
+  }
+  return { lastSeq, damaged, validEnd };
 }
 
 export function segmentName(firstSeq: number): string {
