@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeLogFs, type LogFs } from '../../src/adapters/embedded/log-fs.js';
+import { nodeLogFs, type LogFile, type LogFs } from '../../src/adapters/embedded/log-fs.js';
 
 export interface Faults {
   /** Each write call writes at most this many bytes (a short write), when set. */
@@ -27,8 +27,13 @@ export function faultyFs(): { fs: LogFs; faults: Faults } {
     ...nodeLogFs,
     async open(path, mode) {
       const file = await nodeLogFs.open(path, mode);
-      return {
+      const faulty: LogFile = {
         ...file,
+        // Gathered writes take the same faults as plain ones.
+        writev: (buffers, position) => {
+          const joined = Buffer.concat(buffers);
+          return faulty.write(joined, 0, joined.length, position);
+        },
         async write(buffer, offset, length, position) {
           let allowed = length;
           if (faults.maxBytesPerWrite !== null) allowed = Math.min(allowed, faults.maxBytesPerWrite);
@@ -54,6 +59,7 @@ export function faultyFs(): { fs: LogFs; faults: Faults } {
           return file.truncate(length);
         },
       };
+      return faulty;
     },
   };
   return { fs, faults };

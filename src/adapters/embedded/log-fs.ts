@@ -6,6 +6,8 @@ import { constants } from 'node:fs';
 export interface LogFile {
   /** Writes at an absolute position; may write fewer bytes than asked (the caller loops). */
   write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  /** Gathers buffers into one write at position; may also write fewer bytes than given. */
+  writev(buffers: Uint8Array[], position: number): Promise<{ bytesWritten: number }>;
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
   datasync(): Promise<void>;
   truncate(length: number): Promise<void>;
@@ -29,6 +31,7 @@ export const nodeLogFs: LogFs = {
     const handle = await fsp.open(path, flags, 0o644);
     return {
       write: (buffer, offset, length, position) => handle.write(buffer, offset, length, position),
+      writev: (buffers, position) => handle.writev(buffers, position),
       read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
       datasync: () => handle.datasync(),
       truncate: (length) => handle.truncate(length),
@@ -42,6 +45,18 @@ export const nodeLogFs: LogFs = {
   mkdir: async (path) => void (await fsp.mkdir(path, { recursive: true })),
   rm: (path) => fsp.rm(path, { force: true }),
 };
+
+/**
+ * Writes all buffers back to back at position: one gathered write, and if that comes back
+ * short, the rest byte-exactly with plain writes. A write that makes no progress fails.
+ */
+export async function writeAllGathered(file: LogFile, buffers: Uint8Array[], position: number): Promise<void> {
+  const total = buffers.reduce((sum, b) => sum + b.length, 0);
+  const { bytesWritten } = await file.writev(buffers, position);
+  if (bytesWritten >= total) return;
+  const rest = Buffer.concat(buffers).subarray(Math.max(0, bytesWritten));
+  await writeFully(file, rest, position + Math.max(0, bytesWritten));
+}
 
 /** Writes all of data at position, looping over short writes; a write that makes no progress fails. */
 export async function writeFully(file: LogFile, data: Uint8Array, position: number): Promise<void> {

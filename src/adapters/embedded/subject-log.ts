@@ -7,7 +7,7 @@
 import { basename, join } from 'node:path';
 import type { BusMessage } from '../../ports/bus.js';
 import { Errors } from '../../errors.js';
-import { writeFully, type LogFile, type LogFs } from './log-fs.js';
+import { writeAllGathered, writeFully, type LogFile, type LogFs } from './log-fs.js';
 import { encodeRecord, findNextRecord, parseSegmentName, scanSegment, segmentName, type DamagedRange } from './wal-segment.js';
 import type { DurableConsumer } from './wal-consumer.js';
 
@@ -184,12 +184,13 @@ export class SubjectLog {
       const group = this.pending;
       this.pending = [];
       const segment = this.active;
-      const data = group.length === 1 ? group[0]!.record : Buffer.concat(group.map((p) => p.record));
+      const records = group.map((p) => p.record);
+      const bytes = records.reduce((sum, r) => sum + r.length, 0);
       let stage: WriteFailure['stage'] = 'repair';
       try {
         if (this.needsRepair) await this.repair();
         stage = 'write';
-        await writeFully(this.fd!, data, segment.size);
+        await writeAllGathered(this.fd!, records, segment.size);
         stage = 'fsync';
         await this.fd!.datasync();
       } catch (err) {
@@ -202,7 +203,7 @@ export class SubjectLog {
         await this.repair().catch(() => undefined);
         continue;
       }
-      segment.size += data.length;
+      segment.size += bytes;
       this.durableSeq = group[group.length - 1]!.message.seq;
       this.writeSucceeded();
       for (const p of group) p.resolve(p.message.seq);
