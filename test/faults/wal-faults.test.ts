@@ -250,6 +250,43 @@ describe('write-ahead log under faults', () => {
     assert.deepEqual(bodies, ['old-1', 'old-2', 'new-3']);
   });
 
+  test('an old-format log with a torn record in the middle (the issue 7 state): the valid records after it are delivered', async () => {
+    const dir = await tempDir('vigil-fault-');
+    await mkdir(join(dir, SUBJECT), { recursive: true });
+    const legacy = (seq: number, body: string) => {
+      const b = Buffer.from(JSON.stringify({ body }));
+      const r = Buffer.alloc(16 + b.length);
+      r.writeUInt32LE(b.length, 0);
+      r.writeUInt32LE(crc32(b), 4);
+      r.writeDoubleLE(seq, 8);
+      b.copy(r, 16);
+      return r;
+    };
+    const before = Array.from({ length: 5 }, (_, i) => legacy(i + 1, `before-${i + 1}`));
+    const torn = legacy(6, 'torn-6').subarray(0, 20); // a short write the old code treated as success
+    const after = Array.from({ length: 500 }, (_, i) => legacy(i + 7, `after-${i + 7}`));
+    await writeFile(join(dir, SUBJECT, '0000000000000001.wal'), Buffer.concat([...before, torn, ...after]));
+    const { bodies, events } = await readAll(dir);
+    const names = bodies.map((b) => JSON.parse(b).body as string);
+    assert.deepEqual(names, [...before.map((_, i) => `before-${i + 1}`), ...after.map((_, i) => `after-${i + 7}`)]);
+    assert.equal(events.filter((e) => e.kind === 'quarantined').length, 1);
+  });
+
+  test('a zero-filled tail (a crash after the file grew but before data reached it) is cut off', async () => {
+    const dir = await tempDir('vigil-fault-');
+    let bus = new FileBus({ dir, onError: () => undefined });
+    const p = new Publisher(bus);
+    await p.publish(10);
+    await bus.close();
+    await appendFile(await segmentPath(dir), Buffer.alloc(8192));
+    const events = await assertAckedEqualsStored(dir, p);
+    assert.ok(events.some((e) => e.kind === 'torn-tail' && e.bytes === 8192));
+    bus = new FileBus({ dir, onError: () => undefined });
+    await new Publisher(bus, 'z').publish(5);
+    await bus.close();
+    assert.equal((await readAll(dir)).bodies.length, 15);
+  });
+
   test('a real full disk (small tmpfs, or an injected one when not root): refused while full, resumes, nothing acknowledged lost', async () => {
     const mount = await mountTmpfs(2 * 1024 * 1024);
     let fs: LogFs | undefined;

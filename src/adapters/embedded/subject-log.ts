@@ -18,6 +18,8 @@ export interface Segment {
   size: number;
   /** Stretches without a valid record, kept aside in quarantine; readers jump over them. */
   damaged: DamagedRange[];
+  /** Starts with old-format records (see wal-segment.ts). */
+  legacy?: boolean;
 }
 
 export type FileBusEvent =
@@ -92,6 +94,7 @@ export class SubjectLog {
       const buf = await fs.readFile(segment.path);
       const scan = scanSegment(buf);
       segment.size = scan.validEnd;
+      segment.legacy = scan.legacy;
       if (scan.lastSeq !== null) this.nextSeq = scan.lastSeq + 1;
       else this.nextSeq = Math.max(this.nextSeq, segment.firstSeq);
       for (const range of scan.damaged) await this.quarantine(segment, range, buf.subarray(range.start, range.end));
@@ -146,7 +149,7 @@ export class SubjectLog {
     try {
       const { bytesRead } = await file.read(buf, 0, length, offset);
       const data = buf.subarray(0, bytesRead);
-      const next = findNextRecord(data, 0);
+      const next = findNextRecord(data, 0, 0, segment.legacy);
       const end = next === null ? offset + bytesRead : offset + next;
       if (end <= offset) throw new Error(`could not read ${segment.path} at ${offset}`);
       await this.quarantine(segment, { start: offset, end }, data.subarray(0, end - offset));

@@ -9,7 +9,7 @@
 // Legacy format (v1), written before the magic existed: [u32 length][u32 crc32(body)][f64 seq][body].
 // Files holding v1 records are still read record by record; a v1 record is recognised by its
 // first word not being the magic (a v1 length equal to the magic would be a 2.7 GB record, far
-// above MAX_BODY_BYTES). Resynchronising after damage finds v2 records only.
+// above MAX_BODY_BYTES). Resynchronising after damage finds both formats (see findNextRecord).
 import { crc32 } from 'node:zlib';
 
 export const MAGIC = 0xa1570ed1;
@@ -92,17 +92,40 @@ export function decodeRecords(
   return { records, end: pos, stop: 'limit' };
 }
 
-/** Offset of the next whole, valid v2 record after a damaged offset, or null if none follows. */
-export function findNextRecord(buf: Buffer, damagedAt: number): number | null {
-  const magic = Buffer.allocUnsafe(4);
-  magic.writeUInt32LE(MAGIC, 0);
-  let from = damagedAt + 1;
-  for (;;) {
-    const candidate = buf.indexOf(magic, from);
-    if (candidate < 0) return null;
-    if (recordAt(buf, candidate).kind === 'record') return candidate;
-    from = candidate + 1;
+const MAGIC_BYTES = Buffer.from([MAGIC & 0xff, (MAGIC >>> 8) & 0xff, (MAGIC >>> 16) & 0xff, MAGIC >>> 24]);
+
+/**
+ * Offset of the next whole, valid record after a damaged offset, or null if none follows.
+ * A v2 record is found by its magic. With `legacy` (the segment holds v1 records) an offset
+ * without the magic is tried too, but only if its seq field holds an integer above afterSeq (the
+ * last good one) and its body checksum holds, which random bytes practically never do.
+ */
+export function findNextRecord(buf: Buffer, damagedAt: number, afterSeq = 0, legacy = false): number | null {
+  if (!legacy) {
+    for (let from = damagedAt + 1; ; ) {
+      const candidate = buf.indexOf(MAGIC_BYTES, from);
+      if (candidate < 0) return null;
+      if (recordAt(buf, candidate).kind === 'record') return candidate;
+      from = candidate + 1;
+    }
   }
+  for (let pos = damagedAt + 1; pos + 4 <= buf.length; pos++) {
+    if (buf[pos] !== MAGIC_BYTES[0] || buf.readUInt32LE(pos) !== MAGIC) {
+      if (pos + LEGACY_HEADER_BYTES > buf.length) continue;
+      // Cheap byte tests first: a length below MAX_BODY_BYTES has a small top byte, and a
+      // double holding an integer from 2 to 2^53 has 0x40-0x43 as its top byte.
+      if (buf[pos + 3]! > MAX_BODY_BYTES >>> 24 || buf[pos + 15]! < 0x3f || buf[pos + 15]! > 0x43) continue;
+      const seq = buf.readDoubleLE(pos + 8);
+      if (!(seq > afterSeq && Number.isSafeInteger(seq))) continue;
+    }
+    if (recordAt(buf, pos).kind === 'record') return pos;
+  }
+  return null;
+}
+
+/** Whether a segment starts with a legacy v1 record (written before the magic existed). */
+export function isLegacySegment(buf: Buffer): boolean {
+  return buf.length >= 4 && buf.readUInt32LE(0) !== MAGIC;
 }
 
 /** A stretch of a segment that holds no valid record: `start` inclusive, `end` exclusive. */
@@ -117,11 +140,14 @@ export interface SegmentScan {
   damaged: DamagedRange[];
   /** Where the valid data ends; bytes past it are a torn tail (a crash mid-write). */
   validEnd: number;
+  /** Holds records of the old format, so resynchronising must look for those too. */
+  legacy: boolean;
 }
 
 /** Walks a whole segment file, finding every valid record, damaged stretch and a torn tail. */
 export function scanSegment(buf: Buffer): SegmentScan {
   const damaged: DamagedRange[] = [];
+  const legacy = isLegacySegment(buf);
   let lastSeq: number | null = null;
   let pos = 0;
   let validEnd = 0;
@@ -133,12 +159,12 @@ export function scanSegment(buf: Buffer): SegmentScan {
       continue;
     }
     // Incomplete at the end of the file, or damaged: is there an intact record further on?
-    const next = findNextRecord(buf, pos);
+    const next = findNextRecord(buf, pos, lastSeq ?? 0, legacy);
     if (next === null) break;
     damaged.push({ start: pos, end: next });
     pos = next;
   }
-  return { lastSeq, damaged, validEnd };
+  return { lastSeq, damaged, validEnd, legacy };
 }
 
 export function segmentName(firstSeq: number): string {
