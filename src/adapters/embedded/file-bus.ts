@@ -65,11 +65,6 @@ export class FileBus implements Bus {
     return log;
   }
 
-  /** Opens a subject's log ahead of the first publish, so damage is found and reported at start. */
-  async open(subject: string): Promise<void> {
-    await this.log(subject);
-  }
-
   async publish(subject: string, data: Uint8Array): Promise<number> {
     return (await this.log(subject)).publish(data);
   }

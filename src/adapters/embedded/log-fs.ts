@@ -23,6 +23,8 @@ export interface LogFs {
   readdir(path: string): Promise<string[]>;
   mkdir(path: string): Promise<void>;
   rm(path: string): Promise<void>;
+  /** Makes a directory's entries (a new file's name) durable: fdatasync alone does not. */
+  syncDir(path: string): Promise<void>;
 }
 
 export const nodeLogFs: LogFs = {
@@ -44,6 +46,14 @@ export const nodeLogFs: LogFs = {
   readdir: (path) => fsp.readdir(path),
   mkdir: async (path) => void (await fsp.mkdir(path, { recursive: true })),
   rm: (path) => fsp.rm(path, { force: true }),
+  async syncDir(path) {
+    const dir = await fsp.open(path, constants.O_RDONLY);
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  },
 };
 
 /**

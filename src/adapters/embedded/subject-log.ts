@@ -4,7 +4,7 @@
 // (short writes are continued) and the fdatasync that follows succeeded; any failure rejects the
 // whole group, cuts the file back to its last durable byte and lets later publishes try again,
 // so a full disk refuses data while it lasts and ingest resumes by itself when space returns.
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { BusMessage } from '../../ports/bus.js';
 import { Errors } from '../../errors.js';
 import { writeAllGathered, writeFully, type LogFile, type LogFs } from './log-fs.js';
@@ -86,6 +86,9 @@ export class SubjectLog {
     const fs = this.ctx.fs;
     await fs.mkdir(join(this.dir, 'consumers'));
     await fs.mkdir(this.quarantineDir);
+    // The subject's directory itself must survive a power loss, not just the files in it.
+    await fs.syncDir(dirname(this.dir));
+    await fs.syncDir(dirname(dirname(this.dir)));
     for (const name of await fs.readdir(this.quarantineDir)) this.quarantineFiles.add(join(this.quarantineDir, name));
     const names = (await fs.readdir(this.dir)).map((n) => ({ n, seq: parseSegmentName(n) })).filter((x) => x.seq !== null);
     names.sort((a, b) => a.seq! - b.seq!);
@@ -162,6 +165,14 @@ export class SubjectLog {
   private async startSegment(): Promise<void> {
     const path = join(this.dir, segmentName(this.nextSeq));
     const fd = await this.ctx.fs.open(path, 'write');
+    try {
+      // Records acknowledged in this file must not vanish with its name after a power loss.
+      await this.ctx.fs.syncDir(this.dir);
+    } catch (err) {
+      await fd.close().catch(() => undefined);
+      await this.ctx.fs.rm(path).catch(() => undefined);
+      throw err;
+    }
     await this.fd?.close().catch((err) => this.ctx.onError(err, 'closing a write-ahead segment'));
     this.fd = fd;
     this.segments.push({ firstSeq: this.nextSeq, path, size: 0, damaged: [] });
