@@ -6,16 +6,31 @@ import type { FileBus, FileBusEvent } from './file-bus.js';
 
 export function fileBusEventReporter(metrics: Metrics, log: Logger): (event: FileBusEvent) => void {
   metrics.walWritable.set(1);
+  // While the disk stays full every retried write fails: one line when it starts, then one a minute.
+  const repeatLogMs = 60_000;
+  let lastLoggedMs: number | null = null;
+  let failuresSinceLogged = 0;
   return (event) => {
     switch (event.kind) {
       case 'write-failed':
         metrics.walWriteErrors.inc({ stage: event.stage });
         metrics.walWritable.set(0);
-        log.error({ err: event.error, subject: event.subject, stage: event.stage }, `write-ahead log ${event.stage} failed; nothing of it was acknowledged, devices are told to retry`);
+        failuresSinceLogged++;
+        if (lastLoggedMs === null || Date.now() - lastLoggedMs >= repeatLogMs) {
+          lastLoggedMs = Date.now();
+          log.error(
+            { err: event.error, subject: event.subject, stage: event.stage, failures: failuresSinceLogged },
+            `write-ahead log ${event.stage} failed; nothing of it was acknowledged, devices are told to retry`,
+          );
+          failuresSinceLogged = 0;
+        }
         break;
       case 'write-recovered':
         metrics.walWritable.set(1);
         log.warn({ subject: event.subject, failedForMs: event.failedForMs }, 'write-ahead log writes work again; accepting telemetry');
+        // The next failure is news again.
+        lastLoggedMs = null;
+        failuresSinceLogged = 0;
         break;
       case 'quarantined':
         metrics.walQuarantinedRecords.inc();
