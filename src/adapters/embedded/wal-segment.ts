@@ -52,7 +52,7 @@ export interface DecodedRecord {
 
 /**
  * What lies at one offset: a whole valid record, a record that continues past the buffer
- * (`incomplete`, with its total size when the header is intact), or damage.
+ * (`incomplete`, with its claimed total size once the header is there), or damage.
  */
 export type RecordAt =
   | { kind: 'record'; record: DecodedRecord }
