@@ -17,6 +17,10 @@ import { MaintenanceService } from './domains/analytics/maintenance.service.js';
 import { RulService } from './domains/analytics/rul.service.js';
 import { analyticsRoutes } from './transports/http/routes/analytics.routes.js';
 import { FileBus } from './adapters/embedded/file-bus.js';
+import { fileBusEventReporter, fileBusReadiness } from './adapters/embedded/file-bus-reporting.js';
+import { DiskSpaceGuard } from './domains/telemetry/disk-space-guard.js';
+import { StorageHealth } from './domains/telemetry/storage-health.js';
+import { TELEMETRY_SUBJECT } from './domains/telemetry/batch-codec.js';
 import { AuthService } from './domains/auth/auth.service.js';
 import { TokenService } from './domains/auth/tokens.js';
 import { DeviceService } from './domains/devices/devices.service.js';
@@ -84,6 +88,10 @@ async function jwtSecret(config: Config, dataDir: string): Promise<string> {
   }
 }
 
+function throwIf(problem: string | null): void {
+  if (problem) throw new Error(problem);
+}
+
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const log = overrides.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
@@ -100,7 +108,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const bus = new FileBus({
     dir: join(dataDir, 'bus'),
     onError: (err, context) => log.error({ err }, `bus: ${context}`),
+    onEvent: fileBusEventReporter(metrics, log.child({ component: 'ingest-log' })),
   });
+  const diskGuard = new DiskSpaceGuard(
+    { dir: dataDir, minFreeBytes: config.minFreeDiskBytes, checkIntervalMs: config.diskCheckIntervalMs },
+    metrics,
+    log.child({ component: 'disk' }),
+  );
+  await diskGuard.start();
 
   const tokens = new TokenService(await jwtSecret(config, dataDir), config.accessTokenTtlSec, config.refreshTokenTtlSec);
   const auth = new AuthService(metadataStore, tokens);
@@ -114,7 +129,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await keyRegistry.start();
   const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config, accepted, keyRegistry);
   const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints);
+  ingest.refuseWhen(() => diskGuard.problem());
   const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }), 5000, 60_000, accepted);
+  const storageHealth = new StorageHealth({ durableSeq: () => bus.durableSeq(TELEMETRY_SUBJECT) }, metrics, log.child({ component: 'storage' }));
+  writer.reportTo(storageHealth);
   const alarms = new AlarmService(analyticsStore);
   const detection = new LiveDetectionService(analyticsStore, telemetryStore, metadataStore, alarms, log.child({ component: 'analytics' }), {
     univariateKind: config.anomalyDetector,
@@ -167,6 +185,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     [
       { name: 'telemetryStore', check: () => telemetryStore.ping() },
       { name: 'metadataStore', check: () => metadataStore.ping() },
+      fileBusReadiness(bus),
+      { name: 'diskSpace', check: async () => throwIf(diskGuard.problem()) },
+      { name: 'storageWriter', check: async () => throwIf(storageHealth.problem()) },
       {
         name: 'mqtt',
         check: async () => {
@@ -219,6 +240,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     close() {
       closing ??= (async () => {
         shuttingDown = true;
+        diskGuard.stop();
         live.close();
         await Promise.allSettled([mqtt.close(), http.close()]);
         await bus.close(); // flushes pending publishes and drains the storage consumer

@@ -53,6 +53,13 @@ export const configSchema = z.object({
   /** Storage writer: flush when this many points are buffered or this long has passed. */
   storageBatchPoints: positiveInt.default(50_000),
   storageFlushIntervalMs: positiveInt.default(200),
+  /** Telemetry is refused (503 + Retry-After) while the data dir's file system has less free space
+   *  than this, before the disk is actually full: the headroom lets the storage writer store what
+   *  was already accepted (DuckDB grows and checkpoints), a new 64 MiB log segment start, and
+   *  logins, device changes and alarms keep writing. 0 disables the floor. */
+  minFreeDiskBytes: z.coerce.number().int().min(0).default(256 * 1024 * 1024),
+  /** How often free disk space is measured (statfs), not per message. */
+  diskCheckIntervalMs: positiveInt.default(5000),
   /** Cap on the points a single raw query returns. */
   queryMaxPoints: positiveInt.default(100_000),
   /** Anomaly detection on every numeric series as it arrives. */
@@ -105,6 +112,8 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   rejectedLogSize: 'VIGIL_REJECTED_LOG_SIZE',
   storageBatchPoints: 'VIGIL_STORAGE_BATCH_POINTS',
   storageFlushIntervalMs: 'VIGIL_STORAGE_FLUSH_INTERVAL_MS',
+  minFreeDiskBytes: 'VIGIL_MIN_FREE_DISK_BYTES',
+  diskCheckIntervalMs: 'VIGIL_DISK_CHECK_INTERVAL_MS',
   queryMaxPoints: 'VIGIL_QUERY_MAX_POINTS',
   anomalyDetection: 'VIGIL_ANOMALY_DETECTION',
   anomalyDetector: 'VIGIL_ANOMALY_DETECTOR',

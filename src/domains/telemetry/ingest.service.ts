@@ -19,6 +19,13 @@ export interface DeviceIdentity {
   deviceId: string;
 }
 
+/** Why telemetry must be refused for now (the device is told to retry), or null. */
+export type IntakeCheck = () => string | null;
+
+/** Seconds a refused device is asked to wait: a full disk needs an operator, a failed write may pass. */
+const RETRY_AFTER_DISK_LOW_SEC = 30;
+const RETRY_AFTER_WRITE_FAILED_SEC = 5;
+
 export interface IngestOptions {
   maxFutureSkewMs: number;
   deviceRateLimitPerSec: number;
@@ -30,6 +37,7 @@ export class IngestService {
   private readonly limiter: RateLimiter;
   private readonly throttle = new LogThrottle();
   private readonly listeners: ((batch: PointBatch) => void)[] = [];
+  private intakeCheck: IntakeCheck = () => null;
 
   constructor(
     private readonly bus: Bus,
@@ -48,6 +56,11 @@ export class IngestService {
   /** Listeners see every batch right after it is durable: presence, live fan-out, rules. */
   onAccepted(listener: (batch: PointBatch) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** Installs the check run before every publish (the disk-space floor). */
+  refuseWhen(check: IntakeCheck): void {
+    this.intakeCheck = check;
   }
 
   /** Accepts a raw payload (bytes or text). Resolves with the point count once durable. */
@@ -103,14 +116,24 @@ export class IngestService {
 
   private async publish(device: DeviceIdentity, transport: Transport, points: TelemetryPoint[], receivedAt: number): Promise<number> {
     const batch: PointBatch = { tenantId: device.tenantId, deviceId: device.deviceId, transport, receivedAt, points };
+    const refusal = this.intakeCheck();
+    if (refusal) {
+      this.metrics.ingestUnavailable.inc({ reason: 'disk_space_low' });
+      throw new AppError('UNAVAILABLE', 503, `telemetry refused for now: ${refusal}; retry later`, { reason: 'disk_space_low' }, {
+        retryAfterSec: RETRY_AFTER_DISK_LOW_SEC,
+      });
+    }
     let seq: number;
     try {
       seq = await this.bus.publish(TELEMETRY_SUBJECT, encodeBatch(batch));
     } catch (err) {
       // Not the device's fault and not acknowledged: a 503 tells it to send the data again.
-      if (err instanceof AppError) throw err;
-      this.log.error({ err }, 'ingest log write failed');
-      throw new AppError('UNAVAILABLE', 503, 'telemetry could not be stored durably; retry later', undefined, { cause: err });
+      this.metrics.ingestUnavailable.inc({ reason: 'log_write_failed' });
+      if (this.throttle.shouldLog('ingest log write failed')) this.log.error({ err }, 'ingest log write failed; telemetry refused with 503');
+      throw new AppError('UNAVAILABLE', 503, 'telemetry could not be stored durably; retry later', { reason: 'log_write_failed' }, {
+        cause: err,
+        retryAfterSec: RETRY_AFTER_WRITE_FAILED_SEC,
+      });
     }
     this.accepted?.remember(seq, batch);
     this.metrics.pointsAccepted.inc({ transport }, points.length);

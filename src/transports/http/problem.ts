@@ -29,7 +29,10 @@ export function problemFor(err: unknown): { status: number; body: Problem } {
 export function errorHandler(log: Logger) {
   return (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = problemFor(err);
-    if (status >= 500) log.error({ err, url: request.url }, 'request failed');
+    // A refusal the server logged where it happened (503 with a retry hint) is not logged again per request.
+    const retryAfterSec = err instanceof AppError ? err.retryAfterSec : undefined;
+    if (retryAfterSec !== undefined) void reply.header('retry-after', String(retryAfterSec));
+    else if (status >= 500) log.error({ err, url: request.url }, 'request failed');
     void reply.status(status).type('application/json').send(body);
   };
 }
