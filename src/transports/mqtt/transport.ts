@@ -166,6 +166,13 @@ export class MqttTransport implements ConnectionHost {
     return result;
   }
 
+  /** Sessions of this device with a connection attached now. */
+  connectedSessions(deviceId: string): number {
+    let n = 0;
+    for (const session of this.sessionsByDevice.get(deviceId) ?? []) if (session.connection?.isConnected) n++;
+    return n;
+  }
+
   /** Connected MQTT connections (all listeners). */
   get connectionCount(): number {
     return this.connections.size;
