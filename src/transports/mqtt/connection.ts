@@ -407,19 +407,19 @@ export class MqttConnection {
   }
 
   private context(p: IPublishPacket, payload: Buffer): PublishContext {
-    return {
-      device: this.device!,
-      topic: p.topic,
-      payload,
-      qos: p.qos,
-      protocolVersion: this.version,
-      properties: p.properties,
-      reply: (topic, body) => {
-        const props = p.properties;
-        const message: OutboundMessage = { topic: props?.responseTopic ?? topic, payload: Buffer.from(body), qos: 0 };
-        if (props?.correlationData) message.properties = { correlationData: props.correlationData };
-        this.deliver(message);
-      },
+    return { device: this.device!, topic: p.topic, payload, qos: p.qos, protocolVersion: this.version, properties: p.properties, reply: this.replier(p) };
+  }
+
+  /** MQTT 5 request/response: a reply goes to the request's response topic with its correlation data. */
+  private replier(p: IPublishPacket): PublishContext['reply'] {
+    return (topic, body) => {
+      const props = p.properties;
+      const message: OutboundMessage = { topic: props?.responseTopic ?? topic, payload: Buffer.from(body), qos: 0 };
+      if (props?.correlationData) message.properties = { correlationData: props.correlationData };
+      const granted = this.session?.grantedQos(message.topic) ?? -1;
+      if (granted < 0 || this.state !== State.Connected) return false; // the device does not listen there
+      message.qos = granted as 0 | 1;
+      return this.deliver(message) !== 'too_large';
     };
   }
 

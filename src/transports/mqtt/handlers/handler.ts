@@ -20,9 +20,10 @@ export interface PublishContext {
   properties: PublishProperties | undefined;
   /**
    * Publishes to this device on this connection (e.g. an RPC reply). With MQTT 5 request/response
-   * the reply goes to the device's response topic with its correlation data.
+   * the reply goes to the device's response topic with its correlation data. False when the
+   * device is not subscribed to that topic (or is gone).
    */
-  reply(topic: string, payload: Buffer | string): void;
+  reply(topic: string, payload: Buffer | string): boolean;
 }
 
 /** What the device is told: reason 0 = stored. A message goes with a refusal (MQTT 5 reason string). */
