@@ -130,6 +130,11 @@ export class MqttConnection {
       this.backlog = this.backlog ? Buffer.concat([this.backlog, chunk]) : chunk;
       return;
     }
+    this.feed(chunk);
+  }
+
+  /** Continues a packet split across reads, then frames what follows. */
+  private feed(chunk: Buffer): void {
     let offset = 0;
     if (this.assembly) {
       const n = Math.min(this.assembly.length - this.assembled, chunk.length);
@@ -185,7 +190,7 @@ export class MqttConnection {
     if (this.blocked !== 0 || this.state === State.Closed) return;
     const backlog = this.backlog;
     this.backlog = null;
-    if (backlog) this.consume(backlog, 0);
+    if (backlog) this.feed(backlog);
     if (this.blocked === 0 && (this.state as State) !== State.Closed) this.stream.resume();
   }
 
