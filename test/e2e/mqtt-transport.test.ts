@@ -238,3 +238,31 @@ describe('MQTT backpressure over the rate limit', () => {
     });
   }
 });
+
+describe('MQTT 3.1.1 held past the bound', () => {
+  let vigil: Running;
+  let token: string;
+
+  before(async () => {
+    vigil = await startVigil({ VIGIL_DEVICE_RATE_LIMIT_PER_SEC: '1', VIGIL_MQTT_RATE_WAIT_MAX_MS: '300' });
+    token = await login(vigil.http);
+  });
+  after(async () => vigil.stop());
+
+  test('a message that would wait longer than the bound ends the connection without PUBACK', async () => {
+    const device = await createDevice(vigil.http, token, 'slow-lane');
+    const client = await connect(vigil.mqttPort, device.accessToken, 4);
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    let acked = 0;
+    for (let i = 0; i < 4; i++) {
+      void client.publishAsync('v1/devices/me/telemetry', JSON.stringify({ ts: Date.now() - 1000 + i, values: { held: i } }), { qos: 1 }).then(
+        () => acked++,
+        () => undefined,
+      );
+    }
+    await closed;
+    client.end(true);
+    assert.equal(acked, 2, 'the burst of two was acknowledged, the rest was not');
+    await waitStored(vigil, token, device.id, 'held', acked);
+  });
+});

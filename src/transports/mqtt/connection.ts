@@ -98,6 +98,8 @@ export class MqttConnection {
   private clientReceiveMaximum = 65535;
   private clientMaxPacketBytes = 0;
   private problemInformation = true;
+  /** Set when the connection must end once the publishes being handled are acknowledged. */
+  private endWhenHandled = false;
 
   constructor(
     readonly stream: Duplex,
@@ -363,10 +365,16 @@ export class MqttConnection {
   /** MQTT 3.1.1 over the rate limit: hold this publish (and stop reading) until a token is free. */
   private hold(p: IPublishPacket, waitMs: number): void {
     this.held = p;
-    if (this.heldSince === 0) this.heldSince = Date.now();
-    if (Date.now() - this.heldSince > this.host.limits.maxRateWaitMs) {
+    const now = Date.now();
+    if (this.heldSince === 0) this.heldSince = now;
+    if (now + waitMs - this.heldSince > this.host.limits.maxRateWaitMs) {
       this.host.logEvent('warn', { deviceId: this.device?.deviceId }, 'device stays over its rate limit; disconnecting without acknowledging');
-      return this.destroy('rate limit wait exceeded');
+      // Stop reading; what was already stored is still acknowledged, then the connection ends.
+      this.held = null;
+      this.block(Block.Rate);
+      this.endWhenHandled = true;
+      if (this.handling === 0) this.end();
+      return;
     }
     this.block(Block.Rate);
     setTimeout(() => this.retryHeld(), Math.max(1, waitMs)).unref();
@@ -431,6 +439,7 @@ export class MqttConnection {
   private handled(ack: PendingAck | null, outcome: Outcome): void {
     this.handling--;
     this.complete(ack, outcome);
+    if (this.endWhenHandled && this.handling === 0) return this.end();
     if (this.handling < this.host.limits.receiveMaximum) this.unblock(Block.Inflight);
   }
 
