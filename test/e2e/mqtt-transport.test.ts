@@ -134,6 +134,33 @@ describe('MQTT transport with mqtt.js', () => {
     await client.endAsync();
   });
 
+  test('v5 - a session expiry over the server maximum is capped, and CONNACK says so', async () => {
+    const client = mqtt.connect(`mqtt://127.0.0.1:${vigil.mqttPort}`, {
+      username: device.accessToken,
+      protocolVersion: 5,
+      clean: false,
+      clientId: 'long-lived',
+      properties: { sessionExpiryInterval: 10_000_000 },
+      reconnectPeriod: 0,
+    });
+    const connack = await new Promise<{ properties?: Record<string, unknown> }>((resolve) => client.once('connect', resolve));
+    assert.equal(connack.properties?.sessionExpiryInterval, 24 * 3600);
+    await client.endAsync();
+  });
+
+  test('v5 - nothing larger than the device\'s maximum packet size is sent to it', async () => {
+    const small = await createDevice(vigil.http, token, 'small-buffer');
+    const client = await connect(vigil.mqttPort, small.accessToken, 5, { properties: { maximumPacketSize: 200 } });
+    await client.subscribeAsync('v1/devices/me/attributes', { qos: 1 });
+    const got: number[] = [];
+    client.on('message', (_topic, payload) => got.push(payload.length));
+    assert.deepEqual(vigil.app.mqtt.sendToDevice(small.id, 'v1/devices/me/attributes', 'x'.repeat(500), { qos: 1 }), { sent: 0, queued: 0, dropped: 1 });
+    assert.equal(vigil.app.mqtt.sendToDevice(small.id, 'v1/devices/me/attributes', 'x'.repeat(50), { qos: 1 }).sent, 1);
+    await waitFor(async () => got.length === 1, 'the small message');
+    assert.deepEqual(got, [50]);
+    await client.endAsync();
+  });
+
   test('v5 - topic aliases: the topic is sent once, then only its alias', async () => {
     const client = await connect(vigil.mqttPort, device.accessToken, 5);
     await client.publishAsync('v1/devices/me/telemetry', JSON.stringify({ aliased: 1 }), { qos: 1, properties: { topicAlias: 3 } });
