@@ -59,6 +59,8 @@ export interface SendResult {
 const PACKET_OVERHEAD_BYTES = 8 * 1024;
 const TOPIC_ALIAS_MAXIMUM = 32;
 const SWEEP_INTERVAL_MS = 1000;
+/** Persistent sessions kept per offline device (each may hold up to 1000 queued messages). */
+const MAX_OFFLINE_SESSIONS_PER_DEVICE = 16;
 /** MQTT: the server closes a connection silent for 1.5 keep-alive intervals [MQTT-3.1.2-24]. */
 const KEEPALIVE_GRACE = 1.5;
 
@@ -237,7 +239,18 @@ export class MqttTransport implements ConnectionHost {
     if (!session || session.connection !== conn) return; // taken over: the session lives on
     session.connection = null;
     if (session.expiryMs === 0) this.dropSession(session);
-    else session.expiresAt = Date.now() + session.expiryMs;
+    else {
+      session.expiresAt = Date.now() + session.expiryMs;
+      this.boundOfflineSessions(session.device.deviceId);
+    }
+  }
+
+  /** A device inventing client ids cannot pile up sessions: past the cap the soonest to expire goes. */
+  private boundOfflineSessions(deviceId: string): void {
+    const offline = [...(this.sessionsByDevice.get(deviceId) ?? [])].filter((s) => !s.connection);
+    if (offline.length <= MAX_OFFLINE_SESSIONS_PER_DEVICE) return;
+    offline.sort((a, b) => a.expiresAt - b.expiresAt);
+    for (const session of offline.slice(0, offline.length - MAX_OFFLINE_SESSIONS_PER_DEVICE)) this.dropSession(session);
   }
 
   released(conn: MqttConnection): void {
