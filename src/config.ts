@@ -127,5 +127,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Record<string, unk
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
+  if (!parsed.data.mqttTlsCertPath !== !parsed.data.mqttTlsKeyPath) {
+    throw new ConfigError('invalid configuration: VIGIL_MQTT_TLS_CERT_PATH / VIGIL_MQTT_TLS_KEY_PATH: set both or neither');
+  }
   return Object.freeze(parsed.data);
 }

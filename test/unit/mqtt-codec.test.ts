@@ -77,3 +77,12 @@ describe('MQTT topics', () => {
     assert.equal(mayDeviceSubscribe('v1/devices/+/rpc/request/+'), false);
   });
 });
+
+describe('MQTT configuration', () => {
+  test('TLS needs both the certificate and the key', async () => {
+    const { loadConfig, ConfigError } = await import('../../src/config.js');
+    assert.throws(() => loadConfig({ VIGIL_MQTT_TLS_CERT_PATH: '/etc/vigil/cert.pem' }), ConfigError);
+    const config = loadConfig({ VIGIL_MQTT_TLS_CERT_PATH: '/c.pem', VIGIL_MQTT_TLS_KEY_PATH: '/k.pem', VIGIL_MQTT_TLS_PORT: '8884' });
+    assert.deepEqual([config.mqttTlsCertPath, config.mqttTlsKeyPath, config.mqttTlsPort], ['/c.pem', '/k.pem', 8884]);
+  });
+});
