@@ -276,7 +276,7 @@ export class MqttConnection {
         const maxExpirySec = this.host.limits.maxSessionExpirySec;
         const askedExpirySec = this.version === 5 ? (props?.sessionExpiryInterval ?? 0) : p.clean ? 0 : maxExpirySec;
         const expirySec = Math.min(askedExpirySec, maxExpirySec);
-        const clean = this.version === 5 ? p.clean !== false : p.clean !== false;
+        const clean = p.clean !== false; // 3.1.1 clean session, MQTT 5 clean start
         const { session, present } = this.host.openSession(this, device, clientId, clean, expirySec * 1000);
         this.session = session;
         this.state = State.Connected;
