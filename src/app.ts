@@ -41,7 +41,7 @@ import { ingestRoutes } from './transports/http/routes/ingest.routes.js';
 import { opsRoutes } from './transports/http/routes/ops.routes.js';
 import { telemetryRoutes } from './transports/http/routes/telemetry.routes.js';
 import { insightsRoutes } from './transports/http/routes/insights.routes.js';
-import { createMqttBroker, type MqttBroker } from './transports/mqtt/broker.js';
+import { MqttTransport } from './transports/mqtt/transport.js';
 import { LiveStream } from './transports/live/live.js';
 import type { MetadataStore } from './ports/metadata-store.js';
 import type { TelemetryStore } from './ports/telemetry-store.js';
@@ -55,7 +55,7 @@ export interface App {
   log: Logger;
   metrics: Metrics;
   http: FastifyInstance;
-  mqtt: MqttBroker;
+  mqtt: MqttTransport;
   live: LiveStream;
   bus: Bus;
   telemetryStore: TelemetryStore;
@@ -65,7 +65,7 @@ export interface App {
   /** Set on first start when no admin password was configured. */
   generatedAdminPassword?: string;
   /** Binds HTTP and MQTT; returns the bound ports (useful with port 0). */
-  listen(): Promise<{ httpPort: number; mqttPort: number }>;
+  listen(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort?: number }>;
   /** Stops intake, flushes every accepted point to storage, closes everything. */
   close(): Promise<void>;
 }
@@ -198,7 +198,19 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     () => shuttingDown,
   );
 
-  const mqtt = await createMqttBroker({ devices, ingest, presence, metrics, log, maxPayloadBytes: config.mqttMaxPayloadBytes });
+  const mqtt = new MqttTransport({
+    devices,
+    ingest,
+    presence,
+    metrics,
+    log,
+    maxPayloadBytes: config.mqttMaxPayloadBytes,
+    receiveMaximum: config.mqttReceiveMaximum,
+    maxSessionExpirySec: config.mqttSessionExpiryMaxSec,
+    maxRateWaitMs: config.mqttRateWaitMaxMs,
+    httpServer: http.server,
+    tls: config.mqttTlsCertPath && config.mqttTlsKeyPath ? { certPath: config.mqttTlsCertPath, keyPath: config.mqttTlsKeyPath, port: config.mqttTlsPort } : undefined,
+  });
   const live = new LiveStream(http.server, tokens, metadataStore, metrics);
   ingest.onAccepted((batch) => {
     presence.activity(batch.tenantId, batch.deviceId, batch.receivedAt);
@@ -224,18 +236,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     generatedAdminPassword: boot.generatedPassword,
     async listen() {
       await http.listen({ port: config.httpPort, host: config.host });
-      await new Promise<void>((ok, fail) => {
-        const onError = (err: Error) => fail(err);
-        mqtt.server.once('error', onError);
-        mqtt.server.listen(config.mqttPort, config.host, () => {
-          mqtt.server.off('error', onError);
-          ok();
-        });
-      });
-      return {
-        httpPort: (http.server.address() as AddressInfo).port,
-        mqttPort: (mqtt.server.address() as AddressInfo).port,
-      };
+      const mqttPorts = await mqtt.listen(config.mqttPort, config.host);
+      return { httpPort: (http.server.address() as AddressInfo).port, ...mqttPorts };
     },
     close() {
       closing ??= (async () => {

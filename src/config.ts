@@ -78,6 +78,16 @@ export const configSchema = z.object({
   modelRetrainHistoryMs: positiveInt.default(7 * 24 * 3_600_000),
   /** How often predictive-maintenance policies are evaluated. */
   maintenanceIntervalMs: positiveInt.default(60_000),
+  /** MQTT publishes handled at once per connection (MQTT 5 receive maximum; ThingsBoard uses 100). */
+  mqttReceiveMaximum: positiveInt.max(65535).default(100),
+  /** Longest an offline device's persistent MQTT session (subscriptions, queued messages) is kept. */
+  mqttSessionExpiryMaxSec: positiveInt.default(24 * 3600),
+  /** MQTT 3.1.1 over its rate limit: longest one message is held unacknowledged before disconnecting. */
+  mqttRateWaitMaxMs: positiveInt.default(10_000),
+  /** MQTT over TLS: on when both paths are set (PEM files). */
+  mqttTlsPort: port.default(8883),
+  mqttTlsCertPath: z.string().optional(),
+  mqttTlsKeyPath: z.string().optional(),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
@@ -121,6 +131,12 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   modelRetrainIntervalMs: 'VIGIL_MODEL_RETRAIN_INTERVAL_MS',
   modelRetrainHistoryMs: 'VIGIL_MODEL_RETRAIN_HISTORY_MS',
   maintenanceIntervalMs: 'VIGIL_MAINTENANCE_INTERVAL_MS',
+  mqttReceiveMaximum: 'VIGIL_MQTT_RECEIVE_MAXIMUM',
+  mqttSessionExpiryMaxSec: 'VIGIL_MQTT_SESSION_EXPIRY_MAX_SEC',
+  mqttRateWaitMaxMs: 'VIGIL_MQTT_RATE_WAIT_MAX_MS',
+  mqttTlsPort: 'VIGIL_MQTT_TLS_PORT',
+  mqttTlsCertPath: 'VIGIL_MQTT_TLS_CERT_PATH',
+  mqttTlsKeyPath: 'VIGIL_MQTT_TLS_KEY_PATH',
 };
 
 export class ConfigError extends Error {}
@@ -142,6 +158,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Record<string, unk
       return `${where || key}: ${issue.message}${got}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  if (!parsed.data.mqttTlsCertPath !== !parsed.data.mqttTlsKeyPath) {
+    throw new ConfigError('invalid configuration: VIGIL_MQTT_TLS_CERT_PATH / VIGIL_MQTT_TLS_KEY_PATH: set both or neither');
   }
   return Object.freeze(parsed.data);
 }

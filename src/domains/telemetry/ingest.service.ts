@@ -108,6 +108,12 @@ export class IngestService {
     }
   }
 
+  /** Milliseconds until this device may send without a rate_limited refusal (0 = now). Lets a
+   *  transport that cannot refuse (MQTT 3.1.1) hold the message back instead. */
+  rateLimitWaitMs(device: DeviceIdentity): number {
+    return this.limiter.msUntilToken(device.deviceId);
+  }
+
   private checkRate(device: DeviceIdentity): void {
     if (!this.limiter.take(device.deviceId)) {
       throw new PayloadError('rate_limited', `device exceeds ${this.options.deviceRateLimitPerSec} messages per second`);
