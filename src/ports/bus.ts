@@ -12,6 +12,14 @@ export interface SubscribeOptions {
   durable?: string;
   /** Most messages handed to one handler call. */
   maxBatch?: number;
+  /**
+   * Queue-group semantics for a durable consumer: every subscriber that names the same durable
+   * with `group: true` shares its messages, each message handled by one of them (at least once),
+   * so N nodes split the work. NatsBus: they all bind one JetStream durable consumer, across
+   * processes. FileBus is one process with one reader per durable, so a second subscriber of
+   * the same durable is refused there whatever this says.
+   */
+  group?: boolean;
 }
 
 /** Handles a batch of messages; resolving acknowledges all of them. */

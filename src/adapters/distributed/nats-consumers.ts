@@ -1,0 +1,140 @@
+// The two kinds of Bus subscription on JetStream.
+// Durable: a durable pull consumer with explicit acks, shared by every subscriber that binds it
+// (in this process or another), which is what makes a queue group. A batch is acked after the
+// handler resolves; a failed batch is nak'ed with a delay growing with its delivery count, so
+// JetStream redelivers it (to this or another member) and nothing is dropped.
+// Ephemeral: an ordered consumer starting after the stream's last message, no acks.
+import { nanos } from '@nats-io/transport-node';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiError,
+  type ConsumerConfig,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import type { BusHandler, BusMessage } from '../../ports/bus.js';
+import { NatsBatchReader } from './nats-batch-reader.js';
+import { checkDurableName, type StreamPlace } from './nats-streams.js';
+
+export interface ConsumerTuning {
+  ackWaitMs: number;
+  maxAckPending: number;
+  onError: (err: unknown, context: string) => void;
+}
+
+export interface InnerSubscription {
+  close(): Promise<void>;
+}
+
+const FIRST_RETRY_MS = 100;
+const LAST_RETRY_MS = 5_000;
+
+/** Redelivery delay after a handler failure: 100 ms doubling per delivery, at most 5 s. */
+export function retryDelayMs(deliveryCount: number): number {
+  return Math.min(FIRST_RETRY_MS * 2 ** Math.max(0, deliveryCount - 1), LAST_RETRY_MS);
+}
+
+const toBusMessage = (m: JsMsg): BusMessage => ({ seq: m.seq, data: m.data });
+
+async function ensureDurable(jsm: JetStreamManager, place: StreamPlace, name: string, tuning: ConsumerTuning): Promise<void> {
+  const config: Partial<ConsumerConfig> = {
+    durable_name: name,
+    ack_policy: AckPolicy.Explicit,
+    // A new durable starts at the oldest message the stream holds, as the embedded log's does.
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: place.natsSubject,
+    ack_wait: nanos(tuning.ackWaitMs),
+    max_ack_pending: tuning.maxAckPending,
+    // Never give up on a message: a poison batch shows up as repeated errors, not silent loss.
+    max_deliver: -1,
+  };
+  try {
+    await jsm.consumers.add(place.stream, config);
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError)) throw err;
+    // It exists with other settings (e.g. a changed ack wait): bring those up to date.
+    await jsm.consumers.update(place.stream, name, {
+      ack_wait: config.ack_wait!,
+      max_ack_pending: config.max_ack_pending!,
+      max_deliver: config.max_deliver!,
+    });
+  }
+}
+
+export async function subscribeDurable(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  place: StreamPlace,
+  durable: string,
+  handler: BusHandler,
+  maxBatch: number,
+  tuning: ConsumerTuning,
+): Promise<InnerSubscription> {
+  const name = checkDurableName(durable);
+  await ensureDurable(jsm, place, name, tuning);
+  const consumer = await js.consumers.get(place.stream, name);
+  const messages = await consumer.consume({ max_messages: maxBatch });
+  let stopping = false;
+
+  const process = async (batch: JsMsg[]): Promise<void> => {
+    // A slow but live handler keeps its messages: tell JetStream it is still working on them.
+    const keepAlive = setInterval(() => batch.forEach((m) => m.working()), Math.max(100, tuning.ackWaitMs / 3));
+    try {
+      await handler(batch.map(toBusMessage));
+      for (const m of batch) m.ack();
+    } catch (err) {
+      tuning.onError(err, `consumer ${name}`);
+      const delayMs = retryDelayMs(Math.max(...batch.map((m) => m.info.deliveryCount)));
+      for (const m of batch) m.nak(delayMs);
+      // Back off here too, so a node whose storage is failing does not keep pulling work that
+      // healthy members could do.
+      if (!stopping) await new Promise((r) => setTimeout(r, delayMs));
+    } finally {
+      clearInterval(keepAlive);
+    }
+  };
+  // Messages pulled but not handled when the subscription closes go back at once, not after ackWaitMs.
+  const reader = new NatsBatchReader(messages, maxBatch, process, (m) => m.nak());
+  reader.start();
+  return {
+    close: async () => {
+      stopping = true;
+      await reader.stop();
+    },
+  };
+}
+
+export async function subscribeEphemeral(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  place: StreamPlace,
+  handler: BusHandler,
+  maxBatch: number,
+  onError: (err: unknown, context: string) => void,
+): Promise<InnerSubscription> {
+  // Start right after what the stream holds now, so every message published after subscribe()
+  // resolves is seen even though the server-side consumer is created a moment later.
+  const info = await jsm.streams.info(place.stream);
+  const consumer = await js.consumers.get(place.stream, {
+    filter_subjects: place.natsSubject,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: info.state.last_seq + 1,
+  });
+  const messages = await consumer.consume({ max_messages: maxBatch });
+  const reader = new NatsBatchReader(
+    messages,
+    maxBatch,
+    async (batch) => {
+      try {
+        await handler(batch.map(toBusMessage));
+      } catch (err) {
+        onError(err, `subscriber of ${place.natsSubject}`);
+      }
+    },
+    () => undefined,
+  );
+  reader.start();
+  return { close: () => reader.stop() };
+}

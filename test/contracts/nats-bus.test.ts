@@ -1,0 +1,136 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createNatsBus, type NatsBusOptions } from '../../src/adapters/distributed/nats-bus.js';
+import type { BusMessage } from '../../src/ports/bus.js';
+import { serviceUrls, skipUnless } from '../helpers/services.js';
+import { deleteTestStreams, testPrefix } from '../helpers/nats.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
+import { busContract } from './bus.contract.js';
+
+const text = (m: BusMessage) => Buffer.from(m.data).toString();
+
+async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const open = (prefix: string, extra: Partial<NatsBusOptions> = {}) =>
+  createNatsBus({ url: serviceUrls.nats, prefix, onError: () => undefined, ...extra });
+
+describe('NatsBus (NATS JetStream)', { skip: await skipUnless('nats') }, () => {
+  after(deleteTestStreams);
+
+  busContract('NatsBus', async () => {
+    const prefix = testPrefix();
+    return { subject: 'telemetry', open: () => open(prefix) };
+  });
+
+  test('NatsBus - a consumer killed mid-batch has that batch redelivered to the next member', async () => {
+    const prefix = testPrefix();
+    const ackWaitMs = 1500;
+    const bus = await open(prefix, { ackWaitMs });
+    // The durable exists before anything is published, as the storage consumer does in the app.
+    const warmup = await bus.subscribe('telemetry', async () => undefined, { durable: 'storage' });
+    await warmup.close();
+    await Promise.all(Array.from({ length: 30 }, (_, i) => bus.publish('telemetry', Buffer.from(`m${i}`))));
+
+    const script = fileURLToPath(new URL('../helpers/nats-crashing-consumer.js', import.meta.url));
+    const child = spawn(process.execPath, [script, serviceUrls.nats, prefix, 'telemetry', 'storage', String(ackWaitMs)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const held = await new Promise<number[]>((resolve, reject) => {
+      child.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString().split('\n')[0]!)));
+      child.once('exit', (code) => reject(new Error(`crashing consumer exited early (${code})`)));
+    });
+    assert.ok(held.length > 0);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+
+    const seen = new Map<string, number>();
+    await bus.subscribe('telemetry', async (ms) => ms.forEach((m) => seen.set(text(m), (seen.get(text(m)) ?? 0) + 1)), {
+      durable: 'storage',
+    });
+    await until(() => seen.size === 30, 'all 30 messages, including the killed batch');
+    for (let i = 0; i < 30; i++) assert.ok(seen.has(`m${i}`), `m${i} delivered`);
+    await bus.close();
+  });
+
+  test('NatsBus - two members of one durable group share the messages; each is handled once', async () => {
+    const prefix = testPrefix();
+    const nodeA = await open(prefix);
+    const nodeB = await open(prefix);
+    const stored = new Map<string, number>();
+    const perNode = { a: 0, b: 0 };
+    const storeOn = (node: 'a' | 'b') => async (ms: BusMessage[]) => {
+      perNode[node] += ms.length;
+      for (const m of ms) stored.set(text(m), (stored.get(text(m)) ?? 0) + 1);
+      // A storage write takes a while, so the other member gets its turn.
+      await new Promise((r) => setTimeout(r, 20));
+    };
+    await nodeA.subscribe('telemetry', storeOn('a'), { durable: 'storage', group: true, maxBatch: 10 });
+    await nodeB.subscribe('telemetry', storeOn('b'), { durable: 'storage', group: true, maxBatch: 10 });
+    await Promise.all(Array.from({ length: 200 }, (_, i) => nodeA.publish('telemetry', Buffer.from(`m${i}`))));
+    await until(() => stored.size === 200, 'all 200 stored');
+    await nodeA.close();
+    await nodeB.close();
+    for (const [message, times] of stored) assert.equal(times, 1, `${message} stored ${times} times`);
+    assert.ok(perNode.a > 0 && perNode.b > 0, `work shared: ${JSON.stringify(perNode)}`);
+  });
+
+  test('NatsBus - a second local subscriber of one durable is refused unless it joins as a group', async () => {
+    const bus = await open(testPrefix());
+    await bus.subscribe('telemetry', async () => undefined, { durable: 'solo' });
+    await assert.rejects(bus.subscribe('telemetry', async () => undefined, { durable: 'solo' }), /already running/);
+    await bus.close();
+  });
+
+  test('NatsBus - connection to NATS cut: publish rejects with 503, then recovers and the consumer resumes', async (t) => {
+    const proxy = await startTcpProxy('127.0.0.1', Number(new URL(serviceUrls.nats).port));
+    const bus = await open(testPrefix(), { url: `nats://127.0.0.1:${proxy.port}`, reconnectTimeWaitMs: 100 });
+    try {
+      const seen: string[] = [];
+      await bus.subscribe('telemetry', async (ms) => void seen.push(...ms.map(text)), { durable: 'storage' });
+      await bus.publish('telemetry', Buffer.from('before'));
+
+      const cutAt = Date.now();
+      await proxy.cut();
+      let rejection: unknown = null;
+      while (!rejection) {
+        try {
+          await bus.publish('telemetry', Buffer.from('during'));
+          await new Promise((r) => setTimeout(r, 5));
+        } catch (err) {
+          rejection = err;
+        }
+      }
+      t.diagnostic(`publish rejected ${Date.now() - cutAt} ms after the cut`);
+      assert.equal((rejection as { statusCode?: number }).statusCode, 503);
+
+      const restoredAt = Date.now();
+      await proxy.restore();
+      let seq = 0;
+      while (!seq) {
+        seq = await bus.publish('telemetry', Buffer.from('after')).catch(() => 0);
+        if (!seq) await new Promise((r) => setTimeout(r, 20));
+      }
+      t.diagnostic(`publish acknowledged again ${Date.now() - restoredAt} ms after NATS came back`);
+      await until(() => seen.includes('after'), 'the consumer resumed after reconnect');
+      assert.ok(seen.includes('before'));
+    } finally {
+      await bus.close();
+      await proxy.close();
+    }
+  });
+
+  test('NatsBus - an unreachable NATS fails fast with a message naming the URL', async () => {
+    await assert.rejects(
+      createNatsBus({ url: 'nats://127.0.0.1:1', connectTimeoutMs: 2000 }),
+      /NATS not reachable at nats:\/\/127\.0\.0\.1:1/,
+    );
+  });
+});
