@@ -30,6 +30,59 @@ describe('NatsBus (NATS JetStream)', { skip: await skipUnless('nats') }, () => {
     return { subject: 'telemetry', open: () => open(prefix) };
   });
 
+  busContract('NatsBus without framing', async () => {
+    const prefix = testPrefix();
+    return { subject: 'telemetry', open: () => open(prefix, { maxFrameMessages: 1 }) };
+  });
+
+  test('NatsBus - a frame larger than maxBatch is split across handler calls, in order', async () => {
+    const bus = await open(testPrefix());
+    const calls: BusMessage[][] = [];
+    await bus.subscribe('telemetry', async (ms) => void calls.push(ms), { durable: 'small', maxBatch: 7 });
+    // Published in one tick: one frame of 100.
+    const seqs = await Promise.all(Array.from({ length: 100 }, (_, i) => bus.publish('telemetry', Buffer.from(`m${i}`))));
+    await until(() => calls.flat().length === 100, '100 messages');
+    assert.ok(calls.every((c) => c.length <= 7), `batch sizes ${calls.map((c) => c.length)}`);
+    const all = calls.flat();
+    assert.deepEqual(all.map(text), Array.from({ length: 100 }, (_, i) => `m${i}`));
+    assert.deepEqual(all.map((m) => m.seq), seqs);
+    await bus.close();
+  });
+
+  test('NatsBus - a handler failure in the middle of a frame brings the whole frame again; nothing is lost', async () => {
+    const bus = await open(testPrefix());
+    const seen = new Set<string>();
+    let calls = 0;
+    await bus.subscribe(
+      'telemetry',
+      async (ms) => {
+        if (++calls === 2) throw new Error('storage down');
+        ms.forEach((m) => seen.add(text(m)));
+      },
+      { durable: 'flaky', maxBatch: 10 },
+    );
+    await Promise.all(Array.from({ length: 50 }, (_, i) => bus.publish('telemetry', Buffer.from(`m${i}`))));
+    await until(() => seen.size === 50, 'all 50 after the retry');
+    await bus.close();
+  });
+
+  test('NatsBus - plain messages and frames from different publishers mix in one stream', async () => {
+    const prefix = testPrefix();
+    const plain = await open(prefix, { maxFrameMessages: 1 });
+    const framed = await open(prefix);
+    const seen: string[] = [];
+    await framed.subscribe('telemetry', async (ms) => void seen.push(...ms.map(text)), { durable: 'mixed' });
+    await Promise.all([
+      ...Array.from({ length: 20 }, (_, i) => plain.publish('telemetry', Buffer.from(`p${i}`))),
+      ...Array.from({ length: 20 }, (_, i) => framed.publish('telemetry', Buffer.from(`f${i}`))),
+    ]);
+    await until(() => seen.length === 40, '40 messages');
+    assert.deepEqual(seen.filter((m) => m.startsWith('p')), Array.from({ length: 20 }, (_, i) => `p${i}`));
+    assert.deepEqual(seen.filter((m) => m.startsWith('f')), Array.from({ length: 20 }, (_, i) => `f${i}`));
+    await plain.close();
+    await framed.close();
+  });
+
   test('NatsBus - a consumer killed mid-batch has that batch redelivered to the next member', async () => {
     const prefix = testPrefix();
     const ackWaitMs = 1500;
@@ -74,7 +127,11 @@ describe('NatsBus (NATS JetStream)', { skip: await skipUnless('nats') }, () => {
     };
     await nodeA.subscribe('telemetry', storeOn('a'), { durable: 'storage', group: true, maxBatch: 10 });
     await nodeB.subscribe('telemetry', storeOn('b'), { durable: 'storage', group: true, maxBatch: 10 });
-    await Promise.all(Array.from({ length: 200 }, (_, i) => nodeA.publish('telemetry', Buffer.from(`m${i}`))));
+    // Twenty rounds of ten: messages published together travel in one frame, and a frame is
+    // the unit JetStream hands to one member.
+    for (let round = 0; round < 20; round++) {
+      await Promise.all(Array.from({ length: 10 }, (_, i) => nodeA.publish('telemetry', Buffer.from(`m${round * 10 + i}`))));
+    }
     await until(() => stored.size === 200, 'all 200 stored');
     await nodeA.close();
     await nodeB.close();

@@ -1,13 +1,34 @@
 // Turns JetStream's message-at-a-time consume() stream into handler batches: whatever has
-// arrived when the handler is free (up to maxBatch) goes in one call, so one message is handed
-// over at once and a burst is handed over in large batches. At most maxBatch messages wait
-// here; past that the reader stops pulling and JetStream keeps the rest.
+// arrived when the handler is free (up to maxBatch Bus messages) goes in one call, so a lone
+// message is handed over at once and a burst in large batches. Frames are unpacked here; a
+// frame larger than what is left of a batch is split across calls, and its JetStream message
+// is acknowledged with the call that handles its last part. At most about maxBatch messages
+// wait here; past that the reader stops pulling and JetStream keeps the rest.
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { BusMessage } from '../../ports/bus.js';
+import { unpack } from './nats-frames.js';
 
-export type BatchProcessor = (batch: JsMsg[]) => Promise<void>;
+export interface Batch {
+  messages: BusMessage[];
+  /** JetStream messages with at least one Bus message in this batch. */
+  touched: JsMsg[];
+  /** JetStream messages whose last Bus message is in this batch: ack these on success. */
+  completed: JsMsg[];
+}
+
+/** Resolves true when the batch was handled; false when it must come again (its frames are dropped here). */
+export type BatchProcessor = (batch: Batch) => Promise<boolean>;
+
+interface Unit {
+  msg: JsMsg;
+  messages: BusMessage[];
+  /** Index of the first message not yet handed to the handler. */
+  next: number;
+}
 
 export class NatsBatchReader {
-  private readonly queue: JsMsg[] = [];
+  private queue: Unit[] = [];
+  private queuedMessages = 0;
   private stopping = false;
   private pumpDone = false;
   private wakeWorker: (() => void) | null = null;
@@ -21,6 +42,7 @@ export class NatsBatchReader {
     private readonly process: BatchProcessor,
     /** Receives every message that arrived but will not be processed because the reader stopped. */
     private readonly leftOver: (message: JsMsg) => void,
+    private readonly onError: (err: unknown, context: string) => void,
   ) {}
 
   start(): void {
@@ -35,9 +57,19 @@ export class NatsBatchReader {
           this.leftOver(m);
           continue;
         }
-        this.queue.push(m);
+        let messages: BusMessage[];
+        try {
+          messages = unpack(m);
+        } catch (err) {
+          // Undecodable now means undecodable forever: take it out of the stream's way.
+          this.onError(err, 'frame');
+          m.term();
+          continue;
+        }
+        this.queue.push({ msg: m, messages, next: 0 });
+        this.queuedMessages += messages.length;
         this.wake();
-        while (this.queue.length >= this.maxBatch && !this.stopping) {
+        while (this.queuedMessages >= this.maxBatch && !this.stopping) {
           await new Promise<void>((r) => (this.wakePump = r));
         }
       }
@@ -62,14 +94,49 @@ export class NatsBatchReader {
         continue;
       }
       // The rest of a burst that is already in the socket buffer joins this batch.
-      if (this.queue.length < this.maxBatch) await new Promise<void>((r) => setImmediate(r));
+      if (this.queuedMessages < this.maxBatch) await new Promise<void>((r) => setImmediate(r));
       if (this.stopping) break;
-      const batch = this.queue.splice(0, this.maxBatch);
-      const p = this.wakePump;
-      this.wakePump = null;
-      p?.();
-      await this.process(batch);
+      const batch = this.take();
+      this.resumePump();
+      const handled = await this.process(batch);
+      if (!handled) {
+        this.drop(batch.touched);
+        this.resumePump();
+      }
     }
+  }
+
+  /** Room was made in the queue: the pump may pull again. */
+  private resumePump(): void {
+    const p = this.wakePump;
+    this.wakePump = null;
+    p?.();
+  }
+
+  private take(): Batch {
+    const batch: Batch = { messages: [], touched: [], completed: [] };
+    while (this.queue.length > 0 && batch.messages.length < this.maxBatch) {
+      const unit = this.queue[0]!;
+      const end = Math.min(unit.messages.length, unit.next + this.maxBatch - batch.messages.length);
+      for (let i = unit.next; i < end; i++) batch.messages.push(unit.messages[i]!);
+      this.queuedMessages -= end - unit.next;
+      unit.next = end;
+      batch.touched.push(unit.msg);
+      if (end < unit.messages.length) break;
+      this.queue.shift();
+      batch.completed.push(unit.msg);
+    }
+    return batch;
+  }
+
+  /** Forgets what is left of frames that will be redelivered whole. */
+  private drop(msgs: JsMsg[]): void {
+    const gone = new Set(msgs);
+    this.queue = this.queue.filter((unit) => {
+      if (!gone.has(unit.msg)) return true;
+      this.queuedMessages -= unit.messages.length - unit.next;
+      return false;
+    });
   }
 
   /** Finishes the batch in hand, stops pulling, and hands every other message to leftOver. */
@@ -80,6 +147,7 @@ export class NatsBatchReader {
     await this.worker;
     await this.messages.close();
     await this.pump;
-    for (const m of this.queue.splice(0)) this.leftOver(m);
+    for (const unit of this.queue.splice(0)) this.leftOver(unit.msg);
+    this.queuedMessages = 0;
   }
 }

@@ -10,6 +10,8 @@ import type { Bus, BusHandler, SubscribeOptions, Subscription } from '../../port
 import { Errors } from '../../errors.js';
 import { checkPrefix, ensureStream, placeOf, streamConfig, type StreamLimits } from './nats-streams.js';
 import { subscribeDurable, subscribeEphemeral, type ConsumerTuning } from './nats-consumers.js';
+import { NatsFramePublisher } from './nats-frame-publisher.js';
+import { FRAME_SLOTS } from './nats-frames.js';
 
 export interface NatsBusOptions {
   /** e.g. nats://127.0.0.1:4222; several may be given comma-separated (a NATS cluster). */
@@ -20,6 +22,10 @@ export interface NatsBusOptions {
   subjects?: string[];
   /** A publish not acknowledged by JetStream within this is rejected (the device retries). */
   publishTimeoutMs?: number;
+  /** Most Bus messages packed into one JetStream message (1 to 256; 1 turns framing off). */
+  maxFrameMessages?: number;
+  /** Frames per subject awaiting their ack at once; what arrives meanwhile joins the next frame. */
+  maxInFlightFrames?: number;
   /** How long a delivered, unacknowledged message waits before JetStream gives it to another member. */
   ackWaitMs?: number;
   /** Unacknowledged messages a durable consumer may have out, across all its members. */
@@ -37,6 +43,8 @@ export interface NatsBusOptions {
 const DEFAULTS = {
   prefix: 'vigil',
   publishTimeoutMs: 5_000,
+  maxFrameMessages: FRAME_SLOTS,
+  maxInFlightFrames: 16,
   // Long enough for a large storage transaction; a slow handler also extends it (working()).
   ackWaitMs: 30_000,
   maxAckPending: 20_000,
@@ -86,14 +94,15 @@ export class NatsBus implements Bus {
   private readonly limits: StreamLimits;
   private readonly tuning: ConsumerTuning;
   private readonly publishTimeoutMs: number;
+  private readonly maxFrameMessages: number;
+  private readonly maxInFlightFrames: number;
+  private readonly publishers = new Map<string, NatsFramePublisher>();
   private readonly onError: (err: unknown, context: string) => void;
   private readonly onConnectionChange: NatsBusOptions['onConnectionChange'];
   private readonly streams = new Map<string, Promise<void>>();
   private readonly subscriptions = new Set<Subscription>();
   /** Members per local durable ("stream/durable"): a second one is allowed only as a group. */
   private readonly localDurables = new Map<string, number>();
-  /** Rejecters of publishes awaiting their ack, failed at once when the connection drops. */
-  private readonly inFlight = new Set<(err: unknown) => void>();
   private connected = true;
   private closed = false;
 
@@ -107,6 +116,8 @@ export class NatsBus implements Bus {
     this.prefix = checkPrefix(settings.prefix);
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.publishTimeoutMs = settings.publishTimeoutMs;
+    this.maxFrameMessages = Math.min(FRAME_SLOTS, Math.max(1, Math.floor(settings.maxFrameMessages)));
+    this.maxInFlightFrames = Math.max(1, settings.maxInFlightFrames);
     this.onError = options.onError ?? ((err, context) => console.error(`nats bus: ${context}:`, err));
     this.onConnectionChange = options.onConnectionChange;
     this.tuning = { ackWaitMs: settings.ackWaitMs, maxAckPending: settings.maxAckPending, onError: this.onError };
@@ -123,7 +134,7 @@ export class NatsBus implements Bus {
       if (status.type === 'disconnect') {
         this.connected = false;
         const error = Errors.unavailable('ingest log (NATS) connection lost; retry later');
-        for (const reject of [...this.inFlight]) reject(error);
+        for (const publisher of this.publishers.values()) publisher.failAll(error);
         this.onConnectionChange?.(false, status.server);
       } else if (status.type === 'reconnect') {
         this.connected = true;
@@ -153,19 +164,18 @@ export class NatsBus implements Bus {
     } catch (err) {
       throw unavailable(err);
     }
-    return new Promise<number>((resolve, reject) => {
-      const fail = (err: unknown) => {
-        this.inFlight.delete(fail);
-        reject(unavailable(err));
-      };
-      this.inFlight.add(fail);
-      this.js.publish(natsSubject, data, { timeout: this.publishTimeoutMs }).then(
-        (ack) => {
-          this.inFlight.delete(fail);
-          resolve(ack.seq);
-        },
-        fail,
-      );
+    let publisher = this.publishers.get(natsSubject);
+    if (!publisher) {
+      publisher = new NatsFramePublisher(this.js, {
+        natsSubject,
+        maxFrameMessages: this.maxFrameMessages,
+        maxInFlightFrames: this.maxInFlightFrames,
+        timeoutMs: this.publishTimeoutMs,
+      });
+      this.publishers.set(natsSubject, publisher);
+    }
+    return publisher.publish(data).catch((err) => {
+      throw unavailable(err);
     });
   }
 

@@ -12,10 +12,9 @@ import {
   type ConsumerConfig,
   type JetStreamClient,
   type JetStreamManager,
-  type JsMsg,
 } from '@nats-io/jetstream';
-import type { BusHandler, BusMessage } from '../../ports/bus.js';
-import { NatsBatchReader } from './nats-batch-reader.js';
+import type { BusHandler } from '../../ports/bus.js';
+import { NatsBatchReader, type Batch } from './nats-batch-reader.js';
 import { checkDurableName, type StreamPlace } from './nats-streams.js';
 
 export interface ConsumerTuning {
@@ -35,8 +34,6 @@ const LAST_RETRY_MS = 5_000;
 export function retryDelayMs(deliveryCount: number): number {
   return Math.min(FIRST_RETRY_MS * 2 ** Math.max(0, deliveryCount - 1), LAST_RETRY_MS);
 }
-
-const toBusMessage = (m: JsMsg): BusMessage => ({ seq: m.seq, data: m.data });
 
 async function ensureDurable(jsm: JetStreamManager, place: StreamPlace, name: string, tuning: ConsumerTuning): Promise<void> {
   const config: Partial<ConsumerConfig> = {
@@ -78,25 +75,27 @@ export async function subscribeDurable(
   const messages = await consumer.consume({ max_messages: maxBatch });
   let stopping = false;
 
-  const process = async (batch: JsMsg[]): Promise<void> => {
+  const process = async ({ messages: batch, touched, completed }: Batch): Promise<boolean> => {
     // A slow but live handler keeps its messages: tell JetStream it is still working on them.
-    const keepAlive = setInterval(() => batch.forEach((m) => m.working()), Math.max(100, tuning.ackWaitMs / 3));
+    const keepAlive = setInterval(() => touched.forEach((m) => m.working()), Math.max(100, tuning.ackWaitMs / 3));
     try {
-      await handler(batch.map(toBusMessage));
-      for (const m of batch) m.ack();
+      await handler(batch);
+      for (const m of completed) m.ack();
+      return true;
     } catch (err) {
       tuning.onError(err, `consumer ${name}`);
-      const delayMs = retryDelayMs(Math.max(...batch.map((m) => m.info.deliveryCount)));
-      for (const m of batch) m.nak(delayMs);
+      const delayMs = retryDelayMs(Math.max(...touched.map((m) => m.info.deliveryCount)));
+      for (const m of touched) m.nak(delayMs);
       // Back off here too, so a node whose storage is failing does not keep pulling work that
       // healthy members could do.
       if (!stopping) await new Promise((r) => setTimeout(r, delayMs));
+      return false;
     } finally {
       clearInterval(keepAlive);
     }
   };
   // Messages pulled but not handled when the subscription closes go back at once, not after ackWaitMs.
-  const reader = new NatsBatchReader(messages, maxBatch, process, (m) => m.nak());
+  const reader = new NatsBatchReader(messages, maxBatch, process, (m) => m.nak(), tuning.onError);
   reader.start();
   return {
     close: async () => {
@@ -126,14 +125,16 @@ export async function subscribeEphemeral(
   const reader = new NatsBatchReader(
     messages,
     maxBatch,
-    async (batch) => {
+    async ({ messages: batch }) => {
       try {
-        await handler(batch.map(toBusMessage));
+        await handler(batch);
       } catch (err) {
         onError(err, `subscriber of ${place.natsSubject}`);
       }
+      return true;
     },
     () => undefined,
+    onError,
   );
   reader.start();
   return { close: () => reader.stop() };
