@@ -15,7 +15,7 @@ describe('RedisPubSub (Redis)', { skip: await skipUnless('redis') }, () => {
     };
   });
 
-  test('RedisPubSub - while Redis is unreachable publish rejects; after it returns, subscriptions work again', async () => {
+  test('RedisPubSub - while Redis is unreachable publish rejects; after it returns, subscriptions work again', async (t) => {
     const redisUrl = new URL(serviceUrls.redis);
     const proxy = await startTcpProxy(redisUrl.hostname, Number(redisUrl.port));
     const proxied = new URL(serviceUrls.redis);
@@ -26,6 +26,7 @@ describe('RedisPubSub (Redis)', { skip: await skipUnless('redis') }, () => {
     try {
       const got: string[] = [];
       await node.subscribe('device.updated', (data) => void got.push(Buffer.from(data).toString()));
+      const cutAt = Date.now();
       await proxy.cut();
       await assert.rejects(async () => {
         // The first command after the cut may still find the socket open for a moment.
@@ -34,6 +35,8 @@ describe('RedisPubSub (Redis)', { skip: await skipUnless('redis') }, () => {
           await new Promise((r) => setTimeout(r, 5));
         }
       });
+      t.diagnostic(`publish rejected ${Date.now() - cutAt} ms after the cut`);
+      const restoredAt = Date.now();
       await proxy.restore();
       // Resubscribed after the reconnect: a message from another node arrives again.
       const deadline = Date.now() + 20_000;
@@ -42,6 +45,7 @@ describe('RedisPubSub (Redis)', { skip: await skipUnless('redis') }, () => {
         await direct.publish('device.updated', Buffer.from('back'));
         await new Promise((r) => setTimeout(r, 50));
       }
+      t.diagnostic(`subscription delivering again ${Date.now() - restoredAt} ms after Redis came back`);
     } finally {
       await node.close();
       await direct.close();

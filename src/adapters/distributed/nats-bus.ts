@@ -4,6 +4,8 @@
 // handler resolves, so delivery is at least once and a crashed node's messages go to another
 // member after ackWaitMs. While the connection is down publish() rejects at once (ingest
 // answers 503); the client reconnects forever and consumers resume by themselves.
+// Messages published together travel as one JetStream message (nats-frames.ts): JetStream's
+// cost is per message, so this is what lets one node publish tens of thousands a second.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { Bus, BusHandler, SubscribeOptions, Subscription } from '../../ports/bus.js';
@@ -57,6 +59,7 @@ const DEFAULT_LIMITS: StreamLimits = {
   maxAgeMs: 7 * 24 * 3600_000,
   maxBytes: -1,
   duplicateWindowMs: 2 * 60_000,
+  replicas: 1,
 };
 
 /** Connects and prepares the streams; fails with one line naming the URL when NATS is unreachable. */

@@ -24,6 +24,12 @@ export interface StreamLimits {
   maxBytes: number;
   /** Window in which JetStream drops a re-sent message with the same id (not used by Vigil yet). */
   duplicateWindowMs: number;
+  /**
+   * Copies of each stream in a NATS cluster. With 3, a publish is acknowledged once a majority
+   * stored it, which is what survives the loss of a NATS host (one server syncs to disk only
+   * every sync_interval, 2 minutes by default).
+   */
+  replicas: number;
 }
 
 export interface StreamPlace {
@@ -61,7 +67,7 @@ export function streamConfig(prefix: string, subject: string, limits: StreamLimi
     max_age: nanos(limits.maxAgeMs),
     max_bytes: limits.maxBytes,
     duplicate_window: nanos(limits.duplicateWindowMs),
-    num_replicas: 1,
+    num_replicas: limits.replicas,
   };
 }
 
