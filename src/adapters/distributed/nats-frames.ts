@@ -60,5 +60,8 @@ export function unpack(m: JsMsg): BusMessage[] {
     out.push({ seq: busSeq(m.seq, out.length), data: data.subarray(start, start + length) });
     at = start + length;
   }
+  if (at !== data.byteLength || String(out.length) !== m.headers.get(FRAME_HEADER)) {
+    throw new Error(`corrupt frame at stream sequence ${m.seq}`);
+  }
   return out;
 }
