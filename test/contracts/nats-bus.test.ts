@@ -139,6 +139,15 @@ describe('NatsBus (NATS JetStream)', { skip: await skipUnless('nats') }, () => {
     assert.ok(perNode.a > 0 && perNode.b > 0, `work shared: ${JSON.stringify(perNode)}`);
   });
 
+  test('NatsBus - close() lets publishes already made get their acknowledgement', async () => {
+    const bus = await open(testPrefix());
+    const published = Promise.all(Array.from({ length: 300 }, (_, i) => bus.publish('telemetry', Buffer.from(`m${i}`))));
+    await bus.close();
+    const seqs = await published;
+    assert.equal(new Set(seqs).size, 300);
+    await assert.rejects(bus.publish('telemetry', Buffer.from('late')), /closed/);
+  });
+
   test('NatsBus - a second local subscriber of one durable is refused unless it joins as a group', async () => {
     const bus = await open(testPrefix());
     await bus.subscribe('telemetry', async () => undefined, { durable: 'solo' });

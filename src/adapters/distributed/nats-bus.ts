@@ -9,7 +9,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { Bus, BusHandler, SubscribeOptions, Subscription } from '../../ports/bus.js';
-import { Errors } from '../../errors.js';
+import { AppError, Errors } from '../../errors.js';
 import { checkPrefix, ensureStream, placeOf, streamConfig, type StreamLimits } from './nats-streams.js';
 import { subscribeDurable, subscribeEphemeral, type ConsumerTuning } from './nats-consumers.js';
 import { NatsFramePublisher } from './nats-frame-publisher.js';
@@ -100,6 +100,8 @@ export class NatsBus implements Bus {
   private readonly maxFrameMessages: number;
   private readonly maxInFlightFrames: number;
   private readonly publishers = new Map<string, NatsFramePublisher>();
+  /** Publishes not yet acknowledged or failed, which close() lets finish. */
+  private readonly outstanding = new Set<Promise<number>>();
   private readonly onError: (err: unknown, context: string) => void;
   private readonly onConnectionChange: NatsBusOptions['onConnectionChange'];
   private readonly streams = new Map<string, Promise<void>>();
@@ -161,6 +163,14 @@ export class NatsBus implements Bus {
   async publish(subject: string, data: Uint8Array): Promise<number> {
     if (this.closed) throw Errors.unavailable('ingest log is closed');
     if (!this.connected) throw Errors.unavailable('ingest log (NATS) is unreachable; retry later');
+    const work = this.publishToStream(subject, data);
+    this.outstanding.add(work);
+    const forget = () => void this.outstanding.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
+  private async publishToStream(subject: string, data: Uint8Array): Promise<number> {
     const { natsSubject } = placeOf(this.prefix, subject);
     try {
       await this.ensureStreamFor(subject);
@@ -222,14 +232,24 @@ export class NatsBus implements Bus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Publishes already accepted get their acks (or their failure) before the connection goes.
+    await withTimeout(Promise.allSettled([...this.outstanding]), this.publishTimeoutMs * 2);
     await Promise.all([...this.subscriptions].map((s) => s.close()));
     // Acks and naks are plain publishes: make sure the server has them before the socket goes.
-    if (this.connected) await Promise.race([this.nc.flush(), new Promise((r) => setTimeout(r, 2000))]).catch(() => undefined);
+    if (this.connected) await withTimeout(this.nc.flush(), 2000);
     await this.nc.close();
   }
 }
 
+/** Waits for work at most timeoutMs; its failure or lateness is not the caller's problem. */
+async function withTimeout(work: Promise<unknown>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+  await Promise.race([work.then(() => undefined, () => undefined), late]);
+  clearTimeout(timer);
+}
+
 function unavailable(err: unknown): Error {
-  if (err instanceof Error && err.name === 'AppError') return err;
+  if (err instanceof AppError) return err;
   return Object.assign(Errors.unavailable(`ingest log (NATS) did not acknowledge: ${(err as Error)?.message ?? err}`), { cause: err });
 }
