@@ -2,7 +2,10 @@
 // durable publishes per second through NatsBus (JetStream on VIGIL_BENCH_NATS_URL, default
 // nats://127.0.0.1:4222) beside FileBus (the embedded write-ahead log in a temp dir), the same
 // encoded telemetry batches, a given number of publishes awaiting their ack at once. Each
-// publish counts when the bus acknowledged it (the device's ack). Not part of `npm run bench`.
+// publish counts when the bus acknowledged it (the device's ack). A durable consumer (doing
+// nothing with what it gets) runs throughout, as the storage writer does, so JetStream keeps
+// every message (interest retention) and the consumer's cost is in the numbers; the last
+// column is when it had everything. Not part of `npm run bench`.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +24,8 @@ interface Row {
   messages: number;
   perSec: number;
   ackMs: LatencySummary;
+  /** Messages per second from the first publish until the consumer had the last one. */
+  consumedPerSec: number;
 }
 
 /** A typical MQTT message: one device, five keys, one timestamp. */
@@ -37,8 +42,22 @@ function payloads(count: number): Buffer[] {
   );
 }
 
-/** Keeps `inflight` publishes outstanding until every payload is acknowledged. */
-async function publishAll(bus: Bus, data: Buffer[], inflight: number): Promise<{ seconds: number; ackMs: LatencySummary }> {
+/**
+ * Keeps `inflight` publishes outstanding until every payload is acknowledged, with a durable
+ * consumer counting deliveries.
+ */
+async function run(bus: Bus, data: Buffer[], inflight: number): Promise<{ perSec: number; ackMs: LatencySummary; consumedPerSec: number }> {
+  let consumed = 0;
+  let allConsumed: () => void = () => undefined;
+  const done = new Promise<void>((r) => (allConsumed = r));
+  const subscription = await bus.subscribe(
+    TELEMETRY_SUBJECT,
+    async (ms) => {
+      consumed += ms.length;
+      if (consumed >= data.length) allConsumed();
+    },
+    { durable: 'bench', maxBatch: 5000 },
+  );
   const samples = new Samples();
   let next = 0;
   const started = process.hrtime.bigint();
@@ -51,7 +70,11 @@ async function publishAll(bus: Bus, data: Buffer[], inflight: number): Promise<{
     }
   };
   await Promise.all(Array.from({ length: inflight }, lane));
-  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, ackMs: samples.summary() };
+  const published = Number(process.hrtime.bigint() - started) / 1e9;
+  await done;
+  const consumedAll = Number(process.hrtime.bigint() - started) / 1e9;
+  await subscription.close();
+  return { perSec: data.length / published, ackMs: samples.summary(), consumedPerSec: data.length / consumedAll };
 }
 
 async function main(): Promise<void> {
@@ -71,33 +94,35 @@ async function main(): Promise<void> {
     const count = inflight === 1 ? Math.min(messages, 2000) : messages;
     const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-bus-'));
     const fileBus = new FileBus({ dir });
-    const file = await publishAll(fileBus, data.slice(0, count), inflight);
+    const file = await run(fileBus, data.slice(0, count), inflight);
     await fileBus.close();
     await rm(dir, { recursive: true, force: true });
-    rows.push({ bus: 'FileBus (write-ahead file, fdatasync)', inflight, messages: count, perSec: count / file.seconds, ackMs: file.ackMs });
+    rows.push({ bus: 'FileBus (write-ahead file, fdatasync)', inflight, messages: count, ...file });
 
     for (const [bus, maxFrameMessages] of [
       ['NatsBus, frames (default)', 256],
       ['NatsBus, one JetStream message per publish', 1],
     ] as const) {
-      const natsBus = await createNatsBus({ url: natsUrl, prefix, subjects: [TELEMETRY_SUBJECT], maxFrameMessages });
-      const nats = await publishAll(natsBus, data.slice(0, count), inflight);
+      // A prefix per run: each starts on an empty stream with a new consumer.
+      const natsBus = await createNatsBus({ url: natsUrl, prefix: `${prefix}_${rows.length}`, subjects: [TELEMETRY_SUBJECT], maxFrameMessages });
+      const nats = await run(natsBus, data.slice(0, count), inflight);
       await natsBus.close();
-      rows.push({ bus, inflight, messages: count, perSec: count / nats.seconds, ackMs: nats.ackMs });
+      rows.push({ bus, inflight, messages: count, ...nats });
     }
   }
 
   const nc = await connect({ servers: natsUrl });
   const jsm = await jetstreamManager(nc);
-  for await (const name of jsm.streams.names()) if (name.startsWith(`${prefix}_`)) await jsm.streams.delete(name);
+  for await (const name of jsm.streams.names()) if (name.startsWith(prefix)) await jsm.streams.delete(name);
   await nc.close();
 
   const fmt = (n: number | null) => (n === null ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: 1 }));
   console.log(`payload ${data[0]!.length} bytes (5 points), ${new Date().toISOString()}`);
-  console.log('| bus | in flight | messages | acked publishes/s | ack p50 ms | ack p99 ms |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| bus | in flight | messages | acked publishes/s | ack p50 ms | ack p99 ms | consumed/s (first publish to last delivery) |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
-    console.log(`| ${r.bus} | ${r.inflight} | ${r.messages} | ${fmt(Math.round(r.perSec))} | ${fmt(r.ackMs.p50)} | ${fmt(r.ackMs.p99)} |`);
+    const cells = [r.bus, r.inflight, r.messages, fmt(Math.round(r.perSec)), fmt(r.ackMs.p50), fmt(r.ackMs.p99), fmt(Math.round(r.consumedPerSec))];
+    console.log(`| ${cells.join(' | ')} |`);
   }
 }
 

@@ -27,6 +27,11 @@ export interface InnerSubscription {
   close(): Promise<void>;
 }
 
+/**
+ * What one subscription pulls ahead, in bytes rather than messages: a JetStream message may be
+ * a single Bus message or a frame of hundreds. Above NATS's largest max_payload setting in use.
+ */
+const PULL_MAX_BYTES = 8 * 1024 * 1024;
 const FIRST_RETRY_MS = 100;
 const LAST_RETRY_MS = 5_000;
 
@@ -72,7 +77,7 @@ export async function subscribeDurable(
   const name = checkDurableName(durable);
   await ensureDurable(jsm, place, name, tuning);
   const consumer = await js.consumers.get(place.stream, name);
-  const messages = await consumer.consume({ max_messages: maxBatch });
+  const messages = await consumer.consume({ max_bytes: PULL_MAX_BYTES });
   let stopping = false;
 
   const process = async ({ messages: batch, touched, completed }: Batch): Promise<boolean> => {
@@ -121,7 +126,7 @@ export async function subscribeEphemeral(
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: info.state.last_seq + 1,
   });
-  const messages = await consumer.consume({ max_messages: maxBatch });
+  const messages = await consumer.consume({ max_bytes: PULL_MAX_BYTES });
   const reader = new NatsBatchReader(
     messages,
     maxBatch,
