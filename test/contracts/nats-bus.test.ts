@@ -2,6 +2,8 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { createNatsBus, type NatsBusOptions } from '../../src/adapters/distributed/nats-bus.js';
 import type { BusMessage } from '../../src/ports/bus.js';
 import { serviceUrls, skipUnless } from '../helpers/services.js';
@@ -146,6 +148,27 @@ describe('NatsBus (NATS JetStream)', { skip: await skipUnless('nats') }, () => {
     const seqs = await published;
     assert.equal(new Set(seqs).size, 300);
     await assert.rejects(bus.publish('telemetry', Buffer.from('late')), /closed/);
+  });
+
+  test('NatsBus - a durable created with other settings is brought up to date, keeping its position', async () => {
+    const prefix = testPrefix();
+    let bus = await open(prefix, { ackWaitMs: 30_000 });
+    const seen: string[] = [];
+    await bus.subscribe('telemetry', async (ms) => void seen.push(...ms.map(text)), { durable: 'tuned' });
+    await bus.publish('telemetry', Buffer.from('one'));
+    await until(() => seen.length === 1, 'first message');
+    await bus.close();
+
+    bus = await open(prefix, { ackWaitMs: 2_000 });
+    await bus.subscribe('telemetry', async (ms) => void seen.push(...ms.map(text)), { durable: 'tuned' });
+    await bus.publish('telemetry', Buffer.from('two'));
+    await until(() => seen.length === 2, 'second message');
+    assert.deepEqual(seen, ['one', 'two']);
+    const nc = await connect({ servers: serviceUrls.nats });
+    const info = await (await jetstreamManager(nc)).consumers.info(`${prefix}_telemetry`, 'tuned');
+    await nc.close();
+    assert.equal(info.config.ack_wait, 2_000 * 1_000_000);
+    await bus.close();
   });
 
   test('NatsBus - a second local subscriber of one durable is refused unless it joins as a group', async () => {

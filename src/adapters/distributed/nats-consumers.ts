@@ -57,11 +57,17 @@ async function ensureDurable(jsm: JetStreamManager, place: StreamPlace, name: st
   } catch (err) {
     if (!(err instanceof JetStreamApiError)) throw err;
     // It exists with other settings (e.g. a changed ack wait): bring those up to date.
-    await jsm.consumers.update(place.stream, name, {
-      ack_wait: config.ack_wait!,
-      max_ack_pending: config.max_ack_pending!,
-      max_deliver: config.max_deliver!,
-    });
+    try {
+      await jsm.consumers.update(place.stream, name, {
+        ack_wait: config.ack_wait!,
+        max_ack_pending: config.max_ack_pending!,
+        max_deliver: config.max_deliver!,
+      });
+    } catch (updateErr) {
+      throw new Error(`durable consumer ${name} of stream ${place.stream} exists with settings Vigil cannot change (${(err as Error).message})`, {
+        cause: updateErr,
+      });
+    }
   }
 }
 
