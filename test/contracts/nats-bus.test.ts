@@ -21,6 +21,30 @@ async function until(check: () => boolean, what: string, timeoutMs = 20_000): Pr
   }
 }
 
+/** Short, so a killed consumer's messages come back quickly in the tests below. */
+const CRASH_ACK_WAIT_MS = 1500;
+
+/**
+ * Starts a consumer of the durable in a child process, waits until it holds its first batch,
+ * and kills it with SIGKILL. Resolves with the sequence numbers it held.
+ */
+async function killConsumerMidBatch(prefix: string, durable: string): Promise<number[]> {
+  const script = fileURLToPath(new URL('../helpers/nats-crashing-consumer.js', import.meta.url));
+  const child = spawn(process.execPath, [script, serviceUrls.nats, prefix, 'telemetry', durable, String(CRASH_ACK_WAIT_MS)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    return await new Promise<number[]>((resolve, reject) => {
+      child.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString().split('\n')[0]!)));
+      child.once('exit', (code) => reject(new Error(`crashing consumer exited early (${code})`)));
+    });
+  } finally {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
 const open = (prefix: string, extra: Partial<NatsBusOptions> = {}) =>
   createNatsBus({ url: serviceUrls.nats, prefix, onError: () => undefined, ...extra });
 
@@ -68,6 +92,37 @@ describe('NatsBus (NATS JetStream)', { skip: await skipUnless('nats') }, () => {
     await bus.close();
   });
 
+  test('NatsBus - an exclusive consumer retries a failed batch before anything newer (a high-water mark loses nothing)', async () => {
+    const bus = await open(testPrefix());
+    try {
+      let applied = 0;
+      let failures = 0;
+      const stored: string[] = [];
+      await bus.subscribe(
+        'telemetry',
+        async (ms) => {
+          if (ms.some((m) => text(m) === 'm5') && failures < 3) {
+            failures++;
+            throw new Error('storage down');
+          }
+          for (const m of ms) {
+            if (m.seq <= applied) continue;
+            stored.push(text(m));
+            applied = m.seq;
+          }
+        },
+        { durable: 'storage', maxBatch: 3 },
+      );
+      // One by one: each its own JetStream message, so later ones are ready while m5 fails.
+      for (let i = 0; i < 20; i++) await bus.publish('telemetry', Buffer.from(`m${i}`));
+      await until(() => stored.length === 20, 'all 20 stored');
+      assert.deepEqual(stored, Array.from({ length: 20 }, (_, i) => `m${i}`));
+      assert.equal(failures, 3);
+    } finally {
+      await bus.close();
+    }
+  });
+
   test('NatsBus - plain messages and frames from different publishers mix in one stream', async () => {
     const prefix = testPrefix();
     const plain = await open(prefix, { maxFrameMessages: 1 });
@@ -87,32 +142,55 @@ describe('NatsBus (NATS JetStream)', { skip: await skipUnless('nats') }, () => {
 
   test('NatsBus - a consumer killed mid-batch has that batch redelivered to the next member', async () => {
     const prefix = testPrefix();
-    const ackWaitMs = 1500;
-    const bus = await open(prefix, { ackWaitMs });
-    // The durable exists before anything is published, as the storage consumer does in the app.
-    const warmup = await bus.subscribe('telemetry', async () => undefined, { durable: 'storage' });
-    await warmup.close();
-    await Promise.all(Array.from({ length: 30 }, (_, i) => bus.publish('telemetry', Buffer.from(`m${i}`))));
+    const bus = await open(prefix, { ackWaitMs: CRASH_ACK_WAIT_MS });
+    try {
+      // The durable exists before anything is published, as the storage consumer does in the app.
+      await (await bus.subscribe('telemetry', async () => undefined, { durable: 'storage' })).close();
+      await Promise.all(Array.from({ length: 30 }, (_, i) => bus.publish('telemetry', Buffer.from(`m${i}`))));
+      const held = await killConsumerMidBatch(prefix, 'storage');
+      assert.ok(held.length > 0);
 
-    const script = fileURLToPath(new URL('../helpers/nats-crashing-consumer.js', import.meta.url));
-    const child = spawn(process.execPath, [script, serviceUrls.nats, prefix, 'telemetry', 'storage', String(ackWaitMs)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const held = await new Promise<number[]>((resolve, reject) => {
-      child.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString().split('\n')[0]!)));
-      child.once('exit', (code) => reject(new Error(`crashing consumer exited early (${code})`)));
-    });
-    assert.ok(held.length > 0);
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+      const seen = new Map<string, number>();
+      await bus.subscribe('telemetry', async (ms) => ms.forEach((m) => seen.set(text(m), (seen.get(text(m)) ?? 0) + 1)), {
+        durable: 'storage',
+        group: true,
+      });
+      await until(() => seen.size === 30, 'all 30 messages, including the killed batch');
+      for (let i = 0; i < 30; i++) assert.ok(seen.has(`m${i}`), `m${i} delivered`);
+    } finally {
+      await bus.close();
+    }
+  });
 
-    const seen = new Map<string, number>();
-    await bus.subscribe('telemetry', async (ms) => ms.forEach((m) => seen.set(text(m), (seen.get(text(m)) ?? 0) + 1)), {
-      durable: 'storage',
-    });
-    await until(() => seen.size === 30, 'all 30 messages, including the killed batch');
-    for (let i = 0; i < 30; i++) assert.ok(seen.has(`m${i}`), `m${i} delivered`);
-    await bus.close();
+  test('NatsBus - a restarted exclusive consumer gets the killed batch before newer messages (a high-water mark loses nothing)', async () => {
+    const prefix = testPrefix();
+    const bus = await open(prefix, { ackWaitMs: CRASH_ACK_WAIT_MS });
+    try {
+      await (await bus.subscribe('telemetry', async () => undefined, { durable: 'storage' })).close();
+      for (let i = 0; i < 30; i++) await bus.publish('telemetry', Buffer.from(`old${i}`));
+      await killConsumerMidBatch(prefix, 'storage');
+      // The node restarts at once and ingest goes on: newer messages wait in the stream too.
+      for (let i = 0; i < 30; i++) await bus.publish('telemetry', Buffer.from(`new${i}`));
+
+      // The storage writer's rule: skip what is at or below the last stored sequence.
+      let applied = 0;
+      const stored: string[] = [];
+      await bus.subscribe(
+        'telemetry',
+        async (ms) => {
+          for (const m of ms) {
+            if (m.seq <= applied) continue;
+            stored.push(text(m));
+            applied = m.seq;
+          }
+        },
+        { durable: 'storage' },
+      );
+      await until(() => stored.length === 60, 'all 60 stored');
+      assert.deepEqual(stored, [...Array.from({ length: 30 }, (_, i) => `old${i}`), ...Array.from({ length: 30 }, (_, i) => `new${i}`)]);
+    } finally {
+      await bus.close();
+    }
   });
 
   test('NatsBus - two members of one durable group share the messages; each is handled once', async () => {

@@ -47,8 +47,9 @@ const DEFAULTS = {
   publishTimeoutMs: 5_000,
   maxFrameMessages: FRAME_SLOTS,
   maxInFlightFrames: 16,
-  // Long enough for a large storage transaction; a slow handler also extends it (working()).
-  ackWaitMs: 30_000,
+  // A live handler extends it (working() every third of it), so it bounds only how long a
+  // killed node's messages wait before another member (or its restarted self) gets them.
+  ackWaitMs: 10_000,
   maxAckPending: 20_000,
   reconnectTimeWaitMs: 500,
   pingIntervalMs: 10_000,
@@ -212,7 +213,7 @@ export class NatsBus implements Bus {
     let inner;
     try {
       inner = options.durable
-        ? await subscribeDurable(this.js, this.jsm, place, options.durable, handler, maxBatch, this.tuning)
+        ? await subscribeDurable(this.js, this.jsm, place, options.durable, handler, { maxBatch, shared: options.group === true }, this.tuning)
         : await subscribeEphemeral(this.js, this.jsm, place, handler, maxBatch, this.onError);
     } catch (err) {
       leave();

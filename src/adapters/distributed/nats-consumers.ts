@@ -71,47 +71,90 @@ async function ensureDurable(jsm: JetStreamManager, place: StreamPlace, name: st
   }
 }
 
+/**
+ * A durable subscription. Exclusive (the default, one subscriber, as FileBus has it) keeps the
+ * handler's view in stream order, so a consumer may track a high-water mark of sequence numbers
+ * as the storage writer does: a failed batch is retried here until it succeeds, and after a
+ * restart the messages a killed predecessor held come before newer ones. Shared (a queue group)
+ * hands a failed batch back to the group and guarantees no order across redeliveries.
+ */
 export async function subscribeDurable(
   js: JetStreamClient,
   jsm: JetStreamManager,
   place: StreamPlace,
   durable: string,
   handler: BusHandler,
-  maxBatch: number,
+  options: { maxBatch: number; shared: boolean },
   tuning: ConsumerTuning,
 ): Promise<InnerSubscription> {
   const name = checkDurableName(durable);
   await ensureDurable(jsm, place, name, tuning);
   const consumer = await js.consumers.get(place.stream, name);
-  const messages = await consumer.consume({ max_bytes: PULL_MAX_BYTES });
   let stopping = false;
+  let onStop: () => void = () => undefined;
+  const stopped = new Promise<void>((r) => (onStop = r));
+  const pause = (ms: number) => Promise.race([new Promise((r) => setTimeout(r, ms)), stopped]);
 
   const process = async ({ messages: batch, touched, completed }: Batch): Promise<boolean> => {
     // A slow but live handler keeps its messages: tell JetStream it is still working on them.
     const keepAlive = setInterval(() => touched.forEach((m) => m.working()), Math.max(100, tuning.ackWaitMs / 3));
     try {
-      await handler(batch);
-      for (const m of completed) m.ack();
-      return true;
-    } catch (err) {
-      tuning.onError(err, `consumer ${name}`);
-      const delayMs = retryDelayMs(Math.max(...touched.map((m) => m.info.deliveryCount)));
-      for (const m of touched) m.nak(delayMs);
-      // Back off here too, so a node whose storage is failing does not keep pulling work that
-      // healthy members could do.
-      if (!stopping) await new Promise((r) => setTimeout(r, delayMs));
-      return false;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await handler(batch);
+          for (const m of completed) m.ack();
+          return true;
+        } catch (err) {
+          tuning.onError(err, `consumer ${name}`);
+          const delayMs = retryDelayMs(options.shared ? Math.max(...touched.map((m) => m.info.deliveryCount)) : attempt);
+          if (options.shared || stopping) {
+            // Back to the group after a delay (now, when closing); pause here too, so a node
+            // whose storage is failing leaves the work to healthy members.
+            for (const m of touched) m.nak(stopping ? undefined : delayMs);
+            if (!stopping) await pause(delayMs);
+            return false;
+          }
+          await pause(delayMs);
+        }
+      }
     } finally {
       clearInterval(keepAlive);
     }
   };
-  // Messages pulled but not handled when the subscription closes go back at once, not after ackWaitMs.
-  const reader = new NatsBatchReader(messages, maxBatch, process, (m) => m.nak(), tuning.onError);
-  reader.start();
+
+  let reader: NatsBatchReader | null = null;
+  const startReading = async () => {
+    const messages = await consumer.consume({ max_bytes: PULL_MAX_BYTES });
+    // Messages pulled but not handled when the subscription closes go back at once, not after ackWaitMs.
+    reader = new NatsBatchReader(messages, options.maxBatch, process, (m) => m.nak(), tuning.onError);
+    reader.start();
+  };
+  let starting: Promise<void> = Promise.resolve();
+  const info = await jsm.consumers.info(place.stream, name);
+  if (options.shared || info.num_ack_pending === 0) {
+    await startReading();
+  } else {
+    // Messages a killed predecessor held are redelivered once their ack wait runs out, and
+    // JetStream serves due redeliveries before new messages: pull only from then on, so the
+    // handler sees them first, in order. Meanwhile subscribe() has returned; start-up goes on.
+    starting = (async () => {
+      await pause(tuning.ackWaitMs + 100);
+      while (!stopping) {
+        try {
+          return await startReading();
+        } catch (err) {
+          tuning.onError(err, `consumer ${name} start`);
+          await pause(1000);
+        }
+      }
+    })();
+  }
   return {
     close: async () => {
       stopping = true;
-      await reader.stop();
+      onStop();
+      await starting;
+      await reader?.stop();
     },
   };
 }
