@@ -1,8 +1,7 @@
 // The two kinds of Bus subscription on JetStream.
 // Durable: a durable pull consumer with explicit acks, shared by every subscriber that binds it
 // (in this process or another), which is what makes a queue group. A batch is acked after the
-// handler resolves; a failed batch is nak'ed with a delay growing with its delivery count, so
-// JetStream redelivers it (to this or another member) and nothing is dropped.
+// handler resolves, so nothing is dropped; see subscribeDurable for what a failure does.
 // Ephemeral: an ordered consumer starting after the stream's last message, no acks.
 import { nanos } from '@nats-io/transport-node';
 import {
