@@ -23,6 +23,8 @@ describe('ingest path on NATS JetStream', { skip: await skipUnless('nats') }, ()
       url: `nats://127.0.0.1:${proxy.port}`,
       prefix: testPrefix(),
       reconnectTimeWaitMs: 100,
+      // What was in flight at the cut comes back after this; short, for a quick test.
+      ackWaitMs: 3000,
       onError: () => undefined,
     });
     const db = await openTempDuckDb();

@@ -28,6 +28,7 @@ interface Unit {
 
 export class NatsBatchReader {
   private queue: Unit[] = [];
+  private readonly lateArrivals: JsMsg[] = [];
   private queuedMessages = 0;
   private stopping = false;
   private pumpDone = false;
@@ -54,7 +55,9 @@ export class NatsBatchReader {
     try {
       for await (const m of this.messages) {
         if (this.stopping) {
-          this.leftOver(m);
+          // Handed back only after the pull has ended: handed back now, JetStream could send
+          // it straight back to this closing pull, which no one would answer.
+          this.lateArrivals.push(m);
           continue;
         }
         let messages: BusMessage[];
@@ -139,15 +142,19 @@ export class NatsBatchReader {
     });
   }
 
-  /** Finishes the batch in hand, stops pulling, and hands every other message to leftOver. */
-  async stop(): Promise<void> {
+  /**
+   * Finishes the batch in hand and stops pulling. With handBack every other message goes to
+   * leftOver; without, they are left to JetStream's ack wait.
+   */
+  async stop({ handBack }: { handBack: boolean } = { handBack: true }): Promise<void> {
     this.stopping = true;
     this.wake();
     this.wakePump?.();
     await this.worker;
     await this.messages.close();
     await this.pump;
-    for (const unit of this.queue.splice(0)) this.leftOver(unit.msg);
+    const left = [...this.queue.splice(0).map((unit) => unit.msg), ...this.lateArrivals.splice(0)];
+    if (handBack) for (const m of left) this.leftOver(m);
     this.queuedMessages = 0;
   }
 }

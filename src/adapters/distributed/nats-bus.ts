@@ -11,7 +11,8 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { Bus, BusHandler, SubscribeOptions, Subscription } from '../../ports/bus.js';
 import { AppError, Errors } from '../../errors.js';
 import { checkPrefix, ensureStream, placeOf, streamConfig, type StreamLimits } from './nats-streams.js';
-import { subscribeDurable, subscribeEphemeral, type ConsumerTuning } from './nats-consumers.js';
+import { subscribeEphemeral, type ConsumerTuning } from './nats-consumers.js';
+import { openDurableSubscription, type NatsDurableSubscription } from './nats-durable-subscription.js';
 import { NatsFramePublisher } from './nats-frame-publisher.js';
 import { FRAME_SLOTS } from './nats-frames.js';
 
@@ -107,6 +108,8 @@ export class NatsBus implements Bus {
   private readonly onConnectionChange: NatsBusOptions['onConnectionChange'];
   private readonly streams = new Map<string, Promise<void>>();
   private readonly subscriptions = new Set<Subscription>();
+  /** Told when the connection drops and returns (exclusive ones stop pulling meanwhile). */
+  private readonly durables = new Set<NatsDurableSubscription>();
   /** Members per local durable ("stream/durable"): a second one is allowed only as a group. */
   private readonly localDurables = new Map<string, number>();
   private connected = true;
@@ -141,9 +144,11 @@ export class NatsBus implements Bus {
         this.connected = false;
         const error = Errors.unavailable('ingest log (NATS) connection lost; retry later');
         for (const publisher of this.publishers.values()) publisher.failAll(error);
+        for (const durable of this.durables) durable.suspend();
         this.onConnectionChange?.(false, status.server);
       } else if (status.type === 'reconnect') {
         this.connected = true;
+        for (const durable of this.durables) durable.resume();
         this.onConnectionChange?.(true, status.server);
       }
     }
@@ -210,11 +215,16 @@ export class NatsBus implements Bus {
       if (left > 0) this.localDurables.set(durableKey, left);
       else this.localDurables.delete(durableKey);
     };
-    let inner;
+    let inner: { close(): Promise<void> };
+    let durable: NatsDurableSubscription | null = null;
     try {
-      inner = options.durable
-        ? await subscribeDurable(this.js, this.jsm, place, options.durable, handler, { maxBatch, shared: options.group === true }, this.tuning)
-        : await subscribeEphemeral(this.js, this.jsm, place, handler, maxBatch, this.onError);
+      if (options.durable) {
+        const shared = options.group === true;
+        inner = durable = await openDurableSubscription(this.js, this.jsm, place, options.durable, handler, { maxBatch, shared }, this.tuning);
+        this.durables.add(durable);
+      } else {
+        inner = await subscribeEphemeral(this.js, this.jsm, place, handler, maxBatch, this.onError);
+      }
     } catch (err) {
       leave();
       throw err;
@@ -222,6 +232,7 @@ export class NatsBus implements Bus {
     const subscription: Subscription = {
       close: async () => {
         if (!this.subscriptions.delete(subscription)) return;
+        if (durable) this.durables.delete(durable);
         await inner.close();
         leave();
       },

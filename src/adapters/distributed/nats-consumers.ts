@@ -1,8 +1,6 @@
 // The two kinds of Bus subscription on JetStream.
-// Durable: a durable pull consumer with explicit acks, shared by every subscriber that binds it
-// (in this process or another), which is what makes a queue group. A batch is acked after the
-// handler resolves, so nothing is dropped; see subscribeDurable for what a failure does.
-// Ephemeral: an ordered consumer starting after the stream's last message, no acks.
+// The JetStream side of Bus subscriptions: creating durable consumers (the subscription
+// itself is NatsDurableSubscription) and ephemeral ones (ordered consumers, no acks).
 import { nanos } from '@nats-io/transport-node';
 import {
   AckPolicy,
@@ -13,8 +11,8 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import type { BusHandler } from '../../ports/bus.js';
-import { NatsBatchReader, type Batch } from './nats-batch-reader.js';
-import { checkDurableName, type StreamPlace } from './nats-streams.js';
+import { NatsBatchReader } from './nats-batch-reader.js';
+import type { StreamPlace } from './nats-streams.js';
 
 export interface ConsumerTuning {
   ackWaitMs: number;
@@ -30,7 +28,7 @@ export interface InnerSubscription {
  * What one subscription pulls ahead, in bytes rather than messages: a JetStream message may be
  * a single Bus message or a frame of hundreds. Above NATS's largest max_payload setting in use.
  */
-const PULL_MAX_BYTES = 8 * 1024 * 1024;
+export const PULL_MAX_BYTES = 8 * 1024 * 1024;
 const FIRST_RETRY_MS = 100;
 const LAST_RETRY_MS = 5_000;
 
@@ -39,7 +37,7 @@ export function retryDelayMs(deliveryCount: number): number {
   return Math.min(FIRST_RETRY_MS * 2 ** Math.max(0, deliveryCount - 1), LAST_RETRY_MS);
 }
 
-async function ensureDurable(jsm: JetStreamManager, place: StreamPlace, name: string, tuning: ConsumerTuning): Promise<void> {
+export async function ensureDurable(jsm: JetStreamManager, place: StreamPlace, name: string, tuning: ConsumerTuning): Promise<void> {
   const config: Partial<ConsumerConfig> = {
     durable_name: name,
     ack_policy: AckPolicy.Explicit,
@@ -68,94 +66,6 @@ async function ensureDurable(jsm: JetStreamManager, place: StreamPlace, name: st
       });
     }
   }
-}
-
-/**
- * A durable subscription. Exclusive (the default, one subscriber, as FileBus has it) keeps the
- * handler's view in stream order, so a consumer may track a high-water mark of sequence numbers
- * as the storage writer does: a failed batch is retried here until it succeeds, and after a
- * restart the messages a killed predecessor held come before newer ones. Shared (a queue group)
- * hands a failed batch back to the group and guarantees no order across redeliveries.
- */
-export async function subscribeDurable(
-  js: JetStreamClient,
-  jsm: JetStreamManager,
-  place: StreamPlace,
-  durable: string,
-  handler: BusHandler,
-  options: { maxBatch: number; shared: boolean },
-  tuning: ConsumerTuning,
-): Promise<InnerSubscription> {
-  const name = checkDurableName(durable);
-  await ensureDurable(jsm, place, name, tuning);
-  const consumer = await js.consumers.get(place.stream, name);
-  let stopping = false;
-  let onStop: () => void = () => undefined;
-  const stopped = new Promise<void>((r) => (onStop = r));
-  const pause = (ms: number) => Promise.race([new Promise((r) => setTimeout(r, ms)), stopped]);
-
-  const process = async ({ messages: batch, touched, completed }: Batch): Promise<boolean> => {
-    // A slow but live handler keeps its messages: tell JetStream it is still working on them.
-    const keepAlive = setInterval(() => touched.forEach((m) => m.working()), Math.max(100, tuning.ackWaitMs / 3));
-    try {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await handler(batch);
-          for (const m of completed) m.ack();
-          return true;
-        } catch (err) {
-          tuning.onError(err, `consumer ${name}`);
-          const delayMs = retryDelayMs(options.shared ? Math.max(...touched.map((m) => m.info.deliveryCount)) : attempt);
-          if (options.shared || stopping) {
-            // Back to the group after a delay (now, when closing); pause here too, so a node
-            // whose storage is failing leaves the work to healthy members.
-            for (const m of touched) m.nak(stopping ? undefined : delayMs);
-            if (!stopping) await pause(delayMs);
-            return false;
-          }
-          await pause(delayMs);
-        }
-      }
-    } finally {
-      clearInterval(keepAlive);
-    }
-  };
-
-  let reader: NatsBatchReader | null = null;
-  const startReading = async () => {
-    const messages = await consumer.consume({ max_bytes: PULL_MAX_BYTES });
-    // Messages pulled but not handled when the subscription closes go back at once, not after ackWaitMs.
-    reader = new NatsBatchReader(messages, options.maxBatch, process, (m) => m.nak(), tuning.onError);
-    reader.start();
-  };
-  let starting: Promise<void> = Promise.resolve();
-  const info = await jsm.consumers.info(place.stream, name);
-  if (options.shared || info.num_ack_pending === 0) {
-    await startReading();
-  } else {
-    // Messages a killed predecessor held are redelivered once their ack wait runs out, and
-    // JetStream serves due redeliveries before new messages: pull only from then on, so the
-    // handler sees them first, in order. Meanwhile subscribe() has returned; start-up goes on.
-    starting = (async () => {
-      await pause(tuning.ackWaitMs + 100);
-      while (!stopping) {
-        try {
-          return await startReading();
-        } catch (err) {
-          tuning.onError(err, `consumer ${name} start`);
-          await pause(1000);
-        }
-      }
-    })();
-  }
-  return {
-    close: async () => {
-      stopping = true;
-      onStop();
-      await starting;
-      await reader?.stop();
-    },
-  };
 }
 
 export async function subscribeEphemeral(
