@@ -7,7 +7,7 @@ import type { PointBatch, TelemetryPoint, Transport } from '../../ports/telemetr
 import type { Metrics } from '../../observability/metrics.js';
 import { LogThrottle, type Logger } from '../../observability/logger.js';
 import { encodeBatch, TELEMETRY_SUBJECT } from './batch-codec.js';
-import { parseTelemetryPayload, PayloadError, telemetryFromJson, type RejectReason } from './payload.js';
+import { parseTelemetryPayload, PayloadError, telemetryFromJson, type ParseLimits, type RejectReason } from './payload.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { AcceptedBatches } from './accepted-batches.js';
 import type { RejectedLog } from './rejected-log.js';
@@ -66,6 +66,27 @@ export class IngestService {
       points = telemetryFromJson(body, { nowMs: receivedAt, maxFutureSkewMs: this.options.maxFutureSkewMs });
     } catch (err) {
       throw this.reject(device, transport, err, raw ?? JSON.stringify(body));
+    }
+    return this.publish(device, transport, points, receivedAt);
+  }
+
+  /**
+   * Accepts points another format's parser produces (line protocol, SenML): the same rate
+   * limit, rejection path and durable publish as JSON. `parse` gets the limits to apply.
+   */
+  async acceptParsed(
+    device: DeviceIdentity,
+    transport: Transport,
+    parse: (limits: ParseLimits) => TelemetryPoint[],
+    raw: Buffer | string,
+  ): Promise<number> {
+    const receivedAt = Date.now();
+    let points: TelemetryPoint[];
+    try {
+      this.checkRate(device);
+      points = parse({ nowMs: receivedAt, maxFutureSkewMs: this.options.maxFutureSkewMs });
+    } catch (err) {
+      throw this.reject(device, transport, err, raw);
     }
     return this.publish(device, transport, points, receivedAt);
   }
