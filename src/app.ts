@@ -27,6 +27,8 @@ import { InsightsService } from './domains/analytics/insights.service.js';
 import { RejectedLog } from './domains/telemetry/rejected-log.js';
 import { StorageWriter } from './domains/telemetry/storage-writer.js';
 import { AcceptedBatches } from './domains/telemetry/accepted-batches.js';
+import { KeyUnits } from './domains/telemetry/key-units.js';
+import { DuckDbKeyUnitsStore } from './adapters/embedded/duckdb-key-units-store.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createHttpServer } from './transports/http/server.js';
@@ -111,7 +113,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await rejected.start();
   const accepted = new AcceptedBatches();
   const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config, accepted);
-  const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints);
+  const keyUnitsStore = new DuckDbKeyUnitsStore(db);
+  await keyUnitsStore.init();
+  const keyUnits = new KeyUnits(keyUnitsStore, log.child({ component: 'key-units' }));
+  const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints, keyUnits);
   const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }), 5000, 60_000, accepted);
   const alarms = new AlarmService(analyticsStore);
   const detection = new LiveDetectionService(analyticsStore, telemetryStore, metadataStore, alarms, log.child({ component: 'analytics' }), {
@@ -137,6 +142,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   devices.onDeviceDeleted((tenantId, deviceId) => {
     detection.forgetDevice(deviceId);
     void analyticsStore.deleteDeviceAnalytics(tenantId, deviceId);
+    void keyUnits.forgetDevice(tenantId, deviceId).catch((err) => log.error({ err }, 'deleting key units failed'));
   });
   await writer.start();
   void telemetryStore.whenRollupsReady().then(() => metrics.rollupsReady.set(1));
@@ -156,7 +162,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   telemetryRoutes(http, queries, rejected, tokens, () => boot.tenantId);
   const insights = new InsightsService(telemetryStore, metadataStore);
   insightsRoutes(http, insights, tokens);
-  ingestRoutes(http, devices, ingest, config.httpBodyLimitBytes);
+  ingestRoutes(http, devices, ingest, config.httpBodyLimitBytes, keyUnits);
   influxWriteRoutes(http, devices, ingest, config.httpBodyLimitBytes);
   analyticsRoutes(http, { tokens, alarms, detection, maintenance, rul, analyticsStore, metadata: metadataStore });
   opsRoutes(
@@ -225,6 +231,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await detection.stop().catch((err) => log.error({ err }, 'saving models at shutdown failed'));
         await presence.stop();
         await rejected.stop();
+        await keyUnits.settled();
+        await keyUnitsStore.close();
         await telemetryStore.close();
         await metadataStore.close();
         db.close();

@@ -6,6 +6,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { DeviceService } from '../../../domains/devices/devices.service.js';
 import type { IngestService } from '../../../domains/telemetry/ingest.service.js';
 import { PayloadError } from '../../../domains/telemetry/payload.js';
+import type { KeyUnits } from '../../../domains/telemetry/key-units.js';
+import { acceptSenmlJson, SENML_JSON_TYPE } from '../../../domains/telemetry/formats/accept-formats.js';
 import { AppError } from '../../../errors.js';
 import { bearerToken } from '../auth.js';
 import { problemSchema } from '../problem.js';
@@ -24,9 +26,20 @@ const STATUS_FOR_REASON: Record<string, number> = {
 
 const accepted = Type.Object({ accepted: Type.Integer({ description: 'points durably accepted' }) });
 const payloadDoc =
-  'One of {"key":value,...}, {"ts":epochMs,"values":{...}} or an array of either. Values: number, boolean or string.';
+  'One of {"key":value,...}, {"ts":epochMs,"values":{...}} or an array of either. Values: number, boolean or string. ' +
+  'With Content-Type: application/senml+json, a SenML (RFC 8428) pack: names, times, values and sums resolved from the base fields, units kept per key.';
 
-export function ingestRoutes(app: FastifyInstance, devices: DeviceService, ingest: IngestService, bodyLimitBytes: number): void {
+function isSenml(request: FastifyRequest): boolean {
+  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() === SENML_JSON_TYPE;
+}
+
+export function ingestRoutes(
+  app: FastifyInstance,
+  devices: DeviceService,
+  ingest: IngestService,
+  bodyLimitBytes: number,
+  units: KeyUnits,
+): void {
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: bodyLimitBytes }, (_req, body, done) => done(null, body));
@@ -39,7 +52,11 @@ export function ingestRoutes(app: FastifyInstance, devices: DeviceService, inges
         throw new AppError('UNAUTHORIZED', 401, 'unknown or revoked device token');
       }
       try {
-        const count = await ingest.acceptRaw({ tenantId: device.tenantId, deviceId: device.id }, 'http', body ?? Buffer.alloc(0));
+        const identity = { tenantId: device.tenantId, deviceId: device.id };
+        const payload = body ?? Buffer.alloc(0);
+        const count = isSenml(request)
+          ? await acceptSenmlJson(ingest, units, identity, 'http', payload)
+          : await ingest.acceptRaw(identity, 'http', payload);
         return { accepted: count };
       } catch (err) {
         if (err instanceof PayloadError) {
