@@ -40,6 +40,7 @@ import { opsRoutes } from './transports/http/routes/ops.routes.js';
 import { telemetryRoutes } from './transports/http/routes/telemetry.routes.js';
 import { insightsRoutes } from './transports/http/routes/insights.routes.js';
 import { createMqttBroker, type MqttBroker } from './transports/mqtt/broker.js';
+import { createCoapTransport } from './transports/coap/coap-server.js';
 import { LiveStream } from './transports/live/live.js';
 import type { MetadataStore } from './ports/metadata-store.js';
 import type { TelemetryStore } from './ports/telemetry-store.js';
@@ -62,8 +63,8 @@ export interface App {
   ingest: IngestService;
   /** Set on first start when no admin password was configured. */
   generatedAdminPassword?: string;
-  /** Binds HTTP and MQTT; returns the bound ports (useful with port 0). */
-  listen(): Promise<{ httpPort: number; mqttPort: number }>;
+  /** Binds HTTP, MQTT and CoAP; returns the bound ports (useful with port 0). */
+  listen(): Promise<{ httpPort: number; mqttPort: number; coapPort: number }>;
   /** Stops intake, flushes every accepted point to storage, closes everything. */
   close(): Promise<void>;
 }
@@ -182,6 +183,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   );
 
   const mqtt = await createMqttBroker({ devices, ingest, presence, metrics, log, maxPayloadBytes: config.mqttMaxPayloadBytes });
+  const coap = createCoapTransport({ devices, ingest, units: keyUnits, log: log.child({ component: 'coap' }), maxPayloadBytes: config.coapMaxPayloadBytes });
   const live = new LiveStream(http.server, tokens, metadataStore, metrics);
   ingest.onAccepted((batch) => {
     presence.activity(batch.tenantId, batch.deviceId, batch.receivedAt);
@@ -215,16 +217,18 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
           ok();
         });
       });
+      const coapPort = await coap.listen(config.coapPort, config.host);
       return {
         httpPort: (http.server.address() as AddressInfo).port,
         mqttPort: (mqtt.server.address() as AddressInfo).port,
+        coapPort,
       };
     },
     close() {
       closing ??= (async () => {
         shuttingDown = true;
         live.close();
-        await Promise.allSettled([mqtt.close(), http.close()]);
+        await Promise.allSettled([mqtt.close(), http.close(), coap.close()]);
         await bus.close(); // flushes pending publishes and drains the storage consumer
         await writer.stop();
         await maintenance.stop();
