@@ -31,6 +31,9 @@ const PER_MS: Record<Precision, bigint> = { ns: 1_000_000n, us: 1_000n, ms: 1n, 
 
 const BACKSLASH = 0x5c;
 const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+const COMMA = 0x2c;
+const SPACE = 0x20;
 
 export function isPrecision(value: unknown): value is Precision {
   return value === 'ns' || value === 'us' || value === 'ms' || value === 's';
@@ -138,23 +141,33 @@ class LineParser {
   /**
    * Reads an identifier up to an unescaped stop character. A backslash escapes the stop
    * characters (and space, comma, equals); before anything else it stays a literal backslash.
+   * The common case (no backslash) is one scan and one slice.
    */
   private token(stops: string, isMeasurement: boolean): string {
     const s = this.s;
+    const start = this.pos;
+    let i = start;
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === BACKSLASH) return this.escapedToken(stops, isMeasurement);
+      if (c === NEWLINE || stops.includes(s[i]!)) break;
+      if (c === CARRIAGE_RETURN && (i + 1 === s.length || s.charCodeAt(i + 1) === NEWLINE)) break;
+    }
+    this.pos = i;
+    return s.slice(start, i);
+  }
+
+  private escapedToken(stops: string, isMeasurement: boolean): string {
+    const s = this.s;
     let out = '';
     while (this.pos < s.length) {
-      const c = s[this.pos];
+      const c = s[this.pos]!;
       if (c === '\n' || (c === '\r' && this.atEol())) break;
-      if (s.charCodeAt(this.pos) === BACKSLASH) {
+      if (c === '\\') {
         const next = s[this.pos + 1];
-        const escapable = isMeasurement ? next === ',' || next === ' ' : next === ',' || next === ' ' || next === '=';
-        if (escapable) {
+        const escapable = next === ',' || next === ' ' || (!isMeasurement && next === '=');
+        if (escapable || next === '\\') {
           out += next;
-          this.pos += 2;
-          continue;
-        }
-        if (next === '\\') {
-          out += '\\';
           this.pos += 2;
           continue;
         }
@@ -186,8 +199,14 @@ class LineParser {
       }
     }
     const start = this.pos;
-    while (this.pos < s.length && s[this.pos] !== ',' && s[this.pos] !== ' ' && !this.atEol()) this.pos++;
-    const raw = s.slice(start, this.pos);
+    let i = start;
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === COMMA || c === SPACE || c === NEWLINE) break;
+      if (c === CARRIAGE_RETURN && (i + 1 === s.length || s.charCodeAt(i + 1) === NEWLINE)) break;
+    }
+    this.pos = i;
+    const raw = s.slice(start, i);
     if (raw.length === 0) this.fail(`field "${key}" has an empty value`);
     switch (raw) {
       case 't': case 'T': case 'true': case 'True': case 'TRUE':
