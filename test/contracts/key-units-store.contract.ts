@@ -1,4 +1,4 @@
-// The KeyUnitsStore contract: every implementation runs it (today the embedded DuckDB store).
+// The KeyUnitsStore contract: every implementation runs it (DuckDB and PostgreSQL).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KeyUnitsStore } from '../../src/ports/key-units-store.js';
