@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { request as coapRequest, type IncomingMessage } from 'coap';
+import cbor from 'cbor';
 import { createDevice, login, request, startVigil, tempDir, waitFor, type Running } from '../helpers/harness.js';
 
 const run = promisify(execFile);
@@ -60,6 +61,10 @@ describe('CoAP device API', () => {
     assert.deepEqual(await latest('coap/pressure'), { ts: bt * 1000, value: 101325 });
     const keys = await request(vigil.http, 'GET', `/api/v1/devices/${device.id}/keys`, { token });
     assert.equal(keys.body.units['coap/pressure'], 'Pa');
+    // SenML CBOR (Content-Format 112), integer labels: n=0, u=1, v=2.
+    const cborPack = cbor.encode([new Map<number, unknown>([[0, 'coap/flow'], [1, 'm3/s'], [2, 0.25]])]);
+    assert.equal((await post(vigil.coapPort, path, cborPack, { format: 'application/senml+cbor' })).code, '2.04');
+    assert.equal((await latest('coap/flow')).value, 0.25);
   });
 
   test('library client: a Block1 transfer of a large batch is reassembled; past the cap it gets 4.13', async () => {

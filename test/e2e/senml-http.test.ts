@@ -3,7 +3,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createDevice, login, request, startVigil, waitFor, type Running } from '../helpers/harness.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import cbor from 'cbor';
+import { createDevice, login, request, startVigil, tempDir, waitFor, type Running } from '../helpers/harness.js';
 
 const run = promisify(execFile);
 
@@ -55,6 +58,20 @@ describe('SenML over HTTP', () => {
     }, 'keys');
     assert.deepEqual(keys.keys, ['room1/door', 'room1/hum', 'room1/temp']);
     assert.deepEqual(keys.units, { 'room1/hum': '%RH', 'room1/temp': 'Cel', 'room1/door': 'Cel' });
+  });
+
+  test('SenML CBOR with curl --data-binary', async () => {
+    const file = join(await tempDir('vigil-senml-'), 'pack.cbor');
+    await writeFile(file, cbor.encode([new Map<number, unknown>([[-2, 'cbor/'], [0, 'volts'], [1, 'V'], [2, 229.5]])]));
+    const { stdout } = await run('curl', ['-sS', '-H', 'Content-Type: application/senml+cbor', '--data-binary', `@${file}`, `${vigil.http}/api/v1/${device.accessToken}/telemetry`]);
+    assert.deepEqual(JSON.parse(stdout), { accepted: 1 });
+    const latest = await waitFor(async () => {
+      const r = await request(vigil.http, 'GET', `/api/v1/devices/${device.id}/telemetry/latest?keys=cbor/volts`, { token });
+      return r.body.data['cbor/volts'] ?? null;
+    }, 'cbor point');
+    assert.equal(latest.value, 229.5);
+    const keys = await request(vigil.http, 'GET', `/api/v1/devices/${device.id}/keys`, { token });
+    assert.equal(keys.body.units['cbor/volts'], 'V');
   });
 
   test('a bad pack gets 422 and lands in the dead-letter log; plain JSON still works on the same route', async () => {

@@ -1,6 +1,6 @@
 // The CoAP device API (UDP), ThingsBoard-compatible: `POST /api/v1/{token}/telemetry` with a
 // ThingsBoard JSON payload (Content-Format absent, text/plain or application/json) or a SenML
-// JSON pack (application/senml+json). A confirmable request is answered 2.04 Changed only once
+// pack (application/senml+json or application/senml+cbor). A confirmable request is answered 2.04 Changed only once
 // its points are durable (the library sends an empty ACK first when that takes longer than its
 // piggyback window, then the response). Bodies over the cap are refused before reassembly.
 import { createServer, type IncomingMessage, type OutgoingMessage, type Server } from 'coap';
@@ -9,7 +9,7 @@ import type { Socket } from 'node:dgram';
 import type { DeviceService } from '../../domains/devices/devices.service.js';
 import type { IngestService } from '../../domains/telemetry/ingest.service.js';
 import type { KeyUnits } from '../../domains/telemetry/key-units.js';
-import { acceptSenmlJson } from '../../domains/telemetry/formats/accept-formats.js';
+import { acceptSenml, SENML_CBOR_TYPE, SENML_JSON_TYPE } from '../../domains/telemetry/formats/accept-formats.js';
 import { PayloadError } from '../../domains/telemetry/payload.js';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
@@ -105,11 +105,13 @@ async function handle(deps: CoapDeps, req: IncomingMessage, res: OutgoingMessage
   const identity = { tenantId: device.tenantId, deviceId: device.id };
   const format = req.headers['Content-Format'] as string | undefined;
   try {
-    if (format === 'application/senml+json') await acceptSenmlJson(deps.ingest, deps.units, identity, 'coap', payload);
+    if (format === SENML_JSON_TYPE || format === SENML_CBOR_TYPE) {
+      await acceptSenml(deps.ingest, deps.units, identity, 'coap', payload, format === SENML_CBOR_TYPE ? 'cbor' : 'json');
+    }
     else if (JSON_FORMATS.has(format)) await deps.ingest.acceptRaw(identity, 'coap', payload);
     else {
       deps.ingest.recordRejection(identity, 'coap', 'invalid_shape', `unsupported Content-Format ${format}`, payload);
-      return answer(res, '4.15', `Content-Format ${format} is not supported: send application/json or application/senml+json`);
+      return answer(res, '4.15', `Content-Format ${format} is not supported: send application/json, application/senml+json or application/senml+cbor`);
     }
   } catch (err) {
     if (err instanceof PayloadError) {

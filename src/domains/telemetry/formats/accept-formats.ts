@@ -5,24 +5,27 @@ import type { Transport } from '../../../ports/telemetry.js';
 import type { DeviceIdentity, IngestService } from '../ingest.service.js';
 import type { KeyUnits } from '../key-units.js';
 import { parseSenmlJson } from './senml.js';
+import { parseSenmlCbor } from './senml-cbor.js';
 import { parseIndustrialMessage, type IndustrialStatus, type IndustrialTelemetry, type IndustrialTopic } from './industrial-message.js';
 
 export const SENML_JSON_TYPE = 'application/senml+json';
+export const SENML_CBOR_TYPE = 'application/senml+cbor';
 
-/** Accepts a SenML JSON pack; resolves with the point count once durable. */
-export async function acceptSenmlJson(
+/** Accepts a SenML pack (JSON, or CBOR when `cbor`); resolves with the point count once durable. */
+export async function acceptSenml(
   ingest: IngestService,
   units: KeyUnits,
   device: DeviceIdentity,
   transport: Transport,
   payload: Buffer,
+  encoding: 'json' | 'cbor' = 'json',
 ): Promise<number> {
   let declared: Map<string, string> | undefined;
   const count = await ingest.acceptParsed(
     device,
     transport,
     (limits) => {
-      const result = parseSenmlJson(payload, limits);
+      const result = encoding === 'cbor' ? parseSenmlCbor(payload, limits) : parseSenmlJson(payload, limits);
       declared = result.units;
       return result.points;
     },

@@ -7,7 +7,7 @@ import type { DeviceService } from '../../../domains/devices/devices.service.js'
 import type { IngestService } from '../../../domains/telemetry/ingest.service.js';
 import { PayloadError } from '../../../domains/telemetry/payload.js';
 import type { KeyUnits } from '../../../domains/telemetry/key-units.js';
-import { acceptSenmlJson, SENML_JSON_TYPE } from '../../../domains/telemetry/formats/accept-formats.js';
+import { acceptSenml, SENML_CBOR_TYPE, SENML_JSON_TYPE } from '../../../domains/telemetry/formats/accept-formats.js';
 import { AppError } from '../../../errors.js';
 import { bearerToken } from '../auth.js';
 import { problemSchema } from '../problem.js';
@@ -27,10 +27,10 @@ const STATUS_FOR_REASON: Record<string, number> = {
 const accepted = Type.Object({ accepted: Type.Integer({ description: 'points durably accepted' }) });
 const payloadDoc =
   'One of {"key":value,...}, {"ts":epochMs,"values":{...}} or an array of either. Values: number, boolean or string. ' +
-  'With Content-Type: application/senml+json, a SenML (RFC 8428) pack: names, times, values and sums resolved from the base fields, units kept per key.';
+  'With Content-Type: application/senml+json or application/senml+cbor, a SenML (RFC 8428) pack: names, times, values and sums resolved from the base fields, units kept per key.';
 
-function isSenml(request: FastifyRequest): boolean {
-  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() === SENML_JSON_TYPE;
+function mediaType(request: FastifyRequest): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
 export function ingestRoutes(
@@ -54,9 +54,11 @@ export function ingestRoutes(
       try {
         const identity = { tenantId: device.tenantId, deviceId: device.id };
         const payload = body ?? Buffer.alloc(0);
-        const count = isSenml(request)
-          ? await acceptSenmlJson(ingest, units, identity, 'http', payload)
-          : await ingest.acceptRaw(identity, 'http', payload);
+        const type = mediaType(request);
+        const count =
+          type === SENML_JSON_TYPE || type === SENML_CBOR_TYPE
+            ? await acceptSenml(ingest, units, identity, 'http', payload, type === SENML_CBOR_TYPE ? 'cbor' : 'json')
+            : await ingest.acceptRaw(identity, 'http', payload);
         return { accepted: count };
       } catch (err) {
         if (err instanceof PayloadError) {
