@@ -40,7 +40,10 @@ export function parseBlock(value: Buffer): BlockOption {
 }
 
 export function encodeBlock(block: BlockOption): Buffer {
-  return uintBuffer(block.num * 16 + (block.more ? BLOCK_MORE_BIT : 0) + block.szx);
+  const value = uintBuffer(block.num * 16 + (block.more ? BLOCK_MORE_BIT : 0) + block.szx);
+  // A zero value is allowed empty by RFC 7252, but the coap library reads Block options of
+  // 1-3 bytes only: block 0 of 16-byte blocks, last, must still be one byte.
+  return value.length === 0 ? Buffer.of(0) : value;
 }
 
 interface Transfer {
