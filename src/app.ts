@@ -32,16 +32,20 @@ import { RejectedLog } from './domains/telemetry/rejected-log.js';
 import { StorageWriter } from './domains/telemetry/storage-writer.js';
 import { AcceptedBatches } from './domains/telemetry/accepted-batches.js';
 import { KeyRegistry } from './domains/telemetry/key-registry.js';
+import { KeyUnits } from './domains/telemetry/key-units.js';
+import { DuckDbKeyUnitsStore } from './adapters/embedded/duckdb-key-units-store.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createHttpServer } from './transports/http/server.js';
 import { authRoutes } from './transports/http/routes/auth.routes.js';
 import { deviceRoutes } from './transports/http/routes/devices.routes.js';
 import { ingestRoutes } from './transports/http/routes/ingest.routes.js';
+import { influxWriteRoutes } from './transports/http/routes/influx-write.routes.js';
 import { opsRoutes } from './transports/http/routes/ops.routes.js';
 import { telemetryRoutes } from './transports/http/routes/telemetry.routes.js';
 import { insightsRoutes } from './transports/http/routes/insights.routes.js';
 import { MqttTransport } from './transports/mqtt/transport.js';
+import { createCoapTransport } from './transports/coap/coap-server.js';
 import { LiveStream } from './transports/live/live.js';
 import type { MetadataStore } from './ports/metadata-store.js';
 import type { TelemetryStore } from './ports/telemetry-store.js';
@@ -64,8 +68,8 @@ export interface App {
   ingest: IngestService;
   /** Set on first start when no admin password was configured. */
   generatedAdminPassword?: string;
-  /** Binds HTTP and MQTT; returns the bound ports (useful with port 0). */
-  listen(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort?: number }>;
+  /** Binds HTTP, MQTT and CoAP; returns the bound ports (useful with port 0). */
+  listen(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort?: number; coapPort: number }>;
   /** Stops intake, flushes every accepted point to storage, closes everything. */
   close(): Promise<void>;
 }
@@ -128,7 +132,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const keyRegistry = new KeyRegistry(telemetryStore, config);
   await keyRegistry.start();
   const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config, accepted, keyRegistry);
-  const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints);
+  const keyUnitsStore = new DuckDbKeyUnitsStore(db);
+  await keyUnitsStore.init();
+  const keyUnits = new KeyUnits(keyUnitsStore, log.child({ component: 'key-units' }));
+  const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints, keyUnits);
   ingest.refuseWhen(() => diskGuard.problem());
   const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }), 5000, 60_000, accepted);
   const storageHealth = new StorageHealth({ durableSeq: () => bus.durableSeq(TELEMETRY_SUBJECT) }, metrics, log.child({ component: 'storage' }));
@@ -158,6 +165,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     keyRegistry.forgetDevice(tenantId, deviceId);
     detection.forgetDevice(deviceId);
     void analyticsStore.deleteDeviceAnalytics(tenantId, deviceId);
+    void keyUnits.forgetDevice(tenantId, deviceId).catch((err) => log.error({ err }, 'deleting key units failed'));
   });
   await writer.start();
   void telemetryStore.whenRollupsReady().then(() => metrics.rollupsReady.set(1));
@@ -177,7 +185,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   telemetryRoutes(http, queries, rejected, tokens, () => boot.tenantId);
   const insights = new InsightsService(telemetryStore, metadataStore);
   insightsRoutes(http, insights, tokens);
-  ingestRoutes(http, devices, ingest, config.httpBodyLimitBytes);
+  ingestRoutes(http, devices, ingest, config.httpBodyLimitBytes, keyUnits);
+  influxWriteRoutes(http, devices, ingest, config.httpBodyLimitBytes);
   analyticsRoutes(http, { tokens, alarms, detection, maintenance, rul, analyticsStore, metadata: metadataStore });
   opsRoutes(
     http,
@@ -211,6 +220,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     httpServer: http.server,
     tls: config.mqttTlsCertPath && config.mqttTlsKeyPath ? { certPath: config.mqttTlsCertPath, keyPath: config.mqttTlsKeyPath, port: config.mqttTlsPort } : undefined,
   });
+  const coap = createCoapTransport({ devices, ingest, units: keyUnits, log: log.child({ component: 'coap' }), maxPayloadBytes: config.coapMaxPayloadBytes });
   const live = new LiveStream(http.server, tokens, metadataStore, metrics);
   ingest.onAccepted((batch) => {
     presence.activity(batch.tenantId, batch.deviceId, batch.receivedAt);
@@ -237,20 +247,23 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     async listen() {
       await http.listen({ port: config.httpPort, host: config.host });
       const mqttPorts = await mqtt.listen(config.mqttPort, config.host);
-      return { httpPort: (http.server.address() as AddressInfo).port, ...mqttPorts };
+      const coapPort = await coap.listen(config.coapPort, config.host);
+      return { httpPort: (http.server.address() as AddressInfo).port, ...mqttPorts, coapPort };
     },
     close() {
       closing ??= (async () => {
         shuttingDown = true;
         diskGuard.stop();
         live.close();
-        await Promise.allSettled([mqtt.close(), http.close()]);
+        await Promise.allSettled([mqtt.close(), http.close(), coap.close()]);
         await bus.close(); // flushes pending publishes and drains the storage consumer
         await writer.stop();
         await maintenance.stop();
         await detection.stop().catch((err) => log.error({ err }, 'saving models at shutdown failed'));
         await presence.stop();
         await rejected.stop();
+        await keyUnits.settled();
+        await keyUnitsStore.close();
         await telemetryStore.close();
         await metadataStore.close();
         db.close();
