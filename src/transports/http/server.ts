@@ -9,6 +9,7 @@ import type { Metrics } from '../../observability/metrics.js';
 import type { TokenService } from '../../domains/auth/tokens.js';
 import { bearerToken } from './auth.js';
 import { errorHandler } from './problem.js';
+import { registerWebConsole } from './web-console.js';
 
 export interface HttpServerOptions {
   log: Logger;
@@ -17,6 +18,8 @@ export interface HttpServerOptions {
   bodyLimitBytes: number;
   apiRateLimitPerMin: number;
   version: string;
+  /** Built web console to serve at `/`; web/dist of the repository by default. */
+  webRoot?: string;
 }
 
 export async function createHttpServer(o: HttpServerOptions): Promise<FastifyInstance> {
@@ -28,9 +31,7 @@ export async function createHttpServer(o: HttpServerOptions): Promise<FastifyIns
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
   });
   app.setErrorHandler(errorHandler(o.log));
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
-  );
+  await registerWebConsole(app, o.webRoot);
 
   await app.register(swagger, {
     openapi: {

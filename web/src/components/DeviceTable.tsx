@@ -1,0 +1,186 @@
+// The fleet's device table: filters and sort are sent to the devices API, rows are fetched a page
+// at a time as they scroll into view, and only the rows on screen exist in the DOM, so 10,000
+// devices scroll as smoothly as 10. Visible pages are fetched again every few seconds so status
+// and "last seen" stay current.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Link } from 'react-router-dom';
+import { getDevices, type GetDevicesResult } from '../api/generated';
+import { useApi } from '../api/context';
+import { apiQuery, pagesForRows, toggleSort, visibleRows, type DeviceQuery, type SortField } from '../lib/device-query';
+import { formatAgo, formatTime } from '../lib/format';
+import { StatusBadge } from './Badges';
+
+type Device = GetDevicesResult['items'][number];
+
+const ROW_PX = 44;
+const PAGE_SIZE = 200;
+const REFRESH_MS = 3000;
+
+const COLUMNS: { field: SortField | null; label: string; className: string }[] = [
+  { field: 'name', label: 'Name', className: 'col-name' },
+  { field: null, label: 'Status', className: 'col-status' },
+  { field: 'type', label: 'Type', className: 'col-type' },
+  { field: null, label: 'Labels', className: 'col-labels' },
+  { field: 'lastSeenAt', label: 'Last seen', className: 'col-seen' },
+  { field: 'createdAt', label: 'Created', className: 'col-created' },
+];
+
+export function DeviceTable({ query, onQueryChange }: { query: DeviceQuery; onQueryChange: (q: DeviceQuery) => void }) {
+  const call = useApi();
+  const [pages, setPages] = useState(() => new Map<number, Device[]>());
+  const [total, setTotal] = useState<number | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [scroll, setScroll] = useState({ top: 0, height: 600 });
+  const viewport = useRef<HTMLDivElement>(null);
+  const queryKey = JSON.stringify(query);
+  const generation = useRef(0);
+
+  // A new filter or sort starts from an empty cache at the top.
+  useEffect(() => {
+    generation.current++;
+    setPages(new Map());
+    setTotal(null);
+    viewport.current?.scrollTo({ top: 0 });
+  }, [queryKey]);
+
+  const { first, last } = visibleRows(scroll.top, scroll.height, ROW_PX, total ?? PAGE_SIZE);
+  const wanted = useMemo(() => pagesForRows(first, last, PAGE_SIZE, total ?? 1), [first, last, total]);
+
+  const fetchPages = useCallback(
+    async (pageList: number[]) => {
+      const mine = generation.current;
+      try {
+        const results = await Promise.all(pageList.map((p) => getDevices(call, { query: apiQuery(query, p, PAGE_SIZE) })));
+        if (mine !== generation.current) return;
+        setPages((prev) => {
+          const next = new Map(prev);
+          pageList.forEach((p, i) => next.set(p, results[i]!.items));
+          return next;
+        });
+        setTotal(results[0]!.total);
+        setError(null);
+      } catch (err) {
+        if (mine === generation.current) setError((err as Error).message);
+      }
+    },
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [call, queryKey],
+  );
+
+  const missing = wanted.filter((p) => !pages.has(p));
+  const missingKey = missing.join(',');
+  useEffect(() => {
+    if (missing.length) void fetchPages(missing);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [missingKey, fetchPages]);
+
+  const wantedRef = useRef(wanted);
+  wantedRef.current = wanted;
+  useEffect(() => {
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') void fetchPages(wantedRef.current);
+    }, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [fetchPages]);
+
+  useEffect(() => {
+    const el = viewport.current;
+    if (!el) return;
+    const measure = () => setScroll({ top: el.scrollTop, height: el.clientHeight });
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+
+  const rows: { index: number; device: Device | undefined }[] = [];
+  if (total !== null) {
+    for (let i = first; i <= last && i < total; i++) rows.push({ index: i, device: pages.get(Math.floor(i / PAGE_SIZE))?.[i % PAGE_SIZE] });
+  }
+  const now = Date.now();
+
+  return (
+    <div className="device-table" role="table" aria-label="Devices" aria-rowcount={total ?? undefined}>
+      <div className="dt-head" role="rowgroup">
+        <div className="dt-row" role="row">
+          {COLUMNS.map((c) => {
+            const sorted = c.field !== null && query.sort === c.field;
+            return (
+              <div
+                key={c.label}
+                role="columnheader"
+                className={c.className}
+                aria-sort={sorted ? (query.order === 'asc' ? 'ascending' : 'descending') : undefined}
+              >
+                {c.field ? (
+                  <button type="button" className="sort-button" onClick={() => onQueryChange(toggleSort(query, c.field!))}>
+                    {c.label}
+                    <span aria-hidden="true" className="sort-mark">
+                      {sorted ? (query.order === 'asc' ? '▲' : '▼') : ''}
+                    </span>
+                  </button>
+                ) : (
+                  c.label
+                )}
+              </div>
+            );
+          })}
+        </div>
+      </div>
+      <div
+        className="dt-body"
+        role="rowgroup"
+        ref={viewport}
+        tabIndex={0}
+        aria-label="Device rows, scrollable"
+        onScroll={(e) => setScroll({ top: e.currentTarget.scrollTop, height: e.currentTarget.clientHeight })}
+      >
+        {error && <div className="empty error">Could not load devices: {error}</div>}
+        {total === 0 && !error && <div className="empty">No device matches these filters.</div>}
+        <div style={{ height: (total ?? 0) * ROW_PX, position: 'relative' }}>
+          {rows.map(({ index, device }) => (
+            <div
+              key={index}
+              className="dt-row"
+              role="row"
+              aria-rowindex={index + 1}
+              style={{ position: 'absolute', top: index * ROW_PX, height: ROW_PX, left: 0, right: 0 }}
+            >
+              {device ? (
+                <>
+                  <div role="cell" className="col-name">
+                    <Link to={`/devices/${device.id}`}>{device.name}</Link>
+                  </div>
+                  <div role="cell" className="col-status">
+                    <StatusBadge status={device.status} />
+                  </div>
+                  <div role="cell" className="col-type">
+                    {device.type}
+                  </div>
+                  <div role="cell" className="col-labels">
+                    {Object.entries(device.labels).map(([k, v]) => (
+                      <span key={k} className="label-chip">
+                        {k}={v}
+                      </span>
+                    ))}
+                  </div>
+                  <div role="cell" className="col-seen" title={formatTime(device.lastSeenAt)}>
+                    {formatAgo(device.lastSeenAt, now)}
+                  </div>
+                  <div role="cell" className="col-created">
+                    {formatTime(device.createdAt)}
+                  </div>
+                </>
+              ) : (
+                <div role="cell" className="col-loading">
+                  Loading…
+                </div>
+              )}
+            </div>
+          ))}
+        </div>
+      </div>
+      <div className="dt-foot">{total === null ? 'Loading devices…' : `${total.toLocaleString()} devices`}</div>
+    </div>
+  );
+}
