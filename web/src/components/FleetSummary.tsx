@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { getAlarms, getDevices, getIngestRejected } from '../api/generated';
 import { ApiError } from '../api/session';
-import { useApi, useSession } from '../api/context';
+import { useApi, useLive, useLiveSubscription, useSession } from '../api/context';
 import { useAsync } from '../lib/use-async';
 import { counterTotal, ratePerSec, type CounterSample } from '../lib/metrics';
 import { formatAgo, formatRate } from '../lib/format';
@@ -84,6 +84,11 @@ export function FleetSummary() {
     { pollMs: SUMMARY_POLL_MS },
   );
   const ingest = useIngestRate();
+  // Alarm counts change the moment an alarm is raised or handled anywhere in the tenant.
+  const live = useLive();
+  useLiveSubscription({ alarms: true });
+  const reloadAlarms = alarms.reload;
+  useEffect(() => live.on('alarm', () => reloadAlarms()), [live, reloadAlarms]);
   const severities = alarms.data
     ? [...alarms.data.bySeverity.entries()].sort((a, b) => SEVERITY_ORDER.indexOf(a[0]) - SEVERITY_ORDER.indexOf(b[0]))
     : [];

@@ -15,6 +15,7 @@ const RAW_LIMIT = 20_000;
 /** Windowed live views refetch on this beat, so the newest window fills in. */
 const LIVE_WINDOW_REFRESH_MS = 15_000;
 const CLOCK_TICK_MS = 1000;
+const NO_MARKERS: number[] = [];
 
 export function TelemetryCharts({
   deviceId,
@@ -26,7 +27,8 @@ export function TelemetryCharts({
   deviceId: string;
   keys: string[];
   range: TimeRange;
-  markers: number[];
+  /** Instants to mark on each key's chart (its alarms), by key. */
+  markers: Map<string, number[]>;
   onZoom: (from: number, to: number) => void;
 }) {
   const call = useApi();
@@ -131,7 +133,7 @@ export function TelemetryCharts({
             series={series.get(key) ?? { ts: [], value: [], min: null, max: null }}
             from={from}
             to={to}
-            markers={markers}
+            markers={markers.get(key) ?? NO_MARKERS}
             onZoom={onZoom}
           />
         </section>

@@ -107,5 +107,6 @@ export function TimeSeriesChart({ label, series, from, to, markers = [], onZoom,
     plot.current?.setData(columns(series));
   }, [series, from, to, markers.join(',')]);
 
-  return <div className="chart" ref={host} role="img" aria-label={`Chart of ${label}`} />;
+  // data-points lets end-to-end tests see what the canvas holds.
+  return <div className="chart" ref={host} role="img" aria-label={`Chart of ${label}`} data-points={series.ts.length} />;
 }

@@ -61,7 +61,16 @@ export function DevicePage() {
     [latestEntries.map(([k, v]) => `${k}:${typeof v.value}`).join(',')],
   );
   const focused = alarmId ? alarms.data?.find((a) => a.id === alarmId) : undefined;
-  const markers = useMemo(() => (focused ? [alarmMoment(focused)] : []), [focused]);
+  // Every alarm of a key is marked on that key's chart; the focused one is also marked on all others.
+  const markers = useMemo(() => {
+    const byKey = new Map<string, number[]>();
+    for (const a of alarms.data ?? []) {
+      if (!a.key) continue;
+      byKey.set(a.key, [...(byKey.get(a.key) ?? []), alarmMoment(a)]);
+    }
+    if (focused) for (const k of numericKeys) if (k !== focused.key) byKey.set(k, [...(byKey.get(k) ?? []), alarmMoment(focused)]);
+    return byKey;
+  }, [alarms.data, focused, numericKeys]);
   const lastSeen = latestEntries.reduce((max, [, v]) => Math.max(max, v.ts), device.data?.lastSeenAt ?? 0) || null;
 
   if (device.error) {

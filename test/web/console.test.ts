@@ -1,0 +1,135 @@
+// The web console in a real browser against a real Vigil: sign in, watch a device come online and
+// stream into its chart, acknowledge an alarm that arrives live, reload a deep link, and no
+// console errors on the way. With VIGIL_SCREENSHOT_DIR set (`npm run screenshots`) it saves a
+// screenshot of each main page there.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { ADMIN_PASSWORD, createDevice, login, request, startVigil, waitFor, type Running } from '../helpers/harness.js';
+import { collectErrors, launchChromium, skipUnlessChromium } from '../helpers/browser.js';
+
+const MIN = 60_000;
+const UI_TIMEOUT_MS = 30_000;
+const screenshotDir = process.env.VIGIL_SCREENSHOT_DIR;
+
+describe('web console in Chromium', { skip: skipUnlessChromium() }, () => {
+  let vigil: Running;
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+  let token: string;
+  let device: { id: string; accessToken: string; name: string };
+  const start = Date.now() - 1510 * MIN;
+  let seed = 7;
+  const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 0.2;
+  const steady = (i: number) => ({ ts: start + i * MIN, values: { temperature: 20 + noise(), pressure: 101 + noise() } });
+
+  async function send(points: { ts: number; values: Record<string, number> }[]) {
+    const res = await request(vigil.http, 'POST', `/api/v1/${device.accessToken}/telemetry`, { body: points });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+  }
+
+  async function shot(name: string) {
+    if (!screenshotDir) return;
+    await mkdir(screenshotDir, { recursive: true });
+    await page.waitForTimeout(500); // let charts finish their last frame
+    await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: name === 'device' });
+  }
+
+  async function chartPoints(key: string): Promise<number> {
+    return Number(await page.getByRole('img', { name: `Chart of ${key}` }).getAttribute('data-points'));
+  }
+
+  before(async () => {
+    vigil = await startVigil({ VIGIL_DEVICE_RATE_LIMIT_PER_SEC: '10000' });
+    token = await login(vigil.http);
+    // A small fleet around the device under test, so the table has something to sort.
+    const types = ['pump', 'motor', 'chiller'];
+    for (let i = 1; i <= 24; i++) {
+      await createDevice(vigil.http, token, `${types[i % 3]}-${String(i).padStart(2, '0')}`, {
+        type: types[i % 3],
+        labels: { site: i % 2 ? 'north' : 'south' },
+      });
+    }
+    device = await createDevice(vigil.http, token, 'e2e-press', { type: 'press', labels: { site: 'north' } });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    errors = collectErrors(page);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await vigil?.stop();
+  });
+
+  test('signing in lands on the fleet overview', async () => {
+    await page.goto(vigil.http);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await shot('login');
+    await page.getByLabel('Email').fill('admin@localhost');
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Fleet overview' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/');
+  });
+
+  test('a device that starts publishing turns online in the fleet table without a reload', async () => {
+    await page.getByLabel('Search').fill('e2e');
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'e2e-press' }) });
+    await row.getByText('offline').waitFor();
+    await send(Array.from({ length: 1500 }, (_, i) => steady(i)));
+    await row.getByText('online').waitFor();
+    assert.match(page.url(), /\?q=e2e$/, 'the filter is part of the URL');
+    await page.getByLabel('Search').fill('');
+    await page.getByRole('link', { name: 'pump-03' }).waitFor();
+  });
+
+  test('the device page charts history and streams new points live', async () => {
+    await page.getByRole('link', { name: 'e2e-press' }).click();
+    await page.getByRole('heading', { name: 'e2e-press' }).waitFor();
+    await waitFor(async () => (await chartPoints('temperature')) > 0, 'history on the temperature chart', UI_TIMEOUT_MS);
+    const before = await chartPoints('temperature');
+    await send(Array.from({ length: 5 }, (_, i) => steady(1500 + i)));
+    await waitFor(async () => (await chartPoints('temperature')) >= before + 5, 'live points on the chart', UI_TIMEOUT_MS);
+    await shot('device');
+  });
+
+  test('a new alarm appears live on the alarms page and can be acknowledged', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Alarms' }).click();
+    await page.getByRole('heading', { name: 'Alarms' }).waitFor();
+    await page.getByText('No alarms.').waitFor();
+    const now = Date.now();
+    await send(Array.from({ length: 15 }, (_, i) => ({ ts: now - 15_000 + i * 1000, values: { temperature: 45, pressure: 101 } })));
+    const ack = page.getByRole('button', { name: /^Acknowledge alarm: temperature/ });
+    await ack.waitFor();
+    await shot('alarms');
+    await ack.click();
+    const row = page.getByRole('row').filter({ hasText: 'temperature = 45' });
+    await row.getByText('acknowledged').waitFor();
+    const alarms = await request(vigil.http, 'GET', `/api/v1/alarms?deviceId=${device.id}`, { token });
+    assert.equal(alarms.body.items[0].status, 'acknowledged');
+  });
+
+  test("an alarm links to the chart at its moment, and the deep link survives a reload", async () => {
+    await page.getByRole('row').filter({ hasText: 'temperature = 45' }).getByRole('link', { name: /2\d{3}|\d:\d\d/ }).click();
+    await page.getByRole('note', { name: 'Alarm on the chart' }).waitFor();
+    const url = page.url();
+    assert.match(url, /\/devices\/[^?]+\?.*alarm=/);
+    await page.reload();
+    await page.getByRole('heading', { name: 'e2e-press' }).waitFor();
+    await page.getByRole('note', { name: 'Alarm on the chart' }).waitFor();
+    assert.equal(page.url(), url, 'still on the same page, still signed in');
+    await waitFor(async () => (await chartPoints('temperature')) > 0, 'chart around the alarm', UI_TIMEOUT_MS);
+  });
+
+  test('the fleet page after all this, and no errors in the browser console', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Fleet' }).click();
+    await page.getByRole('link', { name: 'e2e-press' }).waitFor();
+    await page.getByText('25 devices').waitFor();
+    await shot('fleet');
+    assert.deepEqual(errors, []);
+  });
+});
