@@ -94,7 +94,6 @@ describe('web console in Chromium', { skip: skipUnlessChromium() }, () => {
     const before = await chartPoints('temperature');
     await send(Array.from({ length: 5 }, (_, i) => steady(1500 + i)));
     await waitFor(async () => (await chartPoints('temperature')) >= before + 5, 'live points on the chart', UI_TIMEOUT_MS);
-    await shot('device');
   });
 
   test('a new alarm appears live on the alarms page and can be acknowledged', async () => {
@@ -123,13 +122,24 @@ describe('web console in Chromium', { skip: skipUnlessChromium() }, () => {
     await page.getByRole('note', { name: 'Alarm on the chart' }).waitFor();
     assert.equal(page.url(), url, 'still on the same page, still signed in');
     await waitFor(async () => (await chartPoints('temperature')) > 0, 'chart around the alarm', UI_TIMEOUT_MS);
+    await shot('device');
   });
 
   test('the fleet page after all this, and no errors in the browser console', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Fleet' }).click();
     await page.getByRole('link', { name: 'e2e-press' }).waitFor();
     await page.getByText('25 devices').waitFor();
-    await shot('fleet');
+    if (screenshotDir) {
+      // Traffic for the ingest-rate card, then the same page in the dark theme.
+      for (let burst = 0; burst < 6; burst++) {
+        await send(Array.from({ length: 200 }, (_, i) => ({ ts: Date.now() - 200 + i, values: { temperature: 20, pressure: 101 } })));
+        await page.waitForTimeout(1000);
+      }
+      await waitFor(async () => /\d/.test((await page.getByTestId('ingest-rate').textContent()) ?? ''), 'an ingest rate', UI_TIMEOUT_MS);
+      await shot('fleet');
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await shot('fleet-dark');
+    }
     assert.deepEqual(errors, []);
   });
 });

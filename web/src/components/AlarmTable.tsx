@@ -33,7 +33,7 @@ export function alarmExplanation(alarm: Alarm): Explanation | null {
 }
 
 export function alarmChartLink(alarm: Alarm): string {
-  const search = searchWithRange(new URLSearchParams({ alarm: alarm.id }), around(alarmMoment(alarm)));
+  const search = searchWithRange(new URLSearchParams({ alarm: alarm.id }), around(alarmMoment(alarm), Date.now()));
   return `/devices/${alarm.deviceId}?${search}`;
 }
 

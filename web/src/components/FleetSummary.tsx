@@ -130,7 +130,7 @@ export function FleetSummary() {
 
       <section className="card" aria-labelledby="ingest-rate">
         <h2 id="ingest-rate">Ingest rate</h2>
-        <div className="big-number">
+        <div className="big-number" data-testid="ingest-rate">
           {formatRate(ingest.rate)} <span className="unit">points/s</span>
         </div>
         <div className="spark-wrap">

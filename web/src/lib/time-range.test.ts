@@ -38,7 +38,8 @@ describe('time range', () => {
     expect(pan(back, NOW, 0.5)).toEqual({ live: true, spanMs: HOUR_MS });
   });
 
-  test('around centres a window on an instant', () => {
-    expect(around(NOW, 1000)).toEqual({ live: false, from: NOW - 1000, to: NOW + 1000 });
+  test('around centres a window on an instant, but never reaches into the future', () => {
+    expect(around(NOW - HOUR_MS, NOW, 1000)).toEqual({ live: false, from: NOW - HOUR_MS - 1000, to: NOW - HOUR_MS + 1000 });
+    expect(around(NOW - 500, NOW, 1000)).toEqual({ live: false, from: NOW - 2000, to: NOW });
   });
 });

@@ -74,7 +74,8 @@ export function pan(range: TimeRange, now: number, fraction: number): TimeRange 
   return { live: false, from: from + shift, to: to + shift };
 }
 
-/** A window around an instant, for "show on chart" links. */
-export function around(ts: number, halfWidthMs = 30 * MIN_MS): TimeRange {
-  return { live: false, from: ts - halfWidthMs, to: ts + halfWidthMs };
+/** A window around an instant, for "show on chart" links; a recent instant gets the window ending now. */
+export function around(ts: number, now: number, halfWidthMs = 30 * MIN_MS): TimeRange {
+  const to = Math.min(now, ts + halfWidthMs);
+  return { live: false, from: Math.min(ts - halfWidthMs, to - 2 * halfWidthMs), to: Math.max(to, ts + 1) };
 }
