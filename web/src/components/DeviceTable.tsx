@@ -25,7 +25,16 @@ const COLUMNS: { field: SortField | null; label: string; className: string }[] =
   { field: 'createdAt', label: 'Created', className: 'col-created' },
 ];
 
-export function DeviceTable({ query, onQueryChange }: { query: DeviceQuery; onQueryChange: (q: DeviceQuery) => void }) {
+export function DeviceTable({
+  query,
+  onQueryChange,
+  onLoaded,
+}: {
+  query: DeviceQuery;
+  onQueryChange: (q: DeviceQuery) => void;
+  /** Called once the first page is on screen (the fleet page loads its summary after that). */
+  onLoaded?: () => void;
+}) {
   const call = useApi();
   const [pages, setPages] = useState(() => new Map<number, Device[]>());
   const [total, setTotal] = useState<number | null>(null);
@@ -33,6 +42,8 @@ export function DeviceTable({ query, onQueryChange }: { query: DeviceQuery; onQu
   const [scroll, setScroll] = useState({ top: 0, height: 600 });
   const viewport = useRef<HTMLDivElement>(null);
   const queryKey = JSON.stringify(query);
+  const onLoadedRef = useRef(onLoaded);
+  onLoadedRef.current = onLoaded;
   const generation = useRef(0);
 
   // A new filter or sort starts from an empty cache at the top.
@@ -59,6 +70,7 @@ export function DeviceTable({ query, onQueryChange }: { query: DeviceQuery; onQu
         });
         setTotal(results[0]!.total);
         setError(null);
+        onLoadedRef.current?.();
       } catch (err) {
         if (mine === generation.current) setError((err as Error).message);
       }
@@ -140,7 +152,9 @@ export function DeviceTable({ query, onQueryChange }: { query: DeviceQuery; onQu
         <div style={{ height: (total ?? 0) * ROW_PX, position: 'relative' }}>
           {rows.map(({ index, device }) => (
             <div
-              key={index}
+              // Keyed by slot, not by index: while scrolling, React updates the same row elements
+              // instead of creating and discarding a dozen per frame.
+              key={index % rows.length}
               className="dt-row"
               role="row"
               aria-rowindex={index + 1}

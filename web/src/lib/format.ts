@@ -1,8 +1,12 @@
 // Display formatting shared by the pages.
 
+// One formatter for every call: toLocaleString builds a new one each time, which shows when a
+// scrolling table formats dozens of dates per frame.
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
 export function formatTime(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '—';
-  return new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+  return dateTime.format(ms);
 }
 
 /** "12 s ago", "3 min ago", "2 h ago", "5 d ago" */

@@ -11,6 +11,7 @@ export function FleetPage() {
   const query = queryFromSearch(search);
   const [nameInput, setNameInput] = useState(query.name);
   const [typeInput, setTypeInput] = useState(query.type);
+  const [tableLoaded, setTableLoaded] = useState(false);
   const setQuery = (q: DeviceQuery) => setSearch(searchFromQuery(q), { replace: true });
 
   // Typing filters after a short pause, not on every key stroke.
@@ -26,7 +27,7 @@ export function FleetPage() {
       <div className="page-head">
         <h1>Fleet overview</h1>
       </div>
-      <FleetSummary />
+      <FleetSummary enabled={tableLoaded} />
       <div className="card table-card">
         <div className="filters" role="search" aria-label="Filter devices">
           <label className="field field-inline grow">
@@ -46,7 +47,7 @@ export function FleetPage() {
             </select>
           </label>
         </div>
-        <DeviceTable query={query} onQueryChange={setQuery} />
+        <DeviceTable query={query} onQueryChange={setQuery} onLoaded={() => setTableLoaded(true)} />
       </div>
     </section>
   );
