@@ -48,7 +48,7 @@ export function typeOf(s: Schema | undefined, indent = ''): string {
   else if (s.type === 'boolean') t = 'boolean';
   else if (s.type === 'null') t = 'null';
   else t = 'unknown';
-  if (s.nullable) t = `${t} | null`;
+  if (s.nullable && !t.split(' | ').includes('null')) t = `${t} | null`;
   return t;
 }
 

@@ -603,7 +603,7 @@ export type GetMaintenancePoliciesResult = {
     deviceType: string;
     key: string;
     threshold: number;
-    failWhen: "above" | "below" | null | null;
+    failWhen: "above" | "below" | null;
     horizonMs: number;
     windowMs: number;
     updatedAt: number;
@@ -631,7 +631,7 @@ export type PutMaintenancePoliciesByTypeResult = {
   deviceType: string;
   key: string;
   threshold: number;
-  failWhen: "above" | "below" | null | null;
+  failWhen: "above" | "below" | null;
   horizonMs: number;
   windowMs: number;
   updatedAt: number;

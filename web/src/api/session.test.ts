@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { ApiError, REFRESH_STORAGE_KEY, Session, buildUrl } from './session';
 
 /** A fake Vigil auth API: tokens are "access-N" / "refresh-N"; each refresh token works once. */
@@ -108,4 +108,20 @@ describe('Session', () => {
 
 test('buildUrl leaves out empty query values', () => {
   expect(buildUrl('', '/api/v1/devices', { name: 'a b', type: undefined, status: '', limit: 5 })).toBe('/api/v1/devices?name=a+b&limit=5');
+});
+
+test('the access token is refreshed before it expires, without a failed request', async () => {
+  vi.useFakeTimers();
+  try {
+    const server = fakeServer();
+    const session = new Session({ fetch: server.fetch, storage: memoryStorage() });
+    await session.login('a@b', 'right'); // expiresIn 900 s
+    await vi.advanceTimersByTimeAsync(900 * 0.8 * 1000 + 10);
+    expect(session.token).toBe('access-3');
+    await session.call({ method: 'GET', path: '/x' });
+    expect(server.calls.filter((c) => c.includes('/auth/refresh'))).toHaveLength(1);
+    session.logout();
+  } finally {
+    vi.useRealTimers();
+  }
 });

@@ -95,7 +95,16 @@ export class Session {
   private accept(pair: TokenPair): void {
     this.accessToken = pair.accessToken;
     this.storage.setItem(REFRESH_STORAGE_KEY, pair.refreshToken);
+    this.scheduleRefresh(pair.expiresIn);
     this.changed();
+  }
+
+  // Refreshing before the access token expires spares every request (and the live connection's
+  // next handshake) a 401 and a retry; the 401 path stays for a tab that slept through it.
+  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  private scheduleRefresh(expiresInSec: number): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => void this.refresh(), Math.max(5, expiresInSec * 0.8) * 1000);
   }
 
   async login(email: string, password: string): Promise<void> {
@@ -105,6 +114,8 @@ export class Session {
   }
 
   logout(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = null;
     this.accessToken = null;
     this.storage.removeItem(REFRESH_STORAGE_KEY);
     this.changed();

@@ -39,7 +39,9 @@ export function DeviceTable({
   const [pages, setPages] = useState(() => new Map<number, Device[]>());
   const [total, setTotal] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [scroll, setScroll] = useState({ top: 0, height: 600 });
+  // Only the window of rows is state: a scroll event that keeps the same rows renders nothing.
+  const [rowWindow, setRowWindow] = useState({ first: 0, last: 0, height: 600 });
+  const totalRef = useRef<number | null>(null);
   const viewport = useRef<HTMLDivElement>(null);
   const queryKey = JSON.stringify(query);
   const onLoadedRef = useRef(onLoaded);
@@ -54,7 +56,13 @@ export function DeviceTable({
     viewport.current?.scrollTo({ top: 0 });
   }, [queryKey]);
 
-  const { first, last } = visibleRows(scroll.top, scroll.height, ROW_PX, total ?? PAGE_SIZE);
+  totalRef.current = total;
+  const measure = useCallback((el: HTMLElement) => {
+    const { first, last } = visibleRows(el.scrollTop, el.clientHeight, ROW_PX, totalRef.current ?? PAGE_SIZE);
+    setRowWindow((w) => (w.first === first && w.last === last && w.height === el.clientHeight ? w : { first, last, height: el.clientHeight }));
+  }, []);
+  const first = rowWindow.first;
+  const last = Math.min(rowWindow.last, (total ?? PAGE_SIZE) - 1);
   const wanted = useMemo(() => pagesForRows(first, last, PAGE_SIZE, total ?? 1), [first, last, total]);
 
   const fetchPages = useCallback(
@@ -98,12 +106,11 @@ export function DeviceTable({
   useEffect(() => {
     const el = viewport.current;
     if (!el) return;
-    const measure = () => setScroll({ top: el.scrollTop, height: el.clientHeight });
-    measure();
-    const observer = new ResizeObserver(measure);
+    measure(el);
+    const observer = new ResizeObserver(() => measure(el));
     observer.observe(el);
     return () => observer.disconnect();
-  }, []);
+  }, [measure, total]);
 
   const rows: { index: number; device: Device | undefined }[] = [];
   if (total !== null) {
@@ -145,7 +152,7 @@ export function DeviceTable({
         ref={viewport}
         tabIndex={0}
         aria-label="Device rows, scrollable"
-        onScroll={(e) => setScroll({ top: e.currentTarget.scrollTop, height: e.currentTarget.clientHeight })}
+        onScroll={(e) => measure(e.currentTarget)}
       >
         {error && <div className="empty error">Could not load devices: {error}</div>}
         {total === 0 && !error && <div className="empty">No device matches these filters.</div>}

@@ -3,12 +3,12 @@
 // or a year, is one small request per view. In live mode new points stream in over Socket.IO and
 // the window slides with the clock.
 import { useEffect, useRef, useState } from 'react';
-import { getDevicesByIdTelemetry } from '../api/generated';
+import { getDevicesByIdForecast, getDevicesByIdTelemetry } from '../api/generated';
 import { useApi, useLive } from '../api/context';
 import { chooseResolution, formatInterval, type Resolution } from '../lib/aggregation';
 import { appendLive, pointCount, seriesFromResponse, trim, type Series } from '../lib/series';
 import { bounds, type TimeRange } from '../lib/time-range';
-import { TimeSeriesChart } from './TimeSeriesChart';
+import { TimeSeriesChart, type ForecastSeries } from './TimeSeriesChart';
 
 /** Raw reads ask for at most this many points; a full answer means "too many, use windows". */
 const RAW_LIMIT = 20_000;
@@ -16,6 +16,8 @@ const RAW_LIMIT = 20_000;
 const LIVE_WINDOW_REFRESH_MS = 15_000;
 const CLOCK_TICK_MS = 1000;
 const NO_MARKERS: number[] = [];
+/** A forecast reaches a quarter of the visible span ahead, within the API's sensible bounds. */
+const forecastHorizonMs = (spanMs: number) => Math.min(30 * 86_400_000, Math.max(10 * 60_000, Math.round(spanMs / 4)));
 
 export function TelemetryCharts({
   deviceId,
@@ -23,6 +25,7 @@ export function TelemetryCharts({
   range,
   markers,
   onZoom,
+  showForecast = false,
 }: {
   deviceId: string;
   keys: string[];
@@ -30,6 +33,8 @@ export function TelemetryCharts({
   /** Instants to mark on each key's chart (its alarms), by key. */
   markers: Map<string, number[]>;
   onZoom: (from: number, to: number) => void;
+  /** Overlay each key's forecast with its 95 % prediction interval. */
+  showForecast?: boolean;
 }) {
   const call = useApi();
   const live = useLive();
@@ -88,6 +93,34 @@ export function TelemetryCharts({
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [call, deviceId, keysKey, fetchKey, plannedKey, refreshTick]);
 
+  // Forecasts, fetched when switched on and again when the range changes.
+  const [forecasts, setForecasts] = useState<Map<string, ForecastSeries | string>>(new Map());
+  useEffect(() => {
+    if (!showForecast || keys.length === 0) {
+      setForecasts(new Map());
+      return;
+    }
+    let cancelled = false;
+    const horizon = String(forecastHorizonMs(spanMs));
+    void Promise.all(
+      keys.map(async (key): Promise<[string, ForecastSeries | string]> => {
+        try {
+          const f = await getDevicesByIdForecast(call, { path: { id: deviceId }, query: { key, horizon } });
+          return [
+            key,
+            { ts: f.points.map((p) => p.ts), value: f.points.map((p) => p.value), lower: f.points.map((p) => p.lower95), upper: f.points.map((p) => p.upper95) },
+          ];
+        } catch (err) {
+          return [key, (err as Error).message];
+        }
+      }),
+    ).then((entries) => !cancelled && setForecasts(new Map(entries)));
+    return () => {
+      cancelled = true;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [call, deviceId, keysKey, fetchKey, showForecast]);
+
   // Live: stream new points in and let the window follow the clock.
   useEffect(() => {
     if (!range.live) return;
@@ -125,19 +158,26 @@ export function TelemetryCharts({
         {error && <span className="error"> · {error}</span>}
       </div>
       {keys.length === 0 && <p className="muted">This device has sent no numeric values yet.</p>}
-      {keys.map((key) => (
-        <section key={key} className="chart-card" aria-label={`${key} chart`}>
-          <h3>{key}</h3>
-          <TimeSeriesChart
-            label={key}
-            series={series.get(key) ?? { ts: [], value: [], min: null, max: null }}
-            from={from}
-            to={to}
-            markers={markers.get(key) ?? NO_MARKERS}
-            onZoom={onZoom}
-          />
-        </section>
-      ))}
+      {keys.map((key) => {
+        const forecast = forecasts.get(key);
+        return (
+          <section key={key} className="chart-card" aria-label={`${key} chart`}>
+            <h3>
+              {key}
+              {typeof forecast === 'string' && <span className="muted small"> · no forecast: {forecast}</span>}
+            </h3>
+            <TimeSeriesChart
+              label={key}
+              series={series.get(key) ?? { ts: [], value: [], min: null, max: null }}
+              forecast={typeof forecast === 'object' ? forecast : null}
+              from={from}
+              to={to}
+              markers={markers.get(key) ?? NO_MARKERS}
+              onZoom={onZoom}
+            />
+          </section>
+        );
+      })}
     </div>
   );
 }

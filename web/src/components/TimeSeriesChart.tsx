@@ -6,9 +6,18 @@ import uPlot from 'uplot';
 import type { Series } from '../lib/series';
 import { THEME_EVENT, cssVar } from '../lib/theme';
 
+/** A forecast after the newest point: expected value and its 95 % prediction interval. */
+export interface ForecastSeries {
+  ts: number[];
+  value: (number | null)[];
+  lower: (number | null)[];
+  upper: (number | null)[];
+}
+
 export interface ChartProps {
   label: string;
   series: Series;
+  forecast?: ForecastSeries | null;
   from: number;
   to: number;
   markers?: number[];
@@ -16,16 +25,35 @@ export interface ChartProps {
   height?: number;
 }
 
-function columns(s: Series): uPlot.AlignedData {
-  const xs = s.ts.map((t) => t / 1000);
-  return s.min && s.max ? [xs, s.value, s.min, s.max] : [xs, s.value];
+/** uPlot's columns: x, value, [min, max], [forecast, lower, upper]; history and forecast share x. */
+function columns(s: Series, f: ForecastSeries | null | undefined): uPlot.AlignedData {
+  const banded = s.min !== null && s.max !== null;
+  if (!f) {
+    const xs = s.ts.map((t) => t / 1000);
+    return banded ? [xs, s.value, s.min!, s.max!] : [xs, s.value];
+  }
+  // Live points may have overtaken the forecast's first steps: x must stay ascending.
+  const newest = s.ts.length ? s.ts[s.ts.length - 1]! : -Infinity;
+  const start = f.ts.findIndex((t) => t > newest);
+  const ahead = start === -1 ? 0 : f.ts.length - start;
+  const pick = <T,>(col: T[]) => (ahead ? col.slice(start) : []);
+  const futurePad = new Array<null>(ahead).fill(null);
+  const pastPad = new Array<null>(s.ts.length).fill(null);
+  const xs = [...s.ts, ...pick(f.ts)].map((t) => t / 1000);
+  const history = banded ? [[...s.value, ...futurePad], [...s.min!, ...futurePad], [...s.max!, ...futurePad]] : [[...s.value, ...futurePad]];
+  // The forecast line starts at the newest real value, so the two lines join.
+  const joined = [...pastPad, ...pick(f.value)];
+  if (s.ts.length && ahead) joined[s.ts.length - 1] = s.value[s.value.length - 1] ?? null;
+  return [xs, ...history, joined, [...pastPad, ...pick(f.lower)], [...pastPad, ...pick(f.upper)]] as uPlot.AlignedData;
 }
 
-export function TimeSeriesChart({ label, series, from, to, markers = [], onZoom, height = 200 }: ChartProps) {
+export function TimeSeriesChart({ label, series, forecast, from, to, markers = [], onZoom, height = 200 }: ChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const latest = useRef({ from, to, markers, onZoom, series });
-  latest.current = { from, to, markers, onZoom, series };
+  const forecastEnd = forecast?.ts.length ? forecast.ts[forecast.ts.length - 1]! : to;
+  const latest = useRef({ from, to: Math.max(to, forecastEnd), markers, onZoom, series, forecast });
+  latest.current = { from, to: Math.max(to, forecastEnd), markers, onZoom, series, forecast };
+  const withForecast = !!forecast;
   const [theme, setTheme] = useState(0);
   const banded = series.min !== null;
 
@@ -42,6 +70,9 @@ export function TimeSeriesChart({ label, series, from, to, markers = [], onZoom,
     const accent = cssVar('--chart-line') || '#2f6fed';
     const band = cssVar('--chart-band') || 'rgba(47,111,237,0.15)';
     const marker = cssVar('--danger') || '#d33';
+    const forecastLine = cssVar('--chart-forecast') || '#8b5cf6';
+    const forecastBand = cssVar('--chart-forecast-band') || 'rgba(139,92,246,0.15)';
+    const forecastFirst = banded ? 4 : 2;
     const axisStyle = { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
     const opts: uPlot.Options = {
       width: Math.max(100, el.clientWidth),
@@ -59,8 +90,18 @@ export function TimeSeriesChart({ label, series, from, to, markers = [], onZoom,
               { label: 'max', stroke: 'transparent', points: { show: false } },
             ]
           : []),
+        ...(withForecast
+          ? [
+              { label: 'forecast', stroke: forecastLine, width: 1.5, dash: [6, 4], points: { show: false } },
+              { label: '95% low', stroke: 'transparent', points: { show: false } },
+              { label: '95% high', stroke: 'transparent', points: { show: false } },
+            ]
+          : []),
       ],
-      bands: banded ? [{ series: [3, 2], fill: band }] : undefined,
+      bands: [
+        ...(banded ? [{ series: [3, 2] as [number, number], fill: band }] : []),
+        ...(withForecast ? [{ series: [forecastFirst + 2, forecastFirst + 1] as [number, number], fill: forecastBand }] : []),
+      ],
       hooks: {
         setSelect: [
           (u) => {
@@ -92,7 +133,7 @@ export function TimeSeriesChart({ label, series, from, to, markers = [], onZoom,
         ],
       },
     };
-    const u = new uPlot(opts, columns(latest.current.series), el);
+    const u = new uPlot(opts, columns(latest.current.series, latest.current.forecast), el);
     plot.current = u;
     const observer = new ResizeObserver(() => u.setSize({ width: Math.max(100, el.clientWidth), height }));
     observer.observe(el);
@@ -101,11 +142,11 @@ export function TimeSeriesChart({ label, series, from, to, markers = [], onZoom,
       u.destroy();
       plot.current = null;
     };
-  }, [label, banded, height, theme]);
+  }, [label, banded, withForecast, height, theme]);
 
   useEffect(() => {
-    plot.current?.setData(columns(series));
-  }, [series, from, to, markers.join(',')]);
+    plot.current?.setData(columns(series, forecast));
+  }, [series, forecast, from, to, markers.join(',')]);
 
   // data-points lets end-to-end tests see what the canvas holds.
   return <div className="chart" ref={host} role="img" aria-label={`Chart of ${label}`} data-points={series.ts.length} />;

@@ -13,6 +13,7 @@ import { StatusBadge } from '../components/Badges';
 import { TelemetryCharts } from '../components/TelemetryCharts';
 import { AlarmTable, alarmExplanation, alarmMoment, mergeAlarm } from '../components/AlarmTable';
 import { CredentialsPanel } from '../components/CredentialsPanel';
+import { HealthCard } from '../components/HealthCard';
 
 export function DevicePage() {
   const { id = '' } = useParams();
@@ -21,6 +22,7 @@ export function DevicePage() {
   const [search, setSearch] = useSearchParams();
   const range = rangeFromSearch(search);
   const alarmId = search.get('alarm');
+  const showForecast = search.get('forecast') === '1';
   const setRange = useCallback(
     (r: TimeRange) => setSearch((s) => searchWithRange(s, r), { replace: false }),
     [setSearch],
@@ -167,13 +169,25 @@ export function DevicePage() {
             <button type="button" className="btn btn-small btn-ghost" onClick={() => setRange(zoomOut(range, Date.now()))}>
               Zoom out
             </button>
+            <span className="divider" aria-hidden="true" />
+            <button
+              type="button"
+              className={`btn btn-small ${showForecast ? 'btn-selected' : 'btn-ghost'}`}
+              aria-pressed={showForecast}
+              onClick={() => setSearch((s) => (showForecast ? s.delete('forecast') : s.set('forecast', '1'), s), { replace: true })}
+            >
+              Forecast
+            </button>
             <span className={`range-state ${range.live ? 'is-live' : ''}`}>
               {range.live ? 'Live' : `${formatTime(range.from)} – ${formatTime(range.to)}`}
             </span>
           </div>
         </div>
         <p className="muted small">Drag across a chart to zoom in.</p>
-        <TelemetryCharts deviceId={id} keys={numericKeys} range={range} markers={markers} onZoom={(f, t) => setRange(zoomTo(f, t))} />
+        <TelemetryCharts deviceId={id} keys={numericKeys} range={range} markers={markers}
+          showForecast={showForecast}
+          onZoom={(f, t) => setRange(zoomTo(f, t))}
+        />
       </section>
 
       <div className="two-col">
@@ -185,7 +199,10 @@ export function DevicePage() {
             onChanged={(a) => alarms.setData((prev) => mergeAlarm(prev ?? [], a))}
           />
         </section>
-        <CredentialsPanel deviceId={id} />
+        <div className="side-col">
+          {d && <HealthCard deviceId={id} deviceType={d.type} />}
+          <CredentialsPanel deviceId={id} />
+        </div>
       </div>
     </section>
   );
