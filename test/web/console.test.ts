@@ -38,6 +38,11 @@ describe('web console in Chromium', { skip: skipUnlessChromium() }, () => {
     await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: name === 'device' });
   }
 
+  async function box(widget: ReturnType<Page['locator']>) {
+    const get = async (name: string) => Number(await widget.getAttribute(`data-${name}`));
+    return { x: await get('x'), y: await get('y'), w: await get('w'), h: await get('h') };
+  }
+
   async function chartPoints(key: string): Promise<number> {
     return Number(await page.getByRole('img', { name: `Chart of ${key}` }).getAttribute('data-points'));
   }
@@ -96,6 +101,20 @@ describe('web console in Chromium', { skip: skipUnlessChromium() }, () => {
     await waitFor(async () => (await chartPoints('temperature')) >= before + 5, 'live points on the chart', UI_TIMEOUT_MS);
   });
 
+  test('a year of history opens as daily windows, and zooming in refines them', async () => {
+    const HOUR = 60 * MIN;
+    const yearAgo = Date.now() - 365 * 24 * HOUR;
+    const hourly = Array.from({ length: 365 * 24 }, (_, i) => ({ ts: yearAgo + i * HOUR, values: { energy: 100 + (i % 24) } }));
+    for (let i = 0; i < hourly.length; i += 2000) await send(hourly.slice(i, i + 2000));
+    await page.getByRole('img', { name: 'Chart of energy' }).waitFor(); // the new key arrived live
+    await page.getByRole('button', { name: '1y' }).click();
+    await page.getByText('avg with min–max band per 1 d').waitFor();
+    await waitFor(async () => (await chartPoints('energy')) >= 360, 'a year of daily windows', UI_TIMEOUT_MS);
+    await page.getByRole('button', { name: '7d' }).click();
+    await page.getByText(/avg with min–max band per (15|30) min/).waitFor();
+    await waitFor(async () => (await chartPoints('energy')) >= 7 * 24 - 2, 'a week of hourly points', UI_TIMEOUT_MS);
+  });
+
   test('a new alarm appears live on the alarms page and can be acknowledged', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Alarms' }).click();
     await page.getByRole('heading', { name: 'Alarms' }).waitFor();
@@ -123,6 +142,63 @@ describe('web console in Chromium', { skip: skipUnlessChromium() }, () => {
     assert.equal(page.url(), url, 'still on the same page, still signed in');
     await waitFor(async () => (await chartPoints('temperature')) > 0, 'chart around the alarm', UI_TIMEOUT_MS);
     await shot('device');
+  });
+
+  test('a dashboard built by drag and drop is restored exactly after a reload', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboards' }).click();
+    await page.getByRole('heading', { name: 'Dashboards' }).waitFor();
+    await page.getByPlaceholder('Name, e.g. Line 1').fill('Line 1');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByLabel('Dashboard name').waitFor();
+
+    // A chart bound to the device's temperature, and a text widget under it.
+    await page.getByLabel('Widget type').selectOption('chart');
+    await page.getByRole('button', { name: 'Add widget' }).click();
+    await page.getByRole('combobox', { name: 'Device', exact: true }).selectOption({ label: 'e2e-press' });
+    await page.getByRole('combobox', { name: 'Key', exact: true }).selectOption('temperature');
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByLabel('Widget type').selectOption('text');
+    await page.getByRole('button', { name: 'Add widget' }).click();
+    await page.getByRole('textbox', { name: /^Text \(#/ }).fill('# Shift notes\n- check the **press**');
+    await page.getByRole('button', { name: 'Done' }).click();
+    const text = page.getByRole('region', { name: 'Text (markdown)' });
+    assert.deepEqual(await box(text), { x: 0, y: 4, w: 3, h: 2 }, 'added below the chart');
+
+    // Drag the text widget by its handle to the right of the chart.
+    const grid = (await page.locator('.dash-grid').boundingBox())!;
+    const colPx = (grid.width + 12) / 12;
+    const handle = (await text.getByRole('button', { name: /^Move/ }).boundingBox())!;
+    await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(handle.x + handle.width / 2 + 6 * colPx, handle.y + handle.height / 2 - 4 * 80, { steps: 12 });
+    await page.mouse.up();
+    assert.deepEqual(await box(text), { x: 6, y: 0, w: 3, h: 2 });
+    // And make it wider from the keyboard: Shift+→ on the focused handle.
+    await text.getByRole('button', { name: /^Move/ }).focus();
+    await page.keyboard.press('Shift+ArrowRight');
+    await page.getByRole('status').filter({ hasText: /^Saved$/ }).waitFor();
+    const before = await page.locator('[data-widget-id]').evaluateAll((els) => els.map((e) => e.outerHTML.match(/data-(x|y|w|h)="\d+"/g)!.join(' ')));
+
+    await page.reload();
+    await page.getByRole('heading', { name: 'Shift notes' }).waitFor();
+    const after = await page.locator('[data-widget-id]').evaluateAll((els) => els.map((e) => e.outerHTML.match(/data-(x|y|w|h)="\d+"/g)!.join(' ')));
+    assert.deepEqual(after, before);
+    assert.deepEqual(await box(page.getByRole('region', { name: 'Text (markdown)' })), { x: 6, y: 0, w: 4, h: 2 });
+    await waitFor(async () => (await chartPoints('temperature')) > 0, 'the chart widget draws the device', UI_TIMEOUT_MS);
+    if (screenshotDir) {
+      // More widget kinds for the picture, added through the API.
+      const id = new URL(page.url()).pathname.split('/').pop()!;
+      const saved = (await request(vigil.http, 'GET', `/api/v1/dashboards/${id}`, { token })).body;
+      const extra = [
+        { id: 'stat-p', type: 'stat', x: 10, y: 0, w: 2, h: 2, config: { deviceId: device.id, key: 'pressure' } },
+        { id: 'alarms', type: 'alarms', x: 6, y: 2, w: 6, h: 2, config: {} },
+        { id: 'status', type: 'status', x: 0, y: 4, w: 12, h: 3, config: {} },
+      ];
+      await request(vigil.http, 'PUT', `/api/v1/dashboards/${id}`, { token, body: { name: saved.name, rangeMs: saved.rangeMs, widgets: [...saved.widgets, ...extra] } });
+      await page.reload();
+      await page.getByTestId('stat-value').filter({ hasText: /\d/ }).waitFor();
+      await shot('dashboard');
+    }
   });
 
   test('the fleet page after all this, and no errors in the browser console', async () => {

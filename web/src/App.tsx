@@ -7,6 +7,8 @@ import { FleetPage } from './pages/FleetPage';
 import { DevicePage } from './pages/DevicePage';
 import { AlarmsPage } from './pages/AlarmsPage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { DashboardsPage } from './dashboards/DashboardsPage';
+import { DashboardPage } from './dashboards/DashboardPage';
 
 export function App() {
   return (
@@ -24,6 +26,8 @@ export function App() {
             <Route index element={<FleetPage />} />
             <Route path="devices/:id" element={<DevicePage />} />
             <Route path="alarms" element={<AlarmsPage />} />
+            <Route path="dashboards" element={<DashboardsPage />} />
+            <Route path="dashboards/:id" element={<DashboardPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Routes>

@@ -186,6 +186,163 @@ export function postAuthRefresh(call: ApiCall, args: { body: PostAuthRefreshBody
   return call({ method: 'POST', path: `/api/v1/auth/refresh`, body: args.body }) as Promise<PostAuthRefreshResult>;
 }
 
+export type GetDashboardsResult = {
+  items: Array<{
+    id: string;
+    tenantId: string;
+    name: string;
+    widgets: Array<{
+      id: string;
+      type: "chart" | "stat" | "alarms" | "status" | "text";
+      x: number;
+      y: number;
+      w: number;
+      h: number;
+      title?: string;
+      config: {
+        [key: string]: unknown;
+      };
+    }>;
+    rangeMs: number;
+    createdAt: number;
+    updatedAt: number;
+  }>;
+};
+
+/** The tenant's dashboards (GET /api/v1/dashboards) */
+export function getDashboards(call: ApiCall): Promise<GetDashboardsResult> {
+  return call({ method: 'GET', path: `/api/v1/dashboards` }) as Promise<GetDashboardsResult>;
+}
+
+export type PostDashboardsBody = {
+  name: string;
+  widgets?: Array<{
+    id: string;
+    type: "chart" | "stat" | "alarms" | "status" | "text";
+    x: number;
+    y: number;
+    w: number;
+    h: number;
+    title?: string;
+    config: {
+      [key: string]: unknown;
+    };
+  }>;
+  rangeMs?: number;
+};
+
+export type PostDashboardsResult = {
+  id: string;
+  tenantId: string;
+  name: string;
+  widgets: Array<{
+    id: string;
+    type: "chart" | "stat" | "alarms" | "status" | "text";
+    x: number;
+    y: number;
+    w: number;
+    h: number;
+    title?: string;
+    config: {
+      [key: string]: unknown;
+    };
+  }>;
+  rangeMs: number;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** Create a dashboard (POST /api/v1/dashboards) */
+export function postDashboards(call: ApiCall, args: { body: PostDashboardsBody }): Promise<PostDashboardsResult> {
+  return call({ method: 'POST', path: `/api/v1/dashboards`, body: args.body }) as Promise<PostDashboardsResult>;
+}
+
+export interface GetDashboardsByIdPath {
+  id: string;
+}
+
+export type GetDashboardsByIdResult = {
+  id: string;
+  tenantId: string;
+  name: string;
+  widgets: Array<{
+    id: string;
+    type: "chart" | "stat" | "alarms" | "status" | "text";
+    x: number;
+    y: number;
+    w: number;
+    h: number;
+    title?: string;
+    config: {
+      [key: string]: unknown;
+    };
+  }>;
+  rangeMs: number;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** One dashboard (GET /api/v1/dashboards/{id}) */
+export function getDashboardsById(call: ApiCall, args: { path: GetDashboardsByIdPath }): Promise<GetDashboardsByIdResult> {
+  return call({ method: 'GET', path: `/api/v1/dashboards/${encodeURIComponent(String(args.path.id))}` }) as Promise<GetDashboardsByIdResult>;
+}
+
+export interface PutDashboardsByIdPath {
+  id: string;
+}
+
+export type PutDashboardsByIdBody = {
+  name: string;
+  widgets?: Array<{
+    id: string;
+    type: "chart" | "stat" | "alarms" | "status" | "text";
+    x: number;
+    y: number;
+    w: number;
+    h: number;
+    title?: string;
+    config: {
+      [key: string]: unknown;
+    };
+  }>;
+  rangeMs?: number;
+};
+
+export type PutDashboardsByIdResult = {
+  id: string;
+  tenantId: string;
+  name: string;
+  widgets: Array<{
+    id: string;
+    type: "chart" | "stat" | "alarms" | "status" | "text";
+    x: number;
+    y: number;
+    w: number;
+    h: number;
+    title?: string;
+    config: {
+      [key: string]: unknown;
+    };
+  }>;
+  rangeMs: number;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** Replace a dashboard's name, widgets and range (PUT /api/v1/dashboards/{id}) */
+export function putDashboardsById(call: ApiCall, args: { path: PutDashboardsByIdPath; body: PutDashboardsByIdBody }): Promise<PutDashboardsByIdResult> {
+  return call({ method: 'PUT', path: `/api/v1/dashboards/${encodeURIComponent(String(args.path.id))}`, body: args.body }) as Promise<PutDashboardsByIdResult>;
+}
+
+export interface DeleteDashboardsByIdPath {
+  id: string;
+}
+
+/** Delete a dashboard (DELETE /api/v1/dashboards/{id}) */
+export function deleteDashboardsById(call: ApiCall, args: { path: DeleteDashboardsByIdPath }): Promise<void> {
+  return call({ method: 'DELETE', path: `/api/v1/dashboards/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
+}
+
 export interface GetDevicesQuery {
   /** case-insensitive substring */
   name?: string;

@@ -3,7 +3,7 @@ import { NavLink, Outlet, useNavigate } from 'react-router-dom';
 import { useLiveState, useSession } from '../api/context';
 import { ThemeToggle } from './ThemeToggle';
 
-const LIVE_LABELS = { live: 'Live', connecting: 'Connecting…', offline: 'Offline' } as const;
+const LIVE_LABELS = { live: 'Live', connecting: 'Connecting…', offline: 'Offline', idle: '' } as const;
 
 export function Layout() {
   const session = useSession();
@@ -21,14 +21,17 @@ export function Layout() {
             Fleet
           </NavLink>
           <NavLink to="/alarms">Alarms</NavLink>
+          <NavLink to="/dashboards">Dashboards</NavLink>
           <a href="/api/docs" target="_blank" rel="noreferrer">
             API
           </a>
         </nav>
         <div className="topbar-right">
-          <span className={`live-dot live-${liveState}`} title="Live updates">
-            {LIVE_LABELS[liveState]}
-          </span>
+          {liveState !== 'idle' && (
+            <span className={`live-dot live-${liveState}`} title="Live updates">
+              {LIVE_LABELS[liveState]}
+            </span>
+          )}
           <ThemeToggle />
           <span className="user" title={session.role ?? undefined}>
             {session.email ?? 'signed in'}

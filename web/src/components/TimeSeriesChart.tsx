@@ -23,6 +23,8 @@ export interface ChartProps {
   markers?: number[];
   onZoom?: (from: number, to: number) => void;
   height?: number;
+  /** The value legend under the chart (off in small dashboard widgets). */
+  legend?: boolean;
 }
 
 /** uPlot's columns: x, value, [min, max], [forecast, lower, upper]; history and forecast share x. */
@@ -47,7 +49,7 @@ function columns(s: Series, f: ForecastSeries | null | undefined): uPlot.Aligned
   return [xs, ...history, joined, [...pastPad, ...pick(f.lower)], [...pastPad, ...pick(f.upper)]] as uPlot.AlignedData;
 }
 
-export function TimeSeriesChart({ label, series, forecast, from, to, markers = [], onZoom, height = 200 }: ChartProps) {
+export function TimeSeriesChart({ label, series, forecast, from, to, markers = [], onZoom, height = 200, legend = true }: ChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const forecastEnd = forecast?.ts.length ? forecast.ts[forecast.ts.length - 1]! : to;
@@ -79,7 +81,7 @@ export function TimeSeriesChart({ label, series, forecast, from, to, markers = [
       height,
       scales: { x: { time: true, range: () => [latest.current.from / 1000, latest.current.to / 1000] } },
       cursor: { drag: { x: true, y: false, setScale: false } },
-      legend: { show: true, live: true },
+      legend: { show: legend, live: true },
       axes: [axisStyle, { ...axisStyle, size: 56 }],
       series: [
         {},
@@ -142,7 +144,7 @@ export function TimeSeriesChart({ label, series, forecast, from, to, markers = [
       u.destroy();
       plot.current = null;
     };
-  }, [label, banded, withForecast, height, theme]);
+  }, [label, banded, withForecast, height, legend, theme]);
 
   useEffect(() => {
     plot.current?.setData(columns(series, forecast));

@@ -18,7 +18,7 @@ export interface StatusEvent {
   at: number;
 }
 export type AlarmEvent = GetAlarmsResult['items'][number];
-export type LiveState = 'connecting' | 'live' | 'offline';
+export type LiveState = 'idle' | 'connecting' | 'live' | 'offline';
 
 interface EventMap {
   telemetry: TelemetryEvent;
@@ -37,7 +37,8 @@ export class LiveConnection {
     alarm: new Set(),
   };
   private readonly stateListeners = new Set<(state: LiveState) => void>();
-  state: LiveState = 'offline';
+  /** idle: no page has asked for live data yet, so no connection was opened. */
+  state: LiveState = 'idle';
 
   constructor(private readonly session: Session) {}
 
@@ -104,6 +105,6 @@ export class LiveConnection {
     this.socket = null;
     socket?.disconnect();
     this.subscriptions.clear();
-    this.setState('offline');
+    this.setState('idle');
   }
 }
