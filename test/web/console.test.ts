@@ -185,6 +185,19 @@ describe('web console in Chromium', { skip: skipUnlessChromium() }, () => {
     assert.deepEqual(after, before);
     assert.deepEqual(await box(page.getByRole('region', { name: 'Text (markdown)' })), { x: 6, y: 0, w: 4, h: 2 });
     await waitFor(async () => (await chartPoints('temperature')) > 0, 'the chart widget draws the device', UI_TIMEOUT_MS);
+
+    // Export as JSON, remove a widget, import the file: the widget is back, and saved.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+    const exported = await download.path();
+    await page.getByRole('button', { name: 'Remove Text (markdown)' }).click();
+    await page.getByRole('status').filter({ hasText: /^Saved$/ }).waitFor();
+    assert.equal(await page.locator('[data-widget-id]').count(), 1);
+    await page.getByLabel('Import dashboard JSON').setInputFiles(exported);
+    await page.getByRole('heading', { name: 'Shift notes' }).waitFor();
+    await page.getByRole('status').filter({ hasText: /^Saved$/ }).waitFor();
+    const restored = await request(vigil.http, 'GET', `/api/v1/dashboards/${new URL(page.url()).pathname.split('/').pop()}`, { token });
+    assert.deepEqual(restored.body.widgets.map((w: { type: string; x: number }) => [w.type, w.x]), [['chart', 0], ['text', 6]]);
+
     if (screenshotDir) {
       // More widget kinds for the picture, added through the API.
       const id = new URL(page.url()).pathname.split('/').pop()!;
