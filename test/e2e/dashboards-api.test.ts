@@ -1,5 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { hashPassword } from '../../src/domains/auth/passwords.js';
 import { login, request, startVigil, type Running } from '../helpers/harness.js';
 
 describe('dashboards API', () => {
@@ -42,5 +44,35 @@ describe('dashboards API', () => {
     }
     assert.equal((await request(vigil.http, 'PUT', '/api/v1/dashboards/nope', { token, body: { name: 'x' } })).status, 404);
     assert.equal((await request(vigil.http, 'GET', '/api/v1/dashboards')).status, 401);
+  });
+});
+
+describe('dashboards API - tenant scope', () => {
+  let vigil: Running;
+  before(async () => {
+    vigil = await startVigil();
+  });
+  after(async () => vigil.stop());
+
+  test("another tenant neither lists, reads, changes nor deletes a tenant's dashboard", async () => {
+    const token = await login(vigil.http);
+    const mine = await request(vigil.http, 'POST', '/api/v1/dashboards', { token, body: { name: 'private' } });
+    const otherTenant = randomUUID();
+    await vigil.app.metadataStore.createTenant({ id: otherTenant, name: 'other', createdAt: Date.now() });
+    await vigil.app.metadataStore.createUser({
+      id: randomUUID(),
+      tenantId: otherTenant,
+      email: 'ops@other.example',
+      passwordHash: await hashPassword('other-password'),
+      role: 'admin',
+      createdAt: Date.now(),
+    });
+    const other = await login(vigil.http, 'ops@other.example', 'other-password');
+    assert.deepEqual((await request(vigil.http, 'GET', '/api/v1/dashboards', { token: other })).body.items, []);
+    const path = `/api/v1/dashboards/${mine.body.id}`;
+    assert.equal((await request(vigil.http, 'GET', path, { token: other })).status, 404);
+    assert.equal((await request(vigil.http, 'PUT', path, { token: other, body: { name: 'taken' } })).status, 404);
+    assert.equal((await request(vigil.http, 'DELETE', path, { token: other })).status, 404);
+    assert.equal((await request(vigil.http, 'GET', path, { token })).body.name, 'private');
   });
 });
