@@ -83,7 +83,6 @@ export function DeviceTable({
         if (mine === generation.current) setError((err as Error).message);
       }
     },
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [call, queryKey],
   );
 
@@ -91,7 +90,6 @@ export function DeviceTable({
   const missingKey = missing.join(',');
   useEffect(() => {
     if (missing.length) void fetchPages(missing);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [missingKey, fetchPages]);
 
   const wantedRef = useRef(wanted);

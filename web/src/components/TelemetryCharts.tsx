@@ -90,7 +90,6 @@ export function TelemetryCharts({
     return () => {
       cancelled = true;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [call, deviceId, keysKey, fetchKey, plannedKey, refreshTick]);
 
   // Forecasts, fetched when switched on and again when the range changes.
@@ -118,7 +117,6 @@ export function TelemetryCharts({
     return () => {
       cancelled = true;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [call, deviceId, keysKey, fetchKey, showForecast]);
 
   // Live: stream new points in and let the window follow the clock.
@@ -148,7 +146,6 @@ export function TelemetryCharts({
       clearInterval(clock);
       if (refresh) clearInterval(refresh);
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [live, deviceId, range.live, range.live ? range.spanMs : 0, plannedKey]);
 
   return (

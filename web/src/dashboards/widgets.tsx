@@ -69,7 +69,6 @@ function useLiveSeries(deviceId: string, key: string, rangeMs: number, widthPx: 
       cancelled = true;
       clearInterval(timer);
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [call, deviceId, key, rangeMs, resolutionKey, agg]);
 
   useEffect(() => {
@@ -132,7 +131,6 @@ function StatWidget({ deviceId, keyName, rangeMs }: { deviceId: string; keyName:
         const p = event.points.filter((x) => x.key === keyName).at(-1);
         if (p) latest.setData((prev) => (!prev || prev.ts <= p.ts ? { ts: p.ts, value: p.value } : prev));
       }),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [live, deviceId, keyName],
   );
   const values = (series?.value ?? []).filter((v): v is number => v !== null);

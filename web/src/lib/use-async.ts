@@ -36,7 +36,6 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[], options: { 
     );
   }, []);
 
-  // eslint-disable-next-line react-hooks/exhaustive-deps
   useEffect(run, deps);
 
   useEffect(() => {

@@ -52,7 +52,6 @@ export function AlarmsPage() {
           return { items, total: prev.total + (present ? 0 : 1) };
         });
       }),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [live, status, type],
   );
 

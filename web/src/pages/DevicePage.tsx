@@ -53,13 +53,11 @@ export function DevicePage() {
       offStatus();
       offAlarm();
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [live, id]);
 
   const latestEntries = Object.entries(latest.data?.data ?? {}).sort(([a], [b]) => a.localeCompare(b));
   const numericKeys = useMemo(
     () => latestEntries.filter(([, v]) => typeof v.value === 'number').map(([k]) => k),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [latestEntries.map(([k, v]) => `${k}:${typeof v.value}`).join(',')],
   );
   const focused = alarmId ? alarms.data?.find((a) => a.id === alarmId) : undefined;

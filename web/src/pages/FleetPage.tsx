@@ -19,7 +19,6 @@ export function FleetPage() {
     if (nameInput === query.name && typeInput === query.type) return;
     const timer = setTimeout(() => setQuery({ ...query, name: nameInput, type: typeInput }), SEARCH_DEBOUNCE_MS);
     return () => clearTimeout(timer);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [nameInput, typeInput]);
 
   return (
