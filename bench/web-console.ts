@@ -80,6 +80,13 @@ try {
         const w = globalThis as any;
         const body = w.document.querySelector('.dt-body');
         const deltas: number[] = [];
+        // Main-thread tasks over 50 ms while scrolling: the page's own work, as opposed to frames
+        // lost to a busy machine's compositor and rasteriser.
+        const longTasks: number[] = [];
+        const observer = new w.PerformanceObserver((list: any) => {
+          for (const e of list.getEntries()) longTasks.push(e.duration);
+        });
+        observer.observe({ type: 'longtask' });
         await new Promise<void>((done) => {
           let last = w.performance.now();
           const frame = (now: number) => {
@@ -91,7 +98,8 @@ try {
           };
           w.requestAnimationFrame(frame);
         });
-        return deltas.slice(1);
+        observer.disconnect();
+        return { deltas: deltas.slice(1), longTasks };
       },
       [stepPx, maxFrames] as const,
     );
@@ -100,9 +108,10 @@ try {
   await page.getByRole('link', { name: `dev-${String(DEVICES - 1).padStart(5, '0')}` }).waitFor();
 
   const tti = [...interactiveMs].sort((a, b) => a - b);
-  const frameStats = (frames: number[], pxPerFrame: number) => {
+  const frameStats = ({ deltas: frames, longTasks }: { deltas: number[]; longTasks: number[] }, pxPerFrame: number) => {
     const sorted = [...frames].sort((a, b) => a - b);
     return {
+      longTasks: { count: longTasks.length, maxMs: Math.round(Math.max(0, ...longTasks)) },
       frames: frames.length,
       pxPerFrame,
       frameMs: { p50: +percentile(sorted, 50).toFixed(1), p95: +percentile(sorted, 95).toFixed(1), max: +sorted.at(-1)!.toFixed(1) },
