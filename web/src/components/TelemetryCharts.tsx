@@ -8,14 +8,14 @@ import { useApi, useLive } from '../api/context';
 import { chooseResolution, formatInterval, type Resolution } from '../lib/aggregation';
 import { appendLive, pointCount, seriesFromResponse, trim, type Series } from '../lib/series';
 import { bounds, type TimeRange } from '../lib/time-range';
-import { TimeSeriesChart, type ForecastSeries } from './TimeSeriesChart';
+import { TimeSeriesChart, type ChartMarker, type ForecastSeries } from './TimeSeriesChart';
 
 /** Raw reads ask for at most this many points; a full answer means "too many, use windows". */
 const RAW_LIMIT = 20_000;
 /** Windowed live views refetch on this beat, so the newest window fills in. */
 const LIVE_WINDOW_REFRESH_MS = 15_000;
 const CLOCK_TICK_MS = 1000;
-const NO_MARKERS: number[] = [];
+const NO_MARKERS: ChartMarker[] = [];
 /** A forecast reaches a quarter of the visible span ahead, within the API's sensible bounds. */
 const forecastHorizonMs = (spanMs: number) => Math.min(30 * 86_400_000, Math.max(10 * 60_000, Math.round(spanMs / 4)));
 
@@ -31,7 +31,7 @@ export function TelemetryCharts({
   keys: string[];
   range: TimeRange;
   /** Instants to mark on each key's chart (its alarms), by key. */
-  markers: Map<string, number[]>;
+  markers: Map<string, ChartMarker[]>;
   onZoom: (from: number, to: number) => void;
   /** Overlay each key's forecast with its 95 % prediction interval. */
   showForecast?: boolean;

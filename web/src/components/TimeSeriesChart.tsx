@@ -14,13 +14,19 @@ export interface ForecastSeries {
   upper: (number | null)[];
 }
 
+/** A marked instant (an alarm), optionally with the range the model expected there. */
+export interface ChartMarker {
+  ts: number;
+  expected?: [number, number];
+}
+
 export interface ChartProps {
   label: string;
   series: Series;
   forecast?: ForecastSeries | null;
   from: number;
   to: number;
-  markers?: number[];
+  markers?: ChartMarker[];
   onZoom?: (from: number, to: number) => void;
   height?: number;
   /** The value legend under the chart (off in small dashboard widgets). */
@@ -75,6 +81,7 @@ export function TimeSeriesChart({ label, series, forecast, from, to, markers = [
     const forecastLine = cssVar('--chart-forecast') || '#8b5cf6';
     const forecastBand = cssVar('--chart-forecast-band') || 'rgba(139,92,246,0.15)';
     const forecastFirst = banded ? 4 : 2;
+    const expectedFill = cssVar('--chart-expected') || 'rgba(31,157,85,0.3)';
     const axisStyle = { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
     const opts: uPlot.Options = {
       width: Math.max(100, el.clientWidth),
@@ -122,9 +129,17 @@ export function TimeSeriesChart({ label, series, forecast, from, to, markers = [
             ctx.strokeStyle = marker;
             ctx.lineWidth = 2 * devicePixelRatio;
             ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
-            for (const ts of latest.current.markers) {
+            for (const { ts, expected } of latest.current.markers) {
               const x = u.valToPos(ts / 1000, 'x', true);
               if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+              if (expected) {
+                // The model's expected range at that moment, as a band across the marker.
+                const top = u.valToPos(expected[1], 'y', true);
+                const bottom = u.valToPos(expected[0], 'y', true);
+                const half = 8 * devicePixelRatio;
+                ctx.fillStyle = expectedFill;
+                ctx.fillRect(x - half, Math.min(top, bottom), 2 * half, Math.max(2, Math.abs(bottom - top)));
+              }
               ctx.beginPath();
               ctx.moveTo(x, u.bbox.top);
               ctx.lineTo(x, u.bbox.top + u.bbox.height);
@@ -148,7 +163,7 @@ export function TimeSeriesChart({ label, series, forecast, from, to, markers = [
 
   useEffect(() => {
     plot.current?.setData(columns(series, forecast));
-  }, [series, forecast, from, to, markers.join(',')]);
+  }, [series, forecast, from, to, markers.map((m) => m.ts).join(',')]);
 
   // data-points lets end-to-end tests see what the canvas holds.
   return <div className="chart" ref={host} role="img" aria-label={`Chart of ${label}`} data-points={series.ts.length} />;

@@ -11,6 +11,7 @@ import { formatAgo, formatTime, formatValue } from '../lib/format';
 import { PRESETS, pan, rangeFromSearch, searchWithRange, zoomOut, zoomTo, type TimeRange } from '../lib/time-range';
 import { StatusBadge } from '../components/Badges';
 import { TelemetryCharts } from '../components/TelemetryCharts';
+import type { ChartMarker } from '../components/TimeSeriesChart';
 import { AlarmTable, alarmExplanation, alarmMoment, mergeAlarm } from '../components/AlarmTable';
 import { CredentialsPanel } from '../components/CredentialsPanel';
 import { HealthCard } from '../components/HealthCard';
@@ -61,14 +62,17 @@ export function DevicePage() {
     [latestEntries.map(([k, v]) => `${k}:${typeof v.value}`).join(',')],
   );
   const focused = alarmId ? alarms.data?.find((a) => a.id === alarmId) : undefined;
-  // Every alarm of a key is marked on that key's chart; the focused one is also marked on all others.
+  // Every alarm of a key is marked on that key's chart with the range the model expected; the
+  // focused one is also marked on all other charts.
   const markers = useMemo(() => {
-    const byKey = new Map<string, number[]>();
+    const byKey = new Map<string, ChartMarker[]>();
+    const add = (key: string, marker: ChartMarker) => byKey.set(key, [...(byKey.get(key) ?? []), marker]);
     for (const a of alarms.data ?? []) {
-      if (!a.key) continue;
-      byKey.set(a.key, [...(byKey.get(a.key) ?? []), alarmMoment(a)]);
+      const e = alarmExplanation(a);
+      const key = e?.key ?? a.key;
+      if (key) add(key, { ts: alarmMoment(a), expected: e?.expected });
     }
-    if (focused) for (const k of numericKeys) if (k !== focused.key) byKey.set(k, [...(byKey.get(k) ?? []), alarmMoment(focused)]);
+    if (focused) for (const k of numericKeys) if (k !== (alarmExplanation(focused)?.key ?? focused.key)) add(k, { ts: alarmMoment(focused) });
     return byKey;
   }, [alarms.data, focused, numericKeys]);
   const lastSeen = latestEntries.reduce((max, [, v]) => Math.max(max, v.ts), device.data?.lastSeenAt ?? 0) || null;
