@@ -16,6 +16,9 @@ import { LiveDetectionService } from './domains/analytics/live-detection.service
 import { MaintenanceService } from './domains/analytics/maintenance.service.js';
 import { RulService } from './domains/analytics/rul.service.js';
 import { analyticsRoutes } from './transports/http/routes/analytics.routes.js';
+import { DuckDbDashboardStore } from './adapters/embedded/duckdb-dashboard-store.js';
+import { DashboardService } from './domains/dashboards/dashboards.service.js';
+import { dashboardRoutes } from './transports/http/routes/dashboards.routes.js';
 import { FileBus } from './adapters/embedded/file-bus.js';
 import { fileBusEventReporter, fileBusReadiness } from './adapters/embedded/file-bus-reporting.js';
 import { DiskSpaceGuard } from './domains/telemetry/disk-space-guard.js';
@@ -188,6 +191,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   ingestRoutes(http, devices, ingest, config.httpBodyLimitBytes, keyUnits);
   influxWriteRoutes(http, devices, ingest, config.httpBodyLimitBytes);
   analyticsRoutes(http, { tokens, alarms, detection, maintenance, rul, analyticsStore, metadata: metadataStore });
+  const dashboardStore = new DuckDbDashboardStore(db);
+  await dashboardStore.init();
+  dashboardRoutes(http, new DashboardService(dashboardStore), tokens);
   opsRoutes(
     http,
     metrics,

@@ -12,6 +12,7 @@ import { errorHandler, problemFor } from './problem.js';
 import { rejectInvalidInput } from './input-checks.js';
 import { isValidUtf8 } from '../../util/unicode.js';
 import { Errors } from '../../errors.js';
+import { registerWebConsole } from './web-console.js';
 
 export interface HttpServerOptions {
   log: Logger;
@@ -20,6 +21,8 @@ export interface HttpServerOptions {
   bodyLimitBytes: number;
   apiRateLimitPerMin: number;
   version: string;
+  /** Built web console to serve at `/`; web/dist of the repository by default. */
+  webRoot?: string;
 }
 
 export async function createHttpServer(o: HttpServerOptions): Promise<FastifyInstance> {
@@ -49,9 +52,8 @@ export async function createHttpServer(o: HttpServerOptions): Promise<FastifyIns
     if (!isValidUtf8(bytes)) return done(Errors.badRequest('body is not valid UTF-8', { body: 'invalid UTF-8' }), undefined);
     parseJson(request, bytes.toString('utf8'), done);
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
-  );
+  // Unknown paths: the console's index.html for page URLs, a JSON 404 for server paths.
+  await registerWebConsole(app, o.webRoot);
 
   await app.register(swagger, {
     openapi: {
