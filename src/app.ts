@@ -29,6 +29,7 @@ import { StorageWriter } from './domains/telemetry/storage-writer.js';
 import { AcceptedBatches } from './domains/telemetry/accepted-batches.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { registerModelMemoryMetrics } from './observability/model-memory-metrics.js';
 import { createHttpServer } from './transports/http/server.js';
 import { authRoutes } from './transports/http/routes/auth.routes.js';
 import { deviceRoutes } from './transports/http/routes/devices.routes.js';
@@ -115,10 +116,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const detection = new LiveDetectionService(analyticsStore, telemetryStore, metadataStore, alarms, log.child({ component: 'analytics' }), {
     univariateKind: config.anomalyDetector,
     saveIntervalMs: config.modelSaveIntervalMs,
+    memoryBudgetBytes: config.modelMemoryBudgetMb * 1024 * 1024,
+    shutdownSaveMs: config.modelShutdownSaveMs,
     retrainIntervalMs: config.modelRetrainIntervalMs,
     retrainHistoryMs: config.modelRetrainHistoryMs,
   });
   await detection.start();
+  registerModelMemoryMetrics(metrics.registry, () => detection.memoryStats());
   const rul = new RulService(analyticsStore, metadataStore, telemetryStore);
   await rul.start();
   const maintenance = new MaintenanceService(

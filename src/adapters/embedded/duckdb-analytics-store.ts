@@ -9,6 +9,7 @@ import type {
   AnalyticsStore,
   DetectorPolicy,
   MaintenancePolicy,
+  ModelKey,
   ModelRecord,
   RulModelRecord,
 } from '../../ports/analytics-store.js';
@@ -37,6 +38,21 @@ const SCHEMA = [
 ];
 
 const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : toNumber(v));
+
+function toModel(r: Row, withState: boolean): ModelRecord {
+  return {
+    tenantId: r.tenant_id as string,
+    deviceId: r.device_id as string,
+    key: r.key as string,
+    kind: r.kind as string,
+    version: Number(r.version),
+    state: withState ? JSON.parse(r.state as string) : null,
+    trainedFrom: nullableNumber(r.trained_from),
+    trainedTo: nullableNumber(r.trained_to),
+    points: toNumber(r.points),
+    updatedAt: toNumber(r.updated_at),
+  };
+}
 
 function toAlarm(r: Row): Alarm {
   return {
@@ -104,19 +120,33 @@ export class DuckDbAnalyticsStore implements AnalyticsStore {
   }
 
   async loadModels(): Promise<ModelRecord[]> {
-    const rows = await this.conn.all('SELECT * FROM analytics_models');
-    return rows.map((r) => ({
-      tenantId: r.tenant_id as string,
-      deviceId: r.device_id as string,
-      key: r.key as string,
-      kind: r.kind as string,
-      version: Number(r.version),
-      state: JSON.parse(r.state as string),
-      trainedFrom: nullableNumber(r.trained_from),
-      trainedTo: nullableNumber(r.trained_to),
-      points: toNumber(r.points),
-      updatedAt: toNumber(r.updated_at),
-    }));
+    return (await this.conn.all('SELECT * FROM analytics_models')).map((r) => toModel(r, true));
+  }
+
+  async listModelSummaries(): Promise<ModelRecord[]> {
+    const rows = await this.conn.all(
+      'SELECT tenant_id, device_id, key, kind, version, trained_from, trained_to, points, updated_at FROM analytics_models',
+    );
+    return rows.map((r) => toModel(r, false));
+  }
+
+  async loadModelStates(keys: readonly ModelKey[]): Promise<ModelRecord[]> {
+    const out: ModelRecord[] = [];
+    // One query per 300 series: a join against a VALUES list of the wanted keys.
+    for (let i = 0; i < keys.length; i += 300) {
+      const params: DuckDBValue[] = [];
+      const tuples = keys.slice(i, i + 300).map((k) => {
+        params.push(k.tenantId, k.deviceId, k.key);
+        return `($${params.length - 2}, $${params.length - 1}, $${params.length})`;
+      });
+      const rows = await this.conn.all(
+        `SELECT m.* FROM analytics_models m JOIN (VALUES ${tuples.join(',')}) AS w(tenant_id, device_id, key)
+         ON m.tenant_id = w.tenant_id AND m.device_id = w.device_id AND m.key = w.key`,
+        params,
+      );
+      for (const r of rows) out.push(toModel(r, true));
+    }
+    return out;
   }
 
   async deleteDeviceAnalytics(tenantId: string, deviceId: string): Promise<void> {
