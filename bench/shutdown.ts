@@ -82,10 +82,11 @@ async function main(): Promise<void> {
   v.child.kill('SIGTERM');
   await exited;
   const shutdownSec = Math.round(performance.now() - stopStarted) / 1000;
+  console.error(`shutdown: ${nDevices * keysPerDevice} series, SIGTERM to exit ${shutdownSec} s (RSS before ${rssMiB} MiB)`);
 
   let modelsAfterRestart: number | null = null;
   if (values.restart) {
-    const again = await startVigilProcess({ dataDir: v.dataDir, env });
+    const again = await startVigilProcess({ dataDir: v.dataDir, env, startTimeoutMs: 600_000 });
     const api2 = new ApiClient(again.http);
     await api2.login('admin@localhost', BENCH_PASSWORD);
     modelsAfterRestart = await modelCount(again.http, api2.accessToken);

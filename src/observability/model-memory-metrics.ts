@@ -14,17 +14,19 @@ export function registerModelMemoryMetrics(registry: Registry, stats: () => Mode
       },
     });
   // Monotonic totals kept by the service: exposed as counters by advancing them to its value.
-  const counter = (name: string, help: string, read: (s: ModelMemoryStats) => number) =>
-    new Counter({
+  const counter = (name: string, help: string, read: (s: ModelMemoryStats) => number) => {
+    let seen = 0;
+    return new Counter({
       name,
       help,
       registers: [registry],
-      async collect() {
+      collect() {
         const now = read(stats());
-        const seen = (await this.get()).values[0]?.value ?? 0;
         if (now > seen) this.inc(now - seen);
+        seen = now;
       },
     });
+  };
   gauge('vigil_models_resident', 'Live anomaly models held in memory', (s) => s.residentModels);
   gauge('vigil_models_resident_bytes', 'Estimated heap bytes of the models held in memory', (s) => s.residentBytes);
   gauge('vigil_models_budget_bytes', 'Model memory budget (VIGIL_MODEL_MEMORY_BUDGET_MB)', (s) => s.budgetBytes);

@@ -3,11 +3,13 @@
 // Resident models are kept in least-recently-seen order (a Map's insertion order: a point moves
 // its series to the end). When their estimated bytes (model-size.ts) pass the budget, the least
 // recently seen are spilled: a model with unsaved learning goes to an outbox that is written to
-// the store in the background, and is dropped from memory. A point for a spilled series loads its
-// model back (from the outbox when it is still there, else from the store, in batches); points
-// that arrive while the load is on its way are queued (at most MAX_PENDING_POINTS per series) and
-// scored, in order, once the model is back, so a spill costs no learning and no detection, only
-// a little latency for the alarm. Points beyond the queue are stored as always but not scored.
+// the store in the background, and is dropped from memory. A point for a spilled series queues
+// and loads its model back (from the outbox when it is still there, else from the store, in
+// batches, after the current batch of points); the queued points are then scored in order, so a
+// spill costs no learning and no detection, only a little latency for the alarm. Loading after
+// the batch also groups a batch's points by series, so a working set larger than the budget costs
+// one reload per series per batch, not one per point. At most MAX_PENDING_POINTS wait in all;
+// points beyond that are stored as always but not scored (counted in /metrics).
 //
 // Saving is incremental: a model is written once it has had unsaved learning for saveIntervalMs
 // (so a crash relearns at most that much), in bounded chunks per tick, never all at once; stop()
@@ -16,8 +18,8 @@ import type { AnalyticsStore, ModelRecord } from '../../ports/analytics-store.js
 import type { Logger } from '../../observability/logger.js';
 import { restoreModel, type Series, type SeriesModel, type SeriesValues } from './live-series.js';
 
-/** Points held per series while its model loads back: at 1 Hz, minutes of a slow store. */
-const MAX_PENDING_POINTS = 256;
+/** Points held (all series together) while their models load back: ~10-20 MB at most. */
+const MAX_PENDING_POINTS = 200_000;
 /** A resident model's size is re-estimated every this many of its points (one walk over its state). */
 const RESIZE_EVERY_POINTS = 64;
 const SAVE_TICK_MS = 1000;
@@ -90,6 +92,7 @@ export class ModelMemory {
   private readonly inflight = new Map<Series, ModelRecord>();
   private readonly loadQueue = new Set<Series>();
   private loading = false;
+  private pendingPoints = 0;
   private saving: Promise<void> = Promise.resolve();
   private saveTimer: NodeJS.Timeout | null = null;
   private flushScheduled = false;
@@ -157,23 +160,17 @@ export class ModelMemory {
    */
   acquire(s: Series, ts: number, values: SeriesValues): boolean {
     if (s.detector) return true;
-    const spilled = this.outbox.get(s);
-    if (spilled) {
-      // Still in memory on its way to the store: take it back directly. Its learning is not
-      // confirmed stored yet, so it stays unsaved.
-      this.outbox.delete(s);
-      s.detector = this.revive(s, spilled);
-      this.counters.reloads++;
-      this.stepped(s);
-      this.admit(s);
-      return true;
-    }
-    if (s.pending) {
-      if (s.pending.length < MAX_PENDING_POINTS) s.pending.push({ ts, values: typeof values === 'number' ? values : { ...values } });
-      else this.counters.pendingPointsDropped++;
+    if (this.pendingPoints >= MAX_PENDING_POINTS) {
+      this.counters.pendingPointsDropped++;
       return false;
     }
-    s.pending = [{ ts, values: typeof values === 'number' ? values : { ...values } }];
+    this.pendingPoints++;
+    const point = { ts, values: typeof values === 'number' ? values : { ...values } };
+    if (s.pending) {
+      s.pending.push(point);
+      return false;
+    }
+    s.pending = [point];
     this.loadQueue.add(s);
     if (!this.loading) {
       this.loading = true;
@@ -191,6 +188,7 @@ export class ModelMemory {
     this.dirty.delete(s);
     this.outbox.delete(s);
     this.loadQueue.delete(s);
+    this.pendingPoints -= s.pending?.length ?? 0;
     s.pending = null;
   }
 
@@ -242,9 +240,11 @@ export class ModelMemory {
         batch.push(s);
         if (batch.length >= LOAD_BATCH) break;
       }
-      let records: ModelRecord[];
+      // Models still in the outbox come back from memory; only the others are read.
+      const fromStore = batch.filter((s) => !this.outbox.has(s));
+      let records: ModelRecord[] = [];
       try {
-        records = await this.store.loadModelStates(batch.map((s) => ({ tenantId: s.tenantId, deviceId: s.deviceId, key: s.name })));
+        if (fromStore.length > 0) records = await this.store.loadModelStates(fromStore.map((s) => ({ tenantId: s.tenantId, deviceId: s.deviceId, key: s.name })));
       } catch (err) {
         this.log.error({ err, series: batch.length }, 'loading spilled models failed; retrying');
         await new Promise((r) => setTimeout(r, LOAD_RETRY_MS));
@@ -255,6 +255,7 @@ export class ModelMemory {
       for (const s of batch) {
         // Forgotten, or taken back from the outbox, while the query ran.
         if (!this.loadQueue.delete(s) || s.detector) continue;
+        // A model taken back from the outbox is not confirmed stored: it stays unsaved.
         const spilled = this.outbox.get(s);
         this.outbox.delete(s);
         s.detector = this.revive(s, spilled ?? byName.get(`${s.tenantId}\u0000${s.deviceId}\u0000${s.name}`));
@@ -263,7 +264,8 @@ export class ModelMemory {
         this.admit(s);
         const pending = s.pending ?? [];
         s.pending = null;
-        if (s.detector) this.hooks.replay(s, pending);
+        this.pendingPoints -= pending.length;
+        this.hooks.replay(s, pending);
       }
     }
     this.loading = false;
