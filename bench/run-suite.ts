@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mosquittoAvailable, repoRoot } from './lib/processes.js';
 import { connections, dashboardLatency, httpIngest, mqttIngest, queryScenario } from './scenarios.js';
+import { renderSoak, soakScenario, SOAK_DEFAULTS } from './soak.js';
 
 export const SIZES = {
   full: {
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
       json: { type: 'string' },
       profile: { type: 'boolean', default: true },
       render: { type: 'string' },
+      'soak-minutes': { type: 'string' },
     },
   });
   if (values.render) {
@@ -64,7 +66,7 @@ async function main(): Promise<void> {
     return;
   }
   const size = values.quick ? SIZES.quick : SIZES.full;
-  const only = new Set((values.only ?? 'mqtt,http,connections,dashboard,query').split(','));
+  const only = new Set((values.only ?? 'mqtt,http,connections,dashboard,query,soak').split(','));
   const results: Record<string, any> = {};
   const started = Date.now();
   const step = async (name: string, fn: () => Promise<unknown>) => {
@@ -88,6 +90,7 @@ async function main(): Promise<void> {
   await step('connections', () => connections(size.connections));
   await step('dashboard', () => dashboardLatency(size.dashboard));
   await step('query', () => queryScenario(size.query));
+  await step('soak', () => soakScenario({ ...SOAK_DEFAULTS, durationMs: Number(values['soak-minutes'] ?? (values.quick ? 1 : 10)) * 60_000 }));
 
   if (profileDir) await rm(profileDir, { recursive: true, force: true });
   const meta = {
@@ -185,6 +188,7 @@ function render(r: { meta: any; sizes: any; results: Record<string, any> }): str
     for (const f of prof.topFunctions) L.push(`| \`${f.fn}\` | ${f.percent} |`);
     L.push('');
   }
+  L.push(...renderSoak(x.soak));
   L.push('## Closing note: where Vigil falls short and where the time goes', '', ...closingNote(r), '');
   return L.join('\n');
 }
