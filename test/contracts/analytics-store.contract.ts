@@ -28,6 +28,12 @@ export function analyticsStoreContract(name: string, open: () => Promise<Analyti
     await store.saveModels([{ ...base, version: 1, state: { season: [1.5, 2.5] } }]);
     await store.saveModels([{ ...base, version: 2, state: { season: [3] }, trainedFrom: null }]);
     assert.deepEqual(await store.loadModels(), [{ ...base, version: 2, state: { season: [3] }, trainedFrom: null }]);
+    // The same series twice in one batch: the later record wins.
+    await store.saveModels([
+      { ...base, version: 3, state: { season: [4] } },
+      { ...base, version: 3, state: { season: [5] }, points: 11 },
+    ]);
+    assert.deepEqual(await store.loadModels(), [{ ...base, version: 3, state: { season: [5] }, points: 11 }]);
     await store.deleteDeviceAnalytics('a', 'd');
     assert.deepEqual(await store.loadModels(), []);
   });

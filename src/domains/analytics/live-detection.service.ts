@@ -88,6 +88,7 @@ export class LiveDetectionService {
         points: record.points,
         fitPoints: LIVE_FIT_POINTS,
         dirty: false,
+        stored: true,
         pending: null,
       });
     }
@@ -175,6 +176,7 @@ export class LiveDetectionService {
       points: 0,
       fitPoints: fit,
       dirty: false,
+      stored: false,
       pending: null,
     };
   }

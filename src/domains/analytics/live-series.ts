@@ -38,6 +38,8 @@ export interface Series {
   fitPoints: number;
   /** The model changed since it was last saved. */
   dirty: boolean;
+  /** A state of this model (this version) is in storage. */
+  stored: boolean;
   /** Points that arrived while the model was being loaded back; null when it is not loading. */
   pending: { ts: number; values: SeriesValues }[] | null;
 }

@@ -11,9 +11,10 @@
 // one reload per series per batch, not one per point. At most MAX_PENDING_POINTS wait in all;
 // points beyond that are stored as always but not scored (counted in /metrics).
 //
-// Saving is incremental: a model is written once it has had unsaved learning for saveIntervalMs
-// (so a crash relearns at most that much), in bounded chunks per tick, never all at once; stop()
-// writes what is left within shutdownSaveMs, oldest learning first.
+// Saving is incremental, in bounded chunks per tick, never all at once: a new model is written
+// soon after it appears, and a stored one once it has had unsaved learning for saveIntervalMs (so
+// a crash relearns at most that much). stop() writes what is left within shutdownSaveMs: spilled
+// models first, then new ones, then the oldest unsaved learning.
 import type { AnalyticsStore, ModelRecord } from '../../ports/analytics-store.js';
 import type { Logger } from '../../observability/logger.js';
 import { restoreModel, type Series, type SeriesModel, type SeriesValues } from './live-series.js';
@@ -84,8 +85,10 @@ export class ModelMemory {
   private readonly lru = new Map<Series, Residency>();
   private bytes = 0;
   private lastTouched: Series | null = null;
-  /** Series with unsaved learning → when it began; oldest first. */
+  /** Stored series with unsaved learning → when it began; oldest first. */
   private readonly dirty = new Map<Series, number>();
+  /** Series never stored yet: saved at the next tick. */
+  private readonly fresh = new Set<Series>();
   /** Spilled series whose latest state is not yet confirmed in the store. */
   private readonly outbox = new Map<Series, ModelRecord>();
   /** Records being written now, by series (a spill during the write must not trust the store yet). */
@@ -117,7 +120,7 @@ export class ModelMemory {
       budgetBytes: this.options.budgetBytes,
       outboxModels: this.outbox.size,
       ...this.counters,
-      unsavedModels: this.dirty.size + this.outbox.size,
+      unsavedModels: this.dirty.size + this.fresh.size + this.outbox.size,
     };
   }
 
@@ -136,7 +139,8 @@ export class ModelMemory {
   stepped(s: Series): void {
     if (!s.dirty) {
       s.dirty = true;
-      this.dirty.set(s, Date.now());
+      if (s.stored) this.dirty.set(s, Date.now());
+      else this.fresh.add(s);
     }
     const r = this.lru.get(s);
     if (!r) return;
@@ -185,7 +189,7 @@ export class ModelMemory {
     if (r) this.bytes -= r.bytes;
     this.lru.delete(s);
     if (this.lastTouched === s) this.lastTouched = null;
-    this.dirty.delete(s);
+    this.clean(s);
     this.outbox.delete(s);
     this.loadQueue.delete(s);
     this.pendingPoints -= s.pending?.length ?? 0;
@@ -208,14 +212,20 @@ export class ModelMemory {
   private spill(s: Series, r: Residency): void {
     const unsaved = s.dirty ? toRecord(s, true) : this.inflight.get(s);
     if (unsaved) this.outbox.set(s, unsaved);
-    s.dirty = false;
-    this.dirty.delete(s);
+    this.clean(s);
     s.kind = s.detector!.describe();
     s.detector = null;
     this.lru.delete(s);
     if (this.lastTouched === s) this.lastTouched = null;
     this.bytes -= r.bytes;
     this.counters.spills++;
+  }
+
+  /** No unsaved learning (its state is being written, or the series is gone). */
+  private clean(s: Series): void {
+    s.dirty = false;
+    this.dirty.delete(s);
+    this.fresh.delete(s);
   }
 
   private revive(s: Series, record: ModelRecord | undefined): SeriesModel {
@@ -287,12 +297,12 @@ export class ModelMemory {
     for (let i = 0; i < SAVE_CHUNKS_PER_TICK; i++) {
       const due = Date.now() - this.options.saveIntervalMs;
       const oldest = this.dirty.values().next();
-      if (this.outbox.size === 0 && (oldest.done || oldest.value > due)) return;
+      if (this.outbox.size === 0 && this.fresh.size === 0 && (oldest.done || oldest.value > due)) return;
       await this.saveChunk('due', due);
     }
   }
 
-  /** Writes one chunk: spilled models first, then the oldest unsaved learning. Returns models written. */
+  /** Writes one chunk: spilled models, new ones, then the oldest unsaved learning. Returns models written. */
   private async saveChunk(what: 'outbox' | 'due' | 'all', dueBefore = Infinity): Promise<number> {
     const fromOutbox: [Series, ModelRecord][] = [];
     for (const entry of this.outbox) {
@@ -300,14 +310,20 @@ export class ModelMemory {
       fromOutbox.push(entry);
     }
     const fromDirty: [Series, ModelRecord][] = [];
+    const take = (s: Series) => {
+      const record = toRecord(s, true);
+      this.clean(s);
+      this.inflight.set(s, record);
+      fromDirty.push([s, record]);
+    };
     if (what !== 'outbox') {
+      for (const s of this.fresh) {
+        if (fromOutbox.length + fromDirty.length >= SAVE_CHUNK) break;
+        take(s);
+      }
       for (const [s, since] of this.dirty) {
         if (fromOutbox.length + fromDirty.length >= SAVE_CHUNK || since > dueBefore) break;
-        const record = toRecord(s, true);
-        s.dirty = false;
-        this.dirty.delete(s);
-        this.inflight.set(s, record);
-        fromDirty.push([s, record]);
+        take(s);
       }
     }
     const all = [...fromOutbox, ...fromDirty];
@@ -315,7 +331,11 @@ export class ModelMemory {
     try {
       await this.store.saveModels(all.map(([, record]) => record));
       this.counters.modelsSaved += all.length;
-      for (const [s, record] of fromOutbox) if (this.outbox.get(s) === record) this.outbox.delete(s);
+      for (const [s, record] of fromOutbox) {
+        s.stored = true;
+        if (this.outbox.get(s) === record) this.outbox.delete(s);
+      }
+      for (const [s] of fromDirty) s.stored = true;
     } catch (err) {
       // Nothing is lost: spilled ones stay in the outbox, resident ones become unsaved again.
       for (const [s, record] of fromDirty) {
@@ -334,10 +354,10 @@ export class ModelMemory {
     return this.enqueueSave(async () => {
       if (!s.detector) return;
       const record = toRecord(s, true);
-      s.dirty = false;
-      this.dirty.delete(s);
+      this.clean(s);
       try {
         await this.store.saveModels([record]);
+        s.stored = true;
       } catch (err) {
         if (s.detector) this.stepped(s);
         throw err;
@@ -367,7 +387,7 @@ export class ModelMemory {
         failed = err;
       }
     });
-    const left = this.dirty.size + this.outbox.size;
+    const left = this.dirty.size + this.fresh.size + this.outbox.size;
     if (failed) throw failed;
     if (left > 0) this.log.warn({ models: left, shutdownSaveMs: this.options.shutdownSaveMs }, 'models not saved at shutdown keep their last saved state');
   }
