@@ -47,10 +47,11 @@ export const configSchema = z.object({
   /** How often detector state is saved (a crash relearns at most this much). */
   modelSaveIntervalMs: positiveInt.default(5 * 60_000),
   /** Heap the live anomaly models may hold (estimated). Beyond it the least recently seen models
-   *  are spilled to storage and loaded back when their series sends again. 256 MB holds ~50,000
-   *  fully warmed seasonal models or ~10,000 still in their 4,096-point warm-up, and leaves most
-   *  of Node's default ~2-4 GB heap to ingest, queries and live streams. */
-  modelMemoryBudgetMb: positiveInt.default(256),
+   *  are spilled to storage and loaded back when their series sends again. A model takes ~3 KB
+   *  new, ~25 KB after 450 points, ~100 KB at the end of its 4,096-point seasonal warm-up and
+   *  ~35 KB after it (a daily profile at 1-minute sampling), so 512 MB keeps ~15,000-20,000 warm
+   *  models resident: an eighth of Node's default 4 GB heap, the rest left to ingest and queries. */
+  modelMemoryBudgetMb: positiveInt.default(512),
   /** Longest the final model save may take at shutdown: stop must finish within ~10 s (container
    *  stop timeouts); models not written by then keep their last incremental save. */
   modelShutdownSaveMs: positiveInt.default(5000),

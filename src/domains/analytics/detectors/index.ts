@@ -23,7 +23,7 @@ import { initMultivariate, stepMultivariate, type MultivariateState } from './mu
 import { initRobust, stepRobust, type RobustState } from './robust.js';
 import { initSeasonal, stepSeasonal, type SeasonalState } from './seasonal.js';
 import type { DetectionResult, DetectorKind, RawResult } from './types.js';
-import { estimateHeapBytes } from '../model-size.js';
+import { DETECTOR_OVERHEAD_BYTES, estimateHeapBytes } from '../model-size.js';
 
 export type { DetectionResult, DetectorKind, Explanation } from './types.js';
 export type { AlarmPolicy } from './alarm-policy.js';
@@ -125,7 +125,7 @@ function fromSnapshot(s: DetectorSnapshot): Detector {
       return { score: raw.score, isAnomaly, alarm, warmingUp: false, explanation: raw.explanation };
     },
     snapshot: () => structuredClone(s),
-    estimatedBytes: () => estimateHeapBytes(s),
+    estimatedBytes: () => DETECTOR_OVERHEAD_BYTES + estimateHeapBytes(s),
   };
 }
 
