@@ -99,6 +99,7 @@ export class ModelMemory {
   private saving: Promise<void> = Promise.resolve();
   private saveTimer: NodeJS.Timeout | null = null;
   private flushScheduled = false;
+  private stopped = false;
   private readonly counters = { spills: 0, reloads: 0, pendingPointsDropped: 0, modelsSaved: 0 };
 
   constructor(
@@ -244,7 +245,7 @@ export class ModelMemory {
   }
 
   private async loadQueued(): Promise<void> {
-    while (this.loadQueue.size > 0) {
+    while (this.loadQueue.size > 0 && !this.stopped) {
       const batch: Series[] = [];
       for (const s of this.loadQueue) {
         batch.push(s);
@@ -378,6 +379,8 @@ export class ModelMemory {
    */
   async stop(): Promise<void> {
     if (this.saveTimer) clearInterval(this.saveTimer);
+    // Models still loading stay spilled: their stored state is their latest.
+    this.stopped = true;
     const deadline = Date.now() + this.options.shutdownSaveMs;
     let failed: unknown = null;
     await this.enqueueSave(async () => {
