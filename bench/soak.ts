@@ -40,6 +40,8 @@ export const SOAK_DEFAULTS: Omit<SoakParams, 'durationMs'> = {
 export interface SoakResult {
   params: SoakParams;
   rssMiB: { start: number; peak: number; end: number; quarters: number[] };
+  /** JavaScript heap in use (from /metrics), to tell the heap from native memory (DuckDB, buffers). */
+  heapMiB: { start: number; end: number };
   /** (end − start) / start, in %. */
   rssGrowthPercent: number;
   pointsAcked: { mqtt: number; http: number; total: number };
@@ -123,6 +125,11 @@ async function queryLoop(http: string, token: string, devs: ProvisionedDevice[],
   return { queries: n, errors, ms: ms.summary() };
 }
 
+async function heapUsedMiB(http: string): Promise<number> {
+  const text = await (await fetch(`${http}/metrics`)).text();
+  return round(Number(/^vigil_process_nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1] ?? NaN) / 2 ** 20, 1);
+}
+
 async function modelMetrics(http: string): Promise<Record<string, number>> {
   const text = await (await fetch(`${http}/metrics`)).text();
   const out: Record<string, number> = {};
@@ -141,6 +148,7 @@ export async function soakScenario(p: SoakParams): Promise<SoakResult> {
     const from = Date.now() - 120_000;
     const mib = () => round(rssBytes(v.pid) / 2 ** 20, 1);
     const start = mib();
+    const heapStart = await heapUsedMiB(v.http);
     const samples: number[] = [start];
     const sampler = setInterval(() => samples.push(mib()), 1000);
     const watchers = await Promise.all(Array.from({ length: p.dashboards }, () => liveWatcher(v.http, api.accessToken, mqttDevs.map((d) => d.id))));
@@ -167,10 +175,12 @@ export async function soakScenario(p: SoakParams): Promise<SoakResult> {
     clearInterval(sampler);
     const end = mib();
     samples.push(end);
+    const heapEnd = await heapUsedMiB(v.http);
     const q = (f: number) => samples[Math.min(samples.length - 1, Math.round(f * (samples.length - 1)))]!;
     return {
       params: p,
       rssMiB: { start, peak: Math.max(...samples), end, quarters: [q(0.25), q(0.5), q(0.75)] },
+      heapMiB: { start: heapStart, end: heapEnd },
       rssGrowthPercent: round(((end - start) / start) * 100, 1),
       pointsAcked: { mqtt: mqtt.pointsAcked, http: httpResult.acked, total },
       pointsStored: stored,
@@ -200,16 +210,17 @@ export function renderSoak(s: SoakResult | { error: string } | undefined): strin
     `${minutes} minute${minutes === 1 ? '' : 's'} of ${p.mqttDevices} MQTT QoS 1 devices at ${fmt(p.mqttPointsPerSec)} points/s in total, ${p.httpDevices} HTTP devices posting ${p.httpBatchEntries}-entry batches at ${fmt(p.httpPointsPerSec)} points/s, ` +
       `a query loop (latest, one-hour aggregate, raw range; ${p.queryPauseMs} ms apart) and ${p.dashboards} Socket.IO dashboards subscribed to every MQTT device. Server RSS sampled every second; "end" is after the load stopped and storage caught up.`,
     '',
-    '| RSS start / peak / end (MiB) | RSS at 25% / 50% / 75% (MiB) | points acknowledged (MQTT + HTTP) | points stored | queries (errors), p99 ms | live points received | models resident (bytes) |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
-    `| ${fmt(s.rssMiB.start, 1)} / ${fmt(s.rssMiB.peak, 1)} / ${fmt(s.rssMiB.end, 1)} | ${s.rssMiB.quarters.map((x) => fmt(x, 1)).join(' / ')} | ${fmt(s.pointsAcked.total)} (${fmt(s.pointsAcked.mqtt)} + ${fmt(s.pointsAcked.http)}) | ${fmt(s.pointsStored)} | ${fmt(s.queries)} (${fmt(s.queryErrors)}), ${fmt(s.queryMs.p99, 1)} | ${fmt(s.livePointsReceived)} | ${fmt(s.models.resident)} (${fmt(s.models.resident_bytes)}) |`,
+    '| RSS start / peak / end (MiB) | RSS at 25% / 50% / 75% (MiB) | JS heap start / end (MiB) | points acknowledged (MQTT + HTTP) | points stored | queries (errors), p99 ms | live points received | models resident (bytes) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| ${fmt(s.rssMiB.start, 1)} / ${fmt(s.rssMiB.peak, 1)} / ${fmt(s.rssMiB.end, 1)} | ${s.rssMiB.quarters.map((x) => fmt(x, 1)).join(' / ')} | ${fmt(s.heapMiB.start, 1)} / ${fmt(s.heapMiB.end, 1)} | ${fmt(s.pointsAcked.total)} (${fmt(s.pointsAcked.mqtt)} + ${fmt(s.pointsAcked.http)}) | ${fmt(s.pointsStored)} | ${fmt(s.queries)} (${fmt(s.queryErrors)}), ${fmt(s.queryMs.p99, 1)} | ${fmt(s.livePointsReceived)} | ${fmt(s.models.resident)} (${fmt(s.models.resident_bytes)}) |`,
     '',
   );
   const lost = s.pointsAcked.total - s.pointsStored;
   const growth = s.rssGrowthPercent;
   const secondHalf = round(((s.rssMiB.end - s.rssMiB.quarters[1]!) / s.rssMiB.quarters[1]!) * 100, 1);
   L.push(
-    `Memory: RSS ${growth >= 0 ? 'grew' : 'shrank'} ${fmt(Math.abs(growth), 1)}% from start to end (peak ${fmt(s.rssMiB.peak, 1)} MiB, ${fmt(((s.rssMiB.peak - s.rssMiB.start) / s.rssMiB.start) * 100, 1)}% over the start), and ${secondHalf >= 0 ? 'grew' : 'shrank'} ${fmt(Math.abs(secondHalf), 1)}% over the second half of the run. ` +
+    `Memory: RSS ${growth >= 0 ? 'grew' : 'shrank'} ${fmt(Math.abs(growth), 1)}% from start to end (peak ${fmt(s.rssMiB.peak, 1)} MiB, ${fmt(((s.rssMiB.peak - s.rssMiB.start) / s.rssMiB.start) * 100, 1)}% over the start), and ${secondHalf >= 0 ? 'grew' : 'shrank'} ${fmt(Math.abs(secondHalf), 1)}% over the second half of the run; ` +
+      `the JavaScript heap went from ${fmt(s.heapMiB.start, 1)} to ${fmt(s.heapMiB.end, 1)} MiB, so ${fmt(Math.max(0, s.rssMiB.end - s.rssMiB.start - (s.heapMiB.end - s.heapMiB.start)), 1)} MiB of the RSS change is outside it (DuckDB's buffers, native allocations). ` +
       `Data: ${lost <= 0 ? `every acknowledged point was stored (${fmt(s.pointsStored)} of ${fmt(s.pointsAcked.total)})` : `${fmt(lost)} of ${fmt(s.pointsAcked.total)} acknowledged points were not found in storage`}; ${fmt(s.httpErrors)} HTTP ingest requests failed.`,
     '',
   );
