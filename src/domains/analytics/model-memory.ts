@@ -385,7 +385,8 @@ export class ModelMemory {
     let failed: unknown = null;
     await this.enqueueSave(async () => {
       try {
-        while (Date.now() < deadline && (await this.saveChunk('all')) > 0);
+        // At least one chunk, however short the deadline: spilled models come first in it.
+        while ((await this.saveChunk('all')) > 0 && Date.now() < deadline);
       } catch (err) {
         failed = err;
       }
