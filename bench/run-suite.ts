@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { mosquittoAvailable, repoRoot } from './lib/processes.js';
 import { connections, dashboardLatency, httpIngest, mqttIngest, queryScenario } from './scenarios.js';
+import { renderSoak, soakScenario, SOAK_DEFAULTS } from './soak.js';
 
 export const SIZES = {
   full: {
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
       json: { type: 'string' },
       profile: { type: 'boolean', default: true },
       render: { type: 'string' },
+      'soak-minutes': { type: 'string' },
     },
   });
   if (values.render) {
@@ -65,7 +67,7 @@ async function main(): Promise<void> {
     return;
   }
   const size = values.quick ? SIZES.quick : SIZES.full;
-  const only = new Set((values.only ?? 'mqtt,http,connections,dashboard,query').split(','));
+  const only = new Set((values.only ?? 'mqtt,http,connections,dashboard,query,soak').split(','));
   const results: Record<string, any> = {};
   const started = Date.now();
   const step = async (name: string, fn: () => Promise<unknown>) => {
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
   await step('connections', () => connections(size.connections));
   await step('dashboard', () => dashboardLatency(size.dashboard));
   await step('query', () => queryScenario(size.query));
+  await step('soak', () => soakScenario({ ...SOAK_DEFAULTS, durationMs: Number(values['soak-minutes'] ?? (values.quick ? 1 : 10)) * 60_000 }));
 
   if (profileDir) await rm(profileDir, { recursive: true, force: true });
   const meta = {
@@ -265,6 +268,7 @@ export function render(r: { meta: any; sizes: any; results: Record<string, any> 
     for (const f of prof.topFunctions) L.push(`| \`${f.fn}\` | ${f.percent} |`);
     L.push('');
   }
+  L.push(...renderSoak(x.soak));
   L.push('## Closing note: where Vigil falls short and where the time goes', '', ...closingNote(r, cores), '');
   return L.join('\n');
 }

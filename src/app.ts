@@ -39,6 +39,7 @@ import { KeyUnits } from './domains/telemetry/key-units.js';
 import { DuckDbKeyUnitsStore } from './adapters/embedded/duckdb-key-units-store.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { registerModelMemoryMetrics } from './observability/model-memory-metrics.js';
 import { createHttpServer } from './transports/http/server.js';
 import { authRoutes } from './transports/http/routes/auth.routes.js';
 import { deviceRoutes } from './transports/http/routes/devices.routes.js';
@@ -147,10 +148,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const detection = new LiveDetectionService(analyticsStore, telemetryStore, metadataStore, alarms, log.child({ component: 'analytics' }), {
     univariateKind: config.anomalyDetector,
     saveIntervalMs: config.modelSaveIntervalMs,
+    memoryBudgetBytes: config.modelMemoryBudgetMb * 1024 * 1024,
+    shutdownSaveMs: config.modelShutdownSaveMs,
     retrainIntervalMs: config.modelRetrainIntervalMs,
     retrainHistoryMs: config.modelRetrainHistoryMs,
   });
   await detection.start();
+  registerModelMemoryMetrics(metrics.registry, () => detection.memoryStats());
   const rul = new RulService(analyticsStore, metadataStore, telemetryStore);
   await rul.start();
   const maintenance = new MaintenanceService(

@@ -76,6 +76,15 @@ export const configSchema = z.object({
   anomalyDetector: z.enum(['auto', 'robust', 'seasonal']).default('auto'),
   /** How often detector state is saved (a crash relearns at most this much). */
   modelSaveIntervalMs: positiveInt.default(5 * 60_000),
+  /** Heap the live anomaly models may hold (estimated). Beyond it the least recently seen models
+   *  are spilled to storage and loaded back when their series sends again. A model takes ~3 KB
+   *  new, ~25 KB after 450 points, ~100 KB at the end of its 4,096-point seasonal warm-up and
+   *  ~35 KB after it (a daily profile at 1-minute sampling), so 512 MB keeps ~15,000-20,000 warm
+   *  models resident: an eighth of Node's default 4 GB heap, the rest left to ingest and queries. */
+  modelMemoryBudgetMb: positiveInt.default(512),
+  /** Longest the final model save may take at shutdown: stop must finish within ~10 s (container
+   *  stop timeouts); models not written by then keep their last incremental save. */
+  modelShutdownSaveMs: positiveInt.default(5000),
   /** Models older than this are retrained from stored history. */
   modelRetrainIntervalMs: positiveInt.default(24 * 3_600_000),
   /** History a retrain reads. */
@@ -135,6 +144,8 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   anomalyDetection: 'VIGIL_ANOMALY_DETECTION',
   anomalyDetector: 'VIGIL_ANOMALY_DETECTOR',
   modelSaveIntervalMs: 'VIGIL_MODEL_SAVE_INTERVAL_MS',
+  modelMemoryBudgetMb: 'VIGIL_MODEL_MEMORY_BUDGET_MB',
+  modelShutdownSaveMs: 'VIGIL_MODEL_SHUTDOWN_SAVE_MS',
   modelRetrainIntervalMs: 'VIGIL_MODEL_RETRAIN_INTERVAL_MS',
   modelRetrainHistoryMs: 'VIGIL_MODEL_RETRAIN_HISTORY_MS',
   maintenanceIntervalMs: 'VIGIL_MAINTENANCE_INTERVAL_MS',

@@ -91,6 +91,8 @@ export interface VigilStartOptions {
   env?: Record<string, string>;
   /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=...']. */
   nodeArgs?: string[];
+  /** How long start-up may take (default 60 s). */
+  startTimeoutMs?: number;
 }
 
 /** Starts `vigil start` on ephemeral ports with the benchmark's limits. */
@@ -119,7 +121,8 @@ export async function startVigilProcess(o: VigilStartOptions = {}): Promise<Vigi
   child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   const ready = await new Promise<{ httpPort: number; mqttPort: number; coapPort: number }>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`vigil did not start in 60 s: ${stderr}`)), 60_000);
+    const timeoutMs = o.startTimeoutMs ?? 60_000;
+    const timer = setTimeout(() => reject(new Error(`vigil did not start in ${timeoutMs / 1000} s: ${stderr}`)), timeoutMs);
     child.stdout!.on('data', (d) => {
       out += d;
       const m = /vigil ready: http:\/\/[^:]+:(\d+) mqtt:\/\/[^:]+:(\d+)(?: coap:\/\/[^:]+:(\d+))?/.exec(out);

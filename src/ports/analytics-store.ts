@@ -15,6 +15,13 @@ export interface ModelRecord {
   updatedAt: number;
 }
 
+/** Names one series' model. */
+export interface ModelKey {
+  tenantId: string;
+  deviceId: string;
+  key: string;
+}
+
 export type AlarmType = 'anomaly' | 'predicted_failure';
 export type AlarmStatus = 'open' | 'acknowledged' | 'dismissed' | 'cleared';
 export type AlarmSeverity = 'warning' | 'critical';
@@ -88,6 +95,10 @@ export interface AnalyticsStore {
   init(): Promise<void>;
   saveModels(records: ModelRecord[]): Promise<void>;
   loadModels(): Promise<ModelRecord[]>;
+  /** Every stored model without its state (`state: null`): what exists, cheap to hold in memory. */
+  listModelSummaries(): Promise<ModelRecord[]>;
+  /** The stored models of these series, with their state; a series without one is absent. */
+  loadModelStates(keys: readonly ModelKey[]): Promise<ModelRecord[]>;
   deleteDeviceAnalytics(tenantId: string, deviceId: string): Promise<void>;
   createAlarm(alarm: Alarm): Promise<void>;
   getAlarm(tenantId: string, id: string): Promise<Alarm | null>;

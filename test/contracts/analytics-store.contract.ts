@@ -28,8 +28,30 @@ export function analyticsStoreContract(name: string, open: () => Promise<Analyti
     await store.saveModels([{ ...base, version: 1, state: { season: [1.5, 2.5] } }]);
     await store.saveModels([{ ...base, version: 2, state: { season: [3] }, trainedFrom: null }]);
     assert.deepEqual(await store.loadModels(), [{ ...base, version: 2, state: { season: [3] }, trainedFrom: null }]);
+    // The same series twice in one batch: the later record wins.
+    await store.saveModels([
+      { ...base, version: 3, state: { season: [4] } },
+      { ...base, version: 3, state: { season: [5] }, points: 11 },
+    ]);
+    assert.deepEqual(await store.loadModels(), [{ ...base, version: 3, state: { season: [5] }, points: 11 }]);
     await store.deleteDeviceAnalytics('a', 'd');
     assert.deepEqual(await store.loadModels(), []);
+  });
+
+  test(`${name} - model summaries list every model without state; states load for the series asked`, async () => {
+    const store = await open();
+    const base = { tenantId: 'a', kind: 'seasonal', version: 1, trainedFrom: 1, trainedTo: 2, points: 10, updatedAt: 3 };
+    const records = Array.from({ length: 700 }, (_, i) => ({ ...base, deviceId: `d${i % 7}`, key: `k${i}`, state: { n: i } }));
+    await store.saveModels([...records, { ...base, tenantId: 'b', deviceId: 'd0', key: 'k0', state: { n: -1 } }]);
+    const summaries = await store.listModelSummaries();
+    assert.equal(summaries.length, 701);
+    assert.ok(summaries.every((m) => m.state === null));
+    const wanted = [...records.slice(0, 650).map((r) => ({ tenantId: r.tenantId, deviceId: r.deviceId, key: r.key })), { tenantId: 'a', deviceId: 'd0', key: 'missing' }];
+    const loaded = await store.loadModelStates(wanted);
+    assert.equal(loaded.length, 650);
+    const byKey = new Map(loaded.map((m) => [m.key, m]));
+    assert.deepEqual(byKey.get('k649'), records[649]);
+    assert.deepEqual(byKey.get('k0')?.state, { n: 0 }, 'tenant b has its own k0');
   });
 
   test(`${name} - alarms: filter, page, change status, feedback per series, tenant scope`, async () => {

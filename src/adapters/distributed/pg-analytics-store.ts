@@ -10,6 +10,7 @@ import type {
   AnalyticsStore,
   DetectorPolicy,
   MaintenancePolicy,
+  ModelKey,
   ModelRecord,
   RulModelRecord,
 } from '../../ports/analytics-store.js';
@@ -50,7 +51,10 @@ export class PgAnalyticsStore implements AnalyticsStore {
   async saveModels(records: ModelRecord[]): Promise<void> {
     if (records.length === 0) return;
     // One statement over unnest(): atomic, and sorted so concurrent saves lock rows in one order.
-    const sorted = [...records].sort((a, b) => {
+    // The last record of a series wins: ON CONFLICT cannot touch one row twice in a statement.
+    const latest = new Map<string, ModelRecord>();
+    for (const m of records) latest.set(`${m.tenantId}\u0000${m.deviceId}\u0000${m.key}`, m);
+    const sorted = [...latest.values()].sort((a, b) => {
       const ka = `${a.tenantId}\u0000${a.deviceId}\u0000${a.key}`;
       const kb = `${b.tenantId}\u0000${b.deviceId}\u0000${b.key}`;
       return ka < kb ? -1 : ka > kb ? 1 : 0;
@@ -79,18 +83,25 @@ export class PgAnalyticsStore implements AnalyticsStore {
 
   async loadModels(): Promise<ModelRecord[]> {
     const rows = await this.all('SELECT * FROM analytics_models');
-    return rows.map((r) => ({
-      tenantId: r.tenant_id as string,
-      deviceId: r.device_id as string,
-      key: r.key as string,
-      kind: r.kind as string,
-      version: Number(r.version),
-      state: r.state,
-      trainedFrom: nullableNumber(r.trained_from),
-      trainedTo: nullableNumber(r.trained_to),
-      points: Number(r.points),
-      updatedAt: Number(r.updated_at),
-    }));
+    return rows.map((r) => toModelRecord(r, true));
+  }
+
+  async listModelSummaries(): Promise<ModelRecord[]> {
+    const rows = await this.all(
+      'SELECT tenant_id, device_id, key, kind, version, trained_from, trained_to, points, updated_at FROM analytics_models',
+    );
+    return rows.map((r) => toModelRecord(r, false));
+  }
+
+  async loadModelStates(keys: readonly ModelKey[]): Promise<ModelRecord[]> {
+    if (keys.length === 0) return [];
+    const rows = await this.all(
+      `SELECT m.* FROM analytics_models m
+       JOIN unnest($1::text[], $2::text[], $3::text[]) AS w(tenant_id, device_id, key)
+       ON m.tenant_id = w.tenant_id AND m.device_id = w.device_id AND m.key = w.key`,
+      [keys.map((k) => k.tenantId), keys.map((k) => k.deviceId), keys.map((k) => k.key)],
+    );
+    return rows.map((r) => toModelRecord(r, true));
   }
 
   async deleteDeviceAnalytics(tenantId: string, deviceId: string): Promise<void> {
@@ -262,4 +273,19 @@ export class PgAnalyticsStore implements AnalyticsStore {
     const deleted = await this.pool.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND device_type = $2`, [tenantId, deviceType]);
     return (deleted.rowCount ?? 0) > 0;
   }
+}
+
+function toModelRecord(r: Row, withState: boolean): ModelRecord {
+  return {
+    tenantId: r.tenant_id as string,
+    deviceId: r.device_id as string,
+    key: r.key as string,
+    kind: r.kind as string,
+    version: Number(r.version),
+    state: withState ? r.state : null,
+    trainedFrom: nullableNumber(r.trained_from),
+    trainedTo: nullableNumber(r.trained_to),
+    points: Number(r.points),
+    updatedAt: Number(r.updated_at),
+  };
 }

@@ -3,84 +3,33 @@
 // states, see detectors/regimes.ts); a device type may also have a multivariate model across several
 // keys (set by a detector policy), which catches broken relations between sensors that each
 // look normal alone. A new incident raises an "anomaly" alarm with the detector's explanation.
-// Detector state is saved periodically and on shutdown and restored at start; models are
-// retrained from stored history on demand and on schedule.
+// Models stay in memory within a budget and are spilled to storage and loaded back as their
+// series go quiet and speak again (model-memory.ts); their state is saved incrementally and at
+// shutdown. Models are retrained from stored history on demand and on schedule.
 import type { AnalyticsStore, DetectorPolicy, ModelRecord } from '../../ports/analytics-store.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import type { PointBatch } from '../../ports/telemetry.js';
 import type { Logger } from '../../observability/logger.js';
 import type { AlarmService } from '../alarms/alarms.service.js';
-import { createDetector, learningPoints, restoreDetector, type Detector, type DetectionResult, type DetectorKind } from './detectors/index.js';
+import { createDetector, learningPoints, type DetectionResult, type DetectorKind } from './detectors/index.js';
 import { RegimeAwareDetector } from './detectors/regimes.js';
-
-/** What the live path needs of a series' model, univariate or multivariate. */
-interface SeriesModel {
-  readonly keys: readonly string[];
-  readonly fitPoints: number;
-  /** Numbers for a one-key model, a record for a multivariate one. */
-  update(ts: number, values: number | Record<string, number>): DetectionResult;
-  snapshot(): unknown;
-  /** The model kind as shown by GET /api/v1/models. */
-  describe(): string;
-}
-
-/** Per-key model: learns whether the series runs in two operating regimes (see regimes.ts). */
-function univariateModel(detector: RegimeAwareDetector): SeriesModel {
-  return {
-    keys: detector.keys,
-    fitPoints: detector.fitPoints,
-    update: (ts, value) => detector.update(ts, value as number),
-    snapshot: () => detector.snapshot(),
-    describe: () => detector.describe(),
-  };
-}
-
-/** A detector used directly: multivariate models, and per-key state saved before regimes existed. */
-function plainModel(detector: Detector): SeriesModel {
-  const row = [0];
-  return {
-    keys: detector.keys,
-    fitPoints: detector.snapshot().fitPoints,
-    update: (ts, values) => {
-      if (typeof values !== 'number') return detector.update(ts, values);
-      row[0] = values;
-      return detector.update(ts, row);
-    },
-    snapshot: () => detector.snapshot(),
-    describe: () => (detector.keys.length > 1 ? 'multivariate' : detector.kind === 'auto' ? 'seasonal' : detector.kind),
-  };
-}
-
-function restoreModel(state: unknown): SeriesModel {
-  if ((state as { kind?: string })?.kind === 'regimes') return univariateModel(RegimeAwareDetector.restore(state));
-  return plainModel(restoreDetector(state));
-}
+import { plainModel, univariateModel, type Series, type SeriesModel, type SeriesValues } from './live-series.js';
+import { ModelMemory, toRecord, type ModelMemoryStats } from './model-memory.js';
 
 /** Points a new univariate series learns from before it may alarm (SKAB's protocol uses 400). */
 const LIVE_FIT_POINTS = 400;
 /** Separates the keys of a multivariate model in its name ("current+vibration"). */
 const MODEL_KEY_JOIN = '+';
 
-interface Series {
-  tenantId: string;
-  deviceId: string;
-  /** The series name: the key, or the joined keys of a multivariate model. */
-  name: string;
-  keys: string[];
-  detector: SeriesModel;
-  version: number;
-  trainedFrom: number | null;
-  trainedTo: number | null;
-  points: number;
-  fitPoints: number;
-  dirty: boolean;
-}
-
 export interface LiveDetectionOptions {
   /** Kind of the per-key detectors ('auto' = seasonal for one key, the benchmarked default). */
   univariateKind: DetectorKind;
   saveIntervalMs: number;
+  /** Estimated heap the models may hold; the least recently seen beyond it are spilled. */
+  memoryBudgetBytes: number;
+  /** Longest the final save at shutdown may take. */
+  shutdownSaveMs: number;
   retrainIntervalMs: number;
   retrainHistoryMs: number;
 }
@@ -93,8 +42,8 @@ export class LiveDetectionService {
   private readonly policies = new Map<string, DetectorPolicy>();
   /** Device id → type (null while being looked up), for the multivariate policies. */
   private readonly deviceTypes = new Map<string, string | null>();
-  private saveTimer: NodeJS.Timeout | null = null;
   private retrainTimer: NodeJS.Timeout | null = null;
+  private readonly memory: ModelMemory;
 
   constructor(
     private readonly store: AnalyticsStore,
@@ -103,33 +52,47 @@ export class LiveDetectionService {
     private readonly alarms: AlarmService,
     private readonly log: Logger,
     private readonly options: LiveDetectionOptions,
-  ) {}
+  ) {
+    this.memory = new ModelMemory(
+      store,
+      log,
+      {
+        freshModel: (s) => this.newSeries(s.tenantId, s.deviceId, s.name, s.keys, s.keys.length > 1 ? s.fitPoints : undefined).detector!,
+        replay: (s, points) => {
+          for (const p of points) this.step(s, p.ts, p.values);
+        },
+      },
+      { budgetBytes: options.memoryBudgetBytes, saveIntervalMs: options.saveIntervalMs, shutdownSaveMs: options.shutdownSaveMs },
+    );
+  }
+
+  /** Models in memory and their estimated bytes against the budget; spills and reloads so far. */
+  memoryStats(): ModelMemoryStats {
+    return this.memory.stats();
+  }
 
   async start(): Promise<void> {
     for (const p of await this.store.listDetectorPolicies()) this.policies.set(pid(p.tenantId, p.deviceType), p);
-    for (const record of await this.store.loadModels()) {
-      try {
-        const detector = restoreModel(record.state);
-        this.put({
-          tenantId: record.tenantId,
-          deviceId: record.deviceId,
-          name: record.key,
-          keys: [...detector.keys],
-          detector,
-          version: record.version,
-          trainedFrom: record.trainedFrom,
-          trainedTo: record.trainedTo,
-          points: record.points,
-          fitPoints: detector.fitPoints,
-          dirty: false,
-        });
-      } catch (err) {
-        this.log.warn({ err, deviceId: record.deviceId, key: record.key }, 'could not restore detector state; relearning');
-      }
+    // Only what exists is read at start; a model's state is loaded when its series next sends.
+    for (const record of await this.store.listModelSummaries()) {
+      this.put({
+        tenantId: record.tenantId,
+        deviceId: record.deviceId,
+        name: record.key,
+        keys: record.kind === 'multivariate' ? record.key.split(MODEL_KEY_JOIN) : [record.key],
+        detector: null,
+        kind: record.kind,
+        version: record.version,
+        trainedFrom: record.trainedFrom,
+        trainedTo: record.trainedTo,
+        points: record.points,
+        fitPoints: LIVE_FIT_POINTS,
+        dirty: false,
+        stored: true,
+        pending: null,
+      });
     }
-    const save = () => void this.save().catch((err) => this.log.error({ err }, 'saving models failed'));
-    this.saveTimer = setInterval(save, this.options.saveIntervalMs);
-    this.saveTimer.unref();
+    this.memory.start();
     const retrain = () => void this.retrainStale().catch((err) => this.log.error({ err }, 'scheduled retrain failed'));
     this.retrainTimer = setInterval(retrain, Math.min(this.options.retrainIntervalMs, 3_600_000));
     this.retrainTimer.unref();
@@ -159,7 +122,7 @@ export class LiveDetectionService {
         s = this.seriesFor(batch.tenantId, batch.deviceId, p.key, [p.key], undefined);
         byName = this.series.get(batch.deviceId);
       }
-      this.step(s, p.ts, p.value);
+      if (this.memory.acquire(s, p.ts, p.value)) this.step(s, p.ts, p.value);
     }
     const policy = this.policyFor(batch.tenantId, batch.deviceId);
     if (policy) this.observeMultivariate(batch, policy);
@@ -180,7 +143,7 @@ export class LiveDetectionService {
     const s = this.seriesFor(batch.tenantId, batch.deviceId, name, policy.keys, policy.fitPoints);
     for (const ts of [...samples.keys()].sort((a, b) => a - b)) {
       const row = samples.get(ts)!;
-      this.step(s, ts, row);
+      if (this.memory.acquire(s, ts, row)) this.step(s, ts, row);
     }
   }
 
@@ -189,6 +152,7 @@ export class LiveDetectionService {
     if (!s) {
       s = this.newSeries(tenantId, deviceId, name, keys, fitPoints);
       this.put(s);
+      this.memory.admit(s);
     }
     return s;
   }
@@ -196,29 +160,34 @@ export class LiveDetectionService {
   private newSeries(tenantId: string, deviceId: string, name: string, keys: string[], fitPoints: number | undefined): Series {
     const multivariate = fitPoints !== undefined;
     const fit = fitPoints ?? LIVE_FIT_POINTS;
+    const detector: SeriesModel = multivariate
+      ? plainModel(createDetector('multivariate', keys, { fitPoints: fit }))
+      : univariateModel(RegimeAwareDetector.create(keys[0]!, this.options.univariateKind, fit));
     return {
       tenantId,
       deviceId,
       name,
       keys,
-      detector: multivariate
-        ? plainModel(createDetector('multivariate', keys, { fitPoints: fit }))
-        : univariateModel(RegimeAwareDetector.create(keys[0]!, this.options.univariateKind, fit)),
+      detector,
+      kind: detector.describe(),
       version: 1,
       trainedFrom: null,
       trainedTo: null,
       points: 0,
       fitPoints: fit,
-      dirty: true,
+      dirty: false,
+      stored: false,
+      pending: null,
     };
   }
 
-  private step(s: Series, ts: number, values: Record<string, number> | number): void {
-    const result = s.detector.update(ts, values);
+  /** Feeds a point to a resident model (see ModelMemory.acquire). */
+  private step(s: Series, ts: number, values: SeriesValues): void {
+    const result = s.detector!.update(ts, values);
     s.points++;
     s.trainedFrom ??= ts;
     if (s.points <= s.fitPoints) s.trainedTo = ts;
-    s.dirty = true;
+    this.memory.stepped(s);
     if (result.alarm) this.raise(s, ts, typeof values === 'number' ? values : values[result.explanation?.key ?? ''] ?? NaN, result);
   }
 
@@ -259,7 +228,7 @@ export class LiveDetectionService {
           value: observed ?? null,
           score: result.score,
           explanation: e ?? null,
-          detector: s.detector.describe(),
+          detector: s.detector?.describe() ?? s.kind,
           keys: s.keys,
           modelVersion: s.version,
         },
@@ -314,14 +283,16 @@ export class LiveDetectionService {
         if (typeof v === 'number') row[history[i]!.key] = v;
       }
       if (Object.keys(row).length === 0) continue;
-      s.detector.update(ts, multivariate ? row : row[keys[0]!]!);
+      s.detector!.update(ts, multivariate ? row : row[keys[0]!]!);
       s.points++;
       s.trainedFrom ??= ts;
     }
     s.trainedTo = history[history.length - 1]?.ts ?? null;
+    if (previous) this.memory.forget(previous);
     this.put(s);
-    await this.save();
-    return this.record(s);
+    this.memory.admit(s);
+    await this.memory.saveNow(s);
+    return toRecord(s, false);
   }
 
   private async retrainStale(): Promise<void> {
@@ -334,7 +305,7 @@ export class LiveDetectionService {
   list(tenantId: string, deviceId?: string): ModelRecord[] {
     const out: ModelRecord[] = [];
     const scope = deviceId ? (this.series.get(deviceId)?.values() ?? []) : this.allSeries();
-    for (const s of scope) if (s.tenantId === tenantId) out.push(this.record(s, false));
+    for (const s of scope) if (s.tenantId === tenantId) out.push(toRecord(s, false));
     return out.sort((a, b) => a.deviceId.localeCompare(b.deviceId) || a.key.localeCompare(b.key));
   }
 
@@ -347,41 +318,19 @@ export class LiveDetectionService {
   }
 
   forgetDevice(deviceId: string): void {
+    for (const s of this.series.get(deviceId)?.values() ?? []) this.memory.forget(s);
     this.series.delete(deviceId);
     this.deviceTypes.delete(deviceId);
   }
 
-  private record(s: Series, withState = true): ModelRecord {
-    return {
-      tenantId: s.tenantId,
-      deviceId: s.deviceId,
-      key: s.name,
-      kind: s.detector.describe(),
-      version: s.version,
-      state: withState ? s.detector.snapshot() : null,
-      trainedFrom: s.trainedFrom,
-      trainedTo: s.trainedTo,
-      points: s.points,
-      updatedAt: Date.now(),
-    };
-  }
-
-  async save(): Promise<void> {
-    const dirty = [...this.allSeries()].filter((s) => s.dirty);
-    if (dirty.length === 0) return;
-    for (const s of dirty) s.dirty = false;
-    try {
-      await this.store.saveModels(dirty.map((s) => this.record(s)));
-    } catch (err) {
-      for (const s of dirty) s.dirty = true;
-      throw err;
-    }
+  /** Saves every model with unsaved learning now. */
+  save(): Promise<void> {
+    return this.memory.saveAll();
   }
 
   async stop(): Promise<void> {
-    if (this.saveTimer) clearInterval(this.saveTimer);
     if (this.retrainTimer) clearInterval(this.retrainTimer);
-    await this.save();
+    await this.memory.stop();
   }
 }
 

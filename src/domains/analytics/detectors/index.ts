@@ -23,6 +23,7 @@ import { initMultivariate, stepMultivariate, type MultivariateState } from './mu
 import { initRobust, stepRobust, type RobustState } from './robust.js';
 import { initSeasonal, stepSeasonal, type SeasonalState } from './seasonal.js';
 import type { DetectionResult, DetectorKind, RawResult } from './types.js';
+import { DETECTOR_OVERHEAD_BYTES, estimateHeapBytes } from '../model-size.js';
 
 export type { DetectionResult, DetectorKind, Explanation } from './types.js';
 export type { AlarmPolicy } from './alarm-policy.js';
@@ -65,6 +66,8 @@ export interface Detector {
   readonly keys: readonly string[];
   update(ts: number, values: Record<string, number | null | undefined> | ArrayLike<number>): DetectionResult;
   snapshot(): DetectorSnapshot;
+  /** Estimated heap bytes of the state, for the model memory budget (see ../model-size.ts). */
+  estimatedBytes(): number;
 }
 
 /** The concrete model 'auto' resolves to for these keys. */
@@ -128,6 +131,7 @@ function fromSnapshot(s: DetectorSnapshot): Detector {
       return { score: raw.score, isAnomaly, alarm, warmingUp: false, explanation: raw.explanation };
     },
     snapshot: () => structuredClone(s),
+    estimatedBytes: () => DETECTOR_OVERHEAD_BYTES + estimateHeapBytes(s),
   };
 }
 

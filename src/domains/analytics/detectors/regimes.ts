@@ -8,6 +8,7 @@
 // single regime keep the plain detector. State is plain JSON, like every detector's.
 import { createDetector, restoreDetector, type Detector, type DetectorKind, type DetectorSnapshot } from './index.js';
 import type { DetectionResult } from './types.js';
+import { estimateHeapBytes } from '../model-size.js';
 
 /** Each regime must hold at least this share of the fit period. */
 const MIN_REGIME_SHARE = 0.1;
@@ -58,14 +59,21 @@ export function findRegimeCut(values: readonly number[]): number | null {
   return best && best.separation >= MIN_SEPARATION ? best.cut : null;
 }
 
+/** What the wrapper keeps itself; the detectors' own state lives in the detectors. */
+type OwnState = Omit<RegimeAwareSnapshot, 'plain' | 'children'>;
+
 export class RegimeAwareDetector {
+  private readonly s: OwnState;
   private plain: Detector;
   private children: [Detector, Detector] | null;
   private readonly row = [0];
 
-  private constructor(private readonly s: RegimeAwareSnapshot) {
-    this.plain = restoreDetector(s.plain);
-    this.children = s.children ? [restoreDetector(s.children[0]), restoreDetector(s.children[1])] : null;
+  private constructor(snapshot: RegimeAwareSnapshot) {
+    // The detectors copy their snapshots; keeping those too would hold the state twice.
+    const { plain, children, ...own } = snapshot;
+    this.s = structuredClone(own);
+    this.plain = restoreDetector(plain);
+    this.children = children ? [restoreDetector(children[0]), restoreDetector(children[1])] : null;
   }
 
   static create(key: string, base: DetectorKind, fitPoints: number): RegimeAwareDetector {
@@ -87,7 +95,7 @@ export class RegimeAwareDetector {
   static restore(snapshot: unknown): RegimeAwareDetector {
     const s = snapshot as RegimeAwareSnapshot;
     if (!s || s.kind !== 'regimes' || s.version !== 1) throw new Error('not a regime-aware detector snapshot (version 1)');
-    return new RegimeAwareDetector(structuredClone(s));
+    return new RegimeAwareDetector(s);
   }
 
   get keys(): readonly string[] {
@@ -129,6 +137,11 @@ export class RegimeAwareDetector {
     ];
     for (const [ts, x] of buffer) children[x < cut ? 0 : 1].update(ts, [x]);
     this.children = children;
+  }
+
+  /** Estimated heap bytes of the whole state (see model-size.ts). */
+  estimatedBytes(): number {
+    return estimateHeapBytes(this.s) + this.plain.estimatedBytes() + (this.children ? this.children[0].estimatedBytes() + this.children[1].estimatedBytes() : 0);
   }
 
   snapshot(): RegimeAwareSnapshot {

@@ -1,0 +1,79 @@
+// A live series and its model, as the live detection service and its model memory see them.
+// The Series record is small bookkeeping that stays in memory for every known series; the model
+// (detector state, kilobytes to tens of kilobytes) may be spilled to storage and loaded back.
+import type { Detector, DetectionResult } from './detectors/index.js';
+import { restoreDetector } from './detectors/index.js';
+import { RegimeAwareDetector } from './detectors/regimes.js';
+
+/** What the live path needs of a series' model, univariate or multivariate. */
+export interface SeriesModel {
+  readonly keys: readonly string[];
+  readonly fitPoints: number;
+  /** Numbers for a one-key model, a record for a multivariate one. */
+  update(ts: number, values: number | Record<string, number>): DetectionResult;
+  snapshot(): unknown;
+  /** The model kind as shown by GET /api/v1/models. */
+  describe(): string;
+  /** Estimated heap bytes of the model's state (see model-size.ts). */
+  estimatedBytes(): number;
+}
+
+/** A point of a series, as the model takes it. */
+export type SeriesValues = number | Record<string, number>;
+
+export interface Series {
+  tenantId: string;
+  deviceId: string;
+  /** The series name: the key, or the joined keys of a multivariate model. */
+  name: string;
+  keys: string[];
+  /** The model; null while it is spilled to storage (see model-memory.ts). */
+  detector: SeriesModel | null;
+  /** The model's kind when it was last resident, for listing a spilled model. */
+  kind: string;
+  version: number;
+  trainedFrom: number | null;
+  trainedTo: number | null;
+  points: number;
+  fitPoints: number;
+  /** The model changed since it was last saved. */
+  dirty: boolean;
+  /** A state of this model (this version) is in storage. */
+  stored: boolean;
+  /** Points that arrived while the model was being loaded back; null when it is not loading. */
+  pending: { ts: number; values: SeriesValues }[] | null;
+}
+
+/** Per-key model: learns whether the series runs in two operating regimes (see regimes.ts). */
+export function univariateModel(detector: RegimeAwareDetector): SeriesModel {
+  return {
+    keys: detector.keys,
+    fitPoints: detector.fitPoints,
+    update: (ts, value) => detector.update(ts, value as number),
+    snapshot: () => detector.snapshot(),
+    describe: () => detector.describe(),
+    estimatedBytes: () => detector.estimatedBytes(),
+  };
+}
+
+/** A detector used directly: multivariate models, and per-key state saved before regimes existed. */
+export function plainModel(detector: Detector): SeriesModel {
+  const row = [0];
+  return {
+    keys: detector.keys,
+    fitPoints: detector.snapshot().fitPoints,
+    update: (ts, values) => {
+      if (typeof values !== 'number') return detector.update(ts, values);
+      row[0] = values;
+      return detector.update(ts, row);
+    },
+    snapshot: () => detector.snapshot(),
+    describe: () => (detector.keys.length > 1 ? 'multivariate' : detector.kind === 'auto' ? 'seasonal' : detector.kind),
+    estimatedBytes: () => detector.estimatedBytes(),
+  };
+}
+
+export function restoreModel(state: unknown): SeriesModel {
+  if ((state as { kind?: string })?.kind === 'regimes') return univariateModel(RegimeAwareDetector.restore(state));
+  return plainModel(restoreDetector(state));
+}
