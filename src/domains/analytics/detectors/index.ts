@@ -23,6 +23,9 @@ import { initMultivariate, stepMultivariate, type MultivariateState } from './mu
 import { initRobust, stepRobust, type RobustState } from './robust.js';
 import { initSeasonal, stepSeasonal, type SeasonalState } from './seasonal.js';
 import type { DetectionResult, DetectorKind, RawResult } from './types.js';
+import type { SurpriseConfig } from './surprise.js';
+import type { TrackerConfig } from './robust-stats.js';
+import type { MultivariateConfig } from './multivariate.js';
 
 export type { DetectionResult, DetectorKind, Explanation } from './types.js';
 export type { AlarmPolicy } from './alarm-policy.js';
@@ -44,6 +47,15 @@ export interface DetectorOptions {
   fitPoints?: number;
   /** Overrides of the alarm policy; the defaults are the benchmarked ones. */
   policy?: Partial<AlarmPolicy>;
+  /** Overrides of the cores' configuration, for cross-validation (`npm run eval:anomaly`). */
+  tuning?: DetectorTuning;
+}
+
+/** Core settings a cross-validation may vary; absent fields keep the defaults in config.ts. */
+export interface DetectorTuning {
+  surprise?: Partial<SurpriseConfig>;
+  tracker?: Partial<TrackerConfig>;
+  multivariate?: Partial<MultivariateConfig>;
 }
 
 type CoreState = RobustState | SeasonalState | MultivariateState;
@@ -58,6 +70,8 @@ export interface DetectorSnapshot {
   points: number;
   core: CoreState;
   alarm: AlarmState;
+  /** Present only when created with non-default core settings (older snapshots lack it). */
+  tuning?: DetectorTuning;
 }
 
 export interface Detector {
@@ -79,8 +93,9 @@ export function createDetector(kind: DetectorKind, keys: string[], options: Dete
   if (options.fitPoints !== undefined && !(Number.isInteger(options.fitPoints) && options.fitPoints >= 0))
     throw new Error(`fitPoints must be a non-negative integer, not ${options.fitPoints}`);
   const concrete = resolveKind(kind, keys);
+  const cfg = tunedConfigs(options.tuning);
   const core: CoreState =
-    concrete === 'robust' ? initRobust(keys, ROBUST) : concrete === 'seasonal' ? initSeasonal(keys, SEASONAL) : initMultivariate(keys);
+    concrete === 'robust' ? initRobust(keys, cfg.robust) : concrete === 'seasonal' ? initSeasonal(keys, cfg.seasonal) : initMultivariate(keys);
   return fromSnapshot({
     version: 1,
     kind,
@@ -90,7 +105,19 @@ export function createDetector(kind: DetectorKind, keys: string[], options: Dete
     points: 0,
     core,
     alarm: newAlarmState(),
+    ...(options.tuning ? { tuning: structuredClone(options.tuning) } : {}),
   });
+}
+
+function tunedConfigs(t: DetectorTuning | undefined) {
+  if (!t) return { robust: ROBUST, seasonal: SEASONAL, multivariate: MULTIVARIATE };
+  const surprise = { ...ROBUST.surprise, ...t.surprise };
+  const tracker = { ...ROBUST.tracker, ...t.tracker };
+  return {
+    robust: { ...ROBUST, surprise, tracker },
+    seasonal: { ...SEASONAL, surprise, tracker },
+    multivariate: { ...MULTIVARIATE, ...t.multivariate },
+  };
 }
 
 /** Rebuilds a detector from `snapshot()` output (after JSON round-trip). */
@@ -106,9 +133,12 @@ function fromSnapshot(s: DetectorSnapshot): Detector {
   const core = s.core;
   // A covariance needs data: however short the requested fit period, the multivariate model
   // trains on at least MIN_TRAINING_POINTS points (it reports warming-up until then).
-  const multivariateCfg = { ...MULTIVARIATE, fitPoints: Math.max(learningPoints(s.fitPoints, k), MIN_TRAINING_POINTS) };
+  const cfg = tunedConfigs(s.tuning);
+  const multivariateCfg = { ...cfg.multivariate, fitPoints: Math.max(learningPoints(s.fitPoints, k), MIN_TRAINING_POINTS) };
+  const robustCfg = cfg.robust;
+  const seasonalCfg = cfg.seasonal;
   const stepCore = (ts: number, v: ArrayLike<number>): RawResult =>
-    core.kind === 'robust' ? stepRobust(core, ROBUST, v) : core.kind === 'seasonal' ? stepSeasonal(core, SEASONAL, ts, v) : stepMultivariate(core, multivariateCfg, v);
+    core.kind === 'robust' ? stepRobust(core, robustCfg, v) : core.kind === 'seasonal' ? stepSeasonal(core, seasonalCfg, ts, v) : stepMultivariate(core, multivariateCfg, v);
   return {
     kind: s.kind,
     keys: s.keys,
