@@ -11,7 +11,7 @@ import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import type { PointBatch } from '../../ports/telemetry.js';
 import type { Logger } from '../../observability/logger.js';
 import type { AlarmService } from '../alarms/alarms.service.js';
-import { createDetector, learningPoints, restoreDetector, type Detector, type DetectionResult, type DetectorKind } from './detectors/index.js';
+import { createDetector, learningPoints, restoreDetector, type Detector, type DetectionResult, type DetectorKind, type FeedbackState } from './detectors/index.js';
 import { RegimeAwareDetector } from './detectors/regimes.js';
 
 /** What the live path needs of a series' model, univariate or multivariate. */
@@ -23,6 +23,11 @@ interface SeriesModel {
   snapshot(): unknown;
   /** The model kind as shown by GET /api/v1/models. */
   describe(): string;
+  /** Operator feedback: an alarm with this score was dismissed as false. */
+  dismissed(score: number): void;
+  readonly feedback: FeedbackState | undefined;
+  setFeedback(feedback: FeedbackState | undefined): void;
+  sensitivity(): { threshold: number; dismissals: number };
 }
 
 /** Per-key model: learns whether the series runs in two operating regimes (see regimes.ts). */
@@ -33,6 +38,12 @@ function univariateModel(detector: RegimeAwareDetector): SeriesModel {
     update: (ts, value) => detector.update(ts, value as number),
     snapshot: () => detector.snapshot(),
     describe: () => detector.describe(),
+    dismissed: (score) => detector.dismissed(score),
+    get feedback() {
+      return detector.feedback;
+    },
+    setFeedback: (f) => detector.setFeedback(f),
+    sensitivity: () => detector.sensitivity(),
   };
 }
 
@@ -49,6 +60,12 @@ function plainModel(detector: Detector): SeriesModel {
     },
     snapshot: () => detector.snapshot(),
     describe: () => (detector.keys.length > 1 ? 'multivariate' : detector.kind === 'auto' ? 'seasonal' : detector.kind),
+    dismissed: (score) => detector.dismissed(score),
+    get feedback() {
+      return detector.snapshot().feedback;
+    },
+    setFeedback: (f) => detector.setFeedback(f),
+    sensitivity: () => detector.sensitivity(),
   };
 }
 
@@ -103,7 +120,25 @@ export class LiveDetectionService {
     private readonly alarms: AlarmService,
     private readonly log: Logger,
     private readonly options: LiveDetectionOptions,
-  ) {}
+  ) {
+    alarms.onChange((alarm) => {
+      if (alarm.type === 'anomaly' && alarm.status === 'dismissed') this.dismissed(alarm.tenantId, alarm.deviceId, alarm.key, alarm.details);
+    });
+  }
+
+  /** Feedback hook: a dismissed anomaly alarm makes its series' model less sensitive. */
+  private dismissed(tenantId: string, deviceId: string, name: string | null, details: unknown): void {
+    const s = name === null ? undefined : this.get(deviceId, name);
+    if (!s || s.tenantId !== tenantId) return;
+    const score = (details as { score?: unknown } | null)?.score;
+    s.detector.dismissed(typeof score === 'number' ? score : NaN);
+    s.dirty = true;
+  }
+
+  /** The alarm threshold in force for a series and the dismissals that shaped it. */
+  sensitivity(deviceId: string, name: string): { threshold: number; dismissals: number } | null {
+    return this.get(deviceId, name)?.detector.sensitivity() ?? null;
+  }
 
   async start(): Promise<void> {
     for (const p of await this.store.listDetectorPolicies()) this.policies.set(pid(p.tenantId, p.deviceType), p);
@@ -304,6 +339,8 @@ export class LiveDetectionService {
     });
     const s = this.newSeries(tenantId, deviceId, name, keys, multivariate ? (previous?.fitPoints ?? LIVE_FIT_POINTS) : undefined);
     s.version = (previous?.version ?? 0) + 1;
+    // What operators taught the old model (dismissed false alarms) carries over.
+    s.detector.setFeedback(previous?.detector.feedback);
     // Replay without raising alarms: history was already judged when it arrived.
     let i = 0;
     while (i < history.length) {

@@ -17,7 +17,7 @@
 // missing value (absent key, NaN, null) is skipped by univariate models and imputed by the
 // multivariate one; a point with every value missing leaves the state unchanged.
 // Every update is causal: its result depends only on the points given so far.
-import { newAlarmState, stepAlarm, type AlarmPolicy, type AlarmState } from './alarm-policy.js';
+import { afterDismissal, effectivePolicy, newAlarmState, stepAlarm, type AlarmPolicy, type AlarmState, type FeedbackState } from './alarm-policy.js';
 import { MULTIVARIATE, POLICIES, ROBUST, SEASONAL } from './config.js';
 import { initMultivariate, stepMultivariate, type MultivariateState } from './multivariate.js';
 import { initRobust, stepRobust, type RobustState } from './robust.js';
@@ -28,7 +28,7 @@ import type { TrackerConfig } from './robust-stats.js';
 import type { MultivariateConfig } from './multivariate.js';
 
 export type { DetectionResult, DetectorKind, Explanation } from './types.js';
-export type { AlarmPolicy } from './alarm-policy.js';
+export type { AlarmPolicy, FeedbackState } from './alarm-policy.js';
 export { seasonalPeriods } from './seasonal.js';
 
 /** Fewest points the multivariate model is trained on (and at least 5 per key). */
@@ -72,6 +72,8 @@ export interface DetectorSnapshot {
   alarm: AlarmState;
   /** Present only when created with non-default core settings (older snapshots lack it). */
   tuning?: DetectorTuning;
+  /** Operators' dismissals, present once an alarm of this series was dismissed as false. */
+  feedback?: FeedbackState;
 }
 
 export interface Detector {
@@ -79,6 +81,12 @@ export interface Detector {
   readonly keys: readonly string[];
   update(ts: number, values: Record<string, number | null | undefined> | ArrayLike<number>): DetectionResult;
   snapshot(): DetectorSnapshot;
+  /** An alarm with this score was dismissed as false: lower the sensitivity (see afterDismissal). */
+  dismissed(score: number): void;
+  /** Replaces the feedback state (a retrained model keeps what operators taught the old one). */
+  setFeedback(feedback: FeedbackState | undefined): void;
+  /** The alarm policy in force and how many dismissals shaped it. */
+  sensitivity(): { threshold: number; dismissals: number };
 }
 
 /** The concrete model 'auto' resolves to for these keys. */
@@ -139,9 +147,20 @@ function fromSnapshot(s: DetectorSnapshot): Detector {
   const seasonalCfg = cfg.seasonal;
   const stepCore = (ts: number, v: ArrayLike<number>): RawResult =>
     core.kind === 'robust' ? stepRobust(core, robustCfg, v) : core.kind === 'seasonal' ? stepSeasonal(core, seasonalCfg, ts, v) : stepMultivariate(core, multivariateCfg, v);
+  let policy = effectivePolicy(s.policy, s.feedback);
   return {
     kind: s.kind,
     keys: s.keys,
+    dismissed(score) {
+      s.feedback = afterDismissal(s.policy, score, s.feedback);
+      policy = effectivePolicy(s.policy, s.feedback);
+    },
+    setFeedback(feedback) {
+      if (feedback) s.feedback = structuredClone(feedback);
+      else delete s.feedback;
+      policy = effectivePolicy(s.policy, s.feedback);
+    },
+    sensitivity: () => ({ threshold: policy.threshold, dismissals: s.feedback?.dismissals ?? 0 }),
     update(ts, values) {
       let present = 0;
       if (isArrayLike(values)) {
@@ -154,7 +173,7 @@ function fromSnapshot(s: DetectorSnapshot): Detector {
       const raw = stepCore(ts, row);
       // During the fit period nothing is judged, even by models that could already score.
       if (raw.warmingUp || s.points <= s.fitPoints) return { score: 0, isAnomaly: false, alarm: false, warmingUp: true };
-      const { isAnomaly, alarm } = stepAlarm(s.alarm, s.policy, raw.score);
+      const { isAnomaly, alarm } = stepAlarm(s.alarm, policy, raw.score);
       return { score: raw.score, isAnomaly, alarm, warmingUp: false, explanation: raw.explanation };
     },
     snapshot: () => structuredClone(s),

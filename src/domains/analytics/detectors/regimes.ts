@@ -8,6 +8,7 @@
 // single regime keep the plain detector. State is plain JSON, like every detector's.
 import { createDetector, restoreDetector, type Detector, type DetectorKind, type DetectorSnapshot } from './index.js';
 import type { DetectionResult } from './types.js';
+import type { FeedbackState } from './alarm-policy.js';
 
 /** Each regime must hold at least this share of the fit period. */
 const MIN_REGIME_SHARE = 0.1;
@@ -29,6 +30,8 @@ export interface RegimeAwareSnapshot {
   /** Boundary between the low and the high regime; null for a single-regime series. */
   cut: number | null;
   children: [DetectorSnapshot, DetectorSnapshot] | null;
+  /** Operators' dismissals (absent in older snapshots); every part of the model shares them. */
+  feedback?: FeedbackState;
 }
 
 /**
@@ -100,6 +103,27 @@ export class RegimeAwareDetector {
     return this.s.cut === null ? plainKind : `2 regimes (robust), boundary ${Math.round(this.s.cut * 1000) / 1000}`;
   }
 
+  /** An alarm of this series with this score was dismissed as false: every part gets less sensitive. */
+  dismissed(score: number): void {
+    this.plain.dismissed(score);
+    this.s.feedback = this.plain.snapshot().feedback;
+    if (this.children) for (const c of this.children) c.setFeedback(this.s.feedback);
+  }
+
+  setFeedback(feedback: FeedbackState | undefined): void {
+    this.s.feedback = feedback;
+    this.plain.setFeedback(feedback);
+    if (this.children) for (const c of this.children) c.setFeedback(feedback);
+  }
+
+  get feedback(): FeedbackState | undefined {
+    return this.s.feedback;
+  }
+
+  sensitivity(): { threshold: number; dismissals: number } {
+    return (this.children ? this.children[0] : this.plain).sensitivity();
+  }
+
   get fitPoints(): number {
     return this.s.fitPoints;
   }
@@ -128,6 +152,7 @@ export class RegimeAwareDetector {
       createDetector('robust', [this.s.key], { fitPoints: CHILD_FIT_POINTS }),
     ];
     for (const [ts, x] of buffer) children[x < cut ? 0 : 1].update(ts, [x]);
+    for (const c of children) c.setFeedback(this.s.feedback);
     this.children = children;
   }
 

@@ -12,6 +12,13 @@ export interface SurpriseConfig {
   longAlpha: number;
   /** Deviations are capped here so one wild point cannot dominate the long-term variance. */
   zCap: number;
+  /**
+   * Calibrate the recent mean against the history of that same windowed mean (HTM's anomaly
+   * likelihood does this), not against single points: a ten-point mean varies about √10 times
+   * less than one point, so judging it by single-point spread under-states how unusual it is
+   * for noisy series and over-states it for smooth ones. Off: the original point calibration.
+   */
+  windowCalibrated?: boolean;
 }
 
 export interface SurpriseState {
@@ -21,6 +28,8 @@ export interface SurpriseState {
   n: number;
   mean: number;
   variance: number;
+  /** 'window' once the statistics describe the windowed mean (older snapshots lack it). */
+  calibratedOn?: 'window';
 }
 
 export function newSurprise(cfg: SurpriseConfig): SurpriseState {
@@ -36,6 +45,13 @@ export function normalTail(x: number): number {
 }
 
 export function stepSurprise(s: SurpriseState, cfg: SurpriseConfig, absZ: number): number {
+  if (cfg.windowCalibrated && s.calibratedOn !== 'window') {
+    // State restored from the point-calibrated model: its statistics mean something else, relearn them.
+    s.calibratedOn = 'window';
+    s.mean = 0;
+    s.variance = 0;
+    s.n = Math.min(s.n, 0);
+  }
   const z = absZ > cfg.zCap ? cfg.zCap : absZ;
   s.sum += z - s.ring[s.pos];
   s.ring[s.pos] = z;
@@ -46,7 +62,7 @@ export function stepSurprise(s: SurpriseState, cfg: SurpriseConfig, absZ: number
   const sd = Math.sqrt(s.variance) + 1e-3;
   const score = s.n < s.ring.length ? 0 : 1 - normalTail((shortMean - s.mean) / sd);
   const a = Math.max(cfg.longAlpha, 1 / (s.n + 1));
-  const d = z - s.mean;
+  const d = (cfg.windowCalibrated ? shortMean : z) - s.mean;
   s.mean += a * d;
   s.variance = (1 - a) * (s.variance + a * d * d);
   s.n++;

@@ -19,16 +19,17 @@ function withDefaultFirst(cores: CoreVariant[], policies: AlarmPolicy[], fixed: 
 }
 
 const univariatePolicies: AlarmPolicy[] = [];
-for (const threshold of [0.93, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995])
+for (const threshold of [0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 0.999, 0.9999, 0.99999])
   for (const refractoryPoints of [50, 100, 200, 400]) univariatePolicies.push({ threshold, exitThreshold: threshold, persistence: 1, refractoryPoints });
 
 export const NAB_GRID: Grid = withDefaultFirst(
   [
     { name: 'default' },
-    { name: 'win=5', tuning: { surprise: { shortWindow: 5 } } },
-    { name: 'win=20', tuning: { surprise: { shortWindow: 20 } } },
-    { name: 'mem=2000', tuning: { surprise: { longAlpha: 1 / 2000 } } },
-    { name: 'mem=20000', tuning: { surprise: { longAlpha: 1 / 20000 } } },
+    { name: 'shift=10', tuning: { tracker: { shiftPoints: 10 } } },
+    { name: 'shift=30', tuning: { tracker: { shiftPoints: 30 } } },
+    { name: 'wcal', tuning: { surprise: { windowCalibrated: true } } },
+    { name: 'wcal shift=10', tuning: { surprise: { windowCalibrated: true }, tracker: { shiftPoints: 10 } } },
+    { name: 'wcal shift=30', tuning: { surprise: { windowCalibrated: true }, tracker: { shiftPoints: 30 } } },
   ],
   univariatePolicies,
   POLICIES.seasonal,
