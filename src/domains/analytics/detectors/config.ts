@@ -2,6 +2,7 @@
 // Values were chosen on the development subsets (docs/analytics.md) and are not per-file knobs.
 import type { AlarmPolicy } from './alarm-policy.js';
 import type { MultivariateConfig } from './multivariate.js';
+import type { RelationalConfig } from './relational.js';
 import type { RobustConfig } from './robust.js';
 import type { SeasonalConfig } from './seasonal.js';
 import type { SurpriseConfig } from './surprise.js';
@@ -37,11 +38,19 @@ export const MULTIVARIATE: MultivariateConfig = {
   driftAllowance: 1,
 };
 
+export const RELATIONAL: RelationalConfig = {
+  fitPoints: 400,
+  ridge: 1e-4,
+  tracker: { levelAlpha: 0.01, scaleAlpha: 0.005, clipZ: 4 },
+  surprise: { ...surprise, windowCalibrated: true },
+};
+
 /** Alarm policy per detector: its scores have different distributions, so different cut-offs. */
-export const POLICIES: Record<'robust' | 'seasonal' | 'multivariate', AlarmPolicy> = {
+export const POLICIES: Record<'robust' | 'seasonal' | 'multivariate' | 'relational', AlarmPolicy> = {
   // 0.96 sits in the middle of the plateau (0.93–0.97) of the NAB development score.
   robust: { threshold: 0.96, exitThreshold: 0.96, persistence: 1, refractoryPoints: 100 },
   seasonal: { threshold: 0.96, exitThreshold: 0.96, persistence: 1, refractoryPoints: 100 },
   // Five points (5 s on SKAB's 1 Hz data) of persistence: a fault is a state, not a blip.
   multivariate: { threshold: 0.85, exitThreshold: 0.75, persistence: 5, refractoryPoints: 100 },
+  relational: { threshold: 0.9999, exitThreshold: 0.999, persistence: 1, refractoryPoints: 100 },
 };

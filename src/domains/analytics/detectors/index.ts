@@ -18,7 +18,8 @@
 // multivariate one; a point with every value missing leaves the state unchanged.
 // Every update is causal: its result depends only on the points given so far.
 import { afterDismissal, effectivePolicy, newAlarmState, stepAlarm, type AlarmPolicy, type AlarmState, type FeedbackState } from './alarm-policy.js';
-import { MULTIVARIATE, POLICIES, ROBUST, SEASONAL } from './config.js';
+import { MULTIVARIATE, POLICIES, RELATIONAL, ROBUST, SEASONAL } from './config.js';
+import { initRelational, stepRelational, type RelationalState } from './relational.js';
 import { initMultivariate, stepMultivariate, type MultivariateState } from './multivariate.js';
 import { initRobust, stepRobust, type RobustState } from './robust.js';
 import { initSeasonal, stepSeasonal, type SeasonalState } from './seasonal.js';
@@ -40,7 +41,7 @@ export function learningPoints(fitPoints: number, keyCount: number): number {
   return keyCount > 1 ? Math.max(fitPoints, MIN_TRAINING_POINTS, 5 * keyCount) : fitPoints;
 }
 
-export const DETECTOR_KINDS: readonly DetectorKind[] = ['auto', 'robust', 'seasonal', 'multivariate'];
+export const DETECTOR_KINDS: readonly DetectorKind[] = ['auto', 'robust', 'seasonal', 'multivariate', 'relational'];
 
 export interface DetectorOptions {
   /** Training points before scoring starts (the multivariate model's clean period). Default 400. */
@@ -56,9 +57,10 @@ export interface DetectorTuning {
   surprise?: Partial<SurpriseConfig>;
   tracker?: Partial<TrackerConfig>;
   multivariate?: Partial<MultivariateConfig>;
+  relational?: { ridge?: number };
 }
 
-type CoreState = RobustState | SeasonalState | MultivariateState;
+type CoreState = RobustState | SeasonalState | MultivariateState | RelationalState;
 
 export interface DetectorSnapshot {
   version: 1;
@@ -103,7 +105,13 @@ export function createDetector(kind: DetectorKind, keys: string[], options: Dete
   const concrete = resolveKind(kind, keys);
   const cfg = tunedConfigs(options.tuning);
   const core: CoreState =
-    concrete === 'robust' ? initRobust(keys, cfg.robust) : concrete === 'seasonal' ? initSeasonal(keys, cfg.seasonal) : initMultivariate(keys);
+    concrete === 'robust'
+      ? initRobust(keys, cfg.robust)
+      : concrete === 'seasonal'
+        ? initSeasonal(keys, cfg.seasonal)
+        : concrete === 'relational'
+          ? initRelational(keys, cfg.relational)
+          : initMultivariate(keys);
   return fromSnapshot({
     version: 1,
     kind,
@@ -118,13 +126,14 @@ export function createDetector(kind: DetectorKind, keys: string[], options: Dete
 }
 
 function tunedConfigs(t: DetectorTuning | undefined) {
-  if (!t) return { robust: ROBUST, seasonal: SEASONAL, multivariate: MULTIVARIATE };
+  if (!t) return { robust: ROBUST, seasonal: SEASONAL, multivariate: MULTIVARIATE, relational: RELATIONAL };
   const surprise = { ...ROBUST.surprise, ...t.surprise };
   const tracker = { ...ROBUST.tracker, ...t.tracker };
   return {
     robust: { ...ROBUST, surprise, tracker },
     seasonal: { ...SEASONAL, surprise, tracker },
     multivariate: { ...MULTIVARIATE, ...t.multivariate },
+    relational: { ...RELATIONAL, ...t.relational, surprise: { ...RELATIONAL.surprise, ...t.surprise }, tracker: { ...RELATIONAL.tracker, ...t.tracker } },
   };
 }
 
@@ -145,8 +154,15 @@ function fromSnapshot(s: DetectorSnapshot): Detector {
   const multivariateCfg = { ...cfg.multivariate, fitPoints: Math.max(learningPoints(s.fitPoints, k), MIN_TRAINING_POINTS) };
   const robustCfg = cfg.robust;
   const seasonalCfg = cfg.seasonal;
+  const relationalCfg = { ...cfg.relational, fitPoints: Math.max(learningPoints(s.fitPoints, k), MIN_TRAINING_POINTS) };
   const stepCore = (ts: number, v: ArrayLike<number>): RawResult =>
-    core.kind === 'robust' ? stepRobust(core, robustCfg, v) : core.kind === 'seasonal' ? stepSeasonal(core, seasonalCfg, ts, v) : stepMultivariate(core, multivariateCfg, v);
+    core.kind === 'robust'
+      ? stepRobust(core, robustCfg, v)
+      : core.kind === 'seasonal'
+        ? stepSeasonal(core, seasonalCfg, ts, v)
+        : core.kind === 'relational'
+          ? stepRelational(core, relationalCfg, v)
+          : stepMultivariate(core, multivariateCfg, v);
   let policy = effectivePolicy(s.policy, s.feedback);
   return {
     kind: s.kind,

@@ -19,6 +19,13 @@ export interface SurpriseConfig {
    * for noisy series and over-states it for smooth ones. Off: the original point calibration.
    */
   windowCalibrated?: boolean;
+  /**
+   * A point whose own deviation is below this many sigmas scores 0, however unusual the recent
+   * window: an alarm should point at a value outside its expected range, not at a run of
+   * in-range values that a too-good model (a smooth, quantised key) finds a little off.
+   * Absent or 0: no gate.
+   */
+  minPointZ?: number;
 }
 
 export interface SurpriseState {
@@ -66,5 +73,5 @@ export function stepSurprise(s: SurpriseState, cfg: SurpriseConfig, absZ: number
   s.mean += a * d;
   s.variance = (1 - a) * (s.variance + a * d * d);
   s.n++;
-  return score;
+  return cfg.minPointZ && absZ < cfg.minPointZ ? 0 : score;
 }

@@ -30,6 +30,8 @@ export const NAB_GRID: Grid = withDefaultFirst(
     { name: 'wcal', tuning: { surprise: { windowCalibrated: true } } },
     { name: 'wcal shift=10', tuning: { surprise: { windowCalibrated: true }, tracker: { shiftPoints: 10 } } },
     { name: 'wcal shift=30', tuning: { surprise: { windowCalibrated: true }, tracker: { shiftPoints: 30 } } },
+    { name: 'gate=3', tuning: { surprise: { minPointZ: 3 } } },
+    { name: 'wcal gate=3', tuning: { surprise: { windowCalibrated: true, minPointZ: 3 } } },
   ],
   univariatePolicies,
   POLICIES.seasonal,
