@@ -4,20 +4,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { readGenerated, renderAnomalyEval, replaceGenerated, type AnomalyEvalRecord } from '../../src/domains/analytics/eval/render.js';
+import { readGenerated, renderAnomalyEval, renderFleetEval, replaceGenerated, type AnomalyEvalRecord, type FleetEvalRecord } from '../../src/domains/analytics/eval/render.js';
 import { applyPolicy, chooseSkab } from '../../src/domains/analytics/eval/cross-validate.js';
 import { createDetector } from '../../src/domains/analytics/detectors/index.js';
 import { POLICIES } from '../../src/domains/analytics/detectors/config.js';
 
 const DOC = 'docs/analytics.md';
 
-for (const record of ['anomaly', 'anomaly-baseline']) {
+const RECORDS: [string, (json: unknown) => string, string][] = [
+  ['anomaly', (j) => renderAnomalyEval(j as AnomalyEvalRecord), 'npm run eval:anomaly'],
+  ['anomaly-baseline', (j) => renderAnomalyEval(j as AnomalyEvalRecord), 'npm run eval:anomaly -- <datasets> --record anomaly-baseline'],
+  ['fleet', (j) => renderFleetEval(j as FleetEvalRecord), 'npm run eval:fleet'],
+  ['fleet-relations', (j) => renderFleetEval(j as FleetEvalRecord), 'npm run eval:fleet -- --relations'],
+];
+
+for (const [record, render, command] of RECORDS) {
   test(`docs/analytics.md section eval-${record} matches bench/results/${record}.json`, () => {
-    const stored = JSON.parse(readFileSync(`bench/results/${record}.json`, 'utf8')) as AnomalyEvalRecord;
+    const stored = JSON.parse(readFileSync(`bench/results/${record}.json`, 'utf8')) as unknown;
     const doc = readFileSync(DOC, 'utf8');
     const section = readGenerated(doc, `eval-${record}`);
     assert.notEqual(section, null, `markers for eval-${record} missing in ${DOC}`);
-    assert.equal(section, renderAnomalyEval(stored).trimEnd() + '\n', `${DOC} is stale: run \`npm run eval:anomaly\``);
+    assert.equal(section, render(stored).trimEnd() + '\n', `${DOC} is stale: run \`${command}\``);
   });
 }
 

@@ -26,6 +26,13 @@ export interface SurpriseConfig {
    * Absent or 0: no gate.
    */
   minPointZ?: number;
+  /**
+   * Also judge the point alone against the distribution of single-point deviations, widened by
+   * this factor, and score the larger: a ten-point mean dilutes a one-sample spike ten times, so
+   * a lone 8-sigma spike would otherwise pass unnoticed. The widening keeps the ordinary tails
+   * of a noisy series from alarming. Absent or 0: window score only.
+   */
+  pointSpread?: number;
 }
 
 export interface SurpriseState {
@@ -37,6 +44,9 @@ export interface SurpriseState {
   variance: number;
   /** 'window' once the statistics describe the windowed mean (older snapshots lack it). */
   calibratedOn?: 'window';
+  /** Single-point deviation statistics, kept when the window is calibrated on itself and `pointSpread` is set. */
+  pointMean?: number;
+  pointVariance?: number;
 }
 
 export function newSurprise(cfg: SurpriseConfig): SurpriseState {
@@ -67,8 +77,21 @@ export function stepSurprise(s: SurpriseState, cfg: SurpriseConfig, absZ: number
   const shortMean = s.sum / filled;
   // Score against the statistics *before* this point joins them.
   const sd = Math.sqrt(s.variance) + 1e-3;
-  const score = s.n < s.ring.length ? 0 : 1 - normalTail((shortMean - s.mean) / sd);
+  let score = s.n < s.ring.length ? 0 : 1 - normalTail((shortMean - s.mean) / sd);
   const a = Math.max(cfg.longAlpha, 1 / (s.n + 1));
+  if (cfg.pointSpread) {
+    const pm = cfg.windowCalibrated ? (s.pointMean ?? 0) : s.mean;
+    const pv = cfg.windowCalibrated ? (s.pointVariance ?? 0) : s.variance;
+    if (s.n >= s.ring.length) {
+      const single = 1 - normalTail((z - pm) / ((Math.sqrt(pv) + 1e-3) * cfg.pointSpread));
+      if (single > score) score = single;
+    }
+    if (cfg.windowCalibrated) {
+      const dp = z - pm;
+      s.pointMean = pm + a * dp;
+      s.pointVariance = (1 - a) * (pv + a * dp * dp);
+    }
+  }
   const d = (cfg.windowCalibrated ? shortMean : z) - s.mean;
   s.mean += a * d;
   s.variance = (1 - a) * (s.variance + a * d * d);

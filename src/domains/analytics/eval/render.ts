@@ -82,6 +82,41 @@ export function renderAnomalyEval(r: AnomalyEvalRecord): string {
   return out.join('\n');
 }
 
+export interface FleetEvalRecord {
+  measured: string;
+  command: string;
+  setup: string;
+  types: {
+    type: string;
+    series: number;
+    falseAlarmsPerSeriesPerDay: number;
+    anomalousPointsPercent: number;
+    caught: number;
+    faults: number;
+    falseAlarmsByKey: Record<string, number>;
+  }[];
+  faultKinds: { kind: string; caught: number; episodes: number }[];
+}
+
+export function renderFleetEval(r: FleetEvalRecord): string {
+  const out = [
+    `Measured ${r.measured} with \`${r.command}\`: ${r.setup}.`,
+    '',
+    '| device type | series | false alarms / series / day (clean fleet) | points labelled anomalous (clean) | fault episodes caught | false alarms by key (clean, all devices) |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...r.types.map(
+      (t) =>
+        `| ${t.type} | ${t.series} | ${t.falseAlarmsPerSeriesPerDay.toFixed(2)} | ${t.anomalousPointsPercent.toFixed(2)}% | ${t.caught} of ${t.faults} (${((100 * t.caught) / Math.max(1, t.faults)).toFixed(0)}%) | ${Object.entries(t.falseAlarmsByKey).map(([k, n]) => `${k} ${n}`).join(', ') || '–'} |`,
+    ),
+    '',
+    '| fault kind | episodes caught |',
+    '| --- | --- |',
+    ...r.faultKinds.map((k) => `| ${k.kind} | ${k.caught} of ${k.episodes} |`),
+    '',
+  ];
+  return out.join('\n');
+}
+
 const begin = (id: string) => `<!-- BEGIN generated: ${id} -->`;
 const end = (id: string) => `<!-- END generated: ${id} -->`;
 
