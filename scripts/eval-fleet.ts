@@ -11,6 +11,7 @@ import { Rng } from '../src/simulator/rng.js';
 import { FaultInjector, type FaultKind, type FaultLabel } from '../src/simulator/faults.js';
 import { createDetector, type DetectorKind } from '../src/domains/analytics/detectors/index.js';
 import { RegimeAwareDetector } from '../src/domains/analytics/detectors/regimes.js';
+import { explainedKeys, type RelationalState } from '../src/domains/analytics/detectors/relational.js';
 
 const { values } = parseArgs({
   options: {
@@ -56,10 +57,12 @@ function simulate(type: string, faultsPerHour: number): TypeResult {
     const rng = new Rng(1000 + d);
     const state = model.init(rng);
     const faults = new FaultInjector(`${type}-${d}`, model, new Rng(5000 + d), faultsPerHour, KINDS);
-    const detectors = new Map<string, { update(ts: number, x: number): ReturnType<RegimeAwareDetector['update']> }>();
+    const detectors = new Map<string, { update(ts: number, x: number): ReturnType<RegimeAwareDetector['update']>; describe?(): string }>();
     const keys = [...model.numericKeys];
     const relational = relations && keys.length > 1 ? createDetector('relational', keys, { fitPoints: FIT_POINTS }) : null;
     const row = new Array<number>(keys.length);
+    let explained = new Set<string>();
+    let relationsDecided = false;
     const start = Date.UTC(2026, 0, 1);
     for (let i = 0; i < (days * 86_400) / dtSec; i++) {
       const ts = start + i * dtSec * 1000;
@@ -80,6 +83,8 @@ function simulate(type: string, faultsPerHour: number): TypeResult {
         }
         const r = det.update(ts, x);
         if (r.warmingUp) continue;
+        // A key the device's other keys explain is judged by the relational model, not alone.
+        if (explained.has(key)) continue;
         out.points++;
         if (r.isAnomaly) out.anomalousPoints++;
         if (r.alarm) out.alarms.push({ key, ts });
@@ -88,6 +93,13 @@ function simulate(type: string, faultsPerHour: number): TypeResult {
         for (let j = 0; j < keys.length; j++) row[j] = typeof sample[keys[j]!] === 'number' ? (sample[keys[j]!] as number) : NaN;
         const r = relational.update(ts, row);
         if (r.alarm && r.explanation) out.alarms.push({ key: r.explanation.key, ts });
+        if (!relationsDecided && !r.warmingUp) {
+          relationsDecided = true;
+          // Keys split into operating regimes are already judged within their state; a key judged
+          // by one plain model whose changes the other keys explain goes to the relational model.
+          const plain = (k: string) => !(detectors.get(k)?.describe?.() ?? '').startsWith('2 regimes');
+          explained = new Set(explainedKeys(relational.snapshot().core as RelationalState).filter(plain));
+        }
       }
     }
     out.labels.push(...faults.labels);

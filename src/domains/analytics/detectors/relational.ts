@@ -31,6 +31,20 @@ export interface RelationalState {
   prev: number[];
   residual: RobustTracker[];
   surprise: SurpriseState[];
+  /**
+   * Per key, set at fit: true when the other keys explain the key's changes (its residual
+   * variance is under EXPLAINED_SHARE of the variance of its one-step change). Such a key is
+   * better judged by this model than alone: its moves follow the device's state.
+   */
+  explained?: boolean[];
+}
+
+/** A key is "explained" when the model leaves less than this share of its step-to-step variance. */
+export const EXPLAINED_SHARE = 0.25;
+
+/** Keys whose changes the other keys explain (empty before the fit). */
+export function explainedKeys(state: RelationalState): string[] {
+  return state.keys.filter((_, j) => state.explained?.[j] === true);
 }
 
 export function initRelational(keys: string[], cfg: RelationalConfig): RelationalState {
@@ -105,11 +119,16 @@ function fit(state: RelationalState, cfg: RelationalConfig): void {
     }
     state.coef.push(coef);
     // Replay the training residuals so the scale (and the surprise statistics) start settled.
+    let residualVar = 0;
+    let stepVar = 0;
     for (let n = 0; n < samples.length; n++) {
       let pred = 0;
       for (let i = 0; i < f; i++) pred += coef[i] * samples[n][i];
+      residualVar += (ys[n] - pred) ** 2;
+      stepVar += (ys[n] - samples[n][1]) ** 2;
       stepSurprise(state.surprise[j], cfg.surprise, Math.abs(trackRobust(state.residual[j], cfg.tracker, ys[n] - pred)));
     }
+    (state.explained ??= state.keys.map(() => false))[j] = stepVar > 0 && residualVar < EXPLAINED_SHARE * stepVar;
   }
   state.buffer = null;
 }
