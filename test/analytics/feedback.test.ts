@@ -8,11 +8,11 @@ function steady(seed: number) {
   return () => 20 + (((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5) * 0.2;
 }
 
-/** Alarms raised by one spike to `value` at point `at` of a steady series, on detector d. */
+/** Alarms raised on a steady series with a moderate one-point spike (to 20.4, about 6 sigmas) at each of `spikes`. */
 function run(d: { update(ts: number, v: number[]): { alarm: boolean; score: number } }, from: number, to: number, spikes: number[], noise: () => number) {
   const alarms: { i: number; score: number }[] = [];
   for (let i = from; i < to; i++) {
-    const r = d.update(i * 60_000, [spikes.includes(i) ? 25 : noise()]);
+    const r = d.update(i * 60_000, [spikes.includes(i) ? 20.4 : noise()]);
     if (r.alarm) alarms.push({ i, score: r.score });
   }
   return alarms;
@@ -26,6 +26,7 @@ test('a dismissal raises the threshold so the same deviation no longer alarms; a
   const before = d.sensitivity();
   d.dismissed(first[0].score);
   const after = d.sensitivity();
+  assert.ok(first[0].score < 1, `a moderate spike does not saturate the score (${first[0].score})`);
   assert.ok(after.threshold > before.threshold && after.threshold > first[0].score, `threshold ${before.threshold} → ${after.threshold}`);
   assert.equal(after.dismissals, 1);
   const restored = restoreDetector(JSON.parse(JSON.stringify(d.snapshot())));
@@ -51,9 +52,9 @@ test('a snapshot saved before feedback existed restores with the configured thre
 test('each dismissal halves the tail the series may alarm at, and never loosens it', () => {
   const policy = { threshold: 0.96, exitThreshold: 0.96, persistence: 1, refractoryPoints: 100 };
   const one = afterDismissal(policy, 0.97, undefined);
-  assert.ok(Math.abs(1 - one.threshold - 0.015) < 1e-12, 'half the dismissed alarm\'s tail');
+  assert.ok(Math.abs(1 - one.threshold - 0.003) < 1e-12, 'a tenth of the dismissed alarm\'s tail');
   const two = afterDismissal(policy, 0.5, one);
-  assert.ok(Math.abs(1 - two.threshold - 0.0075) < 1e-12, 'a low-scoring dismissal still tightens by half');
+  assert.ok(Math.abs(1 - two.threshold - 0.0015) < 1e-12, 'a low-scoring dismissal still halves the tail');
   assert.equal(two.dismissals, 2);
   assert.ok(two.exitThreshold <= two.threshold);
 });
