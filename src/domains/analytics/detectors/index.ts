@@ -58,6 +58,7 @@ export interface DetectorTuning {
   tracker?: Partial<TrackerConfig>;
   multivariate?: Partial<MultivariateConfig>;
   relational?: { ridge?: number };
+  seasonal?: { freePeriodSearch?: boolean };
 }
 
 type CoreState = RobustState | SeasonalState | MultivariateState | RelationalState;
@@ -131,7 +132,7 @@ function tunedConfigs(t: DetectorTuning | undefined) {
   const tracker = { ...ROBUST.tracker, ...t.tracker };
   return {
     robust: { ...ROBUST, surprise, tracker },
-    seasonal: { ...SEASONAL, surprise, tracker },
+    seasonal: { ...SEASONAL, ...t.seasonal, surprise, tracker },
     multivariate: { ...MULTIVARIATE, ...t.multivariate },
     relational: { ...RELATIONAL, ...t.relational, surprise: { ...RELATIONAL.surprise, ...t.surprise }, tracker: { ...RELATIONAL.tracker, ...t.tracker } },
   };

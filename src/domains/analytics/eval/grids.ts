@@ -28,6 +28,7 @@ export const NAB_GRID: Grid = withDefaultFirst(
     { name: 'shift=10', tuning: { tracker: { shiftPoints: 10 } } },
     { name: 'wcal', tuning: { surprise: { windowCalibrated: true } } },
     { name: 'gate=3 point=off', tuning: { surprise: { minPointZ: 3, pointSpread: 0 } } },
+    { name: 'period=free', tuning: { seasonal: { freePeriodSearch: true } } },
     { name: 'point=off', tuning: { surprise: { pointSpread: 0 } } },
     { name: 'point=2', tuning: { surprise: { pointSpread: 2 } } },
     { name: 'point=5', tuning: { surprise: { pointSpread: 5 } } },
