@@ -71,16 +71,21 @@ export function freePeriod(x: readonly number[], gapMs: number): PeriodCandidate
   const maxLag = Math.floor(x.length / MIN_CYCLES);
   let crossed = false;
   let prev = 1;
-  let best: PeriodCandidate | null = null;
+  const peaks: PeriodCandidate[] = [];
   let prevAcf = autocorrelation(x, 1);
   for (let lag = 2; lag <= maxLag; lag++) {
     const acf = autocorrelation(x, lag);
     if (prevAcf < 0) crossed = true;
     // prevAcf is a local peak at lag − 1 when it beats both neighbours.
-    if (crossed && lag - 1 >= 4 && prevAcf > prev && prevAcf >= acf && prevAcf >= FREE_MIN_AUTOCORRELATION && (!best || prevAcf > best.acf))
-      best = { periodMs: (lag - 1) * gapMs, acf: prevAcf };
+    if (crossed && lag - 1 >= 4 && prevAcf > prev && prevAcf >= acf && prevAcf >= FREE_MIN_AUTOCORRELATION) peaks.push({ periodMs: (lag - 1) * gapMs, acf: prevAcf });
     prev = prevAcf;
     prevAcf = acf;
   }
-  return best;
+  if (peaks.length === 0) return null;
+  // Multiples of a cycle correlate as well as the cycle itself: take the shortest near-best peak.
+  const best = Math.max(...peaks.map((p) => p.acf));
+  return peaks.find((p) => p.acf >= best - FREE_PEAK_MARGIN)!;
 }
+
+/** Peaks within this much of the best autocorrelation count as equally good (multiples of one cycle). */
+const FREE_PEAK_MARGIN = 0.05;
