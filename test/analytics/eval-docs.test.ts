@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { readGenerated, renderAnomalyEval, renderFleetEval, replaceGenerated, type AnomalyEvalRecord, type FleetEvalRecord } from '../../src/domains/analytics/eval/render.js';
+import { readGenerated, renderAnomalyEval, renderFleetEval, renderRulEval, replaceGenerated, type AnomalyEvalRecord, type FleetEvalRecord, type RulEvalRecord } from '../../src/domains/analytics/eval/render.js';
 import { applyPolicy, chooseSkab } from '../../src/domains/analytics/eval/cross-validate.js';
 import { createDetector } from '../../src/domains/analytics/detectors/index.js';
 import { POLICIES } from '../../src/domains/analytics/detectors/config.js';
@@ -16,6 +16,7 @@ const RECORDS: [string, (json: unknown) => string, string][] = [
   ['anomaly-baseline', (j) => renderAnomalyEval(j as AnomalyEvalRecord), 'npm run eval:anomaly -- <datasets> --record anomaly-baseline'],
   ['fleet', (j) => renderFleetEval(j as FleetEvalRecord), 'npm run eval:fleet'],
   ['fleet-relations', (j) => renderFleetEval(j as FleetEvalRecord), 'npm run eval:fleet -- --relations'],
+  ['rul', (j) => renderRulEval(j as RulEvalRecord), 'npm run eval:rul'],
 ];
 
 for (const [record, render, command] of RECORDS) {

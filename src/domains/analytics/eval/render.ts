@@ -117,6 +117,35 @@ export function renderFleetEval(r: FleetEvalRecord): string {
   return out.join('\n');
 }
 
+export interface RulEvalRecord {
+  measured: string;
+  command: string;
+  engines: number;
+  folds: number;
+  capCycles: number;
+  seed: number;
+  rmseOneDrawPerEngine: number;
+  phm08OneDrawPerEngine: number;
+  draws: number;
+  rmseAllDraws: number;
+  testLikeDraws: number;
+  rmseTestLike: number;
+  phm08TestLikePer100: number;
+}
+
+export function renderRulEval(r: RulEvalRecord): string {
+  return [
+    `Measured ${r.measured} with \`${r.command}\`: C-MAPSS FD001, ${r.engines} engines, ${r.folds}-fold cross-validation over engines, RUL capped at ${r.capCycles} cycles, seed ${r.seed}.`,
+    '',
+    '| view | RMSE (cycles) | PHM08 |',
+    '| --- | --- | --- |',
+    `| one random truncation per held-out engine | ${r.rmseOneDrawPerEngine.toFixed(2)} | ${r.phm08OneDrawPerEngine.toFixed(0)} (sum over engines) |`,
+    `| ${r.draws} truncations | ${r.rmseAllDraws.toFixed(2)} | |`,
+    `| test-set-like: ${r.testLikeDraws} truncations with true RUL 7..145, uncapped truth | ${r.rmseTestLike.toFixed(2)} | ${r.phm08TestLikePer100.toFixed(0)} (per 100 predictions) |`,
+    '',
+  ].join('\n');
+}
+
 const begin = (id: string) => `<!-- BEGIN generated: ${id} -->`;
 const end = (id: string) => `<!-- END generated: ${id} -->`;
 
