@@ -1,12 +1,22 @@
-// `npm run eval:anomaly -- <datasets dir | SKAB dir | NAB dir> [--detector auto|robust|seasonal|multivariate|all]`
+// `npm run eval:anomaly -- <datasets dir | SKAB dir | NAB dir> [--detector auto|robust|seasonal|multivariate|all]
+//   [--record anomaly] [--no-record]`
 // Scores the labelled benchmarks through the same path as `vigil detect` (read CSV → scoreTable)
-// and prints our figures beside the published ones. One fixed configuration for every file.
-import { existsSync, readFileSync } from 'node:fs';
+// and prints our figures beside the published ones, for the one fixed configuration. Then
+// cross-validates (NAB: leave one category out; SKAB: folds of consecutive files), writes the
+// figures to bench/results/<record>.json and re-renders the `eval-<record>` section of
+// docs/analytics.md from that file.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DETECTOR_KINDS, type DetectorKind } from '../src/domains/analytics/detectors/index.js';
 import { NAB_BOARD, SKAB_VALVE1 } from '../src/domains/analytics/eval/published.js';
 import { runNab, runSkab } from '../src/domains/analytics/eval/run-benchmarks.js';
+import { crossValidateNab, crossValidateSkab, type NabCvResult, type SkabCvResult } from '../src/domains/analytics/eval/cross-validate.js';
+import { renderAnomalyEval, replaceGenerated, type AnomalyEvalRecord } from '../src/domains/analytics/eval/render.js';
+import { NAB_GRID, SKAB_GRID, SKAB_FOLDS } from '../src/domains/analytics/eval/grids.js';
+
+export const ANALYTICS_DOC = 'docs/analytics.md';
+export const resultPath = (record: string) => join('bench', 'results', `${record}.json`);
 
 const isSkab = (dir: string) => existsSync(join(dir, 'data', 'valve1')) || (basename(dir) === 'SKAB' && existsSync(join(dir, 'data')));
 const isNab = (dir: string) => existsSync(join(dir, 'labels', 'combined_windows.json'));
@@ -54,7 +64,10 @@ function evalNab(dir: string, kinds: DetectorKind[]): void {
 }
 
 function main(): number {
-  const { values, positionals } = parseArgs({ options: { detector: { type: 'string', default: 'auto' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    options: { detector: { type: 'string', default: 'auto' }, record: { type: 'string', default: 'anomaly' }, 'no-record': { type: 'boolean', default: false } },
+    allowPositionals: true,
+  });
   const dir = resolve(positionals[0] ?? '../shared/datasets');
   const kinds = values.detector === 'all' ? DETECTOR_KINDS.slice() : [values.detector as DetectorKind];
   if (!kinds.every((k) => DETECTOR_KINDS.includes(k))) {
@@ -63,16 +76,35 @@ function main(): number {
   }
   const targets = [dir, join(dir, 'SKAB'), join(dir, 'NAB')];
   let found = 0;
+  let nab: NabCvResult | undefined;
+  let skab: SkabCvResult | undefined;
   for (const d of targets) {
     if (!existsSync(d)) continue;
-    if (isSkab(d)) (evalSkab(d, kinds), found++);
-    else if (isNab(d)) (evalNab(d, kinds), found++);
+    if (isSkab(d)) {
+      evalSkab(d, kinds);
+      found++;
+      skab = crossValidateSkab(d, 'auto', SKAB_GRID.candidates, SKAB_GRID.fixedIndex, SKAB_FOLDS);
+      console.log(`\nSKAB cross-validated: mean F1 ${skab.crossValidated.meanF1.toFixed(3)}, worst ${skab.crossValidated.worstF1.toFixed(3)}, mean FAR ${skab.crossValidated.meanFarPercent.toFixed(2)} %, worst ${skab.crossValidated.worstFarPercent.toFixed(2)} %`);
+    } else if (isNab(d)) {
+      evalNab(d, kinds);
+      found++;
+      nab = crossValidateNab(d, 'auto', NAB_GRID.candidates, NAB_GRID.fixedIndex);
+      console.log(`\nNAB cross-validated: mean of folds ${nab.crossValidated.meanStandard.toFixed(1)}, worst ${nab.crossValidated.worstStandard.toFixed(1)}, pooled ${nab.crossValidated.pooled.standard.toFixed(1)}`);
+    }
   }
   if (found === 0) {
     console.error(`eval-anomaly: no SKAB or NAB dataset found in ${dir}`);
     return 1;
   }
+  if (!values['no-record']) {
+    const record: AnomalyEvalRecord = { measured: new Date().toISOString().slice(0, 10), command: `npm run eval:anomaly -- ${positionals[0] ?? '../shared/datasets'}${values.record === 'anomaly' ? '' : ` --record ${values.record}`}`, nab, skab };
+    const path = resultPath(values.record!);
+    mkdirSync(join('bench', 'results'), { recursive: true });
+    writeFileSync(path, JSON.stringify(record, null, 2) + '\n');
+    writeFileSync(ANALYTICS_DOC, replaceGenerated(readFileSync(ANALYTICS_DOC, 'utf8'), `eval-${values.record}`, renderAnomalyEval(record)));
+    console.log(`\nwrote ${path} and its section in ${ANALYTICS_DOC}`);
+  }
   return 0;
 }
 
-process.exitCode = main();
+if (process.argv[1]?.endsWith('eval-anomaly.js')) process.exitCode = main();

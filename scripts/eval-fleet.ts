@@ -3,12 +3,15 @@
 // detectors and alarm policy as the live path. Reports false alarms per series per day on a clean
 // fleet, the share of points labelled anomalous (point false-positive rate), and how many fault
 // episodes of each kind raised an alarm while they lasted (or within a grace period after).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { renderFleetEval, replaceGenerated, type FleetEvalRecord } from '../src/domains/analytics/eval/render.js';
 import { MODELS } from '../src/simulator/models.js';
 import { Rng } from '../src/simulator/rng.js';
 import { FaultInjector, type FaultKind, type FaultLabel } from '../src/simulator/faults.js';
 import { createDetector, type DetectorKind } from '../src/domains/analytics/detectors/index.js';
 import { RegimeAwareDetector } from '../src/domains/analytics/detectors/regimes.js';
+import { explainedKeys, type RelationalState } from '../src/domains/analytics/detectors/relational.js';
 
 const { values } = parseArgs({
   options: {
@@ -19,8 +22,14 @@ const { values } = parseArgs({
     'faults-per-hour': { type: 'string', default: '0.05' },
     /** Compare with the plain per-key detector (no operating regimes). */
     'no-regimes': { type: 'boolean', default: false },
+    /** Add one relational model per device across its numeric keys (detectors/relational.ts). */
+    relations: { type: 'boolean', default: false },
+    /** Write bench/results/<record>.json and its section of docs/analytics.md (default: fleet, fleet-relations). */
+    record: { type: 'string' },
+    'no-record': { type: 'boolean', default: false },
   },
 });
+const relations = values.relations;
 const regimes = !values['no-regimes'];
 const kind = values.detector as DetectorKind;
 const days = Number(values.days);
@@ -48,7 +57,12 @@ function simulate(type: string, faultsPerHour: number): TypeResult {
     const rng = new Rng(1000 + d);
     const state = model.init(rng);
     const faults = new FaultInjector(`${type}-${d}`, model, new Rng(5000 + d), faultsPerHour, KINDS);
-    const detectors = new Map<string, { update(ts: number, x: number): ReturnType<RegimeAwareDetector['update']> }>();
+    const detectors = new Map<string, { update(ts: number, x: number): ReturnType<RegimeAwareDetector['update']>; describe?(): string }>();
+    const keys = [...model.numericKeys];
+    const relational = relations && keys.length > 1 ? createDetector('relational', keys, { fitPoints: FIT_POINTS }) : null;
+    const row = new Array<number>(keys.length);
+    let explained = new Set<string>();
+    let relationsDecided = false;
     const start = Date.UTC(2026, 0, 1);
     for (let i = 0; i < (days * 86_400) / dtSec; i++) {
       const ts = start + i * dtSec * 1000;
@@ -69,9 +83,23 @@ function simulate(type: string, faultsPerHour: number): TypeResult {
         }
         const r = det.update(ts, x);
         if (r.warmingUp) continue;
+        // A key the device's other keys explain is judged by the relational model, not alone.
+        if (explained.has(key)) continue;
         out.points++;
         if (r.isAnomaly) out.anomalousPoints++;
         if (r.alarm) out.alarms.push({ key, ts });
+      }
+      if (relational) {
+        for (let j = 0; j < keys.length; j++) row[j] = typeof sample[keys[j]!] === 'number' ? (sample[keys[j]!] as number) : NaN;
+        const r = relational.update(ts, row);
+        if (r.alarm && r.explanation) out.alarms.push({ key: r.explanation.key, ts });
+        if (!relationsDecided && !r.warmingUp) {
+          relationsDecided = true;
+          // Keys split into operating regimes are already judged within their state; a key judged
+          // by one plain model whose changes the other keys explain goes to the relational model.
+          const plain = (k: string) => !(detectors.get(k)?.describe?.() ?? '').startsWith('2 regimes');
+          explained = new Set(explainedKeys(relational.snapshot().core as RelationalState).filter(plain));
+        }
       }
     }
     out.labels.push(...faults.labels);
@@ -82,7 +110,9 @@ function simulate(type: string, faultsPerHour: number): TypeResult {
 const covers = (l: FaultLabel, a: { key: string; ts: number }) =>
   (l.key === null || l.key === a.key) && a.ts >= l.startTs && a.ts <= l.endTs + GRACE_MS;
 
-console.log(`detector ${kind}${regimes ? ' with operating regimes (as live)' : ' (plain)'}; ${devicesPerType} devices per type; ${days} days at ${dtSec} s; faults ${faultRate}/device/hour (${KINDS.join(', ')})\n`);
+const setup = `detector ${kind}${regimes ? ' with operating regimes (as live)' : ' (plain)'}${relations ? ', plus one relational model per device' : ''}; ${devicesPerType} devices per type; ${days} days at ${dtSec} s; faults ${faultRate}/device/hour (${KINDS.join(', ')})`;
+console.log(setup + '\n');
+const record: FleetEvalRecord = { measured: new Date().toISOString().slice(0, 10), command: `npm run eval:fleet${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`, setup, types: [], faultKinds: [] };
 console.log('| device type | series | false alarms / series / day (clean fleet) | points labelled anomalous (clean) | fault episodes caught |');
 console.log('| --- | --- | --- | --- | --- |');
 const caught: Record<string, [number, number]> = {};
@@ -103,6 +133,28 @@ for (const type of Object.keys(MODELS)) {
   const fa = clean.alarms.length / clean.series / days;
   const fpr = (100 * clean.anomalousPoints) / Math.max(1, clean.points);
   console.log(`| ${type} | ${clean.series} | ${fa.toFixed(2)} | ${fpr.toFixed(2)}% | ${hits} of ${faulty.labels.length} |`);
+  const perKey = new Map<string, number>();
+  for (const a of clean.alarms) perKey.set(a.key, (perKey.get(a.key) ?? 0) + 1);
+  record.types.push({
+    type,
+    series: clean.series,
+    falseAlarmsPerSeriesPerDay: fa,
+    anomalousPointsPercent: fpr,
+    caught: hits,
+    faults: faulty.labels.length,
+    falseAlarmsByKey: Object.fromEntries([...perKey].sort()),
+  });
 }
 console.log('\n| fault kind | episodes caught |\n| --- | --- |');
-for (const [k, [hit, n]] of Object.entries(caught)) console.log(`| ${k} | ${hit} of ${n} |`);
+for (const [k, [hit, n]] of Object.entries(caught)) {
+  console.log(`| ${k} | ${hit} of ${n} |`);
+  record.faultKinds.push({ kind: k, caught: hit, episodes: n });
+}
+if (!values['no-record']) {
+  const name = values.record ?? (relations ? 'fleet-relations' : 'fleet');
+  const doc = 'docs/analytics.md';
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(`bench/results/${name}.json`, JSON.stringify(record, null, 2) + '\n');
+  writeFileSync(doc, replaceGenerated(readFileSync(doc, 'utf8'), `eval-${name}`, renderFleetEval(record)));
+  console.log(`\nwrote bench/results/${name}.json and its section in ${doc}`);
+}

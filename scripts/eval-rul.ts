@@ -7,10 +7,12 @@
  * Each held-out engine is then replayed cycle by cycle through predictedFailureCheck
  * (one cycle treated as one hour, horizon 24 h) to measure alarm lead times.
  *
- * Usage: npm run eval:rul -- ../shared/datasets/CMAPSS [--seed=2024]   (a directory or the train_FD001.txt file)
+ * Usage: npm run eval:rul -- ../shared/datasets/CMAPSS [--seed=2024] [--no-record]   (a directory or the train_FD001.txt file)
+ * Writes bench/results/rul.json and renders the eval-rul section of docs/analytics.md (unless --no-record).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { renderRulEval, replaceGenerated, type RulEvalRecord } from '../src/domains/analytics/eval/render.js';
 import { seededRandom } from '../src/domains/analytics/math/stats.js';
 import {
   predictRulTrajectory,
@@ -81,6 +83,7 @@ function replayAlarm(predictions: { rulSteps: number; rulLowerSteps: number }[],
 
 function main(): void {
   const args = process.argv.slice(2);
+  const record = !args.includes('--no-record');
   const arg = args.find((a) => !a.startsWith('--')) ?? '../shared/datasets/CMAPSS';
   const SEED = Number(args.find((a) => a.startsWith('--seed='))?.slice(7) ?? DEFAULT_SEED);
   const file = resolveFile(arg);
@@ -148,6 +151,28 @@ function main(): void {
     console.log(`\npredicted-failure alarm, horizon 24 cycles (1 cycle = 1 h), raise on ${label}:`);
     console.log(`  engines: ${alarms.length}; alarm before failure: ${leads.filter((l) => l > 0).length}; reached failure with no alarm: ${missed}; raised more than once: ${flapping}`);
     console.log(`  lead time (cycles before end of life) min ${Math.min(...leads)} p10 ${pct(leads, 0.1)} median ${pct(leads, 0.5)} p90 ${pct(leads, 0.9)} max ${Math.max(...leads)}`);
+  }
+  if (record) {
+    const rul: RulEvalRecord = {
+      measured: new Date().toISOString().slice(0, 10),
+      command: `npm run eval:rul${args.length ? ' -- ' + args.join(' ') : ''}`,
+      engines: engines.length,
+      folds: FOLDS,
+      capCycles: CAP,
+      seed: SEED,
+      rmseOneDrawPerEngine: singleRmse,
+      phm08OneDrawPerEngine: singleScore,
+      draws: multi.length,
+      rmseAllDraws: rmse(multi),
+      testLikeDraws: testLike.length,
+      rmseTestLike: rmse(testLike),
+      phm08TestLikePer100: (testLike.reduce((a, d) => a + phmScore(d), 0) / testLike.length) * 100,
+    };
+    const doc = 'docs/analytics.md';
+    mkdirSync('bench/results', { recursive: true });
+    writeFileSync('bench/results/rul.json', JSON.stringify(rul, null, 2) + '\n');
+    writeFileSync(doc, replaceGenerated(readFileSync(doc, 'utf8'), 'eval-rul', renderRulEval(rul)));
+    console.log(`\nwrote bench/results/rul.json and its section in ${doc}`);
   }
 }
 

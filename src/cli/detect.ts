@@ -17,7 +17,7 @@ options:
   --timestamp-column NAME    time column (default: "timestamp", else datetime/time/date)
   --value-columns a,b        columns to score (default: all but timestamp and ignored ones)
   --ignore-columns a,b       columns to leave out, e.g. labels: anomaly,changepoint
-  --detector KIND            auto | robust | seasonal | multivariate (default: auto)
+  --detector KIND            auto | robust | seasonal | multivariate | relational (default: auto)
   --fit-rows N               first N rows only train the model (default: 400)
   --separator C              force the separator instead of sniffing it
   -h, --help                 this text

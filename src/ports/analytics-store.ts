@@ -54,6 +54,8 @@ export interface AlarmFeedback {
   acknowledged: number;
   dismissed: number;
   open: number;
+  /** Every alarm raised for the series, whatever its status now. */
+  raised: number;
 }
 
 export interface MaintenancePolicy {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findRegimeCut, RegimeAwareDetector } from '../../src/domains/analytics/detectors/regimes.js';
+import { findRegimeCut, looksLikeCounter, RegimeAwareDetector } from '../../src/domains/analytics/detectors/regimes.js';
 
 function seeded(seed: number) {
   let s = seed;
@@ -54,4 +54,24 @@ test('regimes - a single-state series is judged by the plain detector', () => {
   let caught = false;
   for (let i = 500; i < 510; i++) caught ||= d.update(i * 60_000, 35).alarm;
   assert.ok(caught);
+});
+
+test('regimes - a monotone counter is judged by its rate: steady is quiet, a tripled consumption alarms, a reset does not', () => {
+  const R = RegimeAwareDetector;
+  let seed = 9;
+  const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const m = R.create('energy', 'auto', 400);
+  let total = 1000;
+  const alarms: number[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const perMinute = i >= 1500 && i < 1560 ? 6 : 2; // consumption triples for an hour
+    total = i === 1200 ? 0 : total + perMinute * (0.9 + 0.2 * rnd()); // the meter resets at 1200
+    if (m.update(i * 60_000, total).alarm) alarms.push(i);
+  }
+  assert.match(m.describe(), /^counter → rate per second/);
+  assert.ok(alarms.length >= 1 && alarms.every((i) => i >= 1500 && i < 1570), `alarms at ${alarms}`);
+  const again = R.restore(JSON.parse(JSON.stringify(m.snapshot())));
+  assert.match(again.describe(), /^counter/);
+  assert.equal(looksLikeCounter([1, 2, 3, 2, 5]), false, 'too short to tell');
+  assert.equal(looksLikeCounter(Array.from({ length: 50 }, (_, i) => Math.sin(i))), false);
 });

@@ -70,7 +70,7 @@ export function analyticsStoreContract(name: string, open: () => Promise<Analyti
     assert.equal(changed?.updatedAt, 5);
     assert.deepEqual(changed?.details, { score: 0.99 });
     await store.setAlarmStatus('a', a2.id, 'acknowledged', 6);
-    assert.deepEqual(await store.alarmFeedback('a', 'anomaly'), [{ deviceId: 'd1', key: 't', acknowledged: 1, dismissed: 1, open: 0 }]);
+    assert.deepEqual(await store.alarmFeedback('a', 'anomaly'), [{ deviceId: 'd1', key: 't', acknowledged: 1, dismissed: 1, open: 0, raised: 2 }]);
   });
 
   test(`${name} - maintenance and detector policies and RUL models per device type`, async () => {

@@ -168,7 +168,8 @@ export class PgAnalyticsStore implements AnalyticsStore {
       `SELECT device_id, key,
          count(*) FILTER (WHERE status = 'acknowledged') AS acknowledged,
          count(*) FILTER (WHERE status = 'dismissed') AS dismissed,
-         count(*) FILTER (WHERE status = 'open') AS open
+         count(*) FILTER (WHERE status = 'open') AS open,
+         count(*) AS raised
        FROM alarms WHERE tenant_id = $1 AND type = $2 GROUP BY device_id, key`,
       [tenantId, type],
     );
@@ -178,6 +179,7 @@ export class PgAnalyticsStore implements AnalyticsStore {
       acknowledged: Number(r.acknowledged),
       dismissed: Number(r.dismissed),
       open: Number(r.open),
+      raised: Number(r.raised),
     }));
   }
 

@@ -216,7 +216,8 @@ export class DuckDbAnalyticsStore implements AnalyticsStore {
       `SELECT device_id, key,
          count(*) FILTER (WHERE status = 'acknowledged') AS acknowledged,
          count(*) FILTER (WHERE status = 'dismissed') AS dismissed,
-         count(*) FILTER (WHERE status = 'open') AS open
+         count(*) FILTER (WHERE status = 'open') AS open,
+         count(*) AS raised
        FROM alarms WHERE tenant_id = $1 AND type = $2 GROUP BY device_id, key`,
       [tenantId, type],
     );
@@ -226,6 +227,7 @@ export class DuckDbAnalyticsStore implements AnalyticsStore {
       acknowledged: toNumber(r.acknowledged),
       dismissed: toNumber(r.dismissed),
       open: toNumber(r.open),
+      raised: toNumber(r.raised),
     }));
   }
 

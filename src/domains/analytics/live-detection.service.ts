@@ -64,11 +64,30 @@ export class LiveDetectionService {
       },
       { budgetBytes: options.memoryBudgetBytes, saveIntervalMs: options.saveIntervalMs, shutdownSaveMs: options.shutdownSaveMs },
     );
+
+    alarms.onChange((alarm) => {
+      if (alarm.type === 'anomaly' && alarm.status === 'dismissed') this.dismissed(alarm.tenantId, alarm.deviceId, alarm.key, alarm.details);
+    });
   }
 
   /** Models in memory and their estimated bytes against the budget; spills and reloads so far. */
   memoryStats(): ModelMemoryStats {
     return this.memory.stats();
+  }
+
+  /** Feedback hook: a dismissed anomaly alarm makes its series' model less sensitive. */
+  private dismissed(tenantId: string, deviceId: string, name: string | null, details: unknown): void {
+    const s = name === null ? undefined : this.get(deviceId, name);
+    // A spilled model is not changed: the dismissal still counts in the false-alarm rate.
+    if (!s?.detector || s.tenantId !== tenantId) return;
+    const score = (details as { score?: unknown } | null)?.score;
+    s.detector.dismissed(typeof score === 'number' ? score : NaN);
+    this.memory.stepped(s);
+  }
+
+  /** The alarm threshold in force for a series and the dismissals that shaped it. */
+  sensitivity(deviceId: string, name: string): { threshold: number; dismissals: number } | null {
+    return this.get(deviceId, name)?.detector?.sensitivity() ?? null;
   }
 
   async start(): Promise<void> {
@@ -273,6 +292,8 @@ export class LiveDetectionService {
     });
     const s = this.newSeries(tenantId, deviceId, name, keys, multivariate ? (previous?.fitPoints ?? LIVE_FIT_POINTS) : undefined);
     s.version = (previous?.version ?? 0) + 1;
+    // What operators taught the old model (dismissed false alarms) carries over (when it is resident).
+    s.detector!.setFeedback(previous?.detector?.feedback);
     // Replay without raising alarms: history was already judged when it arrived.
     let i = 0;
     while (i < history.length) {

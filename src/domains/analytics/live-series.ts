@@ -1,7 +1,7 @@
 // A live series and its model, as the live detection service and its model memory see them.
 // The Series record is small bookkeeping that stays in memory for every known series; the model
 // (detector state, kilobytes to tens of kilobytes) may be spilled to storage and loaded back.
-import type { Detector, DetectionResult } from './detectors/index.js';
+import type { Detector, DetectionResult, FeedbackState } from './detectors/index.js';
 import { restoreDetector } from './detectors/index.js';
 import { RegimeAwareDetector } from './detectors/regimes.js';
 
@@ -16,6 +16,11 @@ export interface SeriesModel {
   describe(): string;
   /** Estimated heap bytes of the model's state (see model-size.ts). */
   estimatedBytes(): number;
+  /** Operator feedback: an alarm with this score was dismissed as false. */
+  dismissed(score: number): void;
+  readonly feedback: FeedbackState | undefined;
+  setFeedback(feedback: FeedbackState | undefined): void;
+  sensitivity(): { threshold: number; dismissals: number };
 }
 
 /** A point of a series, as the model takes it. */
@@ -53,6 +58,12 @@ export function univariateModel(detector: RegimeAwareDetector): SeriesModel {
     snapshot: () => detector.snapshot(),
     describe: () => detector.describe(),
     estimatedBytes: () => detector.estimatedBytes(),
+    dismissed: (score) => detector.dismissed(score),
+    get feedback() {
+      return detector.feedback;
+    },
+    setFeedback: (f) => detector.setFeedback(f),
+    sensitivity: () => detector.sensitivity(),
   };
 }
 
@@ -70,6 +81,12 @@ export function plainModel(detector: Detector): SeriesModel {
     snapshot: () => detector.snapshot(),
     describe: () => (detector.keys.length > 1 ? 'multivariate' : detector.kind === 'auto' ? 'seasonal' : detector.kind),
     estimatedBytes: () => detector.estimatedBytes(),
+    dismissed: (score) => detector.dismissed(score),
+    get feedback() {
+      return detector.snapshot().feedback;
+    },
+    setFeedback: (f) => detector.setFeedback(f),
+    sensitivity: () => detector.sensitivity(),
   };
 }
 

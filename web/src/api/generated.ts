@@ -890,6 +890,11 @@ export type GetModelsResult = {
       dismissed: number;
     };
     precision: number | null;
+    falseAlarmRate: number | null;
+    sensitivity: {
+      threshold: number;
+      dismissals: number;
+    };
   }>;
 };
 

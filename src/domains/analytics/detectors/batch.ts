@@ -1,7 +1,7 @@
 // Batch scoring of a table, point by point through the same streaming detector the live path
 // uses, so offline results are causal by construction: row i is scored before row i+1 is read.
 import { parseNumber, parseTimestamp, type CsvTable } from '../csv/index.js';
-import { createDetector, type DetectionResult, type DetectorKind } from './index.js';
+import { createDetector, type DetectionResult, type DetectorKind, type DetectorTuning } from './index.js';
 
 export interface BatchOptions {
   detector: DetectorKind;
@@ -9,6 +9,8 @@ export interface BatchOptions {
   valueColumns?: string[];
   ignoreColumns?: string[];
   fitRows?: number;
+  /** Core settings other than the defaults (cross-validation only). */
+  tuning?: DetectorTuning;
 }
 
 export interface BatchResult {
@@ -46,7 +48,7 @@ export function scoreTable(table: CsvTable, opts: BatchOptions): BatchResult {
     return i;
   });
   const tsIdx = header.indexOf(tsCol);
-  const detector = createDetector(opts.detector, valueCols, { fitPoints: opts.fitRows });
+  const detector = createDetector(opts.detector, valueCols, { fitPoints: opts.fitRows, tuning: opts.tuning });
   const values = new Array<number>(idx.length);
   const timestamps: string[] = [];
   const results: DetectionResult[] = [];

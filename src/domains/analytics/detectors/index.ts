@@ -17,16 +17,20 @@
 // missing value (absent key, NaN, null) is skipped by univariate models and imputed by the
 // multivariate one; a point with every value missing leaves the state unchanged.
 // Every update is causal: its result depends only on the points given so far.
-import { newAlarmState, stepAlarm, type AlarmPolicy, type AlarmState } from './alarm-policy.js';
-import { MULTIVARIATE, POLICIES, ROBUST, SEASONAL } from './config.js';
+import { afterDismissal, effectivePolicy, newAlarmState, stepAlarm, type AlarmPolicy, type AlarmState, type FeedbackState } from './alarm-policy.js';
+import { MULTIVARIATE, POLICIES, RELATIONAL, ROBUST, SEASONAL } from './config.js';
+import { initRelational, stepRelational, type RelationalState } from './relational.js';
 import { initMultivariate, stepMultivariate, type MultivariateState } from './multivariate.js';
 import { initRobust, stepRobust, type RobustState } from './robust.js';
 import { initSeasonal, stepSeasonal, type SeasonalState } from './seasonal.js';
 import type { DetectionResult, DetectorKind, RawResult } from './types.js';
 import { DETECTOR_OVERHEAD_BYTES, estimateHeapBytes } from '../model-size.js';
+import type { SurpriseConfig } from './surprise.js';
+import type { TrackerConfig } from './robust-stats.js';
+import type { MultivariateConfig } from './multivariate.js';
 
 export type { DetectionResult, DetectorKind, Explanation } from './types.js';
-export type { AlarmPolicy } from './alarm-policy.js';
+export type { AlarmPolicy, FeedbackState } from './alarm-policy.js';
 export { seasonalPeriods } from './seasonal.js';
 
 /** Fewest points the multivariate model is trained on (and at least 5 per key). */
@@ -38,16 +42,27 @@ export function learningPoints(fitPoints: number, keyCount: number): number {
   return keyCount > 1 ? Math.max(fitPoints, MIN_TRAINING_POINTS, 5 * keyCount) : fitPoints;
 }
 
-export const DETECTOR_KINDS: readonly DetectorKind[] = ['auto', 'robust', 'seasonal', 'multivariate'];
+export const DETECTOR_KINDS: readonly DetectorKind[] = ['auto', 'robust', 'seasonal', 'multivariate', 'relational'];
 
 export interface DetectorOptions {
   /** Training points before scoring starts (the multivariate model's clean period). Default 400. */
   fitPoints?: number;
   /** Overrides of the alarm policy; the defaults are the benchmarked ones. */
   policy?: Partial<AlarmPolicy>;
+  /** Overrides of the cores' configuration, for cross-validation (`npm run eval:anomaly`). */
+  tuning?: DetectorTuning;
 }
 
-type CoreState = RobustState | SeasonalState | MultivariateState;
+/** Core settings a cross-validation may vary; absent fields keep the defaults in config.ts. */
+export interface DetectorTuning {
+  surprise?: Partial<SurpriseConfig>;
+  tracker?: Partial<TrackerConfig>;
+  multivariate?: Partial<MultivariateConfig>;
+  relational?: { ridge?: number };
+  seasonal?: { freePeriodSearch?: boolean };
+}
+
+type CoreState = RobustState | SeasonalState | MultivariateState | RelationalState;
 
 export interface DetectorSnapshot {
   version: 1;
@@ -59,6 +74,10 @@ export interface DetectorSnapshot {
   points: number;
   core: CoreState;
   alarm: AlarmState;
+  /** Present only when created with non-default core settings (older snapshots lack it). */
+  tuning?: DetectorTuning;
+  /** Operators' dismissals, present once an alarm of this series was dismissed as false. */
+  feedback?: FeedbackState;
 }
 
 export interface Detector {
@@ -68,6 +87,12 @@ export interface Detector {
   snapshot(): DetectorSnapshot;
   /** Estimated heap bytes of the state, for the model memory budget (see ../model-size.ts). */
   estimatedBytes(): number;
+  /** An alarm with this score was dismissed as false: lower the sensitivity (see afterDismissal). */
+  dismissed(score: number): void;
+  /** Replaces the feedback state (a retrained model keeps what operators taught the old one). */
+  setFeedback(feedback: FeedbackState | undefined): void;
+  /** The alarm policy in force and how many dismissals shaped it. */
+  sensitivity(): { threshold: number; dismissals: number };
 }
 
 /** The concrete model 'auto' resolves to for these keys. */
@@ -82,8 +107,15 @@ export function createDetector(kind: DetectorKind, keys: string[], options: Dete
   if (options.fitPoints !== undefined && !(Number.isInteger(options.fitPoints) && options.fitPoints >= 0))
     throw new Error(`fitPoints must be a non-negative integer, not ${options.fitPoints}`);
   const concrete = resolveKind(kind, keys);
+  const cfg = tunedConfigs(options.tuning);
   const core: CoreState =
-    concrete === 'robust' ? initRobust(keys, ROBUST) : concrete === 'seasonal' ? initSeasonal(keys, SEASONAL) : initMultivariate(keys);
+    concrete === 'robust'
+      ? initRobust(keys, cfg.robust)
+      : concrete === 'seasonal'
+        ? initSeasonal(keys, cfg.seasonal)
+        : concrete === 'relational'
+          ? initRelational(keys, cfg.relational)
+          : initMultivariate(keys);
   return fromSnapshot({
     version: 1,
     kind,
@@ -93,7 +125,20 @@ export function createDetector(kind: DetectorKind, keys: string[], options: Dete
     points: 0,
     core,
     alarm: newAlarmState(),
+    ...(options.tuning ? { tuning: structuredClone(options.tuning) } : {}),
   });
+}
+
+function tunedConfigs(t: DetectorTuning | undefined) {
+  if (!t) return { robust: ROBUST, seasonal: SEASONAL, multivariate: MULTIVARIATE, relational: RELATIONAL };
+  const surprise = { ...ROBUST.surprise, ...t.surprise };
+  const tracker = { ...ROBUST.tracker, ...t.tracker };
+  return {
+    robust: { ...ROBUST, surprise, tracker },
+    seasonal: { ...SEASONAL, ...t.seasonal, surprise, tracker },
+    multivariate: { ...MULTIVARIATE, ...t.multivariate },
+    relational: { ...RELATIONAL, ...t.relational, surprise: { ...RELATIONAL.surprise, ...t.surprise }, tracker: { ...RELATIONAL.tracker, ...t.tracker } },
+  };
 }
 
 /** Rebuilds a detector from `snapshot()` output (after JSON round-trip). */
@@ -109,12 +154,33 @@ function fromSnapshot(s: DetectorSnapshot): Detector {
   const core = s.core;
   // A covariance needs data: however short the requested fit period, the multivariate model
   // trains on at least MIN_TRAINING_POINTS points (it reports warming-up until then).
-  const multivariateCfg = { ...MULTIVARIATE, fitPoints: Math.max(learningPoints(s.fitPoints, k), MIN_TRAINING_POINTS) };
+  const cfg = tunedConfigs(s.tuning);
+  const multivariateCfg = { ...cfg.multivariate, fitPoints: Math.max(learningPoints(s.fitPoints, k), MIN_TRAINING_POINTS) };
+  const robustCfg = cfg.robust;
+  const seasonalCfg = cfg.seasonal;
+  const relationalCfg = { ...cfg.relational, fitPoints: Math.max(learningPoints(s.fitPoints, k), MIN_TRAINING_POINTS) };
   const stepCore = (ts: number, v: ArrayLike<number>): RawResult =>
-    core.kind === 'robust' ? stepRobust(core, ROBUST, v) : core.kind === 'seasonal' ? stepSeasonal(core, SEASONAL, ts, v) : stepMultivariate(core, multivariateCfg, v);
+    core.kind === 'robust'
+      ? stepRobust(core, robustCfg, v)
+      : core.kind === 'seasonal'
+        ? stepSeasonal(core, seasonalCfg, ts, v)
+        : core.kind === 'relational'
+          ? stepRelational(core, relationalCfg, v)
+          : stepMultivariate(core, multivariateCfg, v);
+  let policy = effectivePolicy(s.policy, s.feedback);
   return {
     kind: s.kind,
     keys: s.keys,
+    dismissed(score) {
+      s.feedback = afterDismissal(s.policy, score, s.feedback);
+      policy = effectivePolicy(s.policy, s.feedback);
+    },
+    setFeedback(feedback) {
+      if (feedback) s.feedback = structuredClone(feedback);
+      else delete s.feedback;
+      policy = effectivePolicy(s.policy, s.feedback);
+    },
+    sensitivity: () => ({ threshold: policy.threshold, dismissals: s.feedback?.dismissals ?? 0 }),
     update(ts, values) {
       let present = 0;
       if (isArrayLike(values)) {
@@ -127,7 +193,7 @@ function fromSnapshot(s: DetectorSnapshot): Detector {
       const raw = stepCore(ts, row);
       // During the fit period nothing is judged, even by models that could already score.
       if (raw.warmingUp || s.points <= s.fitPoints) return { score: 0, isAnomaly: false, alarm: false, warmingUp: true };
-      const { isAnomaly, alarm } = stepAlarm(s.alarm, s.policy, raw.score);
+      const { isAnomaly, alarm } = stepAlarm(s.alarm, policy, raw.score);
       return { score: raw.score, isAnomaly, alarm, warmingUp: false, explanation: raw.explanation };
     },
     snapshot: () => structuredClone(s),

@@ -56,3 +56,36 @@ export function evaluatePeriods(x: readonly number[], gapMs: number): PeriodCand
   }
   return out;
 }
+
+/** A period found by search (not a calendar one) must reach this autocorrelation: searching many lags finds chance peaks. */
+export const FREE_MIN_AUTOCORRELATION = 0.5;
+
+/**
+ * The best cycle of any length: the lag with the highest autocorrelation among its local peaks,
+ * after the autocorrelation has first dropped below zero (a smooth series is correlated with its
+ * recent past at every short lag; that is not a cycle), repeating MIN_CYCLES times in the buffer.
+ * O(n · n/MIN_CYCLES): run it rarely.
+ */
+export function freePeriod(x: readonly number[], gapMs: number): PeriodCandidate | null {
+  if (gapMs <= 0) return null;
+  const maxLag = Math.floor(x.length / MIN_CYCLES);
+  let crossed = false;
+  let prev = 1;
+  const peaks: PeriodCandidate[] = [];
+  let prevAcf = autocorrelation(x, 1);
+  for (let lag = 2; lag <= maxLag; lag++) {
+    const acf = autocorrelation(x, lag);
+    if (prevAcf < 0) crossed = true;
+    // prevAcf is a local peak at lag − 1 when it beats both neighbours.
+    if (crossed && lag - 1 >= 4 && prevAcf > prev && prevAcf >= acf && prevAcf >= FREE_MIN_AUTOCORRELATION) peaks.push({ periodMs: (lag - 1) * gapMs, acf: prevAcf });
+    prev = prevAcf;
+    prevAcf = acf;
+  }
+  if (peaks.length === 0) return null;
+  // Multiples of a cycle correlate as well as the cycle itself: take the shortest near-best peak.
+  const best = Math.max(...peaks.map((p) => p.acf));
+  return peaks.find((p) => p.acf >= best - FREE_PEAK_MARGIN)!;
+}
+
+/** Peaks within this much of the best autocorrelation count as equally good (multiples of one cycle). */
+const FREE_PEAK_MARGIN = 0.05;

@@ -9,6 +9,7 @@
 import { createDetector, restoreDetector, type Detector, type DetectorKind, type DetectorSnapshot } from './index.js';
 import type { DetectionResult } from './types.js';
 import { estimateHeapBytes } from '../model-size.js';
+import type { FeedbackState } from './alarm-policy.js';
 
 /** Each regime must hold at least this share of the fit period. */
 const MIN_REGIME_SHARE = 0.1;
@@ -30,6 +31,13 @@ export interface RegimeAwareSnapshot {
   /** Boundary between the low and the high regime; null for a single-regime series. */
   cut: number | null;
   children: [DetectorSnapshot, DetectorSnapshot] | null;
+  /**
+   * Present when the fit period showed a monotone counter (energy, litres, packets): the plain
+   * detector then judges its rate per second, from these previous values. Absent in older snapshots.
+   */
+  counter?: { prevTs: number; prevValue: number } | null;
+  /** Operators' dismissals (absent in older snapshots); every part of the model shares them. */
+  feedback?: FeedbackState;
 }
 
 /**
@@ -61,6 +69,25 @@ export function findRegimeCut(values: readonly number[]): number | null {
 
 /** What the wrapper keeps itself; the detectors' own state lives in the detectors. */
 type OwnState = Omit<RegimeAwareSnapshot, 'plain' | 'children'>;
+/** A counter may step back this rarely (resets, rounding) over the fit period. */
+const MAX_COUNTER_DECREASES = 0.01;
+/** …and must step forward at least this often. */
+const MIN_COUNTER_INCREASES = 0.5;
+
+/** True for a monotone non-decreasing counter: its level is meaningless, its rate is the signal. */
+export function looksLikeCounter(values: readonly number[]): boolean {
+  const n = values.length;
+  if (n < 20) return false;
+  let up = 0;
+  let down = 0;
+  for (let i = 1; i < n; i++) {
+    if (values[i]! > values[i - 1]!) up++;
+    else if (values[i]! < values[i - 1]!) down++;
+  }
+  return down <= MAX_COUNTER_DECREASES * (n - 1) && up >= MIN_COUNTER_INCREASES * (n - 1) && values[n - 1]! > values[0]!;
+}
+
+const QUIET: DetectionResult = { score: 0, isAnomaly: false, alarm: false, warmingUp: false };
 
 export class RegimeAwareDetector {
   private readonly s: OwnState;
@@ -105,7 +132,29 @@ export class RegimeAwareDetector {
   /** What judges the series now, for people: "seasonal", or "2 regimes (robust), boundary 1.5". */
   describe(): string {
     const plainKind = this.plain.kind === 'auto' ? 'seasonal' : this.plain.kind;
+    if (this.s.counter) return `counter → rate per second (${plainKind})`;
     return this.s.cut === null ? plainKind : `2 regimes (robust), boundary ${Math.round(this.s.cut * 1000) / 1000}`;
+  }
+
+  /** An alarm of this series with this score was dismissed as false: every part gets less sensitive. */
+  dismissed(score: number): void {
+    this.plain.dismissed(score);
+    this.s.feedback = this.plain.snapshot().feedback;
+    if (this.children) for (const c of this.children) c.setFeedback(this.s.feedback);
+  }
+
+  setFeedback(feedback: FeedbackState | undefined): void {
+    this.s.feedback = feedback;
+    this.plain.setFeedback(feedback);
+    if (this.children) for (const c of this.children) c.setFeedback(feedback);
+  }
+
+  get feedback(): FeedbackState | undefined {
+    return this.s.feedback;
+  }
+
+  sensitivity(): { threshold: number; dismissals: number } {
+    return (this.children ? this.children[0] : this.plain).sensitivity();
   }
 
   get fitPoints(): number {
@@ -121,13 +170,42 @@ export class RegimeAwareDetector {
       if (this.s.buffer.length >= this.s.fitPoints) this.decide();
       return result;
     }
+    if (this.s.counter) return this.updateRate(ts, value);
     if (!this.children || this.s.cut === null) return this.plain.update(ts, this.row);
     return this.children[value < this.s.cut ? 0 : 1].update(ts, this.row);
+  }
+
+  /** A counter's point: its rate since the previous one; a reset (a step back) is skipped. */
+  private updateRate(ts: number, value: number): DetectionResult {
+    const c = this.s.counter!;
+    const dtSec = (ts - c.prevTs) / 1000;
+    if (!Number.isFinite(value) || dtSec <= 0) return QUIET;
+    const back = value < c.prevValue;
+    const rate = (value - c.prevValue) / dtSec;
+    c.prevTs = ts;
+    c.prevValue = value;
+    if (back) return QUIET;
+    this.row[0] = rate;
+    return this.plain.update(ts, this.row);
   }
 
   private decide(): void {
     const buffer = this.s.buffer!;
     this.s.buffer = null;
+    if (looksLikeCounter(buffer.map(([, x]) => x))) {
+      // Judge the rate instead, learnt from the fit period's rates (so it judges at once).
+      const rates: [number, number][] = [];
+      for (let i = 1; i < buffer.length; i++) {
+        const dtSec = (buffer[i]![0] - buffer[i - 1]![0]) / 1000;
+        if (dtSec > 0 && buffer[i]![1] >= buffer[i - 1]![1]) rates.push([buffer[i]![0], (buffer[i]![1] - buffer[i - 1]![1]) / dtSec]);
+      }
+      this.plain = createDetector(this.s.base, [this.s.key], { fitPoints: rates.length });
+      for (const [ts, r] of rates) this.plain.update(ts, [r]);
+      this.plain.setFeedback(this.s.feedback);
+      const [lastTs, lastValue] = buffer[buffer.length - 1]!;
+      this.s.counter = { prevTs: lastTs, prevValue: lastValue };
+      return;
+    }
     const cut = findRegimeCut(buffer.map(([, x]) => x));
     if (cut === null) return;
     this.s.cut = cut;
@@ -136,6 +214,7 @@ export class RegimeAwareDetector {
       createDetector('robust', [this.s.key], { fitPoints: CHILD_FIT_POINTS }),
     ];
     for (const [ts, x] of buffer) children[x < cut ? 0 : 1].update(ts, [x]);
+    for (const c of children) c.setFeedback(this.s.feedback);
     this.children = children;
   }
 

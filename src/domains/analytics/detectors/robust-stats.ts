@@ -8,12 +8,20 @@ export interface RobustTracker {
   level: number;
   /** EWMA of the clipped |x - level|. */
   absDev: number;
+  /** Consecutive points beyond clipZ on one side (+ above, − below); absent in older snapshots. */
+  shiftRun?: number;
 }
 
 export interface TrackerConfig {
   levelAlpha: number;
   scaleAlpha: number;
   clipZ: number;
+  /**
+   * After this many consecutive points beyond clipZ on the same side, the level jumps to the
+   * new value: a step change is reported once (the alarm fires on its first points) and then
+   * becomes the new normal instead of a slow drift that alarms again and again. 0: never.
+   */
+  shiftPoints?: number;
 }
 
 export function newTracker(): RobustTracker {
@@ -39,6 +47,16 @@ export function trackRobust(t: RobustTracker, cfg: TrackerConfig, x: number): nu
   const dev = x - t.level;
   const limit = cfg.clipZ * sigma;
   const clipped = dev > limit ? limit : dev < -limit ? -limit : dev;
+  if (cfg.shiftPoints) {
+    const run = t.shiftRun ?? 0;
+    t.shiftRun = dev > limit ? Math.max(run, 0) + 1 : dev < -limit ? Math.min(run, 0) - 1 : 0;
+    if (Math.abs(t.shiftRun) >= cfg.shiftPoints) {
+      t.level = x;
+      t.shiftRun = 0;
+      t.n++;
+      return dev / sigma;
+    }
+  }
   const warm = 1 / (t.n + 1);
   t.level += Math.max(cfg.levelAlpha, warm) * clipped;
   t.absDev += Math.max(cfg.scaleAlpha, warm) * (Math.abs(clipped) - t.absDev);

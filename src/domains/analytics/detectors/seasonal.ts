@@ -7,7 +7,7 @@
 import type { RawResult } from './types.js';
 import { newTracker, sigmaOf, trackRobust, type RobustTracker, type TrackerConfig } from './robust-stats.js';
 import { newSurprise, stepSurprise, type SurpriseConfig, type SurpriseState } from './surprise.js';
-import { DAY_MS, MIN_AUTOCORRELATION, MIN_CYCLES, WEEK_MS, WEEKLY_MARGIN, evaluatePeriods, medianGapMs } from './period.js';
+import { DAY_MS, MIN_AUTOCORRELATION, MIN_CYCLES, WEEK_MS, WEEKLY_MARGIN, evaluatePeriods, freePeriod, medianGapMs } from './period.js';
 
 export interface SeasonalConfig {
   tracker: TrackerConfig;
@@ -19,6 +19,12 @@ export interface SeasonalConfig {
   /** Cap on bins per period: a week at 5-minute sampling is 2016 bins. */
   maxBins: number;
   surprise: SurpriseConfig;
+  /**
+   * Also search for a cycle of any length (a machine's own duty cycle) while no calendar cycle
+   * fits the buffer. Off by default: on NAB and the simulated fleet it found chance cycles more
+   * often than real ones (see docs/analytics.md).
+   */
+  freePeriodSearch?: boolean;
 }
 
 interface KeyState {
@@ -88,11 +94,20 @@ function considerPeriods(ks: KeyState, cfg: SeasonalConfig): void {
     return;
   }
   if (day && day.acf >= MIN_AUTOCORRELATION && ks.periodMs !== DAY_MS) adoptPeriod(ks, cfg, DAY_MS, gapMs);
+  else if (cfg.freePeriodSearch && !day && ks.periodMs === 0 && isPowerOfTwo(buf.x.length) && buf.x.length >= FREE_SEARCH_FROM_POINTS) {
+    // No calendar cycle fits the buffer yet: look for a cycle of any length (a machine's own
+    // duty cycle, a batch process). Rarely: the search is quadratic in the buffer.
+    const free = freePeriod(buf.x, gapMs);
+    if (free) adoptPeriod(ks, cfg, free.periodMs, gapMs);
+  }
   if (!weekPossible && day) ks.buffer = null;
   else if (buf.x.length >= cfg.maxBufferPoints) ks.buffer = null;
 }
 
 const CHECK_EVERY_POINTS = 64;
+/** The search for a cycle of any length runs at buffer sizes 512, 1024, 2048 and 4096. */
+const FREE_SEARCH_FROM_POINTS = 512;
+const isPowerOfTwo = (n: number) => (n & (n - 1)) === 0;
 
 export function stepSeasonal(state: SeasonalState, cfg: SeasonalConfig, ts: number, values: ArrayLike<number>): RawResult {
   let best = -1;

@@ -12,6 +12,27 @@ export interface SurpriseConfig {
   longAlpha: number;
   /** Deviations are capped here so one wild point cannot dominate the long-term variance. */
   zCap: number;
+  /**
+   * Calibrate the recent mean against the history of that same windowed mean (HTM's anomaly
+   * likelihood does this), not against single points: a ten-point mean varies about √10 times
+   * less than one point, so judging it by single-point spread under-states how unusual it is
+   * for noisy series and over-states it for smooth ones. Off: the original point calibration.
+   */
+  windowCalibrated?: boolean;
+  /**
+   * A point whose own deviation is below this many sigmas scores 0, however unusual the recent
+   * window: an alarm should point at a value outside its expected range, not at a run of
+   * in-range values that a too-good model (a smooth, quantised key) finds a little off.
+   * Absent or 0: no gate.
+   */
+  minPointZ?: number;
+  /**
+   * Also judge the point alone against the distribution of single-point deviations, widened by
+   * this factor, and score the larger: a ten-point mean dilutes a one-sample spike ten times, so
+   * a lone 8-sigma spike would otherwise pass unnoticed. The widening keeps the ordinary tails
+   * of a noisy series from alarming. Absent or 0: window score only.
+   */
+  pointSpread?: number;
 }
 
 export interface SurpriseState {
@@ -21,6 +42,11 @@ export interface SurpriseState {
   n: number;
   mean: number;
   variance: number;
+  /** 'window' once the statistics describe the windowed mean (older snapshots lack it). */
+  calibratedOn?: 'window';
+  /** Single-point deviation statistics, kept when the window is calibrated on itself and `pointSpread` is set. */
+  pointMean?: number;
+  pointVariance?: number;
 }
 
 export function newSurprise(cfg: SurpriseConfig): SurpriseState {
@@ -36,6 +62,13 @@ export function normalTail(x: number): number {
 }
 
 export function stepSurprise(s: SurpriseState, cfg: SurpriseConfig, absZ: number): number {
+  if (cfg.windowCalibrated && s.calibratedOn !== 'window') {
+    // State restored from the point-calibrated model: its statistics mean something else, relearn them.
+    s.calibratedOn = 'window';
+    s.mean = 0;
+    s.variance = 0;
+    s.n = Math.min(s.n, 0);
+  }
   const z = absZ > cfg.zCap ? cfg.zCap : absZ;
   s.sum += z - s.ring[s.pos];
   s.ring[s.pos] = z;
@@ -44,11 +77,24 @@ export function stepSurprise(s: SurpriseState, cfg: SurpriseConfig, absZ: number
   const shortMean = s.sum / filled;
   // Score against the statistics *before* this point joins them.
   const sd = Math.sqrt(s.variance) + 1e-3;
-  const score = s.n < s.ring.length ? 0 : 1 - normalTail((shortMean - s.mean) / sd);
+  let score = s.n < s.ring.length ? 0 : 1 - normalTail((shortMean - s.mean) / sd);
   const a = Math.max(cfg.longAlpha, 1 / (s.n + 1));
-  const d = z - s.mean;
+  if (cfg.pointSpread) {
+    const pm = cfg.windowCalibrated ? (s.pointMean ?? 0) : s.mean;
+    const pv = cfg.windowCalibrated ? (s.pointVariance ?? 0) : s.variance;
+    if (s.n >= s.ring.length) {
+      const single = 1 - normalTail((z - pm) / ((Math.sqrt(pv) + 1e-3) * cfg.pointSpread));
+      if (single > score) score = single;
+    }
+    if (cfg.windowCalibrated) {
+      const dp = z - pm;
+      s.pointMean = pm + a * dp;
+      s.pointVariance = (1 - a) * (pv + a * dp * dp);
+    }
+  }
+  const d = (cfg.windowCalibrated ? shortMean : z) - s.mean;
   s.mean += a * d;
   s.variance = (1 - a) * (s.variance + a * d * d);
   s.n++;
-  return score;
+  return cfg.minPointZ && absZ < cfg.minPointZ ? 0 : score;
 }

@@ -3,7 +3,7 @@
 // `step` updates the state it is given in place (one allocation-free pass per point is what
 // makes 200k points/s possible) and returns the point's result; `snapshot()` is a deep copy.
 
-export type DetectorKind = 'auto' | 'robust' | 'seasonal' | 'multivariate';
+export type DetectorKind = 'auto' | 'robust' | 'seasonal' | 'multivariate' | 'relational';
 
 /** Why a point scored high: the key that contributed most, its expected range and its value. */
 export interface Explanation {

@@ -124,6 +124,16 @@ export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): vo
                 precision: Type.Union([Type.Number(), Type.Null()], {
                   description: 'acknowledged / (acknowledged + dismissed); null until users have judged an alarm',
                 }),
+                falseAlarmRate: Type.Union([Type.Number(), Type.Null()], {
+                  description: 'alarms dismissed as false / alarms raised for this series; null until one was raised',
+                }),
+                sensitivity: Type.Object(
+                  {
+                    threshold: Type.Number({ description: 'score an incident must reach to raise an alarm; each dismissal raises it' }),
+                    dismissals: Type.Integer({ description: 'dismissed alarms that lowered this model\'s sensitivity' }),
+                  },
+                  { description: 'the alarm threshold in force, tightened by dismissed false alarms' },
+                ),
               }),
             ),
           }),
@@ -138,6 +148,7 @@ export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): vo
         const f = feedback.get(`${m.deviceId}\u0000${m.key}`);
         const judged = (f?.acknowledged ?? 0) + (f?.dismissed ?? 0);
         const learning = d.detection.learningState(m.deviceId, m.key) ?? { learning: false, pointsNeeded: 0 };
+        const sensitivity = d.detection.sensitivity(m.deviceId, m.key) ?? { threshold: 0, dismissals: 0 };
         return {
           deviceId: m.deviceId,
           key: m.key,
@@ -150,6 +161,8 @@ export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): vo
           pointsNeeded: learning.pointsNeeded,
           alarms: { open: f?.open ?? 0, acknowledged: f?.acknowledged ?? 0, dismissed: f?.dismissed ?? 0 },
           precision: judged ? (f!.acknowledged / judged) : null,
+          falseAlarmRate: f?.raised ? f.dismissed / f.raised : null,
+          sensitivity,
         };
       });
       return { items };

@@ -1,0 +1,172 @@
+// Relational detector: each key of a device predicted from its own previous value and the
+// device's other keys (now and one step ago), a linear ARX model fitted by ridge least squares
+// on the clean fit period. Equipment that runs in states moves its keys together: a pump's
+// bearing temperature climbs after the motor starts and cools after it stops, a first-order lag
+// of the current. Judged alone, every start looks like a level shift; predicted from the current,
+// it is ordinary, and only a broken relation (or a change no other key explains) leaves a residual.
+// The residual of each key goes through a robust tracker (bias and scale) and the shared surprise
+// score; the point's score is the largest over keys, with that key as the explanation.
+// State: O(k²) coefficients for k keys after fitting; O(fitPoints·k) while the buffer fills.
+import type { RawResult } from './types.js';
+import { invert } from './linalg.js';
+import { newTracker, sigmaOf, trackRobust, type RobustTracker, type TrackerConfig } from './robust-stats.js';
+import { newSurprise, stepSurprise, type SurpriseConfig, type SurpriseState } from './surprise.js';
+
+export interface RelationalConfig {
+  fitPoints: number;
+  /** Ridge on the standardised normal equations (keeps collinear keys solvable). */
+  ridge: number;
+  tracker: TrackerConfig;
+  surprise: SurpriseConfig;
+}
+
+export interface RelationalState {
+  kind: 'relational';
+  keys: string[];
+  /** Fit-period rows (each the values at t), null once fitted. */
+  buffer: number[][] | null;
+  /** Per key: coefficients over features(j) (see features()). */
+  coef: number[][];
+  /** Previous row (NaN where unknown). */
+  prev: number[];
+  residual: RobustTracker[];
+  surprise: SurpriseState[];
+  /**
+   * Per key, set at fit: true when the other keys explain the key's changes (its residual
+   * variance is under EXPLAINED_SHARE of the variance of its one-step change). Such a key is
+   * better judged by this model than alone: its moves follow the device's state.
+   */
+  explained?: boolean[];
+}
+
+/** A key is "explained" when the model leaves less than this share of its step-to-step variance. */
+export const EXPLAINED_SHARE = 0.25;
+
+/** Keys whose changes the other keys explain (empty before the fit). */
+export function explainedKeys(state: RelationalState): string[] {
+  return state.keys.filter((_, j) => state.explained?.[j] === true);
+}
+
+export function initRelational(keys: string[], cfg: RelationalConfig): RelationalState {
+  return {
+    kind: 'relational',
+    keys,
+    buffer: [],
+    coef: [],
+    prev: keys.map(() => NaN),
+    residual: keys.map(() => newTracker()),
+    surprise: keys.map(() => newSurprise(cfg.surprise)),
+  };
+}
+
+/** Features for key j: 1, x_j(t−1), then x_m(t) and x_m(t−1) for every other key m. Null if any is missing. */
+function features(j: number, now: ArrayLike<number>, prev: ArrayLike<number>, k: number, out: number[]): boolean {
+  out[0] = 1;
+  out[1] = prev[j];
+  let p = 2;
+  for (let m = 0; m < k; m++) {
+    if (m === j) continue;
+    out[p++] = now[m];
+    out[p++] = prev[m];
+  }
+  for (let i = 1; i < p; i++) if (!Number.isFinite(out[i])) return false;
+  return true;
+}
+
+function fit(state: RelationalState, cfg: RelationalConfig): void {
+  const rows = state.buffer!;
+  const k = state.keys.length;
+  const f = 2 * k;
+  const x = new Array<number>(f);
+  state.coef = [];
+  for (let j = 0; j < k; j++) {
+    // Normal equations, with features scaled by their spread so one ridge fits every unit.
+    const samples: number[][] = [];
+    const ys: number[] = [];
+    for (let t = 1; t < rows.length; t++) {
+      if (!Number.isFinite(rows[t][j]) || !features(j, rows[t], rows[t - 1], k, x)) continue;
+      samples.push(x.slice());
+      ys.push(rows[t][j]);
+    }
+    const coef = new Array<number>(f).fill(0);
+    if (samples.length < 2 * f) {
+      coef[1] = 1; // too little data: persistence (x_t ≈ x_{t−1})
+      state.coef.push(coef);
+      continue;
+    }
+    const scale = new Array<number>(f).fill(1);
+    for (let i = 1; i < f; i++) {
+      let s = 0;
+      for (const r of samples) s += r[i] * r[i];
+      scale[i] = Math.sqrt(s / samples.length) || 1;
+    }
+    const a = new Array<number>(f * f).fill(0);
+    const b = new Array<number>(f).fill(0);
+    for (let n = 0; n < samples.length; n++) {
+      const r = samples[n];
+      for (let i = 0; i < f; i++) {
+        const ri = r[i] / scale[i];
+        b[i] += ri * ys[n];
+        for (let c = 0; c < f; c++) a[i * f + c] += ri * (r[c] / scale[c]);
+      }
+    }
+    for (let i = 0; i < f; i++) a[i * f + i] += cfg.ridge * samples.length;
+    const inv = invert(a, f);
+    for (let i = 0; i < f; i++) {
+      let s = 0;
+      for (let c = 0; c < f; c++) s += inv[i * f + c] * b[c];
+      coef[i] = s / scale[i];
+    }
+    state.coef.push(coef);
+    // Replay the training residuals so the scale (and the surprise statistics) start settled.
+    let residualVar = 0;
+    let stepVar = 0;
+    for (let n = 0; n < samples.length; n++) {
+      let pred = 0;
+      for (let i = 0; i < f; i++) pred += coef[i] * samples[n][i];
+      residualVar += (ys[n] - pred) ** 2;
+      stepVar += (ys[n] - samples[n][1]) ** 2;
+      stepSurprise(state.surprise[j], cfg.surprise, Math.abs(trackRobust(state.residual[j], cfg.tracker, ys[n] - pred)));
+    }
+    (state.explained ??= state.keys.map(() => false))[j] = stepVar > 0 && residualVar < EXPLAINED_SHARE * stepVar;
+  }
+  state.buffer = null;
+}
+
+const scratch: number[] = [];
+
+export function stepRelational(state: RelationalState, cfg: RelationalConfig, values: ArrayLike<number>): RawResult {
+  const k = state.keys.length;
+  if (state.buffer) {
+    state.buffer.push(Array.from({ length: k }, (_, j) => values[j]));
+    for (let j = 0; j < k; j++) state.prev[j] = values[j];
+    if (state.buffer.length >= cfg.fitPoints) fit(state, cfg);
+    return { score: 0, warmingUp: true };
+  }
+  const f = 2 * k;
+  scratch.length = f;
+  let best = -1;
+  let bestScore = -1;
+  let lo = 0;
+  let hi = 0;
+  for (let j = 0; j < k; j++) {
+    if (!Number.isFinite(values[j]) || !features(j, values, state.prev, k, scratch)) continue;
+    const c = state.coef[j];
+    let pred = 0;
+    for (let i = 0; i < f; i++) pred += c[i] * scratch[i];
+    const t = state.residual[j];
+    const centre = pred + t.level;
+    const sigma = sigmaOf(t);
+    const z = trackRobust(t, cfg.tracker, values[j] - pred);
+    const score = stepSurprise(state.surprise[j], cfg.surprise, Math.abs(z));
+    if (score > bestScore) {
+      best = j;
+      bestScore = score;
+      lo = centre - 3 * sigma;
+      hi = centre + 3 * sigma;
+    }
+  }
+  for (let j = 0; j < k; j++) if (Number.isFinite(values[j])) state.prev[j] = values[j];
+  if (best < 0) return { score: 0, warmingUp: false };
+  return { score: bestScore, warmingUp: false, explanation: { key: state.keys[best], expected: [lo, hi], observed: values[best] } };
+}

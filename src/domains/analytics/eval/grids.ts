@@ -1,0 +1,59 @@
+// The candidate configurations `npm run eval:anomaly` cross-validates over. The first candidate
+// of each grid is the shipped default (no tuning, the policy of config.ts), reported as the
+// fixed configuration. Grids are deliberately coarse: a parameter whose best value changes from
+// fold to fold is not one the data can choose.
+import type { AlarmPolicy } from '../detectors/alarm-policy.js';
+import { POLICIES } from '../detectors/config.js';
+import { grid, type Candidate, type CoreVariant } from './cross-validate.js';
+
+export interface Grid {
+  candidates: Candidate[];
+  fixedIndex: number;
+}
+
+function withDefaultFirst(cores: CoreVariant[], policies: AlarmPolicy[], fixed: AlarmPolicy): Grid {
+  const all = policies.some((p) => JSON.stringify(p) === JSON.stringify(fixed)) ? policies : [fixed, ...policies];
+  const candidates = grid(cores, all);
+  const fixedIndex = candidates.findIndex((c) => c.tuning === undefined && JSON.stringify(c.policy) === JSON.stringify(fixed));
+  return { candidates, fixedIndex };
+}
+
+const univariatePolicies: AlarmPolicy[] = [];
+for (const threshold of [0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 0.999, 0.9999, 0.99999])
+  for (const refractoryPoints of [50, 100, 200, 400]) univariatePolicies.push({ threshold, exitThreshold: threshold, persistence: 1, refractoryPoints });
+
+export const NAB_GRID: Grid = withDefaultFirst(
+  [
+    { name: 'default' },
+    { name: 'shift=10', tuning: { tracker: { shiftPoints: 10 } } },
+    { name: 'wcal', tuning: { surprise: { windowCalibrated: true } } },
+    { name: 'gate=3 point=off', tuning: { surprise: { minPointZ: 3, pointSpread: 0 } } },
+    { name: 'period=free', tuning: { seasonal: { freePeriodSearch: true } } },
+    { name: 'point=off', tuning: { surprise: { pointSpread: 0 } } },
+    { name: 'point=2', tuning: { surprise: { pointSpread: 2 } } },
+    { name: 'point=5', tuning: { surprise: { pointSpread: 5 } } },
+    { name: 'wcal point=off', tuning: { surprise: { windowCalibrated: true, pointSpread: 0 } } },
+    { name: 'shift=10 point=off', tuning: { tracker: { shiftPoints: 10 }, surprise: { pointSpread: 0 } } },
+  ],
+  univariatePolicies,
+  POLICIES.seasonal,
+);
+
+const multivariatePolicies: AlarmPolicy[] = [];
+for (const threshold of [0.75, 0.8, 0.85, 0.9, 0.95])
+  for (const persistence of [1, 5, 10, 20]) multivariatePolicies.push({ threshold, exitThreshold: Math.round((threshold - 0.1) * 100) / 100, persistence, refractoryPoints: 100 });
+
+export const SKAB_GRID: Grid = withDefaultFirst(
+  [
+    { name: 'default' },
+    { name: 'drift=0.5', tuning: { multivariate: { driftAllowance: 0.5 } } },
+    { name: 'drift=2', tuning: { multivariate: { driftAllowance: 2 } } },
+    { name: 'smooth=0.05', tuning: { multivariate: { smoothAlpha: 0.05 } } },
+    { name: 'smooth=0.2', tuning: { multivariate: { smoothAlpha: 0.2 } } },
+  ],
+  multivariatePolicies,
+  POLICIES.multivariate,
+);
+
+/** SKAB valve1's 16 files in four blocks of four. */
+export const SKAB_FOLDS = 4;

@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createDetector, restoreDetector } from '../../src/domains/analytics/detectors/index.js';
+
+/** A pump that starts and stops; its bearing temperature is a first-order lag of the current. */
+function pump(points: number, brokenFrom = Infinity) {
+  let seed = 5;
+  const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  let bearing = 25;
+  const rows: number[][] = [];
+  for (let i = 0; i < points; i++) {
+    const running = i % 90 < 60;
+    const current = running ? 8 + 0.3 * (rnd() - 0.5) : 0;
+    const target = 22 + 2 * current + (i >= brokenFrom ? 6 : 0); // a failing bearing heats more
+    bearing += (target - bearing) * 0.1;
+    rows.push([current, Math.round(bearing * 100) / 100]);
+  }
+  return rows;
+}
+
+test('relational: a bearing temperature that follows the run state through starts and stops is normal', () => {
+  const rows = pump(3000);
+  const rel = createDetector('relational', ['current', 'bearingTemp'], { fitPoints: 400 });
+  let relAlarms = 0;
+  rows.forEach((r, i) => {
+    if (rel.update(i * 60_000, r).alarm) relAlarms++;
+  });
+  assert.equal(relAlarms, 0);
+});
+
+test('relational: a broken relation (bearing heats without more current) alarms on the bearing; the model survives a snapshot', () => {
+  const rows = pump(2000, 1500);
+  const rel = createDetector('relational', ['current', 'bearingTemp'], { fitPoints: 400 });
+  rows.slice(0, 1000).forEach((r, i) => rel.update(i * 60_000, r));
+  const again = restoreDetector(JSON.parse(JSON.stringify(rel.snapshot())));
+  const alarms: { i: number; key?: string }[] = [];
+  rows.slice(1000).forEach((r, n) => {
+    const res = again.update((1000 + n) * 60_000, r);
+    if (res.alarm) alarms.push({ i: 1000 + n, key: res.explanation?.key });
+  });
+  assert.ok(alarms.length >= 1, 'the broken relation alarms');
+  assert.ok(alarms.every((a) => a.i >= 1500 && a.i < 1540), `alarms at ${JSON.stringify(alarms)}`);
+  assert.equal(alarms[0].key, 'bearingTemp');
+});
