@@ -31,9 +31,54 @@ interface Parameter {
   required?: boolean;
   schema: { type?: string; default?: unknown; anyOf?: unknown[]; enum?: unknown[] };
 }
+interface JsonSchema {
+  type?: string;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  items?: JsonSchema;
+  enum?: unknown[];
+  anyOf?: JsonSchema[];
+  const?: unknown;
+  default?: unknown;
+  minimum?: number;
+  minLength?: number;
+  minItems?: number;
+  format?: string;
+}
 interface Operation {
   parameters?: Parameter[];
-  requestBody?: { content: Record<string, { schema: { type?: string; properties?: Record<string, { type?: string }> } }> };
+  requestBody?: { content: Record<string, { schema: JsonSchema }> };
+}
+
+/**
+ * A smallest valid value for a schema: required properties only, so fuzzing one field of a route
+ * nobody wrote a baseline body for still gets past the other fields' validation.
+ */
+function sampleFromSchema(schema: JsonSchema | undefined): unknown {
+  if (!schema) return undefined;
+  if (schema.default !== undefined) return schema.default;
+  if (schema.const !== undefined) return schema.const;
+  if (schema.enum?.length) return schema.enum[0];
+  if (schema.anyOf?.length) return sampleFromSchema(schema.anyOf[0]);
+  switch (schema.type) {
+    case 'string':
+      if (schema.format === 'email') return 'fuzz@example.com';
+      if (schema.format === 'date-time') return new Date(0).toISOString();
+      return 'x'.repeat(Math.max(1, schema.minLength ?? 1));
+    case 'integer':
+    case 'number':
+      return Math.max(1, schema.minimum ?? 1);
+    case 'boolean':
+      return true;
+    case 'array':
+      return Array.from({ length: schema.minItems ?? 0 }, () => sampleFromSchema(schema.items));
+    case 'object':
+    default: {
+      const out: Record<string, unknown> = {};
+      for (const name of schema.required ?? []) out[name] = sampleFromSchema(schema.properties?.[name]);
+      return out;
+    }
+  }
 }
 
 /** Runs fn over the values, a few requests at a time (the server is the bottleneck, not the client). */
@@ -106,7 +151,7 @@ describe('every parameter of every route answers hostile values with a 4xx, neve
     return ({ key: 'temp', threshold: '30' } as Record<string, string>)[name];
   }
 
-  function baselineBody(method: string, path: string): unknown {
+  function baselineBody(method: string, path: string, schema: JsonSchema | undefined): unknown {
     const failures = [0, 1, 2].map((i) => ({ deviceId: device.id, failedAt: String(Date.now() - i * 1000) }));
     const bodies: Record<string, unknown> = {
       'POST /api/v1/auth/login': { email: 'admin@localhost', password: ADMIN_PASSWORD },
@@ -120,7 +165,7 @@ describe('every parameter of every route answers hostile values with a 4xx, neve
       'POST /api/v1/{token}/telemetry': { temp: 1 },
       'POST /api/v1/telemetry': { temp: 1 },
     };
-    return bodies[`${method} ${path}`] ?? (method === 'GET' || method === 'DELETE' ? undefined : {});
+    return bodies[`${method} ${path}`] ?? (method === 'GET' || method === 'DELETE' ? undefined : (sampleFromSchema(schema) ?? {}));
   }
 
   function encode(value: Hostile): string {
@@ -162,7 +207,7 @@ describe('every parameter of every route answers hostile values with a 4xx, neve
         const v = p.in === 'query' ? baselineQuery(p.name) : undefined;
         if (v !== undefined) baseQuery[p.name] = encodeURIComponent(v);
       }
-      const baseBody = baselineBody(method, path);
+      const baseBody = baselineBody(method, path, op.requestBody?.content['application/json']?.schema);
       const record = (where: string, name: string, value: unknown, result: { status: number; body: string }) => {
         const kind = where.split(':')[0] as 'query' | 'path' | 'body';
         requests++;
