@@ -1,6 +1,8 @@
 // The durable consumer that moves accepted batches from the bus into the telemetry store, in
 // large transactions. Idempotent: batches at or below the store's recorded position are
-// skipped, so redelivery after a crash never duplicates a point.
+// skipped, so redelivery after a crash never duplicates a point. Shared by several nodes (a
+// queue group on NATS) each batch goes to one of them, out of seq order, so the skip is off and
+// the store's per-point idempotency (PostgreSQL's primary key) is what keeps points single.
 import type { Bus, Subscription } from '../../ports/bus.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import type { SequencedBatch } from '../../ports/telemetry.js';
@@ -28,6 +30,8 @@ export class StorageWriter {
     /** How often stored points are folded into the rollups that long-range aggregates read. */
     private readonly rollupIntervalMs = 60_000,
     private readonly accepted?: AcceptedBatches,
+    /** Several nodes share the consumer as a queue group (needs a store idempotent per point). */
+    private readonly group = false,
   ) {}
 
   /** Reports every stored batch and every failure, so a stall is seen (call before start). */
@@ -43,7 +47,7 @@ export class StorageWriter {
       async (messages) => {
         const batches: SequencedBatch[] = [];
         for (const m of messages) {
-          if (m.seq <= this.applied) continue;
+          if (!this.group && m.seq <= this.applied) continue;
           const held = this.accepted?.take(m.seq);
           batches.push(held ? { ...held, seq: m.seq } : decodeBatch(m.seq, m.data));
         }
@@ -70,7 +74,7 @@ export class StorageWriter {
         this.applied = batches[batches.length - 1]!.seq;
         this.health?.progressed(lastSeq);
       },
-      { durable: STORAGE_CONSUMER, maxBatch: this.maxBatchMessages },
+      { durable: STORAGE_CONSUMER, maxBatch: this.maxBatchMessages, group: this.group },
     );
     this.rollupTimer = setInterval(() => void this.rollUp(), this.rollupIntervalMs);
     this.rollupTimer.unref();
