@@ -117,6 +117,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config, accepted, keyRegistry);
   const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints);
   ingest.refuseWhen(() => diskGuard.problem());
+  if (adapters.sharedRateLimiter) ingest.limitRateAcrossNodes(adapters.sharedRateLimiter);
   const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }), 5000, 60_000, accepted, adapters.storageConsumerGroup);
   const storageHealth = new StorageHealth({ durableSeq: () => adapters.durableSeq(TELEMETRY_SUBJECT) }, metrics, log.child({ component: 'storage' }));
   writer.reportTo(storageHealth);

@@ -13,6 +13,7 @@ import type { MetadataStore } from '../ports/metadata-store.js';
 import type { PubSub } from '../ports/pubsub.js';
 import type { TelemetryStore } from '../ports/telemetry-store.js';
 import type { ReadinessCheck } from '../transports/http/routes/ops.routes.js';
+import type { SharedRateLimiter } from '../ports/shared-rate-limiter.js';
 import { redactUrl } from './redact-url.js';
 
 export interface Adapters {
@@ -24,6 +25,8 @@ export interface Adapters {
   /** The storage consumer runs as a queue group shared by every node: true with NATS and
    *  PostgreSQL (each batch stored by one node; PostgreSQL's primary key makes replays harmless). */
   storageConsumerGroup: boolean;
+  /** Per-device ingest rate limit shared by every node (Redis); absent: each node limits alone. */
+  sharedRateLimiter?: SharedRateLimiter;
   /** Socket.IO adapter that reaches the clients of every node (absent: this node's only). */
   liveAdapter?: ServerOptions['adapter'];
   /** Highest durable sequence of a subject in the ingest log, for the storage stall check (0 when unknown). */
@@ -58,7 +61,7 @@ export async function createAdapters(config: Config, context: Context, overrides
     const stores = await openStores(config, context, overrides, closers, implementations);
     const bus = overrides.bus ?? (openedBus = await openBus(config, context, implementations, readiness));
     if (overrides.bus) implementations.bus = 'override';
-    const { pubsub, liveAdapter } = await openPubSub(config, context, overrides, closers, implementations);
+    const { pubsub, liveAdapter, sharedRateLimiter } = await openPubSub(config, context, overrides, closers, implementations);
     const storageConsumerGroup = overrides.storageConsumerGroup ?? Boolean(config.natsUrl && config.postgresUrl);
     const fileBus = await asFileBus(bus);
     return {
@@ -67,6 +70,7 @@ export async function createAdapters(config: Config, context: Context, overrides
       pubsub,
       storageConsumerGroup,
       liveAdapter,
+      sharedRateLimiter,
       durableSeq: overrides.durableSeq ?? ((subject) => (fileBus ? fileBus.durableSeq(subject) : 0)),
       readiness: overrides.readiness ?? readiness,
       implementations,
@@ -211,7 +215,23 @@ async function openPubSub(config: Config, context: Context, overrides: Partial<A
   } else {
     implementations.live = liveAdapter ? 'override' : 'socket.io in-memory (this node only)';
   }
-  return { pubsub, liveAdapter };
+  let sharedRateLimiter = overrides.sharedRateLimiter;
+  if (!sharedRateLimiter && config.redisUrl) {
+    const { createRedisRateLimiter } = await import('./distributed/redis-rate-limiter.js');
+    let limiter;
+    try {
+      limiter = await createRedisRateLimiter(config.redisUrl, { perSecond: config.deviceRateLimitPerSec, keyPrefix: `${config.redisKeyPrefix}rate:` });
+    } catch (err) {
+      throw new ServiceUnreachableError(firstLine(err, 'Redis', config.redisUrl), { cause: err });
+    }
+    const owned = limiter;
+    closers.push(() => owned.close());
+    sharedRateLimiter = limiter;
+    implementations.rateLimit = `redis ${redactUrl(config.redisUrl)} (shared) + per node`;
+  } else {
+    implementations.rateLimit = sharedRateLimiter ? 'override' : 'per node';
+  }
+  return { pubsub, liveAdapter, sharedRateLimiter };
 }
 
 /** One line naming the service and its URL (password hidden), then the first line of the cause. */
