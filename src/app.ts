@@ -118,7 +118,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints);
   ingest.refuseWhen(() => diskGuard.problem());
   if (adapters.sharedRateLimiter) ingest.limitRateAcrossNodes(adapters.sharedRateLimiter);
-  const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }), 5000, 60_000, accepted, adapters.storageConsumerGroup);
+  const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }), 5000, 60_000, accepted, adapters.storageSharing);
   const storageHealth = new StorageHealth({ durableSeq: () => adapters.durableSeq(TELEMETRY_SUBJECT) }, metrics, log.child({ component: 'storage' }));
   writer.reportTo(storageHealth);
   const alarms = new AlarmService(analyticsStore);

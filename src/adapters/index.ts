@@ -22,9 +22,10 @@ export interface Adapters {
   analyticsStore: AnalyticsStore;
   bus: Bus;
   pubsub: PubSub;
-  /** The storage consumer runs as a queue group shared by every node: true with NATS and
-   *  PostgreSQL (each batch stored by one node; PostgreSQL's primary key makes replays harmless). */
-  storageConsumerGroup: boolean;
+  /** How the storage consumer runs: a queue group shared by every node with NATS and PostgreSQL
+   *  (each batch stored by one node); no skip by seq with PostgreSQL, whose primary key makes
+   *  replays harmless and which may outlive the log its position came from. */
+  storageSharing: { group: boolean; skipStoredSeqs: boolean };
   /** Per-device ingest rate limit shared by every node (Redis); absent: each node limits alone. */
   sharedRateLimiter?: SharedRateLimiter;
   /** Socket.IO adapter that reaches the clients of every node (absent: this node's only). */
@@ -62,13 +63,16 @@ export async function createAdapters(config: Config, context: Context, overrides
     const bus = overrides.bus ?? (openedBus = await openBus(config, context, implementations, readiness));
     if (overrides.bus) implementations.bus = 'override';
     const { pubsub, liveAdapter, sharedRateLimiter } = await openPubSub(config, context, overrides, closers, implementations);
-    const storageConsumerGroup = overrides.storageConsumerGroup ?? Boolean(config.natsUrl && config.postgresUrl);
+    const storageSharing = overrides.storageSharing ?? {
+      group: Boolean(config.natsUrl && config.postgresUrl && !overrides.telemetryStore),
+      skipStoredSeqs: !(config.postgresUrl && !overrides.telemetryStore),
+    };
     const fileBus = await asFileBus(bus);
     return {
       ...stores,
       bus,
       pubsub,
-      storageConsumerGroup,
+      storageSharing,
       liveAdapter,
       sharedRateLimiter,
       durableSeq: overrides.durableSeq ?? ((subject) => (fileBus ? fileBus.durableSeq(subject) : 0)),

@@ -29,7 +29,7 @@ describe('createAdapters', () => {
       assert.match(adapters.implementations.telemetryStore!, /^duckdb /);
       assert.match(adapters.implementations.bus!, /^file /);
       assert.match(adapters.implementations.pubsub!, /^memory/);
-      assert.equal(adapters.storageConsumerGroup, false);
+      assert.deepEqual(adapters.storageSharing, { group: false, skipStoredSeqs: true });
       assert.equal(adapters.liveAdapter, undefined);
     } finally {
       await adapters.bus.close();
