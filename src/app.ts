@@ -7,20 +7,14 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
-import { DuckDbDatabase } from './adapters/embedded/duckdb-database.js';
-import { DuckDbTelemetryStore } from './adapters/embedded/duckdb-telemetry-store.js';
-import { DuckDbMetadataStore } from './adapters/embedded/duckdb-metadata-store.js';
-import { DuckDbAnalyticsStore } from './adapters/embedded/duckdb-analytics-store.js';
+import { createAdapters, type Adapters } from './adapters/index.js';
 import { AlarmService } from './domains/alarms/alarms.service.js';
 import { LiveDetectionService } from './domains/analytics/live-detection.service.js';
 import { MaintenanceService } from './domains/analytics/maintenance.service.js';
 import { RulService } from './domains/analytics/rul.service.js';
 import { analyticsRoutes } from './transports/http/routes/analytics.routes.js';
-import { DuckDbDashboardStore } from './adapters/embedded/duckdb-dashboard-store.js';
 import { DashboardService } from './domains/dashboards/dashboards.service.js';
 import { dashboardRoutes } from './transports/http/routes/dashboards.routes.js';
-import { FileBus } from './adapters/embedded/file-bus.js';
-import { fileBusEventReporter, fileBusReadiness } from './adapters/embedded/file-bus-reporting.js';
 import { DiskSpaceGuard } from './domains/telemetry/disk-space-guard.js';
 import { StorageHealth } from './domains/telemetry/storage-health.js';
 import { TELEMETRY_SUBJECT } from './domains/telemetry/batch-codec.js';
@@ -36,7 +30,6 @@ import { StorageWriter } from './domains/telemetry/storage-writer.js';
 import { AcceptedBatches } from './domains/telemetry/accepted-batches.js';
 import { KeyRegistry } from './domains/telemetry/key-registry.js';
 import { KeyUnits } from './domains/telemetry/key-units.js';
-import { DuckDbKeyUnitsStore } from './adapters/embedded/duckdb-key-units-store.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { registerModelMemoryMetrics } from './observability/model-memory-metrics.js';
@@ -51,6 +44,8 @@ import { insightsRoutes } from './transports/http/routes/insights.routes.js';
 import { MqttTransport } from './transports/mqtt/transport.js';
 import { createCoapTransport } from './transports/coap/coap-server.js';
 import { LiveStream } from './transports/live/live.js';
+import { liveFanout } from './transports/live/live-fanout.js';
+import { relayRevocations } from './domains/devices/revocation-relay.js';
 import type { MetadataStore } from './ports/metadata-store.js';
 import type { TelemetryStore } from './ports/telemetry-store.js';
 import type { Bus } from './ports/bus.js';
@@ -78,9 +73,8 @@ export interface App {
   close(): Promise<void>;
 }
 
-export interface AppOverrides {
-  logger?: Logger;
-}
+/** Tests swap any adapter (see src/adapters/index.ts) and the logger. */
+export type AppOverrides = Partial<Adapters> & { logger?: Logger };
 
 /** The JWT secret: configured, or generated once and kept (mode 0600) in the data dir. */
 async function jwtSecret(config: Config, dataDir: string): Promise<string> {
@@ -106,18 +100,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
 
-  const db = await DuckDbDatabase.open(join(dataDir, 'vigil.duckdb'));
-  const telemetryStore = new DuckDbTelemetryStore(db);
-  const metadataStore = new DuckDbMetadataStore(db);
-  await telemetryStore.init();
-  await metadataStore.init();
-  const analyticsStore = new DuckDbAnalyticsStore(db);
-  await analyticsStore.init();
-  const bus = new FileBus({
-    dir: join(dataDir, 'bus'),
-    onError: (err, context) => log.error({ err }, `bus: ${context}`),
-    onEvent: fileBusEventReporter(metrics, log.child({ component: 'ingest-log' })),
-  });
+  const adapters = await createAdapters(config, { log, metrics, dataDir }, overrides);
+  const { telemetryStore, metadataStore, analyticsStore, bus } = adapters;
+  log.info(adapters.implementations, `adapters: ${Object.entries(adapters.implementations).map(([port, impl]) => `${port}=${impl}`).join(', ')}`);
   const diskGuard = new DiskSpaceGuard(
     { dir: dataDir, minFreeBytes: config.minFreeDiskBytes, checkIntervalMs: config.diskCheckIntervalMs },
     metrics,
@@ -136,13 +121,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const keyRegistry = new KeyRegistry(telemetryStore, config);
   await keyRegistry.start();
   const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config, accepted, keyRegistry);
-  const keyUnitsStore = new DuckDbKeyUnitsStore(db);
-  await keyUnitsStore.init();
-  const keyUnits = new KeyUnits(keyUnitsStore, log.child({ component: 'key-units' }));
+  const keyUnits = new KeyUnits(adapters.keyUnitsStore, log.child({ component: 'key-units' }));
   const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints, keyUnits);
   ingest.refuseWhen(() => diskGuard.problem());
-  const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }), 5000, 60_000, accepted);
-  const storageHealth = new StorageHealth({ durableSeq: () => bus.durableSeq(TELEMETRY_SUBJECT) }, metrics, log.child({ component: 'storage' }));
+  if (adapters.sharedRateLimiter) ingest.limitRateAcrossNodes(adapters.sharedRateLimiter);
+  const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }), 5000, 60_000, accepted, adapters.storageSharing);
+  const storageHealth = new StorageHealth({ durableSeq: () => adapters.durableSeq(TELEMETRY_SUBJECT) }, metrics, log.child({ component: 'storage' }));
   writer.reportTo(storageHealth);
   const alarms = new AlarmService(analyticsStore);
   const detection = new LiveDetectionService(analyticsStore, telemetryStore, metadataStore, alarms, log.child({ component: 'analytics' }), {
@@ -195,16 +179,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   ingestRoutes(http, devices, ingest, config.httpBodyLimitBytes, keyUnits);
   influxWriteRoutes(http, devices, ingest, config.httpBodyLimitBytes);
   analyticsRoutes(http, { tokens, alarms, detection, maintenance, rul, analyticsStore, metadata: metadataStore });
-  const dashboardStore = new DuckDbDashboardStore(db);
-  await dashboardStore.init();
-  dashboardRoutes(http, new DashboardService(dashboardStore), tokens);
+  dashboardRoutes(http, new DashboardService(adapters.dashboardStore), tokens);
   opsRoutes(
     http,
     metrics,
     [
       { name: 'telemetryStore', check: () => telemetryStore.ping() },
       { name: 'metadataStore', check: () => metadataStore.ping() },
-      fileBusReadiness(bus),
+      ...adapters.readiness,
       { name: 'diskSpace', check: async () => throwIf(diskGuard.problem()) },
       { name: 'storageWriter', check: async () => throwIf(storageHealth.problem()) },
       {
@@ -231,10 +213,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     tls: config.mqttTlsCertPath && config.mqttTlsKeyPath ? { certPath: config.mqttTlsCertPath, keyPath: config.mqttTlsKeyPath, port: config.mqttTlsPort } : undefined,
   });
   const coap = createCoapTransport({ devices, ingest, units: keyUnits, log: log.child({ component: 'coap' }), maxPayloadBytes: config.coapMaxPayloadBytes });
-  const live = new LiveStream(http.server, tokens, metadataStore, metrics);
+  const live = new LiveStream(http.server, tokens, metadataStore, metrics, adapters.liveAdapter);
+  const publishLive = await liveFanout(live, adapters.liveAdapter ? adapters.pubsub : null, log.child({ component: 'live' }));
+  await relayRevocations(devices, adapters.pubsub, log.child({ component: 'devices' }));
   ingest.onAccepted((batch) => {
     presence.activity(batch.tenantId, batch.deviceId, batch.receivedAt);
-    live.publishBatch(batch);
+    publishLive(batch);
     if (config.anomalyDetection) detection.observe(batch);
   });
   alarms.onChange((alarm) => live.publishAlarm(alarm));
@@ -273,10 +257,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await presence.stop();
         await rejected.stop();
         await keyUnits.settled();
-        await keyUnitsStore.close();
-        await telemetryStore.close();
-        await metadataStore.close();
-        db.close();
+        await adapters.close();
       })();
       return closing;
     },

@@ -9,7 +9,7 @@ const port = z.coerce.number(PORT).int(PORT).min(0, PORT).max(65535, PORT);
 const POSITIVE_INT = { error: 'expected a positive whole number' };
 const positiveInt = z.coerce.number(POSITIVE_INT).int(POSITIVE_INT).positive(POSITIVE_INT);
 /** Values never echoed back in an error message. */
-const SECRET_KEYS: ReadonlySet<string> = new Set(['adminPassword', 'jwtSecret']);
+const SECRET_KEYS: ReadonlySet<string> = new Set(['adminPassword', 'jwtSecret', 'postgresUrl', 'natsUrl', 'redisUrl']);
 
 export const configSchema = z.object({
   host: z.string().default('0.0.0.0'),
@@ -101,6 +101,16 @@ export const configSchema = z.object({
   mqttTlsPort: port.default(8883),
   mqttTlsCertPath: z.string().optional(),
   mqttTlsKeyPath: z.string().optional(),
+  /** Scaled-out mode (docs/scaling.md): each service replaces one embedded part when set. */
+  postgresUrl: z.string().optional(),
+  /** Schema for Vigil's tables in PostgreSQL (created if missing); default public. */
+  postgresSchema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { error: 'expected a schema name (letters, digits, _)' }).optional(),
+  natsUrl: z.string().optional(),
+  /** Prefix of JetStream stream names and subjects, so deployments sharing a NATS stay apart. */
+  natsStreamPrefix: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected letters, digits, _ or -' }).default('vigil'),
+  redisUrl: z.string().optional(),
+  /** Prefix of every Redis channel and key, so deployments sharing a Redis stay apart. */
+  redisKeyPrefix: z.string().default('vigil:'),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
@@ -155,6 +165,12 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   mqttTlsPort: 'VIGIL_MQTT_TLS_PORT',
   mqttTlsCertPath: 'VIGIL_MQTT_TLS_CERT_PATH',
   mqttTlsKeyPath: 'VIGIL_MQTT_TLS_KEY_PATH',
+  postgresUrl: 'VIGIL_POSTGRES_URL',
+  postgresSchema: 'VIGIL_POSTGRES_SCHEMA',
+  natsUrl: 'VIGIL_NATS_URL',
+  natsStreamPrefix: 'VIGIL_NATS_STREAM_PREFIX',
+  redisUrl: 'VIGIL_REDIS_URL',
+  redisKeyPrefix: 'VIGIL_REDIS_KEY_PREFIX',
 };
 
 export class ConfigError extends Error {}
@@ -179,6 +195,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Record<string, unk
   }
   if (!parsed.data.mqttTlsCertPath !== !parsed.data.mqttTlsKeyPath) {
     throw new ConfigError('invalid configuration: VIGIL_MQTT_TLS_CERT_PATH / VIGIL_MQTT_TLS_KEY_PATH: set both or neither');
+  }
+  if (parsed.data.postgresUrl && !parsed.data.jwtSecret) {
+    // Nodes sharing one database must sign and verify tokens with one key; a generated key lives
+    // in one node's data dir only, so a login on one node would be refused by the others.
+    throw new ConfigError('invalid configuration: VIGIL_JWT_SECRET: required when VIGIL_POSTGRES_URL is set (every node signs with the same key)');
   }
   return Object.freeze(parsed.data);
 }

@@ -10,7 +10,7 @@ an advisory lock serialises migrators).
 
 options:
   --postgres-url URL   PostgreSQL to migrate (default: $VIGIL_POSTGRES_URL)
-  --schema NAME        schema holding Vigil's tables (default: the server's search_path)
+  --schema NAME        schema holding Vigil's tables (default: $VIGIL_POSTGRES_SCHEMA, else the server's search_path)
   --dry-run            list pending migrations, apply nothing
   -h, --help           this text`;
 
@@ -35,8 +35,9 @@ export async function run(argv: string[]): Promise<number> {
   // Loaded here so the other commands never load the PostgreSQL driver.
   const { createPool, ensureSchema, redactUrl } = await import('../adapters/distributed/postgres.js');
   const { migrate, migrationStatus } = await import('../adapters/distributed/pg-migrator.js');
-  const where = `${redactUrl(url)}${flags.schema ? ` (schema ${flags.schema})` : ''}`;
-  const pool = createPool(url, { schema: flags.schema, poolSize: 1 });
+  const schema = flags.schema || process.env.VIGIL_POSTGRES_SCHEMA || undefined;
+  const where = `${redactUrl(url)}${schema ? ` (schema ${schema})` : ''}`;
+  const pool = createPool(url, { schema, poolSize: 1 });
   try {
     if (flags['dry-run']) {
       const { applied, pending } = await migrationStatus(pool);
@@ -44,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
       for (const m of pending) console.log(`  pending ${String(m.version).padStart(3, '0')} ${m.name}`);
       return 0;
     }
-    if (flags.schema) await ensureSchema(pool, flags.schema);
+    if (schema) await ensureSchema(pool, schema);
     const applied = await migrate(pool);
     console.log(`${where}: applied ${applied.length} migration(s)`);
     for (const m of applied) console.log(`  applied ${String(m.version).padStart(3, '0')} ${m.name}`);

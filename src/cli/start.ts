@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseCommandLine } from './args.js';
 import { buildApp } from '../app.js';
+import { ServiceUnreachableError } from '../adapters/index.js';
 import { DataDirLockedError, isDuckDbLockError, lockDataDir, type DataDirLock } from '../adapters/embedded/data-dir-lock.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { ADMIN_EMAIL } from '../domains/auth/auth.service.js';
@@ -65,6 +66,10 @@ export async function run(argv: string[]): Promise<number> {
     app = await buildApp(config);
   } catch (err) {
     lock.release();
+    if (err instanceof ServiceUnreachableError) {
+      console.error(`vigil: ${err.message}`);
+      return 1;
+    }
     // The lock file is advisory; DuckDB's own lock is the backstop (e.g. a holder on another host
     // sharing the directory, whose pid means nothing here).
     if (!isDuckDbLockError(err)) throw err;

@@ -1,6 +1,8 @@
 // The PostgreSQL stores of scaled-out mode behind one factory: one connection pool shared by
 // the telemetry, metadata and analytics stores, the schema migrated (under an advisory lock, so
 // nodes starting together are safe) before any store is used.
+import type { DashboardStore } from '../../ports/dashboard-store.js';
+import { PgDashboardStore } from './pg-dashboard-store.js';
 import pg from 'pg';
 import type { AnalyticsStore } from '../../ports/analytics-store.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
@@ -26,6 +28,7 @@ export interface PostgresStores {
   metadata: MetadataStore;
   analytics: AnalyticsStore;
   keyUnits: KeyUnitsStore;
+  dashboards: DashboardStore;
   pool: pg.Pool;
   /** Ends the pool; call after the stores' own close(). */
   close(): Promise<void>;
@@ -90,7 +93,8 @@ export async function openPostgresStores(url: string, options: PostgresOptions =
     await metadata.init();
     await analytics.init();
     const keyUnits = new PgKeyUnitsStore(pool);
-    return { telemetry, metadata, analytics, keyUnits, pool, close: () => pool.end() };
+    const dashboards = new PgDashboardStore(pool);
+    return { telemetry, metadata, analytics, keyUnits, dashboards, pool, close: () => pool.end() };
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw new Error(`PostgreSQL at ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });

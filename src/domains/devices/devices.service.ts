@@ -64,6 +64,11 @@ export class DeviceService {
     for (const l of this.revokedListeners) l(deviceId);
   }
 
+  /** Another node revoked this device's credential: drop the cached token, tell the listeners here. */
+  revokedElsewhere(deviceId: string): void {
+    this.revoked(deviceId);
+  }
+
   private view(d: Device): DeviceView {
     const lastSeenAt = this.presence.lastActivity(d.id) ?? d.lastSeenAt;
     return { ...d, lastSeenAt, status: this.presence.status(d.id, d.lastSeenAt) };

@@ -3,6 +3,7 @@
 // to the durable bus, and only then report success (the device's ack).
 // A rejection is counted, logged once per device per minute and kept in the dead-letter log.
 import type { Bus } from '../../ports/bus.js';
+import type { SharedRateLimiter } from '../../ports/shared-rate-limiter.js';
 import { AppError } from '../../errors.js';
 import type { PointBatch, TelemetryPoint, Transport } from '../../ports/telemetry.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -38,6 +39,7 @@ export class IngestService {
   private readonly throttle = new LogThrottle();
   private readonly listeners: ((batch: PointBatch) => void)[] = [];
   private intakeCheck: IntakeCheck = () => null;
+  private shared: SharedRateLimiter | null = null;
 
   constructor(
     private readonly bus: Bus,
@@ -58,6 +60,12 @@ export class IngestService {
     this.listeners.push(listener);
   }
 
+  /** Also draws on a limiter shared by every node, after this node's own (which stays: it costs no
+   *  round trip and keeps limiting while the shared one is unreachable). */
+  limitRateAcrossNodes(shared: SharedRateLimiter): void {
+    this.shared = shared;
+  }
+
   /** Installs the check run before every publish (the disk-space floor). */
   refuseWhen(check: IntakeCheck): void {
     this.intakeCheck = check;
@@ -68,7 +76,8 @@ export class IngestService {
     const receivedAt = Date.now();
     let points: TelemetryPoint[];
     try {
-      this.checkRate(device);
+      const sharedCheck = this.checkRate(device);
+      if (sharedCheck) await sharedCheck;
       points = parseTelemetryPayload(payload, this.parseLimits(receivedAt));
     } catch (err) {
       throw this.reject(device, transport, err, payload);
@@ -82,7 +91,8 @@ export class IngestService {
     const receivedAt = Date.now();
     let points: TelemetryPoint[];
     try {
-      this.checkRate(device);
+      const sharedCheck = this.checkRate(device);
+      if (sharedCheck) await sharedCheck;
       points = telemetryFromJson(body, this.parseLimits(receivedAt));
     } catch (err) {
       throw this.reject(device, transport, err, raw ?? JSON.stringify(body));
@@ -127,7 +137,8 @@ export class IngestService {
     const receivedAt = Date.now();
     let points: TelemetryPoint[];
     try {
-      this.checkRate(device);
+      const sharedCheck = this.checkRate(device);
+      if (sharedCheck) await sharedCheck;
       points = parse(this.parseLimits(receivedAt));
     } catch (err) {
       throw this.reject(device, transport, err, raw);
@@ -136,10 +147,26 @@ export class IngestService {
     return this.publish(device, transport, points, receivedAt);
   }
 
-  private checkRate(device: DeviceIdentity): void {
-    if (!this.limiter.take(device.deviceId)) {
-      throw new PayloadError('rate_limited', `device exceeds ${this.options.deviceRateLimitPerSec} messages per second`);
+  /** Throws when this node's limit is exceeded; returns the shared check to await, if any. */
+  private checkRate(device: DeviceIdentity): Promise<void> | null {
+    if (!this.limiter.take(device.deviceId)) throw this.rateLimited();
+    return this.shared ? this.checkSharedRate(device) : null;
+  }
+
+  private async checkSharedRate(device: DeviceIdentity): Promise<void> {
+    let allowed: boolean;
+    try {
+      allowed = await this.shared!.take(device.deviceId);
+    } catch (err) {
+      // Redis down: ingest goes on under each node's own limit rather than refusing every device.
+      if (this.throttle.shouldLog('shared rate limiter')) this.log.warn({ err }, 'shared rate limiter unreachable; each node limits on its own');
+      return;
     }
+    if (!allowed) throw this.rateLimited();
+  }
+
+  private rateLimited(): PayloadError {
+    return new PayloadError('rate_limited', `device exceeds ${this.options.deviceRateLimitPerSec} messages per second`);
   }
 
   private async publish(device: DeviceIdentity, transport: Transport, points: TelemetryPoint[], receivedAt: number): Promise<number> {

@@ -1,6 +1,9 @@
 // The durable consumer that moves accepted batches from the bus into the telemetry store, in
 // large transactions. Idempotent: batches at or below the store's recorded position are
-// skipped, so redelivery after a crash never duplicates a point.
+// skipped, so redelivery after a crash never duplicates a point. A store that is idempotent per
+// point (PostgreSQL's primary key) needs no skip, and must not have it: shared by several nodes
+// (a queue group on NATS) batches arrive out of seq order, and a store that outlives its log (a
+// new data dir, another stream) holds a position the new log's seqs start far below.
 import type { Bus, Subscription } from '../../ports/bus.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import type { SequencedBatch } from '../../ports/telemetry.js';
@@ -11,6 +14,13 @@ import type { AcceptedBatches } from './accepted-batches.js';
 import type { StorageHealth } from './storage-health.js';
 
 export const STORAGE_CONSUMER = 'storage';
+
+export interface StorageSharing {
+  /** Several nodes share the consumer as a queue group (needs skipStoredSeqs false). */
+  group: boolean;
+  /** Skip messages at or below the store's recorded position (off for a store idempotent per point). */
+  skipStoredSeqs: boolean;
+}
 
 export class StorageWriter {
   private subscription: Subscription | null = null;
@@ -28,6 +38,7 @@ export class StorageWriter {
     /** How often stored points are folded into the rollups that long-range aggregates read. */
     private readonly rollupIntervalMs = 60_000,
     private readonly accepted?: AcceptedBatches,
+    private readonly sharing: StorageSharing = { group: false, skipStoredSeqs: true },
   ) {}
 
   /** Reports every stored batch and every failure, so a stall is seen (call before start). */
@@ -43,7 +54,7 @@ export class StorageWriter {
       async (messages) => {
         const batches: SequencedBatch[] = [];
         for (const m of messages) {
-          if (m.seq <= this.applied) continue;
+          if (this.sharing.skipStoredSeqs && m.seq <= this.applied) continue;
           const held = this.accepted?.take(m.seq);
           batches.push(held ? { ...held, seq: m.seq } : decodeBatch(m.seq, m.data));
         }
@@ -70,7 +81,7 @@ export class StorageWriter {
         this.applied = batches[batches.length - 1]!.seq;
         this.health?.progressed(lastSeq);
       },
-      { durable: STORAGE_CONSUMER, maxBatch: this.maxBatchMessages },
+      { durable: STORAGE_CONSUMER, maxBatch: this.maxBatchMessages, group: this.sharing.group },
     );
     this.rollupTimer = setInterval(() => void this.rollUp(), this.rollupIntervalMs);
     this.rollupTimer.unref();

@@ -5,7 +5,7 @@
 // `emit('subscribe', {alarms: true}, ack)` receives every `alarm` event of its tenant (the
 // console's alarm list), without any telemetry.
 import type { Server as HttpServer } from 'node:http';
-import { Server, type Socket } from 'socket.io';
+import { Server, type ServerOptions, type Socket } from 'socket.io';
 import type { TokenService, Principal } from '../../domains/auth/tokens.js';
 import type { StatusChange } from '../../domains/devices/presence.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
@@ -35,8 +35,10 @@ export class LiveStream {
     private readonly tokens: TokenService,
     private readonly metadata: MetadataStore,
     private readonly metrics: Metrics,
+    /** Reaches the clients of every node (Socket.IO Redis adapter); default: this node's only. */
+    adapter?: ServerOptions['adapter'],
   ) {
-    this.io = new Server(httpServer, { serveClient: false, cors: { origin: true } });
+    this.io = new Server(httpServer, { serveClient: false, cors: { origin: true }, ...(adapter ? { adapter } : {}) });
     this.io.use((socket, next) => {
       const token = (socket.handshake.auth as { token?: string })?.token ?? socket.handshake.query.token;
       if (typeof token !== 'string') return next(new Error('unauthorized: pass auth: { token: <accessToken> }'));
@@ -91,11 +93,12 @@ export class LiveStream {
     await socket.join(statusRoom(deviceId));
   }
 
-  /** Fan-out of one accepted batch; costs nothing when nobody watches the device. */
+  /** Fan-out of one accepted batch to this node's clients (io.local: with several nodes every node
+   *  gets each batch itself, see live-fanout.ts); costs nothing when nobody here watches the device. */
   publishBatch(batch: PointBatch): void {
     const rooms = this.io.sockets.adapter.rooms;
     const all = deviceRoom(batch.deviceId);
-    if (rooms.has(all)) this.io.to(all).emit('telemetry', { deviceId: batch.deviceId, points: batch.points });
+    if (rooms.has(all)) this.io.local.to(all).emit('telemetry', { deviceId: batch.deviceId, points: batch.points });
     if (!rooms.has(statusRoom(batch.deviceId))) return;
     let byKey: Map<string, typeof batch.points> | null = null;
     for (const p of batch.points) {
@@ -106,7 +109,7 @@ export class LiveStream {
       if (!list) byKey.set(room, (list = []));
       list.push(p);
     }
-    if (byKey) for (const [room, points] of byKey) this.io.to(room).emit('telemetry', { deviceId: batch.deviceId, points });
+    if (byKey) for (const [room, points] of byKey) this.io.local.to(room).emit('telemetry', { deviceId: batch.deviceId, points });
   }
 
   /** Alarms go to everyone watching the device or the tenant's alarms (once to a socket in both). */

@@ -1,0 +1,272 @@
+// The one place that picks an implementation for each port. Embedded (DuckDB, the file-backed
+// ingest log, in-process pub/sub) unless a service URL is configured; each service replaces its
+// part alone (PostgreSQL storage with the embedded log is valid). Distributed drivers are loaded
+// with import() only when configured, so an embedded install never loads pg, nats or ioredis.
+import { join } from 'node:path';
+import type { ServerOptions } from 'socket.io';
+import type { Config } from '../config.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { AnalyticsStore } from '../ports/analytics-store.js';
+import type { Bus } from '../ports/bus.js';
+import type { MetadataStore } from '../ports/metadata-store.js';
+import type { PubSub } from '../ports/pubsub.js';
+import type { TelemetryStore } from '../ports/telemetry-store.js';
+import type { KeyUnitsStore } from '../ports/key-units-store.js';
+import type { DashboardStore } from '../ports/dashboard-store.js';
+import type { ReadinessCheck } from '../transports/http/routes/ops.routes.js';
+import type { SharedRateLimiter } from '../ports/shared-rate-limiter.js';
+import { redactUrl } from './redact-url.js';
+
+export interface Adapters {
+  telemetryStore: TelemetryStore;
+  metadataStore: MetadataStore;
+  analyticsStore: AnalyticsStore;
+  keyUnitsStore: KeyUnitsStore;
+  dashboardStore: DashboardStore;
+  bus: Bus;
+  pubsub: PubSub;
+  /** How the storage consumer runs: a queue group shared by every node with NATS and PostgreSQL
+   *  (each batch stored by one node); no skip by seq with PostgreSQL, whose primary key makes
+   *  replays harmless and which may outlive the log its position came from. */
+  storageSharing: { group: boolean; skipStoredSeqs: boolean };
+  /** Per-device ingest rate limit shared by every node (Redis); absent: each node limits alone. */
+  sharedRateLimiter?: SharedRateLimiter;
+  /** Socket.IO adapter that reaches the clients of every node (absent: this node's only). */
+  liveAdapter?: ServerOptions['adapter'];
+  /** Highest durable sequence of a subject in the ingest log, for the storage stall check (0 when unknown). */
+  durableSeq(subject: string): number;
+  /** Readiness of the bus and pubsub connections (the stores have their own ping). */
+  readiness: ReadinessCheck[];
+  /** Which implementation each port uses, for the start-up log line. */
+  implementations: Record<string, string>;
+  /** Closes the stores, pubsub and connections (call after the bus is closed and consumers stopped). */
+  close(): Promise<void>;
+}
+
+/** A configured service could not be reached at start-up; the message is one line naming it. */
+export class ServiceUnreachableError extends Error {}
+
+interface Context {
+  log: Logger;
+  metrics: Metrics;
+  /** Absolute data directory. */
+  dataDir: string;
+}
+
+type Closer = () => Promise<void> | void;
+
+/** Builds every adapter that `overrides` does not supply. Undo on failure: nothing stays open. */
+export async function createAdapters(config: Config, context: Context, overrides: Partial<Adapters> = {}): Promise<Adapters> {
+  const closers: Closer[] = [];
+  const implementations: Record<string, string> = {};
+  const readiness: ReadinessCheck[] = [];
+  let openedBus: Bus | null = null;
+  try {
+    const stores = await openStores(config, context, overrides, closers, implementations);
+    const bus = overrides.bus ?? (openedBus = await openBus(config, context, implementations, readiness));
+    if (overrides.bus) implementations.bus = 'override';
+    const { pubsub, liveAdapter, sharedRateLimiter } = await openPubSub(config, context, overrides, closers, implementations);
+    const storageSharing = overrides.storageSharing ?? {
+      group: Boolean(config.natsUrl && config.postgresUrl && !overrides.telemetryStore),
+      skipStoredSeqs: !(config.postgresUrl && !overrides.telemetryStore),
+    };
+    const fileBus = await asFileBus(bus);
+    return {
+      ...stores,
+      bus,
+      pubsub,
+      storageSharing,
+      liveAdapter,
+      sharedRateLimiter,
+      durableSeq: overrides.durableSeq ?? ((subject) => (fileBus ? fileBus.durableSeq(subject) : 0)),
+      readiness: overrides.readiness ?? readiness,
+      implementations,
+      async close() {
+        // Reverse order of opening: pubsub before the stores, the DuckDB file or PG pool last.
+        for (const close of closers.reverse()) await close();
+      },
+    };
+  } catch (err) {
+    await openedBus?.close().catch(() => undefined);
+    for (const close of closers.reverse()) await Promise.resolve().then(close).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function asFileBus(bus: Bus) {
+  const { FileBus } = await import('./embedded/file-bus.js');
+  return bus instanceof FileBus ? bus : null;
+}
+
+async function openStores(config: Config, context: Context, overrides: Partial<Adapters>, closers: Closer[], implementations: Record<string, string>) {
+  const needed = !overrides.telemetryStore || !overrides.metadataStore || !overrides.analyticsStore;
+  let made: {
+    telemetryStore: TelemetryStore;
+    metadataStore: MetadataStore;
+    analyticsStore: AnalyticsStore;
+    keyUnitsStore: KeyUnitsStore;
+    dashboardStore: DashboardStore;
+  } | null = null;
+  let kind = 'override';
+  if (needed && config.postgresUrl) {
+    const { openPostgresStores } = await import('./distributed/postgres.js');
+    let pg;
+    try {
+      pg = await openPostgresStores(config.postgresUrl, { schema: config.postgresSchema });
+    } catch (err) {
+      throw new ServiceUnreachableError(firstLine(err, 'PostgreSQL', config.postgresUrl), { cause: err });
+    }
+    closers.push(() => pg.close());
+    made = {
+      telemetryStore: pg.telemetry,
+      metadataStore: pg.metadata,
+      analyticsStore: pg.analytics,
+      keyUnitsStore: pg.keyUnits,
+      dashboardStore: pg.dashboards,
+    };
+    kind = `postgresql ${redactUrl(config.postgresUrl)}${config.postgresSchema ? ` schema ${config.postgresSchema}` : ''}`;
+  } else if (needed) {
+    const { DuckDbDatabase } = await import('./embedded/duckdb-database.js');
+    const { DuckDbTelemetryStore } = await import('./embedded/duckdb-telemetry-store.js');
+    const { DuckDbMetadataStore } = await import('./embedded/duckdb-metadata-store.js');
+    const { DuckDbAnalyticsStore } = await import('./embedded/duckdb-analytics-store.js');
+    const db = await DuckDbDatabase.open(join(context.dataDir, 'vigil.duckdb'));
+    closers.push(() => db.close());
+    const telemetryStore = new DuckDbTelemetryStore(db);
+    const metadataStore = new DuckDbMetadataStore(db);
+    const analyticsStore = new DuckDbAnalyticsStore(db);
+    await telemetryStore.init();
+    await metadataStore.init();
+    await analyticsStore.init();
+    const { DuckDbKeyUnitsStore } = await import('./embedded/duckdb-key-units-store.js');
+    const { DuckDbDashboardStore } = await import('./embedded/duckdb-dashboard-store.js');
+    const keyUnitsStore = new DuckDbKeyUnitsStore(db);
+    const dashboardStore = new DuckDbDashboardStore(db);
+    await keyUnitsStore.init();
+    await dashboardStore.init();
+    made = { telemetryStore, metadataStore, analyticsStore, keyUnitsStore, dashboardStore };
+    kind = `duckdb ${join(context.dataDir, 'vigil.duckdb')}`;
+  }
+  const telemetryStore = overrides.telemetryStore ?? made!.telemetryStore;
+  const metadataStore = overrides.metadataStore ?? made!.metadataStore;
+  const analyticsStore = overrides.analyticsStore ?? made!.analyticsStore;
+  const keyUnitsStore = overrides.keyUnitsStore ?? made!.keyUnitsStore;
+  const dashboardStore = overrides.dashboardStore ?? made!.dashboardStore;
+  // The stores close before the database or pool they share (closers run in reverse).
+  closers.push(async () => {
+    await keyUnitsStore.close();
+    await telemetryStore.close();
+    await metadataStore.close();
+  });
+  implementations.telemetryStore = overrides.telemetryStore ? 'override' : kind;
+  implementations.metadataStore = overrides.metadataStore ? 'override' : kind;
+  implementations.analyticsStore = overrides.analyticsStore ? 'override' : kind;
+  return { telemetryStore, metadataStore, analyticsStore, keyUnitsStore, dashboardStore };
+}
+
+async function openBus(config: Config, context: Context, implementations: Record<string, string>, readiness: ReadinessCheck[]): Promise<Bus> {
+  const { TELEMETRY_SUBJECT } = await import('../domains/telemetry/batch-codec.js');
+  if (config.natsUrl) {
+    const { createNatsBus } = await import('./distributed/nats-bus.js');
+    const log = context.log.child({ component: 'ingest-log' });
+    let bus;
+    try {
+      bus = await createNatsBus({
+        url: config.natsUrl,
+        prefix: config.natsStreamPrefix,
+        subjects: [TELEMETRY_SUBJECT],
+        onError: (err, where) => log.error({ err }, `nats bus: ${where}`),
+        onConnectionChange: (connected, server) =>
+          connected ? log.warn({ server }, 'NATS connection restored') : log.error({ server }, 'NATS connection lost; ingest answers 503 until it returns'),
+      });
+    } catch (err) {
+      throw new ServiceUnreachableError(firstLine(err, 'NATS', config.natsUrl), { cause: err });
+    }
+    // The app closes the bus itself (before the storage writer stops); nothing to add here.
+    readiness.push({
+      name: 'ingestLog',
+      check: async () => {
+        if (!bus.isConnected) throw new Error(`NATS at ${redactUrl(config.natsUrl!)} unreachable`);
+      },
+    });
+    implementations.bus = `nats-jetstream ${redactUrl(config.natsUrl)} prefix ${config.natsStreamPrefix}`;
+    return bus;
+  }
+  const { FileBus } = await import('./embedded/file-bus.js');
+  const { fileBusEventReporter, fileBusReadiness } = await import('./embedded/file-bus-reporting.js');
+  const bus = new FileBus({
+    dir: join(context.dataDir, 'bus'),
+    onError: (err, where) => context.log.error({ err }, `bus: ${where}`),
+    onEvent: fileBusEventReporter(context.metrics, context.log.child({ component: 'ingest-log' })),
+  });
+  readiness.push(fileBusReadiness(bus));
+  implementations.bus = `file ${join(context.dataDir, 'bus')}`;
+  return bus;
+}
+
+async function openPubSub(config: Config, context: Context, overrides: Partial<Adapters>, closers: Closer[], implementations: Record<string, string>) {
+  let pubsub = overrides.pubsub;
+  let liveAdapter = overrides.liveAdapter;
+  if (!pubsub && config.redisUrl) {
+    const { createRedisPubSub } = await import('./distributed/redis-pubsub.js');
+    const log = context.log.child({ component: 'pubsub' });
+    try {
+      pubsub = await createRedisPubSub({
+        url: config.redisUrl,
+        channelPrefix: `${config.redisKeyPrefix}events:`,
+        onError: (err, where) => log.error({ err }, `pubsub: ${where}`),
+      });
+    } catch (err) {
+      throw new ServiceUnreachableError(firstLine(err, 'Redis', config.redisUrl), { cause: err });
+    }
+    implementations.pubsub = `redis ${redactUrl(config.redisUrl)}`;
+  } else if (!pubsub) {
+    const { MemoryPubSub } = await import('./embedded/memory-pubsub.js');
+    pubsub = new MemoryPubSub(undefined, (err, where) => context.log.error({ err }, `pubsub: ${where}`));
+    implementations.pubsub = 'memory (this node only)';
+  } else {
+    implementations.pubsub = 'override';
+  }
+  const owned = pubsub;
+  closers.push(() => owned.close());
+  if (!liveAdapter && config.redisUrl) {
+    const { createLiveRedisAdapter } = await import('./distributed/redis-live-adapter.js');
+    let live;
+    try {
+      live = await createLiveRedisAdapter(config.redisUrl, `${config.redisKeyPrefix}live`);
+    } catch (err) {
+      throw new ServiceUnreachableError(firstLine(err, 'Redis', config.redisUrl), { cause: err });
+    }
+    closers.push(() => live.close());
+    liveAdapter = live.adapter;
+    implementations.live = `socket.io redis adapter ${redactUrl(config.redisUrl)}`;
+  } else {
+    implementations.live = liveAdapter ? 'override' : 'socket.io in-memory (this node only)';
+  }
+  let sharedRateLimiter = overrides.sharedRateLimiter;
+  if (!sharedRateLimiter && config.redisUrl) {
+    const { createRedisRateLimiter } = await import('./distributed/redis-rate-limiter.js');
+    let limiter;
+    try {
+      limiter = await createRedisRateLimiter(config.redisUrl, { perSecond: config.deviceRateLimitPerSec, keyPrefix: `${config.redisKeyPrefix}rate:` });
+    } catch (err) {
+      throw new ServiceUnreachableError(firstLine(err, 'Redis', config.redisUrl), { cause: err });
+    }
+    const owned = limiter;
+    closers.push(() => owned.close());
+    sharedRateLimiter = limiter;
+    implementations.rateLimit = `redis ${redactUrl(config.redisUrl)} (shared) + per node`;
+  } else {
+    implementations.rateLimit = sharedRateLimiter ? 'override' : 'per node';
+  }
+  return { pubsub, liveAdapter, sharedRateLimiter };
+}
+
+/** One line naming the service and its URL (password hidden), then the first line of the cause. */
+function firstLine(err: unknown, service: string, url: string): string {
+  const message = String((err as Error)?.message ?? err)
+    .split('\n')[0]!
+    .replaceAll(url, redactUrl(url));
+  return message.startsWith(`${service} `) ? message : `${service} at ${redactUrl(url)}: ${message}`;
+}
