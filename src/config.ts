@@ -101,6 +101,8 @@ export const configSchema = z.object({
   mqttTlsPort: port.default(8883),
   mqttTlsCertPath: z.string().optional(),
   mqttTlsKeyPath: z.string().optional(),
+  /** Prefix of the industrial per-device MQTT topics (<prefix>/devices/{device_id}/...); "" = none. */
+  mqttTopicPrefix: z.string().regex(/^([^+#/\s]+(\/[^+#/\s]+)*)?$/, { error: 'expected topic levels without wildcards or empty levels, e.g. vigil or plant/line1' }).default('vigil'),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
@@ -155,6 +157,7 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   mqttTlsPort: 'VIGIL_MQTT_TLS_PORT',
   mqttTlsCertPath: 'VIGIL_MQTT_TLS_CERT_PATH',
   mqttTlsKeyPath: 'VIGIL_MQTT_TLS_KEY_PATH',
+  mqttTopicPrefix: 'VIGIL_MQTT_TOPIC_PREFIX',
 };
 
 export class ConfigError extends Error {}
