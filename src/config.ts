@@ -101,7 +101,7 @@ export const configSchema = z.object({
   mqttTlsPort: port.default(8883),
   mqttTlsCertPath: z.string().optional(),
   mqttTlsKeyPath: z.string().optional(),
-  /** Prefix of the industrial per-device MQTT topics (<prefix>/devices/{device_id}/...); "" = none. */
+  /** Prefix of the industrial per-device MQTT topics (<prefix>/devices/{device_id}/...). */
   mqttTopicPrefix: z.string().regex(/^([^+#/\s]+(\/[^+#/\s]+)*)?$/, { error: 'expected topic levels without wildcards or empty levels, e.g. vigil or plant/line1' }).default('vigil'),
 });
 
