@@ -209,6 +209,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     receiveMaximum: config.mqttReceiveMaximum,
     maxSessionExpirySec: config.mqttSessionExpiryMaxSec,
     maxRateWaitMs: config.mqttRateWaitMaxMs,
+    keyUnits,
+    topicPrefix: config.mqttTopicPrefix,
     httpServer: http.server,
     tls: config.mqttTlsCertPath && config.mqttTlsKeyPath ? { certPath: config.mqttTlsCertPath, keyPath: config.mqttTlsKeyPath, port: config.mqttTlsPort } : undefined,
   });

@@ -111,6 +111,8 @@ export const configSchema = z.object({
   redisUrl: z.string().optional(),
   /** Prefix of every Redis channel and key, so deployments sharing a Redis stay apart. */
   redisKeyPrefix: z.string().default('vigil:'),
+  /** Prefix of the industrial per-device MQTT topics (<prefix>/devices/{device_id}/...). */
+  mqttTopicPrefix: z.string().regex(/^([^+#/\s]+(\/[^+#/\s]+)*)?$/, { error: 'expected topic levels without wildcards or empty levels, e.g. vigil or plant/line1' }).default('vigil'),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
@@ -171,6 +173,7 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   natsStreamPrefix: 'VIGIL_NATS_STREAM_PREFIX',
   redisUrl: 'VIGIL_REDIS_URL',
   redisKeyPrefix: 'VIGIL_REDIS_KEY_PREFIX',
+  mqttTopicPrefix: 'VIGIL_MQTT_TOPIC_PREFIX',
 };
 
 export class ConfigError extends Error {}

@@ -36,7 +36,7 @@ export interface ConnectionHost {
   closed(conn: MqttConnection): void;
   handlerFor(topic: string): TopicHandler | null;
   unknownTopic(device: DeviceIdentity, topic: string, payload: Buffer): void;
-  mayDeviceSubscribe(filter: string): boolean;
+  mayDeviceSubscribe(filter: string, device: DeviceIdentity): boolean;
   released(conn: MqttConnection): void;
   logEvent(level: 'debug' | 'warn' | 'error', data: object, message: string): void;
 }
@@ -487,7 +487,7 @@ export class MqttConnection {
   private onSubscribe(p: ISubscribePacket): void {
     const session = this.session!;
     const granted = p.subscriptions.map((s) => {
-      if (!this.host.mayDeviceSubscribe(s.topic)) return this.version === 5 ? Reason.notAuthorized : 0x80;
+      if (!this.host.mayDeviceSubscribe(s.topic, this.device!)) return this.version === 5 ? Reason.notAuthorized : 0x80;
       const qos = Math.min(s.qos, 1) as 0 | 1;
       (session.subscriptions ??= new Map()).set(s.topic, qos);
       return qos;

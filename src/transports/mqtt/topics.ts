@@ -3,7 +3,8 @@
 // subscribe to. All topics are the device's own ("me"): a device never addresses another.
 export type TopicFamily = 'telemetry' | 'attributes' | 'rpc' | 'provision' | 'claim' | 'firmware' | 'gateway';
 
-export const TELEMETRY_TOPICS = new Set(['v1/devices/me/telemetry', 'v2/t', 'v2/t/j']);
+// The /senml topics carry SenML for MQTT 3.1.1 clients, which cannot mark a content type (handlers/senml.ts).
+export const TELEMETRY_TOPICS = new Set(['v1/devices/me/telemetry', 'v2/t', 'v2/t/j', 'v1/devices/me/telemetry/senml', 'v1/devices/me/telemetry/senml/cbor']);
 
 /** Device-to-server topic patterns per family ('+' = one level, '#' = the rest). */
 const FAMILY_PATTERNS: [TopicFamily, string[]][] = [

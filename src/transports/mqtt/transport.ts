@@ -11,11 +11,14 @@ import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { DeviceService } from '../../domains/devices/devices.service.js';
 import type { PresenceTracker } from '../../domains/devices/presence.js';
 import type { DeviceIdentity, IngestService } from '../../domains/telemetry/ingest.service.js';
+import type { KeyUnits } from '../../domains/telemetry/key-units.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { MqttConnection, type ConnectionHost, type ConnectionLimits } from './connection.js';
 import type { PublishProperties, TopicHandler } from './handlers/handler.js';
 import { defaultHandlers, type TopicHandlers } from './handlers/index.js';
+import { industrialHandler, mayIndustrialSubscribe } from './handlers/industrial.js';
+import { withSenml } from './handlers/senml.js';
 import { Reason } from './reason-codes.js';
 import { Session, sessionKey, type OutboundMessage } from './session.js';
 import { mayDeviceSubscribe, topicFamily } from './topics.js';
@@ -39,6 +42,10 @@ export interface MqttTransportOptions {
   /** When given, MQTT over WebSocket is served at /mqtt on this server. */
   httpServer?: HttpServer;
   handlers?: Partial<TopicHandlers>;
+  /** Units declared by SenML and the industrial layout; without it neither is served over MQTT. */
+  keyUnits?: KeyUnits;
+  /** Prefix of the industrial per-device topic layout ("" = topics start at "devices/"). */
+  topicPrefix?: string;
 }
 
 export interface SendOptions {
@@ -70,6 +77,11 @@ export class MqttTransport implements ConnectionHost {
   readonly limits: ConnectionLimits;
   private readonly log: Logger;
   private readonly handlers: TopicHandlers;
+  /** Industrial layout handler (null without keyUnits); its topics are <prefix>/devices/... */
+  private readonly industrial: TopicHandler | null = null;
+  private readonly topicPrefix: string;
+  /** Device names as of their last CONNECT: the layout's {device_id} may be a device's name. */
+  private readonly deviceNames = new Map<string, string>();
   private readonly connections = new Set<MqttConnection>();
   private readonly sessions = new Map<string, Session>();
   private readonly sessionsByDevice = new Map<string, Set<Session>>();
@@ -80,7 +92,14 @@ export class MqttTransport implements ConnectionHost {
 
   constructor(private readonly o: MqttTransportOptions) {
     this.log = o.log.child({ component: 'mqtt' });
-    this.handlers = { ...defaultHandlers(o.ingest, o.maxPayloadBytes), ...o.handlers };
+    const defaults = defaultHandlers(o.ingest, o.maxPayloadBytes);
+    this.topicPrefix = o.topicPrefix ?? 'vigil';
+    if (o.keyUnits) {
+      defaults.telemetry = withSenml(defaults.telemetry, o.ingest, o.keyUnits, o.maxPayloadBytes);
+      const { ingest, presence, maxPayloadBytes } = o;
+      this.industrial = industrialHandler({ ingest, units: o.keyUnits, presence, maxPayloadBytes, prefix: this.topicPrefix, ownIds: (d) => this.ownIds(d) });
+    }
+    this.handlers = { ...defaults, ...o.handlers };
     this.limits = {
       maxPacketBytes: o.maxPayloadBytes + PACKET_OVERHEAD_BYTES,
       receiveMaximum: o.receiveMaximum ?? 100,
@@ -194,6 +213,7 @@ export class MqttTransport implements ConnectionHost {
 
   async authenticate(username: string): Promise<DeviceIdentity | null> {
     const device = await this.o.devices.authenticate(username);
+    if (device) this.deviceNames.set(device.id, device.name);
     return device ? { tenantId: device.tenantId, deviceId: device.id } : null;
   }
 
@@ -259,15 +279,26 @@ export class MqttTransport implements ConnectionHost {
 
   handlerFor(topic: string): TopicHandler | null {
     const family = topicFamily(topic);
-    return family ? this.handlers[family] : null;
+    if (family) return this.handlers[family];
+    return this.industrial && topic.startsWith(this.industrialHead) ? this.industrial : null;
   }
 
   unknownTopic(device: DeviceIdentity, topic: string, payload: Buffer): void {
     this.o.ingest.recordRejection(device, 'mqtt', 'unknown_topic', `topic ${topic} is not supported`, payload);
   }
 
-  mayDeviceSubscribe(filter: string): boolean {
-    return mayDeviceSubscribe(filter);
+  mayDeviceSubscribe(filter: string, device: DeviceIdentity): boolean {
+    if (mayDeviceSubscribe(filter)) return true;
+    return this.industrial !== null && mayIndustrialSubscribe(filter, this.topicPrefix, this.ownIds(device));
+  }
+
+  private get industrialHead(): string {
+    return this.topicPrefix ? `${this.topicPrefix.replace(/\/+$/, '')}/devices/` : 'devices/';
+  }
+
+  private ownIds(device: DeviceIdentity): ReadonlySet<string> {
+    const name = this.deviceNames.get(device.deviceId);
+    return new Set(name ? [device.deviceId, name] : [device.deviceId]);
   }
 
   logEvent(level: 'debug' | 'warn' | 'error', data: object, message: string): void {
@@ -283,6 +314,7 @@ export class MqttTransport implements ConnectionHost {
   }
 
   private forgetDevice(deviceId: string): void {
+    this.deviceNames.delete(deviceId);
     for (const session of [...(this.sessionsByDevice.get(deviceId) ?? [])]) {
       const conn = session.connection;
       session.expiryMs = 0;

@@ -1,5 +1,5 @@
 // Entry points for payload formats other than ThingsBoard JSON, shared by every transport
-// (HTTP and CoAP today; the MQTT handlers once they call them): parse with the ingest
+// (HTTP, CoAP and MQTT - src/transports/mqtt/handlers/senml.ts, industrial.ts): parse with the ingest
 // service's limits, accept durably, then keep the units the payload declared.
 import type { Transport } from '../../../ports/telemetry.js';
 import type { DeviceIdentity, IngestService } from '../ingest.service.js';

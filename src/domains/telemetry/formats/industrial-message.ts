@@ -3,8 +3,8 @@
 //   <prefix>/devices/{device_id}/telemetry/{key}   {"value": 25.5, "unit": "C", "timestamp"?}
 //   <prefix>/devices/{device_id}/status            {"status": "online", "timestamp"?} or a bare string
 //   <prefix>/devices/{device_id}/config, /command  published by the platform only
-// Pure: topic and payload in, points, units and status out. The MQTT hook-up is pending the
-// transport rewrite; a handler calls parseIndustrialTopic, checks `deviceId` against the
+// Pure: topic and payload in, points, units and status out. Over MQTT the handler is
+// src/transports/mqtt/handlers/industrial.ts: it calls parseIndustrialTopic, checks `deviceId` against the
 // authenticated device, then parseIndustrialMessage and IngestService.acceptParsed.
 // Mapping: each telemetry entry is one point under its key; metadata.quality and
 // metadata.source become the points `metadata.quality` / `metadata.source` at the same time,
