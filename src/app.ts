@@ -11,6 +11,17 @@ import { DuckDbDatabase } from './adapters/embedded/duckdb-database.js';
 import { DuckDbTelemetryStore } from './adapters/embedded/duckdb-telemetry-store.js';
 import { DuckDbMetadataStore } from './adapters/embedded/duckdb-metadata-store.js';
 import { DuckDbAnalyticsStore } from './adapters/embedded/duckdb-analytics-store.js';
+import { DuckDbIdentityStore } from './adapters/embedded/duckdb-identity-store.js';
+import { DuckDbAuditLog } from './adapters/embedded/duckdb-audit-log.js';
+import { AuditService } from './domains/audit/audit.service.js';
+import { ApiKeysService } from './domains/auth/api-keys.service.js';
+import { ADMIN_EMAIL } from './domains/auth/auth.service.js';
+import { forgetInitialPassword, keepInitialPassword, pendingInitialPassword } from './domains/auth/initial-password.js';
+import { UsersService } from './domains/auth/users.service.js';
+import { TenantsService } from './domains/tenants/tenants.service.js';
+import { auditRoutes } from './transports/http/routes/audit.routes.js';
+import { tenantRoutes } from './transports/http/routes/tenants.routes.js';
+import { userRoutes } from './transports/http/routes/users.routes.js';
 import { AlarmService } from './domains/alarms/alarms.service.js';
 import { LiveDetectionService } from './domains/analytics/live-detection.service.js';
 import { MaintenanceService } from './domains/analytics/maintenance.service.js';
@@ -57,7 +68,7 @@ export interface App {
   metadataStore: MetadataStore;
   devices: DeviceService;
   ingest: IngestService;
-  /** Set on first start when no admin password was configured. */
+  /** The generated first-admin password while it is unchanged (kept in secrets/initial-admin-password). */
   generatedAdminPassword?: string;
   /** Binds HTTP and MQTT; returns the bound ports (useful with port 0). */
   listen(): Promise<{ httpPort: number; mqttPort: number }>;
@@ -101,11 +112,26 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     onError: (err, context) => log.error({ err }, `bus: ${context}`),
   });
 
+  const identity = new DuckDbIdentityStore(db);
+  await identity.init();
+  const auditLog = new DuckDbAuditLog(db);
+  await auditLog.init();
+  const audit = new AuditService(auditLog, log.child({ component: 'audit' }));
+  const tenants = new TenantsService(metadataStore, identity);
+  await tenants.start();
+  const tenantActive = (tenantId: string) => tenants.isActive(tenantId);
   const tokens = new TokenService(await jwtSecret(config, dataDir), config.accessTokenTtlSec, config.refreshTokenTtlSec);
-  const auth = new AuthService(metadataStore, tokens);
+  const auth = new AuthService(metadataStore, identity, tokens, audit, tenantActive);
+  const users = new UsersService(metadataStore, identity, auth);
+  const apiKeys = new ApiKeysService(identity, tenantActive);
   const boot = await auth.bootstrap(config.adminPassword);
+  if (boot.generatedPassword) await keepInitialPassword(dataDir, boot.generatedPassword);
+  const generatedAdminPassword = await pendingInitialPassword(dataDir, (await identity.getUserByEmail(ADMIN_EMAIL))?.passwordHash ?? null);
+  auth.onPasswordChanged((_userId, email) => void (email === ADMIN_EMAIL && forgetInitialPassword(dataDir)));
   const presence = new PresenceTracker(metadataStore, config.deviceInactivityTimeoutMs);
   const devices = new DeviceService(metadataStore, telemetryStore, presence);
+  devices.useTenantPolicy({ admits: tenantActive, beforeCreate: (tenantId) => tenants.checkDeviceQuota(tenantId) });
+  tenants.onSuspended((tenantId) => devices.disconnectTenant(tenantId));
   const rejected = new RejectedLog(config.rejectedLogSize, metadataStore);
   await rejected.start();
   const accepted = new AcceptedBatches();
@@ -144,19 +170,26 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const http = await createHttpServer({
     log,
     metrics,
-    tokens,
+    access: { auth, apiKeys, audit },
     bodyLimitBytes: config.httpBodyLimitBytes,
     apiRateLimitPerMin: config.apiRateLimitPerMin,
     version: VERSION,
   });
   let shuttingDown = false;
   authRoutes(http, auth);
-  deviceRoutes(http, devices, tokens);
-  telemetryRoutes(http, queries, rejected, tokens, () => boot.tenantId);
+  userRoutes(http, users, apiKeys);
+  tenantRoutes(http, tenants, users, async (tenantId) => {
+    for (let page = await devices.list(tenantId, { offset: 0, limit: 1000 }); page.items.length > 0; page = await devices.list(tenantId, { offset: 0, limit: 1000 })) {
+      for (const d of page.items) await devices.remove(tenantId, d.id);
+    }
+  });
+  auditRoutes(http, audit);
+  deviceRoutes(http, devices);
+  telemetryRoutes(http, queries, rejected);
   const insights = new InsightsService(telemetryStore, metadataStore);
-  insightsRoutes(http, insights, tokens);
+  insightsRoutes(http, insights);
   ingestRoutes(http, devices, ingest, config.httpBodyLimitBytes);
-  analyticsRoutes(http, { tokens, alarms, detection, maintenance, rul, analyticsStore, metadata: metadataStore });
+  analyticsRoutes(http, { alarms, detection, maintenance, rul, analyticsStore, metadata: metadataStore });
   opsRoutes(
     http,
     metrics,
@@ -196,7 +229,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     metadataStore,
     devices,
     ingest,
-    generatedAdminPassword: boot.generatedPassword,
+    generatedAdminPassword,
     async listen() {
       await http.listen({ port: config.httpPort, host: config.host });
       await new Promise<void>((ok, fail) => {
@@ -223,6 +256,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await detection.stop().catch((err) => log.error({ err }, 'saving models at shutdown failed'));
         await presence.stop();
         await rejected.stop();
+        await audit.flushed();
+        await auditLog.close();
+        await identity.close();
         await telemetryStore.close();
         await metadataStore.close();
         db.close();

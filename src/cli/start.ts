@@ -6,6 +6,7 @@ import { buildApp } from '../app.js';
 import { DataDirLockedError, isDuckDbLockError, lockDataDir, type DataDirLock } from '../adapters/embedded/data-dir-lock.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { ADMIN_EMAIL } from '../domains/auth/auth.service.js';
+import { initialPasswordPath } from '../domains/auth/initial-password.js';
 
 const HELP = `usage: vigil start [options]
 
@@ -68,10 +69,14 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`vigil: another process holds ${dataDir}/vigil.duckdb; stop it or choose another with --data-dir`);
     return 1;
   }
-  // Before listening: a start that fails on a busy port has still created the admin, and its
-  // generated password is shown only this once.
+  // Before listening, and at every start until the admin changes it: a start that fails on a busy
+  // port has still created the admin, and the password must not be lost with it.
   if (app.generatedAdminPassword) {
-    console.log(`\n  First start: created ${ADMIN_EMAIL} with password ${app.generatedAdminPassword}\n  (shown once; set VIGIL_ADMIN_PASSWORD to choose it)\n`);
+    console.log(
+      `\n  Admin login: ${ADMIN_EMAIL} with password ${app.generatedAdminPassword}\n` +
+        `  (generated at first start, kept in ${initialPasswordPath(dataDir)} until you change it;\n` +
+        `   set VIGIL_ADMIN_PASSWORD before the first start to choose it)\n`,
+    );
   }
   let ports;
   try {

@@ -29,6 +29,8 @@ export function problemFor(err: unknown): { status: number; body: Problem } {
 export function errorHandler(log: Logger) {
   return (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = problemFor(err);
+    const retryAfterSec = (body.details as { retryAfterSec?: unknown } | undefined)?.retryAfterSec;
+    if (status === 429 && typeof retryAfterSec === 'number') void reply.header('retry-after', String(retryAfterSec));
     if (status >= 500) log.error({ err, url: request.url }, 'request failed');
     void reply.status(status).type('application/json').send(body);
   };

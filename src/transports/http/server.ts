@@ -6,14 +6,13 @@ import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
-import type { TokenService } from '../../domains/auth/tokens.js';
-import { bearerToken } from './auth.js';
+import { installAccessControl, type AccessDeps } from './access.js';
 import { errorHandler } from './problem.js';
 
 export interface HttpServerOptions {
   log: Logger;
   metrics: Metrics;
-  tokens: TokenService;
+  access: AccessDeps;
   bodyLimitBytes: number;
   apiRateLimitPerMin: number;
   version: string;
@@ -32,10 +31,16 @@ export async function createHttpServer(o: HttpServerOptions): Promise<FastifyIns
     reply.status(404).send({ error: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );
 
+  installAccessControl(app, o.access); // before any route: a route without a permission entry fails here
   await app.register(swagger, {
     openapi: {
       info: { title: 'Vigil API', version: o.version, description: 'Vigil IoT monitoring platform' },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'access token (JWT) or API key' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
@@ -43,8 +48,9 @@ export async function createHttpServer(o: HttpServerOptions): Promise<FastifyIns
   await app.register(rateLimit, {
     max: o.apiRateLimitPerMin,
     timeWindow: '1 minute',
-    // Per person when authenticated, per address otherwise.
-    keyGenerator: (request) => bearerToken(request) ?? request.ip,
+    // Per client address (the socket's, not a forwarded header). Never per bearer token: a client
+    // picks its header, so keying on it let any made-up token open a fresh bucket.
+    keyGenerator: (request) => request.ip,
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
       error: 'RATE_LIMITED',
