@@ -1,0 +1,46 @@
+// The permission table is enforced at start-up: a route without an entry stops the server.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import Fastify from 'fastify';
+import { installAccessControl, type AccessDeps } from '../../src/transports/http/access.js';
+import { ROLE_PERMISSIONS, canGrant } from '../../src/domains/auth/permissions.js';
+import { afterFailure, lockRemainingMs, FREE_FAILURES, FIRST_LOCK_MS, MAX_LOCK_MS } from '../../src/domains/auth/lockout.js';
+import { checkPassword } from '../../src/domains/auth/password-policy.js';
+
+test('permissions - a route missing from the table refuses to register', async () => {
+  const app = Fastify();
+  installAccessControl(app, {} as AccessDeps);
+  assert.throws(() => app.get('/api/v1/unlisted', async () => 'x'), /no entry in ROUTE_ACCESS/);
+  app.get('/health', async () => 'ok'); // listed
+  await app.close();
+});
+
+test('permissions - roles nest: every permission of a role is held by the roles above it', () => {
+  const order = ['viewer', 'operator', 'engineer', 'admin', 'superadmin'] as const;
+  for (let i = 1; i < order.length; i++) {
+    for (const p of ROLE_PERMISSIONS[order[i - 1]!]) assert.ok(ROLE_PERMISSIONS[order[i]!].has(p), `${order[i]} lacks ${p}`);
+  }
+  assert.equal(canGrant('admin', 'superadmin'), false);
+  assert.equal(canGrant('admin', 'engineer'), true);
+});
+
+test('lockout - free failures, then doubling locks up to a ceiling; old failures are forgotten', () => {
+  let state = null;
+  for (let i = 0; i < FREE_FAILURES; i++) state = afterFailure(state, 'a', 1000);
+  assert.equal(lockRemainingMs(state, 1000), 0);
+  state = afterFailure(state, 'a', 1000);
+  assert.equal(lockRemainingMs(state, 1000), FIRST_LOCK_MS);
+  state = afterFailure(state, 'a', 1000);
+  assert.equal(lockRemainingMs(state, 1000), 2 * FIRST_LOCK_MS);
+  for (let i = 0; i < 20; i++) state = afterFailure(state, 'a', 1000);
+  assert.equal(lockRemainingMs(state, 1000), MAX_LOCK_MS);
+  assert.equal(afterFailure(state, 'a', 1000 + 25 * 3_600_000).failures, 1);
+});
+
+test('password policy - length and breach list, no composition rules', () => {
+  assert.throws(() => checkPassword('short'), /at least 12/);
+  assert.throws(() => checkPassword('Password1234'), /too common/);
+  assert.throws(() => checkPassword('alice-12345', { email: 'alice@example.com' }), /at least 12|email/);
+  assert.doesNotThrow(() => checkPassword('correct horse battery staple'));
+  assert.doesNotThrow(() => checkPassword('alllowercaseletters'));
+});
