@@ -41,6 +41,7 @@ import { AcceptedBatches } from './domains/telemetry/accepted-batches.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createHttpServer } from './transports/http/server.js';
+import { reloadTls } from './transports/http/tls.js';
 import { authRoutes } from './transports/http/routes/auth.routes.js';
 import { deviceRoutes } from './transports/http/routes/devices.routes.js';
 import { ingestRoutes } from './transports/http/routes/ingest.routes.js';
@@ -53,6 +54,7 @@ import type { MetadataStore } from './ports/metadata-store.js';
 import type { TelemetryStore } from './ports/telemetry-store.js';
 import type { Bus } from './ports/bus.js';
 
+import { isSealed, open as openSecret, seal } from './util/secret-box.js';
 import { VERSION } from './version.js';
 export { VERSION };
 
@@ -70,6 +72,8 @@ export interface App {
   ingest: IngestService;
   /** The generated first-admin password while it is unchanged (kept in secrets/initial-admin-password). */
   generatedAdminPassword?: string;
+  /** Re-reads the HTTPS certificate files (SIGHUP); false when HTTPS is off. */
+  reloadTls(): boolean;
   /** Binds HTTP and MQTT; returns the bound ports (useful with port 0). */
   listen(): Promise<{ httpPort: number; mqttPort: number }>;
   /** Stops intake, flushes every accepted point to storage, closes everything. */
@@ -80,18 +84,23 @@ export interface AppOverrides {
   logger?: Logger;
 }
 
-/** The JWT secret: configured, or generated once and kept (mode 0600) in the data dir. */
+/** The JWT secret: configured, or generated once and kept (mode 0600, encrypted when a secrets
+ *  key is configured; a plaintext file is encrypted in place once a key is set) in the data dir. */
 async function jwtSecret(config: Config, dataDir: string): Promise<string> {
   if (config.jwtSecret) return config.jwtSecret;
   const path = join(dataDir, 'secrets', 'jwt.key');
+  let stored: string;
   try {
-    return (await readFile(path, 'utf8')).trim();
+    stored = (await readFile(path, 'utf8')).trim();
   } catch {
     await mkdir(join(dataDir, 'secrets'), { recursive: true, mode: 0o700 });
     const secret = randomBytes(48).toString('base64url');
-    await writeFile(path, secret, { mode: 0o600, flag: 'wx' });
+    await writeFile(path, config.secretsKey ? seal(secret, config.secretsKey) : secret, { mode: 0o600, flag: 'wx' });
     return secret;
   }
+  const secret = openSecret(stored, config.secretsKey, path);
+  if (config.secretsKey && !isSealed(stored)) await writeFile(path, seal(secret, config.secretsKey), { mode: 0o600 });
+  return secret;
 }
 
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
@@ -99,6 +108,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const metrics = createMetrics();
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
+  const signingKey = await jwtSecret(config, dataDir); // before the database: a wrong secrets key stops here
 
   const db = await DuckDbDatabase.open(join(dataDir, 'vigil.duckdb'));
   const telemetryStore = new DuckDbTelemetryStore(db);
@@ -120,7 +130,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const tenants = new TenantsService(metadataStore, identity);
   await tenants.start();
   const tenantActive = (tenantId: string) => tenants.isActive(tenantId);
-  const tokens = new TokenService(await jwtSecret(config, dataDir), config.accessTokenTtlSec, config.refreshTokenTtlSec);
+  const tokens = new TokenService(signingKey, config.accessTokenTtlSec, config.refreshTokenTtlSec);
   const auth = new AuthService(metadataStore, identity, tokens, audit, tenantActive);
   const users = new UsersService(metadataStore, identity, auth);
   const apiKeys = new ApiKeysService(identity, tenantActive);
@@ -167,10 +177,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   void telemetryStore.whenRollupsReady().then(() => metrics.rollupsReady.set(1));
   presence.start();
 
+  const tlsFiles = config.tlsCertFile && config.tlsKeyFile ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile } : undefined;
   const http = await createHttpServer({
     log,
     metrics,
     access: { auth, apiKeys, audit },
+    tls: tlsFiles,
+    corsOrigins: config.corsOrigins,
     bodyLimitBytes: config.httpBodyLimitBytes,
     apiRateLimitPerMin: config.apiRateLimitPerMin,
     version: VERSION,
@@ -207,7 +220,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   );
 
   const mqtt = await createMqttBroker({ devices, ingest, presence, metrics, log, maxPayloadBytes: config.mqttMaxPayloadBytes });
-  const live = new LiveStream(http.server, tokens, metadataStore, metrics);
+  const live = new LiveStream(http.server, tokens, metadataStore, metrics, config.corsOrigins);
   ingest.onAccepted((batch) => {
     presence.activity(batch.tenantId, batch.deviceId, batch.receivedAt);
     live.publishBatch(batch);
@@ -230,6 +243,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     devices,
     ingest,
     generatedAdminPassword,
+    reloadTls() {
+      if (!tlsFiles) return false;
+      reloadTls(http.server, tlsFiles);
+      return true;
+    },
     async listen() {
       await http.listen({ port: config.httpPort, host: config.host });
       await new Promise<void>((ok, fail) => {

@@ -5,6 +5,7 @@ import { parseCommandLine } from './args.js';
 import { buildApp } from '../app.js';
 import { DataDirLockedError, isDuckDbLockError, lockDataDir, type DataDirLock } from '../adapters/embedded/data-dir-lock.js';
 import { ConfigError, loadConfig } from '../config.js';
+import { SecretBoxError } from '../util/secret-box.js';
 import { ADMIN_EMAIL } from '../domains/auth/auth.service.js';
 import { initialPasswordPath } from '../domains/auth/initial-password.js';
 
@@ -63,6 +64,10 @@ export async function run(argv: string[]): Promise<number> {
     app = await buildApp(config);
   } catch (err) {
     lock.release();
+    if (err instanceof SecretBoxError) {
+      console.error(`vigil: ${err.message}`);
+      return 1;
+    }
     // The lock file is advisory; DuckDB's own lock is the backstop (e.g. a holder on another host
     // sharing the directory, whose pid means nothing here).
     if (!isDuckDbLockError(err)) throw err;
@@ -97,7 +102,7 @@ export async function run(argv: string[]): Promise<number> {
 
   app.log.info({ httpPort: ports.httpPort, mqttPort: ports.mqttPort, dataDir: config.dataDir }, 'vigil started');
   // A line for people and for scripts that wait for start-up.
-  console.log(`vigil ready: http://${config.host}:${ports.httpPort} mqtt://${config.host}:${ports.mqttPort}`);
+  console.log(`vigil ready: ${config.tlsCertFile ? 'https' : 'http'}://${config.host}:${ports.httpPort} mqtt://${config.host}:${ports.mqttPort}`);
 
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -118,6 +123,13 @@ export async function run(argv: string[]): Promise<number> {
         },
       );
     };
+    process.on('SIGHUP', () => {
+      try {
+        if (app.reloadTls()) app.log.info('HTTPS certificate reloaded');
+      } catch (err) {
+        app.log.error({ err }, 'HTTPS certificate reload failed; keeping the previous one');
+      }
+    });
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });

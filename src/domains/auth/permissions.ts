@@ -110,6 +110,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /ready': 'public',
   'GET /metrics': 'public',
   'GET /api/openapi.json': 'public',
+  'OPTIONS *': 'public', // CORS preflight (answers only configured origins)
 };
 
 /** Documentation UI routes (static files) are public by prefix. */

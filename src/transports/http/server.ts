@@ -4,10 +4,13 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
+import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { installAccessControl, type AccessDeps } from './access.js';
 import { errorHandler } from './problem.js';
+import { readTls, type TlsFiles } from './tls.js';
 
 export interface HttpServerOptions {
   log: Logger;
@@ -16,6 +19,10 @@ export interface HttpServerOptions {
   bodyLimitBytes: number;
   apiRateLimitPerMin: number;
   version: string;
+  /** HTTPS when set. */
+  tls?: TlsFiles;
+  /** Origins allowed cross-origin; empty: no CORS headers (browsers then refuse other origins). */
+  corsOrigins: readonly string[];
 }
 
 export async function createHttpServer(o: HttpServerOptions): Promise<FastifyInstance> {
@@ -25,13 +32,18 @@ export async function createHttpServer(o: HttpServerOptions): Promise<FastifyIns
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: o.bodyLimitBytes,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
-  });
+    ...(o.tls ? { https: readTls(o.tls) } : {}),
+  }) as unknown as FastifyInstance;
   app.setErrorHandler(errorHandler(o.log));
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ error: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );
 
   installAccessControl(app, o.access); // before any route: a route without a permission entry fails here
+  // Security headers (HSTS, nosniff, frame-ancestors, CSP, ...). Resources may be read
+  // cross-origin only when CORS is opened to some origin.
+  await app.register(helmet, { crossOriginResourcePolicy: { policy: o.corsOrigins.length ? 'cross-origin' : 'same-origin' } });
+  await app.register(cors, { origin: o.corsOrigins.length ? [...o.corsOrigins] : false, credentials: false, exposedHeaders: ['retry-after'] });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Vigil API', version: o.version, description: 'Vigil IoT monitoring platform' },
@@ -43,7 +55,7 @@ export async function createHttpServer(o: HttpServerOptions): Promise<FastifyIns
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
 
   await app.register(rateLimit, {
     max: o.apiRateLimitPerMin,

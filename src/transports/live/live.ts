@@ -30,8 +30,10 @@ export class LiveStream {
     private readonly tokens: TokenService,
     private readonly metadata: MetadataStore,
     private readonly metrics: Metrics,
+    corsOrigins: readonly string[] = [],
   ) {
-    this.io = new Server(httpServer, { serveClient: false, cors: { origin: true } });
+    // Same CORS rule as the HTTP API: closed unless origins are configured.
+    this.io = new Server(httpServer, { serveClient: false, cors: { origin: corsOrigins.length ? [...corsOrigins] : false } });
     this.io.use((socket, next) => {
       const token = (socket.handshake.auth as { token?: string })?.token ?? socket.handshake.query.token;
       if (typeof token !== 'string') return next(new Error('unauthorized: pass auth: { token: <accessToken> }'));
