@@ -146,6 +146,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await rejected.start();
   const accepted = new AcceptedBatches();
   const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config, accepted);
+  ingest.useTenantQuota(tenants.pointsQuota);
   const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints);
   const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }), 5000, 60_000, accepted);
   const alarms = new AlarmService(analyticsStore);

@@ -37,6 +37,8 @@ export interface TenantSettings {
   suspended: boolean;
   /** null: unlimited. */
   maxDevices: number | null;
+  /** Telemetry points accepted per second (burst: 2 s worth); null: unlimited. */
+  maxPointsPerSec: number | null;
 }
 
 export interface ApiKey {

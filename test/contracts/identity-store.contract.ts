@@ -99,9 +99,9 @@ export function identityStoreContract(name: string, open: () => Promise<Identity
     try {
       const t = randomUUID();
       await f.metadata.createTenant({ id: t, name: 'gone', createdAt: 1 });
-      assert.deepEqual(await f.identity.getTenantSettings(t), { tenantId: t, suspended: false, maxDevices: null });
-      await f.identity.putTenantSettings({ tenantId: t, suspended: true, maxDevices: 5 });
-      assert.deepEqual(await f.identity.getTenantSettings(t), { tenantId: t, suspended: true, maxDevices: 5 });
+      assert.deepEqual(await f.identity.getTenantSettings(t), { tenantId: t, suspended: false, maxDevices: null, maxPointsPerSec: null });
+      await f.identity.putTenantSettings({ tenantId: t, suspended: true, maxDevices: 5, maxPointsPerSec: 100 });
+      assert.deepEqual(await f.identity.getTenantSettings(t), { tenantId: t, suspended: true, maxDevices: 5, maxPointsPerSec: 100 });
       const u = await userIn(f, t, 'gone@example.com');
       await f.identity.createSession(session(u.id, t));
       await f.identity.createApiKey({

@@ -6,6 +6,7 @@ import { installAccessControl, type AccessDeps } from '../../src/transports/http
 import { ROLE_PERMISSIONS, canGrant } from '../../src/domains/auth/permissions.js';
 import { afterFailure, lockRemainingMs, FREE_FAILURES, FIRST_LOCK_MS, MAX_LOCK_MS } from '../../src/domains/auth/lockout.js';
 import { checkPassword } from '../../src/domains/auth/password-policy.js';
+import { PointsQuota } from '../../src/domains/tenants/points-quota.js';
 
 test('permissions - a route missing from the table refuses to register', async () => {
   const app = Fastify();
@@ -43,4 +44,17 @@ test('password policy - length and breach list, no composition rules', () => {
   assert.throws(() => checkPassword('alice-12345', { email: 'alice@example.com' }), /at least 12|email/);
   assert.doesNotThrow(() => checkPassword('correct horse battery staple'));
   assert.doesNotThrow(() => checkPassword('alllowercaseletters'));
+});
+
+test('points quota - a bucket of two seconds refills at the limit; usage counts accepted points', () => {
+  const q = new PointsQuota();
+  assert.equal(q.admit('other', 1_000_000, 0), true, 'no limit: everything passes');
+  q.setLimit('t', 10);
+  assert.equal(q.admit('t', 21, 1000), false);
+  assert.equal(q.admit('t', 20, 1000), true);
+  assert.equal(q.admit('t', 1, 1000), false);
+  assert.equal(q.admit('t', 5, 1500), true, 'half a second refills 5');
+  assert.equal(q.pointsPerSec('t', 3000), 2.8, '25 points over the last 9 complete seconds');
+  q.setLimit('t', null);
+  assert.equal(q.admit('t', 1000, 3000), true);
 });

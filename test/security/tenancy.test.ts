@@ -92,6 +92,32 @@ describe('tenants, roles, API keys, quotas and audit', () => {
     assert.ok(!left.body.items.some((t: { id: string }) => t.id === tenantId));
   });
 
+  test('points-per-second quota: a tenant over its quota gets 429 rate_limited; usage is shown', async () => {
+    const created = await request(vigil.http, 'POST', '/api/v1/tenants', {
+      token: root,
+      body: { name: 'delta', maxPointsPerSec: 10, admin: { email: 'admin@delta.example', password: PW } },
+    });
+    assert.equal(created.status, 201);
+    assert.equal(created.body.quota.maxPointsPerSec, 10);
+    const delta = await login(vigil.http, 'admin@delta.example', PW);
+    const device = await createDevice(vigil.http, delta, 'delta-1');
+    const batch = (n: number) => Array.from({ length: n }, (_, i) => ({ ts: Date.now() - 60_000 + i, values: { t: i } }));
+    const over = await request(vigil.http, 'POST', `/api/v1/${device.accessToken}/telemetry`, { body: batch(25) });
+    assert.equal(over.status, 429, 'more than the burst (2 s worth) is refused');
+    assert.equal(over.body.error, 'RATE_LIMITED');
+    assert.equal((await request(vigil.http, 'POST', `/api/v1/${device.accessToken}/telemetry`, { body: batch(20) })).status, 200);
+    const usage = await waitFor(async () => {
+      const res = await request(vigil.http, 'GET', '/api/v1/tenant', { token: delta });
+      return res.body.usage.pointsPerSec > 0 ? res.body.usage : null;
+    }, 'points-per-second usage');
+    assert.ok(usage.pointsPerSec <= 20);
+    const rejected = await waitFor(async () => {
+      const res = await request(vigil.http, 'GET', '/api/v1/ingest/rejected', { token: delta });
+      return res.body.items.find((e: { reason: string }) => e.reason === 'rate_limited');
+    }, 'rate_limited in the dead-letter log');
+    assert.match(rejected.message, /quota of 10 points per second/);
+  });
+
   test('API keys: shown once, scoped, usable as Bearer or X-API-Key, revocable; device X-API-Key ingest still works', async () => {
     const created = await request(vigil.http, 'POST', '/api/v1/api-keys', { token: root, body: { name: 'grafana', scopes: ['read'], expiresInDays: 30 } });
     assert.equal(created.status, 201);

@@ -14,7 +14,7 @@ const SCHEMA = [
      revoked_at BIGINT, revoked_reason VARCHAR, ip VARCHAR NOT NULL, user_agent VARCHAR NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS login_failures (
      account VARCHAR PRIMARY KEY, failures INTEGER NOT NULL, last_failure_at BIGINT NOT NULL, locked_until BIGINT)`,
-  `CREATE TABLE IF NOT EXISTS tenant_settings (tenant_id VARCHAR PRIMARY KEY, suspended BOOLEAN NOT NULL, max_devices BIGINT)`,
+  `CREATE TABLE IF NOT EXISTS tenant_settings (tenant_id VARCHAR PRIMARY KEY, suspended BOOLEAN NOT NULL, max_devices BIGINT, max_points_per_sec BIGINT)`,
   `CREATE TABLE IF NOT EXISTS api_keys (
      id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, name VARCHAR NOT NULL, key_hash VARCHAR NOT NULL,
      role VARCHAR NOT NULL, scopes VARCHAR NOT NULL, created_by VARCHAR NOT NULL, created_at BIGINT NOT NULL,
@@ -214,14 +214,19 @@ export class DuckDbIdentityStore implements IdentityStore {
   async getTenantSettings(tenantId: string): Promise<TenantSettings> {
     const rows = await this.conn.all('SELECT * FROM tenant_settings WHERE tenant_id = $1', [tenantId]);
     const r = rows[0];
-    return { tenantId, suspended: r?.suspended === true, maxDevices: r ? nullableNumber(r.max_devices) : null };
+    return {
+      tenantId,
+      suspended: r?.suspended === true,
+      maxDevices: r ? nullableNumber(r.max_devices) : null,
+      maxPointsPerSec: r ? nullableNumber(r.max_points_per_sec) : null,
+    };
   }
 
   async putTenantSettings(s: TenantSettings): Promise<void> {
     await this.conn.run(
-      `INSERT INTO tenant_settings VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO UPDATE SET
-         suspended = excluded.suspended, max_devices = excluded.max_devices`,
-      [s.tenantId, s.suspended, nullableBig(s.maxDevices)],
+      `INSERT INTO tenant_settings VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id) DO UPDATE SET
+         suspended = excluded.suspended, max_devices = excluded.max_devices, max_points_per_sec = excluded.max_points_per_sec`,
+      [s.tenantId, s.suspended, nullableBig(s.maxDevices), nullableBig(s.maxPointsPerSec)],
     );
   }
 

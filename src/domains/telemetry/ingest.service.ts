@@ -17,6 +17,11 @@ export interface DeviceIdentity {
   deviceId: string;
 }
 
+export interface TenantPointsQuota {
+  admit(tenantId: string, points: number, nowMs: number): boolean;
+  limitOf(tenantId: string): number | null;
+}
+
 export interface IngestOptions {
   maxFutureSkewMs: number;
   deviceRateLimitPerSec: number;
@@ -26,6 +31,7 @@ export class IngestService {
   private readonly limiter: RateLimiter;
   private readonly throttle = new LogThrottle();
   private readonly listeners: ((batch: PointBatch) => void)[] = [];
+  private tenantQuota: TenantPointsQuota | null = null;
 
   constructor(
     private readonly bus: Bus,
@@ -37,6 +43,11 @@ export class IngestService {
     private readonly accepted?: AcceptedBatches,
   ) {
     this.limiter = new RateLimiter(options.deviceRateLimitPerSec);
+  }
+
+  /** The tenants domain's points-per-second quota, checked once the points are counted. */
+  useTenantQuota(quota: TenantPointsQuota): void {
+    this.tenantQuota = quota;
   }
 
   /** Listeners see every batch right after it is durable: presence, live fan-out, rules. */
@@ -51,6 +62,7 @@ export class IngestService {
     try {
       this.checkRate(device);
       points = parseTelemetryPayload(payload, { nowMs: receivedAt, maxFutureSkewMs: this.options.maxFutureSkewMs });
+      this.checkTenantQuota(device, points.length, receivedAt);
     } catch (err) {
       throw this.reject(device, transport, err, payload);
     }
@@ -64,6 +76,7 @@ export class IngestService {
     try {
       this.checkRate(device);
       points = telemetryFromJson(body, { nowMs: receivedAt, maxFutureSkewMs: this.options.maxFutureSkewMs });
+      this.checkTenantQuota(device, points.length, receivedAt);
     } catch (err) {
       throw this.reject(device, transport, err, raw ?? JSON.stringify(body));
     }
@@ -73,6 +86,12 @@ export class IngestService {
   private checkRate(device: DeviceIdentity): void {
     if (!this.limiter.take(device.deviceId)) {
       throw new PayloadError('rate_limited', `device exceeds ${this.options.deviceRateLimitPerSec} messages per second`);
+    }
+  }
+
+  private checkTenantQuota(device: DeviceIdentity, points: number, nowMs: number): void {
+    if (this.tenantQuota && !this.tenantQuota.admit(device.tenantId, points, nowMs)) {
+      throw new PayloadError('rate_limited', `tenant exceeds its quota of ${this.tenantQuota.limitOf(device.tenantId)} points per second`);
     }
   }
 

@@ -6,15 +6,18 @@ import { Errors } from '../../errors.js';
 import type { IdentityStore, TenantSettings } from '../../ports/identity-store.js';
 import type { MetadataStore, Tenant } from '../../ports/metadata-store.js';
 import type { UserView } from '../auth/users.service.js';
+import { PointsQuota } from './points-quota.js';
 
 export interface TenantView extends Tenant {
   suspended: boolean;
-  quota: { maxDevices: number | null };
-  usage: { devices: number };
+  quota: { maxDevices: number | null; maxPointsPerSec: number | null };
+  usage: { devices: number; pointsPerSec: number };
 }
 
 export class TenantsService {
   private readonly suspended = new Set<string>();
+  /** Handed to the ingest service, which asks it for every accepted batch. */
+  readonly pointsQuota = new PointsQuota();
   private readonly suspensionListeners = new Set<(tenantId: string) => Promise<void>>();
 
   constructor(
@@ -24,7 +27,9 @@ export class TenantsService {
 
   async start(): Promise<void> {
     for (const t of await this.store.listTenants()) {
-      if ((await this.identity.getTenantSettings(t.id)).suspended) this.suspended.add(t.id);
+      const settings = await this.identity.getTenantSettings(t.id);
+      if (settings.suspended) this.suspended.add(t.id);
+      this.pointsQuota.setLimit(t.id, settings.maxPointsPerSec);
     }
   }
 
@@ -43,7 +48,12 @@ export class TenantsService {
 
   private async view(t: Tenant): Promise<TenantView> {
     const s = await this.identity.getTenantSettings(t.id);
-    return { ...t, suspended: s.suspended, quota: { maxDevices: s.maxDevices }, usage: { devices: await this.deviceCount(t.id) } };
+    return {
+      ...t,
+      suspended: s.suspended,
+      quota: { maxDevices: s.maxDevices, maxPointsPerSec: s.maxPointsPerSec },
+      usage: { devices: await this.deviceCount(t.id), pointsPerSec: this.pointsQuota.pointsPerSec(t.id) },
+    };
   }
 
   async list(): Promise<TenantView[]> {
@@ -57,13 +67,14 @@ export class TenantsService {
   }
 
   async create(
-    input: { name: string; maxDevices?: number | null; admin: { email: string; password: string } },
+    input: { name: string; maxDevices?: number | null; maxPointsPerSec?: number | null; admin: { email: string; password: string } },
     createAdmin: (tenantId: string, admin: { email: string; password: string }) => Promise<UserView>,
   ): Promise<TenantView & { admin: UserView }> {
     if ((await this.store.listTenants()).some((t) => t.name === input.name)) throw Errors.conflict(`a tenant named ${input.name} exists`);
     const id = randomUUID();
     await this.store.createTenant({ id, name: input.name, createdAt: Date.now() });
-    await this.identity.putTenantSettings({ tenantId: id, suspended: false, maxDevices: input.maxDevices ?? null });
+    await this.identity.putTenantSettings({ tenantId: id, suspended: false, maxDevices: input.maxDevices ?? null, maxPointsPerSec: input.maxPointsPerSec ?? null });
+    this.pointsQuota.setLimit(id, input.maxPointsPerSec ?? null);
     try {
       const admin = await createAdmin(id, input.admin);
       return { ...(await this.get(id)), admin };
@@ -73,7 +84,7 @@ export class TenantsService {
     }
   }
 
-  async update(id: string, patch: { suspended?: boolean; maxDevices?: number | null }, callerTenantId: string): Promise<TenantView> {
+  async update(id: string, patch: { suspended?: boolean; maxDevices?: number | null; maxPointsPerSec?: number | null }, callerTenantId: string): Promise<TenantView> {
     await this.get(id);
     if (patch.suspended && id === callerTenantId) throw Errors.conflict('the platform tenant cannot suspend itself');
     const current = await this.identity.getTenantSettings(id);
@@ -81,8 +92,10 @@ export class TenantsService {
       tenantId: id,
       suspended: patch.suspended ?? current.suspended,
       maxDevices: patch.maxDevices === undefined ? current.maxDevices : patch.maxDevices,
+      maxPointsPerSec: patch.maxPointsPerSec === undefined ? current.maxPointsPerSec : patch.maxPointsPerSec,
     };
     await this.identity.putTenantSettings(next);
+    this.pointsQuota.setLimit(id, next.maxPointsPerSec);
     if (next.suspended) {
       this.suspended.add(id);
       for (const l of this.suspensionListeners) await l(id);

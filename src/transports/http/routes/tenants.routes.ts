@@ -13,8 +13,8 @@ const TenantSchema = Type.Object({
   name: Type.String(),
   createdAt: Type.Integer(),
   suspended: Type.Boolean(),
-  quota: Type.Object({ maxDevices: Type.Union([Type.Integer(), Type.Null()]) }),
-  usage: Type.Object({ devices: Type.Integer() }),
+  quota: Type.Object({ maxDevices: Type.Union([Type.Integer(), Type.Null()]), maxPointsPerSec: Type.Union([Type.Integer(), Type.Null()]) }),
+  usage: Type.Object({ devices: Type.Integer(), pointsPerSec: Type.Number({ description: 'accepted points per second, last 10 s' }) }),
 });
 const IdParams = Type.Object({ id: Type.String() });
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema };
@@ -40,13 +40,14 @@ export function tenantRoutes(
         body: Type.Object({
           name: Type.String({ minLength: 1, maxLength: 200 }),
           maxDevices: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
+          maxPointsPerSec: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
           admin: Type.Object({ email: Type.String({ minLength: 3, maxLength: 320, pattern: '^[^\\s@]+@[^\\s@]+$' }), password: Type.String({ minLength: 1 }) }),
         }),
         response: { 201: Type.Intersect([TenantSchema, Type.Object({ admin: UserSchema })]), ...errors },
       },
     },
     async (request, reply) => {
-      const body = request.body as { name: string; maxDevices?: number | null; admin: { email: string; password: string } };
+      const body = request.body as { name: string; maxDevices?: number | null; maxPointsPerSec?: number | null; admin: { email: string; password: string } };
       const created = await tenants.create(body, (tenantId, admin) => users.createInTenant(tenantId, { ...admin, role: 'admin' }));
       return reply.status(201).send(created);
     },
@@ -60,11 +61,15 @@ export function tenantRoutes(
         summary: 'Suspend/resume a tenant (suspended: its users cannot log in, its devices are refused) or change its quota',
         security: bearerSecurity,
         params: IdParams,
-        body: Type.Object({ suspended: Type.Optional(Type.Boolean()), maxDevices: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])) }),
+        body: Type.Object({
+          suspended: Type.Optional(Type.Boolean()),
+          maxDevices: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
+          maxPointsPerSec: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+        }),
         response: { 200: TenantSchema, ...errors },
       },
     },
-    async (request) => tenants.update((request.params as { id: string }).id, request.body as { suspended?: boolean; maxDevices?: number | null }, principalOf(request).tenantId),
+    async (request) => tenants.update((request.params as { id: string }).id, request.body as { suspended?: boolean; maxDevices?: number | null; maxPointsPerSec?: number | null }, principalOf(request).tenantId),
   );
 
   app.delete('/api/v1/tenants/:id', { schema: { tags, summary: 'Delete a tenant with its users, API keys, devices and their data', security: bearerSecurity, params: IdParams, response: { 204: Type.Null(), ...errors } } }, async (request, reply) => {
