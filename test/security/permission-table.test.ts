@@ -58,3 +58,15 @@ test('points quota - a bucket of two seconds refills at the limit; usage counts 
   q.setLimit('t', null);
   assert.equal(q.admit('t', 1000, 3000), true);
 });
+
+test('permissions - the per-address rate limit runs before authentication (bad credentials are limited too)', async () => {
+  const { default: rateLimit } = await import('@fastify/rate-limit');
+  const app = Fastify();
+  await app.register(rateLimit, { max: 3, timeWindow: '1 minute' });
+  installAccessControl(app, { auth: { authenticate: async () => { throw Object.assign(new Error('bad token'), { statusCode: 401 }); } } } as unknown as AccessDeps);
+  app.get('/api/v1/devices', async () => []);
+  const statuses: number[] = [];
+  for (let i = 0; i < 5; i++) statuses.push((await app.inject({ url: '/api/v1/devices', headers: { authorization: `Bearer made-up-${i}` } })).statusCode);
+  assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
+  await app.close();
+});

@@ -35,19 +35,13 @@ async function authenticate(request: FastifyRequest, deps: AccessDeps) {
   return looksLikeApiKey(bearer) ? deps.apiKeys.authenticate(bearer) : deps.auth.authenticate(bearer);
 }
 
+/**
+ * Registers the checks. Call it after the rate limiter is registered and before any route: the
+ * check is appended to each route's own onRequest hooks, so it runs after the per-address rate
+ * limit (a flood of bad credentials is limited too) and before the body is read.
+ */
 export function installAccessControl(app: FastifyInstance, deps: AccessDeps): void {
-  app.addHook('onRoute', (route) => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    for (const method of methods) {
-      const access = accessFor(method, route.url);
-      if (access === undefined) {
-        throw new Error(`route ${method} ${route.url} has no entry in ROUTE_ACCESS (src/domains/auth/permissions.ts)`);
-      }
-      route.config = { ...(route.config as object), access };
-    }
-  });
-
-  app.addHook('onRequest', async (request) => {
+  const check = async (request: FastifyRequest) => {
     const access = request.routeOptions.config?.access;
     if (access === undefined || access === 'public' || access === 'device') return;
     const principal = await authenticate(request, deps);
@@ -58,6 +52,19 @@ export function installAccessControl(app: FastifyInstance, deps: AccessDeps): vo
     }
     if (!roleHas(principal.role, access)) throw Errors.forbidden(`requires permission ${access} (role ${principal.role} lacks it)`);
     if (principal.scopes && !principal.scopes.includes(access)) throw Errors.forbidden(`this API key is not scoped for ${access}`);
+  };
+
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      const access = accessFor(method, route.url);
+      if (access === undefined) {
+        throw new Error(`route ${method} ${route.url} has no entry in ROUTE_ACCESS (src/domains/auth/permissions.ts)`);
+      }
+      route.config = { ...(route.config as object), access };
+    }
+    const own = route.onRequest;
+    route.onRequest = [...(own === undefined ? [] : Array.isArray(own) ? own : [own]), check] as typeof route.onRequest;
   });
 
   app.addHook('onResponse', async (request, reply) => {

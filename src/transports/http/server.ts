@@ -39,7 +39,19 @@ export async function createHttpServer(o: HttpServerOptions): Promise<FastifyIns
     reply.status(404).send({ error: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );
 
-  installAccessControl(app, o.access); // before any route: a route without a permission entry fails here
+  await app.register(rateLimit, {
+    max: o.apiRateLimitPerMin,
+    timeWindow: '1 minute',
+    // Per client address (the socket's, not a forwarded header). Never per bearer token: a client
+    // picks its header, so keying on it let any made-up token open a fresh bucket.
+    keyGenerator: (request) => request.ip,
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      error: 'RATE_LIMITED',
+      message: `rate limit of ${context.max} requests per ${context.after} exceeded`,
+    }),
+  });
+  installAccessControl(app, o.access); // after the limiter, before any route: a route without a permission entry fails here
   // Security headers (HSTS, nosniff, frame-ancestors, CSP, ...). Resources may be read
   // cross-origin only when CORS is opened to some origin.
   await app.register(helmet, { crossOriginResourcePolicy: { policy: o.corsOrigins.length ? 'cross-origin' : 'same-origin' } });
@@ -56,19 +68,6 @@ export async function createHttpServer(o: HttpServerOptions): Promise<FastifyIns
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
-
-  await app.register(rateLimit, {
-    max: o.apiRateLimitPerMin,
-    timeWindow: '1 minute',
-    // Per client address (the socket's, not a forwarded header). Never per bearer token: a client
-    // picks its header, so keying on it let any made-up token open a fresh bucket.
-    keyGenerator: (request) => request.ip,
-    errorResponseBuilder: (_request, context) => ({
-      statusCode: 429,
-      error: 'RATE_LIMITED',
-      message: `rate limit of ${context.max} requests per ${context.after} exceeded`,
-    }),
-  });
 
   app.addHook('onResponse', async (request, reply) => {
     o.metrics.httpDuration.observe(
