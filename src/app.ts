@@ -221,7 +221,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   );
 
   const mqtt = await createMqttBroker({ devices, ingest, presence, metrics, log, maxPayloadBytes: config.mqttMaxPayloadBytes });
-  const live = new LiveStream(http.server, tokens, metadataStore, metrics, config.corsOrigins);
+  const live = new LiveStream(http.server, (token) => auth.authenticate(token), metadataStore, metrics, config.corsOrigins);
   ingest.onAccepted((batch) => {
     presence.activity(batch.tenantId, batch.deviceId, batch.receivedAt);
     live.publishBatch(batch);

@@ -70,3 +70,15 @@ test('permissions - the per-address rate limit runs before authentication (bad c
   assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
   await app.close();
 });
+
+test('lockout - failed logins per address across accounts are capped per window', async () => {
+  const { AddressFailures } = await import('../../src/domains/auth/lockout.js');
+  const a = new AddressFailures(3, 1000);
+  for (let i = 0; i < 3; i++) {
+    assert.equal(a.blockedMs('10.0.0.1', 100), 0);
+    a.fail('10.0.0.1', 100);
+  }
+  assert.equal(a.blockedMs('10.0.0.1', 200), 900);
+  assert.equal(a.blockedMs('10.0.0.2', 200), 0, 'other addresses are not affected');
+  assert.equal(a.blockedMs('10.0.0.1', 1100), 0, 'a new window starts');
+});

@@ -5,7 +5,7 @@ import { Errors } from '../../errors.js';
 import type { IdentityStore, Session } from '../../ports/identity-store.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { AuditService } from '../audit/audit.service.js';
-import { afterFailure, lockRemainingMs } from './lockout.js';
+import { AddressFailures, afterFailure, lockRemainingMs } from './lockout.js';
 import { checkPassword } from './password-policy.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import type { Principal, TokenService } from './tokens.js';
@@ -24,6 +24,7 @@ export class AuthService {
    *  (one node; a shared cache or store lookup comes with the scaled-out mode). */
   private readonly sessionActive = new Map<string, boolean>();
   private readonly passwordChangedListeners = new Set<(userId: string, email: string) => void>();
+  private readonly addressFailures = new AddressFailures();
 
   constructor(
     private readonly store: MetadataStore,
@@ -44,10 +45,10 @@ export class AuthService {
     const failures = await this.identity.getLoginFailures(account);
     const user = await this.identity.getUserByEmail(account);
     const base = { tenantId: user?.tenantId ?? null, actor: user?.id ?? null, actorEmail: account, action: 'auth.login', target: user?.id ?? null, ip: client.ip };
-    const lockedMs = lockRemainingMs(failures, now);
+    const lockedMs = Math.max(lockRemainingMs(failures, now), this.addressFailures.blockedMs(client.ip, now));
     if (lockedMs > 0) {
       this.audit.record({ ...base, outcome: 'locked', statusCode: 429 });
-      throw Errors.rateLimited(`too many failed logins for this account; try again in ${Math.ceil(lockedMs / 1000)} s`, {
+      throw Errors.rateLimited(`too many failed logins; try again in ${Math.ceil(lockedMs / 1000)} s`, {
         retryAfterSec: Math.ceil(lockedMs / 1000),
       });
     }
@@ -55,6 +56,7 @@ export class AuthService {
     const ok = user ? await verifyPassword(password, user.passwordHash) : await verifyPassword(password, DUMMY_HASH);
     if (!user || !ok) {
       await this.identity.putLoginFailures(afterFailure(failures, account, now));
+      this.addressFailures.fail(client.ip, now);
       this.audit.record({ ...base, outcome: 'failure', statusCode: 401 });
       throw Errors.unauthorized('invalid email or password');
     }

@@ -22,3 +22,36 @@ export function afterFailure(previous: LoginFailures | null, account: string, no
 export function lockRemainingMs(state: LoginFailures | null, now: number): number {
   return state?.lockedUntil && state.lockedUntil > now ? state.lockedUntil - now : 0;
 }
+
+/** Failed logins per client address across all accounts (password spraying from one address):
+ *  at most `max` per window, then 429 until the window ends. In memory: a restart forgets it. */
+export class AddressFailures {
+  private readonly windows = new Map<string, { startMs: number; failures: number }>();
+
+  constructor(
+    readonly max = 100,
+    readonly windowMs = 15 * 60_000,
+  ) {}
+
+  /** Milliseconds until the address may try again; 0 when it may now. */
+  blockedMs(address: string, nowMs: number): number {
+    const w = this.windows.get(address);
+    if (!w || nowMs - w.startMs >= this.windowMs || w.failures < this.max) return 0;
+    return w.startMs + this.windowMs - nowMs;
+  }
+
+  fail(address: string, nowMs: number): void {
+    let w = this.windows.get(address);
+    if (!w || nowMs - w.startMs >= this.windowMs) {
+      if (this.windows.size >= 100_000) this.prune(nowMs);
+      w = { startMs: nowMs, failures: 0 };
+      this.windows.set(address, w);
+    }
+    w.failures++;
+  }
+
+  private prune(nowMs: number): void {
+    for (const [address, w] of this.windows) if (nowMs - w.startMs >= this.windowMs) this.windows.delete(address);
+    if (this.windows.size >= 100_000) this.windows.clear();
+  }
+}

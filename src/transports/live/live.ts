@@ -4,7 +4,7 @@
 // and `status` events {deviceId, status, at} for its tenant's devices it subscribed to.
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
-import type { TokenService, Principal } from '../../domains/auth/tokens.js';
+import type { Principal } from '../../domains/auth/tokens.js';
 import type { StatusChange } from '../../domains/devices/presence.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { Alarm } from '../../ports/analytics-store.js';
@@ -27,7 +27,8 @@ export class LiveStream {
 
   constructor(
     httpServer: HttpServer,
-    private readonly tokens: TokenService,
+    /** Verifies an access token and that its session is still active. */
+    private readonly authenticate: (accessToken: string) => Promise<Principal>,
     private readonly metadata: MetadataStore,
     private readonly metrics: Metrics,
     corsOrigins: readonly string[] = [],
@@ -37,7 +38,7 @@ export class LiveStream {
     this.io.use((socket, next) => {
       const token = (socket.handshake.auth as { token?: string })?.token ?? socket.handshake.query.token;
       if (typeof token !== 'string') return next(new Error('unauthorized: pass auth: { token: <accessToken> }'));
-      this.tokens.verify(token, 'access').then(
+      this.authenticate(token).then(
         (principal) => {
           socket.data.principal = principal;
           next();
