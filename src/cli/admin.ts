@@ -5,10 +5,12 @@
 //   create-device   a device; prints its id and access token as JSON (for scripts)
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseCommandLine } from './args.js';
 import { DuckDbDatabase } from '../adapters/embedded/duckdb-database.js';
 import { DuckDbIdentityStore } from '../adapters/embedded/duckdb-identity-store.js';
+import { DuckDbAuditLog } from '../adapters/embedded/duckdb-audit-log.js';
 import { DuckDbMetadataStore } from '../adapters/embedded/duckdb-metadata-store.js';
 import { DataDirLockedError, isDuckDbLockError, lockDataDir } from '../adapters/embedded/data-dir-lock.js';
 import { ADMIN_EMAIL } from '../domains/auth/auth.service.js';
@@ -32,7 +34,7 @@ const HELP = `usage: vigil admin <action> [options]     (run while Vigil is stop
   --data-dir <dir>  the data directory (VIGIL_DATA_DIR, default ./data)
   --tenant <t>      tenant name or id (default: the first tenant, created at first start)`;
 
-type Stores = { metadata: DuckDbMetadataStore; identity: DuckDbIdentityStore; dataDir: string };
+type Stores = { metadata: DuckDbMetadataStore; identity: DuckDbIdentityStore; dataDir: string; audit(action: string, tenantId: string | null, target: string): Promise<void> };
 
 class CliError extends Error {}
 
@@ -55,9 +57,15 @@ async function withStores<T>(dataDirFlag: string | undefined, fn: (s: Stores) =>
     await metadata.init();
     const identity = new DuckDbIdentityStore(db);
     await identity.init();
+    const auditLog = new DuckDbAuditLog(db);
+    await auditLog.init();
+    // What the command line changes is audited like an API call; the actor is the local OS user.
+    const audit = (action: string, tenantId: string | null, target: string) =>
+      auditLog.append({ at: Date.now(), tenantId, actor: `cli:${userInfo().username}`, actorEmail: null, action, target, ip: 'local', outcome: 'success', statusCode: 0 });
     try {
-      return await fn({ metadata, identity, dataDir });
+      return await fn({ metadata, identity, dataDir, audit });
     } finally {
+      await auditLog.close();
       await identity.close();
       await metadata.close();
     }
@@ -118,6 +126,7 @@ export async function run(argv: string[]): Promise<number> {
         await s.identity.updateUser(user.id, { passwordHash: await hashPassword(password) });
         await s.identity.clearLoginFailures(email);
         if (email === ADMIN_EMAIL) await forgetInitialPassword(s.dataDir);
+        await s.audit('cli.reset-password', user.tenantId, user.id);
         return (await s.identity.revokeUserSessions(user.id, 'password reset from the command line', Date.now())).length;
       });
       console.log(`password of ${email} reset${f.password ? '' : `; new password: ${password}`} (${revoked} session(s) ended)`);
@@ -133,6 +142,7 @@ export async function run(argv: string[]): Promise<number> {
         if (await s.identity.getUserByEmail(email)) throw new CliError(`a user ${email} exists`);
         const user = { id: randomUUID(), tenantId: await tenantId(s, f.tenant), email, passwordHash: await hashPassword(password), role: f.role as Role, createdAt: Date.now() };
         await s.metadata.createUser(user);
+        await s.audit('cli.create-user', user.tenantId, user.id);
         return user;
       });
       console.log(`created ${email} (${created.role}) in tenant ${created.tenantId}${f.password ? '' : `; password: ${password}`}`);
@@ -150,6 +160,7 @@ export async function run(argv: string[]): Promise<number> {
         const now = Date.now();
         const d = { id: randomUUID(), tenantId: tid, name: f.name!, type: f.type ?? 'default', labels: {}, tokenHash: hashDeviceToken(token), createdAt: now, updatedAt: now, lastSeenAt: null };
         await s.metadata.createDevice(d);
+        await s.audit('cli.create-device', tid, d.id);
         return d;
       });
       console.log(JSON.stringify({ id: device.id, tenantId: device.tenantId, name: device.name, accessToken: token }));

@@ -106,6 +106,9 @@ describe('bootstrap and the admin command', () => {
       assert.equal(ingest.status, 200);
       const seen = await request(second.http, 'GET', `/api/v1/devices/${created.id}`, { token: admin.body.accessToken });
       assert.equal(seen.body.name, 'scripted-1');
+      const audited = await request(second.http, 'GET', '/api/v1/audit?action=cli.', { token: admin.body.accessToken });
+      assert.deepEqual(audited.body.items.map((e: { action: string }) => e.action).sort(), ['cli.create-device', 'cli.create-user', 'cli.reset-password']);
+      assert.match(audited.body.items[0].actor, /^cli:/);
     } finally {
       second.child.kill('SIGTERM');
       await second.exited;

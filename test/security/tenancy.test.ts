@@ -2,7 +2,19 @@
 // over HTTP as a platform superadmin, tenant admins and their users would use them.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import mqtt from 'mqtt';
 import { createDevice, login, request, startVigil, waitFor, type Running } from '../helpers/harness.js';
+
+function connectMqtt(port: number, username: string): Promise<mqtt.MqttClient> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, { username, reconnectPeriod: 0, connectTimeout: 5000 });
+    client.once('connect', () => resolve(client));
+    client.once('error', (err) => {
+      client.end(true);
+      reject(err);
+    });
+  });
+}
 
 const PW = 'a-long-enough-passphrase';
 
@@ -77,9 +89,14 @@ describe('tenants, roles, API keys, quotas and audit', () => {
 
     const telemetry = () => request(vigil.http, 'POST', `/api/v1/${device.accessToken}/telemetry`, { body: { t: 1 } });
     assert.equal((await telemetry()).status, 200);
+    const connected = await connectMqtt(vigil.mqttPort, device.accessToken);
+    const closed = new Promise<void>((resolve) => connected.once('close', () => resolve()));
     const suspended = await request(vigil.http, 'PATCH', `/api/v1/tenants/${tenantId}`, { token: root, body: { suspended: true } });
     assert.equal(suspended.body.suspended, true);
     assert.equal((await telemetry()).status, 401, "a suspended tenant's devices are refused");
+    await closed; // its MQTT connections are ended
+    connected.end(true);
+    await assert.rejects(connectMqtt(vigil.mqttPort, device.accessToken), /Not authorized|not authori/i);
     assert.equal((await request(vigil.http, 'GET', '/api/v1/devices', { token: acme })).status, 401, "a suspended tenant's tokens stop");
     assert.equal((await request(vigil.http, 'POST', '/api/v1/auth/login', { body: { email: 'admin@acme.example', password: PW } })).status, 401);
     await request(vigil.http, 'PATCH', `/api/v1/tenants/${tenantId}`, { token: root, body: { suspended: false } });

@@ -123,6 +123,7 @@ export class AuthService {
     if (active === undefined) {
       const session = await this.identity.getSession(claims.sessionId);
       active = !!session && session.revokedAt === null;
+      if (this.sessionActive.size >= 200_000) this.sessionActive.clear(); // bounded; misses re-read the store
       this.sessionActive.set(claims.sessionId, active);
     }
     if (!active) throw Errors.unauthorized('session ended; log in again');
