@@ -5,8 +5,14 @@ import type { Logger } from '../../observability/logger.js';
 
 export type AuditRecord = Omit<AuditEntry, 'id' | 'at'> & { at?: number };
 
+/** Entries waiting to be written beyond which new ones are dropped (and the drop logged): a slow
+ *  store under a flood of calls must not grow memory without bound. */
+const MAX_QUEUED = 10_000;
+
 export class AuditService {
   private pending: Promise<void> = Promise.resolve();
+  private queued = 0;
+  private dropped = 0;
 
   constructor(
     private readonly log: AuditLog,
@@ -15,9 +21,15 @@ export class AuditService {
 
   record(entry: AuditRecord): void {
     const full = { ...entry, at: entry.at ?? Date.now() };
+    if (this.queued >= MAX_QUEUED) {
+      if (this.dropped++ % 1000 === 0) this.logger.error({ dropped: this.dropped }, 'audit queue full: entries dropped');
+      return;
+    }
+    this.queued++;
     this.pending = this.pending
       .then(() => this.log.append(full))
-      .catch((err) => this.logger.error({ err, action: full.action }, 'audit append failed'));
+      .catch((err) => this.logger.error({ err, action: full.action }, 'audit append failed'))
+      .finally(() => this.queued--);
   }
 
   /** Waits until every recorded entry is written (shutdown, tests). */

@@ -74,6 +74,9 @@ export function installAccessControl(app: FastifyInstance, deps: AccessDeps): vo
     const action = `${request.method} ${url}`;
     if (SELF_AUDITED.has(action)) return;
     const p = request.principal;
+    // Refused by the rate limiter before anyone was identified: counted in metrics, not audited
+    // (auditing a flood would turn the limiter's protection into a write amplifier).
+    if (reply.statusCode === 429 && !p) return;
     const params = request.params as Record<string, string> | undefined;
     deps.audit.record({
       tenantId: p?.tenantId ?? null,
