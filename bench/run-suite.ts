@@ -203,7 +203,7 @@ export function render(r: { meta: any; sizes: any; results: Record<string, any> 
       const p = x.mqtt.params, v = x.mqtt.vigil, b = x.mqtt.mosquitto;
       L.push(`${p.connections} connections, ${p.payloadKeys} keys per message (\`{"ts":…,"values":{…}}\`), up to ${p.inflightPerConnection} unacknowledged messages per connection, as fast as PUBACKs return, ${p.durationMs / 1000} s.`, '');
       L.push('| | points/s acked | points stored / consumed | PUBACK p50 / p99 (ms) | publish→stored p50 / p99 (ms) | publish→Socket.IO p50 / p99 (ms) | CPU cores: server / generator |', '| --- | --- | --- | --- | --- | --- | --- |');
-      L.push(`| Vigil (its MQTT transport + WAL + DuckDB) | ${fmt(v.ackedPointsPerSec)} | ${fmt(v.pointsStored)} stored of ${fmt(v.pointsAcked)} acked | ${fmt(v.pubackMs.p50, 1)} / ${fmt(v.pubackMs.p99, 1)} | ${fmt(v.storedMs.p50, 1)} / ${fmt(v.storedMs.p99, 1)} | ${fmt(v.liveMs.p50, 1)} / ${fmt(v.liveMs.p99, 1)} | ${v.serverCores} / ${v.generatorCores} |`);
+      L.push(`| Vigil (MQTT transport + WAL + DuckDB) | ${fmt(v.ackedPointsPerSec)} | ${fmt(v.pointsStored)} stored of ${fmt(v.pointsAcked)} acked | ${fmt(v.pubackMs.p50, 1)} / ${fmt(v.pubackMs.p99, 1)} | ${fmt(v.storedMs.p50, 1)} / ${fmt(v.storedMs.p99, 1)} | ${fmt(v.liveMs.p50, 1)} / ${fmt(v.liveMs.p99, 1)} | ${v.serverCores} / ${v.generatorCores} |`);
       if (b) L.push(`| Mosquitto + mosquitto_sub (QoS 1, no persistence) | ${fmt(b.ackedPointsPerSec)} | ${fmt(b.consumed)} consumed of ${fmt(b.pointsAcked)} acked | ${fmt(b.pubackMs.p50, 1)} / ${fmt(b.pubackMs.p99, 1)} | – | – | ${b.serverCores} / ${b.generatorCores} |`);
       else L.push('| Mosquitto | not installed: `apt-get install mosquitto mosquitto-clients` | | | | |');
       L.push('', `Vigil / Mosquitto: **${x.mqtt.ratio ?? '–'}**.`, '');
@@ -298,7 +298,7 @@ export function closingNote(r: { meta?: any; results: Record<string, any> }, cor
     out.push(
       `- **Publish→dashboard** p99 is ${fmt(d.liveMs.p99, 1)} ms at ${fmt(d.achievedPointsPerMin)} points/min (${ok ? 'within' : 'over'} the 100 ms target; p50 ${fmt(d.liveMs.p50, 1)} ms). ` +
         (missing > 0 ? `**${plural(missing, 'acknowledged point')} never reached the dashboard.** ` : 'Every acknowledged point reached the dashboard. ') +
-        `A point reaches Socket.IO only after its batch is durable in the WAL (the fan-out hangs off the accepted batch), so the tail follows the WAL fsync and the event-loop pauses of the shared main thread; the load generator runs on the same ${cores === null ? '' : `${cores} `}cores.`,
+        `A point reaches Socket.IO only after its batch is durable in the WAL (the fan-out hangs off the accepted batch), so the tail follows the WAL fsync and the event-loop pauses of the shared main thread (JSON parsing, MQTT transport, Socket.IO encoding, GC); the load generator runs on the same ${cores === null ? '' : `${cores} `}cores.`,
     );
   }
   if (q && !q.error) {

@@ -28,6 +28,10 @@ import { MaintenanceService } from './domains/analytics/maintenance.service.js';
 import { RulService } from './domains/analytics/rul.service.js';
 import { analyticsRoutes } from './transports/http/routes/analytics.routes.js';
 import { FileBus } from './adapters/embedded/file-bus.js';
+import { fileBusEventReporter, fileBusReadiness } from './adapters/embedded/file-bus-reporting.js';
+import { DiskSpaceGuard } from './domains/telemetry/disk-space-guard.js';
+import { StorageHealth } from './domains/telemetry/storage-health.js';
+import { TELEMETRY_SUBJECT } from './domains/telemetry/batch-codec.js';
 import { AuthService } from './domains/auth/auth.service.js';
 import { TokenService } from './domains/auth/tokens.js';
 import { DeviceService } from './domains/devices/devices.service.js';
@@ -38,6 +42,7 @@ import { InsightsService } from './domains/analytics/insights.service.js';
 import { RejectedLog } from './domains/telemetry/rejected-log.js';
 import { StorageWriter } from './domains/telemetry/storage-writer.js';
 import { AcceptedBatches } from './domains/telemetry/accepted-batches.js';
+import { KeyRegistry } from './domains/telemetry/key-registry.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createHttpServer } from './transports/http/server.js';
@@ -48,7 +53,7 @@ import { ingestRoutes } from './transports/http/routes/ingest.routes.js';
 import { opsRoutes } from './transports/http/routes/ops.routes.js';
 import { telemetryRoutes } from './transports/http/routes/telemetry.routes.js';
 import { insightsRoutes } from './transports/http/routes/insights.routes.js';
-import { createMqttBroker, type MqttBroker } from './transports/mqtt/broker.js';
+import { MqttTransport } from './transports/mqtt/transport.js';
 import { LiveStream } from './transports/live/live.js';
 import type { MetadataStore } from './ports/metadata-store.js';
 import type { TelemetryStore } from './ports/telemetry-store.js';
@@ -63,7 +68,7 @@ export interface App {
   log: Logger;
   metrics: Metrics;
   http: FastifyInstance;
-  mqtt: MqttBroker;
+  mqtt: MqttTransport;
   live: LiveStream;
   bus: Bus;
   telemetryStore: TelemetryStore;
@@ -75,7 +80,7 @@ export interface App {
   /** Re-reads the HTTPS certificate files (SIGHUP); false when HTTPS is off. */
   reloadTls(): boolean;
   /** Binds HTTP and MQTT; returns the bound ports (useful with port 0). */
-  listen(): Promise<{ httpPort: number; mqttPort: number }>;
+  listen(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort?: number }>;
   /** Stops intake, flushes every accepted point to storage, closes everything. */
   close(): Promise<void>;
 }
@@ -103,6 +108,10 @@ async function jwtSecret(config: Config, dataDir: string): Promise<string> {
   return secret;
 }
 
+function throwIf(problem: string | null): void {
+  if (problem) throw new Error(problem);
+}
+
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const log = overrides.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
@@ -120,7 +129,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const bus = new FileBus({
     dir: join(dataDir, 'bus'),
     onError: (err, context) => log.error({ err }, `bus: ${context}`),
+    onEvent: fileBusEventReporter(metrics, log.child({ component: 'ingest-log' })),
   });
+  const diskGuard = new DiskSpaceGuard(
+    { dir: dataDir, minFreeBytes: config.minFreeDiskBytes, checkIntervalMs: config.diskCheckIntervalMs },
+    metrics,
+    log.child({ component: 'disk' }),
+  );
+  await diskGuard.start();
 
   const identity = new DuckDbIdentityStore(db);
   await identity.init();
@@ -145,10 +161,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const rejected = new RejectedLog(config.rejectedLogSize, metadataStore);
   await rejected.start();
   const accepted = new AcceptedBatches();
-  const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config, accepted);
+  const keyRegistry = new KeyRegistry(telemetryStore, config);
+  await keyRegistry.start();
+  const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config, accepted, keyRegistry);
   ingest.useTenantQuota(tenants.pointsQuota);
   const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints);
+  ingest.refuseWhen(() => diskGuard.problem());
   const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }), 5000, 60_000, accepted);
+  const storageHealth = new StorageHealth({ durableSeq: () => bus.durableSeq(TELEMETRY_SUBJECT) }, metrics, log.child({ component: 'storage' }));
+  writer.reportTo(storageHealth);
   const alarms = new AlarmService(analyticsStore);
   const detection = new LiveDetectionService(analyticsStore, telemetryStore, metadataStore, alarms, log.child({ component: 'analytics' }), {
     univariateKind: config.anomalyDetector,
@@ -171,6 +192,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   maintenance.start();
   devices.onDeviceUpdated((deviceId) => detection.deviceChanged(deviceId));
   devices.onDeviceDeleted((tenantId, deviceId) => {
+    keyRegistry.forgetDevice(tenantId, deviceId);
     detection.forgetDevice(deviceId);
     void analyticsStore.deleteDeviceAnalytics(tenantId, deviceId);
   });
@@ -210,6 +232,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     [
       { name: 'telemetryStore', check: () => telemetryStore.ping() },
       { name: 'metadataStore', check: () => metadataStore.ping() },
+      fileBusReadiness(bus),
+      { name: 'diskSpace', check: async () => throwIf(diskGuard.problem()) },
+      { name: 'storageWriter', check: async () => throwIf(storageHealth.problem()) },
       {
         name: 'mqtt',
         check: async () => {
@@ -220,7 +245,19 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     () => shuttingDown,
   );
 
-  const mqtt = await createMqttBroker({ devices, ingest, presence, metrics, log, maxPayloadBytes: config.mqttMaxPayloadBytes });
+  const mqtt = new MqttTransport({
+    devices,
+    ingest,
+    presence,
+    metrics,
+    log,
+    maxPayloadBytes: config.mqttMaxPayloadBytes,
+    receiveMaximum: config.mqttReceiveMaximum,
+    maxSessionExpirySec: config.mqttSessionExpiryMaxSec,
+    maxRateWaitMs: config.mqttRateWaitMaxMs,
+    httpServer: http.server,
+    tls: config.mqttTlsCertPath && config.mqttTlsKeyPath ? { certPath: config.mqttTlsCertPath, keyPath: config.mqttTlsKeyPath, port: config.mqttTlsPort } : undefined,
+  });
   const live = new LiveStream(http.server, (token) => auth.authenticate(token), metadataStore, metrics, config.corsOrigins);
   ingest.onAccepted((batch) => {
     presence.activity(batch.tenantId, batch.deviceId, batch.receivedAt);
@@ -251,22 +288,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     },
     async listen() {
       await http.listen({ port: config.httpPort, host: config.host });
-      await new Promise<void>((ok, fail) => {
-        const onError = (err: Error) => fail(err);
-        mqtt.server.once('error', onError);
-        mqtt.server.listen(config.mqttPort, config.host, () => {
-          mqtt.server.off('error', onError);
-          ok();
-        });
-      });
-      return {
-        httpPort: (http.server.address() as AddressInfo).port,
-        mqttPort: (mqtt.server.address() as AddressInfo).port,
-      };
+      const mqttPorts = await mqtt.listen(config.mqttPort, config.host);
+      return { httpPort: (http.server.address() as AddressInfo).port, ...mqttPorts };
     },
     close() {
       closing ??= (async () => {
         shuttingDown = true;
+        diskGuard.stop();
         live.close();
         await Promise.allSettled([mqtt.close(), http.close()]);
         await bus.close(); // flushes pending publishes and drains the storage consumer

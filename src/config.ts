@@ -28,6 +28,19 @@ export const configSchema = z.object({
    *  HTTP batches of thousands of points need more, so HTTP gets its own, larger limit. */
   mqttMaxPayloadBytes: positiveInt.default(64 * 1024),
   httpBodyLimitBytes: positiveInt.default(4 * 1024 * 1024),
+  /** Points one message (HTTP request or MQTT publish) may carry, checked while parsing. A parsed
+   *  point holds ~100 bytes of heap until stored, so this bounds one message to ~10 MB; the bench's
+   *  largest batches are 1,000 points. */
+  maxPointsPerMessage: positiveInt.default(100_000),
+  /** Distinct keys one device may send (per device profile once profiles exist). Every key is a
+   *  series that costs memory for as long as the process runs (live detector, latest value,
+   *  registry) and storage for ever; real devices send tens to hundreds of keys, so 1,000 stops a
+   *  device that puts counters or timestamps in key names long before it hurts anyone else. */
+  maxKeysPerDevice: positiveInt.default(1000),
+  /** Series (device x key) one tenant may hold: 1,000,000 is 10,000 devices of 100 keys. The
+   *  heap cost per series is in docs/operations.md ("Limits"); size the heap (or lower this) so
+   *  that every tenant at its limit still fits. */
+  maxSeriesPerTenant: positiveInt.default(1_000_000),
   /** Points more than this far in the future are rejected: a device clock that far off is a bug. */
   maxFutureSkewMs: positiveInt.default(10 * 60 * 1000),
   /** A device with no activity for this long is shown offline. */
@@ -51,6 +64,13 @@ export const configSchema = z.object({
   /** Storage writer: flush when this many points are buffered or this long has passed. */
   storageBatchPoints: positiveInt.default(50_000),
   storageFlushIntervalMs: positiveInt.default(200),
+  /** Telemetry is refused (503 + Retry-After) while the data dir's file system has less free space
+   *  than this, before the disk is actually full: the headroom lets the storage writer store what
+   *  was already accepted (DuckDB grows and checkpoints), a new 64 MiB log segment start, and
+   *  logins, device changes and alarms keep writing. 0 disables the floor. */
+  minFreeDiskBytes: z.coerce.number().int().min(0).default(256 * 1024 * 1024),
+  /** How often free disk space is measured (statfs), not per message. */
+  diskCheckIntervalMs: positiveInt.default(5000),
   /** Cap on the points a single raw query returns. */
   queryMaxPoints: positiveInt.default(100_000),
   /** Anomaly detection on every numeric series as it arrives. */
@@ -69,6 +89,16 @@ export const configSchema = z.object({
   modelRetrainHistoryMs: positiveInt.default(7 * 24 * 3_600_000),
   /** How often predictive-maintenance policies are evaluated. */
   maintenanceIntervalMs: positiveInt.default(60_000),
+  /** MQTT publishes handled at once per connection (MQTT 5 receive maximum; ThingsBoard uses 100). */
+  mqttReceiveMaximum: positiveInt.max(65535).default(100),
+  /** Longest an offline device's persistent MQTT session (subscriptions, queued messages) is kept. */
+  mqttSessionExpiryMaxSec: positiveInt.default(24 * 3600),
+  /** MQTT 3.1.1 over its rate limit: longest one message is held unacknowledged before disconnecting. */
+  mqttRateWaitMaxMs: positiveInt.default(10_000),
+  /** MQTT over TLS: on when both paths are set (PEM files). */
+  mqttTlsPort: port.default(8883),
+  mqttTlsCertPath: z.string().optional(),
+  mqttTlsKeyPath: z.string().optional(),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
@@ -93,6 +123,9 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   refreshTokenTtlSec: 'VIGIL_REFRESH_TOKEN_TTL_SEC',
   mqttMaxPayloadBytes: 'VIGIL_MQTT_MAX_PAYLOAD_BYTES',
   httpBodyLimitBytes: 'VIGIL_HTTP_BODY_LIMIT_BYTES',
+  maxPointsPerMessage: 'VIGIL_MAX_POINTS_PER_MESSAGE',
+  maxKeysPerDevice: 'VIGIL_MAX_KEYS_PER_DEVICE',
+  maxSeriesPerTenant: 'VIGIL_MAX_SERIES_PER_TENANT',
   maxFutureSkewMs: 'VIGIL_MAX_FUTURE_SKEW_MS',
   deviceInactivityTimeoutMs: 'VIGIL_DEVICE_INACTIVITY_TIMEOUT_MS',
   deviceRateLimitPerSec: 'VIGIL_DEVICE_RATE_LIMIT_PER_SEC',
@@ -104,6 +137,8 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   rejectedLogSize: 'VIGIL_REJECTED_LOG_SIZE',
   storageBatchPoints: 'VIGIL_STORAGE_BATCH_POINTS',
   storageFlushIntervalMs: 'VIGIL_STORAGE_FLUSH_INTERVAL_MS',
+  minFreeDiskBytes: 'VIGIL_MIN_FREE_DISK_BYTES',
+  diskCheckIntervalMs: 'VIGIL_DISK_CHECK_INTERVAL_MS',
   queryMaxPoints: 'VIGIL_QUERY_MAX_POINTS',
   anomalyDetection: 'VIGIL_ANOMALY_DETECTION',
   anomalyDetector: 'VIGIL_ANOMALY_DETECTOR',
@@ -111,6 +146,12 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   modelRetrainIntervalMs: 'VIGIL_MODEL_RETRAIN_INTERVAL_MS',
   modelRetrainHistoryMs: 'VIGIL_MODEL_RETRAIN_HISTORY_MS',
   maintenanceIntervalMs: 'VIGIL_MAINTENANCE_INTERVAL_MS',
+  mqttReceiveMaximum: 'VIGIL_MQTT_RECEIVE_MAXIMUM',
+  mqttSessionExpiryMaxSec: 'VIGIL_MQTT_SESSION_EXPIRY_MAX_SEC',
+  mqttRateWaitMaxMs: 'VIGIL_MQTT_RATE_WAIT_MAX_MS',
+  mqttTlsPort: 'VIGIL_MQTT_TLS_PORT',
+  mqttTlsCertPath: 'VIGIL_MQTT_TLS_CERT_PATH',
+  mqttTlsKeyPath: 'VIGIL_MQTT_TLS_KEY_PATH',
 };
 
 export class ConfigError extends Error {}
@@ -144,6 +185,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Record<string, unk
   }
   if (!parsed.data.tlsCertFile !== !parsed.data.tlsKeyFile) {
     throw new ConfigError('invalid configuration: VIGIL_TLS_CERT_FILE / VIGIL_TLS_KEY_FILE: set both or neither');
+  }
+  if (!parsed.data.mqttTlsCertPath !== !parsed.data.mqttTlsKeyPath) {
+    throw new ConfigError('invalid configuration: VIGIL_MQTT_TLS_CERT_PATH / VIGIL_MQTT_TLS_KEY_PATH: set both or neither');
   }
   return Object.freeze(parsed.data);
 }

@@ -6,11 +6,15 @@ export class AppError extends Error {
     readonly statusCode: number,
     message: string,
     readonly details?: unknown,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterSec?: number },
   ) {
     super(message, options);
     this.name = 'AppError';
+    this.retryAfterSec = options?.retryAfterSec;
   }
+
+  /** For a temporary refusal (503, 429): when the client should try again; sent as Retry-After. */
+  readonly retryAfterSec?: number;
 }
 
 function defineError(code: string, statusCode: number) {

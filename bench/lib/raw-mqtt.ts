@@ -30,6 +30,8 @@ export interface RawConnectOptions {
   username?: string;
   keepaliveSec?: number;
   timeoutMs?: number;
+  /** Source address (e.g. 127.0.0.2), to spread many connections over several address pairs. */
+  localAddress?: string;
 }
 
 export class RawMqtt {
@@ -56,7 +58,7 @@ export class RawMqtt {
 
   static connect(o: RawConnectOptions): Promise<RawMqtt> {
     return new Promise((resolve, reject) => {
-      const socket = connect(o.port, o.host);
+      const socket = connect({ port: o.port, host: o.host, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
       const c = new RawMqtt(socket);
       const timer = setTimeout(() => {
         socket.destroy();

@@ -1,11 +1,13 @@
 // Prometheus metrics of one Vigil process, on its own registry so tests can run several apps.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createStorageHealthMetrics } from './storage-metrics.js';
 
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'vigil_process_' });
   return {
     registry,
+    ...createStorageHealthMetrics(registry),
     pointsAccepted: new Counter({
       name: 'vigil_points_accepted_total',
       help: 'Telemetry points durably accepted, by transport',

@@ -57,6 +57,8 @@ export interface TelemetryStore {
   queryAggregate(query: AggregateQuery): Promise<AggregateRow[]>;
   latest(tenantId: string, deviceId: string, keys?: string[]): Promise<StoredPoint[]>;
   keys(tenantId: string, deviceId: string): Promise<string[]>;
+  /** How many series (distinct keys) each device has stored: seeds the cardinality limits at start. */
+  seriesCounts(): Promise<{ tenantId: string; deviceId: string; series: number }[]>;
   deleteDevice(tenantId: string, deviceId: string): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -27,6 +27,22 @@ export function telemetryStoreContract(name: string, open: () => Promise<Telemet
     assert.deepEqual(raw.find((p) => p.key === 'mode')?.value, 'eco');
     const desc = await store.queryRaw({ tenantId: T, deviceId: D, keys: ['t'], fromMs: 0, toMs: 5000, limit: 1, order: 'desc' });
     assert.deepEqual(desc.map((p) => p.ts), [2000]);
+    assert.deepEqual((await store.latest(T, D)).map((p) => [p.key, p.value]), [
+      ['mode', 'eco'],
+      ['on', true],
+      ['t', 2.5],
+    ]);
+    await store.close();
+  });
+
+  test(`${name} - strings, keys and ids with separators, escapes and non-ASCII survive unchanged`, async () => {
+    const store = await open();
+    const odd = 'tab\there, line\nbreak, back\\slash \\N, "quoted", ünïcødé ✓';
+    const key = 'key with\ttab.and\\N';
+    await store.append('c', [batch(1, [[key, 1000, odd], ['n', 1000, -0.000123]], 'tenant\tb', 'device\n2')]);
+    const raw = await store.queryRaw({ tenantId: 'tenant\tb', deviceId: 'device\n2', fromMs: 0, toMs: 5000, limit: 10, order: 'asc' });
+    assert.deepEqual(raw.map((p) => [p.key, p.value]).sort(), [[key, odd], ['n', -0.000123]].sort());
+    assert.deepEqual((await store.latest('tenant\tb', 'device\n2', [key])).map((p) => p.value), [odd]);
     await store.close();
   });
 
@@ -110,14 +126,29 @@ export function telemetryStoreContract(name: string, open: () => Promise<Telemet
     await store.close();
   });
 
+  test(`${name} - keys are data: names of Object.prototype members round-trip`, async () => {
+    const store = await open();
+    const names = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty'];
+    await store.append('c', [batch(1, names.map((k, i) => [k, 1000 + i, i]))]);
+    assert.deepEqual((await store.keys(T, D)).sort(), [...names].sort());
+    assert.deepEqual((await store.latest(T, D, ['__proto__'])).map((p) => [p.key, p.value]), [['__proto__', 0]]);
+    const raw = await store.queryRaw({ tenantId: T, deviceId: D, keys: ['constructor'], fromMs: 0, toMs: 5000, limit: 10, order: 'asc' });
+    assert.deepEqual(raw.map((p) => [p.key, p.value]), [['constructor', 1]]);
+    assert.deepEqual((await store.seriesCounts()).map((c) => c.series), [names.length]);
+    await store.close();
+  });
+
   test(`${name} - tenants and devices are isolated; deleting a device removes its data`, async () => {
     const store = await open();
     await store.append('c', [batch(1, [['t', 1, 1]]), batch(2, [['t', 1, 2]], 'tenant-b', D), batch(3, [['t', 1, 3]], T, 'device-2')]);
     const a = await store.queryRaw({ tenantId: T, deviceId: D, fromMs: 0, toMs: 10, limit: 10, order: 'asc' });
     assert.deepEqual(a.map((p) => p.value), [1]);
     assert.deepEqual((await store.latest('tenant-b', D)).map((p) => p.value), [2]);
+    const counts = (await store.seriesCounts()).map((c) => `${c.tenantId}/${c.deviceId}=${c.series}`).sort();
+    assert.deepEqual(counts, [`${T}/${D}=1`, `${T}/device-2=1`, `tenant-b/${D}=1`]);
     await store.deleteDevice(T, D);
     assert.deepEqual(await store.latest(T, D), []);
+    assert.ok(!(await store.seriesCounts()).some((c) => c.tenantId === T && c.deviceId === D));
     assert.deepEqual((await store.latest(T, 'device-2')).map((p) => p.value), [3]);
     await store.close();
   });

@@ -57,4 +57,42 @@ describe('telemetry payload parsing (ThingsBoard forms)', () => {
   test('a point slightly ahead of the server clock is accepted (clock skew)', () => {
     assert.equal(reason(JSON.stringify({ ts: limits.nowMs + 30_000, values: { a: 1 } })), 'accepted');
   });
+
+  test('keys named like Object.prototype members are ordinary keys', () => {
+    const text = '{"__proto__":1,"constructor":2,"toString":3,"hasOwnProperty":4,"valueOf":5}';
+    assert.deepEqual(parseTelemetryPayload(text, limits).map((p) => [p.key, p.value]), [
+      ['__proto__', 1],
+      ['constructor', 2],
+      ['toString', 3],
+      ['hasOwnProperty', 4],
+      ['valueOf', 5],
+    ]);
+    const ts = 1_700_000_000_000;
+    assert.deepEqual(parseTelemetryPayload(`{"ts":${ts},"values":{"__proto__":7}}`, limits), [{ key: '__proto__', ts, value: 7 }]);
+  });
+
+  test('invalid UTF-8 bytes and lone surrogates are rejected, never replaced', () => {
+    const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+    const rejectBytes = (b: Buffer) => {
+      try {
+        parseTelemetryPayload(b, limits);
+      } catch (err) {
+        return (err as PayloadError).reason;
+      }
+      return 'accepted';
+    };
+    assert.equal(rejectBytes(bytes('{"t":"', [0xff], '"}')), 'invalid_utf8');
+    assert.equal(rejectBytes(bytes('{"', [0xc3], '":1}')), 'invalid_utf8');
+    assert.equal(rejectBytes(bytes('{"t":"', [0xed, 0xa0, 0x80], '"}')), 'invalid_utf8'); // CESU-8 surrogate
+    assert.equal(reason('{"t":"\\ud800"}'), 'invalid_utf8');
+    assert.equal(reason('{"\\udc00x":1}'), 'invalid_utf8');
+    assert.equal(reason('{"t":"\\ud83d\\ude00"}'), 'accepted'); // a proper pair
+    assert.equal(rejectBytes(Buffer.from('{"température":"ça va 😀"}')), 'accepted');
+  });
+
+  test('points per message are capped before the whole message is built', () => {
+    const capped = { ...limits, maxPoints: 3 };
+    assert.equal(parseTelemetryPayload('{"a":1,"b":2,"c":3}', capped).length, 3);
+    assert.throws(() => parseTelemetryPayload('[{"a":1,"b":2},{"c":3,"d":4}]', capped), (err) => (err as PayloadError).reason === 'too_many_points');
+  });
 });

@@ -195,11 +195,12 @@ export class DuckDbAnalyticsStore implements AnalyticsStore {
 
   async putPolicy(p: MaintenancePolicy): Promise<void> {
     await this.conn.run(
-      `INSERT INTO maintenance_policies VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
+      // The threshold goes as text cast to DOUBLE: the driver binds an integral JS number as BIGINT, which fails beyond 2^63.
+      `INSERT INTO maintenance_policies VALUES ($1,$2,$3,$4::DOUBLE,$5,$6,$7,$8)
        ON CONFLICT (tenant_id, device_type) DO UPDATE SET key = excluded.key, threshold = excluded.threshold,
        fail_when = excluded.fail_when, horizon_ms = excluded.horizon_ms, window_ms = excluded.window_ms,
        updated_at = excluded.updated_at`,
-      [p.tenantId, p.deviceType, p.key, p.threshold, p.failWhen, BigInt(p.horizonMs), BigInt(p.windowMs), BigInt(p.updatedAt)],
+      [p.tenantId, p.deviceType, p.key, String(p.threshold), p.failWhen, BigInt(p.horizonMs), BigInt(p.windowMs), BigInt(p.updatedAt)],
     );
   }
 

@@ -14,8 +14,14 @@
 // they differ, e.g. after a bulk load straight into the table.
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { toNumber } from './duckdb-database.js';
+import {
+  ROLLUP_MS,
+  rollupAggregateSql as sharedRollupAggregateSql,
+  type AggregateSqlDialect,
+  type AggregateSqlInput,
+} from '../telemetry-aggregate-sql.js';
 
-export const ROLLUP_MS = 60_000;
+export { ROLLUP_MS };
 
 export const ROLLUP_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS telemetry_rollup_1m (
@@ -94,43 +100,16 @@ export async function rollUp(conn: DuckDBConnection): Promise<void> {
   });
 }
 
-export interface RollupAggregateInput {
-  tenantId: string;
-  deviceId: string;
-  keys?: string[];
-  fromMs: number;
-  toMs: number;
-  intervalMs: number;
-}
+/** DuckDB's side of the windowed-aggregate SQL shared with the PostgreSQL store. */
+export const DUCKDB_AGGREGATE_DIALECT: AggregateSqlDialect = {
+  intDiv: (a, b) => `(${a} // ${b})`,
+  // BIGINT casts matter: a JavaScript bigint binds as HUGEINT, and 128-bit division per row
+  // made the raw aggregate 7x slower.
+  bigint: (value) => BigInt(value),
+  notRolledUp: 'seq > (SELECT coalesce(max(rolled_seq), -1) FROM telemetry_rollup_state)',
+};
 
-/**
- * SQL and parameters of a windowed aggregate that reads the rollup for whole minutes, or null
- * when the window is not a whole number of minutes or the range holds no whole minute.
- * Result columns: key, bucket, cnt, num_cnt, sum, min, max.
- */
-export function rollupAggregateSql(q: RollupAggregateInput): { sql: string; params: DuckDBValue[] } | null {
-  if (q.intervalMs % ROLLUP_MS !== 0) return null;
-  const fullFrom = Math.ceil(q.fromMs / ROLLUP_MS) * ROLLUP_MS;
-  const fullTo = Math.floor((q.toMs + 1) / ROLLUP_MS) * ROLLUP_MS; // exclusive; toMs is inclusive
-  if (fullFrom >= fullTo) return null;
-  const params: DuckDBValue[] = [q.tenantId, q.deviceId, BigInt(q.fromMs), BigInt(q.toMs), BigInt(fullFrom), BigInt(fullTo), BigInt(q.intervalMs)];
-  let keys = '';
-  if (q.keys && q.keys.length > 0) {
-    keys = ` AND key IN (${q.keys.map((k) => (params.push(k), `$${params.length}`)).join(',')})`;
-  }
-  const scope = `tenant_id = $1 AND device_id = $2${keys}`;
-  const raw = `SELECT key, ts AS t, 1 AS cnt, CASE WHEN num IS NULL THEN 0 ELSE 1 END AS num_cnt, num AS sum, num AS min, num AS max FROM telemetry`;
-  const sql = `
-    WITH parts AS (
-      SELECT key, bucket AS t, cnt, num_cnt, sum, min, max FROM telemetry_rollup_1m
-        WHERE ${scope} AND bucket >= $5::BIGINT AND bucket < $6::BIGINT
-      UNION ALL ${raw} WHERE ${scope} AND ts >= $3::BIGINT AND ts < $5::BIGINT
-      UNION ALL ${raw} WHERE ${scope} AND ts >= $6::BIGINT AND ts <= $4::BIGINT
-      UNION ALL ${raw} WHERE ${scope} AND ts >= $5::BIGINT AND ts < $6::BIGINT
-        AND seq > (SELECT coalesce(max(rolled_seq), -1) FROM telemetry_rollup_state)
-    )
-    SELECT key, (t // $7::BIGINT) * $7::BIGINT AS bucket, sum(cnt) AS cnt, sum(num_cnt) AS num_cnt,
-           sum(sum) AS sum, min(min) AS min, max(max) AS max
-    FROM parts GROUP BY key, bucket ORDER BY key, bucket`;
-  return { sql, params };
+/** The rollup-reading aggregate (see telemetry-aggregate-sql.ts), or null when it does not apply. */
+export function rollupAggregateSql(q: AggregateSqlInput): { sql: string; params: DuckDBValue[] } | null {
+  return sharedRollupAggregateSql(q, DUCKDB_AGGREGATE_DIALECT) as { sql: string; params: DuckDBValue[] } | null;
 }

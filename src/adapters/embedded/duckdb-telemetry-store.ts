@@ -4,7 +4,6 @@
 // PostgreSQL would also run.
 import type { DuckDBValue } from '@duckdb/node-api';
 import type {
-  Aggregate,
   AggregateQuery,
   AggregateRow,
   RawQuery,
@@ -13,7 +12,8 @@ import type {
 } from '../../ports/telemetry-store.js';
 import type { SequencedBatch, TelemetryValue } from '../../ports/telemetry.js';
 import { toNumber, type DuckDbDatabase, type Row, type SerialConnection } from './duckdb-database.js';
-import { ROLLUP_SCHEMA, rollUp, rollupAggregateSql, verifyOrRebuild } from './duckdb-rollups.js';
+import { DUCKDB_AGGREGATE_DIALECT, ROLLUP_SCHEMA, rollUp, rollupAggregateSql, verifyOrRebuild } from './duckdb-rollups.js';
+import { rawAggregateSql, toAggregateRow } from '../telemetry-aggregate-sql.js';
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS telemetry (
@@ -43,10 +43,6 @@ function keyFilter(keys: string[] | undefined, params: DuckDBValue[]): string {
     return `$${params.length}`;
   });
   return ` AND key IN (${placeholders.join(',')})`;
-}
-
-function nullableNumber(v: unknown): number | null {
-  return v === null || v === undefined ? null : toNumber(v);
 }
 
 export class DuckDbTelemetryStore implements TelemetryStore {
@@ -149,37 +145,10 @@ export class DuckDbTelemetryStore implements TelemetryStore {
   }
 
   async queryAggregate(q: AggregateQuery): Promise<AggregateRow[]> {
-    const rolled = this.rollupsReady ? rollupAggregateSql(q) : null;
     // Whole minutes come from the rollup; otherwise the same partials are computed from raw rows.
-    let sql: string;
-    let params: DuckDBValue[];
-    if (rolled) {
-      ({ sql, params } = rolled);
-    } else {
-      params = [q.tenantId, q.deviceId, BigInt(q.fromMs), BigInt(q.toMs), BigInt(q.intervalMs)];
-      const keys = keyFilter(q.keys, params);
-      // BIGINT casts matter: a JavaScript bigint binds as HUGEINT, and 128-bit division per row
-      // made this query 7x slower.
-      sql = `SELECT key, (ts // $5::BIGINT) * $5::BIGINT AS bucket, count(*) AS cnt, count(num) AS num_cnt,
-          sum(num) AS sum, min(num) AS min, max(num) AS max FROM telemetry
-        WHERE tenant_id = $1 AND device_id = $2 AND ts >= $3::BIGINT AND ts <= $4::BIGINT${keys}
-        GROUP BY key, bucket ORDER BY key, bucket`;
-    }
-    const rows = await this.reader.all(sql, params);
-    return rows.map((r) => {
-      const numCount = toNumber(r.num_cnt);
-      const sum = nullableNumber(r.sum);
-      const values: Record<Aggregate, number | null> = {
-        avg: numCount > 0 && sum !== null ? sum / numCount : null,
-        min: nullableNumber(r.min),
-        max: nullableNumber(r.max),
-        sum,
-        count: toNumber(r.cnt),
-      };
-      const row: AggregateRow = { key: r.key as string, ts: toNumber(r.bucket) };
-      for (const a of q.aggregates) row[a] = values[a];
-      return row;
-    });
+    const { sql, params } = (this.rollupsReady ? rollupAggregateSql(q) : null) ?? rawAggregateSql(q, DUCKDB_AGGREGATE_DIALECT);
+    const rows = await this.reader.all(sql, params as DuckDBValue[]);
+    return rows.map((r) => toAggregateRow(r, q.aggregates));
   }
 
   async latest(tenantId: string, deviceId: string, keys?: string[]): Promise<StoredPoint[]> {
@@ -198,6 +167,13 @@ export class DuckDbTelemetryStore implements TelemetryStore {
       [tenantId, deviceId],
     );
     return rows.map((r) => r.key as string);
+  }
+
+  async seriesCounts(): Promise<{ tenantId: string; deviceId: string; series: number }[]> {
+    const rows = await this.reader.all(
+      'SELECT tenant_id, device_id, count(*) AS series FROM telemetry_latest GROUP BY tenant_id, device_id',
+    );
+    return rows.map((r) => ({ tenantId: r.tenant_id as string, deviceId: r.device_id as string, series: toNumber(r.series) }));
   }
 
   async deleteDevice(tenantId: string, deviceId: string): Promise<void> {

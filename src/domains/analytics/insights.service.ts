@@ -3,10 +3,10 @@
 // window is small enough, otherwise windowed averages) and hands it to the pure analytics cores.
 // Every call is scoped to a device of the caller's tenant.
 import { Errors } from '../../errors.js';
-import { durationMs } from '../../util/duration.js';
+import { durationMs, MAX_DURATION_MS } from '../../util/duration.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
-import { parseKeys, parseTime } from '../telemetry/query.service.js';
+import { clip, parseKeys, parseTime } from '../telemetry/query.service.js';
 import { chooseForecastStep, forecast, inferStepMs } from './forecast/index.js';
 import { estimateTimeToThreshold, DEFAULT_TTT_WINDOW_MS } from './maintenance/index.js';
 import { detectTrend } from './trends/index.js';
@@ -36,7 +36,7 @@ const MAX_HORIZON_MS = 366 * DAY_MS;
 export function parseDuration(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const ms = durationMs(value);
-  if (ms === null) throw Errors.badRequest(`${name} must look like 30m, 1h, 1d, 1w or milliseconds`, { [name]: value });
+  if (ms === null) throw Errors.badRequest(`${name} must look like 30m, 1h, 1d, 1w or milliseconds, at most ${MAX_DURATION_MS} ms`, { [name]: clip(value) });
   return ms;
 }
 
@@ -192,7 +192,7 @@ export class InsightsService {
     const fromMs = parseTime(q.from, 'from', toMs - DEFAULT_TRENDS_SPAN_MS);
     if (fromMs > toMs) throw Errors.badRequest('from must not be after to', { from: fromMs, to: toMs });
     const requested = parseKeys(q.keys);
-    if (requested && requested.length > MAX_TREND_KEYS) throw Errors.badRequest(`at most ${MAX_TREND_KEYS} keys per request`);
+    if (requested && requested.length > MAX_TREND_KEYS) throw Errors.badRequest(`keys may list at most ${MAX_TREND_KEYS} keys per request`, { keys: requested.length });
     await this.requireDevice(tenantId, deviceId);
     const keys = requested ?? (await this.telemetry.keys(tenantId, deviceId)).slice(0, MAX_TREND_KEYS);
 
@@ -207,7 +207,7 @@ export class InsightsService {
       kendallTau: number | null;
       resolution: 'raw' | number;
       changePoints: { ts: number; before: number | null; after: number | null }[];
-    }> = {};
+    }> = Object.create(null); // keyed by telemetry key: a key is data, never a property of Object.prototype
     const skipped: { key: string; reason: string }[] = [];
     for (const key of keys) {
       const series = await this.loadNumeric(tenantId, deviceId, key, fromMs, toMs);

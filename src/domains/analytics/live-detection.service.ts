@@ -172,7 +172,7 @@ export class LiveDetectionService {
       if (typeof p.value !== 'number' || !policy.keys.includes(p.key)) continue;
       samples ??= new Map();
       let row = samples.get(p.ts);
-      if (!row) samples.set(p.ts, (row = {}));
+      if (!row) samples.set(p.ts, (row = Object.create(null) as Record<string, number>)); // keys are data
       row[p.key] = p.value;
     }
     if (!samples) return;
@@ -308,7 +308,7 @@ export class LiveDetectionService {
     let i = 0;
     while (i < history.length) {
       const ts = history[i]!.ts;
-      const row: Record<string, number> = {};
+      const row: Record<string, number> = Object.create(null); // keys are data, "__proto__" included
       for (; i < history.length && history[i]!.ts === ts; i++) {
         const v = history[i]!.value;
         if (typeof v === 'number') row[history[i]!.key] = v;

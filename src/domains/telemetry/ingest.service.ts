@@ -1,5 +1,6 @@
 // The single entry of telemetry into Vigil, shared by every transport: rate-limit, parse and
-// validate, publish to the durable bus, and only then report success (the device's ack).
+// validate (UTF-8, points per message), admit new keys against the cardinality limits, publish
+// to the durable bus, and only then report success (the device's ack).
 // A rejection is counted, logged once per device per minute and kept in the dead-letter log.
 import type { Bus } from '../../ports/bus.js';
 import { AppError } from '../../errors.js';
@@ -9,6 +10,7 @@ import { LogThrottle, type Logger } from '../../observability/logger.js';
 import { encodeBatch, TELEMETRY_SUBJECT } from './batch-codec.js';
 import { parseTelemetryPayload, PayloadError, telemetryFromJson, type RejectReason } from './payload.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { KeyRegistry } from './key-registry.js';
 import type { AcceptedBatches } from './accepted-batches.js';
 import type { RejectedLog } from './rejected-log.js';
 
@@ -22,9 +24,18 @@ export interface TenantPointsQuota {
   limitOf(tenantId: string): number | null;
 }
 
+/** Why telemetry must be refused for now (the device is told to retry), or null. */
+export type IntakeCheck = () => string | null;
+
+/** Seconds a refused device is asked to wait: a full disk needs an operator, a failed write may pass. */
+const RETRY_AFTER_DISK_LOW_SEC = 30;
+const RETRY_AFTER_WRITE_FAILED_SEC = 5;
+
 export interface IngestOptions {
   maxFutureSkewMs: number;
   deviceRateLimitPerSec: number;
+  /** Points one message may carry (unlimited when absent). */
+  maxPointsPerMessage?: number;
 }
 
 export class IngestService {
@@ -32,6 +43,7 @@ export class IngestService {
   private readonly throttle = new LogThrottle();
   private readonly listeners: ((batch: PointBatch) => void)[] = [];
   private tenantQuota: TenantPointsQuota | null = null;
+  private intakeCheck: IntakeCheck = () => null;
 
   constructor(
     private readonly bus: Bus,
@@ -41,6 +53,8 @@ export class IngestService {
     private readonly options: IngestOptions,
     /** Handed to the local storage writer so it need not decode what was just encoded. */
     private readonly accepted?: AcceptedBatches,
+    /** Keys per device and series per tenant; no limits when absent. */
+    private readonly registry?: KeyRegistry,
   ) {
     this.limiter = new RateLimiter(options.deviceRateLimitPerSec);
   }
@@ -55,17 +69,23 @@ export class IngestService {
     this.listeners.push(listener);
   }
 
+  /** Installs the check run before every publish (the disk-space floor). */
+  refuseWhen(check: IntakeCheck): void {
+    this.intakeCheck = check;
+  }
+
   /** Accepts a raw payload (bytes or text). Resolves with the point count once durable. */
   async acceptRaw(device: DeviceIdentity, transport: Transport, payload: Buffer | string): Promise<number> {
     const receivedAt = Date.now();
     let points: TelemetryPoint[];
     try {
       this.checkRate(device);
-      points = parseTelemetryPayload(payload, { nowMs: receivedAt, maxFutureSkewMs: this.options.maxFutureSkewMs });
+      points = parseTelemetryPayload(payload, this.parseLimits(receivedAt));
       this.checkTenantQuota(device, points.length, receivedAt);
     } catch (err) {
       throw this.reject(device, transport, err, payload);
     }
+    await this.admitKeys(device, transport, points, payload);
     return this.publish(device, transport, points, receivedAt);
   }
 
@@ -75,12 +95,36 @@ export class IngestService {
     let points: TelemetryPoint[];
     try {
       this.checkRate(device);
-      points = telemetryFromJson(body, { nowMs: receivedAt, maxFutureSkewMs: this.options.maxFutureSkewMs });
+      points = telemetryFromJson(body, this.parseLimits(receivedAt));
       this.checkTenantQuota(device, points.length, receivedAt);
     } catch (err) {
       throw this.reject(device, transport, err, raw ?? JSON.stringify(body));
     }
+    await this.admitKeys(device, transport, points, raw ?? JSON.stringify(body));
     return this.publish(device, transport, points, receivedAt);
+  }
+
+  private parseLimits(nowMs: number) {
+    return { nowMs, maxFutureSkewMs: this.options.maxFutureSkewMs, maxPoints: this.options.maxPointsPerMessage };
+  }
+
+  /** New keys beyond a limit reject the whole message; a registry that cannot load is a 503 (retry). */
+  private async admitKeys(device: DeviceIdentity, transport: Transport, points: TelemetryPoint[], payload: Buffer | string): Promise<void> {
+    if (!this.registry) return;
+    try {
+      const loading = this.registry.admit(device.tenantId, device.deviceId, points);
+      if (loading) await loading;
+    } catch (err) {
+      if (err instanceof PayloadError) throw this.reject(device, transport, err, payload);
+      this.log.error({ err }, 'loading the known keys of a device failed');
+      throw new AppError('UNAVAILABLE', 503, 'telemetry cannot be checked against the key limits now; retry later', undefined, { cause: err });
+    }
+  }
+
+  /** Milliseconds until this device may send without a rate_limited refusal (0 = now). Lets a
+   *  transport that cannot refuse (MQTT 3.1.1) hold the message back instead. */
+  rateLimitWaitMs(device: DeviceIdentity): number {
+    return this.limiter.msUntilToken(device.deviceId);
   }
 
   private checkRate(device: DeviceIdentity): void {
@@ -97,14 +141,24 @@ export class IngestService {
 
   private async publish(device: DeviceIdentity, transport: Transport, points: TelemetryPoint[], receivedAt: number): Promise<number> {
     const batch: PointBatch = { tenantId: device.tenantId, deviceId: device.deviceId, transport, receivedAt, points };
+    const refusal = this.intakeCheck();
+    if (refusal) {
+      this.metrics.ingestUnavailable.inc({ reason: 'disk_space_low' });
+      throw new AppError('UNAVAILABLE', 503, `telemetry refused for now: ${refusal}; retry later`, { reason: 'disk_space_low' }, {
+        retryAfterSec: RETRY_AFTER_DISK_LOW_SEC,
+      });
+    }
     let seq: number;
     try {
       seq = await this.bus.publish(TELEMETRY_SUBJECT, encodeBatch(batch));
     } catch (err) {
       // Not the device's fault and not acknowledged: a 503 tells it to send the data again.
-      if (err instanceof AppError) throw err;
-      this.log.error({ err }, 'ingest log write failed');
-      throw new AppError('UNAVAILABLE', 503, 'telemetry could not be stored durably; retry later', undefined, { cause: err });
+      this.metrics.ingestUnavailable.inc({ reason: 'log_write_failed' });
+      if (this.throttle.shouldLog('ingest log write failed')) this.log.error({ err }, 'ingest log write failed; telemetry refused with 503');
+      throw new AppError('UNAVAILABLE', 503, 'telemetry could not be stored durably; retry later', { reason: 'log_write_failed' }, {
+        cause: err,
+        retryAfterSec: RETRY_AFTER_WRITE_FAILED_SEC,
+      });
     }
     this.accepted?.remember(seq, batch);
     this.metrics.pointsAccepted.inc({ transport }, points.length);

@@ -2,16 +2,24 @@
 //   {"k":v,...} | {"ts":ms,"values":{...}} | an array of either.
 // An object with both `ts` and `values` is a timestamped entry; otherwise every key is a data
 // point at server time. Pure: the clock and limits come in as arguments.
+// Keys are data: they are read with Object.keys/Object.hasOwn, never through the prototype, so
+// "constructor", "toString" or "__proto__" (an own property after JSON.parse) are keys like any other.
+// Text must round-trip: invalid UTF-8 bytes and lone surrogates are rejected, not replaced.
 import type { TelemetryPoint, TelemetryValue } from '../../ports/telemetry.js';
+import { isValidUtf8, isWellFormedText } from '../../util/unicode.js';
 
 export type RejectReason =
   | 'invalid_json'
+  | 'invalid_utf8'
   | 'invalid_shape'
   | 'invalid_value'
   | 'invalid_timestamp'
   | 'future_timestamp'
   | 'empty'
   | 'too_large'
+  | 'too_many_points'
+  | 'too_many_keys'
+  | 'too_many_series'
   | 'unauthorized'
   | 'rate_limited'
   | 'unknown_topic';
@@ -29,6 +37,8 @@ export class PayloadError extends Error {
 export interface ParseLimits {
   nowMs: number;
   maxFutureSkewMs: number;
+  /** Points one message may carry; parsing stops as soon as it is passed. Unlimited when absent. */
+  maxPoints?: number;
 }
 
 const MAX_KEY_LENGTH = 255;
@@ -36,6 +46,9 @@ const MAX_KEY_LENGTH = 255;
 const MIN_TS_MS = 100_000_000_000;
 
 export function parseTelemetryPayload(payload: Buffer | string, limits: ParseLimits): TelemetryPoint[] {
+  if (typeof payload !== 'string' && !isValidUtf8(payload)) {
+    throw new PayloadError('invalid_utf8', 'payload is not valid UTF-8');
+  }
   let json: unknown;
   try {
     json = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
@@ -67,7 +80,7 @@ function addEntry(entry: unknown, limits: ParseLimits, out: TelemetryPoint[], pa
       `${path || 'payload'} must be an object like {"key":value} or {"ts":ms,"values":{...}}`,
     );
   }
-  if ('ts' in entry && 'values' in entry) {
+  if (Object.hasOwn(entry, 'ts') && Object.hasOwn(entry, 'values')) {
     const ts = entry.ts;
     if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < 0) {
       throw new PayloadError('invalid_timestamp', `${path}.ts must be an integer epoch in milliseconds`, { ts });
@@ -83,20 +96,36 @@ function addEntry(entry: unknown, limits: ParseLimits, out: TelemetryPoint[], pa
       );
     }
     if (!isPlainObject(entry.values)) throw new PayloadError('invalid_shape', `${path}.values must be an object`);
-    addValues(entry.values, ts, out, `${path}.values`);
+    addValues(entry.values, ts, limits, out, `${path}.values`);
   } else {
-    addValues(entry, limits.nowMs, out, path);
+    addValues(entry, limits.nowMs, limits, out, path);
   }
 }
 
-function addValues(values: Record<string, unknown>, ts: number, out: TelemetryPoint[], path: string): void {
-  for (const key in values) {
-    const value = values[key];
+function addValues(values: Record<string, unknown>, ts: number, limits: ParseLimits, out: TelemetryPoint[], path: string): void {
+  const keys = Object.keys(values);
+  const maxPoints = limits.maxPoints ?? Infinity;
+  if (out.length + keys.length > maxPoints) {
+    throw new PayloadError('too_many_points', `a message may carry at most ${maxPoints} points (maxPointsPerMessage)`, {
+      limit: maxPoints,
+    });
+  }
+  for (const key of keys) {
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
       throw new PayloadError('invalid_shape', `keys must be 1-${MAX_KEY_LENGTH} characters`, { key });
     }
-    out.push({ key, ts, value: checkValue(value, `${path}.${key}`) });
+    if (!isWellFormedText(key)) {
+      throw new PayloadError('invalid_utf8', `${path || 'payload'} has a key with a lone surrogate (invalid Unicode)`, {
+        key: escapeSurrogates(key),
+      });
+    }
+    out.push({ key, ts, value: checkValue(values[key], `${path}.${key}`) });
   }
+}
+
+/** A lone surrogate cannot even be written into a JSON response honestly: show it escaped. */
+function escapeSurrogates(text: string): string {
+  return text.replace(/[\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
 function checkValue(value: unknown, where: string): TelemetryValue {
@@ -107,8 +136,12 @@ function checkValue(value: unknown, where: string): TelemetryValue {
         throw new PayloadError('invalid_value', `${where}: big integer values are not supported`, { value });
       }
       return value;
-    case 'boolean':
     case 'string':
+      if (!isWellFormedText(value)) {
+        throw new PayloadError('invalid_utf8', `${escapeSurrogates(where)} has a lone surrogate (invalid Unicode)`);
+      }
+      return value;
+    case 'boolean':
       return value;
     default:
       throw new PayloadError(

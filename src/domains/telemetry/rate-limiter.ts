@@ -19,6 +19,14 @@ export class RateLimiter {
     return true;
   }
 
+  /** Milliseconds until take() would succeed for this key (0 = now); takes nothing. */
+  msUntilToken(key: string, nowMs = Date.now()): number {
+    const b = this.buckets.get(key);
+    if (!b) return 0;
+    const tokens = Math.min(this.perSecond * 2, b.tokens + ((nowMs - b.at) / 1000) * this.perSecond);
+    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) * 1000) / this.perSecond);
+  }
+
   forget(key: string): void {
     this.buckets.delete(key);
   }

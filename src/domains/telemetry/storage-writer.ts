@@ -8,6 +8,7 @@ import type { Metrics } from '../../observability/metrics.js';
 import type { Logger } from '../../observability/logger.js';
 import { decodeBatch, TELEMETRY_SUBJECT } from './batch-codec.js';
 import type { AcceptedBatches } from './accepted-batches.js';
+import type { StorageHealth } from './storage-health.js';
 
 export const STORAGE_CONSUMER = 'storage';
 
@@ -16,6 +17,7 @@ export class StorageWriter {
   private applied = 0;
   private rollupTimer: NodeJS.Timeout | null = null;
   private rolling: Promise<void> | null = null;
+  private health: StorageHealth | null = null;
 
   constructor(
     private readonly bus: Bus,
@@ -28,8 +30,14 @@ export class StorageWriter {
     private readonly accepted?: AcceptedBatches,
   ) {}
 
+  /** Reports every stored batch and every failure, so a stall is seen (call before start). */
+  reportTo(health: StorageHealth): void {
+    this.health = health;
+  }
+
   async start(): Promise<void> {
     this.applied = await this.store.lastAppliedSeq(STORAGE_CONSUMER);
+    this.health?.start(this.applied);
     this.subscription = await this.bus.subscribe(
       TELEMETRY_SUBJECT,
       async (messages) => {
@@ -39,11 +47,16 @@ export class StorageWriter {
           const held = this.accepted?.take(m.seq);
           batches.push(held ? { ...held, seq: m.seq } : decodeBatch(m.seq, m.data));
         }
-        if (batches.length === 0) return;
+        const lastSeq = messages[messages.length - 1]!.seq;
+        if (batches.length === 0) {
+          this.health?.progressed(lastSeq);
+          return;
+        }
         try {
           await this.store.append(STORAGE_CONSUMER, batches);
         } catch (err) {
           this.metrics.storageErrors.inc();
+          this.health?.failed(err);
           this.log.error({ err }, 'storage write failed; will retry from the ingest log');
           throw err;
         }
@@ -55,6 +68,7 @@ export class StorageWriter {
         }
         this.metrics.storageWrites.observe(points);
         this.applied = batches[batches.length - 1]!.seq;
+        this.health?.progressed(lastSeq);
       },
       { durable: STORAGE_CONSUMER, maxBatch: this.maxBatchMessages },
     );
@@ -77,6 +91,7 @@ export class StorageWriter {
 
   async stop(): Promise<void> {
     if (this.rollupTimer) clearInterval(this.rollupTimer);
+    this.health?.stop();
     await this.rolling;
     await this.subscription?.close();
     this.subscription = null;

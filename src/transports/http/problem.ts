@@ -29,12 +29,17 @@ export function problemFor(err: unknown): { status: number; body: Problem } {
 export function errorHandler(log: Logger) {
   return (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = problemFor(err);
-    const retryAfterSec = (body.details as { retryAfterSec?: unknown } | undefined)?.retryAfterSec;
-    if (status === 429 && typeof retryAfterSec === 'number') void reply.header('retry-after', String(retryAfterSec));
-    if (status >= 500) log.error({ err, url: request.url }, 'request failed');
+    // A refusal the server logged where it happened (503 with a retry hint) is not logged again per request.
+    const detailsRetry = (body.details as { retryAfterSec?: unknown } | undefined)?.retryAfterSec;
+    const retryAfterSec = err instanceof AppError && err.retryAfterSec !== undefined ? err.retryAfterSec : typeof detailsRetry === 'number' ? detailsRetry : undefined;
+    if (retryAfterSec !== undefined) void reply.header('retry-after', String(retryAfterSec));
+    else if (status >= 500) log.error({ err, url: request.url }, 'request failed');
     void reply.status(status).type('application/json').send(body);
   };
 }
+
+/** Paging offsets beyond this are refused (400): no list Vigil holds is longer, and SQL OFFSET is a 64-bit integer. */
+export const MAX_OFFSET = 1_000_000_000;
 
 export const problemSchema = {
   type: 'object',

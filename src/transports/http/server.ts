@@ -1,6 +1,6 @@
 // The HTTP server: Fastify with OpenAPI generated from the route schemas, rate limits on by
 // default, one error shape, request metrics.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
@@ -9,8 +9,11 @@ import cors from '@fastify/cors';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { installAccessControl, type AccessDeps } from './access.js';
-import { errorHandler } from './problem.js';
+import { errorHandler, problemFor } from './problem.js';
 import { readTls, type TlsFiles } from './tls.js';
+import { rejectInvalidInput } from './input-checks.js';
+import { isValidUtf8 } from '../../util/unicode.js';
+import { Errors } from '../../errors.js';
 
 export interface HttpServerOptions {
   log: Logger;
@@ -33,8 +36,26 @@ export async function createHttpServer(o: HttpServerOptions): Promise<FastifyIns
     bodyLimit: o.bodyLimitBytes,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
     ...(o.tls ? { https: readTls(o.tls) } : {}),
+    // Errors raised before routing (a path that is not percent-encoded UTF-8) get the same problem shape.
+    frameworkErrors: (error, _request, rawReply) => {
+      const reply = rawReply as unknown as FastifyReply;
+      if (error.code === 'FST_ERR_BAD_URL') {
+        return reply.status(400).send({ error: 'BAD_URL', message: `the URL path is not valid percent-encoded UTF-8: ${error.message}` });
+      }
+      const { status, body } = problemFor(error);
+      return reply.status(status).send(body);
+    },
   }) as unknown as FastifyInstance;
   app.setErrorHandler(errorHandler(o.log));
+  app.addHook('preHandler', rejectInvalidInput);
+  // JSON bodies of the management API: bytes that are not UTF-8 are refused rather than decoded to
+  // U+FFFD; parsing is Fastify's own (prototype-poisoning checks included).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const bytes = body as Buffer;
+    if (!isValidUtf8(bytes)) return done(Errors.badRequest('body is not valid UTF-8', { body: 'invalid UTF-8' }), undefined);
+    parseJson(request, bytes.toString('utf8'), done);
+  });
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ error: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );

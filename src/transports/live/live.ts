@@ -18,6 +18,7 @@ interface SubscribeRequest {
 
 type Ack = (response: { ok: true } | { error: string }) => void;
 
+const MAX_SUBSCRIBE_KEYS = 1000;
 const deviceRoom = (deviceId: string) => `device:${deviceId}`;
 const keyRoom = (deviceId: string, key: string) => `device:${deviceId}:key:${key}`;
 const statusRoom = (deviceId: string) => `status:${deviceId}`;
@@ -75,6 +76,8 @@ export class LiveStream {
     if (keys !== undefined && !(Array.isArray(keys) && keys.every((k) => typeof k === 'string'))) {
       throw new Error('keys must be an array of strings');
     }
+    // One room per key: a bounded list keeps a client from growing the server's room table at will.
+    if (keys && keys.length > MAX_SUBSCRIBE_KEYS) throw new Error(`keys may list at most ${MAX_SUBSCRIBE_KEYS} keys`);
     // Tenants never see each other's devices: an unknown id and a foreign id look the same.
     if (!(await this.metadata.getDevice(principal.tenantId, deviceId))) throw new Error(`device ${deviceId} not found`);
     if (keys && keys.length > 0) for (const key of keys as string[]) await socket.join(keyRoom(deviceId, key));

@@ -10,8 +10,12 @@ import { parseTime } from '../../../domains/telemetry/query.service.js';
 import type { AnalyticsStore, AlarmStatus } from '../../../ports/analytics-store.js';
 import type { MetadataStore } from '../../../ports/metadata-store.js';
 import { Errors } from '../../../errors.js';
+import { MAX_DURATION_MS } from '../../../util/duration.js';
+
+/** The longest trend window a maintenance policy reads (as for time-to-threshold queries). */
+const MAX_WINDOW_MS = 366 * 86_400_000;
 import { bearerSecurity, principalOf, requireUser } from '../auth.js';
-import { problemSchema } from '../problem.js';
+import { MAX_OFFSET, problemSchema } from '../problem.js';
 
 const AlarmSchema = Type.Object({
   id: Type.String(),
@@ -62,7 +66,7 @@ export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): vo
           deviceId: Type.Optional(Type.String()),
           status: Type.Optional(Type.String({ enum: ['open', 'acknowledged', 'dismissed', 'cleared'] })),
           type: Type.Optional(Type.String({ enum: ['anomaly', 'predicted_failure'] })),
-          offset: Type.Integer({ minimum: 0, default: 0 }),
+          offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 }),
           limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
         }),
         response: { 200: Type.Object({ items: Type.Array(AlarmSchema), total: Type.Integer() }) },
@@ -270,8 +274,10 @@ export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): vo
           key: Type.String({ minLength: 1 }),
           threshold: Type.Number(),
           failWhen: Type.Optional(Type.Union([Type.Literal('above'), Type.Literal('below')])),
-          horizonMs: Type.Optional(Type.Integer({ minimum: 60_000, description: 'alarm when failure is predicted sooner; default 24 h' })),
-          windowMs: Type.Optional(Type.Integer({ minimum: 60_000, description: 'trend window; default 7 days' })),
+          horizonMs: Type.Optional(
+            Type.Integer({ minimum: 60_000, maximum: MAX_DURATION_MS, description: 'alarm when failure is predicted sooner; default 24 h' }),
+          ),
+          windowMs: Type.Optional(Type.Integer({ minimum: 60_000, maximum: MAX_WINDOW_MS, description: 'trend window; default 7 days, at most 366 days' })),
         }),
         response: { 200: PolicySchema, 400: problemSchema },
       },

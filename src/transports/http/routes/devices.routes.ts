@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { DeviceService } from '../../../domains/devices/devices.service.js';
 import { bearerSecurity, principalOf, requireUser } from '../auth.js';
-import { problemSchema } from '../problem.js';
+import { MAX_OFFSET, problemSchema } from '../problem.js';
 
 const Labels = Type.Record(Type.String(), Type.String());
 export const DeviceSchema = Type.Object({
@@ -60,7 +60,7 @@ export function deviceRoutes(app: FastifyInstance, devices: DeviceService): void
           name: Type.Optional(Type.String({ description: 'case-insensitive substring' })),
           type: Type.Optional(Type.String()),
           status: Type.Optional(Type.Union([Type.Literal('online'), Type.Literal('offline')])),
-          offset: Type.Integer({ minimum: 0, default: 0 }),
+          offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 }),
           limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
         }),
         response: { 200: Type.Object({ items: Type.Array(DeviceSchema), total: Type.Integer() }) },

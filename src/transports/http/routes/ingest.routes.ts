@@ -12,6 +12,10 @@ import { problemSchema } from '../problem.js';
 
 const STATUS_FOR_REASON: Record<string, number> = {
   invalid_json: 400,
+  invalid_utf8: 400,
+  too_many_points: 413,
+  too_many_keys: 422,
+  too_many_series: 422,
   invalid_shape: 422,
   invalid_value: 422,
   invalid_timestamp: 422,
@@ -24,7 +28,11 @@ const STATUS_FOR_REASON: Record<string, number> = {
 
 const accepted = Type.Object({ accepted: Type.Integer({ description: 'points durably accepted' }) });
 const payloadDoc =
-  'One of {"key":value,...}, {"ts":epochMs,"values":{...}} or an array of either. Values: number, boolean or string.';
+  'One of {"key":value,...}, {"ts":epochMs,"values":{...}} or an array of either. Values: number, boolean or string. ' +
+  'The body must be valid UTF-8 without lone surrogates (400 INVALID_UTF8). Limits (see docs/operations.md): ' +
+  'at most maxPointsPerMessage points per request (413 TOO_MANY_POINTS); a request that would give its device more than ' +
+  'maxKeysPerDevice distinct keys (422 TOO_MANY_KEYS) or its tenant more than maxSeriesPerTenant series (422 TOO_MANY_SERIES) ' +
+  'is rejected whole. Every rejection is kept in the dead-letter log with its reason.';
 
 export function ingestRoutes(app: FastifyInstance, devices: DeviceService, ingest: IngestService, bodyLimitBytes: number): void {
   app.register(async (scope) => {

@@ -31,7 +31,7 @@ export function insightsRoutes(app: FastifyInstance, insights: InsightsService):
         querystring: Type.Object({
           key: Type.String({ minLength: 1, description: 'numeric telemetry key' }),
           horizon: Type.Optional(Type.String({ description: 'how far ahead: 1h, 1d, 1w or ms; default 1d, at most 366d' })),
-          history: Type.Optional(Type.String({ description: 'past window fitted, ending at the newest point: 7d (default), 30d, ms' })),
+          history: Type.Optional(Type.String({ description: 'past window fitted, ending at the newest point: 7d (default), 30d, ms; at most 366d' })),
           step: Type.Optional(
             Type.String({ description: 'forecast step: 1m, 10m, 1h or ms; default: the data step, coarsened to keep the horizon within 10,000 steps' }),
           ),
@@ -87,9 +87,9 @@ export function insightsRoutes(app: FastifyInstance, insights: InsightsService):
         security: bearerSecurity,
         params: IdParams,
         querystring: Type.Object({
-          keys: Type.Optional(Type.String({ description: 'comma-separated keys; every key of the device when absent' })),
-          from: Type.Optional(Type.String({ description: 'epoch ms or ISO-8601; default to - 7d' })),
-          to: Type.Optional(Type.String({ description: 'epoch ms or ISO-8601; default now' })),
+          keys: Type.Optional(Type.String({ description: 'comma-separated keys (at most 50); every key of the device (first 50) when absent' })),
+          from: Type.Optional(Type.String({ description: 'epoch ms or ISO-8601, within ±8.64e15 ms; default to - 7d' })),
+          to: Type.Optional(Type.String({ description: 'epoch ms or ISO-8601, within ±8.64e15 ms; default now' })),
         }),
         response: {
           200: Type.Object({
@@ -141,8 +141,8 @@ export function insightsRoutes(app: FastifyInstance, insights: InsightsService):
         params: IdParams,
         querystring: Type.Object({
           key: Type.String({ minLength: 1, description: 'numeric telemetry key' }),
-          threshold: Type.Number({ description: 'failure level of the key' }),
-          window: Type.Optional(Type.String({ description: 'past window fitted: 7d (default), 1d, ms' })),
+          threshold: Type.Number({ description: 'failure level of the key (a finite number)' }),
+          window: Type.Optional(Type.String({ description: 'past window fitted: 7d (default), 1d, ms; at most 366d' })),
           failWhen: Type.Optional(
             Type.Union([Type.Literal('above'), Type.Literal('below')], { description: 'failure side; default: where the trend heads' }),
           ),

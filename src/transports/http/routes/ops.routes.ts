@@ -3,7 +3,8 @@ import type { Metrics } from '../../../observability/metrics.js';
 
 export interface ReadinessCheck {
   name: string;
-  check: () => Promise<void>;
+  /** Throws when not ready (its message is the reason); may resolve with a note shown instead of "ok". */
+  check: () => Promise<void | string>;
 }
 
 export function opsRoutes(app: FastifyInstance, metrics: Metrics, checks: ReadinessCheck[], isShuttingDown: () => boolean): void {
@@ -19,8 +20,7 @@ export function opsRoutes(app: FastifyInstance, metrics: Metrics, checks: Readin
       let ready = !isShuttingDown();
       for (const c of checks) {
         try {
-          await c.check();
-          results[c.name] = 'ok';
+          results[c.name] = (await c.check()) || 'ok';
         } catch (err) {
           results[c.name] = (err as Error).message;
           ready = false;

@@ -25,12 +25,12 @@ export function telemetryRoutes(
         security: bearerSecurity,
         params: IdParams,
         querystring: Type.Object({
-          keys: Type.Optional(Type.String({ description: 'comma-separated keys; all keys when absent' })),
-          from: Type.Optional(Type.String({ description: 'epoch ms or ISO-8601; default to - 24h' })),
-          to: Type.Optional(Type.String({ description: 'epoch ms or ISO-8601; default now' })),
+          keys: Type.Optional(Type.String({ description: 'comma-separated keys (at most 1000); all keys when absent' })),
+          from: Type.Optional(Type.String({ description: 'epoch ms or ISO-8601, within ±8.64e15 ms (the range of a Date); default to - 24h' })),
+          to: Type.Optional(Type.String({ description: 'epoch ms or ISO-8601, within ±8.64e15 ms; default now' })),
           limit: Type.Optional(Type.Integer({ minimum: 1, description: 'raw points at most (capped by the server)' })),
           order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
-          interval: Type.Optional(Type.String({ description: 'window: 10s, 1m, 1h, 1d or ms' })),
+          interval: Type.Optional(Type.String({ description: 'window: 10s, 1m, 1h, 1d or ms, at most 8.64e15 ms and 100,000 windows in from..to' })),
           agg: Type.Optional(Type.String({ description: 'comma-separated: avg,min,max,sum,count' })),
         }),
         response: {
@@ -73,12 +73,13 @@ export function telemetryRoutes(
         summary: 'Latest value of each key',
         security: bearerSecurity,
         params: IdParams,
-        querystring: Type.Object({ keys: Type.Optional(Type.String()) }),
+        querystring: Type.Object({ keys: Type.Optional(Type.String({ description: 'comma-separated keys (at most 1000); all keys when absent' })) }),
         response: {
           200: Type.Object({
             deviceId: Type.String(),
             data: Type.Record(Type.String(), Type.Object({ ts: Type.Integer(), value: Value })),
           }),
+          400: problemSchema,
           404: problemSchema,
         },
       },

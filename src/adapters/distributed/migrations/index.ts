@@ -1,0 +1,15 @@
+// The PostgreSQL schema, as numbered migrations applied in order at start-up (pg-migrator.ts).
+// A migration is never edited once released: a change to the schema is a new migration.
+import { metadataSchema } from './001-metadata.js';
+import { analyticsSchema } from './002-analytics.js';
+import { telemetrySchema } from './003-telemetry.js';
+
+export interface Migration {
+  /** Applied in ascending order; recorded in vigil_migrations once applied. */
+  version: number;
+  name: string;
+  /** Run in one transaction together with the vigil_migrations row. */
+  statements: string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [metadataSchema, analyticsSchema, telemetrySchema];

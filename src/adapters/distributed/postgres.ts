@@ -1,0 +1,94 @@
+// The PostgreSQL stores of scaled-out mode behind one factory: one connection pool shared by
+// the telemetry, metadata and analytics stores, the schema migrated (under an advisory lock, so
+// nodes starting together are safe) before any store is used.
+import pg from 'pg';
+import type { AnalyticsStore } from '../../ports/analytics-store.js';
+import type { MetadataStore } from '../../ports/metadata-store.js';
+import type { TelemetryStore } from '../../ports/telemetry-store.js';
+import { migrate } from './pg-migrator.js';
+import { PgAnalyticsStore } from './pg-analytics-store.js';
+import { PgMetadataStore } from './pg-metadata-store.js';
+import { PgTelemetryStore, type PgTelemetryStoreOptions } from './pg-telemetry-store.js';
+
+export interface PostgresOptions extends PgTelemetryStoreOptions {
+  /** Schema for every table (created if missing); default: the server's search_path (public). */
+  schema?: string;
+  /** Connections in the pool. Ten covers the storage writer, queries and roll-ups of one node. */
+  poolSize?: number;
+  /** Apply pending migrations at open (default true); false expects `vigil migrate` was run. */
+  migrate?: boolean;
+}
+
+export interface PostgresStores {
+  telemetry: TelemetryStore;
+  metadata: MetadataStore;
+  analytics: AnalyticsStore;
+  pool: pg.Pool;
+  /** Ends the pool; call after the stores' own close(). */
+  close(): Promise<void>;
+}
+
+const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/** A pool whose connections use `schema` (when given) as their search_path. */
+export function createPool(url: string, options: Pick<PostgresOptions, 'schema' | 'poolSize'> = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    // Fail fast with the URL in the message instead of hanging on an unreachable server.
+    connectionTimeoutMillis: 10_000,
+    ...(options.schema ? { options: `-c search_path=${quoteIdent(options.schema)}` } : {}),
+  });
+  // An idle connection dropped by the server (restart, failover) must not crash the process;
+  // the pool replaces it and the next query reports the error.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable PostgreSQL URL)';
+  }
+}
+
+/**
+ * Creates the schema if it is missing. Two nodes running CREATE SCHEMA IF NOT EXISTS at once can
+ * both miss it and one fails on the catalog's unique index, so creation is serialised.
+ */
+export async function ensureSchema(pool: pg.Pool, schema: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('vigil.create_schema'))`);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export async function openPostgresStores(url: string, options: PostgresOptions = {}): Promise<PostgresStores> {
+  const pool = createPool(url, options);
+  try {
+    if (options.schema) await ensureSchema(pool, options.schema);
+    if (options.migrate ?? true) await migrate(pool);
+    const telemetry = new PgTelemetryStore(pool, options);
+    const metadata = new PgMetadataStore(pool);
+    const analytics = new PgAnalyticsStore(pool);
+    await telemetry.init();
+    await metadata.init();
+    await analytics.init();
+    return { telemetry, metadata, analytics, pool, close: () => pool.end() };
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new Error(`PostgreSQL at ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,19 @@
+import { describe } from 'node:test';
+import { closingStores, openTestStores } from '../helpers/postgres.js';
+import { skipUnless } from '../helpers/services.js';
+import { telemetryStoreContract } from './telemetry-store.contract.js';
+
+describe('PgTelemetryStore (PostgreSQL, COPY)', { skip: await skipUnless('postgres') }, () => {
+  telemetryStoreContract('PgTelemetryStore', async () => {
+    const stores = await openTestStores();
+    await stores.telemetry.whenRollupsReady();
+    return closingStores(stores.telemetry, stores);
+  });
+});
+
+describe('PgTelemetryStore (PostgreSQL, unnest)', { skip: await skipUnless('postgres') }, () => {
+  telemetryStoreContract('PgTelemetryStore/unnest', async () => {
+    const stores = await openTestStores({ bulkLoad: 'unnest' });
+    return closingStores(stores.telemetry, stores);
+  });
+});
