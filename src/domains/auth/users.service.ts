@@ -76,7 +76,14 @@ export class UsersService {
     checkPassword(input.password, { email });
     if (await this.identity.getUserByEmail(email)) throw Errors.conflict(`a user ${email} exists`);
     const id = randomUUID();
-    await this.store.createUser({ id, tenantId, email, passwordHash: await hashPassword(input.password), role: input.role, createdAt: Date.now() });
+    const passwordHash = await hashPassword(input.password);
+    try {
+      await this.store.createUser({ id, tenantId, email, passwordHash, role: input.role, createdAt: Date.now() });
+    } catch (err) {
+      // Two creations of one email at once: the store's unique constraint decides; the loser is told why.
+      if (await this.identity.getUserByEmail(email)) throw Errors.conflict(`a user ${email} exists`);
+      throw err;
+    }
     return this.view((await this.identity.getUser(id))!);
   }
 

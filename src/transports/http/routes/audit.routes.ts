@@ -20,10 +20,10 @@ const AuditEntrySchema = Type.Object({
   statusCode: Type.Integer(),
 });
 const Filters = {
-  actor: Type.Optional(Type.String({ description: 'user id, apikey:<id>, or email' })),
-  action: Type.Optional(Type.String({ description: 'substring of the action, e.g. "devices" or "auth.login"' })),
-  from: Type.Optional(Type.Integer({ description: 'epoch ms, inclusive' })),
-  to: Type.Optional(Type.Integer({ description: 'epoch ms, exclusive' })),
+  actor: Type.Optional(Type.String({ maxLength: 320, description: 'user id, apikey:<id>, or email' })),
+  action: Type.Optional(Type.String({ maxLength: 200, description: 'substring of the action, e.g. "devices" or "auth.login"' })),
+  from: Type.Optional(Type.Integer({ minimum: 0, maximum: 8_640_000_000_000_000, description: 'epoch ms, inclusive' })),
+  to: Type.Optional(Type.Integer({ minimum: 0, maximum: 8_640_000_000_000_000, description: 'epoch ms, exclusive' })),
 };
 const EXPORT_MAX_ROWS = 100_000;
 
@@ -41,7 +41,7 @@ export function auditRoutes(app: FastifyInstance, audit: AuditService): void {
         tags: ['audit'],
         summary: 'Audit log (newest first): every state-changing call and every login',
         security: bearerSecurity,
-        querystring: Type.Object({ ...Filters, offset: Type.Integer({ minimum: 0, default: 0 }), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) }),
+        querystring: Type.Object({ ...Filters, offset: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }), limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) }),
         response: { 200: Type.Object({ items: Type.Array(AuditEntrySchema), total: Type.Integer() }), 401: problemSchema, 403: problemSchema },
       },
     },

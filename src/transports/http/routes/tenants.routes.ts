@@ -39,8 +39,8 @@ export function tenantRoutes(
         security: bearerSecurity,
         body: Type.Object({
           name: Type.String({ minLength: 1, maxLength: 200 }),
-          maxDevices: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
-          maxPointsPerSec: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+          maxDevices: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 100_000_000 }), Type.Null()])),
+          maxPointsPerSec: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000_000 }), Type.Null()])),
           admin: Type.Object({ email: Type.String({ minLength: 3, maxLength: 320, pattern: '^[^\\s@]+@[^\\s@]+$' }), password: Type.String({ minLength: 1 }) }),
         }),
         response: { 201: Type.Intersect([TenantSchema, Type.Object({ admin: UserSchema })]), ...errors },
@@ -63,8 +63,8 @@ export function tenantRoutes(
         params: IdParams,
         body: Type.Object({
           suspended: Type.Optional(Type.Boolean()),
-          maxDevices: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
-          maxPointsPerSec: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+          maxDevices: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 100_000_000 }), Type.Null()])),
+          maxPointsPerSec: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000_000 }), Type.Null()])),
         }),
         response: { 200: TenantSchema, ...errors },
       },
