@@ -27,6 +27,9 @@ import { LiveDetectionService } from './domains/analytics/live-detection.service
 import { MaintenanceService } from './domains/analytics/maintenance.service.js';
 import { RulService } from './domains/analytics/rul.service.js';
 import { analyticsRoutes } from './transports/http/routes/analytics.routes.js';
+import { DuckDbDashboardStore } from './adapters/embedded/duckdb-dashboard-store.js';
+import { DashboardService } from './domains/dashboards/dashboards.service.js';
+import { dashboardRoutes } from './transports/http/routes/dashboards.routes.js';
 import { FileBus } from './adapters/embedded/file-bus.js';
 import { fileBusEventReporter, fileBusReadiness } from './adapters/embedded/file-bus-reporting.js';
 import { DiskSpaceGuard } from './domains/telemetry/disk-space-guard.js';
@@ -43,6 +46,8 @@ import { RejectedLog } from './domains/telemetry/rejected-log.js';
 import { StorageWriter } from './domains/telemetry/storage-writer.js';
 import { AcceptedBatches } from './domains/telemetry/accepted-batches.js';
 import { KeyRegistry } from './domains/telemetry/key-registry.js';
+import { KeyUnits } from './domains/telemetry/key-units.js';
+import { DuckDbKeyUnitsStore } from './adapters/embedded/duckdb-key-units-store.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createHttpServer } from './transports/http/server.js';
@@ -50,10 +55,12 @@ import { reloadTls } from './transports/http/tls.js';
 import { authRoutes } from './transports/http/routes/auth.routes.js';
 import { deviceRoutes } from './transports/http/routes/devices.routes.js';
 import { ingestRoutes } from './transports/http/routes/ingest.routes.js';
+import { influxWriteRoutes } from './transports/http/routes/influx-write.routes.js';
 import { opsRoutes } from './transports/http/routes/ops.routes.js';
 import { telemetryRoutes } from './transports/http/routes/telemetry.routes.js';
 import { insightsRoutes } from './transports/http/routes/insights.routes.js';
 import { MqttTransport } from './transports/mqtt/transport.js';
+import { createCoapTransport } from './transports/coap/coap-server.js';
 import { LiveStream } from './transports/live/live.js';
 import type { MetadataStore } from './ports/metadata-store.js';
 import type { TelemetryStore } from './ports/telemetry-store.js';
@@ -79,8 +86,8 @@ export interface App {
   generatedAdminPassword?: string;
   /** Re-reads the HTTPS certificate files (SIGHUP); false when HTTPS is off. */
   reloadTls(): boolean;
-  /** Binds HTTP and MQTT; returns the bound ports (useful with port 0). */
-  listen(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort?: number }>;
+  /** Binds HTTP, MQTT and CoAP; returns the bound ports (useful with port 0). */
+  listen(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort?: number; coapPort: number }>;
   /** Stops intake, flushes every accepted point to storage, closes everything. */
   close(): Promise<void>;
 }
@@ -165,7 +172,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await keyRegistry.start();
   const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config, accepted, keyRegistry);
   ingest.useTenantQuota(tenants.pointsQuota);
-  const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints);
+  const keyUnitsStore = new DuckDbKeyUnitsStore(db);
+  await keyUnitsStore.init();
+  const keyUnits = new KeyUnits(keyUnitsStore, log.child({ component: 'key-units' }));
+  const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints, keyUnits);
   ingest.refuseWhen(() => diskGuard.problem());
   const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }), 5000, 60_000, accepted);
   const storageHealth = new StorageHealth({ durableSeq: () => bus.durableSeq(TELEMETRY_SUBJECT) }, metrics, log.child({ component: 'storage' }));
@@ -195,6 +205,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     keyRegistry.forgetDevice(tenantId, deviceId);
     detection.forgetDevice(deviceId);
     void analyticsStore.deleteDeviceAnalytics(tenantId, deviceId);
+    void keyUnits.forgetDevice(tenantId, deviceId).catch((err) => log.error({ err }, 'deleting key units failed'));
   });
   await writer.start();
   void telemetryStore.whenRollupsReady().then(() => metrics.rollupsReady.set(1));
@@ -224,8 +235,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   telemetryRoutes(http, queries, rejected);
   const insights = new InsightsService(telemetryStore, metadataStore);
   insightsRoutes(http, insights);
-  ingestRoutes(http, devices, ingest, config.httpBodyLimitBytes);
+  ingestRoutes(http, devices, ingest, config.httpBodyLimitBytes, keyUnits);
+  influxWriteRoutes(http, devices, ingest, config.httpBodyLimitBytes);
   analyticsRoutes(http, { alarms, detection, maintenance, rul, analyticsStore, metadata: metadataStore });
+  const dashboardStore = new DuckDbDashboardStore(db);
+  await dashboardStore.init();
+  dashboardRoutes(http, new DashboardService(dashboardStore));
   opsRoutes(
     http,
     metrics,
@@ -258,6 +273,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     httpServer: http.server,
     tls: config.mqttTlsCertPath && config.mqttTlsKeyPath ? { certPath: config.mqttTlsCertPath, keyPath: config.mqttTlsKeyPath, port: config.mqttTlsPort } : undefined,
   });
+  const coap = createCoapTransport({ devices, ingest, units: keyUnits, log: log.child({ component: 'coap' }), maxPayloadBytes: config.coapMaxPayloadBytes });
   const live = new LiveStream(http.server, (token) => auth.authenticate(token), metadataStore, metrics, config.corsOrigins);
   ingest.onAccepted((batch) => {
     presence.activity(batch.tenantId, batch.deviceId, batch.receivedAt);
@@ -289,14 +305,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     async listen() {
       await http.listen({ port: config.httpPort, host: config.host });
       const mqttPorts = await mqtt.listen(config.mqttPort, config.host);
-      return { httpPort: (http.server.address() as AddressInfo).port, ...mqttPorts };
+      const coapPort = await coap.listen(config.coapPort, config.host);
+      return { httpPort: (http.server.address() as AddressInfo).port, ...mqttPorts, coapPort };
     },
     close() {
       closing ??= (async () => {
         shuttingDown = true;
         diskGuard.stop();
         live.close();
-        await Promise.allSettled([mqtt.close(), http.close()]);
+        await Promise.allSettled([mqtt.close(), http.close(), coap.close()]);
         await bus.close(); // flushes pending publishes and drains the storage consumer
         await writer.stop();
         await maintenance.stop();
@@ -306,6 +323,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await audit.flushed();
         await auditLog.close();
         await identity.close();
+        await keyUnits.settled();
+        await keyUnitsStore.close();
         await telemetryStore.close();
         await metadataStore.close();
         db.close();

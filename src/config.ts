@@ -16,6 +16,8 @@ export const configSchema = z.object({
   host: z.string().default('0.0.0.0'),
   httpPort: port.default(8080),
   mqttPort: port.default(1883),
+  /** CoAP (UDP) device API port; 5683 is CoAP's registered port. */
+  coapPort: port.default(5683),
   dataDir: z.string().default('./data'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Password of admin@localhost on first start; generated and printed once when unset. */
@@ -41,6 +43,8 @@ export const configSchema = z.object({
    *  heap cost per series is in docs/operations.md ("Limits"); size the heap (or lower this) so
    *  that every tenant at its limit still fits. */
   maxSeriesPerTenant: positiveInt.default(1_000_000),
+  /** Largest CoAP payload, reassembled from Block1 blocks; constrained devices send small ones. */
+  coapMaxPayloadBytes: positiveInt.default(64 * 1024),
   /** Points more than this far in the future are rejected: a device clock that far off is a bug. */
   maxFutureSkewMs: positiveInt.default(10 * 60 * 1000),
   /** A device with no activity for this long is shown offline. */
@@ -108,6 +112,7 @@ export const flagForKey: Record<string, string> = {
   host: '--host',
   httpPort: '--http-port',
   mqttPort: '--mqtt-port',
+  coapPort: '--coap-port',
   dataDir: '--data-dir',
 };
 
@@ -115,6 +120,8 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   host: 'VIGIL_HOST',
   httpPort: 'VIGIL_HTTP_PORT',
   mqttPort: 'VIGIL_MQTT_PORT',
+  coapPort: 'VIGIL_COAP_PORT',
+  coapMaxPayloadBytes: 'VIGIL_COAP_MAX_PAYLOAD_BYTES',
   dataDir: 'VIGIL_DATA_DIR',
   logLevel: 'VIGIL_LOG_LEVEL',
   adminPassword: 'VIGIL_ADMIN_PASSWORD',

@@ -78,6 +78,8 @@ export interface VigilProcess {
   http: string;
   httpPort: number;
   mqttPort: number;
+  /** 0 when the server predates CoAP. */
+  coapPort: number;
   dataDir: string;
   pid: number;
   child: ChildProcess;
@@ -106,6 +108,8 @@ export async function startVigilProcess(o: VigilStartOptions = {}): Promise<Vigi
         VIGIL_DEVICE_RATE_LIMIT_PER_SEC: '1000000',
         VIGIL_API_RATE_LIMIT_PER_MIN: '100000000',
         VIGIL_MQTT_MAX_PAYLOAD_BYTES: String(1024 * 1024),
+        // CoAP is on by default at UDP 5683; each bench server takes a free port instead.
+        VIGIL_COAP_PORT: '0',
         ...o.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -113,15 +117,15 @@ export async function startVigilProcess(o: VigilStartOptions = {}): Promise<Vigi
   );
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-  const ready = await new Promise<{ httpPort: number; mqttPort: number }>((resolve, reject) => {
+  const ready = await new Promise<{ httpPort: number; mqttPort: number; coapPort: number }>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`vigil did not start in 60 s: ${stderr}`)), 60_000);
     child.stdout!.on('data', (d) => {
       out += d;
-      const m = /vigil ready: http:\/\/[^:]+:(\d+) mqtt:\/\/[^:]+:(\d+)/.exec(out);
+      const m = /vigil ready: http:\/\/[^:]+:(\d+) mqtt:\/\/[^:]+:(\d+)(?: coap:\/\/[^:]+:(\d+))?/.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve({ httpPort: Number(m[1]), mqttPort: Number(m[2]) });
+        resolve({ httpPort: Number(m[1]), mqttPort: Number(m[2]), coapPort: Number(m[3] ?? 0) });
       }
     });
     child.once('exit', (code) => {

@@ -17,11 +17,12 @@ const HELP = `usage: vigil simulate [options]
   --devices <n>         fleet size (default 10)
   --interval <d>        sampling interval per device (default 1s)
   --duration <d>        how long to run (default 10m)
-  --transport <t>       mqtt | http | mixed (default mqtt)
+  --transport <t>       mqtt | http | coap | mixed (mixed = mqtt and http; default mqtt)
   --url <url>           Vigil HTTP base URL (default http://localhost:8080)
   --mqtt-url <url>      Vigil's MQTT port (default: the --url host on port 1883); the run fails
                         when it is another broker, or when Vigil's API does not show the
                         telemetry the devices had acknowledged
+  --coap-url <url>      Vigil's CoAP port for --transport coap (default: the --url host on 5683)
   --faults <rate>       fault episodes per device per hour (default 0)
   --fault-kinds <list>  subset of ${FAULT_KINDS.join(',')}
   --seed <n>            random seed: the same seed gives the same fleet and faults (default 1)
@@ -44,6 +45,7 @@ export async function run(argv: string[]): Promise<number> {
       transport: { type: 'string', default: 'mqtt' },
       url: { type: 'string', default: 'http://localhost:8080' },
       'mqtt-url': { type: 'string' },
+      'coap-url': { type: 'string' },
       faults: { type: 'string', default: '0' },
       'fault-kinds': { type: 'string' },
       seed: { type: 'string', default: '1' },
@@ -65,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
     const mix = preset === 'custom' ? parseMix(flags.mix ?? '') : PRESETS[preset];
     if (!mix) throw new Error(`unknown preset "${preset}" (home, office, factory, custom)`);
     const transport = flags.transport as FleetTransport;
-    if (!['mqtt', 'http', 'mixed'].includes(transport)) throw new Error(`--transport must be mqtt, http or mixed; got "${transport}"`);
+    if (!['mqtt', 'http', 'coap', 'mixed'].includes(transport)) throw new Error(`--transport must be mqtt, http, coap or mixed; got "${transport}"`);
     const devices = Number(flags.devices);
     if (!Number.isInteger(devices) || devices < 1 || devices > 100_000) throw new Error('--devices must be an integer in 1..100000');
     const faults = Number(flags.faults);
@@ -78,6 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     fleet = new Fleet({
       url,
       mqttUrl: flags['mqtt-url'] ?? `mqtt://${new URL(url).hostname}:1883`,
+      coapUrl: flags['coap-url'] ?? `coap://${new URL(url).hostname}:5683`,
       mix,
       preset,
       devices,
@@ -103,7 +106,7 @@ export async function run(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    if (fleet.o.transport !== 'http') await checkBrokerIsVigil(fleet.o.mqttUrl);
+    if (fleet.o.transport === 'mqtt' || fleet.o.transport === 'mixed') await checkBrokerIsVigil(fleet.o.mqttUrl);
     await fleet.provision();
     console.error(`registered ${fleet.provisioned.length} devices; running (Ctrl-C stops early)`);
     fleet.build();

@@ -13,6 +13,7 @@ const HELP = `usage: vigil start [options]
 
   --http-port <n>   HTTP API and live stream port (VIGIL_HTTP_PORT, default 8080)
   --mqtt-port <n>   MQTT broker port (VIGIL_MQTT_PORT, default 1883)
+  --coap-port <n>   CoAP (UDP) device API port (VIGIL_COAP_PORT, default 5683)
   --host <addr>     address to bind (VIGIL_HOST, default 0.0.0.0)
   --data-dir <dir>  where data lives (VIGIL_DATA_DIR, default ./data)
 
@@ -25,6 +26,7 @@ export async function run(argv: string[]): Promise<number> {
     {
       'http-port': { type: 'string' },
       'mqtt-port': { type: 'string' },
+      'coap-port': { type: 'string' },
       host: { type: 'string' },
       'data-dir': { type: 'string' },
     },
@@ -38,6 +40,7 @@ export async function run(argv: string[]): Promise<number> {
     config = loadConfig(process.env, {
       httpPort: flags['http-port'],
       mqttPort: flags['mqtt-port'],
+      coapPort: flags['coap-port'],
       host: flags.host,
       dataDir: flags['data-dir'],
     });
@@ -91,8 +94,13 @@ export async function run(argv: string[]): Promise<number> {
     lock.release();
     const e = err as NodeJS.ErrnoException & { port?: number };
     if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
-      const which = e.port === config.mqttPort || String(e.message).includes(`:${config.mqttPort}`) ? 'mqtt' : 'http';
-      const port = which === 'mqtt' ? config.mqttPort : config.httpPort;
+      const which =
+        e.syscall === 'bind' // only the UDP socket fails in bind(); TCP servers fail in listen()
+          ? 'coap'
+          : e.port === config.mqttPort || String(e.message).includes(`:${config.mqttPort}`)
+            ? 'mqtt'
+            : 'http';
+      const port = { coap: config.coapPort, mqtt: config.mqttPort, http: config.httpPort }[which];
       const verb = e.code === 'EADDRINUSE' ? 'is already in use' : 'needs privileges';
       console.error(`vigil: ${which.toUpperCase()} port ${port} ${verb}; choose another with --${which}-port (or VIGIL_${which.toUpperCase()}_PORT)`);
       return 1;
@@ -100,9 +108,9 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
 
-  app.log.info({ httpPort: ports.httpPort, mqttPort: ports.mqttPort, dataDir: config.dataDir }, 'vigil started');
+  app.log.info({ httpPort: ports.httpPort, mqttPort: ports.mqttPort, coapPort: ports.coapPort, dataDir: config.dataDir }, 'vigil started');
   // A line for people and for scripts that wait for start-up.
-  console.log(`vigil ready: ${config.tlsCertFile ? 'https' : 'http'}://${config.host}:${ports.httpPort} mqtt://${config.host}:${ports.mqttPort}`);
+  console.log(`vigil ready: ${config.tlsCertFile ? 'https' : 'http'}://${config.host}:${ports.httpPort} mqtt://${config.host}:${ports.mqttPort} coap://${config.host}:${ports.coapPort}`);
 
   await new Promise<void>((resolve) => {
     let stopping = false;

@@ -13,6 +13,16 @@ export interface SubscribeOptions {
   durable?: string;
   /** Most messages handed to one handler call. */
   maxBatch?: number;
+  /**
+   * Queue-group semantics for a durable consumer: every subscriber that names the same durable
+   * with `group: true` shares its messages, each message handled by one of them (at least once),
+   * so N nodes split the work. Members run side by side and a failed batch may come back after
+   * later messages, so a group's handler must be idempotent per message, not by a high-water
+   * mark of seq (an exclusive durable, the default, sees messages in seq order). NatsBus: all
+   * members bind one JetStream durable consumer, across processes. FileBus is one process with
+   * one reader per durable, so a second subscriber of the same durable is refused there.
+   */
+  group?: boolean;
 }
 
 /** Handles a batch of messages; resolving acknowledges all of them. */

@@ -38,9 +38,14 @@ export interface DeviceFilter {
   name?: string;
   type?: string;
   ids?: string[];
+  /** Sort column; creation order when absent. */
+  sort?: DeviceSortField;
+  order?: 'asc' | 'desc';
   offset: number;
   limit: number;
 }
+
+export type DeviceSortField = 'name' | 'type' | 'createdAt' | 'lastSeenAt';
 
 /** A rejected telemetry payload kept in the dead-letter log. */
 export interface RejectedEntry {

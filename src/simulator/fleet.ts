@@ -15,6 +15,8 @@ export type FleetTransport = TransportName | 'mixed';
 export interface FleetOptions {
   url: string;
   mqttUrl: string;
+  /** Vigil's CoAP device API, for --transport coap. */
+  coapUrl: string;
   mix: Record<string, number>;
   preset: string;
   devices: number;
@@ -106,6 +108,7 @@ export class Fleet {
         clientId: `vigil-sim-${p.id}`,
         httpUrl: this.o.url,
         mqttUrl: this.o.mqttUrl,
+        coapUrl: this.o.coapUrl,
       });
       this.injectors.push(injector);
       this.devices.push(

@@ -1,9 +1,10 @@
 // How a simulated device reaches Vigil: the same device-facing conventions real firmware uses
-// (ThingsBoard's MQTT topics, username = access token; HTTP POST /api/v1/{token}/telemetry).
+// (ThingsBoard's MQTT topics, username = access token; HTTP and CoAP POST /api/v1/{token}/telemetry).
 // A link only moves bytes; buffering, retries and backoff belong to the device (device.ts).
 import mqtt, { type MqttClient } from 'mqtt';
+import { CoapLink } from './coap-link.js';
 
-export type TransportName = 'mqtt' | 'http';
+export type TransportName = 'mqtt' | 'http' | 'coap';
 
 export type ServerCommand =
   | { kind: 'rpc'; requestId: string; method: string; params: unknown }
@@ -28,6 +29,8 @@ export interface LinkOptions {
   clientId: string;
   httpUrl: string;
   mqttUrl: string;
+  /** coap://host:port of Vigil's CoAP device API. */
+  coapUrl: string;
   /** How long a send may wait for its acknowledgement before the link counts as broken. */
   ackTimeoutMs?: number;
 }
@@ -37,6 +40,7 @@ export class TransportUnavailableError extends Error {}
 export function createLink(transport: TransportName, o: LinkOptions): DeviceLink {
   if (transport === 'mqtt') return new MqttLink(o);
   if (transport === 'http') return new HttpLink(o);
+  if (transport === 'coap') return new CoapLink(o);
   throw new TransportUnavailableError(`${transport} transport is not available yet`);
 }
 

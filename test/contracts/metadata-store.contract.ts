@@ -49,6 +49,11 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
     assert.equal(pumps.items.length, 1);
     assert.deepEqual((await store.listDevices(a, { name: 'PUMP', offset: 0, limit: 10 })).items.map((d) => d.id).sort(), [d1.id, d2.id].sort());
     assert.deepEqual((await store.listDevices(a, { ids: [d3.id], offset: 0, limit: 10 })).items.map((d) => d.id), [d3.id]);
+    const names = async (sort: 'name' | 'type', order: 'asc' | 'desc') =>
+      (await store.listDevices(a, { sort, order, offset: 0, limit: 10 })).items.map((d) => d.name);
+    assert.deepEqual(await names('name', 'asc'), ['door', 'Pump-1', 'pump-2'], 'name sort ignores case');
+    assert.deepEqual(await names('name', 'desc'), ['pump-2', 'Pump-1', 'door']);
+    assert.equal((await names('type', 'asc'))[0], 'door', 'lock sorts before pump');
     const updated = await store.updateDevice(a, d1.id, { name: 'renamed', labels: { site: 'b' } });
     assert.equal(updated?.name, 'renamed');
     assert.deepEqual(updated?.labels, { site: 'b' });

@@ -13,6 +13,7 @@ export interface Running {
   app: App;
   http: string;
   mqttPort: number;
+  coapPort: number;
   dataDir: string;
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
@@ -25,7 +26,7 @@ export async function startVigil(env: Record<string, string> = {}, dataDir?: str
   const dir = dataDir ?? (await tempDir());
   const config = loadConfig(
     { VIGIL_ADMIN_PASSWORD: ADMIN_PASSWORD, VIGIL_LOG_LEVEL: 'silent', ...env },
-    { httpPort: 0, mqttPort: 0, host: '127.0.0.1', dataDir: dir },
+    { httpPort: 0, mqttPort: 0, coapPort: 0, host: '127.0.0.1', dataDir: dir },
   );
   const app = await buildApp(config, { logger: createLogger(config.logLevel) });
   const ports = await app.listen();
@@ -33,6 +34,7 @@ export async function startVigil(env: Record<string, string> = {}, dataDir?: str
     app,
     http: `http://127.0.0.1:${ports.httpPort}`,
     mqttPort: ports.mqttPort,
+    coapPort: ports.coapPort,
     dataDir: dir,
     async stop(options = {}) {
       await app.close();

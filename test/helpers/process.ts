@@ -15,7 +15,8 @@ export interface VigilProcess {
 
 export function runVigil(args: string[], env: Record<string, string> = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, VIGIL_LOG_LEVEL: 'warn', ...env },
+    // CoAP is on by default at UDP 5683: parallel test processes each take a free port instead.
+    env: { ...process.env, VIGIL_LOG_LEVEL: 'warn', VIGIL_COAP_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -64,6 +64,7 @@ describe('simulator - fleet against a running Vigil', () => {
   const options = (extra: Partial<FleetOptions>): FleetOptions => ({
     url: vigil.http,
     mqttUrl: `mqtt://127.0.0.1:${vigil.mqttPort}`,
+    coapUrl: `coap://127.0.0.1:${vigil.coapPort}`,
     mix: PRESETS.factory!,
     preset: 'factory',
     devices: 3,
@@ -139,16 +140,26 @@ describe('simulator - fleet against a running Vigil', () => {
     await proxy.down();
   });
 
-  test('vigil simulate refuses a transport it does not have (CoAP) with one clear line', async () => {
+  test('vigil simulate --transport coap delivers over CoAP and passes its own delivery check', async () => {
+    const code = await simulate([
+      '--transport', 'coap', '--url', vigil.http, '--coap-url', `coap://127.0.0.1:${vigil.coapPort}`,
+      '--password', ADMIN_PASSWORD, '--devices', '2', '--interval', '200ms', '--duration', '2s', '--out', out, '--seed', '7',
+    ]);
+    assert.equal(code, 0);
+    const fleetFile = JSON.parse(await readFile(join(out, 'fleet.json'), 'utf8')) as { devices: { id: string }[] };
+    for (const d of fleetFile.devices) assert.ok((await storedCount(vigil.http, token, d.id, 0)).count > 0);
+  });
+
+  test('vigil simulate refuses a transport it does not have with one clear line', async () => {
     const errors: string[] = [];
     const original = console.error;
     console.error = (msg: string) => errors.push(msg);
     try {
-      const code = await simulate(['--transport', 'coap', '--url', vigil.http, '--password', ADMIN_PASSWORD, '--duration', '1s']);
+      const code = await simulate(['--transport', 'lora', '--url', vigil.http, '--password', ADMIN_PASSWORD, '--duration', '1s']);
       assert.equal(code, 1);
     } finally {
       console.error = original;
     }
-    assert.deepEqual(errors, ['vigil simulate: --transport must be mqtt, http or mixed; got "coap"']);
+    assert.deepEqual(errors, ['vigil simulate: --transport must be mqtt, http, coap or mixed; got "lora"']);
   });
 });

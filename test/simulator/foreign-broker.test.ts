@@ -88,6 +88,7 @@ describe('simulator - a foreign broker on the MQTT port', () => {
     const fleet = new Fleet({
       url: vigil.http,
       mqttUrl: foreignUrl,
+      coapUrl: 'coap://127.0.0.1:5683',
       mix: PRESETS.home!,
       preset: 'home',
       devices: 2,

@@ -1,12 +1,19 @@
 // MetadataStore on PostgreSQL: tenants, users, devices, device activity and the dead-letter log,
 // with the DuckDB store's semantics (duckdb-metadata-store.ts); the contract suite runs on both.
 import type { Pool } from 'pg';
-import type { Device, DeviceFilter, DeviceWithCredential, MetadataStore, RejectedEntry, Tenant, User } from '../../ports/metadata-store.js';
+import type { Device, DeviceFilter, DeviceSortField, DeviceWithCredential, MetadataStore, RejectedEntry, Tenant, User } from '../../ports/metadata-store.js';
 
 type Row = Record<string, unknown>;
 
 const DEVICE_COLUMNS = `d.id, d.tenant_id, d.name, d.type, d.labels, d.created_at, d.updated_at, a.last_seen`;
 const DEVICE_FROM = `devices d LEFT JOIN device_activity a ON a.device_id = d.id`;
+// Column per sort field: a fixed table, never text from the request, goes into ORDER BY.
+const SORT_COLUMNS: Record<DeviceSortField, string> = {
+  name: 'lower(d.name)',
+  type: 'd.type',
+  createdAt: 'd.created_at',
+  lastSeenAt: 'a.last_seen',
+};
 
 function toDevice(r: Row): Device {
   return {
@@ -112,8 +119,9 @@ export class PgMetadataStore implements MetadataStore {
       where += ` AND d.id = ANY($${params.length}::text[])`;
     }
     const total = await this.all(`SELECT count(*) AS n FROM devices d WHERE ${where}`, params);
+    const orderBy = f.sort ? `${SORT_COLUMNS[f.sort]} ${f.order === 'desc' ? 'DESC' : 'ASC'} NULLS LAST, d.id` : 'd.created_at, d.id';
     const rows = await this.all(
-      `SELECT ${DEVICE_COLUMNS} FROM ${DEVICE_FROM} WHERE ${where} ORDER BY d.created_at, d.id LIMIT ${Math.trunc(f.limit)} OFFSET ${Math.trunc(f.offset)}`,
+      `SELECT ${DEVICE_COLUMNS} FROM ${DEVICE_FROM} WHERE ${where} ORDER BY ${orderBy} LIMIT ${Math.trunc(f.limit)} OFFSET ${Math.trunc(f.offset)}`,
       params,
     );
     return { items: rows.map(toDevice), total: Number(total[0]!.n) };

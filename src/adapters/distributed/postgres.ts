@@ -5,10 +5,12 @@ import pg from 'pg';
 import type { AnalyticsStore } from '../../ports/analytics-store.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
+import type { KeyUnitsStore } from '../../ports/key-units-store.js';
 import { migrate } from './pg-migrator.js';
 import { PgAnalyticsStore } from './pg-analytics-store.js';
 import { PgMetadataStore } from './pg-metadata-store.js';
 import { PgTelemetryStore, type PgTelemetryStoreOptions } from './pg-telemetry-store.js';
+import { PgKeyUnitsStore } from './pg-key-units-store.js';
 
 export interface PostgresOptions extends PgTelemetryStoreOptions {
   /** Schema for every table (created if missing); default: the server's search_path (public). */
@@ -23,6 +25,7 @@ export interface PostgresStores {
   telemetry: TelemetryStore;
   metadata: MetadataStore;
   analytics: AnalyticsStore;
+  keyUnits: KeyUnitsStore;
   pool: pg.Pool;
   /** Ends the pool; call after the stores' own close(). */
   close(): Promise<void>;
@@ -86,7 +89,8 @@ export async function openPostgresStores(url: string, options: PostgresOptions =
     await telemetry.init();
     await metadata.init();
     await analytics.init();
-    return { telemetry, metadata, analytics, pool, close: () => pool.end() };
+    const keyUnits = new PgKeyUnitsStore(pool);
+    return { telemetry, metadata, analytics, keyUnits, pool, close: () => pool.end() };
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw new Error(`PostgreSQL at ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });

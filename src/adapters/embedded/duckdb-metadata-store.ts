@@ -4,6 +4,7 @@
 import type { DuckDBValue } from '@duckdb/node-api';
 import type {
   Device,
+  DeviceSortField,
   DeviceFilter,
   RejectedEntry,
   DeviceWithCredential,
@@ -30,6 +31,13 @@ const SCHEMA = [
 
 const DEVICE_COLUMNS = `d.id, d.tenant_id, d.name, d.type, d.labels, d.created_at, d.updated_at, a.last_seen`;
 const DEVICE_FROM = `devices d LEFT JOIN device_activity a ON a.device_id = d.id`;
+// Column per sort field: a fixed table, never text from the request, goes into ORDER BY.
+const SORT_COLUMNS: Record<DeviceSortField, string> = {
+  name: 'lower(d.name)',
+  type: 'd.type',
+  createdAt: 'd.created_at',
+  lastSeenAt: 'a.last_seen',
+};
 
 function toDevice(r: Row): Device {
   return {
@@ -141,8 +149,9 @@ export class DuckDbMetadataStore implements MetadataStore {
       where += ` AND d.id IN (${marks.join(',')})`;
     }
     const total = await this.conn.all(`SELECT count(*) AS n FROM devices d WHERE ${where}`, params);
+    const orderBy = f.sort ? `${SORT_COLUMNS[f.sort]} ${f.order === 'desc' ? 'DESC' : 'ASC'} NULLS LAST, d.id` : 'd.created_at, d.id';
     const rows = await this.conn.all(
-      `SELECT ${DEVICE_COLUMNS} FROM ${DEVICE_FROM} WHERE ${where} ORDER BY d.created_at, d.id LIMIT ${Math.trunc(f.limit)} OFFSET ${Math.trunc(f.offset)}`,
+      `SELECT ${DEVICE_COLUMNS} FROM ${DEVICE_FROM} WHERE ${where} ORDER BY ${orderBy} LIMIT ${Math.trunc(f.limit)} OFFSET ${Math.trunc(f.offset)}`,
       params,
     );
     return { items: rows.map(toDevice), total: toNumber(total[0]!.n) };

@@ -8,6 +8,7 @@ export const PERMISSIONS = [
   'alarms:write', // acknowledge, dismiss, clear
   'devices:write', // register, edit, delete, rotate credentials
   'models:write', // detectors, maintenance policies, RUL models, retraining
+  'dashboards:write', // create, edit, delete dashboards
   'deadletter:read', // rejected payloads of the tenant's devices
   'users:manage', // users, their sessions and lockouts, API keys
   'audit:read',
@@ -21,7 +22,7 @@ export type RouteAccess = Permission | 'public' | 'device' | 'self';
 
 const VIEWER: Permission[] = ['read'];
 const OPERATOR: Permission[] = [...VIEWER, 'alarms:write'];
-const ENGINEER: Permission[] = [...OPERATOR, 'devices:write', 'models:write', 'deadletter:read'];
+const ENGINEER: Permission[] = [...OPERATOR, 'devices:write', 'models:write', 'dashboards:write', 'deadletter:read'];
 const ADMIN: Permission[] = [...ENGINEER, 'users:manage', 'audit:read'];
 const SUPERADMIN: Permission[] = [...ADMIN, 'tenants:manage'];
 
@@ -100,11 +101,18 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'POST /api/v1/maintenance/rul-models/:type/train': 'models:write',
   'DELETE /api/v1/maintenance/rul-models/:type': 'models:write',
 
+  'GET /api/v1/dashboards': 'read',
+  'POST /api/v1/dashboards': 'dashboards:write',
+  'GET /api/v1/dashboards/:id': 'read',
+  'PUT /api/v1/dashboards/:id': 'dashboards:write',
+  'DELETE /api/v1/dashboards/:id': 'dashboards:write',
+
   'GET /api/v1/audit': 'audit:read',
   'GET /api/v1/audit/export': 'audit:read',
 
   'POST /api/v1/:token/telemetry': 'device',
   'POST /api/v1/telemetry': 'device',
+  'POST /api/v2/write': 'device', // InfluxDB line protocol, Authorization: Token <device token>
 
   'GET /health': 'public',
   'GET /ready': 'public',
@@ -116,6 +124,14 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
 /** Documentation UI routes (static files) are public by prefix. */
 const PUBLIC_PREFIXES = ['/api/docs'];
 
+/** A file of the built web console (`/assets/index-3f2a.js`, `/favicon.svg`): public, like any
+ *  page's static files. Only GET, only names with an extension, never under /api. */
+function isConsoleFile(method: string, url: string): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  if (url === '/api' || url.startsWith('/api/') || url.includes(':') || url.includes('*')) return false;
+  return /\/[^/]+\.[A-Za-z0-9]+$/.test(url);
+}
+
 export function routeKey(method: string, url: string): string {
   return `${method === 'HEAD' ? 'GET' : method} ${url}`;
 }
@@ -124,6 +140,7 @@ export function accessFor(method: string, url: string): RouteAccess | undefined 
   const key = routeKey(method, url);
   if (Object.hasOwn(ROUTE_ACCESS, key)) return ROUTE_ACCESS[key];
   if (PUBLIC_PREFIXES.some((p) => url === p || url.startsWith(`${p}/`))) return 'public';
+  if (isConsoleFile(method, url)) return 'public';
   return undefined;
 }
 

@@ -2,7 +2,7 @@
 // with an in-memory cache, because every MQTT connect and HTTP ingest request authenticates.
 import { randomUUID } from 'node:crypto';
 import { Errors } from '../../errors.js';
-import type { Device, MetadataStore } from '../../ports/metadata-store.js';
+import type { Device, DeviceSortField, MetadataStore } from '../../ports/metadata-store.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import { hashDeviceToken, newDeviceToken } from './credentials.js';
 import type { DeviceStatus, PresenceTracker } from './presence.js';
@@ -15,6 +15,8 @@ export interface ListDevicesInput {
   name?: string;
   type?: string;
   status?: DeviceStatus;
+  sort?: DeviceSortField;
+  order?: 'asc' | 'desc';
   offset: number;
   limit: number;
 }

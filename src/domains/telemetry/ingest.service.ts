@@ -8,7 +8,7 @@ import type { PointBatch, TelemetryPoint, Transport } from '../../ports/telemetr
 import type { Metrics } from '../../observability/metrics.js';
 import { LogThrottle, type Logger } from '../../observability/logger.js';
 import { encodeBatch, TELEMETRY_SUBJECT } from './batch-codec.js';
-import { parseTelemetryPayload, PayloadError, telemetryFromJson, type RejectReason } from './payload.js';
+import { parseTelemetryPayload, PayloadError, telemetryFromJson, type ParseLimits, type RejectReason } from './payload.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { KeyRegistry } from './key-registry.js';
 import type { AcceptedBatches } from './accepted-batches.js';
@@ -125,6 +125,28 @@ export class IngestService {
    *  transport that cannot refuse (MQTT 3.1.1) hold the message back instead. */
   rateLimitWaitMs(device: DeviceIdentity): number {
     return this.limiter.msUntilToken(device.deviceId);
+  }
+
+  /**
+   * Accepts points another format's parser produces (line protocol, SenML): the same rate
+   * limit, rejection path and durable publish as JSON. `parse` gets the limits to apply.
+   */
+  async acceptParsed(
+    device: DeviceIdentity,
+    transport: Transport,
+    parse: (limits: ParseLimits) => TelemetryPoint[],
+    raw: Buffer | string,
+  ): Promise<number> {
+    const receivedAt = Date.now();
+    let points: TelemetryPoint[];
+    try {
+      this.checkRate(device);
+      points = parse(this.parseLimits(receivedAt));
+    } catch (err) {
+      throw this.reject(device, transport, err, raw);
+    }
+    await this.admitKeys(device, transport, points, raw);
+    return this.publish(device, transport, points, receivedAt);
   }
 
   private checkRate(device: DeviceIdentity): void {

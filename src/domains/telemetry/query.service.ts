@@ -5,6 +5,7 @@ import { Errors } from '../../errors.js';
 import type { Aggregate, TelemetryStore } from '../../ports/telemetry-store.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import { durationMs, MAX_DURATION_MS, MAX_TIME_MS } from '../../util/duration.js';
+import type { KeyUnits } from './key-units.js';
 
 const AGGREGATES: readonly Aggregate[] = ['avg', 'min', 'max', 'sum', 'count'];
 /** A query may produce at most this many windows per key: more is a mistake, not a chart. */
@@ -61,6 +62,8 @@ export class TelemetryQueryService {
     private readonly telemetry: TelemetryStore,
     private readonly metadata: MetadataStore,
     private readonly maxPoints: number,
+    /** Units the devices declared for their keys (optional: tests build the service without). */
+    private readonly units?: KeyUnits,
   ) {}
 
   private async requireDevice(tenantId: string, deviceId: string): Promise<void> {
@@ -104,7 +107,11 @@ export class TelemetryQueryService {
 
   async keys(tenantId: string, deviceId: string) {
     await this.requireDevice(tenantId, deviceId);
-    return { deviceId, keys: await this.telemetry.keys(tenantId, deviceId) };
+    const [keys, known] = await Promise.all([this.telemetry.keys(tenantId, deviceId), this.units?.units(tenantId, deviceId)]);
+    // Null prototype: keys are device data and may be any string, "__proto__" included.
+    const units: Record<string, string> = Object.create(null);
+    for (const [key, unit] of known ?? []) units[key] = unit;
+    return { deviceId, keys, units };
   }
 }
 

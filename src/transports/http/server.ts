@@ -14,6 +14,7 @@ import { readTls, type TlsFiles } from './tls.js';
 import { rejectInvalidInput } from './input-checks.js';
 import { isValidUtf8 } from '../../util/unicode.js';
 import { Errors } from '../../errors.js';
+import { registerWebConsole } from './web-console.js';
 
 export interface HttpServerOptions {
   log: Logger;
@@ -26,6 +27,8 @@ export interface HttpServerOptions {
   tls?: TlsFiles;
   /** Origins allowed cross-origin; empty: no CORS headers (browsers then refuse other origins). */
   corsOrigins: readonly string[];
+  /** Built web console to serve at `/`; web/dist of the repository by default. */
+  webRoot?: string;
 }
 
 export async function createHttpServer(o: HttpServerOptions): Promise<FastifyInstance> {
@@ -56,9 +59,8 @@ export async function createHttpServer(o: HttpServerOptions): Promise<FastifyIns
     if (!isValidUtf8(bytes)) return done(Errors.badRequest('body is not valid UTF-8', { body: 'invalid UTF-8' }), undefined);
     parseJson(request, bytes.toString('utf8'), done);
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
-  );
+  // Unknown paths: the console's index.html for page URLs, a JSON 404 for server paths.
+  await registerWebConsole(app, o.webRoot);
 
   await app.register(rateLimit, {
     max: o.apiRateLimitPerMin,

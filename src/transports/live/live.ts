@@ -2,6 +2,8 @@
 // (`io(url, { auth: { token } })`), then `emit('subscribe', {deviceId, keys?}, ack)`.
 // It receives `telemetry` events {deviceId, points:[{key,ts,value}]} for each accepted batch,
 // and `status` events {deviceId, status, at} for its tenant's devices it subscribed to.
+// `emit('subscribe', {alarms: true}, ack)` receives every `alarm` event of its tenant (the
+// console's alarm list), without any telemetry.
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import type { Principal } from '../../domains/auth/tokens.js';
@@ -14,6 +16,7 @@ import type { Metrics } from '../../observability/metrics.js';
 interface SubscribeRequest {
   deviceId?: unknown;
   keys?: unknown;
+  alarms?: unknown;
 }
 
 type Ack = (response: { ok: true } | { error: string }) => void;
@@ -22,6 +25,7 @@ const MAX_SUBSCRIBE_KEYS = 1000;
 const deviceRoom = (deviceId: string) => `device:${deviceId}`;
 const keyRoom = (deviceId: string, key: string) => `device:${deviceId}:key:${key}`;
 const statusRoom = (deviceId: string) => `status:${deviceId}`;
+const tenantAlarmRoom = (tenantId: string) => `alarms:${tenantId}`;
 
 export class LiveStream {
   readonly io: Server;
@@ -60,6 +64,7 @@ export class LiveStream {
       );
     });
     socket.on('unsubscribe', (request: SubscribeRequest, ack?: Ack) => {
+      if (request?.alarms === true) void socket.leave(tenantAlarmRoom((socket.data.principal as Principal).tenantId));
       if (typeof request?.deviceId === 'string') {
         for (const room of socket.rooms) if (room.startsWith(deviceRoom(request.deviceId))) void socket.leave(room);
         void socket.leave(statusRoom(request.deviceId));
@@ -71,6 +76,10 @@ export class LiveStream {
   private async subscribe(socket: Socket, request: SubscribeRequest): Promise<void> {
     const principal = socket.data.principal as Principal;
     const deviceId = request?.deviceId;
+    if (request?.alarms === true && deviceId === undefined) {
+      await socket.join(tenantAlarmRoom(principal.tenantId));
+      return;
+    }
     if (typeof deviceId !== 'string') throw new Error('deviceId (string) is required');
     const keys = request.keys;
     if (keys !== undefined && !(Array.isArray(keys) && keys.every((k) => typeof k === 'string'))) {
@@ -103,9 +112,9 @@ export class LiveStream {
     if (byKey) for (const [room, points] of byKey) this.io.to(room).emit('telemetry', { deviceId: batch.deviceId, points });
   }
 
-  /** Alarms go to everyone watching the device. */
+  /** Alarms go to everyone watching the device or the tenant's alarms (once to a socket in both). */
   publishAlarm(alarm: Alarm): void {
-    this.io.to(statusRoom(alarm.deviceId)).emit('alarm', alarm);
+    this.io.to([statusRoom(alarm.deviceId), tenantAlarmRoom(alarm.tenantId)]).emit('alarm', alarm);
   }
 
   publishStatus(change: StatusChange): void {

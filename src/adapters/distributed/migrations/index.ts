@@ -3,6 +3,7 @@
 import { metadataSchema } from './001-metadata.js';
 import { analyticsSchema } from './002-analytics.js';
 import { telemetrySchema } from './003-telemetry.js';
+import { keyUnitsSchema } from './004-key-units.js';
 
 export interface Migration {
   /** Applied in ascending order; recorded in vigil_migrations once applied. */
@@ -12,4 +13,4 @@ export interface Migration {
   statements: string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [metadataSchema, analyticsSchema, telemetrySchema];
+export const MIGRATIONS: readonly Migration[] = [metadataSchema, analyticsSchema, telemetrySchema, keyUnitsSchema];

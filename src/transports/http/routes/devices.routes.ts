@@ -60,6 +60,12 @@ export function deviceRoutes(app: FastifyInstance, devices: DeviceService): void
           name: Type.Optional(Type.String({ description: 'case-insensitive substring' })),
           type: Type.Optional(Type.String()),
           status: Type.Optional(Type.Union([Type.Literal('online'), Type.Literal('offline')])),
+          sort: Type.Optional(
+            Type.Union([Type.Literal('name'), Type.Literal('type'), Type.Literal('createdAt'), Type.Literal('lastSeenAt')], {
+              description: 'sort column; creation order when absent',
+            }),
+          ),
+          order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
           offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 }),
           limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
         }),

@@ -6,6 +6,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { DeviceService } from '../../../domains/devices/devices.service.js';
 import type { IngestService } from '../../../domains/telemetry/ingest.service.js';
 import { PayloadError } from '../../../domains/telemetry/payload.js';
+import type { KeyUnits } from '../../../domains/telemetry/key-units.js';
+import { acceptSenml, SENML_CBOR_TYPE, SENML_JSON_TYPE } from '../../../domains/telemetry/formats/accept-formats.js';
 import { AppError } from '../../../errors.js';
 import { bearerToken } from '../auth.js';
 import { problemSchema } from '../problem.js';
@@ -32,9 +34,20 @@ const payloadDoc =
   'The body must be valid UTF-8 without lone surrogates (400 INVALID_UTF8). Limits (see docs/operations.md): ' +
   'at most maxPointsPerMessage points per request (413 TOO_MANY_POINTS); a request that would give its device more than ' +
   'maxKeysPerDevice distinct keys (422 TOO_MANY_KEYS) or its tenant more than maxSeriesPerTenant series (422 TOO_MANY_SERIES) ' +
-  'is rejected whole. Every rejection is kept in the dead-letter log with its reason.';
+  'is rejected whole. Every rejection is kept in the dead-letter log with its reason. ' +
+  'With Content-Type: application/senml+json or application/senml+cbor, a SenML (RFC 8428) pack: names, times, values and sums resolved from the base fields, units kept per key.';
 
-export function ingestRoutes(app: FastifyInstance, devices: DeviceService, ingest: IngestService, bodyLimitBytes: number): void {
+function mediaType(request: FastifyRequest): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+export function ingestRoutes(
+  app: FastifyInstance,
+  devices: DeviceService,
+  ingest: IngestService,
+  bodyLimitBytes: number,
+  units: KeyUnits,
+): void {
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: bodyLimitBytes }, (_req, body, done) => done(null, body));
@@ -47,7 +60,13 @@ export function ingestRoutes(app: FastifyInstance, devices: DeviceService, inges
         throw new AppError('UNAUTHORIZED', 401, 'unknown or revoked device token');
       }
       try {
-        const count = await ingest.acceptRaw({ tenantId: device.tenantId, deviceId: device.id }, 'http', body ?? Buffer.alloc(0));
+        const identity = { tenantId: device.tenantId, deviceId: device.id };
+        const payload = body ?? Buffer.alloc(0);
+        const type = mediaType(request);
+        const count =
+          type === SENML_JSON_TYPE || type === SENML_CBOR_TYPE
+            ? await acceptSenml(ingest, units, identity, 'http', payload, type === SENML_CBOR_TYPE ? 'cbor' : 'json')
+            : await ingest.acceptRaw(identity, 'http', payload);
         return { accepted: count };
       } catch (err) {
         if (err instanceof PayloadError) {

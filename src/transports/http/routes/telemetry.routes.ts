@@ -97,7 +97,14 @@ export function telemetryRoutes(
         summary: 'Keys the device has sent',
         security: bearerSecurity,
         params: IdParams,
-        response: { 200: Type.Object({ deviceId: Type.String(), keys: Type.Array(Type.String()) }), 404: problemSchema },
+        response: {
+          200: Type.Object({
+            deviceId: Type.String(),
+            keys: Type.Array(Type.String()),
+            units: Type.Record(Type.String(), Type.String(), { description: 'unit per key, for keys whose data declared one (e.g. SenML u/bu)' }),
+          }),
+          404: problemSchema,
+        },
       },
     },
     async (request) => queries.keys(principalOf(request).tenantId, (request.params as { id: string }).id),

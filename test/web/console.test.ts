@@ -1,0 +1,234 @@
+// The web console in a real browser against a real Vigil: sign in, watch a device come online and
+// stream into its chart, acknowledge an alarm that arrives live, reload a deep link, and no
+// console errors on the way. With VIGIL_SCREENSHOT_DIR set (`npm run screenshots`) it saves a
+// screenshot of each main page there.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { ADMIN_PASSWORD, createDevice, login, request, startVigil, waitFor, type Running } from '../helpers/harness.js';
+import { collectErrors, launchChromium, skipUnlessChromium } from '../helpers/browser.js';
+
+const MIN = 60_000;
+const UI_TIMEOUT_MS = 30_000;
+const screenshotDir = process.env.VIGIL_SCREENSHOT_DIR;
+
+describe('web console in Chromium', { skip: skipUnlessChromium() }, () => {
+  let vigil: Running;
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+  let token: string;
+  let device: { id: string; accessToken: string; name: string };
+  const start = Date.now() - 1510 * MIN;
+  let seed = 7;
+  const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 0.2;
+  const steady = (i: number) => ({ ts: start + i * MIN, values: { temperature: 20 + noise(), pressure: 101 + noise() } });
+
+  async function send(points: { ts: number; values: Record<string, number> }[]) {
+    const res = await request(vigil.http, 'POST', `/api/v1/${device.accessToken}/telemetry`, { body: points });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+  }
+
+  async function shot(name: string) {
+    if (!screenshotDir) return;
+    await mkdir(screenshotDir, { recursive: true });
+    await page.waitForTimeout(500); // let charts finish their last frame
+    await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: name === 'device' });
+  }
+
+  async function box(widget: ReturnType<Page['locator']>) {
+    const get = async (name: string) => Number(await widget.getAttribute(`data-${name}`));
+    return { x: await get('x'), y: await get('y'), w: await get('w'), h: await get('h') };
+  }
+
+  async function chartPoints(key: string): Promise<number> {
+    return Number(await page.getByRole('img', { name: `Chart of ${key}` }).getAttribute('data-points'));
+  }
+
+  before(async () => {
+    vigil = await startVigil({ VIGIL_DEVICE_RATE_LIMIT_PER_SEC: '10000' });
+    token = await login(vigil.http);
+    // A small fleet around the device under test, so the table has something to sort.
+    const types = ['pump', 'motor', 'chiller'];
+    for (let i = 1; i <= 24; i++) {
+      await createDevice(vigil.http, token, `${types[i % 3]}-${String(i).padStart(2, '0')}`, {
+        type: types[i % 3],
+        labels: { site: i % 2 ? 'north' : 'south' },
+      });
+    }
+    device = await createDevice(vigil.http, token, 'e2e-press', { type: 'press', labels: { site: 'north' } });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    errors = collectErrors(page);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await vigil?.stop();
+  });
+
+  test('signing in lands on the fleet overview', async () => {
+    await page.goto(vigil.http);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await shot('login');
+    await page.getByLabel('Email').fill('admin@localhost');
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Fleet overview' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/');
+  });
+
+  test('a device that starts publishing turns online in the fleet table without a reload', async () => {
+    await page.getByLabel('Search').fill('e2e');
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'e2e-press' }) });
+    await row.getByText('offline').waitFor();
+    await send(Array.from({ length: 1500 }, (_, i) => steady(i)));
+    await row.getByText('online').waitFor();
+    assert.match(page.url(), /\?q=e2e$/, 'the filter is part of the URL');
+    await page.getByLabel('Search').fill('');
+    await page.getByRole('link', { name: 'pump-03' }).waitFor();
+  });
+
+  test('the device page charts history and streams new points live', async () => {
+    await page.getByRole('link', { name: 'e2e-press' }).click();
+    await page.getByRole('heading', { name: 'e2e-press' }).waitFor();
+    await waitFor(async () => (await chartPoints('temperature')) > 0, 'history on the temperature chart', UI_TIMEOUT_MS);
+    const before = await chartPoints('temperature');
+    await send(Array.from({ length: 5 }, (_, i) => steady(1500 + i)));
+    await waitFor(async () => (await chartPoints('temperature')) >= before + 5, 'live points on the chart', UI_TIMEOUT_MS);
+  });
+
+  test('a year of history opens as daily windows, and zooming in refines them', async () => {
+    const HOUR = 60 * MIN;
+    const yearAgo = Date.now() - 365 * 24 * HOUR;
+    const hourly = Array.from({ length: 365 * 24 }, (_, i) => ({ ts: yearAgo + i * HOUR, values: { energy: 100 + (i % 24) } }));
+    for (let i = 0; i < hourly.length; i += 2000) await send(hourly.slice(i, i + 2000));
+    await page.getByRole('img', { name: 'Chart of energy' }).waitFor(); // the new key arrived live
+    await page.getByRole('button', { name: '1y' }).click();
+    await page.getByText('avg with min–max band per 1 d').waitFor();
+    await waitFor(async () => (await chartPoints('energy')) >= 360, 'a year of daily windows', UI_TIMEOUT_MS);
+    await page.getByRole('button', { name: '7d' }).click();
+    await page.getByText(/avg with min–max band per (15|30) min/).waitFor();
+    await waitFor(async () => (await chartPoints('energy')) >= 7 * 24 - 2, 'a week of hourly points', UI_TIMEOUT_MS);
+  });
+
+  test('a new alarm appears live on the alarms page and can be acknowledged', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Alarms' }).click();
+    await page.getByRole('heading', { name: 'Alarms' }).waitFor();
+    await page.getByText('No alarms.').waitFor();
+    const now = Date.now();
+    await send(Array.from({ length: 15 }, (_, i) => ({ ts: now - 15_000 + i * 1000, values: { temperature: 45, pressure: 101 } })));
+    const ack = page.getByRole('button', { name: /^Acknowledge alarm: temperature/ });
+    await ack.waitFor();
+    await shot('alarms');
+    await ack.click();
+    const row = page.getByRole('row').filter({ hasText: 'temperature = 45' });
+    await row.getByText('acknowledged').waitFor();
+    const alarms = await request(vigil.http, 'GET', `/api/v1/alarms?deviceId=${device.id}`, { token });
+    assert.equal(alarms.body.items[0].status, 'acknowledged');
+  });
+
+  test("an alarm links to the chart at its moment, and the deep link survives a reload", async () => {
+    await page.getByRole('row').filter({ hasText: 'temperature = 45' }).getByRole('link', { name: /2\d{3}|\d:\d\d/ }).click();
+    await page.getByRole('note', { name: 'Alarm on the chart' }).waitFor();
+    const url = page.url();
+    assert.match(url, /\/devices\/[^?]+\?.*alarm=/);
+    await page.reload();
+    await page.getByRole('heading', { name: 'e2e-press' }).waitFor();
+    await page.getByRole('note', { name: 'Alarm on the chart' }).waitFor();
+    assert.equal(page.url(), url, 'still on the same page, still signed in');
+    await waitFor(async () => (await chartPoints('temperature')) > 0, 'chart around the alarm', UI_TIMEOUT_MS);
+    await shot('device');
+  });
+
+  test('a dashboard built by drag and drop is restored exactly after a reload', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboards' }).click();
+    await page.getByRole('heading', { name: 'Dashboards' }).waitFor();
+    await page.getByPlaceholder('Name, e.g. Line 1').fill('Line 1');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByLabel('Dashboard name').waitFor();
+
+    // A chart bound to the device's temperature, and a text widget under it.
+    await page.getByLabel('Widget type').selectOption('chart');
+    await page.getByRole('button', { name: 'Add widget' }).click();
+    await page.getByRole('combobox', { name: 'Device', exact: true }).selectOption({ label: 'e2e-press' });
+    await page.getByRole('combobox', { name: 'Key', exact: true }).selectOption('temperature');
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByLabel('Widget type').selectOption('text');
+    await page.getByRole('button', { name: 'Add widget' }).click();
+    await page.getByRole('textbox', { name: /^Text \(#/ }).fill('# Shift notes\n- check the **press**');
+    await page.getByRole('button', { name: 'Done' }).click();
+    const text = page.getByRole('region', { name: 'Text (markdown)' });
+    assert.deepEqual(await box(text), { x: 0, y: 4, w: 3, h: 2 }, 'added below the chart');
+
+    // Drag the text widget by its handle to the right of the chart.
+    const grid = (await page.locator('.dash-grid').boundingBox())!;
+    const colPx = (grid.width + 12) / 12;
+    const handle = (await text.getByRole('button', { name: /^Move/ }).boundingBox())!;
+    await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(handle.x + handle.width / 2 + 6 * colPx, handle.y + handle.height / 2 - 4 * 80, { steps: 12 });
+    await page.mouse.up();
+    assert.deepEqual(await box(text), { x: 6, y: 0, w: 3, h: 2 });
+    // And make it wider from the keyboard: Shift+→ on the focused handle.
+    await text.getByRole('button', { name: /^Move/ }).focus();
+    await page.keyboard.press('Shift+ArrowRight');
+    await page.getByRole('status').filter({ hasText: /^Saved$/ }).waitFor();
+    const before = await page.locator('[data-widget-id]').evaluateAll((els) => els.map((e) => e.outerHTML.match(/data-(x|y|w|h)="\d+"/g)!.join(' ')));
+
+    await page.reload();
+    await page.getByRole('heading', { name: 'Shift notes' }).waitFor();
+    const after = await page.locator('[data-widget-id]').evaluateAll((els) => els.map((e) => e.outerHTML.match(/data-(x|y|w|h)="\d+"/g)!.join(' ')));
+    assert.deepEqual(after, before);
+    assert.deepEqual(await box(page.getByRole('region', { name: 'Text (markdown)' })), { x: 6, y: 0, w: 4, h: 2 });
+    await waitFor(async () => (await chartPoints('temperature')) > 0, 'the chart widget draws the device', UI_TIMEOUT_MS);
+
+    // Export as JSON, remove a widget, import the file: the widget is back, and saved.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+    const exported = await download.path();
+    await page.getByRole('button', { name: 'Remove Text (markdown)' }).click();
+    await page.getByRole('status').filter({ hasText: /^Saved$/ }).waitFor();
+    assert.equal(await page.locator('[data-widget-id]').count(), 1);
+    await page.getByLabel('Import dashboard JSON').setInputFiles(exported);
+    await page.getByRole('heading', { name: 'Shift notes' }).waitFor();
+    await page.getByRole('status').filter({ hasText: /^Saved$/ }).waitFor();
+    const restored = await request(vigil.http, 'GET', `/api/v1/dashboards/${new URL(page.url()).pathname.split('/').pop()}`, { token });
+    assert.deepEqual(restored.body.widgets.map((w: { type: string; x: number }) => [w.type, w.x]), [['chart', 0], ['text', 6]]);
+
+    if (screenshotDir) {
+      // More widget kinds for the picture, added through the API.
+      const id = new URL(page.url()).pathname.split('/').pop()!;
+      const saved = (await request(vigil.http, 'GET', `/api/v1/dashboards/${id}`, { token })).body;
+      const extra = [
+        { id: 'stat-p', type: 'stat', x: 10, y: 0, w: 2, h: 2, config: { deviceId: device.id, key: 'pressure' } },
+        { id: 'alarms', type: 'alarms', x: 6, y: 2, w: 6, h: 2, config: {} },
+        { id: 'status', type: 'status', x: 0, y: 4, w: 12, h: 3, config: {} },
+      ];
+      await request(vigil.http, 'PUT', `/api/v1/dashboards/${id}`, { token, body: { name: saved.name, rangeMs: saved.rangeMs, widgets: [...saved.widgets, ...extra] } });
+      await page.reload();
+      await page.getByTestId('stat-value').filter({ hasText: /\d/ }).waitFor();
+      await shot('dashboard');
+    }
+  });
+
+  test('the fleet page after all this, and no errors in the browser console', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Fleet' }).click();
+    await page.getByRole('link', { name: 'e2e-press' }).waitFor();
+    await page.getByText('25 devices').waitFor();
+    if (screenshotDir) {
+      // Traffic for the ingest-rate card, then the same page in the dark theme.
+      for (let burst = 0; burst < 6; burst++) {
+        await send(Array.from({ length: 200 }, (_, i) => ({ ts: Date.now() - 200 + i, values: { temperature: 20, pressure: 101 } })));
+        await page.waitForTimeout(1000);
+      }
+      await waitFor(async () => /\d/.test((await page.getByTestId('ingest-rate').textContent()) ?? ''), 'an ingest rate', UI_TIMEOUT_MS);
+      await shot('fleet');
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await shot('fleet-dark');
+    }
+    assert.deepEqual(errors, []);
+  });
+});

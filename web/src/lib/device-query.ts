@@ -1,0 +1,77 @@
+// The fleet table's query: filters and sort live in the URL (so a filtered view is a link), and
+// rows are fetched from the devices API one page at a time as they scroll into view.
+import type { GetDevicesQuery } from '../api/generated';
+
+export type SortField = 'name' | 'type' | 'createdAt' | 'lastSeenAt';
+export type SortOrder = 'asc' | 'desc';
+export type StatusFilter = 'online' | 'offline' | '';
+
+export interface DeviceQuery {
+  name: string;
+  type: string;
+  status: StatusFilter;
+  sort: SortField;
+  order: SortOrder;
+}
+
+export const DEFAULT_QUERY: DeviceQuery = { name: '', type: '', status: '', sort: 'name', order: 'asc' };
+const SORT_FIELDS: readonly SortField[] = ['name', 'type', 'createdAt', 'lastSeenAt'];
+
+export function queryFromSearch(search: URLSearchParams): DeviceQuery {
+  const status = search.get('status');
+  const sort = search.get('sort') as SortField | null;
+  return {
+    name: search.get('q') ?? '',
+    type: search.get('type') ?? '',
+    status: status === 'online' || status === 'offline' ? status : '',
+    sort: sort && SORT_FIELDS.includes(sort) ? sort : DEFAULT_QUERY.sort,
+    order: search.get('order') === 'desc' ? 'desc' : 'asc',
+  };
+}
+
+/** Only what differs from the defaults, so the plain fleet page has a plain URL. */
+export function searchFromQuery(q: DeviceQuery): URLSearchParams {
+  const out = new URLSearchParams();
+  if (q.name) out.set('q', q.name);
+  if (q.type) out.set('type', q.type);
+  if (q.status) out.set('status', q.status);
+  if (q.sort !== DEFAULT_QUERY.sort) out.set('sort', q.sort);
+  if (q.order !== DEFAULT_QUERY.order) out.set('order', q.order);
+  return out;
+}
+
+/** Clicking a column header: a new column sorts ascending, the same column flips the order. */
+export function toggleSort(q: DeviceQuery, field: SortField): DeviceQuery {
+  if (q.sort === field) return { ...q, order: q.order === 'asc' ? 'desc' : 'asc' };
+  return { ...q, sort: field, order: 'asc' };
+}
+
+export function apiQuery(q: DeviceQuery, page: number, pageSize: number): GetDevicesQuery {
+  return {
+    name: q.name.trim() || undefined,
+    type: q.type.trim() || undefined,
+    status: q.status || undefined,
+    sort: q.sort,
+    order: q.order,
+    offset: page * pageSize,
+    limit: pageSize,
+  };
+}
+
+/** Pages that hold rows first..last (inclusive), plus one page of look-ahead either side. */
+export function pagesForRows(first: number, last: number, pageSize: number, total: number): number[] {
+  if (total <= 0) return [0];
+  const lastPage = Math.max(0, Math.ceil(total / pageSize) - 1);
+  const from = Math.max(0, Math.floor(first / pageSize) - 1);
+  const to = Math.min(lastPage, Math.floor(Math.max(first, last) / pageSize) + 1);
+  const pages: number[] = [];
+  for (let p = from; p <= to; p++) pages.push(p);
+  return pages;
+}
+
+/** Rows of a fixed-height virtual list that are (partly) on screen, with overscan. */
+export function visibleRows(scrollTopPx: number, viewportPx: number, rowPx: number, total: number, overscan = 8) {
+  const first = Math.max(0, Math.floor(scrollTopPx / rowPx) - overscan);
+  const last = Math.min(total - 1, Math.ceil((scrollTopPx + viewportPx) / rowPx) + overscan);
+  return { first, last };
+}

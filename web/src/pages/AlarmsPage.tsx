@@ -1,0 +1,108 @@
+// The tenant's alarms: filter by status, type and device; acknowledge, dismiss or clear; new and
+// changed alarms arrive live over Socket.IO ({alarms: true} subscription).
+import { useEffect, useState } from 'react';
+import { useSearchParams } from 'react-router-dom';
+import { getAlarms, getDevices, type GetAlarmsQuery } from '../api/generated';
+import { useApi, useLive, useLiveSubscription } from '../api/context';
+import { useAsync } from '../lib/use-async';
+import { AlarmTable, mergeAlarm, type Alarm } from '../components/AlarmTable';
+
+const PAGE_SIZE = 100;
+const STATUSES = ['open', 'acknowledged', 'dismissed', 'cleared'] as const;
+
+export function AlarmsPage() {
+  const call = useApi();
+  const live = useLive();
+  const [search, setSearch] = useSearchParams();
+  const status = (search.get('status') ?? 'open') as GetAlarmsQuery['status'] | 'all';
+  const type = (search.get('type') ?? '') as GetAlarmsQuery['type'] | '';
+  const [limit, setLimit] = useState(PAGE_SIZE);
+  const set = (name: string, value: string, fallback: string) =>
+    setSearch(
+      (s) => {
+        if (value === fallback) s.delete(name);
+        else s.set(name, value);
+        return s;
+      },
+      { replace: true },
+    );
+
+  const alarms = useAsync(
+    () =>
+      getAlarms(call, {
+        query: { status: status === 'all' ? undefined : status, type: type || undefined, limit },
+      }),
+    [call, status, type, limit],
+  );
+  const names = useAsync(async () => {
+    const all = await getDevices(call, { query: { limit: 1000 } });
+    return new Map(all.items.map((d) => [d.id, d.name]));
+  }, [call]);
+
+  useLiveSubscription({ alarms: true });
+  useEffect(
+    () =>
+      live.on('alarm', (alarm) => {
+        const matches = (status === 'all' || alarm.status === status) && (!type || alarm.type === type);
+        alarms.setData((prev) => {
+          if (!prev) return prev;
+          const present = prev.items.some((a) => a.id === alarm.id);
+          if (!matches && !present) return prev;
+          const items = mergeAlarm(prev.items, alarm);
+          return { items, total: prev.total + (present ? 0 : 1) };
+        });
+      }),
+    [live, status, type],
+  );
+
+  const onChanged = (a: Alarm) => alarms.setData((prev) => prev && { ...prev, items: mergeAlarm(prev.items, a) });
+
+  return (
+    <section className="page">
+      <div className="page-head">
+        <h1>Alarms</h1>
+        <span className="muted">{alarms.data ? `${alarms.data.total.toLocaleString()} matching` : ''}</span>
+      </div>
+      <div className="card">
+        <div className="filters" role="search" aria-label="Filter alarms">
+          <label className="field field-inline">
+            <span>Status</span>
+            <select value={status} onChange={(e) => set('status', e.target.value, 'open')}>
+              {STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {s[0]!.toUpperCase() + s.slice(1)}
+                </option>
+              ))}
+              <option value="all">All</option>
+            </select>
+          </label>
+          <label className="field field-inline">
+            <span>Type</span>
+            <select value={type} onChange={(e) => set('type', e.target.value, '')}>
+              <option value="">Any</option>
+              <option value="anomaly">Anomaly</option>
+              <option value="predicted_failure">Predicted failure</option>
+            </select>
+          </label>
+          <button type="button" className="btn btn-ghost" onClick={alarms.reload}>
+            Refresh
+          </button>
+        </div>
+        {alarms.error ? (
+          <p className="form-error" role="alert">
+            Could not load alarms: {alarms.error.message}
+          </p>
+        ) : !alarms.data ? (
+          <p className="muted">Loading…</p>
+        ) : (
+          <AlarmTable alarms={alarms.data.items} deviceNames={names.data} onChanged={onChanged} />
+        )}
+        {alarms.data && alarms.data.items.length < alarms.data.total && (
+          <button type="button" className="btn btn-ghost load-more" onClick={() => setLimit((n) => Math.min(1000, n + PAGE_SIZE))}>
+            Show more
+          </button>
+        )}
+      </div>
+    </section>
+  );
+}
