@@ -119,6 +119,8 @@ describe('every parameter of every route answers hostile values with a 4xx, neve
       'POST /api/v1/maintenance/rul-models/{type}/train': { keys: ['temp'], failures },
       'POST /api/v1/{token}/telemetry': { temp: 1 },
       'POST /api/v1/telemetry': { temp: 1 },
+      'POST /api/v1/dashboards': { name: 'fuzz' },
+      'PUT /api/v1/dashboards/{id}': { name: 'fuzz' },
       // Identity routes: bodies that pass validation but change nothing of the fuzzing admin.
       'POST /api/v1/auth/logout': { refreshToken: 'not-a-token' },
       'POST /api/v1/auth/password': { currentPassword: 'not-the-current-password', newPassword: 'a fuzzing passphrase' },
