@@ -8,6 +8,15 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { createAdapters, type Adapters } from './adapters/index.js';
+import { AuditService } from './domains/audit/audit.service.js';
+import { ApiKeysService } from './domains/auth/api-keys.service.js';
+import { ADMIN_EMAIL } from './domains/auth/auth.service.js';
+import { forgetInitialPassword, keepInitialPassword, pendingInitialPassword } from './domains/auth/initial-password.js';
+import { UsersService } from './domains/auth/users.service.js';
+import { TenantsService } from './domains/tenants/tenants.service.js';
+import { auditRoutes } from './transports/http/routes/audit.routes.js';
+import { tenantRoutes } from './transports/http/routes/tenants.routes.js';
+import { userRoutes } from './transports/http/routes/users.routes.js';
 import { AlarmService } from './domains/alarms/alarms.service.js';
 import { LiveDetectionService } from './domains/analytics/live-detection.service.js';
 import { MaintenanceService } from './domains/analytics/maintenance.service.js';
@@ -34,6 +43,7 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { registerModelMemoryMetrics } from './observability/model-memory-metrics.js';
 import { createHttpServer } from './transports/http/server.js';
+import { reloadTls } from './transports/http/tls.js';
 import { authRoutes } from './transports/http/routes/auth.routes.js';
 import { deviceRoutes } from './transports/http/routes/devices.routes.js';
 import { ingestRoutes } from './transports/http/routes/ingest.routes.js';
@@ -50,6 +60,7 @@ import type { MetadataStore } from './ports/metadata-store.js';
 import type { TelemetryStore } from './ports/telemetry-store.js';
 import type { Bus } from './ports/bus.js';
 
+import { isSealed, open as openSecret, seal } from './util/secret-box.js';
 import { VERSION } from './version.js';
 export { VERSION };
 
@@ -65,8 +76,10 @@ export interface App {
   metadataStore: MetadataStore;
   devices: DeviceService;
   ingest: IngestService;
-  /** Set on first start when no admin password was configured. */
+  /** The generated first-admin password while it is unchanged (kept in secrets/initial-admin-password). */
   generatedAdminPassword?: string;
+  /** Re-reads the HTTPS certificate files (SIGHUP); false when HTTPS is off. */
+  reloadTls(): boolean;
   /** Binds HTTP, MQTT and CoAP; returns the bound ports (useful with port 0). */
   listen(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort?: number; coapPort: number }>;
   /** Stops intake, flushes every accepted point to storage, closes everything. */
@@ -76,18 +89,23 @@ export interface App {
 /** Tests swap any adapter (see src/adapters/index.ts) and the logger. */
 export type AppOverrides = Partial<Adapters> & { logger?: Logger };
 
-/** The JWT secret: configured, or generated once and kept (mode 0600) in the data dir. */
+/** The JWT secret: configured, or generated once and kept (mode 0600, encrypted when a secrets
+ *  key is configured; a plaintext file is encrypted in place once a key is set) in the data dir. */
 async function jwtSecret(config: Config, dataDir: string): Promise<string> {
   if (config.jwtSecret) return config.jwtSecret;
   const path = join(dataDir, 'secrets', 'jwt.key');
+  let stored: string;
   try {
-    return (await readFile(path, 'utf8')).trim();
+    stored = (await readFile(path, 'utf8')).trim();
   } catch {
     await mkdir(join(dataDir, 'secrets'), { recursive: true, mode: 0o700 });
     const secret = randomBytes(48).toString('base64url');
-    await writeFile(path, secret, { mode: 0o600, flag: 'wx' });
+    await writeFile(path, config.secretsKey ? seal(secret, config.secretsKey) : secret, { mode: 0o600, flag: 'wx' });
     return secret;
   }
+  const secret = openSecret(stored, config.secretsKey, path);
+  if (config.secretsKey && !isSealed(stored)) await writeFile(path, seal(secret, config.secretsKey), { mode: 0o600 });
+  return secret;
 }
 
 function throwIf(problem: string | null): void {
@@ -99,6 +117,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const metrics = createMetrics();
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
+  const signingKey = await jwtSecret(config, dataDir); // before the database: a wrong secrets key stops here
 
   const adapters = await createAdapters(config, { log, metrics, dataDir }, overrides);
   const { telemetryStore, metadataStore, analyticsStore, bus } = adapters;
@@ -110,17 +129,30 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   );
   await diskGuard.start();
 
-  const tokens = new TokenService(await jwtSecret(config, dataDir), config.accessTokenTtlSec, config.refreshTokenTtlSec);
-  const auth = new AuthService(metadataStore, tokens);
+  const { identityStore: identity, auditLog } = adapters;
+  const audit = new AuditService(auditLog, log.child({ component: 'audit' }));
+  const tenants = new TenantsService(metadataStore, identity);
+  await tenants.start();
+  const tenantActive = (tenantId: string) => tenants.isActive(tenantId);
+  const tokens = new TokenService(signingKey, config.accessTokenTtlSec, config.refreshTokenTtlSec);
+  const auth = new AuthService(metadataStore, identity, tokens, audit, tenantActive);
+  const users = new UsersService(metadataStore, identity, auth);
+  const apiKeys = new ApiKeysService(identity, tenantActive);
   const boot = await auth.bootstrap(config.adminPassword);
+  if (boot.generatedPassword) await keepInitialPassword(dataDir, boot.generatedPassword);
+  const generatedAdminPassword = await pendingInitialPassword(dataDir, (await identity.getUserByEmail(ADMIN_EMAIL))?.passwordHash ?? null);
+  auth.onPasswordChanged((_userId, email) => void (email === ADMIN_EMAIL && forgetInitialPassword(dataDir)));
   const presence = new PresenceTracker(metadataStore, config.deviceInactivityTimeoutMs);
   const devices = new DeviceService(metadataStore, telemetryStore, presence);
+  devices.useTenantPolicy({ admits: tenantActive, beforeCreate: (tenantId) => tenants.checkDeviceQuota(tenantId) });
+  tenants.onSuspended((tenantId) => devices.disconnectTenant(tenantId));
   const rejected = new RejectedLog(config.rejectedLogSize, metadataStore);
   await rejected.start();
   const accepted = new AcceptedBatches();
   const keyRegistry = new KeyRegistry(telemetryStore, config);
   await keyRegistry.start();
   const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config, accepted, keyRegistry);
+  ingest.useTenantQuota(tenants.pointsQuota);
   const keyUnits = new KeyUnits(adapters.keyUnitsStore, log.child({ component: 'key-units' }));
   const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints, keyUnits);
   ingest.refuseWhen(() => diskGuard.problem());
@@ -162,24 +194,34 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   void telemetryStore.whenRollupsReady().then(() => metrics.rollupsReady.set(1));
   presence.start();
 
+  const tlsFiles = config.tlsCertFile && config.tlsKeyFile ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile } : undefined;
   const http = await createHttpServer({
     log,
     metrics,
-    tokens,
+    access: { auth, apiKeys, audit },
+    tls: tlsFiles,
+    corsOrigins: config.corsOrigins,
     bodyLimitBytes: config.httpBodyLimitBytes,
     apiRateLimitPerMin: config.apiRateLimitPerMin,
     version: VERSION,
   });
   let shuttingDown = false;
   authRoutes(http, auth);
-  deviceRoutes(http, devices, tokens);
-  telemetryRoutes(http, queries, rejected, tokens, () => boot.tenantId);
+  userRoutes(http, users, apiKeys);
+  tenantRoutes(http, tenants, users, async (tenantId) => {
+    for (let page = await devices.list(tenantId, { offset: 0, limit: 1000 }); page.items.length > 0; page = await devices.list(tenantId, { offset: 0, limit: 1000 })) {
+      for (const d of page.items) await devices.remove(tenantId, d.id);
+    }
+  });
+  auditRoutes(http, audit);
+  deviceRoutes(http, devices);
+  telemetryRoutes(http, queries, rejected);
   const insights = new InsightsService(telemetryStore, metadataStore);
-  insightsRoutes(http, insights, tokens);
+  insightsRoutes(http, insights);
   ingestRoutes(http, devices, ingest, config.httpBodyLimitBytes, keyUnits);
   influxWriteRoutes(http, devices, ingest, config.httpBodyLimitBytes);
-  analyticsRoutes(http, { tokens, alarms, detection, maintenance, rul, analyticsStore, metadata: metadataStore });
-  dashboardRoutes(http, new DashboardService(adapters.dashboardStore), tokens);
+  analyticsRoutes(http, { alarms, detection, maintenance, rul, analyticsStore, metadata: metadataStore });
+  dashboardRoutes(http, new DashboardService(adapters.dashboardStore));
   opsRoutes(
     http,
     metrics,
@@ -215,7 +257,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     tls: config.mqttTlsCertPath && config.mqttTlsKeyPath ? { certPath: config.mqttTlsCertPath, keyPath: config.mqttTlsKeyPath, port: config.mqttTlsPort } : undefined,
   });
   const coap = createCoapTransport({ devices, ingest, units: keyUnits, log: log.child({ component: 'coap' }), maxPayloadBytes: config.coapMaxPayloadBytes });
-  const live = new LiveStream(http.server, tokens, metadataStore, metrics, adapters.liveAdapter);
+  const live = new LiveStream(http.server, (token) => auth.authenticate(token), metadataStore, metrics, config.corsOrigins, adapters.liveAdapter);
   const publishLive = await liveFanout(live, adapters.liveAdapter ? adapters.pubsub : null, log.child({ component: 'live' }));
   await relayRevocations(devices, adapters.pubsub, log.child({ component: 'devices' }));
   ingest.onAccepted((batch) => {
@@ -239,7 +281,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     metadataStore,
     devices,
     ingest,
-    generatedAdminPassword: boot.generatedPassword,
+    generatedAdminPassword,
+    reloadTls() {
+      if (!tlsFiles) return false;
+      reloadTls(http.server, tlsFiles);
+      return true;
+    },
     async listen() {
       await http.listen({ port: config.httpPort, host: config.host });
       const mqttPorts = await mqtt.listen(config.mqttPort, config.host);
@@ -258,6 +305,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await detection.stop().catch((err) => log.error({ err }, 'saving models at shutdown failed'));
         await presence.stop();
         await rejected.stop();
+        await audit.flushed();
         await keyUnits.settled();
         await adapters.close();
       })();

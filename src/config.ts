@@ -1,5 +1,6 @@
 // One typed, validated, frozen configuration object, built once at start-up from flags and
 // environment. Every limit carries its unit in its name.
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 // Messages say what a flag or variable expects: zod's default ("expected number, received NaN")
@@ -9,7 +10,7 @@ const port = z.coerce.number(PORT).int(PORT).min(0, PORT).max(65535, PORT);
 const POSITIVE_INT = { error: 'expected a positive whole number' };
 const positiveInt = z.coerce.number(POSITIVE_INT).int(POSITIVE_INT).positive(POSITIVE_INT);
 /** Values never echoed back in an error message. */
-const SECRET_KEYS: ReadonlySet<string> = new Set(['adminPassword', 'jwtSecret', 'postgresUrl', 'natsUrl', 'redisUrl']);
+const SECRET_KEYS: ReadonlySet<string> = new Set(['adminPassword', 'jwtSecret', 'secretsKey', 'postgresUrl', 'natsUrl', 'redisUrl']);
 
 export const configSchema = z.object({
   host: z.string().default('0.0.0.0'),
@@ -50,6 +51,16 @@ export const configSchema = z.object({
   deviceInactivityTimeoutMs: positiveInt.default(10 * 60 * 1000),
   /** Per-device ingest rate limit (messages or requests per second, burst = 2x). */
   deviceRateLimitPerSec: positiveInt.default(200),
+  /** HTTPS from PEM files (both or neither); re-read on SIGHUP. MQTT TLS has its own keys. */
+  tlsCertFile: z.string().min(1).optional(),
+  tlsKeyFile: z.string().min(1).optional(),
+  /** Browser origins allowed to call the API cross-origin (comma-separated); none by default. */
+  corsOrigins: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
+  /** Key that encrypts secrets kept in the data dir (JWT key); any string, >= 32 characters. */
+  secretsKey: z.string().min(32).optional(),
   /** Per-client API rate limit (requests per minute) for the management API. */
   apiRateLimitPerMin: positiveInt.default(6000),
   /** How many rejected payloads the dead-letter log keeps (oldest dropped first). */
@@ -147,6 +158,10 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   deviceInactivityTimeoutMs: 'VIGIL_DEVICE_INACTIVITY_TIMEOUT_MS',
   deviceRateLimitPerSec: 'VIGIL_DEVICE_RATE_LIMIT_PER_SEC',
   apiRateLimitPerMin: 'VIGIL_API_RATE_LIMIT_PER_MIN',
+  tlsCertFile: 'VIGIL_TLS_CERT_FILE',
+  tlsKeyFile: 'VIGIL_TLS_KEY_FILE',
+  corsOrigins: 'VIGIL_CORS_ORIGINS',
+  secretsKey: 'VIGIL_SECRETS_KEY',
   rejectedLogSize: 'VIGIL_REJECTED_LOG_SIZE',
   storageBatchPoints: 'VIGIL_STORAGE_BATCH_POINTS',
   storageFlushIntervalMs: 'VIGIL_STORAGE_FLUSH_INTERVAL_MS',
@@ -184,6 +199,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Record<string, unk
   for (const [key, name] of Object.entries(envForKey)) {
     const value = env[name];
     if (value !== undefined && value !== '') raw[key] = value;
+    // The *_FILE convention (Docker/Kubernetes secrets): VIGIL_JWT_SECRET_FILE=/run/secrets/jwt.
+    const file = env[`${name}_FILE`];
+    if (file && raw[key] === undefined) {
+      try {
+        raw[key] = readFileSync(file, 'utf8').trim();
+      } catch (err) {
+        throw new ConfigError(`invalid configuration: ${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? err})`);
+      }
+    }
   }
   for (const [key, value] of Object.entries(overrides)) if (value !== undefined) raw[key] = value;
   const parsed = configSchema.safeParse(raw);
@@ -195,6 +219,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Record<string, unk
       return `${where || key}: ${issue.message}${got}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  if (!parsed.data.tlsCertFile !== !parsed.data.tlsKeyFile) {
+    throw new ConfigError('invalid configuration: VIGIL_TLS_CERT_FILE / VIGIL_TLS_KEY_FILE: set both or neither');
   }
   if (!parsed.data.mqttTlsCertPath !== !parsed.data.mqttTlsKeyPath) {
     throw new ConfigError('invalid configuration: VIGIL_MQTT_TLS_CERT_PATH / VIGIL_MQTT_TLS_KEY_PATH: set both or neither');

@@ -31,6 +31,7 @@ export const Errors = {
   conflict: defineError('CONFLICT', 409),
   payloadTooLarge: defineError('PAYLOAD_TOO_LARGE', 413),
   unprocessable: defineError('UNPROCESSABLE', 422),
+  quotaExceeded: defineError('QUOTA_EXCEEDED', 403),
   rateLimited: defineError('RATE_LIMITED', 429),
   unavailable: defineError('UNAVAILABLE', 503),
 } as const;

@@ -9,6 +9,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   detect: { summary: 'score a CSV file with the streaming anomaly detectors', load: () => import('./cli/detect.js') },
   simulate: { summary: 'run a fleet of simulated devices (with fault injection) against Vigil', load: () => import('./cli/simulate.js') },
   migrate: { summary: 'apply (or --dry-run: list) pending PostgreSQL migrations of scaled-out mode', load: () => import('./cli/migrate.js') },
+  admin: { summary: 'recovery and set-up on a stopped server: reset-password, create-user, create-device', load: () => import('./cli/admin.js') },
   bench: { summary: 'load generator: `vigil bench ingest` (npm run bench runs the suite)', load: () => import('./cli/bench.js') },
 };
 

@@ -14,6 +14,8 @@ import type { PubSub } from '../ports/pubsub.js';
 import type { TelemetryStore } from '../ports/telemetry-store.js';
 import type { KeyUnitsStore } from '../ports/key-units-store.js';
 import type { DashboardStore } from '../ports/dashboard-store.js';
+import type { IdentityStore } from '../ports/identity-store.js';
+import type { AuditLog } from '../ports/audit-log.js';
 import type { ReadinessCheck } from '../transports/http/routes/ops.routes.js';
 import type { SharedRateLimiter } from '../ports/shared-rate-limiter.js';
 import { redactUrl } from './redact-url.js';
@@ -24,6 +26,8 @@ export interface Adapters {
   analyticsStore: AnalyticsStore;
   keyUnitsStore: KeyUnitsStore;
   dashboardStore: DashboardStore;
+  identityStore: IdentityStore;
+  auditLog: AuditLog;
   bus: Bus;
   pubsub: PubSub;
   /** How the storage consumer runs: a queue group shared by every node with NATS and PostgreSQL
@@ -107,6 +111,8 @@ async function openStores(config: Config, context: Context, overrides: Partial<A
     analyticsStore: AnalyticsStore;
     keyUnitsStore: KeyUnitsStore;
     dashboardStore: DashboardStore;
+    identityStore: IdentityStore;
+    auditLog: AuditLog;
   } | null = null;
   let kind = 'override';
   if (needed && config.postgresUrl) {
@@ -124,6 +130,9 @@ async function openStores(config: Config, context: Context, overrides: Partial<A
       analyticsStore: pg.analytics,
       keyUnitsStore: pg.keyUnits,
       dashboardStore: pg.dashboards,
+      // TEMPORARY (replaced by the PostgreSQL identity store and audit log in the next commit).
+      identityStore: undefined as unknown as IdentityStore,
+      auditLog: undefined as unknown as AuditLog,
     };
     kind = `postgresql ${redactUrl(config.postgresUrl)}${config.postgresSchema ? ` schema ${config.postgresSchema}` : ''}`;
   } else if (needed) {
@@ -145,7 +154,13 @@ async function openStores(config: Config, context: Context, overrides: Partial<A
     const dashboardStore = new DuckDbDashboardStore(db);
     await keyUnitsStore.init();
     await dashboardStore.init();
-    made = { telemetryStore, metadataStore, analyticsStore, keyUnitsStore, dashboardStore };
+    const { DuckDbIdentityStore } = await import('./embedded/duckdb-identity-store.js');
+    const { DuckDbAuditLog } = await import('./embedded/duckdb-audit-log.js');
+    const identityStore = new DuckDbIdentityStore(db);
+    const auditLog = new DuckDbAuditLog(db);
+    await identityStore.init();
+    await auditLog.init();
+    made = { telemetryStore, metadataStore, analyticsStore, keyUnitsStore, dashboardStore, identityStore, auditLog };
     kind = `duckdb ${join(context.dataDir, 'vigil.duckdb')}`;
   }
   const telemetryStore = overrides.telemetryStore ?? made!.telemetryStore;
@@ -153,8 +168,12 @@ async function openStores(config: Config, context: Context, overrides: Partial<A
   const analyticsStore = overrides.analyticsStore ?? made!.analyticsStore;
   const keyUnitsStore = overrides.keyUnitsStore ?? made!.keyUnitsStore;
   const dashboardStore = overrides.dashboardStore ?? made!.dashboardStore;
+  const identityStore = overrides.identityStore ?? made!.identityStore;
+  const auditLog = overrides.auditLog ?? made!.auditLog;
   // The stores close before the database or pool they share (closers run in reverse).
   closers.push(async () => {
+    await auditLog.close();
+    await identityStore.close();
     await keyUnitsStore.close();
     await telemetryStore.close();
     await metadataStore.close();
@@ -162,7 +181,7 @@ async function openStores(config: Config, context: Context, overrides: Partial<A
   implementations.telemetryStore = overrides.telemetryStore ? 'override' : kind;
   implementations.metadataStore = overrides.metadataStore ? 'override' : kind;
   implementations.analyticsStore = overrides.analyticsStore ? 'override' : kind;
-  return { telemetryStore, metadataStore, analyticsStore, keyUnitsStore, dashboardStore };
+  return { telemetryStore, metadataStore, analyticsStore, keyUnitsStore, dashboardStore, identityStore, auditLog };
 }
 
 async function openBus(config: Config, context: Context, implementations: Record<string, string>, readiness: ReadinessCheck[]): Promise<Bus> {

@@ -6,7 +6,9 @@ import { buildApp } from '../app.js';
 import { ServiceUnreachableError } from '../adapters/index.js';
 import { DataDirLockedError, isDuckDbLockError, lockDataDir, type DataDirLock } from '../adapters/embedded/data-dir-lock.js';
 import { ConfigError, loadConfig } from '../config.js';
+import { SecretBoxError } from '../util/secret-box.js';
 import { ADMIN_EMAIL } from '../domains/auth/auth.service.js';
+import { initialPasswordPath } from '../domains/auth/initial-password.js';
 
 const HELP = `usage: vigil start [options]
 
@@ -66,7 +68,7 @@ export async function run(argv: string[]): Promise<number> {
     app = await buildApp(config);
   } catch (err) {
     lock.release();
-    if (err instanceof ServiceUnreachableError) {
+    if (err instanceof ServiceUnreachableError || err instanceof SecretBoxError) {
       console.error(`vigil: ${err.message}`);
       return 1;
     }
@@ -76,10 +78,14 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`vigil: another process holds ${dataDir}/vigil.duckdb; stop it or choose another with --data-dir`);
     return 1;
   }
-  // Before listening: a start that fails on a busy port has still created the admin, and its
-  // generated password is shown only this once.
+  // Before listening, and at every start until the admin changes it: a start that fails on a busy
+  // port has still created the admin, and the password must not be lost with it.
   if (app.generatedAdminPassword) {
-    console.log(`\n  First start: created ${ADMIN_EMAIL} with password ${app.generatedAdminPassword}\n  (shown once; set VIGIL_ADMIN_PASSWORD to choose it)\n`);
+    console.log(
+      `\n  Admin login: ${ADMIN_EMAIL} with password ${app.generatedAdminPassword}\n` +
+        `  (generated at first start, kept in ${initialPasswordPath(dataDir)} until you change it;\n` +
+        `   set VIGIL_ADMIN_PASSWORD before the first start to choose it)\n`,
+    );
   }
   let ports;
   try {
@@ -105,7 +111,7 @@ export async function run(argv: string[]): Promise<number> {
 
   app.log.info({ httpPort: ports.httpPort, mqttPort: ports.mqttPort, coapPort: ports.coapPort, dataDir: config.dataDir }, 'vigil started');
   // A line for people and for scripts that wait for start-up.
-  console.log(`vigil ready: http://${config.host}:${ports.httpPort} mqtt://${config.host}:${ports.mqttPort} coap://${config.host}:${ports.coapPort}`);
+  console.log(`vigil ready: ${config.tlsCertFile ? 'https' : 'http'}://${config.host}:${ports.httpPort} mqtt://${config.host}:${ports.mqttPort} coap://${config.host}:${ports.coapPort}`);
 
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -126,6 +132,13 @@ export async function run(argv: string[]): Promise<number> {
         },
       );
     };
+    process.on('SIGHUP', () => {
+      try {
+        if (app.reloadTls()) app.log.info('HTTPS certificate reloaded');
+      } catch (err) {
+        app.log.error({ err }, 'HTTPS certificate reload failed; keeping the previous one');
+      }
+    });
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });

@@ -6,7 +6,9 @@ export interface Tenant {
   createdAt: number;
 }
 
-export type Role = 'admin' | 'operator' | 'viewer';
+/** superadmin: the platform (tenants); admin: one tenant incl. its users; engineer: devices and models;
+ *  operator: read, alarms, commands; viewer: read-only. See src/domains/auth/permissions.ts. */
+export type Role = 'superadmin' | 'admin' | 'engineer' | 'operator' | 'viewer';
 
 export interface User {
   id: string;

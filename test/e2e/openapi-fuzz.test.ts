@@ -164,6 +164,17 @@ describe('every parameter of every route answers hostile values with a 4xx, neve
       'POST /api/v1/maintenance/rul-models/{type}/train': { keys: ['temp'], failures },
       'POST /api/v1/{token}/telemetry': { temp: 1 },
       'POST /api/v1/telemetry': { temp: 1 },
+      'POST /api/v1/dashboards': { name: 'fuzz' },
+      'PUT /api/v1/dashboards/{id}': { name: 'fuzz' },
+      // Identity routes: bodies that pass validation but change nothing of the fuzzing admin.
+      'POST /api/v1/auth/logout': { refreshToken: 'not-a-token' },
+      'POST /api/v1/auth/password': { currentPassword: 'not-the-current-password', newPassword: 'a fuzzing passphrase' },
+      'POST /api/v1/users': { email: 'fuzz@example.com', password: 'a fuzzing passphrase', role: 'viewer' },
+      'PATCH /api/v1/users/{id}': { disabled: false },
+      'POST /api/v1/users/{id}/password': { password: 'a fuzzing passphrase' },
+      'POST /api/v1/tenants': { name: 'fuzz-tenant', admin: { email: 'admin@fuzz.example', password: 'a fuzzing passphrase' } },
+      'PATCH /api/v1/tenants/{id}': { maxDevices: 10 },
+      'POST /api/v1/api-keys': { name: 'fuzz', scopes: ['read'], expiresInDays: 1 },
     };
     return bodies[`${method} ${path}`] ?? (method === 'GET' || method === 'DELETE' ? undefined : (sampleFromSchema(schema) ?? {}));
   }

@@ -21,6 +21,13 @@ export interface ListDevicesInput {
   limit: number;
 }
 
+export interface TenantPolicy {
+  /** False while the device's tenant is suspended. */
+  admits(tenantId: string): boolean;
+  /** Throws when the tenant may not register another device (quota). */
+  beforeCreate(tenantId: string): Promise<void>;
+}
+
 /** How long an unknown token is remembered as unknown, so floods of bad tokens skip the store. */
 const NEGATIVE_CACHE_MS = 5000;
 
@@ -31,12 +38,27 @@ export class DeviceService {
   private readonly revokedListeners = new Set<(deviceId: string) => void>();
   private readonly deletedListeners = new Set<(tenantId: string, deviceId: string) => void>();
   private readonly updatedListeners = new Set<(deviceId: string) => void>();
+  private tenantPolicy: TenantPolicy = { admits: () => true, beforeCreate: async () => undefined };
 
   constructor(
     private readonly store: MetadataStore,
     private readonly telemetry: TelemetryStore,
     private readonly presence: PresenceTracker,
   ) {}
+
+  /** Tenant rules from the tenants domain: suspended tenants' devices are refused, quotas checked. */
+  useTenantPolicy(policy: TenantPolicy): void {
+    this.tenantPolicy = policy;
+  }
+
+  /** Ends the connections of every device of a tenant (suspension, deletion). */
+  async disconnectTenant(tenantId: string): Promise<void> {
+    for (let offset = 0; ; offset += 1000) {
+      const page = await this.store.listDevices(tenantId, { offset, limit: 1000 });
+      for (const d of page.items) this.revoked(d.id);
+      if (page.items.length < 1000) return;
+    }
+  }
 
   /** Called when a device's credential stops being valid (rotated or device deleted). */
   onCredentialsRevoked(listener: (deviceId: string) => void): void {
@@ -75,6 +97,7 @@ export class DeviceService {
   }
 
   async create(tenantId: string, input: { name: string; type?: string; labels?: Record<string, string> }) {
+    await this.tenantPolicy.beforeCreate(tenantId);
     const token = newDeviceToken();
     const now = Date.now();
     const device = {
@@ -141,7 +164,7 @@ export class DeviceService {
     if (cached) {
       if ('unknownUntil' in cached) {
         if (cached.unknownUntil > Date.now()) return null;
-      } else return cached;
+      } else return this.tenantPolicy.admits(cached.tenantId) ? cached : null;
     }
     const device = await this.store.findDeviceByTokenHash(hash);
     if (this.byTokenHash.size > 200_000) {
@@ -150,6 +173,6 @@ export class DeviceService {
     }
     this.byTokenHash.set(hash, device ?? { unknownUntil: Date.now() + NEGATIVE_CACHE_MS });
     if (device) this.hashByDevice.set(device.id, hash);
-    return device;
+    return device && this.tenantPolicy.admits(device.tenantId) ? device : null;
   }
 }

@@ -20,6 +20,11 @@ export interface DeviceIdentity {
   deviceId: string;
 }
 
+export interface TenantPointsQuota {
+  admit(tenantId: string, points: number, nowMs: number): boolean;
+  limitOf(tenantId: string): number | null;
+}
+
 /** Why telemetry must be refused for now (the device is told to retry), or null. */
 export type IntakeCheck = () => string | null;
 
@@ -38,6 +43,7 @@ export class IngestService {
   private readonly limiter: RateLimiter;
   private readonly throttle = new LogThrottle();
   private readonly listeners: ((batch: PointBatch) => void)[] = [];
+  private tenantQuota: TenantPointsQuota | null = null;
   private intakeCheck: IntakeCheck = () => null;
   private shared: SharedRateLimiter | null = null;
 
@@ -53,6 +59,11 @@ export class IngestService {
     private readonly registry?: KeyRegistry,
   ) {
     this.limiter = new RateLimiter(options.deviceRateLimitPerSec);
+  }
+
+  /** The tenants domain's points-per-second quota, checked once the points are counted. */
+  useTenantQuota(quota: TenantPointsQuota): void {
+    this.tenantQuota = quota;
   }
 
   /** Listeners see every batch right after it is durable: presence, live fan-out, rules. */
@@ -79,6 +90,7 @@ export class IngestService {
       const sharedCheck = this.checkRate(device);
       if (sharedCheck) await sharedCheck;
       points = parseTelemetryPayload(payload, this.parseLimits(receivedAt));
+      this.checkTenantQuota(device, points.length, receivedAt);
     } catch (err) {
       throw this.reject(device, transport, err, payload);
     }
@@ -94,6 +106,7 @@ export class IngestService {
       const sharedCheck = this.checkRate(device);
       if (sharedCheck) await sharedCheck;
       points = telemetryFromJson(body, this.parseLimits(receivedAt));
+      this.checkTenantQuota(device, points.length, receivedAt);
     } catch (err) {
       throw this.reject(device, transport, err, raw ?? JSON.stringify(body));
     }
@@ -167,6 +180,12 @@ export class IngestService {
 
   private rateLimited(): PayloadError {
     return new PayloadError('rate_limited', `device exceeds ${this.options.deviceRateLimitPerSec} messages per second`);
+  }
+
+  private checkTenantQuota(device: DeviceIdentity, points: number, nowMs: number): void {
+    if (this.tenantQuota && !this.tenantQuota.admit(device.tenantId, points, nowMs)) {
+      throw new PayloadError('rate_limited', `tenant exceeds its quota of ${this.tenantQuota.limitOf(device.tenantId)} points per second`);
+    }
   }
 
   private async publish(device: DeviceIdentity, transport: Transport, points: TelemetryPoint[], receivedAt: number): Promise<number> {

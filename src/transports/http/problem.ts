@@ -30,7 +30,8 @@ export function errorHandler(log: Logger) {
   return (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = problemFor(err);
     // A refusal the server logged where it happened (503 with a retry hint) is not logged again per request.
-    const retryAfterSec = err instanceof AppError ? err.retryAfterSec : undefined;
+    const detailsRetry = (body.details as { retryAfterSec?: unknown } | undefined)?.retryAfterSec;
+    const retryAfterSec = err instanceof AppError && err.retryAfterSec !== undefined ? err.retryAfterSec : typeof detailsRetry === 'number' ? detailsRetry : undefined;
     if (retryAfterSec !== undefined) void reply.header('retry-after', String(retryAfterSec));
     else if (status >= 500) log.error({ err, url: request.url }, 'request failed');
     void reply.status(status).type('application/json').send(body);

@@ -4,11 +4,13 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
+import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
-import type { TokenService } from '../../domains/auth/tokens.js';
-import { bearerToken } from './auth.js';
+import { installAccessControl, type AccessDeps } from './access.js';
 import { errorHandler, problemFor } from './problem.js';
+import { readTls, type TlsFiles } from './tls.js';
 import { rejectInvalidInput } from './input-checks.js';
 import { isValidUtf8 } from '../../util/unicode.js';
 import { Errors } from '../../errors.js';
@@ -17,10 +19,14 @@ import { registerWebConsole } from './web-console.js';
 export interface HttpServerOptions {
   log: Logger;
   metrics: Metrics;
-  tokens: TokenService;
+  access: AccessDeps;
   bodyLimitBytes: number;
   apiRateLimitPerMin: number;
   version: string;
+  /** HTTPS when set. */
+  tls?: TlsFiles;
+  /** Origins allowed cross-origin; empty: no CORS headers (browsers then refuse other origins). */
+  corsOrigins: readonly string[];
   /** Built web console to serve at `/`; web/dist of the repository by default. */
   webRoot?: string;
 }
@@ -32,6 +38,7 @@ export async function createHttpServer(o: HttpServerOptions): Promise<FastifyIns
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: o.bodyLimitBytes,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
+    ...(o.tls ? { https: readTls(o.tls) } : {}),
     // Errors raised before routing (a path that is not percent-encoded UTF-8) get the same problem shape.
     frameworkErrors: (error, _request, rawReply) => {
       const reply = rawReply as unknown as FastifyReply;
@@ -41,7 +48,7 @@ export async function createHttpServer(o: HttpServerOptions): Promise<FastifyIns
       const { status, body } = problemFor(error);
       return reply.status(status).send(body);
     },
-  });
+  }) as unknown as FastifyInstance;
   app.setErrorHandler(errorHandler(o.log));
   app.addHook('preHandler', rejectInvalidInput);
   // JSON bodies of the management API: bytes that are not UTF-8 are refused rather than decoded to
@@ -55,25 +62,35 @@ export async function createHttpServer(o: HttpServerOptions): Promise<FastifyIns
   // Unknown paths: the console's index.html for page URLs, a JSON 404 for server paths.
   await registerWebConsole(app, o.webRoot);
 
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'Vigil API', version: o.version, description: 'Vigil IoT monitoring platform' },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/api/docs' });
-
   await app.register(rateLimit, {
     max: o.apiRateLimitPerMin,
     timeWindow: '1 minute',
-    // Per person when authenticated, per address otherwise.
-    keyGenerator: (request) => bearerToken(request) ?? request.ip,
+    // Per client address (the socket's, not a forwarded header). Never per bearer token: a client
+    // picks its header, so keying on it let any made-up token open a fresh bucket.
+    keyGenerator: (request) => request.ip,
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
       error: 'RATE_LIMITED',
       message: `rate limit of ${context.max} requests per ${context.after} exceeded`,
     }),
   });
+  installAccessControl(app, o.access); // after the limiter, before any route: a route without a permission entry fails here
+  // Security headers (HSTS, nosniff, frame-ancestors, CSP, ...). Resources may be read
+  // cross-origin only when CORS is opened to some origin.
+  await app.register(helmet, { crossOriginResourcePolicy: { policy: o.corsOrigins.length ? 'cross-origin' : 'same-origin' } });
+  await app.register(cors, { origin: o.corsOrigins.length ? [...o.corsOrigins] : false, credentials: false, exposedHeaders: ['retry-after'] });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Vigil API', version: o.version, description: 'Vigil IoT monitoring platform' },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'access token (JWT) or API key' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
 
   app.addHook('onResponse', async (request, reply) => {
     o.metrics.httpDuration.observe(

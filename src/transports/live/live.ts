@@ -6,7 +6,7 @@
 // console's alarm list), without any telemetry.
 import type { Server as HttpServer } from 'node:http';
 import { Server, type ServerOptions, type Socket } from 'socket.io';
-import type { TokenService, Principal } from '../../domains/auth/tokens.js';
+import type { Principal } from '../../domains/auth/tokens.js';
 import type { StatusChange } from '../../domains/devices/presence.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { Alarm } from '../../ports/analytics-store.js';
@@ -32,17 +32,24 @@ export class LiveStream {
 
   constructor(
     httpServer: HttpServer,
-    private readonly tokens: TokenService,
+    /** Verifies an access token and that its session is still active. */
+    private readonly authenticate: (accessToken: string) => Promise<Principal>,
     private readonly metadata: MetadataStore,
     private readonly metrics: Metrics,
+    corsOrigins: readonly string[] = [],
     /** Reaches the clients of every node (Socket.IO Redis adapter); default: this node's only. */
     adapter?: ServerOptions['adapter'],
   ) {
-    this.io = new Server(httpServer, { serveClient: false, cors: { origin: true }, ...(adapter ? { adapter } : {}) });
+    // Same CORS rule as the HTTP API: closed unless origins are configured.
+    this.io = new Server(httpServer, {
+      serveClient: false,
+      cors: { origin: corsOrigins.length ? [...corsOrigins] : false },
+      ...(adapter ? { adapter } : {}),
+    });
     this.io.use((socket, next) => {
       const token = (socket.handshake.auth as { token?: string })?.token ?? socket.handshake.query.token;
       if (typeof token !== 'string') return next(new Error('unauthorized: pass auth: { token: <accessToken> }'));
-      this.tokens.verify(token, 'access').then(
+      this.authenticate(token).then(
         (principal) => {
           socket.data.principal = principal;
           next();

@@ -154,6 +154,114 @@ export function deleteAnalyticsDetectorsByType(call: ApiCall, args: { path: Dele
   return call({ method: 'DELETE', path: `/api/v1/analytics/detectors/${encodeURIComponent(String(args.path.type))}` }) as Promise<void>;
 }
 
+export type GetApiKeysResult = {
+  items: Array<{
+    id: string;
+    tenantId: string;
+    name: string;
+    role: "viewer" | "operator" | "engineer" | "admin" | "superadmin";
+    scopes: string[];
+    createdBy: string;
+    createdAt: number;
+    expiresAt: number;
+    revokedAt: number | null;
+    lastUsedAt: number | null;
+  }>;
+};
+
+/** Your tenant's API keys (never the secrets) (GET /api/v1/api-keys) */
+export function getApiKeys(call: ApiCall): Promise<GetApiKeysResult> {
+  return call({ method: 'GET', path: `/api/v1/api-keys` }) as Promise<GetApiKeysResult>;
+}
+
+export type PostApiKeysBody = {
+  name: string;
+  scopes: Array<"read" | "alarms:write" | "devices:write" | "models:write" | "dashboards:write" | "deadletter:read" | "users:manage" | "audit:read" | "tenants:manage">;
+  expiresInDays: number;
+};
+
+export type PostApiKeysResult = {
+  id: string;
+  tenantId: string;
+  name: string;
+  role: "viewer" | "operator" | "engineer" | "admin" | "superadmin";
+  scopes: string[];
+  createdBy: string;
+  createdAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+  lastUsedAt: number | null;
+} & {
+  key: string;
+};
+
+/** Create an API key; the key is shown only in this response (POST /api/v1/api-keys) */
+export function postApiKeys(call: ApiCall, args: { body: PostApiKeysBody }): Promise<PostApiKeysResult> {
+  return call({ method: 'POST', path: `/api/v1/api-keys`, body: args.body }) as Promise<PostApiKeysResult>;
+}
+
+export interface DeleteApiKeysByIdPath {
+  id: string;
+}
+
+/** Revoke an API key (DELETE /api/v1/api-keys/{id}) */
+export function deleteApiKeysById(call: ApiCall, args: { path: DeleteApiKeysByIdPath }): Promise<void> {
+  return call({ method: 'DELETE', path: `/api/v1/api-keys/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
+}
+
+export interface GetAuditQuery {
+  /** user id, apikey:<id>, or email */
+  actor?: string;
+  /** substring of the action, e.g. "devices" or "auth.login" */
+  action?: string;
+  /** epoch ms, inclusive */
+  from?: number;
+  /** epoch ms, exclusive */
+  to?: number;
+  offset?: number;
+  limit?: number;
+}
+
+export type GetAuditResult = {
+  items: Array<{
+    id: number;
+    at: number;
+    tenantId: string | null;
+    actor: string | null;
+    actorEmail: string | null;
+    action: string;
+    target: string | null;
+    ip: string;
+    outcome: string;
+    statusCode: number;
+  }>;
+  total: number;
+};
+
+/** Audit log (newest first): every state-changing call and every login (GET /api/v1/audit) */
+export function getAudit(call: ApiCall, args: { query?: GetAuditQuery } = {}): Promise<GetAuditResult> {
+  return call({ method: 'GET', path: `/api/v1/audit`, query: args.query as unknown as Record<string, unknown> | undefined }) as Promise<GetAuditResult>;
+}
+
+export interface GetAuditExportQuery {
+  /** user id, apikey:<id>, or email */
+  actor?: string;
+  /** substring of the action, e.g. "devices" or "auth.login" */
+  action?: string;
+  /** epoch ms, inclusive */
+  from?: number;
+  /** epoch ms, exclusive */
+  to?: number;
+  format?: "csv" | "ndjson";
+}
+
+export type GetAuditExportResult = string;
+
+/** Audit log export (newest first, at most 100000 rows) as CSV or NDJSON (GET /api/v1/audit/export) */
+export function getAuditExport(call: ApiCall, args: { query?: GetAuditExportQuery } = {}): Promise<GetAuditExportResult> {
+  return call({ method: 'GET', path: `/api/v1/audit/export`, query: args.query as unknown as Record<string, unknown> | undefined }) as Promise<GetAuditExportResult>;
+}
+
 export type PostAuthLoginBody = {
   email: string;
   password: string;
@@ -170,6 +278,37 @@ export function postAuthLogin(call: ApiCall, args: { body: PostAuthLoginBody }):
   return call({ method: 'POST', path: `/api/v1/auth/login`, body: args.body }) as Promise<PostAuthLoginResult>;
 }
 
+export type PostAuthLogoutBody = {
+  refreshToken: string;
+};
+
+/** End the session of this refresh token (its access tokens stop working too) (POST /api/v1/auth/logout) */
+export function postAuthLogout(call: ApiCall, args: { body: PostAuthLogoutBody }): Promise<void> {
+  return call({ method: 'POST', path: `/api/v1/auth/logout`, body: args.body }) as Promise<void>;
+}
+
+export type GetAuthMeResult = {
+  userId: string;
+  tenantId: string;
+  role: string;
+  sessionId: string;
+};
+
+/** Who the access token belongs to (GET /api/v1/auth/me) */
+export function getAuthMe(call: ApiCall): Promise<GetAuthMeResult> {
+  return call({ method: 'GET', path: `/api/v1/auth/me` }) as Promise<GetAuthMeResult>;
+}
+
+export type PostAuthPasswordBody = {
+  currentPassword: string;
+  newPassword: string;
+};
+
+/** Change your own password (other sessions end) (POST /api/v1/auth/password) */
+export function postAuthPassword(call: ApiCall, args: { body: PostAuthPasswordBody }): Promise<void> {
+  return call({ method: 'POST', path: `/api/v1/auth/password`, body: args.body }) as Promise<void>;
+}
+
 export type PostAuthRefreshBody = {
   refreshToken: string;
 };
@@ -180,9 +319,38 @@ export type PostAuthRefreshResult = {
   expiresIn: number;
 };
 
-/** Exchange a refresh token for a new token pair (POST /api/v1/auth/refresh) */
+/** Exchange a refresh token for a new token pair (rotation) (POST /api/v1/auth/refresh) */
 export function postAuthRefresh(call: ApiCall, args: { body: PostAuthRefreshBody }): Promise<PostAuthRefreshResult> {
   return call({ method: 'POST', path: `/api/v1/auth/refresh`, body: args.body }) as Promise<PostAuthRefreshResult>;
+}
+
+export type GetAuthSessionsResult = {
+  items: Array<{
+    id: string;
+    userId: string;
+    tenantId: string;
+    createdAt: number;
+    lastUsedAt: number;
+    expiresAt: number;
+    revokedAt: number | null;
+    revokedReason: string | null;
+    ip: string;
+    userAgent: string;
+  }>;
+};
+
+/** Your active sessions (GET /api/v1/auth/sessions) */
+export function getAuthSessions(call: ApiCall): Promise<GetAuthSessionsResult> {
+  return call({ method: 'GET', path: `/api/v1/auth/sessions` }) as Promise<GetAuthSessionsResult>;
+}
+
+export interface DeleteAuthSessionsByIdPath {
+  id: string;
+}
+
+/** End one of your sessions (DELETE /api/v1/auth/sessions/{id}) */
+export function deleteAuthSessionsById(call: ApiCall, args: { path: DeleteAuthSessionsByIdPath }): Promise<void> {
+  return call({ method: 'DELETE', path: `/api/v1/auth/sessions/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
 }
 
 export type GetDashboardsResult = {
@@ -928,6 +1096,281 @@ export type PostTelemetryResult = {
 /** Send telemetry with the device token in Authorization: Bearer or X-API-Key (POST /api/v1/telemetry) */
 export function postTelemetry(call: ApiCall): Promise<PostTelemetryResult> {
   return call({ method: 'POST', path: `/api/v1/telemetry` }) as Promise<PostTelemetryResult>;
+}
+
+export type GetTenantResult = {
+  id: string;
+  name: string;
+  createdAt: number;
+  suspended: boolean;
+  quota: {
+    maxDevices: number | null;
+    maxPointsPerSec: number | null;
+  };
+  usage: {
+    devices: number;
+    pointsPerSec: number;
+  };
+};
+
+/** Your tenant: quota and usage (GET /api/v1/tenant) */
+export function getTenant(call: ApiCall): Promise<GetTenantResult> {
+  return call({ method: 'GET', path: `/api/v1/tenant` }) as Promise<GetTenantResult>;
+}
+
+export type GetTenantsResult = {
+  items: Array<{
+    id: string;
+    name: string;
+    createdAt: number;
+    suspended: boolean;
+    quota: {
+      maxDevices: number | null;
+      maxPointsPerSec: number | null;
+    };
+    usage: {
+      devices: number;
+      pointsPerSec: number;
+    };
+  }>;
+};
+
+/** Every tenant with quota and usage (GET /api/v1/tenants) */
+export function getTenants(call: ApiCall): Promise<GetTenantsResult> {
+  return call({ method: 'GET', path: `/api/v1/tenants` }) as Promise<GetTenantsResult>;
+}
+
+export type PostTenantsBody = {
+  name: string;
+  maxDevices?: number | null;
+  maxPointsPerSec?: number | null;
+  admin: {
+    email: string;
+    password: string;
+  };
+};
+
+export type PostTenantsResult = {
+  id: string;
+  name: string;
+  createdAt: number;
+  suspended: boolean;
+  quota: {
+    maxDevices: number | null;
+    maxPointsPerSec: number | null;
+  };
+  usage: {
+    devices: number;
+    pointsPerSec: number;
+  };
+} & {
+  admin: {
+    id: string;
+    tenantId: string;
+    email: string;
+    role: "viewer" | "operator" | "engineer" | "admin" | "superadmin";
+    disabled: boolean;
+    createdAt: number;
+    failedLogins: number;
+    lockedUntil: number | null;
+  };
+};
+
+/** Create a tenant with its first admin (POST /api/v1/tenants) */
+export function postTenants(call: ApiCall, args: { body: PostTenantsBody }): Promise<PostTenantsResult> {
+  return call({ method: 'POST', path: `/api/v1/tenants`, body: args.body }) as Promise<PostTenantsResult>;
+}
+
+export interface PatchTenantsByIdPath {
+  id: string;
+}
+
+export type PatchTenantsByIdBody = {
+  suspended?: boolean;
+  maxDevices?: number | null;
+  maxPointsPerSec?: number | null;
+};
+
+export type PatchTenantsByIdResult = {
+  id: string;
+  name: string;
+  createdAt: number;
+  suspended: boolean;
+  quota: {
+    maxDevices: number | null;
+    maxPointsPerSec: number | null;
+  };
+  usage: {
+    devices: number;
+    pointsPerSec: number;
+  };
+};
+
+/** Suspend/resume a tenant (suspended: its users cannot log in, its devices are refused) or change its quota (PATCH /api/v1/tenants/{id}) */
+export function patchTenantsById(call: ApiCall, args: { path: PatchTenantsByIdPath; body: PatchTenantsByIdBody }): Promise<PatchTenantsByIdResult> {
+  return call({ method: 'PATCH', path: `/api/v1/tenants/${encodeURIComponent(String(args.path.id))}`, body: args.body }) as Promise<PatchTenantsByIdResult>;
+}
+
+export interface DeleteTenantsByIdPath {
+  id: string;
+}
+
+/** Delete a tenant with its users, API keys, devices and their data (DELETE /api/v1/tenants/{id}) */
+export function deleteTenantsById(call: ApiCall, args: { path: DeleteTenantsByIdPath }): Promise<void> {
+  return call({ method: 'DELETE', path: `/api/v1/tenants/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
+}
+
+export type GetUsersResult = {
+  items: Array<{
+    id: string;
+    tenantId: string;
+    email: string;
+    role: "viewer" | "operator" | "engineer" | "admin" | "superadmin";
+    disabled: boolean;
+    createdAt: number;
+    failedLogins: number;
+    lockedUntil: number | null;
+  }>;
+};
+
+/** Users of your tenant (GET /api/v1/users) */
+export function getUsers(call: ApiCall): Promise<GetUsersResult> {
+  return call({ method: 'GET', path: `/api/v1/users` }) as Promise<GetUsersResult>;
+}
+
+export type PostUsersBody = {
+  email: string;
+  password: string;
+  role: "viewer" | "operator" | "engineer" | "admin" | "superadmin";
+};
+
+export type PostUsersResult = {
+  id: string;
+  tenantId: string;
+  email: string;
+  role: "viewer" | "operator" | "engineer" | "admin" | "superadmin";
+  disabled: boolean;
+  createdAt: number;
+  failedLogins: number;
+  lockedUntil: number | null;
+};
+
+/** Create a user in your tenant (you cannot grant more than your own role holds) (POST /api/v1/users) */
+export function postUsers(call: ApiCall, args: { body: PostUsersBody }): Promise<PostUsersResult> {
+  return call({ method: 'POST', path: `/api/v1/users`, body: args.body }) as Promise<PostUsersResult>;
+}
+
+export interface GetUsersByIdPath {
+  id: string;
+}
+
+export type GetUsersByIdResult = {
+  id: string;
+  tenantId: string;
+  email: string;
+  role: "viewer" | "operator" | "engineer" | "admin" | "superadmin";
+  disabled: boolean;
+  createdAt: number;
+  failedLogins: number;
+  lockedUntil: number | null;
+};
+
+/** One user, with lockout state (GET /api/v1/users/{id}) */
+export function getUsersById(call: ApiCall, args: { path: GetUsersByIdPath }): Promise<GetUsersByIdResult> {
+  return call({ method: 'GET', path: `/api/v1/users/${encodeURIComponent(String(args.path.id))}` }) as Promise<GetUsersByIdResult>;
+}
+
+export interface PatchUsersByIdPath {
+  id: string;
+}
+
+export type PatchUsersByIdBody = {
+  role?: "viewer" | "operator" | "engineer" | "admin" | "superadmin";
+  disabled?: boolean;
+};
+
+export type PatchUsersByIdResult = {
+  id: string;
+  tenantId: string;
+  email: string;
+  role: "viewer" | "operator" | "engineer" | "admin" | "superadmin";
+  disabled: boolean;
+  createdAt: number;
+  failedLogins: number;
+  lockedUntil: number | null;
+};
+
+/** Change role or disable/enable (ends the user's sessions) (PATCH /api/v1/users/{id}) */
+export function patchUsersById(call: ApiCall, args: { path: PatchUsersByIdPath; body: PatchUsersByIdBody }): Promise<PatchUsersByIdResult> {
+  return call({ method: 'PATCH', path: `/api/v1/users/${encodeURIComponent(String(args.path.id))}`, body: args.body }) as Promise<PatchUsersByIdResult>;
+}
+
+export interface DeleteUsersByIdPath {
+  id: string;
+}
+
+/** Delete a user (DELETE /api/v1/users/{id}) */
+export function deleteUsersById(call: ApiCall, args: { path: DeleteUsersByIdPath }): Promise<void> {
+  return call({ method: 'DELETE', path: `/api/v1/users/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
+}
+
+export interface DeleteUsersByIdLockoutPath {
+  id: string;
+}
+
+/** Lift a login lockout (DELETE /api/v1/users/{id}/lockout) */
+export function deleteUsersByIdLockout(call: ApiCall, args: { path: DeleteUsersByIdLockoutPath }): Promise<void> {
+  return call({ method: 'DELETE', path: `/api/v1/users/${encodeURIComponent(String(args.path.id))}/lockout` }) as Promise<void>;
+}
+
+export interface PostUsersByIdPasswordPath {
+  id: string;
+}
+
+export type PostUsersByIdPasswordBody = {
+  password: string;
+};
+
+/** Reset another user's password (ends their sessions) (POST /api/v1/users/{id}/password) */
+export function postUsersByIdPassword(call: ApiCall, args: { path: PostUsersByIdPasswordPath; body: PostUsersByIdPasswordBody }): Promise<void> {
+  return call({ method: 'POST', path: `/api/v1/users/${encodeURIComponent(String(args.path.id))}/password`, body: args.body }) as Promise<void>;
+}
+
+export interface GetUsersByIdSessionsPath {
+  id: string;
+}
+
+export type GetUsersByIdSessionsResult = {
+  items: Array<{
+    id: string;
+    userId: string;
+    tenantId: string;
+    createdAt: number;
+    lastUsedAt: number;
+    expiresAt: number;
+    revokedAt: number | null;
+    revokedReason: string | null;
+    ip: string;
+    userAgent: string;
+  }>;
+};
+
+/** A user's active sessions (GET /api/v1/users/{id}/sessions) */
+export function getUsersByIdSessions(call: ApiCall, args: { path: GetUsersByIdSessionsPath }): Promise<GetUsersByIdSessionsResult> {
+  return call({ method: 'GET', path: `/api/v1/users/${encodeURIComponent(String(args.path.id))}/sessions` }) as Promise<GetUsersByIdSessionsResult>;
+}
+
+export interface DeleteUsersByIdSessionsPath {
+  id: string;
+}
+
+export type DeleteUsersByIdSessionsResult = {
+  revoked: number;
+};
+
+/** End all of a user's sessions (DELETE /api/v1/users/{id}/sessions) */
+export function deleteUsersByIdSessions(call: ApiCall, args: { path: DeleteUsersByIdSessionsPath }): Promise<DeleteUsersByIdSessionsResult> {
+  return call({ method: 'DELETE', path: `/api/v1/users/${encodeURIComponent(String(args.path.id))}/sessions` }) as Promise<DeleteUsersByIdSessionsResult>;
 }
 
 export interface PostByTokenTelemetryPath {

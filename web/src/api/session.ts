@@ -69,9 +69,14 @@ export class Session {
     }
   }
 
-  /** Admins and operators change things; viewers only look. */
+  /** Operators and up handle alarms; viewers only look (see docs/security.md for the role table). */
   get canWrite(): boolean {
-    return this.role === 'admin' || this.role === 'operator';
+    return this.role !== null && ['superadmin', 'admin', 'engineer', 'operator'].includes(this.role);
+  }
+
+  /** Engineers and up edit devices and dashboards (operators handle alarms only). */
+  get canManage(): boolean {
+    return this.role !== null && ['superadmin', 'admin', 'engineer'].includes(this.role);
   }
 
   get signedIn(): boolean {

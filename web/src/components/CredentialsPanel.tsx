@@ -69,7 +69,7 @@ export function CredentialsPanel({ deviceId }: { deviceId: string }) {
       ) : (
         <>
           <p className="muted">The device authenticates with an access token. Only its hash is stored.</p>
-          {session.canWrite && (
+          {session.canManage && (
             <button type="button" className="btn" disabled={stage === 'busy'} onClick={() => setStage('confirm')}>
               Rotate credentials…
             </button>

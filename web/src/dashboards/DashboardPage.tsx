@@ -28,7 +28,7 @@ export function DashboardPage() {
   const [adding, setAdding] = useState<WidgetType>('chart');
   const fileInput = useRef<HTMLInputElement>(null);
   const version = useRef(0);
-  const editable = session.canWrite;
+  const editable = session.canManage;
 
   useEffect(() => {
     setDraft(null);

@@ -29,7 +29,7 @@ export function DashboardsPage() {
       <div className="page-head">
         <h1>Dashboards</h1>
       </div>
-      {session.canWrite && (
+      {session.canManage && (
         <form className="card filters" onSubmit={create} aria-label="New dashboard">
           <label className="field field-inline grow">
             <span>New dashboard</span>

@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { TokenService } from '../../../domains/auth/tokens.js';
 import type { DashboardInput, DashboardService } from '../../../domains/dashboards/dashboards.service.js';
 import { bearerSecurity, principalOf, requireUser } from '../auth.js';
 import { problemSchema } from '../problem.js';
@@ -38,9 +37,9 @@ const DashboardBody = Type.Object({
 });
 const IdParams = Type.Object({ id: Type.String() });
 
-export function dashboardRoutes(app: FastifyInstance, dashboards: DashboardService, tokens: TokenService): void {
-  const anyUser = requireUser(tokens);
-  const writer = requireUser(tokens, ['admin', 'operator']);
+export function dashboardRoutes(app: FastifyInstance, dashboards: DashboardService): void {
+  const anyUser = requireUser();
+  const writer = requireUser();
   const tags = ['dashboards'];
 
   app.get(

@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { DeviceService } from '../../../domains/devices/devices.service.js';
-import type { TokenService } from '../../../domains/auth/tokens.js';
 import { bearerSecurity, principalOf, requireUser } from '../auth.js';
 import { MAX_OFFSET, problemSchema } from '../problem.js';
 
@@ -23,9 +22,9 @@ const DeviceWithToken = Type.Intersect([
 ]);
 const IdParams = Type.Object({ id: Type.String() });
 
-export function deviceRoutes(app: FastifyInstance, devices: DeviceService, tokens: TokenService): void {
-  const anyUser = requireUser(tokens);
-  const writer = requireUser(tokens, ['admin', 'operator']);
+export function deviceRoutes(app: FastifyInstance, devices: DeviceService): void {
+  const anyUser = requireUser();
+  const writer = requireUser();
 
   app.post(
     '/api/v1/devices',

@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { TokenService } from '../../../domains/auth/tokens.js';
 import type { InsightsService } from '../../../domains/analytics/insights.service.js';
 import { bearerSecurity, principalOf, requireUser } from '../auth.js';
 import { problemSchema } from '../problem.js';
@@ -12,8 +11,8 @@ const Resolution = Type.Union([Type.Literal('raw'), Type.Integer()], {
 });
 const problems = { 400: problemSchema, 401: problemSchema, 404: problemSchema, 422: problemSchema };
 
-export function insightsRoutes(app: FastifyInstance, insights: InsightsService, tokens: TokenService): void {
-  const anyUser = requireUser(tokens);
+export function insightsRoutes(app: FastifyInstance, insights: InsightsService): void {
+  const anyUser = requireUser();
 
   app.get(
     '/api/v1/devices/:id/forecast',

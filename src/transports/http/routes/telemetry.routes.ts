@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { TokenService } from '../../../domains/auth/tokens.js';
 import type { TelemetryQueryService } from '../../../domains/telemetry/query.service.js';
 import type { RejectedLog } from '../../../domains/telemetry/rejected-log.js';
 import { bearerSecurity, principalOf, requireUser } from '../auth.js';
@@ -13,10 +12,8 @@ export function telemetryRoutes(
   app: FastifyInstance,
   queries: TelemetryQueryService,
   rejected: RejectedLog,
-  tokens: TokenService,
-  defaultTenantId: () => string,
 ): void {
-  const anyUser = requireUser(tokens);
+  const anyUser = requireUser();
 
   app.get(
     '/api/v1/devices/:id/telemetry',
@@ -116,12 +113,12 @@ export function telemetryRoutes(
   app.get(
     '/api/v1/ingest/rejected',
     {
-      preHandler: requireUser(tokens, ['admin']),
+      preHandler: requireUser(),
       schema: {
         tags: ['telemetry'],
         summary: 'Recently rejected payloads (dead-letter log), newest first',
         description:
-          'Entries of the caller tenant; admins of the default tenant also see payloads whose device could not be identified (unknown token).',
+          "Entries of the caller tenant's devices. Payloads whose device could not be identified (unknown or revoked token) may belong to any tenant, so only the platform superadmin sees them.",
         security: bearerSecurity,
         querystring: Type.Object({
           deviceId: Type.Optional(Type.String()),
@@ -148,10 +145,10 @@ export function telemetryRoutes(
       },
     },
     async (request) => {
-      const { tenantId } = principalOf(request);
+      const { tenantId, role } = principalOf(request);
       const q = request.query as { deviceId?: string; limit: number };
       return {
-        items: rejected.list({ tenantId, deviceId: q.deviceId, limit: q.limit, includeUnattributed: tenantId === defaultTenantId() }),
+        items: rejected.list({ tenantId, deviceId: q.deviceId, limit: q.limit, includeUnattributed: role === 'superadmin' }),
       };
     },
   );

@@ -1,0 +1,83 @@
+// API keys for service accounts: a random secret shown once, stored as SHA-256 (it has 256 bits of
+// entropy, so a slow hash would add nothing), scoped to permissions of the creator's role and
+// always expiring.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { Errors } from '../../errors.js';
+import type { ApiKey, IdentityStore } from '../../ports/identity-store.js';
+import type { Role } from '../../ports/metadata-store.js';
+import { PERMISSIONS, ROLE_PERMISSIONS, type Permission } from './permissions.js';
+import type { Principal } from './tokens.js';
+
+export const API_KEY_PREFIX = 'vgk_';
+const MAX_TTL_DAYS = 366;
+
+export type ApiKeyView = Omit<ApiKey, 'keyHash'>;
+
+function hashKey(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+export function looksLikeApiKey(value: string): boolean {
+  return value.startsWith(API_KEY_PREFIX);
+}
+
+export class ApiKeysService {
+  constructor(
+    private readonly identity: IdentityStore,
+    private readonly tenantActive: (tenantId: string) => boolean,
+  ) {}
+
+  async create(caller: Principal, input: { name: string; scopes: string[]; expiresInDays: number }): Promise<ApiKeyView & { key: string }> {
+    if (caller.apiKeyId) throw Errors.forbidden('an API key cannot create API keys');
+    const unknown = input.scopes.filter((s) => !(PERMISSIONS as readonly string[]).includes(s));
+    if (unknown.length) throw Errors.badRequest(`unknown permission(s): ${unknown.join(', ')}`);
+    const beyond = input.scopes.filter((s) => !ROLE_PERMISSIONS[caller.role].has(s as Permission));
+    if (beyond.length) throw Errors.forbidden(`your role ${caller.role} does not hold: ${beyond.join(', ')}`);
+    if (input.scopes.length === 0) throw Errors.badRequest('an API key needs at least one permission');
+    if (!(input.expiresInDays > 0 && input.expiresInDays <= MAX_TTL_DAYS)) throw Errors.badRequest(`expiresInDays must be 1-${MAX_TTL_DAYS}`);
+    const secret = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+    const now = Date.now();
+    const key: ApiKey = {
+      id: randomUUID(),
+      tenantId: caller.tenantId,
+      name: input.name,
+      keyHash: hashKey(secret),
+      role: caller.role,
+      scopes: [...new Set(input.scopes)],
+      createdBy: caller.userId,
+      createdAt: now,
+      expiresAt: now + input.expiresInDays * 86_400_000,
+      revokedAt: null,
+      lastUsedAt: null,
+    };
+    await this.identity.createApiKey(key);
+    const { keyHash: _h, ...view } = key;
+    return { ...view, key: secret };
+  }
+
+  async list(caller: Principal): Promise<ApiKeyView[]> {
+    return (await this.identity.listApiKeys(caller.tenantId)).map(({ keyHash: _h, ...view }) => view);
+  }
+
+  async revoke(caller: Principal, id: string): Promise<void> {
+    if (!(await this.identity.revokeApiKey(caller.tenantId, id, Date.now()))) throw Errors.notFound(`no active API key ${id}`);
+  }
+
+  /** The principal of a valid, unexpired, unrevoked key. */
+  async authenticate(secret: string): Promise<Principal> {
+    const key = await this.identity.findApiKeyByHash(hashKey(secret));
+    const now = Date.now();
+    if (!key || key.revokedAt !== null) throw Errors.unauthorized('invalid API key');
+    if (key.expiresAt <= now) throw Errors.unauthorized('API key expired');
+    if (!this.tenantActive(key.tenantId)) throw Errors.unauthorized('tenant suspended');
+    if (key.lastUsedAt === null || now - key.lastUsedAt > 60_000) await this.identity.touchApiKey(key.id, now);
+    return {
+      userId: `apikey:${key.id}`,
+      tenantId: key.tenantId,
+      role: key.role as Role,
+      sessionId: `apikey:${key.id}`,
+      apiKeyId: key.id,
+      scopes: key.scopes,
+    };
+  }
+}

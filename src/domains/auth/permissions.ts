@@ -1,0 +1,149 @@
+// Who may do what: one table from route to permission, one from role to permissions. The HTTP
+// layer (src/transports/http/access.ts) enforces the route table in a single hook and refuses to
+// start when a route has no entry, so a new route cannot ship unprotected by omission.
+import type { Role } from '../../ports/metadata-store.js';
+
+export const PERMISSIONS = [
+  'read', // devices, telemetry, analytics, alarms, models of the own tenant
+  'alarms:write', // acknowledge, dismiss, clear
+  'devices:write', // register, edit, delete, rotate credentials
+  'models:write', // detectors, maintenance policies, RUL models, retraining
+  'dashboards:write', // create, edit, delete dashboards
+  'deadletter:read', // rejected payloads of the tenant's devices
+  'users:manage', // users, their sessions and lockouts, API keys
+  'audit:read',
+  'tenants:manage', // the platform: every tenant
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+/** Not a permission: who may call at all. public: anyone; device: a device token checked by the
+ *  route; self: any logged-in user, acting on their own account. */
+export type RouteAccess = Permission | 'public' | 'device' | 'self';
+
+const VIEWER: Permission[] = ['read'];
+const OPERATOR: Permission[] = [...VIEWER, 'alarms:write'];
+const ENGINEER: Permission[] = [...OPERATOR, 'devices:write', 'models:write', 'dashboards:write', 'deadletter:read'];
+const ADMIN: Permission[] = [...ENGINEER, 'users:manage', 'audit:read'];
+const SUPERADMIN: Permission[] = [...ADMIN, 'tenants:manage'];
+
+export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
+  viewer: new Set(VIEWER),
+  operator: new Set(OPERATOR),
+  engineer: new Set(ENGINEER),
+  admin: new Set(ADMIN),
+  superadmin: new Set(SUPERADMIN),
+};
+export const ROLES = Object.keys(ROLE_PERMISSIONS) as Role[];
+
+/** Whether a role may grant another: nobody hands out more than they hold. */
+export function canGrant(granter: Role, role: Role): boolean {
+  for (const p of ROLE_PERMISSIONS[role]) if (!ROLE_PERMISSIONS[granter].has(p)) return false;
+  return true;
+}
+
+/** `METHOD /url/with/:params` → access. Every route of the HTTP API is listed here. */
+export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
+  'POST /api/v1/auth/login': 'public',
+  'POST /api/v1/auth/refresh': 'public',
+  'POST /api/v1/auth/logout': 'public', // the refresh token itself is the credential
+  'GET /api/v1/auth/me': 'self',
+  'POST /api/v1/auth/password': 'self',
+  'GET /api/v1/auth/sessions': 'self',
+  'DELETE /api/v1/auth/sessions/:id': 'self',
+
+  'GET /api/v1/users': 'users:manage',
+  'POST /api/v1/users': 'users:manage',
+  'GET /api/v1/users/:id': 'users:manage',
+  'PATCH /api/v1/users/:id': 'users:manage',
+  'DELETE /api/v1/users/:id': 'users:manage',
+  'POST /api/v1/users/:id/password': 'users:manage',
+  'GET /api/v1/users/:id/sessions': 'users:manage',
+  'DELETE /api/v1/users/:id/sessions': 'users:manage',
+  'DELETE /api/v1/users/:id/lockout': 'users:manage',
+
+  'GET /api/v1/api-keys': 'users:manage',
+  'POST /api/v1/api-keys': 'users:manage',
+  'DELETE /api/v1/api-keys/:id': 'users:manage',
+
+  'GET /api/v1/tenants': 'tenants:manage',
+  'POST /api/v1/tenants': 'tenants:manage',
+  'PATCH /api/v1/tenants/:id': 'tenants:manage',
+  'DELETE /api/v1/tenants/:id': 'tenants:manage',
+  'GET /api/v1/tenant': 'read',
+
+  'POST /api/v1/devices': 'devices:write',
+  'GET /api/v1/devices': 'read',
+  'GET /api/v1/devices/:id': 'read',
+  'PATCH /api/v1/devices/:id': 'devices:write',
+  'DELETE /api/v1/devices/:id': 'devices:write',
+  'POST /api/v1/devices/:id/credentials/rotate': 'devices:write',
+  'GET /api/v1/devices/:id/telemetry': 'read',
+  'GET /api/v1/devices/:id/telemetry/latest': 'read',
+  'GET /api/v1/devices/:id/keys': 'read',
+  'GET /api/v1/ingest/rejected': 'deadletter:read',
+  'GET /api/v1/devices/:id/forecast': 'read',
+  'GET /api/v1/devices/:id/trends': 'read',
+  'GET /api/v1/devices/:id/time-to-threshold': 'read',
+  'GET /api/v1/devices/:id/health': 'read',
+  'GET /api/v1/alarms': 'read',
+  'POST /api/v1/alarms/:id/acknowledge': 'alarms:write',
+  'POST /api/v1/alarms/:id/dismiss': 'alarms:write',
+  'POST /api/v1/alarms/:id/clear': 'alarms:write',
+  'GET /api/v1/models': 'read',
+  'POST /api/v1/models/retrain': 'models:write',
+  'GET /api/v1/analytics/detectors': 'read',
+  'PUT /api/v1/analytics/detectors/:type': 'models:write',
+  'DELETE /api/v1/analytics/detectors/:type': 'models:write',
+  'GET /api/v1/maintenance/policies': 'read',
+  'PUT /api/v1/maintenance/policies/:type': 'models:write',
+  'DELETE /api/v1/maintenance/policies/:type': 'models:write',
+  'GET /api/v1/maintenance/rul-models': 'read',
+  'POST /api/v1/maintenance/rul-models/:type/train': 'models:write',
+  'DELETE /api/v1/maintenance/rul-models/:type': 'models:write',
+
+  'GET /api/v1/dashboards': 'read',
+  'POST /api/v1/dashboards': 'dashboards:write',
+  'GET /api/v1/dashboards/:id': 'read',
+  'PUT /api/v1/dashboards/:id': 'dashboards:write',
+  'DELETE /api/v1/dashboards/:id': 'dashboards:write',
+
+  'GET /api/v1/audit': 'audit:read',
+  'GET /api/v1/audit/export': 'audit:read',
+
+  'POST /api/v1/:token/telemetry': 'device',
+  'POST /api/v1/telemetry': 'device',
+  'POST /api/v2/write': 'device', // InfluxDB line protocol, Authorization: Token <device token>
+
+  'GET /health': 'public',
+  'GET /ready': 'public',
+  'GET /metrics': 'public',
+  'GET /api/openapi.json': 'public',
+  'OPTIONS *': 'public', // CORS preflight (answers only configured origins)
+};
+
+/** Documentation UI routes (static files) are public by prefix. */
+const PUBLIC_PREFIXES = ['/api/docs'];
+
+/** A file of the built web console (`/assets/index-3f2a.js`, `/favicon.svg`): public, like any
+ *  page's static files. Only GET, only names with an extension, never under /api. */
+function isConsoleFile(method: string, url: string): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  if (url === '/api' || url.startsWith('/api/') || url.includes(':') || url.includes('*')) return false;
+  return /\/[^/]+\.[A-Za-z0-9]+$/.test(url);
+}
+
+export function routeKey(method: string, url: string): string {
+  return `${method === 'HEAD' ? 'GET' : method} ${url}`;
+}
+
+export function accessFor(method: string, url: string): RouteAccess | undefined {
+  const key = routeKey(method, url);
+  if (Object.hasOwn(ROUTE_ACCESS, key)) return ROUTE_ACCESS[key];
+  if (PUBLIC_PREFIXES.some((p) => url === p || url.startsWith(`${p}/`))) return 'public';
+  if (isConsoleFile(method, url)) return 'public';
+  return undefined;
+}
+
+export function roleHas(role: Role, permission: Permission): boolean {
+  return ROLE_PERMISSIONS[role]?.has(permission) ?? false;
+}

@@ -1,0 +1,125 @@
+// Tenants for the platform superadmin: create (with the tenant's first admin), suspend (its
+// users cannot log in, its devices are refused), delete, and device quotas with usage. Suspension
+// state is cached in memory because every request and every device connection asks for it.
+import { randomUUID } from 'node:crypto';
+import { Errors } from '../../errors.js';
+import type { IdentityStore, TenantSettings } from '../../ports/identity-store.js';
+import type { MetadataStore, Tenant } from '../../ports/metadata-store.js';
+import type { UserView } from '../auth/users.service.js';
+import { PointsQuota } from './points-quota.js';
+
+export interface TenantView extends Tenant {
+  suspended: boolean;
+  quota: { maxDevices: number | null; maxPointsPerSec: number | null };
+  usage: { devices: number; pointsPerSec: number };
+}
+
+export class TenantsService {
+  private readonly suspended = new Set<string>();
+  /** Handed to the ingest service, which asks it for every accepted batch. */
+  readonly pointsQuota = new PointsQuota();
+  private readonly suspensionListeners = new Set<(tenantId: string) => Promise<void>>();
+
+  constructor(
+    private readonly store: MetadataStore,
+    private readonly identity: IdentityStore,
+  ) {}
+
+  async start(): Promise<void> {
+    for (const t of await this.store.listTenants()) {
+      const settings = await this.identity.getTenantSettings(t.id);
+      if (settings.suspended) this.suspended.add(t.id);
+      this.pointsQuota.setLimit(t.id, settings.maxPointsPerSec);
+    }
+  }
+
+  /** Called when a tenant is suspended or deleted (to end its connections). */
+  onSuspended(listener: (tenantId: string) => Promise<void>): void {
+    this.suspensionListeners.add(listener);
+  }
+
+  isActive(tenantId: string): boolean {
+    return !this.suspended.has(tenantId);
+  }
+
+  private async deviceCount(tenantId: string): Promise<number> {
+    return (await this.store.listDevices(tenantId, { offset: 0, limit: 1 })).total;
+  }
+
+  private async view(t: Tenant): Promise<TenantView> {
+    const s = await this.identity.getTenantSettings(t.id);
+    return {
+      ...t,
+      suspended: s.suspended,
+      quota: { maxDevices: s.maxDevices, maxPointsPerSec: s.maxPointsPerSec },
+      usage: { devices: await this.deviceCount(t.id), pointsPerSec: this.pointsQuota.pointsPerSec(t.id) },
+    };
+  }
+
+  async list(): Promise<TenantView[]> {
+    return Promise.all((await this.store.listTenants()).map((t) => this.view(t)));
+  }
+
+  async get(id: string): Promise<TenantView> {
+    const t = (await this.store.listTenants()).find((x) => x.id === id);
+    if (!t) throw Errors.notFound(`no tenant ${id}`);
+    return this.view(t);
+  }
+
+  async create(
+    input: { name: string; maxDevices?: number | null; maxPointsPerSec?: number | null; admin: { email: string; password: string } },
+    createAdmin: (tenantId: string, admin: { email: string; password: string }) => Promise<UserView>,
+  ): Promise<TenantView & { admin: UserView }> {
+    if ((await this.store.listTenants()).some((t) => t.name === input.name)) throw Errors.conflict(`a tenant named ${input.name} exists`);
+    const id = randomUUID();
+    await this.store.createTenant({ id, name: input.name, createdAt: Date.now() });
+    await this.identity.putTenantSettings({ tenantId: id, suspended: false, maxDevices: input.maxDevices ?? null, maxPointsPerSec: input.maxPointsPerSec ?? null });
+    this.pointsQuota.setLimit(id, input.maxPointsPerSec ?? null);
+    try {
+      const admin = await createAdmin(id, input.admin);
+      return { ...(await this.get(id)), admin };
+    } catch (err) {
+      await this.identity.deleteTenant(id); // no tenant without an admin
+      throw err;
+    }
+  }
+
+  async update(id: string, patch: { suspended?: boolean; maxDevices?: number | null; maxPointsPerSec?: number | null }, callerTenantId: string): Promise<TenantView> {
+    await this.get(id);
+    if (patch.suspended && id === callerTenantId) throw Errors.conflict('the platform tenant cannot suspend itself');
+    const current = await this.identity.getTenantSettings(id);
+    const next: TenantSettings = {
+      tenantId: id,
+      suspended: patch.suspended ?? current.suspended,
+      maxDevices: patch.maxDevices === undefined ? current.maxDevices : patch.maxDevices,
+      maxPointsPerSec: patch.maxPointsPerSec === undefined ? current.maxPointsPerSec : patch.maxPointsPerSec,
+    };
+    await this.identity.putTenantSettings(next);
+    this.pointsQuota.setLimit(id, next.maxPointsPerSec);
+    if (next.suspended) {
+      this.suspended.add(id);
+      for (const l of this.suspensionListeners) await l(id);
+    } else this.suspended.delete(id);
+    return this.get(id);
+  }
+
+  /** Deletes a tenant with its users and devices; `deleteDevices` removes devices with their data. */
+  async remove(id: string, callerTenantId: string, deleteDevices: (tenantId: string) => Promise<void>): Promise<void> {
+    await this.get(id);
+    if (id === callerTenantId) throw Errors.conflict('the platform tenant cannot delete itself');
+    this.suspended.add(id); // refuse everything of it while it is being removed
+    for (const l of this.suspensionListeners) await l(id);
+    await deleteDevices(id);
+    await this.identity.deleteTenant(id);
+  }
+
+  /** Throws 409 (with usage) when the tenant is at its device quota. */
+  async checkDeviceQuota(tenantId: string): Promise<void> {
+    const { maxDevices } = await this.identity.getTenantSettings(tenantId);
+    if (maxDevices === null) return;
+    const used = await this.deviceCount(tenantId);
+    if (used >= maxDevices) {
+      throw Errors.quotaExceeded(`device quota reached: ${used} of ${maxDevices} devices`, { quota: 'devices', used, limit: maxDevices });
+    }
+  }
+}
