@@ -11,6 +11,11 @@ import { DuckDbDatabase } from './adapters/embedded/duckdb-database.js';
 import { DuckDbTelemetryStore } from './adapters/embedded/duckdb-telemetry-store.js';
 import { DuckDbMetadataStore } from './adapters/embedded/duckdb-metadata-store.js';
 import { DuckDbAnalyticsStore } from './adapters/embedded/duckdb-analytics-store.js';
+import { DuckDbDeviceStateStore } from './adapters/embedded/duckdb-device-state-store.js';
+import { startDeviceApi } from './domains/device-api/index.js';
+import { deviceApiRoutes } from './transports/http/routes/device-api.routes.js';
+import { deviceStateRoutes } from './transports/http/routes/device-state.routes.js';
+import { connectDeviceApiToMqtt } from './transports/mqtt/device-push.js';
 import { AlarmService } from './domains/alarms/alarms.service.js';
 import { LiveDetectionService } from './domains/analytics/live-detection.service.js';
 import { MaintenanceService } from './domains/analytics/maintenance.service.js';
@@ -154,7 +159,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   );
   maintenance.start();
   devices.onDeviceUpdated((deviceId) => detection.deviceChanged(deviceId));
+  const deviceApi = await startDeviceApi(new DuckDbDeviceStateStore(db), {
+    maxPayloadSize: config.mqttMaxPayloadBytes,
+    maxInflightMessages: config.mqttReceiveMaximum,
+    messagesRateLimit: `${config.deviceRateLimitPerSec}:1`,
+  }, (deviceId) => presence.status(deviceId, null) === 'online');
   devices.onDeviceDeleted((tenantId, deviceId) => {
+    void deviceApi.forgetDevice(tenantId, deviceId);
     keyRegistry.forgetDevice(tenantId, deviceId);
     detection.forgetDevice(deviceId);
     void analyticsStore.deleteDeviceAnalytics(tenantId, deviceId);
@@ -178,6 +189,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const insights = new InsightsService(telemetryStore, metadataStore);
   insightsRoutes(http, insights, tokens);
   ingestRoutes(http, devices, ingest, config.httpBodyLimitBytes);
+  deviceApiRoutes(http, { devices, ingest, ...deviceApi, bodyLimitBytes: config.httpBodyLimitBytes });
+  deviceStateRoutes(http, { tokens, devices, ...deviceApi });
   analyticsRoutes(http, { tokens, alarms, detection, maintenance, rul, analyticsStore, metadata: metadataStore });
   opsRoutes(
     http,
@@ -209,8 +222,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     maxSessionExpirySec: config.mqttSessionExpiryMaxSec,
     maxRateWaitMs: config.mqttRateWaitMaxMs,
     httpServer: http.server,
+    deviceApi,
     tls: config.mqttTlsCertPath && config.mqttTlsKeyPath ? { certPath: config.mqttTlsCertPath, keyPath: config.mqttTlsKeyPath, port: config.mqttTlsPort } : undefined,
   });
+  connectDeviceApiToMqtt(mqtt, deviceApi.attributes, deviceApi.rpc);
   const live = new LiveStream(http.server, tokens, metadataStore, metrics);
   ingest.onAccepted((batch) => {
     presence.activity(batch.tenantId, batch.deviceId, batch.receivedAt);
@@ -244,6 +259,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         shuttingDown = true;
         diskGuard.stop();
         live.close();
+        deviceApi.stop();
         await Promise.allSettled([mqtt.close(), http.close()]);
         await bus.close(); // flushes pending publishes and drains the storage consumer
         await writer.stop();

@@ -25,6 +25,13 @@ import { Reason, returnCodeFor311 } from './reason-codes.js';
 import type { OutboundMessage, Session } from './session.js';
 import { scheduleFlush } from './write-batch.js';
 
+/**
+ * MQTT 3.1.1 refusals answered by closing the connection instead of a PUBACK: rate limited, and
+ * topics Vigil does not serve (or a payload form it cannot handle there). A malformed payload on a
+ * served topic is still acknowledged and dead-lettered, as before: resending it cannot help.
+ */
+const REFUSALS_THAT_CLOSE_311 = new Set<number>([Reason.quotaExceeded, Reason.topicNameInvalid, Reason.implementationSpecificError]);
+
 /** What a connection needs from the transport that owns it. */
 export interface ConnectionHost {
   readonly limits: ConnectionLimits;
@@ -37,6 +44,8 @@ export interface ConnectionHost {
   handlerFor(topic: string): TopicHandler | null;
   unknownTopic(device: DeviceIdentity, topic: string, payload: Buffer): void;
   mayDeviceSubscribe(filter: string): boolean;
+  /** After SUBACK: the device now listens on this filter. */
+  subscribed(conn: MqttConnection, filter: string): void;
   released(conn: MqttConnection): void;
   logEvent(level: 'debug' | 'warn' | 'error', data: object, message: string): void;
 }
@@ -456,9 +465,10 @@ export class MqttConnection {
   /** False when the connection was closed instead (3.1.1 cannot refuse a message). */
   private sendAck(a: PendingAck): boolean {
     const { reason, message } = a.outcome!;
-    if (this.version !== 5 && reason === Reason.quotaExceeded) {
-      // MQTT 3.1.1 has no negative acknowledgement: never acknowledge what was not stored.
-      this.destroy('rate limited message cannot be acknowledged');
+    if (this.version !== 5 && REFUSALS_THAT_CLOSE_311.has(reason)) {
+      // MQTT 3.1.1 has no negative acknowledgement: never acknowledge what was not stored or
+      // handled (over the rate limit, a topic Vigil does not serve). Closing is what the device sees.
+      this.destroy(message ?? 'message refused; 3.1.1 cannot say why');
       return false;
     }
     const code = this.version === 5 ? reason : 0;
@@ -493,6 +503,9 @@ export class MqttConnection {
       return qos;
     });
     this.write(encode({ cmd: 'suback', messageId: p.messageId, granted }, this.version));
+    p.subscriptions.forEach((s, i) => {
+      if ((granted[i] as number) < 0x80) this.host.subscribed(this, s.topic);
+    });
   }
 
   private onUnsubscribe(p: IUnsubscribePacket): void {
@@ -537,7 +550,10 @@ export class MqttConnection {
 
   private onOutboundAck(id: number): void {
     const session = this.session!;
-    if (!session.inflight?.delete(id)) return;
+    const message = session.inflight?.get(id);
+    if (!message) return;
+    session.inflight!.delete(id);
+    message.onAck?.();
     this.pumpQueue();
   }
 

@@ -15,7 +15,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { MqttConnection, type ConnectionHost, type ConnectionLimits } from './connection.js';
 import type { PublishProperties, TopicHandler } from './handlers/handler.js';
-import { defaultHandlers, type TopicHandlers } from './handlers/index.js';
+import { defaultHandlers, type DeviceApiServices, type TopicHandlers } from './handlers/index.js';
 import { Reason } from './reason-codes.js';
 import { Session, sessionKey, type OutboundMessage } from './session.js';
 import { mayDeviceSubscribe, topicFamily } from './topics.js';
@@ -39,11 +39,15 @@ export interface MqttTransportOptions {
   /** When given, MQTT over WebSocket is served at /mqtt on this server. */
   httpServer?: HttpServer;
   handlers?: Partial<TopicHandlers>;
+  /** Attributes and RPC services; without them those topics are refused as not supported. */
+  deviceApi?: DeviceApiServices;
 }
 
 export interface SendOptions {
   qos?: 0 | 1;
   properties?: PublishProperties;
+  /** Runs when a session acknowledges the message (at QoS 0: when it is written). */
+  onAck?: () => void;
 }
 
 export interface SendResult {
@@ -76,11 +80,12 @@ export class MqttTransport implements ConnectionHost {
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly connectTimeoutMs: number;
   private readonly ws: WebSocketServer | null = null;
+  private readonly subscribeListeners = new Set<(device: DeviceIdentity, filter: string) => void>();
   private closing = false;
 
   constructor(private readonly o: MqttTransportOptions) {
     this.log = o.log.child({ component: 'mqtt' });
-    this.handlers = { ...defaultHandlers(o.ingest, o.maxPayloadBytes), ...o.handlers };
+    this.handlers = { ...defaultHandlers(o.ingest, o.maxPayloadBytes, o.deviceApi), ...o.handlers };
     this.limits = {
       maxPacketBytes: o.maxPayloadBytes + PACKET_OVERHEAD_BYTES,
       receiveMaximum: o.receiveMaximum ?? 100,
@@ -154,9 +159,11 @@ export class MqttTransport implements ConnectionHost {
       if (granted < 0) continue;
       const message: OutboundMessage = { topic, payload: body, qos: Math.min(granted, options.qos ?? 0) as 0 | 1 };
       if (options.properties) message.properties = options.properties;
+      if (options.onAck) message.onAck = options.onAck;
       const conn = session.connection;
       if (conn?.isConnected) {
         const outcome = conn.deliver(message);
+        if (outcome === 'sent' && message.qos === 0) options.onAck?.();
         if (outcome === 'sent') result.sent++;
         else if (outcome === 'queued') result.queued++;
         else result.dropped++;
@@ -173,6 +180,11 @@ export class MqttTransport implements ConnectionHost {
     let n = 0;
     for (const session of this.sessionsByDevice.get(deviceId) ?? []) if (session.connection?.isConnected) n++;
     return n;
+  }
+
+  /** Called when a device subscribes to a filter (e.g. to deliver commands that waited for it). */
+  onSubscribed(listener: (device: DeviceIdentity, filter: string) => void): void {
+    this.subscribeListeners.add(listener);
   }
 
   /** Connected MQTT connections (all listeners). */
@@ -268,6 +280,16 @@ export class MqttTransport implements ConnectionHost {
 
   mayDeviceSubscribe(filter: string): boolean {
     return mayDeviceSubscribe(filter);
+  }
+
+  subscribed(conn: MqttConnection, filter: string): void {
+    for (const l of this.subscribeListeners) {
+      try {
+        l(conn.device!, filter);
+      } catch (err) {
+        this.log.error({ err }, 'subscribe listener failed');
+      }
+    }
   }
 
   logEvent(level: 'debug' | 'warn' | 'error', data: object, message: string): void {

@@ -1,5 +1,8 @@
 // One handler per topic family; the connection routes each publish through here.
+import type { AttributeService } from '../../../domains/device-api/attributes.service.js';
+import type { RpcService } from '../../../domains/device-api/rpc.service.js';
 import type { IngestService } from '../../../domains/telemetry/ingest.service.js';
+import { notSupportedHandler } from './not-supported.js';
 import type { TopicFamily } from '../topics.js';
 import { attributesHandler } from './attributes.js';
 import { claimHandler } from './claim.js';
@@ -12,11 +15,17 @@ import { telemetryHandler } from './telemetry.js';
 
 export type TopicHandlers = Record<TopicFamily, TopicHandler>;
 
-export function defaultHandlers(ingest: IngestService, maxPayloadBytes: number): TopicHandlers {
+/** The device-API services; without them (tests of the bare transport) those topics are refused. */
+export interface DeviceApiServices {
+  attributes: AttributeService;
+  rpc: RpcService;
+}
+
+export function defaultHandlers(ingest: IngestService, maxPayloadBytes: number, deviceApi?: DeviceApiServices): TopicHandlers {
   return {
     telemetry: telemetryHandler(ingest, maxPayloadBytes),
-    attributes: attributesHandler(ingest),
-    rpc: rpcHandler(ingest),
+    attributes: deviceApi ? attributesHandler(ingest, deviceApi.attributes, maxPayloadBytes) : notSupportedHandler('attributes', ingest),
+    rpc: deviceApi ? rpcHandler(ingest, deviceApi.rpc) : notSupportedHandler('rpc', ingest),
     provision: provisionHandler(ingest),
     claim: claimHandler(ingest),
     firmware: firmwareHandler(ingest),
