@@ -12,6 +12,8 @@ import { DuckDbTelemetryStore } from './adapters/embedded/duckdb-telemetry-store
 import { DuckDbMetadataStore } from './adapters/embedded/duckdb-metadata-store.js';
 import { DuckDbAnalyticsStore } from './adapters/embedded/duckdb-analytics-store.js';
 import { DuckDbDeviceStateStore } from './adapters/embedded/duckdb-device-state-store.js';
+import { DuckDbProvisioningStore } from './adapters/embedded/duckdb-provisioning-store.js';
+import { provisioningRoutes } from './transports/http/routes/provisioning.routes.js';
 import { startDeviceApi } from './domains/device-api/index.js';
 import { deviceApiRoutes } from './transports/http/routes/device-api.routes.js';
 import { deviceStateRoutes } from './transports/http/routes/device-state.routes.js';
@@ -159,11 +161,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   );
   maintenance.start();
   devices.onDeviceUpdated((deviceId) => detection.deviceChanged(deviceId));
-  const deviceApi = await startDeviceApi(new DuckDbDeviceStateStore(db), {
-    maxPayloadSize: config.mqttMaxPayloadBytes,
-    maxInflightMessages: config.mqttReceiveMaximum,
-    messagesRateLimit: `${config.deviceRateLimitPerSec}:1`,
-  }, (deviceId) => presence.status(deviceId, null) === 'online');
+  const deviceApi = await startDeviceApi({
+    store: new DuckDbDeviceStateStore(db),
+    provisioningStore: new DuckDbProvisioningStore(db),
+    devices,
+    limits: { maxPayloadSize: config.mqttMaxPayloadBytes, maxInflightMessages: config.mqttReceiveMaximum, messagesRateLimit: `${config.deviceRateLimitPerSec}:1` },
+    isOnline: (deviceId) => presence.status(deviceId, null) === 'online',
+  });
   devices.onDeviceDeleted((tenantId, deviceId) => {
     void deviceApi.forgetDevice(tenantId, deviceId);
     keyRegistry.forgetDevice(tenantId, deviceId);
@@ -191,6 +195,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   ingestRoutes(http, devices, ingest, config.httpBodyLimitBytes);
   deviceApiRoutes(http, { devices, ingest, ...deviceApi, bodyLimitBytes: config.httpBodyLimitBytes });
   deviceStateRoutes(http, { tokens, devices, ...deviceApi });
+  provisioningRoutes(http, { tokens, devices, provisioning: deviceApi.provisioning, bodyLimitBytes: config.httpBodyLimitBytes });
   analyticsRoutes(http, { tokens, alarms, detection, maintenance, rul, analyticsStore, metadata: metadataStore });
   opsRoutes(
     http,

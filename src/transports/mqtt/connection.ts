@@ -41,7 +41,7 @@ export interface ConnectionHost {
   openSession(conn: MqttConnection, device: DeviceIdentity, clientId: string, clean: boolean, expiryMs: number): { session: Session; present: boolean };
   connected(conn: MqttConnection): void;
   closed(conn: MqttConnection): void;
-  handlerFor(topic: string): TopicHandler | null;
+  handlerFor(topic: string, device: DeviceIdentity): TopicHandler | null;
   unknownTopic(device: DeviceIdentity, topic: string, payload: Buffer): void;
   mayDeviceSubscribe(filter: string): boolean;
   /** After SUBACK: the device now listens on this filter. */
@@ -343,7 +343,7 @@ export class MqttConnection {
       return;
     }
     if (p.qos === 2 && this.acks?.some((a) => a.id === p.messageId && a.qos === 2)) return; // still being stored
-    const handler = this.host.handlerFor(p.topic);
+    const handler = this.host.handlerFor(p.topic, this.device!);
     if (handler?.waitMs && this.version !== 5) {
       const waitMs = handler.waitMs(this.device!);
       if (waitMs > 0) return this.hold(p, waitMs);
@@ -392,7 +392,7 @@ export class MqttConnection {
   private retryHeld(): void {
     const p = this.held;
     if (!p || this.state === State.Closed) return;
-    const handler = this.host.handlerFor(p.topic);
+    const handler = this.host.handlerFor(p.topic, this.device!);
     const waitMs = handler?.waitMs?.(this.device!) ?? 0;
     if (waitMs > 0) return this.hold(p, waitMs);
     this.held = null;

@@ -19,6 +19,7 @@ import { defaultHandlers, type DeviceApiServices, type TopicHandlers } from './h
 import { Reason } from './reason-codes.js';
 import { Session, sessionKey, type OutboundMessage } from './session.js';
 import { mayDeviceSubscribe, topicFamily } from './topics.js';
+import { isProvisioningIdentity, PROVISION_USERNAME, provisioningIdentity } from './handlers/provision.js';
 
 export interface MqttTransportOptions {
   devices: DeviceService;
@@ -205,6 +206,9 @@ export class MqttTransport implements ConnectionHost {
   // ---- ConnectionHost ----
 
   async authenticate(username: string): Promise<DeviceIdentity | null> {
+    // ThingsBoard provisioning: a device without credentials connects as "provision" and may
+    // only use /provision/request (handlers/provision.ts).
+    if (username === PROVISION_USERNAME && this.o.deviceApi?.provisioning) return provisioningIdentity();
     const device = await this.o.devices.authenticate(username);
     return device ? { tenantId: device.tenantId, deviceId: device.id } : null;
   }
@@ -238,13 +242,14 @@ export class MqttTransport implements ConnectionHost {
   }
 
   connected(conn: MqttConnection): void {
+    if (isProvisioningIdentity(conn.device!)) return;
     this.o.presence.connected(conn.device!.tenantId, conn.device!.deviceId);
     this.o.metrics.connectedDevices.inc({ transport: 'mqtt' });
   }
 
   closed(conn: MqttConnection): void {
     const session = conn.session;
-    if (session && conn.device) {
+    if (session && conn.device && !isProvisioningIdentity(conn.device)) {
       this.o.presence.disconnected(conn.device.deviceId);
       this.o.metrics.connectedDevices.dec({ transport: 'mqtt' });
     }
@@ -269,13 +274,15 @@ export class MqttTransport implements ConnectionHost {
     this.connections.delete(conn);
   }
 
-  handlerFor(topic: string): TopicHandler | null {
+  handlerFor(topic: string, device: DeviceIdentity): TopicHandler | null {
     const family = topicFamily(topic);
-    return family ? this.handlers[family] : null;
+    // A provisioning connection may only provision; a device with credentials has no use for it.
+    if (!family || isProvisioningIdentity(device) !== (family === 'provision')) return null;
+    return this.handlers[family];
   }
 
   unknownTopic(device: DeviceIdentity, topic: string, payload: Buffer): void {
-    this.o.ingest.recordRejection(device, 'mqtt', 'unknown_topic', `topic ${topic} is not supported`, payload);
+    this.o.ingest.recordRejection(isProvisioningIdentity(device) ? null : device, 'mqtt', 'unknown_topic', `topic ${topic} is not supported`, payload);
   }
 
   mayDeviceSubscribe(filter: string): boolean {

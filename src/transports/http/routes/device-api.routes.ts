@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AttributeService } from '../../../domains/device-api/attributes.service.js';
 import { parseJsonBody, parseKeyList } from '../../../domains/device-api/attributes.service.js';
 import type { RpcService } from '../../../domains/device-api/rpc.service.js';
+import type { ProvisioningService } from '../../../domains/device-api/provisioning.service.js';
 import type { DeviceService } from '../../../domains/devices/devices.service.js';
 import type { IngestService } from '../../../domains/telemetry/ingest.service.js';
 import { AppError, Errors } from '../../../errors.js';
@@ -25,7 +26,7 @@ const errors = { 400: problemSchema, 401: problemSchema, 408: problemSchema };
 
 export function deviceApiRoutes(
   app: FastifyInstance,
-  deps: { devices: DeviceService; ingest: IngestService; attributes: AttributeService; rpc: RpcService; bodyLimitBytes: number },
+  deps: { devices: DeviceService; ingest: IngestService; attributes: AttributeService; rpc: RpcService; provisioning: ProvisioningService; bodyLimitBytes: number },
 ): void {
   const { devices, ingest, attributes, rpc } = deps;
 
@@ -147,6 +148,47 @@ export function deviceApiRoutes(
         if (!call) throw Errors.notFound('no command waiting for a reply with this id (unknown, already answered or expired)');
         return { status: call.status };
       },
+    );
+
+    scope.post(
+      '/api/v1/:token/claim',
+      {
+        config: { rateLimit: false },
+        schema: {
+          tags: ['device API'],
+          summary: 'Open a claim window: {"secretKey": "...", "durationMs": 60000}, both optional',
+          params: TokenParams,
+          response: { 200: Type.Object({ expiresAt: Type.Integer() }), ...errors },
+        },
+      },
+      async (request) => {
+        const device = await deviceOf(request);
+        const body = request.body as Buffer | undefined;
+        return deps.provisioning.allowClaim(device, body && body.length > 0 ? bodyOf(request) : {});
+      },
+    );
+
+    scope.post(
+      '/api/v1/provision',
+      {
+        schema: {
+          tags: ['device API'],
+          summary: 'Provision a device: {"deviceName", "provisionDeviceKey", "provisionDeviceSecret", ["credentialsType": "ACCESS_TOKEN", "token"]}',
+          description: 'Answers 200 with {"status": "SUCCESS", "credentialsType": "ACCESS_TOKEN", "credentialsValue": token} or a status NOT_FOUND / FAILURE with errorMsg (also as provisionDeviceStatus).',
+          response: {
+            200: Type.Object({
+              status: Type.String(),
+              provisionDeviceStatus: Type.String(),
+              credentialsType: Type.Optional(Type.String()),
+              credentialsValue: Type.Optional(Type.String()),
+              deviceId: Type.Optional(Type.String()),
+              errorMsg: Type.Optional(Type.String()),
+            }),
+            400: problemSchema,
+          },
+        },
+      },
+      async (request) => deps.provisioning.provision(bodyOf(request)),
     );
 
     scope.post(

@@ -1,6 +1,7 @@
 // One handler per topic family; the connection routes each publish through here.
 import type { AttributeService } from '../../../domains/device-api/attributes.service.js';
 import type { RpcService } from '../../../domains/device-api/rpc.service.js';
+import type { ProvisioningService } from '../../../domains/device-api/provisioning.service.js';
 import type { IngestService } from '../../../domains/telemetry/ingest.service.js';
 import { notSupportedHandler } from './not-supported.js';
 import type { TopicFamily } from '../topics.js';
@@ -19,6 +20,7 @@ export type TopicHandlers = Record<TopicFamily, TopicHandler>;
 export interface DeviceApiServices {
   attributes: AttributeService;
   rpc: RpcService;
+  provisioning?: ProvisioningService;
 }
 
 export function defaultHandlers(ingest: IngestService, maxPayloadBytes: number, deviceApi?: DeviceApiServices): TopicHandlers {
@@ -26,8 +28,8 @@ export function defaultHandlers(ingest: IngestService, maxPayloadBytes: number, 
     telemetry: telemetryHandler(ingest, maxPayloadBytes),
     attributes: deviceApi ? attributesHandler(ingest, deviceApi.attributes, maxPayloadBytes) : notSupportedHandler('attributes', ingest),
     rpc: deviceApi ? rpcHandler(ingest, deviceApi.rpc) : notSupportedHandler('rpc', ingest),
-    provision: provisionHandler(ingest),
-    claim: claimHandler(ingest),
+    provision: deviceApi?.provisioning ? provisionHandler(deviceApi.provisioning) : notSupportedHandler('provision', ingest),
+    claim: deviceApi?.provisioning ? claimHandler(ingest, deviceApi.provisioning) : notSupportedHandler('claim', ingest),
     firmware: firmwareHandler(ingest),
     gateway: gatewayHandler(ingest),
   };
