@@ -165,8 +165,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     store: new DuckDbDeviceStateStore(db),
     provisioningStore: new DuckDbProvisioningStore(db),
     devices,
+    presence,
     limits: { maxPayloadSize: config.mqttMaxPayloadBytes, maxInflightMessages: config.mqttReceiveMaximum, messagesRateLimit: `${config.deviceRateLimitPerSec}:1` },
-    isOnline: (deviceId) => presence.status(deviceId, null) === 'online',
   });
   devices.onDeviceDeleted((tenantId, deviceId) => {
     void deviceApi.forgetDevice(tenantId, deviceId);
@@ -230,7 +230,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     deviceApi,
     tls: config.mqttTlsCertPath && config.mqttTlsKeyPath ? { certPath: config.mqttTlsCertPath, keyPath: config.mqttTlsKeyPath, port: config.mqttTlsPort } : undefined,
   });
-  connectDeviceApiToMqtt(mqtt, deviceApi.attributes, deviceApi.rpc);
+  connectDeviceApiToMqtt(mqtt, deviceApi);
   const live = new LiveStream(http.server, tokens, metadataStore, metrics);
   ingest.onAccepted((batch) => {
     presence.activity(batch.tenantId, batch.deviceId, batch.receivedAt);

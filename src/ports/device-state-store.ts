@@ -55,6 +55,14 @@ export interface RpcUpdate {
   error?: string | null;
 }
 
+export interface GatewayChild {
+  tenantId: string;
+  gatewayId: string;
+  childId: string;
+  /** The name the gateway uses for the child ("Device A" in v1/gateway/telemetry). */
+  childName: string;
+}
+
 export interface DeviceStateStore {
   init(): Promise<void>;
   /** Upserts values in one scope and appends each change to the history. */
@@ -81,6 +89,12 @@ export interface DeviceStateStore {
   /** The highest request id used for the device (0 if none). */
   lastRpcRequestId(deviceId: string): Promise<number>;
 
+  /** Records that a gateway speaks for a child device known to it by this name. */
+  linkChild(link: GatewayChild): Promise<void>;
+  /** Every gateway-child link (loaded once at start; small: one row per child device). */
+  listChildLinks(): Promise<GatewayChild[]>;
+
+  /** Removes everything kept for the device, including links where it is the gateway or the child. */
   deleteDevice(tenantId: string, deviceId: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -77,4 +77,18 @@ export function deviceStateStoreContract(name: string, open: () => Promise<Devic
     assert.equal(await store.getRpc(t, b.id), null);
     await store.close();
   });
+
+  test(`${name} - gateway children: link (re-link replaces by name), list, removed with either device`, async () => {
+    const store = await open();
+    const [t, gw, c1, c2] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    await store.linkChild({ tenantId: t, gatewayId: gw, childId: c1, childName: 'Device A' });
+    await store.linkChild({ tenantId: t, gatewayId: gw, childId: c2, childName: 'Device B' });
+    const mine = (await store.listChildLinks()).filter((l) => l.gatewayId === gw);
+    assert.deepEqual(mine.map((l) => [l.childName, l.childId]), [['Device A', c1], ['Device B', c2]]);
+    await store.deleteDevice(t, c1);
+    assert.deepEqual((await store.listChildLinks()).filter((l) => l.gatewayId === gw).map((l) => l.childName), ['Device B']);
+    await store.deleteDevice(t, gw);
+    assert.deepEqual((await store.listChildLinks()).filter((l) => l.gatewayId === gw), []);
+    await store.close();
+  });
 }

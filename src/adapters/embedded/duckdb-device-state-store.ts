@@ -10,6 +10,7 @@ import type {
   RpcCall,
   RpcStatus,
   RpcUpdate,
+  GatewayChild,
 } from '../../ports/device-state-store.js';
 import { toNumber, type DuckDbDatabase, type Row, type SerialConnection } from './duckdb-database.js';
 
@@ -26,6 +27,9 @@ const SCHEMA = [
      method VARCHAR NOT NULL, params VARCHAR NOT NULL, oneway BOOLEAN NOT NULL, persistent BOOLEAN NOT NULL,
      status VARCHAR NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,
      response VARCHAR, error VARCHAR)`,
+  `CREATE TABLE IF NOT EXISTS gateway_children (
+     tenant_id VARCHAR NOT NULL, gateway_id VARCHAR NOT NULL, child_id VARCHAR NOT NULL, child_name VARCHAR NOT NULL,
+     PRIMARY KEY (gateway_id, child_name))`,
 ];
 
 const OPEN_STATUSES = `('queued','sent','delivered')`;
@@ -204,7 +208,17 @@ export class DuckDbDeviceStateStore implements DeviceStateStore {
     return rows[0]?.m === null || rows[0]?.m === undefined ? 0 : toNumber(rows[0].m);
   }
 
+  async linkChild(link: GatewayChild): Promise<void> {
+    await this.conn.run('INSERT OR REPLACE INTO gateway_children VALUES ($1, $2, $3, $4)', [link.tenantId, link.gatewayId, link.childId, link.childName]);
+  }
+
+  async listChildLinks(): Promise<GatewayChild[]> {
+    const rows = await this.conn.all('SELECT * FROM gateway_children ORDER BY gateway_id, child_name');
+    return rows.map((r) => ({ tenantId: r.tenant_id as string, gatewayId: r.gateway_id as string, childId: r.child_id as string, childName: r.child_name as string }));
+  }
+
   async deleteDevice(tenantId: string, deviceId: string): Promise<void> {
+    await this.conn.run('DELETE FROM gateway_children WHERE tenant_id = $1 AND (gateway_id = $2 OR child_id = $2)', [tenantId, deviceId]);
     for (const table of ['device_attributes', 'device_attribute_history', 'device_rpc']) {
       await this.conn.run(`DELETE FROM ${table} WHERE tenant_id = $1 AND device_id = $2`, [tenantId, deviceId]);
     }

@@ -5,6 +5,8 @@ import { RpcService, type SessionLimits } from './rpc.service.js';
 import { ProvisioningService } from './provisioning.service.js';
 import type { ProvisioningStore } from '../../ports/provisioning-store.js';
 import type { DeviceService } from '../devices/devices.service.js';
+import type { PresenceTracker } from '../devices/presence.js';
+import { GatewayService } from './gateway.service.js';
 
 export { AttributeService } from './attributes.service.js';
 export { RpcService } from './rpc.service.js';
@@ -13,6 +15,7 @@ export interface DeviceApi {
   attributes: AttributeService;
   rpc: RpcService;
   provisioning: ProvisioningService;
+  gateways: GatewayService;
   /** Drops what is kept for a deleted device. */
   forgetDevice(tenantId: string, deviceId: string): Promise<void>;
   /** Ends long polls and timers (before the HTTP server closes, which waits for open requests). */
@@ -23,24 +26,27 @@ export interface DeviceApiDeps {
   store: DeviceStateStore;
   provisioningStore: ProvisioningStore;
   devices: DeviceService;
+  presence: PresenceTracker;
   limits: SessionLimits;
-  /** Connected or reported recently (presence). */
-  isOnline(deviceId: string): boolean;
 }
 
-export async function startDeviceApi({ store, provisioningStore, devices, limits, isOnline }: DeviceApiDeps): Promise<DeviceApi> {
+export async function startDeviceApi({ store, provisioningStore, devices, presence, limits }: DeviceApiDeps): Promise<DeviceApi> {
   await store.init();
   await provisioningStore.init();
   const attributes = new AttributeService(store);
-  const rpc = new RpcService(store, limits, isOnline);
+  const rpc = new RpcService(store, limits, (deviceId) => presence.status(deviceId, null) === 'online');
   await rpc.start();
   const provisioning = new ProvisioningService(provisioningStore, devices, attributes);
+  const gateways = new GatewayService(store, devices, presence);
+  await gateways.start();
   return {
     attributes,
     rpc,
     provisioning,
+    gateways,
     async forgetDevice(tenantId, deviceId) {
       rpc.forgetDevice(deviceId);
+      gateways.forgetDevice(deviceId);
       await attributes.forgetDevice(tenantId, deviceId);
     },
     stop() {

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TokenService } from '../../../domains/auth/tokens.js';
 import type { AttributeService } from '../../../domains/device-api/attributes.service.js';
+import type { GatewayService } from '../../../domains/device-api/gateway.service.js';
 import { parseKeyList } from '../../../domains/device-api/attributes.service.js';
 import { DEFAULT_RPC_TIMEOUT_MS, MAX_RPC_TIMEOUT_MS, type RpcService } from '../../../domains/device-api/rpc.service.js';
 import type { DeviceService } from '../../../domains/devices/devices.service.js';
@@ -47,7 +48,7 @@ function view(call: RpcCall) {
   return rest;
 }
 
-export function deviceStateRoutes(app: FastifyInstance, deps: { tokens: TokenService; devices: DeviceService; attributes: AttributeService; rpc: RpcService }): void {
+export function deviceStateRoutes(app: FastifyInstance, deps: { tokens: TokenService; devices: DeviceService; attributes: AttributeService; rpc: RpcService; gateways: GatewayService }): void {
   const { devices, attributes, rpc } = deps;
   const anyUser = requireUser(deps.tokens);
   const writer = requireUser(deps.tokens, ['admin', 'operator']);
@@ -79,6 +80,31 @@ export function deviceStateRoutes(app: FastifyInstance, deps: { tokens: TokenSer
       const scopes: AttributeScope[] = q.scope ? [q.scope] : ['client', 'shared', 'server'];
       const items = (await Promise.all(scopes.map((s) => attributes.list(device, s, keys)))).flat();
       return { items };
+    },
+  );
+
+  app.get(
+    '/api/v1/devices/:id/gateway',
+    {
+      preHandler: anyUser,
+      schema: {
+        tags: ['devices'],
+        summary: "A gateway's child devices, and the gateway this device is behind (if any)",
+        security: bearerSecurity,
+        params: IdParams,
+        response: {
+          200: Type.Object({
+            gatewayId: Type.Union([Type.String(), Type.Null()]),
+            children: Type.Array(Type.Object({ deviceId: Type.String(), name: Type.String({ description: 'the name the gateway uses' }) })),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const device = await deviceOf(request);
+      const children = deps.gateways.childrenOf(device.deviceId).map((c) => ({ deviceId: c.childId, name: c.childName }));
+      return { gatewayId: deps.gateways.gatewayOf(device.deviceId)?.gatewayId ?? null, children };
     },
   );
 

@@ -2,6 +2,7 @@
 import type { AttributeService } from '../../../domains/device-api/attributes.service.js';
 import type { RpcService } from '../../../domains/device-api/rpc.service.js';
 import type { ProvisioningService } from '../../../domains/device-api/provisioning.service.js';
+import type { GatewayService } from '../../../domains/device-api/gateway.service.js';
 import type { IngestService } from '../../../domains/telemetry/ingest.service.js';
 import { notSupportedHandler } from './not-supported.js';
 import type { TopicFamily } from '../topics.js';
@@ -21,6 +22,7 @@ export interface DeviceApiServices {
   attributes: AttributeService;
   rpc: RpcService;
   provisioning?: ProvisioningService;
+  gateways?: GatewayService;
 }
 
 export function defaultHandlers(ingest: IngestService, maxPayloadBytes: number, deviceApi?: DeviceApiServices): TopicHandlers {
@@ -31,6 +33,6 @@ export function defaultHandlers(ingest: IngestService, maxPayloadBytes: number, 
     provision: deviceApi?.provisioning ? provisionHandler(deviceApi.provisioning) : notSupportedHandler('provision', ingest),
     claim: deviceApi?.provisioning ? claimHandler(ingest, deviceApi.provisioning) : notSupportedHandler('claim', ingest),
     firmware: firmwareHandler(ingest),
-    gateway: gatewayHandler(ingest),
+    gateway: deviceApi?.gateways ? gatewayHandler({ ingest, ...deviceApi, gateways: deviceApi.gateways }) : notSupportedHandler('gateway', ingest),
   };
 }
