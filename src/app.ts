@@ -13,6 +13,8 @@ import { DuckDbMetadataStore } from './adapters/embedded/duckdb-metadata-store.j
 import { DuckDbAnalyticsStore } from './adapters/embedded/duckdb-analytics-store.js';
 import { DuckDbDeviceStateStore } from './adapters/embedded/duckdb-device-state-store.js';
 import { DuckDbProvisioningStore } from './adapters/embedded/duckdb-provisioning-store.js';
+import { DuckDbOtaPackageStore } from './adapters/embedded/duckdb-ota-package-store.js';
+import { otaRoutes } from './transports/http/routes/ota.routes.js';
 import { provisioningRoutes } from './transports/http/routes/provisioning.routes.js';
 import { startDeviceApi } from './domains/device-api/index.js';
 import { deviceApiRoutes } from './transports/http/routes/device-api.routes.js';
@@ -164,6 +166,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const deviceApi = await startDeviceApi({
     store: new DuckDbDeviceStateStore(db),
     provisioningStore: new DuckDbProvisioningStore(db),
+    otaStore: new DuckDbOtaPackageStore(db),
     devices,
     presence,
     limits: { maxPayloadSize: config.mqttMaxPayloadBytes, maxInflightMessages: config.mqttReceiveMaximum, messagesRateLimit: `${config.deviceRateLimitPerSec}:1` },
@@ -196,6 +199,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   deviceApiRoutes(http, { devices, ingest, ...deviceApi, bodyLimitBytes: config.httpBodyLimitBytes });
   deviceStateRoutes(http, { tokens, devices, ...deviceApi });
   provisioningRoutes(http, { tokens, devices, provisioning: deviceApi.provisioning, bodyLimitBytes: config.httpBodyLimitBytes });
+  otaRoutes(http, { tokens, devices, ...deviceApi });
   analyticsRoutes(http, { tokens, alarms, detection, maintenance, rul, analyticsStore, metadata: metadataStore });
   opsRoutes(
     http,

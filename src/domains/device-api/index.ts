@@ -7,6 +7,8 @@ import type { ProvisioningStore } from '../../ports/provisioning-store.js';
 import type { DeviceService } from '../devices/devices.service.js';
 import type { PresenceTracker } from '../devices/presence.js';
 import { GatewayService } from './gateway.service.js';
+import { OtaService } from './ota.service.js';
+import type { OtaPackageStore } from '../../ports/ota-package-store.js';
 
 export { AttributeService } from './attributes.service.js';
 export { RpcService } from './rpc.service.js';
@@ -16,6 +18,7 @@ export interface DeviceApi {
   rpc: RpcService;
   provisioning: ProvisioningService;
   gateways: GatewayService;
+  ota: OtaService;
   /** Drops what is kept for a deleted device. */
   forgetDevice(tenantId: string, deviceId: string): Promise<void>;
   /** Ends long polls and timers (before the HTTP server closes, which waits for open requests). */
@@ -25,21 +28,25 @@ export interface DeviceApi {
 export interface DeviceApiDeps {
   store: DeviceStateStore;
   provisioningStore: ProvisioningStore;
+  otaStore: OtaPackageStore;
   devices: DeviceService;
   presence: PresenceTracker;
   limits: SessionLimits;
 }
 
-export async function startDeviceApi({ store, provisioningStore, devices, presence, limits }: DeviceApiDeps): Promise<DeviceApi> {
+export async function startDeviceApi({ store, provisioningStore, otaStore, devices, presence, limits }: DeviceApiDeps): Promise<DeviceApi> {
   await store.init();
   await provisioningStore.init();
+  await otaStore.init();
   const attributes = new AttributeService(store);
   const rpc = new RpcService(store, limits, (deviceId) => presence.status(deviceId, null) === 'online');
   await rpc.start();
   const provisioning = new ProvisioningService(provisioningStore, devices, attributes);
   const gateways = new GatewayService(store, devices, presence);
   await gateways.start();
+  const ota = new OtaService(otaStore, attributes, devices);
   return {
+    ota,
     attributes,
     rpc,
     provisioning,

@@ -3,6 +3,7 @@ import type { AttributeService } from '../../../domains/device-api/attributes.se
 import type { RpcService } from '../../../domains/device-api/rpc.service.js';
 import type { ProvisioningService } from '../../../domains/device-api/provisioning.service.js';
 import type { GatewayService } from '../../../domains/device-api/gateway.service.js';
+import type { OtaService } from '../../../domains/device-api/ota.service.js';
 import type { IngestService } from '../../../domains/telemetry/ingest.service.js';
 import { notSupportedHandler } from './not-supported.js';
 import type { TopicFamily } from '../topics.js';
@@ -23,6 +24,7 @@ export interface DeviceApiServices {
   rpc: RpcService;
   provisioning?: ProvisioningService;
   gateways?: GatewayService;
+  ota?: OtaService;
 }
 
 export function defaultHandlers(ingest: IngestService, maxPayloadBytes: number, deviceApi?: DeviceApiServices): TopicHandlers {
@@ -32,7 +34,7 @@ export function defaultHandlers(ingest: IngestService, maxPayloadBytes: number, 
     rpc: deviceApi ? rpcHandler(ingest, deviceApi.rpc) : notSupportedHandler('rpc', ingest),
     provision: deviceApi?.provisioning ? provisionHandler(deviceApi.provisioning) : notSupportedHandler('provision', ingest),
     claim: deviceApi?.provisioning ? claimHandler(ingest, deviceApi.provisioning) : notSupportedHandler('claim', ingest),
-    firmware: firmwareHandler(ingest),
+    firmware: deviceApi?.ota ? firmwareHandler(ingest, deviceApi.ota) : notSupportedHandler('firmware', ingest),
     gateway: deviceApi?.gateways ? gatewayHandler({ ingest, ...deviceApi, gateways: deviceApi.gateways }) : notSupportedHandler('gateway', ingest),
   };
 }
