@@ -297,4 +297,15 @@ describe('device API: attributes and commands', () => {
     assert.ok(rejected.body.items.some((e: { reason: string }) => e.reason === 'unknown_topic'));
     client.end(true);
   });
+
+  test('MQTT 5 - a QoS 0 publish on a topic Vigil does not serve gets DISCONNECT 0x90 with the reason', async () => {
+    const device = await createDevice(vigil.http, token, 'unsupported-v5-qos0');
+    const client = await connect(vigil.mqttPort, device.accessToken, 5);
+    const disconnect = new Promise<{ reasonCode?: number; properties?: { reasonString?: string } }>((resolve) => client.once('disconnect', resolve));
+    client.publish('v1/devices/me/whatever', '{"a":1}', { qos: 0 });
+    const packet = await disconnect;
+    assert.equal(packet.reasonCode, 0x90);
+    assert.match(packet.properties?.reasonString ?? '', /not supported/);
+    client.end(true);
+  });
 });

@@ -99,11 +99,11 @@ describe('every parameter of every route answers hostile values with a 4xx, neve
   });
 
   function baselinePath(name: string): string {
-    return { id: device.id, token: device.accessToken, type: 'pump' }[name] ?? 'x';
+    return { id: device.id, token: device.accessToken, type: 'pump', scope: 'shared', kind: 'firmware' }[name] ?? 'x';
   }
 
   function baselineQuery(name: string): string | undefined {
-    return ({ key: 'temp', threshold: '30' } as Record<string, string>)[name];
+    return ({ key: 'temp', threshold: '30', kind: 'firmware', title: 'fuzz', version: '1' } as Record<string, string>)[name];
   }
 
   function baselineBody(method: string, path: string): unknown {
@@ -119,6 +119,12 @@ describe('every parameter of every route answers hostile values with a 4xx, neve
       'POST /api/v1/maintenance/rul-models/{type}/train': { keys: ['temp'], failures },
       'POST /api/v1/{token}/telemetry': { temp: 1 },
       'POST /api/v1/telemetry': { temp: 1 },
+      // persistent: answered at once instead of waiting for the device's reply
+      'POST /api/v1/devices/{id}/rpc': { method: 'fuzz', persistent: true },
+      'POST /api/v1/provisioning/profiles': { name: 'fuzz', strategy: 'allow_new' },
+      'POST /api/v1/devices/claim': { deviceName: 'fuzz-target', secretKey: '' },
+      'POST /api/v1/ota/packages/{id}/assign': { deviceType: 'pump' },
+      'PUT /api/v1/devices/{id}/ota/{kind}': { packageId: 'x' },
     };
     return bodies[`${method} ${path}`] ?? (method === 'GET' || method === 'DELETE' ? undefined : {});
   }

@@ -62,6 +62,7 @@ export class RpcService {
 
   stop(): void {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null; // pending polls see it and end
     for (const set of this.pollers.values()) for (const wake of [...set]) wake();
   }
 

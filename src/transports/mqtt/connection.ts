@@ -30,7 +30,8 @@ import { scheduleFlush } from './write-batch.js';
  * topics Vigil does not serve (or a payload form it cannot handle there). A malformed payload on a
  * served topic is still acknowledged and dead-lettered, as before: resending it cannot help.
  */
-const REFUSALS_THAT_CLOSE_311 = new Set<number>([Reason.quotaExceeded, Reason.topicNameInvalid, Reason.implementationSpecificError]);
+const TOPIC_REFUSALS = new Set<number>([Reason.topicNameInvalid, Reason.implementationSpecificError]);
+const REFUSALS_THAT_CLOSE_311 = new Set<number>([Reason.quotaExceeded, ...TOPIC_REFUSALS]);
 
 /** What a connection needs from the transport that owns it. */
 export interface ConnectionHost {
@@ -453,7 +454,13 @@ export class MqttConnection {
   }
 
   private complete(ack: PendingAck | null, outcome: Outcome): void {
-    if (!ack || this.state === State.Closed) return;
+    if (this.state === State.Closed) return;
+    if (!ack) {
+      // QoS 0 has no acknowledgement to carry a refusal: a topic Vigil does not serve ends the
+      // connection (MQTT 5: DISCONNECT with the reason code and string), so the device notices.
+      if (TOPIC_REFUSALS.has(outcome.reason)) this.disconnect(outcome.reason, outcome.message);
+      return;
+    }
     ack.outcome = outcome;
     const acks = this.acks!;
     while (acks.length > 0 && acks[0]!.outcome) {

@@ -136,7 +136,7 @@ export function deviceApiRoutes(
           tags: ['device API'],
           summary: 'Reply to a two-way command',
           description: 'Any JSON body. {"error": "..."} alone marks the command failed.',
-          params: Type.Object({ token: Type.String(), id: Type.Integer({ minimum: 0 }) }),
+          params: Type.Object({ token: Type.String(), id: Type.String({ description: 'the integer id the command came with' }) }),
           response: { 200: Type.Object({ status: Type.String() }), 404: problemSchema, ...errors },
         },
       },
@@ -144,7 +144,10 @@ export function deviceApiRoutes(
         const device = await deviceOf(request);
         const body = request.body as Buffer | undefined;
         const reply = body && body.length > 0 ? bodyOf(request) : null;
-        const call = await rpc.respond(device, (request.params as { id: number }).id, reply);
+        const idText = (request.params as { id: string }).id;
+        // Checked after the token, so a bad token is a 401 whatever the id.
+        if (!/^\d{1,10}$/.test(idText) || Number(idText) > 2 ** 31 - 1) throw Errors.badRequest('id must be the integer id of the command (0..2147483647)');
+        const call = await rpc.respond(device, Number(idText), reply);
         if (!call) throw Errors.notFound('no command waiting for a reply with this id (unknown, already answered or expired)');
         return { status: call.status };
       },

@@ -161,14 +161,15 @@ export function deviceStateRoutes(app: FastifyInstance, deps: { tokens: TokenSer
         summary: 'Delete attributes of one scope; deleted shared keys are announced to the device',
         security: bearerSecurity,
         params: Type.Object({ id: Type.String(), scope: Scope }),
-        querystring: Type.Object({ keys: Type.String({ minLength: 1, description: 'comma-separated' }) }),
+        querystring: Type.Object({ keys: Type.Optional(Type.String({ description: 'comma-separated; required' })) }),
         response: { 200: Type.Object({ deleted: Type.Array(Type.String()) }), ...errors },
       },
     },
     async (request) => {
       const device = await deviceOf(request);
       const { scope } = request.params as { scope: AttributeScope };
-      const keys = parseKeyList((request.query as { keys: string }).keys) ?? [];
+      const keys = parseKeyList((request.query as { keys?: string }).keys) ?? [];
+      if (keys.length === 0) throw Errors.badRequest('keys is required: the comma-separated keys to delete');
       return { deleted: await attributes.remove(device, scope, keys, `user:${principalOf(request).userId}`) };
     },
   );
