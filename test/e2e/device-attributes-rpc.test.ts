@@ -154,6 +154,9 @@ describe('device API: attributes and commands', () => {
     await request(vigil.http, 'POST', `/api/v1/devices/${device.id}/attributes/shared`, { token, body: { interval: 5 } });
     const read = await run('curl', ['-s', `${base}/attributes?clientKeys=fw&sharedKeys=interval`]);
     assert.deepEqual(JSON.parse(read.stdout), { client: { fw: '3.0' }, shared: { interval: 5 } });
+    // Python requests (ThingsBoard's HTTP SDK) sends a key list as repeated parameters.
+    const repeated = await request(vigil.http, 'GET', `/api/v1/${device.accessToken}/attributes?sharedKeys=interval&sharedKeys=nope`);
+    assert.deepEqual(repeated.body, { shared: { interval: 5 } });
 
     const poll = run('curl', ['-s', '-w', '\n%{http_code}', `${base}/attributes/updates?timeout=20000`], { timeout: 30_000 });
     // Set again until the poll has picked it up (the poll may start after the first set).

@@ -52,10 +52,10 @@ export function parseJsonBody(payload: Buffer): unknown {
   }
 }
 
-/** "a,b" or ["a","b"] → keys; absent → null. */
+/** "a,b" or ["a","b"] (or ["a,b","c"]) → keys; absent → null. */
 export function parseKeyList(value: unknown): string[] | null {
   if (value === undefined || value === null) return null;
-  const list = Array.isArray(value) ? value.map(String) : String(value).split(',');
+  const list = (Array.isArray(value) ? value.map(String) : [String(value)]).flatMap((v) => v.split(','));
   return list.map((k) => k.trim()).filter((k) => k.length > 0);
 }
 

@@ -22,6 +22,7 @@ const PollQuery = Type.Object({
   timeout: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_POLL_MS, description: `milliseconds to wait (default ${DEFAULT_POLL_MS})` })),
 });
 const AnyJson = Type.Any({ description: 'any JSON value' });
+const KeyList = Type.Union([Type.String(), Type.Array(Type.String(), { maxItems: 1000 })], { description: 'comma-separated keys' });
 const errors = { 400: problemSchema, 401: problemSchema, 408: problemSchema };
 
 export function deviceApiRoutes(
@@ -75,13 +76,14 @@ export function deviceApiRoutes(
           summary: 'Read client and shared attributes',
           description: 'Returns {"client":{...},"shared":{...}}; a scope with nothing to return is left out. With neither key list, every client and shared attribute.',
           params: TokenParams,
-          querystring: Type.Object({ clientKeys: Type.Optional(Type.String()), sharedKeys: Type.Optional(Type.String()) }),
+          // "a,b", or repeated (?sharedKeys=a&sharedKeys=b, as Python requests sends a list)
+          querystring: Type.Object({ clientKeys: Type.Optional(KeyList), sharedKeys: Type.Optional(KeyList) }),
           response: { 200: Type.Object({ client: Type.Optional(Type.Record(Type.String(), AnyJson)), shared: Type.Optional(Type.Record(Type.String(), AnyJson)) }), ...errors },
         },
       },
       async (request) => {
         const device = await deviceOf(request);
-        const q = request.query as { clientKeys?: string; sharedKeys?: string };
+        const q = request.query as { clientKeys?: string | string[]; sharedKeys?: string | string[] };
         return attributes.request(device, { clientKeys: parseKeyList(q.clientKeys), sharedKeys: parseKeyList(q.sharedKeys) });
       },
     );
