@@ -241,6 +241,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     live.publishBatch(batch);
     if (config.anomalyDetection) detection.observe(batch);
   });
+  ingest.onAccepted((batch) => deviceApi.campaigns.observe(batch)); // fw_state reports drive OTA campaigns
   alarms.onChange((alarm) => live.publishAlarm(alarm));
   presence.onChange((change) => live.publishStatus(change));
 

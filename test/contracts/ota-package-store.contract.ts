@@ -37,4 +37,32 @@ export function otaPackageStoreContract(name: string, open: () => Promise<OtaPac
     assert.equal(await store.readData(t, pkg.id), null);
     await store.close();
   });
+
+  test(`${name} - campaigns: save replaces, get per tenant, list per tenant and running across tenants`, async () => {
+    const store = await open();
+    const t = randomUUID();
+    const campaign = {
+      id: randomUUID(),
+      tenantId: t,
+      packageId: randomUUID(),
+      deviceType: 'tracker',
+      stagePercents: [10, 100],
+      maxFailureRatio: 0.2,
+      status: 'running' as const,
+      stage: 0,
+      devices: [{ deviceId: 'd1', stage: 0, state: 'assigned' as const }],
+      pausedReason: null,
+      createdAt: 1,
+      updatedAt: 1,
+    };
+    await store.saveCampaign(campaign);
+    assert.deepEqual(await store.getCampaign(t, campaign.id), campaign);
+    assert.equal(await store.getCampaign(randomUUID(), campaign.id), null);
+    assert.ok((await store.listCampaigns({ status: 'running' })).some((c) => c.id === campaign.id));
+    await store.saveCampaign({ ...campaign, status: 'paused', pausedReason: 'x', updatedAt: 2 });
+    assert.equal((await store.getCampaign(t, campaign.id))?.status, 'paused');
+    assert.ok(!(await store.listCampaigns({ status: 'running' })).some((c) => c.id === campaign.id));
+    assert.deepEqual((await store.listCampaigns({ tenantId: t })).map((c) => c.id), [campaign.id]);
+    await store.close();
+  });
 }

@@ -133,4 +133,54 @@ describe('device API: OTA firmware', () => {
     const unknown = await fetch(`${vigil.http}/api/v1/${device.accessToken}/firmware?title=nope&version=1`);
     assert.equal(unknown.status, 404);
   });
+
+  async function fleet(type: string, n: number) {
+    const made = [];
+    for (let i = 0; i < n; i++) made.push(await createDevice(vigil.http, token, `${type}-${i}`, { type }));
+    return made;
+  }
+  const report = (device: { accessToken: string }, fw_state: string) =>
+    request(vigil.http, 'POST', `/api/v1/${device.accessToken}/telemetry`, { body: { fw_state } });
+  const campaign = async (id: string) => (await request(vigil.http, 'GET', `/api/v1/ota/campaigns/${id}`, { token })).body;
+  const assignedVersion = async (deviceId: string) =>
+    (await request(vigil.http, 'GET', `/api/v1/devices/${deviceId}/attributes?scope=shared&keys=fw_version`, { token })).body.items[0]?.value;
+
+  test('campaign - the canary stage fails: the campaign pauses itself and the rest of the fleet is not touched; resume continues', async () => {
+    const devices = await fleet('canary-fail', 10);
+    const res = await request(vigil.http, 'POST', '/api/v1/ota/campaigns', { token, body: { packageId: pkg.id, deviceType: 'canary-fail', stagePercents: [20, 100], maxFailureRatio: 0.4 } });
+    assert.equal(res.status, 201);
+    const c = res.body;
+    const canary = c.devices.filter((d: any) => d.stage === 0).map((d: any) => d.deviceId);
+    assert.equal(canary.length, 2);
+    for (const d of c.devices) assert.equal(await assignedVersion(d.deviceId), d.stage === 0 ? '2.0.1' : undefined);
+    const byId = new Map(devices.map((d) => [d.id, d]));
+    await report(byId.get(canary[0])!, 'FAILED'); // 1 of 2 = 50%, over the 40% allowed
+    const paused = await waitFor(async () => {
+      const now = await campaign(c.id);
+      return now.status === 'paused' && now;
+    }, 'campaign paused');
+    assert.match(paused.pausedReason, /1 of 2 devices FAILED/);
+    const rest = c.devices.filter((d: any) => d.stage === 1);
+    for (const d of rest) assert.equal(await assignedVersion(d.deviceId), undefined, 'not rolled out further');
+    const resumed = await request(vigil.http, 'POST', `/api/v1/ota/campaigns/${c.id}/resume`, { token });
+    assert.equal(resumed.body.status, 'running');
+    assert.equal(resumed.body.stage, 1);
+    assert.equal(await assignedVersion(rest[0].deviceId), '2.0.1');
+  });
+
+  test('campaign - healthy stages roll out one after the other until completed', async () => {
+    const devices = await fleet('canary-ok', 4);
+    const res = await request(vigil.http, 'POST', '/api/v1/ota/campaigns', { token, body: { packageId: pkg.id, deviceType: 'canary-ok', stagePercents: [25, 100] } });
+    const c = res.body;
+    const byId = new Map(devices.map((d) => [d.id, d]));
+    const first = c.devices.find((d: any) => d.stage === 0).deviceId;
+    await report(byId.get(first)!, 'UPDATED');
+    const stage2 = await waitFor(async () => {
+      const now = await campaign(c.id);
+      return now.stage === 1 && now;
+    }, 'second stage');
+    for (const d of stage2.devices) assert.equal(await assignedVersion(d.deviceId), '2.0.1');
+    for (const d of stage2.devices.filter((x: any) => x.stage === 1)) await report(byId.get(d.deviceId)!, 'UPDATED');
+    await waitFor(async () => (await campaign(c.id)).status === 'completed', 'completed');
+  });
 });

@@ -125,6 +125,7 @@ describe('every parameter of every route answers hostile values with a 4xx, neve
       'POST /api/v1/devices/claim': { deviceName: 'fuzz-target', secretKey: '' },
       'POST /api/v1/ota/packages/{id}/assign': { deviceType: 'pump' },
       'PUT /api/v1/devices/{id}/ota/{kind}': { packageId: 'x' },
+      'POST /api/v1/ota/campaigns': { packageId: 'x', deviceType: 'pump' },
     };
     return bodies[`${method} ${path}`] ?? (method === 'GET' || method === 'DELETE' ? undefined : {});
   }

@@ -1,7 +1,7 @@
 // Embedded OtaPackageStore on DuckDB: metadata and bytes (BLOB) in one table, so a backup of the
 // data directory holds the packages too.
 import { blobValue } from '@duckdb/node-api';
-import type { OtaKind, OtaPackage, OtaPackageStore } from '../../ports/ota-package-store.js';
+import type { OtaCampaign, OtaKind, OtaPackage, OtaPackageStore } from '../../ports/ota-package-store.js';
 import { toNumber, type DuckDbDatabase, type Row, type SerialConnection } from './duckdb-database.js';
 
 const SCHEMA = [
@@ -9,6 +9,8 @@ const SCHEMA = [
      id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, title VARCHAR NOT NULL, version VARCHAR NOT NULL,
      device_type VARCHAR, checksum_algorithm VARCHAR NOT NULL, checksum VARCHAR NOT NULL, size_bytes BIGINT NOT NULL,
      created_at BIGINT NOT NULL, data BLOB NOT NULL, UNIQUE (tenant_id, kind, title, version))`,
+  `CREATE TABLE IF NOT EXISTS ota_campaigns (
+     id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, status VARCHAR NOT NULL, created_at BIGINT NOT NULL, body VARCHAR NOT NULL)`,
 ];
 const COLUMNS = 'id, tenant_id, kind, title, version, device_type, checksum_algorithm, checksum, size_bytes, created_at';
 
@@ -84,6 +86,24 @@ export class DuckDbOtaPackageStore implements OtaPackageStore {
   async deletePackage(tenantId: string, id: string): Promise<boolean> {
     const rows = await this.conn.all('DELETE FROM ota_packages WHERE tenant_id = $1 AND id = $2 RETURNING id', [tenantId, id]);
     return rows.length > 0;
+  }
+
+  async saveCampaign(c: OtaCampaign): Promise<void> {
+    // The device list is read and written whole with the campaign: one row, one JSON body.
+    await this.conn.run('INSERT OR REPLACE INTO ota_campaigns VALUES ($1, $2, $3, $4, $5)', [c.id, c.tenantId, c.status, BigInt(c.createdAt), JSON.stringify(c)]);
+  }
+
+  async getCampaign(tenantId: string, id: string): Promise<OtaCampaign | null> {
+    const rows = await this.conn.all('SELECT body FROM ota_campaigns WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
+    return rows[0] ? (JSON.parse(rows[0].body as string) as OtaCampaign) : null;
+  }
+
+  async listCampaigns(filter: { tenantId: string } | { status: 'running' }): Promise<OtaCampaign[]> {
+    const rows =
+      'tenantId' in filter
+        ? await this.conn.all('SELECT body FROM ota_campaigns WHERE tenant_id = $1 ORDER BY created_at DESC, id', [filter.tenantId])
+        : await this.conn.all('SELECT body FROM ota_campaigns WHERE status = $1 ORDER BY created_at, id', [filter.status]);
+    return rows.map((r) => JSON.parse(r.body as string) as OtaCampaign);
   }
 
   async close(): Promise<void> {

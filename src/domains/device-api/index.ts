@@ -8,6 +8,7 @@ import type { DeviceService } from '../devices/devices.service.js';
 import type { PresenceTracker } from '../devices/presence.js';
 import { GatewayService } from './gateway.service.js';
 import { OtaService } from './ota.service.js';
+import { CampaignService } from './campaign.service.js';
 import type { OtaPackageStore } from '../../ports/ota-package-store.js';
 
 export { AttributeService } from './attributes.service.js';
@@ -19,6 +20,7 @@ export interface DeviceApi {
   provisioning: ProvisioningService;
   gateways: GatewayService;
   ota: OtaService;
+  campaigns: CampaignService;
   /** Drops what is kept for a deleted device. */
   forgetDevice(tenantId: string, deviceId: string): Promise<void>;
   /** Ends long polls and timers (before the HTTP server closes, which waits for open requests). */
@@ -45,8 +47,11 @@ export async function startDeviceApi({ store, provisioningStore, otaStore, devic
   const gateways = new GatewayService(store, devices, presence);
   await gateways.start();
   const ota = new OtaService(otaStore, attributes, devices);
+  const campaigns = new CampaignService(otaStore, ota, devices);
+  await campaigns.start();
   return {
     ota,
+    campaigns,
     attributes,
     rpc,
     provisioning,

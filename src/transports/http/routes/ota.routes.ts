@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TokenService } from '../../../domains/auth/tokens.js';
 import { MAX_PACKAGE_BYTES, OtaError, type OtaService } from '../../../domains/device-api/ota.service.js';
+import type { CampaignService } from '../../../domains/device-api/campaign.service.js';
 import type { DeviceService } from '../../../domains/devices/devices.service.js';
 import type { OtaKind } from '../../../ports/ota-package-store.js';
 import { Errors } from '../../../errors.js';
@@ -26,7 +27,7 @@ const PackageSchema = Type.Object({
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
 const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '^\\S(.*\\S)?$' });
 
-export function otaRoutes(app: FastifyInstance, deps: { tokens: TokenService; devices: DeviceService; ota: OtaService }): void {
+export function otaRoutes(app: FastifyInstance, deps: { tokens: TokenService; devices: DeviceService; ota: OtaService; campaigns: CampaignService }): void {
   const { ota, devices } = deps;
   const anyUser = requireUser(deps.tokens);
   const writer = requireUser(deps.tokens, ['admin', 'operator']);
@@ -156,6 +157,82 @@ export function otaRoutes(app: FastifyInstance, deps: { tokens: TokenService; de
       const device = await devices.get(p.tenantId, params.id);
       await ota.unassign({ tenantId: p.tenantId, deviceId: device.id }, params.kind, `user:${p.userId}`);
       return reply.status(204).send();
+    },
+  );
+
+  const CampaignSchema = Type.Object({
+    id: Type.String(),
+    tenantId: Type.String(),
+    packageId: Type.String(),
+    deviceType: Type.String(),
+    stagePercents: Type.Array(Type.Number()),
+    maxFailureRatio: Type.Number(),
+    status: Type.Union([Type.Literal('running'), Type.Literal('paused'), Type.Literal('completed')]),
+    stage: Type.Integer({ description: 'zero-based index of the stage being rolled out' }),
+    devices: Type.Array(Type.Object({ deviceId: Type.String(), stage: Type.Integer(), state: Type.String({ description: 'pending, assigned, UPDATED or FAILED' }) })),
+    pausedReason: Type.Union([Type.String(), Type.Null()]),
+    createdAt: Type.Integer(),
+    updatedAt: Type.Integer(),
+  });
+  const CampaignParams = Type.Object({ id: Type.String() });
+
+  app.post(
+    '/api/v1/ota/campaigns',
+    {
+      preHandler: writer,
+      schema: {
+        tags: ['OTA'],
+        summary: 'Start a staged rollout of a package to the devices of a type; pauses itself when a stage fails too often',
+        description: 'Stages are cumulative percentages of the devices (e.g. [5, 25, 100]). A stage is done when each device reported fw_state UPDATED or FAILED; more than maxFailureRatio FAILED pauses the campaign.',
+        security: bearerSecurity,
+        body: Type.Object({
+          packageId: Type.String(),
+          deviceType: Name,
+          stagePercents: Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 100 }), { minItems: 1, maxItems: 20, default: [5, 25, 100] }),
+          maxFailureRatio: Type.Number({ minimum: 0, maximum: 1, default: 0.2 }),
+        }),
+        response: { 201: CampaignSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const p = principalOf(request);
+      return reply.status(201).send(await deps.campaigns.create(p.tenantId, request.body as never, `user:${p.userId}`));
+    },
+  );
+
+  app.get(
+    '/api/v1/ota/campaigns',
+    {
+      preHandler: anyUser,
+      schema: { tags: ['OTA'], summary: 'List campaigns, newest first', security: bearerSecurity, response: { 200: Type.Object({ items: Type.Array(CampaignSchema) }), ...errors } },
+    },
+    async (request) => ({ items: await deps.campaigns.list(principalOf(request).tenantId) }),
+  );
+
+  app.get(
+    '/api/v1/ota/campaigns/:id',
+    {
+      preHandler: anyUser,
+      schema: { tags: ['OTA'], summary: 'One campaign with the state of each device', security: bearerSecurity, params: CampaignParams, response: { 200: CampaignSchema, ...errors } },
+    },
+    async (request) => deps.campaigns.get(principalOf(request).tenantId, (request.params as { id: string }).id),
+  );
+
+  app.post(
+    '/api/v1/ota/campaigns/:id/resume',
+    {
+      preHandler: writer,
+      schema: {
+        tags: ['OTA'],
+        summary: 'Resume a paused campaign with its next stage',
+        security: bearerSecurity,
+        params: CampaignParams,
+        response: { 200: CampaignSchema, 409: problemSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const p = principalOf(request);
+      return deps.campaigns.resume(p.tenantId, (request.params as { id: string }).id, `user:${p.userId}`);
     },
   );
 
