@@ -110,6 +110,10 @@ describe('device API: provisioning, claiming, CSV import', () => {
     const ok = await provision({ ...base, deviceName: 'gate-1', credentialsType: 'ACCESS_TOKEN', token: 'gate-1-chosen-token' });
     assert.deepEqual([ok.status, ok.credentialsValue, ok.deviceId], ['SUCCESS', 'gate-1-chosen-token', pre.id]);
     assert.equal((await provision({ ...base, deviceName: 'gate-1' })).status, 'FAILURE');
+    // Guessing the secret is limited per key: after 10 wrong secrets in a minute even the right one waits.
+    for (let i = 0; i < 10; i++) assert.equal((await provision({ ...base, provisionDeviceSecret: `guess-${i}`, deviceName: 'gate-x' })).status, 'NOT_FOUND');
+    const locked = await provision({ ...base, deviceName: 'gate-2' });
+    assert.deepEqual([locked.status, /too many failed attempts/.test(locked.errorMsg)], ['FAILURE', true]);
     const tel = await request(vigil.http, 'POST', '/api/v1/gate-1-chosen-token/telemetry', { body: { open: true } });
     assert.equal(tel.status, 200);
     assert.equal((await request(vigil.http, 'POST', `/api/v1/${pre.accessToken}/telemetry`, { body: { open: true } })).status, 401, 'the old token is revoked');

@@ -26,6 +26,8 @@ export interface ProvisionResponse {
 export const DEFAULT_CLAIM_DURATION_MS = 24 * 3600_000;
 const MAX_CLAIM_DURATION_MS = 30 * 24 * 3600_000;
 const TOKEN_PATTERN = /^[\x21-\x7e]{1,100}$/;
+/** Wrong secrets tolerated per provision key and minute: guessing a secret must not be cheap. */
+export const MAX_FAILED_PROVISIONS_PER_MIN = 10;
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -42,6 +44,9 @@ function failure(status: 'NOT_FOUND' | 'FAILURE', errorMsg: string): ProvisionRe
 }
 
 export class ProvisioningService {
+  /** provision key → failures in the current minute window. */
+  private readonly failures = new Map<string, { windowStart: number; count: number }>();
+
   constructor(
     private readonly store: ProvisioningStore,
     private readonly devices: DeviceService,
@@ -80,8 +85,12 @@ export class ProvisioningService {
     const key = req.provisionDeviceKey;
     const secret = req.provisionDeviceSecret;
     if (typeof key !== 'string' || typeof secret !== 'string') return failure('NOT_FOUND', 'provisionDeviceKey and provisionDeviceSecret are required');
+    if (this.locked(key)) return failure('FAILURE', 'too many failed attempts with this provision key; retry in a minute');
     const profile = await this.store.findProfileByKey(key);
-    if (!profile || !sameHash(profile.secretHash, sha256(secret))) return failure('NOT_FOUND', 'unknown provision key or wrong secret');
+    if (!profile || !sameHash(profile.secretHash, sha256(secret))) {
+      this.countFailure(key);
+      return failure('NOT_FOUND', 'unknown provision key or wrong secret');
+    }
     const credentialsType = req.credentialsType ?? 'ACCESS_TOKEN';
     if (credentialsType !== 'ACCESS_TOKEN') return failure('FAILURE', `credentialsType ${String(credentialsType)} is not supported yet; use ACCESS_TOKEN`);
     const chosenToken = req.token;
@@ -132,6 +141,20 @@ export class ProvisioningService {
     await this.attributes.set({ tenantId, deviceId: device.id }, 'server', { claimedBy: userId, claimedAt }, `user:${userId}`);
     await this.store.deleteClaim(tenantId, device.id);
     return { deviceId: device.id, claimedAt };
+  }
+
+  private locked(key: string): boolean {
+    const f = this.failures.get(key);
+    return !!f && Date.now() - f.windowStart < 60_000 && f.count >= MAX_FAILED_PROVISIONS_PER_MIN;
+  }
+
+  private countFailure(key: string): void {
+    const now = Date.now();
+    const f = this.failures.get(key);
+    if (!f || now - f.windowStart >= 60_000) {
+      if (this.failures.size > 100_000) this.failures.clear(); // bounded: a flood of invented keys
+      this.failures.set(key, { windowStart: now, count: 1 });
+    } else f.count++;
   }
 
   private async findByName(tenantId: string, name: string) {
