@@ -17,7 +17,7 @@ export interface OtaPackage {
   createdAt: number;
 }
 
-export type CampaignStatus = 'running' | 'paused' | 'completed';
+export type CampaignStatus = 'running' | 'paused' | 'completed' | 'rolled_back';
 export type CampaignDeviceState = 'assigned' | 'pending' | 'UPDATED' | 'FAILED';
 
 /** A staged rollout of one package to the devices of a type. */
@@ -33,8 +33,11 @@ export interface OtaCampaign {
   status: CampaignStatus;
   /** Index into stagePercents of the stage being rolled out. */
   stage: number;
-  /** Devices in rollout order, with the stage they belong to; 'pending' = not assigned yet. */
-  devices: { deviceId: string; stage: number; state: CampaignDeviceState }[];
+  /**
+   * Devices in rollout order, with the stage they belong to; 'pending' = not assigned yet.
+   * previousPackageId: what was assigned before the campaign (null: nothing), for rollback.
+   */
+  devices: { deviceId: string; stage: number; state: CampaignDeviceState; previousPackageId?: string | null }[];
   pausedReason: string | null;
   createdAt: number;
   updatedAt: number;

@@ -166,6 +166,26 @@ describe('device API: OTA firmware', () => {
     assert.equal(resumed.body.status, 'running');
     assert.equal(resumed.body.stage, 1);
     assert.equal(await assignedVersion(rest[0].deviceId), '2.0.1');
+
+    // Rollback: every device the campaign reached gets its previous assignment back (here: none).
+    const rolled = await request(vigil.http, 'POST', `/api/v1/ota/campaigns/${c.id}/rollback`, { token });
+    assert.equal(rolled.body.status, 'rolled_back');
+    for (const d of c.devices) assert.equal(await assignedVersion(d.deviceId), undefined);
+  });
+
+  test('campaign - rollback restores the version each device had before', async () => {
+    const [device] = await fleet('rollback', 1);
+    const old = await fetch(`${vigil.http}/api/v1/ota/packages?kind=firmware&title=tracker-fw&version=1.9.0`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+      body: Buffer.from('old firmware'),
+    });
+    const oldPkg = (await old.json()) as { id: string };
+    await request(vigil.http, 'PUT', `/api/v1/devices/${device!.id}/ota/firmware`, { token, body: { packageId: oldPkg.id } });
+    const c = (await request(vigil.http, 'POST', '/api/v1/ota/campaigns', { token, body: { packageId: pkg.id, deviceType: 'rollback', stagePercents: [100] } })).body;
+    assert.equal(await assignedVersion(device!.id), '2.0.1');
+    await request(vigil.http, 'POST', `/api/v1/ota/campaigns/${c.id}/rollback`, { token });
+    assert.equal(await assignedVersion(device!.id), '1.9.0');
   });
 
   test('campaign - healthy stages roll out one after the other until completed', async () => {

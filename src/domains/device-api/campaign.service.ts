@@ -88,6 +88,28 @@ export class CampaignService {
     });
   }
 
+  /**
+   * Stops the campaign and gives every device it reached its previous assignment back (or none):
+   * the devices see it as a new fw_* update and install that version again.
+   */
+  async rollback(tenantId: string, id: string, source: string): Promise<OtaCampaign> {
+    return this.serial(id, async () => {
+      const c = await this.get(tenantId, id);
+      if (c.status === 'rolled_back') throw Errors.conflict('campaign is already rolled back');
+      for (const d of c.devices) {
+        if (d.state === 'pending') continue;
+        const device = { tenantId, deviceId: d.deviceId };
+        const restore = d.previousPackageId
+          ? this.ota.assign(device, d.previousPackageId, source)
+          : this.ota.unassign(device, 'firmware', source);
+        await restore.catch(() => undefined); // a device or package deleted since: nothing to restore
+      }
+      c.status = 'rolled_back';
+      await this.save(c);
+      return c;
+    });
+  }
+
   /** The telemetry hook: fw_state reports of devices in running campaigns. */
   observe(batch: PointBatch): void {
     const id = this.byDevice.get(batch.deviceId);
@@ -133,6 +155,7 @@ export class CampaignService {
   private async rollOut(c: OtaCampaign, source: string): Promise<OtaCampaign> {
     const stage = c.devices.filter((d) => d.stage === c.stage);
     for (const d of stage) {
+      d.previousPackageId = (await this.ota.assigned({ tenantId: c.tenantId, deviceId: d.deviceId }, 'firmware').catch(() => null))?.id ?? null;
       await this.ota.assign({ tenantId: c.tenantId, deviceId: d.deviceId }, c.packageId, source).then(
         () => (d.state = 'assigned'),
         () => (d.state = 'FAILED'), // deleted since the campaign started

@@ -167,9 +167,16 @@ export function otaRoutes(app: FastifyInstance, deps: { tokens: TokenService; de
     deviceType: Type.String(),
     stagePercents: Type.Array(Type.Number()),
     maxFailureRatio: Type.Number(),
-    status: Type.Union([Type.Literal('running'), Type.Literal('paused'), Type.Literal('completed')]),
+    status: Type.Union([Type.Literal('running'), Type.Literal('paused'), Type.Literal('completed'), Type.Literal('rolled_back')]),
     stage: Type.Integer({ description: 'zero-based index of the stage being rolled out' }),
-    devices: Type.Array(Type.Object({ deviceId: Type.String(), stage: Type.Integer(), state: Type.String({ description: 'pending, assigned, UPDATED or FAILED' }) })),
+    devices: Type.Array(
+      Type.Object({
+        deviceId: Type.String(),
+        stage: Type.Integer(),
+        state: Type.String({ description: 'pending, assigned, UPDATED or FAILED' }),
+        previousPackageId: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'assigned before the campaign; restored by rollback' })),
+      }),
+    ),
     pausedReason: Type.Union([Type.String(), Type.Null()]),
     createdAt: Type.Integer(),
     updatedAt: Type.Integer(),
@@ -233,6 +240,24 @@ export function otaRoutes(app: FastifyInstance, deps: { tokens: TokenService; de
     async (request) => {
       const p = principalOf(request);
       return deps.campaigns.resume(p.tenantId, (request.params as { id: string }).id, `user:${p.userId}`);
+    },
+  );
+
+  app.post(
+    '/api/v1/ota/campaigns/:id/rollback',
+    {
+      preHandler: writer,
+      schema: {
+        tags: ['OTA'],
+        summary: 'Stop a campaign and give the devices it reached their previous firmware assignment back',
+        security: bearerSecurity,
+        params: CampaignParams,
+        response: { 200: CampaignSchema, 409: problemSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const p = principalOf(request);
+      return deps.campaigns.rollback(p.tenantId, (request.params as { id: string }).id, `user:${p.userId}`);
     },
   );
 
