@@ -17,6 +17,12 @@ import { TenantsService } from './domains/tenants/tenants.service.js';
 import { auditRoutes } from './transports/http/routes/audit.routes.js';
 import { tenantRoutes } from './transports/http/routes/tenants.routes.js';
 import { userRoutes } from './transports/http/routes/users.routes.js';
+import { otaRoutes } from './transports/http/routes/ota.routes.js';
+import { provisioningRoutes } from './transports/http/routes/provisioning.routes.js';
+import { startDeviceApi } from './domains/device-api/index.js';
+import { deviceApiRoutes } from './transports/http/routes/device-api.routes.js';
+import { deviceStateRoutes } from './transports/http/routes/device-state.routes.js';
+import { connectDeviceApiToMqtt } from './transports/mqtt/device-push.js';
 import { AlarmService } from './domains/alarms/alarms.service.js';
 import { LiveDetectionService } from './domains/analytics/live-detection.service.js';
 import { MaintenanceService } from './domains/analytics/maintenance.service.js';
@@ -184,7 +190,16 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   );
   maintenance.start();
   devices.onDeviceUpdated((deviceId) => detection.deviceChanged(deviceId));
+  const deviceApi = await startDeviceApi({
+    store: adapters.deviceStateStore,
+    provisioningStore: adapters.provisioningStore,
+    otaStore: adapters.otaStore,
+    devices,
+    presence,
+    limits: { maxPayloadSize: config.mqttMaxPayloadBytes, maxInflightMessages: config.mqttReceiveMaximum, messagesRateLimit: `${config.deviceRateLimitPerSec}:1` },
+  });
   devices.onDeviceDeleted((tenantId, deviceId) => {
+    void deviceApi.forgetDevice(tenantId, deviceId);
     keyRegistry.forgetDevice(tenantId, deviceId);
     detection.forgetDevice(deviceId);
     void analyticsStore.deleteDeviceAnalytics(tenantId, deviceId);
@@ -220,6 +235,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   insightsRoutes(http, insights);
   ingestRoutes(http, devices, ingest, config.httpBodyLimitBytes, keyUnits);
   influxWriteRoutes(http, devices, ingest, config.httpBodyLimitBytes);
+  deviceApiRoutes(http, { devices, ingest, ...deviceApi, bodyLimitBytes: config.httpBodyLimitBytes });
+  deviceStateRoutes(http, { devices, ...deviceApi });
+  provisioningRoutes(http, { devices, provisioning: deviceApi.provisioning, bodyLimitBytes: config.httpBodyLimitBytes });
+  otaRoutes(http, { devices, ...deviceApi });
   analyticsRoutes(http, { alarms, detection, maintenance, rul, analyticsStore, metadata: metadataStore });
   dashboardRoutes(http, new DashboardService(adapters.dashboardStore));
   opsRoutes(
@@ -254,8 +273,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     keyUnits,
     topicPrefix: config.mqttTopicPrefix,
     httpServer: http.server,
+    deviceApi,
     tls: config.mqttTlsCertPath && config.mqttTlsKeyPath ? { certPath: config.mqttTlsCertPath, keyPath: config.mqttTlsKeyPath, port: config.mqttTlsPort } : undefined,
   });
+  connectDeviceApiToMqtt(mqtt, deviceApi);
   const coap = createCoapTransport({ devices, ingest, units: keyUnits, log: log.child({ component: 'coap' }), maxPayloadBytes: config.coapMaxPayloadBytes });
   const live = new LiveStream(http.server, (token) => auth.authenticate(token), metadataStore, metrics, config.corsOrigins, adapters.liveAdapter);
   const publishLive = await liveFanout(live, adapters.liveAdapter ? adapters.pubsub : null, log.child({ component: 'live' }));
@@ -265,6 +286,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     publishLive(batch);
     if (config.anomalyDetection) detection.observe(batch);
   });
+  ingest.onAccepted((batch) => deviceApi.campaigns.observe(batch)); // fw_state reports drive OTA campaigns
   alarms.onChange((alarm) => live.publishAlarm(alarm));
   presence.onChange((change) => live.publishStatus(change));
 
@@ -298,6 +320,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         shuttingDown = true;
         diskGuard.stop();
         live.close();
+        deviceApi.stop();
         await Promise.allSettled([mqtt.close(), http.close(), coap.close()]);
         await bus.close(); // flushes pending publishes and drains the storage consumer
         await writer.stop();

@@ -16,6 +16,9 @@ import type { KeyUnitsStore } from '../ports/key-units-store.js';
 import type { DashboardStore } from '../ports/dashboard-store.js';
 import type { IdentityStore } from '../ports/identity-store.js';
 import type { AuditLog } from '../ports/audit-log.js';
+import type { DeviceStateStore } from '../ports/device-state-store.js';
+import type { ProvisioningStore } from '../ports/provisioning-store.js';
+import type { OtaPackageStore } from '../ports/ota-package-store.js';
 import type { ReadinessCheck } from '../transports/http/routes/ops.routes.js';
 import type { SharedRateLimiter } from '../ports/shared-rate-limiter.js';
 import { redactUrl } from './redact-url.js';
@@ -28,6 +31,11 @@ export interface Adapters {
   dashboardStore: DashboardStore;
   identityStore: IdentityStore;
   auditLog: AuditLog;
+  /** Device management state (attributes, RPC, gateways; provisioning; OTA packages). DuckDB only
+   *  so far: with PostgreSQL storage they stay in a node-local DuckDB file (docs/scaling.md). */
+  deviceStateStore: DeviceStateStore;
+  provisioningStore: ProvisioningStore;
+  otaStore: OtaPackageStore;
   bus: Bus;
   pubsub: PubSub;
   /** How the storage consumer runs: a queue group shared by every node with NATS and PostgreSQL
@@ -68,6 +76,7 @@ export async function createAdapters(config: Config, context: Context, overrides
   let openedBus: Bus | null = null;
   try {
     const stores = await openStores(config, context, overrides, closers, implementations);
+    const deviceManagement = await openDeviceManagementStores(config, context, overrides, closers, implementations);
     const bus = overrides.bus ?? (openedBus = await openBus(config, context, implementations, readiness));
     if (overrides.bus) implementations.bus = 'override';
     const { pubsub, liveAdapter, sharedRateLimiter } = await openPubSub(config, context, overrides, closers, implementations);
@@ -78,6 +87,7 @@ export async function createAdapters(config: Config, context: Context, overrides
     const fileBus = await asFileBus(bus);
     return {
       ...stores,
+      ...deviceManagement,
       bus,
       pubsub,
       storageSharing,
@@ -288,4 +298,38 @@ function firstLine(err: unknown, service: string, url: string): string {
     .split('\n')[0]!
     .replaceAll(url, redactUrl(url));
   return message.startsWith(`${service} `) ? message : `${service} at ${redactUrl(url)}: ${message}`;
+}
+
+/**
+ * Device management stores have only DuckDB implementations yet. Embedded they share vigil.duckdb
+ * (opened by openStores; a second handle on the same file is not allowed, so they get their own
+ * file here in both modes). With PostgreSQL storage this file is node-local: attributes, commands
+ * and packages are not shared between nodes until PostgreSQL versions exist (docs/scaling.md).
+ */
+async function openDeviceManagementStores(
+  config: Config,
+  context: Context,
+  overrides: Partial<Adapters>,
+  closers: Closer[],
+  implementations: Record<string, string>,
+): Promise<Pick<Adapters, 'deviceStateStore' | 'provisioningStore' | 'otaStore'>> {
+  if (overrides.deviceStateStore && overrides.provisioningStore && overrides.otaStore) {
+    return { deviceStateStore: overrides.deviceStateStore, provisioningStore: overrides.provisioningStore, otaStore: overrides.otaStore };
+  }
+  const { DuckDbDatabase } = await import('./embedded/duckdb-database.js');
+  const { DuckDbDeviceStateStore } = await import('./embedded/duckdb-device-state-store.js');
+  const { DuckDbProvisioningStore } = await import('./embedded/duckdb-provisioning-store.js');
+  const { DuckDbOtaPackageStore } = await import('./embedded/duckdb-ota-package-store.js');
+  const path = join(context.dataDir, 'device-management.duckdb');
+  const db = await DuckDbDatabase.open(path);
+  closers.push(() => db.close());
+  if (config.postgresUrl) {
+    context.log.warn({ path }, 'device management state (attributes, commands, provisioning, OTA) is kept node-locally: no PostgreSQL store for it yet');
+  }
+  implementations.deviceManagement = `duckdb ${path}${config.postgresUrl ? ' (node-local)' : ''}`;
+  return {
+    deviceStateStore: overrides.deviceStateStore ?? new DuckDbDeviceStateStore(db),
+    provisioningStore: overrides.provisioningStore ?? new DuckDbProvisioningStore(db),
+    otaStore: overrides.otaStore ?? new DuckDbOtaPackageStore(db),
+  };
 }

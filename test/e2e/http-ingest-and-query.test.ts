@@ -84,7 +84,7 @@ describe('HTTP ingest and queries', () => {
       ['"just a string"', 422, 'INVALID_SHAPE'],
       [JSON.stringify({ ts: Date.now() + 86_400_000, values: { t: 1 } }), 422, 'FUTURE_TIMESTAMP'],
       [JSON.stringify({ ts: 1700000000, values: { t: 1 } }), 422, 'INVALID_TIMESTAMP'],
-      ['{}', 422, 'EMPTY'],
+      ['[]', 422, 'EMPTY'], // ({} is ThingsBoard's connection check: answered 200, see device-attributes-rpc)
     ];
     for (const [raw, status, code] of cases) {
       const res = await request(vigil.http, 'POST', url, { raw });

@@ -108,13 +108,13 @@ describe('MQTT transport with mqtt.js', () => {
         (err: { code?: number }) => err.code,
       );
     assert.equal(await code(client.publishAsync('v1/devices/me/telemetry', '{"broken": ', { qos: 1 })), 0x99);
-    assert.equal(await code(client.publishAsync('v1/devices/me/attributes', '{"fw":"1.0"}', { qos: 1 })), 0x83);
-    assert.equal(await code(client.publishAsync('v1/devices/me/rpc/response/1', '{}', { qos: 2 })), 0x83);
+    assert.equal(await code(client.publishAsync('v2/t/p', '{"fw":"1.0"}', { qos: 1 })), 0x83);
+    assert.equal(await code(client.publishAsync('v2/a/p', '{}', { qos: 2 })), 0x83);
     assert.equal(await code(client.publishAsync('some/other/topic', '{"a":1}', { qos: 1 })), 0x90);
     assert.equal(await code(client.publishAsync('v1/devices/me/telemetry', '{"fine":1}', { qos: 1 })), 0);
     assert.equal(client.connected, true);
     const rejected = await request(vigil.http, 'GET', `/api/v1/ingest/rejected?deviceId=${device.id}`, { token });
-    assert.ok(rejected.body.items.some((e: { message: string }) => /attributes over MQTT is not supported yet/.test(e.message)));
+    assert.ok(rejected.body.items.some((e: { message: string }) => /Protobuf telemetry is not supported yet/.test(e.message)));
     await client.endAsync();
   });
 

@@ -144,11 +144,11 @@ describe('every parameter of every route answers hostile values with a 4xx, neve
   });
 
   function baselinePath(name: string): string {
-    return { id: device.id, token: device.accessToken, type: 'pump' }[name] ?? 'x';
+    return { id: device.id, token: device.accessToken, type: 'pump', scope: 'shared', kind: 'firmware' }[name] ?? 'x';
   }
 
   function baselineQuery(name: string): string | undefined {
-    return ({ key: 'temp', threshold: '30' } as Record<string, string>)[name];
+    return ({ key: 'temp', threshold: '30', kind: 'firmware', title: 'fuzz', version: '1' } as Record<string, string>)[name];
   }
 
   function baselineBody(method: string, path: string, schema: JsonSchema | undefined): unknown {
@@ -175,6 +175,13 @@ describe('every parameter of every route answers hostile values with a 4xx, neve
       'POST /api/v1/tenants': { name: 'fuzz-tenant', admin: { email: 'admin@fuzz.example', password: 'a fuzzing passphrase' } },
       'PATCH /api/v1/tenants/{id}': { maxDevices: 10 },
       'POST /api/v1/api-keys': { name: 'fuzz', scopes: ['read'], expiresInDays: 1 },
+      // persistent: answered at once instead of waiting for the device's reply
+      'POST /api/v1/devices/{id}/rpc': { method: 'fuzz', persistent: true },
+      'POST /api/v1/provisioning/profiles': { name: 'fuzz', strategy: 'allow_new' },
+      'POST /api/v1/devices/claim': { deviceName: 'fuzz-target', secretKey: '' },
+      'POST /api/v1/ota/packages/{id}/assign': { deviceType: 'pump' },
+      'PUT /api/v1/devices/{id}/ota/{kind}': { packageId: 'x' },
+      'POST /api/v1/ota/campaigns': { packageId: 'x', deviceType: 'pump' },
     };
     return bodies[`${method} ${path}`] ?? (method === 'GET' || method === 'DELETE' ? undefined : (sampleFromSchema(schema) ?? {}));
   }

@@ -6,6 +6,8 @@ import type { Role } from '../../ports/metadata-store.js';
 export const PERMISSIONS = [
   'read', // devices, telemetry, analytics, alarms, models of the own tenant
   'alarms:write', // acknowledge, dismiss, clear
+  'commands:send', // RPC to devices (operators run the plant)
+  'firmware:write', // OTA packages, assignments and campaigns
   'devices:write', // register, edit, delete, rotate credentials
   'models:write', // detectors, maintenance policies, RUL models, retraining
   'dashboards:write', // create, edit, delete dashboards
@@ -21,8 +23,8 @@ export type Permission = (typeof PERMISSIONS)[number];
 export type RouteAccess = Permission | 'public' | 'device' | 'self';
 
 const VIEWER: Permission[] = ['read'];
-const OPERATOR: Permission[] = [...VIEWER, 'alarms:write'];
-const ENGINEER: Permission[] = [...OPERATOR, 'devices:write', 'models:write', 'dashboards:write', 'deadletter:read'];
+const OPERATOR: Permission[] = [...VIEWER, 'alarms:write', 'commands:send'];
+const ENGINEER: Permission[] = [...OPERATOR, 'devices:write', 'firmware:write', 'models:write', 'dashboards:write', 'deadletter:read'];
 const ADMIN: Permission[] = [...ENGINEER, 'users:manage', 'audit:read'];
 const SUPERADMIN: Permission[] = [...ADMIN, 'tenants:manage'];
 
@@ -81,6 +83,33 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /api/v1/devices/:id/telemetry/latest': 'read',
   'GET /api/v1/devices/:id/keys': 'read',
   'GET /api/v1/ingest/rejected': 'deadletter:read',
+
+  // Device management (attributes, commands, provisioning, claiming, OTA).
+  'GET /api/v1/devices/:id/attributes': 'read',
+  'GET /api/v1/devices/:id/gateway': 'read',
+  'GET /api/v1/devices/:id/attributes/history': 'read',
+  'POST /api/v1/devices/:id/attributes/:scope': 'devices:write',
+  'DELETE /api/v1/devices/:id/attributes/:scope': 'devices:write',
+  'POST /api/v1/devices/:id/rpc': 'commands:send',
+  'GET /api/v1/devices/:id/rpc': 'read',
+  'GET /api/v1/devices/:id/rpc/:rpcId': 'read',
+  'POST /api/v1/devices/import': 'devices:write',
+  'POST /api/v1/devices/claim': 'devices:write',
+  'POST /api/v1/provisioning/profiles': 'devices:write',
+  'GET /api/v1/provisioning/profiles': 'read',
+  'DELETE /api/v1/provisioning/profiles/:id': 'devices:write',
+  'POST /api/v1/ota/packages': 'firmware:write',
+  'GET /api/v1/ota/packages': 'read',
+  'DELETE /api/v1/ota/packages/:id': 'firmware:write',
+  'POST /api/v1/ota/packages/:id/assign': 'firmware:write',
+  'PUT /api/v1/devices/:id/ota/:kind': 'firmware:write',
+  'GET /api/v1/devices/:id/ota/:kind': 'read',
+  'DELETE /api/v1/devices/:id/ota/:kind': 'firmware:write',
+  'POST /api/v1/ota/campaigns': 'firmware:write',
+  'GET /api/v1/ota/campaigns': 'read',
+  'GET /api/v1/ota/campaigns/:id': 'read',
+  'POST /api/v1/ota/campaigns/:id/resume': 'firmware:write',
+  'POST /api/v1/ota/campaigns/:id/rollback': 'firmware:write',
   'GET /api/v1/devices/:id/forecast': 'read',
   'GET /api/v1/devices/:id/trends': 'read',
   'GET /api/v1/devices/:id/time-to-threshold': 'read',
@@ -113,6 +142,16 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'POST /api/v1/:token/telemetry': 'device',
   'POST /api/v1/telemetry': 'device',
   'POST /api/v2/write': 'device', // InfluxDB line protocol, Authorization: Token <device token>
+  'POST /api/v1/:token/attributes': 'device',
+  'GET /api/v1/:token/attributes': 'device',
+  'GET /api/v1/:token/attributes/updates': 'device',
+  'GET /api/v1/:token/rpc': 'device',
+  'POST /api/v1/:token/rpc/:id': 'device',
+  'POST /api/v1/:token/rpc': 'device',
+  'POST /api/v1/:token/claim': 'device',
+  'POST /api/v1/provision': 'device', // the provision key and secret in the body are the credential
+  'GET /api/v1/:token/firmware': 'device',
+  'GET /api/v1/:token/software': 'device',
 
   'GET /health': 'public',
   'GET /ready': 'public',

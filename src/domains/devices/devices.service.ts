@@ -96,9 +96,10 @@ export class DeviceService {
     return { ...d, lastSeenAt, status: this.presence.status(d.id, d.lastSeenAt) };
   }
 
-  async create(tenantId: string, input: { name: string; type?: string; labels?: Record<string, string> }) {
+  /** accessToken: a credential the device chose (provisioning, import); generated when absent. */
+  async create(tenantId: string, input: { name: string; type?: string; labels?: Record<string, string> }, accessToken?: string) {
     await this.tenantPolicy.beforeCreate(tenantId);
-    const token = newDeviceToken();
+    const token = accessToken ?? newDeviceToken();
     const now = Date.now();
     const device = {
       id: randomUUID(),
@@ -111,6 +112,7 @@ export class DeviceService {
       lastSeenAt: null,
     };
     await this.store.createDevice({ ...device, tokenHash: hashDeviceToken(token) });
+    this.byTokenHash.delete(hashDeviceToken(token)); // a chosen token may sit in the negative cache
     return { ...this.view(device), accessToken: token };
   }
 
@@ -139,12 +141,13 @@ export class DeviceService {
     return this.view(d);
   }
 
-  async rotateCredentials(tenantId: string, id: string) {
-    const token = newDeviceToken();
+  async rotateCredentials(tenantId: string, id: string, accessToken?: string) {
+    const token = accessToken ?? newDeviceToken();
     if (!(await this.store.setDeviceTokenHash(tenantId, id, hashDeviceToken(token)))) {
       throw Errors.notFound(`device ${id} not found`);
     }
     this.revoked(id);
+    this.byTokenHash.delete(hashDeviceToken(token)); // a chosen token may sit in the negative cache
     return { ...(await this.get(tenantId, id)), accessToken: token };
   }
 

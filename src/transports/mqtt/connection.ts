@@ -25,6 +25,14 @@ import { Reason, returnCodeFor311 } from './reason-codes.js';
 import type { OutboundMessage, Session } from './session.js';
 import { scheduleFlush } from './write-batch.js';
 
+/**
+ * MQTT 3.1.1 refusals answered by closing the connection instead of a PUBACK: rate limited, and
+ * topics Vigil does not serve (or a payload form it cannot handle there). A malformed payload on a
+ * served topic is still acknowledged and dead-lettered, as before: resending it cannot help.
+ */
+const TOPIC_REFUSALS = new Set<number>([Reason.topicNameInvalid, Reason.implementationSpecificError]);
+const REFUSALS_THAT_CLOSE_311 = new Set<number>([Reason.quotaExceeded, ...TOPIC_REFUSALS]);
+
 /** What a connection needs from the transport that owns it. */
 export interface ConnectionHost {
   readonly limits: ConnectionLimits;
@@ -34,9 +42,11 @@ export interface ConnectionHost {
   openSession(conn: MqttConnection, device: DeviceIdentity, clientId: string, clean: boolean, expiryMs: number): { session: Session; present: boolean };
   connected(conn: MqttConnection): void;
   closed(conn: MqttConnection): void;
-  handlerFor(topic: string): TopicHandler | null;
+  handlerFor(topic: string, device: DeviceIdentity): TopicHandler | null;
   unknownTopic(device: DeviceIdentity, topic: string, payload: Buffer): void;
   mayDeviceSubscribe(filter: string, device: DeviceIdentity): boolean;
+  /** After SUBACK: the device now listens on this filter. */
+  subscribed(conn: MqttConnection, filter: string): void;
   released(conn: MqttConnection): void;
   logEvent(level: 'debug' | 'warn' | 'error', data: object, message: string): void;
 }
@@ -334,7 +344,7 @@ export class MqttConnection {
       return;
     }
     if (p.qos === 2 && this.acks?.some((a) => a.id === p.messageId && a.qos === 2)) return; // still being stored
-    const handler = this.host.handlerFor(p.topic);
+    const handler = this.host.handlerFor(p.topic, this.device!);
     if (handler?.waitMs && this.version !== 5) {
       const waitMs = handler.waitMs(this.device!);
       if (waitMs > 0) return this.hold(p, waitMs);
@@ -383,7 +393,7 @@ export class MqttConnection {
   private retryHeld(): void {
     const p = this.held;
     if (!p || this.state === State.Closed) return;
-    const handler = this.host.handlerFor(p.topic);
+    const handler = this.host.handlerFor(p.topic, this.device!);
     const waitMs = handler?.waitMs?.(this.device!) ?? 0;
     if (waitMs > 0) return this.hold(p, waitMs);
     this.held = null;
@@ -444,7 +454,13 @@ export class MqttConnection {
   }
 
   private complete(ack: PendingAck | null, outcome: Outcome): void {
-    if (!ack || this.state === State.Closed) return;
+    if (this.state === State.Closed) return;
+    if (!ack) {
+      // QoS 0 has no acknowledgement to carry a refusal: a topic Vigil does not serve ends the
+      // connection (MQTT 5: DISCONNECT with the reason code and string), so the device notices.
+      if (TOPIC_REFUSALS.has(outcome.reason)) this.disconnect(outcome.reason, outcome.message);
+      return;
+    }
     ack.outcome = outcome;
     const acks = this.acks!;
     while (acks.length > 0 && acks[0]!.outcome) {
@@ -456,9 +472,10 @@ export class MqttConnection {
   /** False when the connection was closed instead (3.1.1 cannot refuse a message). */
   private sendAck(a: PendingAck): boolean {
     const { reason, message } = a.outcome!;
-    if (this.version !== 5 && reason === Reason.quotaExceeded) {
-      // MQTT 3.1.1 has no negative acknowledgement: never acknowledge what was not stored.
-      this.destroy('rate limited message cannot be acknowledged');
+    if (this.version !== 5 && REFUSALS_THAT_CLOSE_311.has(reason)) {
+      // MQTT 3.1.1 has no negative acknowledgement: never acknowledge what was not stored or
+      // handled (over the rate limit, a topic Vigil does not serve). Closing is what the device sees.
+      this.destroy(message ?? 'message refused; 3.1.1 cannot say why');
       return false;
     }
     const code = this.version === 5 ? reason : 0;
@@ -493,6 +510,9 @@ export class MqttConnection {
       return qos;
     });
     this.write(encode({ cmd: 'suback', messageId: p.messageId, granted }, this.version));
+    p.subscriptions.forEach((s, i) => {
+      if ((granted[i] as number) < 0x80) this.host.subscribed(this, s.topic);
+    });
   }
 
   private onUnsubscribe(p: IUnsubscribePacket): void {
@@ -537,7 +557,10 @@ export class MqttConnection {
 
   private onOutboundAck(id: number): void {
     const session = this.session!;
-    if (!session.inflight?.delete(id)) return;
+    const message = session.inflight?.get(id);
+    if (!message) return;
+    session.inflight!.delete(id);
+    message.onAck?.();
     this.pumpQueue();
   }
 

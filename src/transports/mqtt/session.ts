@@ -13,6 +13,8 @@ export interface OutboundMessage {
   payload: Buffer;
   qos: 0 | 1;
   properties?: PublishProperties;
+  /** Runs when the device acknowledges it (PUBACK), or as it is written at QoS 0. */
+  onAck?: () => void;
 }
 
 /** Server-to-device messages kept for one session beyond what is in flight (oldest first). */

@@ -16,12 +16,13 @@ import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { MqttConnection, type ConnectionHost, type ConnectionLimits } from './connection.js';
 import type { PublishProperties, TopicHandler } from './handlers/handler.js';
-import { defaultHandlers, type TopicHandlers } from './handlers/index.js';
+import { defaultHandlers, type DeviceApiServices, type TopicHandlers } from './handlers/index.js';
 import { industrialHandler, mayIndustrialSubscribe } from './handlers/industrial.js';
 import { withSenml } from './handlers/senml.js';
 import { Reason } from './reason-codes.js';
 import { Session, sessionKey, type OutboundMessage } from './session.js';
 import { mayDeviceSubscribe, topicFamily } from './topics.js';
+import { isProvisioningIdentity, PROVISION_USERNAME, provisioningIdentity } from './handlers/provision.js';
 
 export interface MqttTransportOptions {
   devices: DeviceService;
@@ -46,11 +47,15 @@ export interface MqttTransportOptions {
   keyUnits?: KeyUnits;
   /** Prefix of the industrial per-device topic layout ("" = topics start at "devices/"). */
   topicPrefix?: string;
+  /** Attributes and RPC services; without them those topics are refused as not supported. */
+  deviceApi?: DeviceApiServices;
 }
 
 export interface SendOptions {
   qos?: 0 | 1;
   properties?: PublishProperties;
+  /** Runs when a session acknowledges the message (at QoS 0: when it is written). */
+  onAck?: () => void;
 }
 
 export interface SendResult {
@@ -88,11 +93,12 @@ export class MqttTransport implements ConnectionHost {
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly connectTimeoutMs: number;
   private readonly ws: WebSocketServer | null = null;
+  private readonly subscribeListeners = new Set<(device: DeviceIdentity, filter: string) => void>();
   private closing = false;
 
   constructor(private readonly o: MqttTransportOptions) {
     this.log = o.log.child({ component: 'mqtt' });
-    const defaults = defaultHandlers(o.ingest, o.maxPayloadBytes);
+    const defaults = defaultHandlers(o.ingest, o.maxPayloadBytes, o.deviceApi);
     this.topicPrefix = o.topicPrefix ?? 'vigil';
     if (o.keyUnits) {
       defaults.telemetry = withSenml(defaults.telemetry, o.ingest, o.keyUnits, o.maxPayloadBytes);
@@ -173,9 +179,11 @@ export class MqttTransport implements ConnectionHost {
       if (granted < 0) continue;
       const message: OutboundMessage = { topic, payload: body, qos: Math.min(granted, options.qos ?? 0) as 0 | 1 };
       if (options.properties) message.properties = options.properties;
+      if (options.onAck) message.onAck = options.onAck;
       const conn = session.connection;
       if (conn?.isConnected) {
         const outcome = conn.deliver(message);
+        if (outcome === 'sent' && message.qos === 0) options.onAck?.();
         if (outcome === 'sent') result.sent++;
         else if (outcome === 'queued') result.queued++;
         else result.dropped++;
@@ -192,6 +200,11 @@ export class MqttTransport implements ConnectionHost {
     let n = 0;
     for (const session of this.sessionsByDevice.get(deviceId) ?? []) if (session.connection?.isConnected) n++;
     return n;
+  }
+
+  /** Called when a device subscribes to a filter (e.g. to deliver commands that waited for it). */
+  onSubscribed(listener: (device: DeviceIdentity, filter: string) => void): void {
+    this.subscribeListeners.add(listener);
   }
 
   /** Connected MQTT connections (all listeners). */
@@ -212,6 +225,9 @@ export class MqttTransport implements ConnectionHost {
   // ---- ConnectionHost ----
 
   async authenticate(username: string): Promise<DeviceIdentity | null> {
+    // ThingsBoard provisioning: a device without credentials connects as "provision" and may
+    // only use /provision/request (handlers/provision.ts).
+    if (username === PROVISION_USERNAME && this.o.deviceApi?.provisioning) return provisioningIdentity();
     const device = await this.o.devices.authenticate(username);
     if (device) this.deviceNames.set(device.id, device.name);
     return device ? { tenantId: device.tenantId, deviceId: device.id } : null;
@@ -246,13 +262,14 @@ export class MqttTransport implements ConnectionHost {
   }
 
   connected(conn: MqttConnection): void {
+    if (isProvisioningIdentity(conn.device!)) return;
     this.o.presence.connected(conn.device!.tenantId, conn.device!.deviceId);
     this.o.metrics.connectedDevices.inc({ transport: 'mqtt' });
   }
 
   closed(conn: MqttConnection): void {
     const session = conn.session;
-    if (session && conn.device) {
+    if (session && conn.device && !isProvisioningIdentity(conn.device)) {
       this.o.presence.disconnected(conn.device.deviceId);
       this.o.metrics.connectedDevices.dec({ transport: 'mqtt' });
     }
@@ -277,14 +294,16 @@ export class MqttTransport implements ConnectionHost {
     this.connections.delete(conn);
   }
 
-  handlerFor(topic: string): TopicHandler | null {
+  handlerFor(topic: string, device: DeviceIdentity): TopicHandler | null {
     const family = topicFamily(topic);
-    if (family) return this.handlers[family];
-    return this.industrial && topic.startsWith(this.industrialHead) ? this.industrial : null;
+    const provisioning = isProvisioningIdentity(device);
+    // A provisioning connection may only provision; a device with credentials has no use for it.
+    if (family) return provisioning !== (family === 'provision') ? null : this.handlers[family];
+    return !provisioning && this.industrial && topic.startsWith(this.industrialHead) ? this.industrial : null;
   }
 
   unknownTopic(device: DeviceIdentity, topic: string, payload: Buffer): void {
-    this.o.ingest.recordRejection(device, 'mqtt', 'unknown_topic', `topic ${topic} is not supported`, payload);
+    this.o.ingest.recordRejection(isProvisioningIdentity(device) ? null : device, 'mqtt', 'unknown_topic', `topic ${topic} is not supported`, payload);
   }
 
   mayDeviceSubscribe(filter: string, device: DeviceIdentity): boolean {
@@ -299,6 +318,16 @@ export class MqttTransport implements ConnectionHost {
   private ownIds(device: DeviceIdentity): ReadonlySet<string> {
     const name = this.deviceNames.get(device.deviceId);
     return new Set(name ? [device.deviceId, name] : [device.deviceId]);
+  }
+
+  subscribed(conn: MqttConnection, filter: string): void {
+    for (const l of this.subscribeListeners) {
+      try {
+        l(conn.device!, filter);
+      } catch (err) {
+        this.log.error({ err }, 'subscribe listener failed');
+      }
+    }
   }
 
   logEvent(level: 'debug' | 'warn' | 'error', data: object, message: string): void {

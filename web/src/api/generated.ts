@@ -176,7 +176,7 @@ export function getApiKeys(call: ApiCall): Promise<GetApiKeysResult> {
 
 export type PostApiKeysBody = {
   name: string;
-  scopes: Array<"read" | "alarms:write" | "devices:write" | "models:write" | "dashboards:write" | "deadletter:read" | "users:manage" | "audit:read" | "tenants:manage">;
+  scopes: Array<"read" | "alarms:write" | "commands:send" | "firmware:write" | "devices:write" | "models:write" | "dashboards:write" | "deadletter:read" | "users:manage" | "audit:read" | "tenants:manage">;
   expiresInDays: number;
 };
 
@@ -573,6 +573,39 @@ export function postDevices(call: ApiCall, args: { body: PostDevicesBody }): Pro
   return call({ method: 'POST', path: `/api/v1/devices`, body: args.body }) as Promise<PostDevicesResult>;
 }
 
+export type PostDevicesClaimBody = {
+  deviceName: string;
+  secretKey: string;
+};
+
+export type PostDevicesClaimResult = {
+  deviceId: string;
+  claimedAt: number;
+};
+
+/** Claim a device that opened a claim window (v1/devices/me/claim) with its secret (POST /api/v1/devices/claim) */
+export function postDevicesClaim(call: ApiCall, args: { body: PostDevicesClaimBody }): Promise<PostDevicesClaimResult> {
+  return call({ method: 'POST', path: `/api/v1/devices/claim`, body: args.body }) as Promise<PostDevicesClaimResult>;
+}
+
+export type PostDevicesImportResult = {
+  created: number;
+  failed: number;
+  rows: Array<{
+    line: number;
+    name: string;
+    status: "created" | "error";
+    id?: string;
+    accessToken?: string;
+    error?: string;
+  }>;
+};
+
+/** Register devices from CSV (Content-Type: text/csv); one report line per row (POST /api/v1/devices/import) */
+export function postDevicesImport(call: ApiCall): Promise<PostDevicesImportResult> {
+  return call({ method: 'POST', path: `/api/v1/devices/import` }) as Promise<PostDevicesImportResult>;
+}
+
 export interface GetDevicesByIdPath {
   id: string;
 }
@@ -634,6 +667,93 @@ export interface DeleteDevicesByIdPath {
 /** Delete a device and its telemetry (DELETE /api/v1/devices/{id}) */
 export function deleteDevicesById(call: ApiCall, args: { path: DeleteDevicesByIdPath }): Promise<void> {
   return call({ method: 'DELETE', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
+}
+
+export interface GetDevicesByIdAttributesPath {
+  id: string;
+}
+
+export interface GetDevicesByIdAttributesQuery {
+  scope?: "client" | "shared" | "server";
+  /** comma-separated */
+  keys?: string;
+}
+
+export type GetDevicesByIdAttributesResult = {
+  items: Array<{
+    scope: "client" | "shared" | "server";
+    key: string;
+    value: unknown;
+    updatedAt: number;
+  }>;
+};
+
+/** Current attributes of a device (all scopes, or one) (GET /api/v1/devices/{id}/attributes) */
+export function getDevicesByIdAttributes(call: ApiCall, args: { path: GetDevicesByIdAttributesPath; query?: GetDevicesByIdAttributesQuery }): Promise<GetDevicesByIdAttributesResult> {
+  return call({ method: 'GET', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/attributes`, query: args.query as unknown as Record<string, unknown> | undefined }) as Promise<GetDevicesByIdAttributesResult>;
+}
+
+export interface GetDevicesByIdAttributesHistoryPath {
+  id: string;
+}
+
+export interface GetDevicesByIdAttributesHistoryQuery {
+  scope?: "client" | "shared" | "server";
+  key?: string;
+  limit?: number;
+}
+
+export type GetDevicesByIdAttributesHistoryResult = {
+  items: Array<{
+    scope: "client" | "shared" | "server";
+    key: string;
+    value: unknown;
+    deleted: boolean;
+    changedAt: number;
+    source: string;
+  }>;
+};
+
+/** History of attribute changes, newest first (GET /api/v1/devices/{id}/attributes/history) */
+export function getDevicesByIdAttributesHistory(call: ApiCall, args: { path: GetDevicesByIdAttributesHistoryPath; query?: GetDevicesByIdAttributesHistoryQuery }): Promise<GetDevicesByIdAttributesHistoryResult> {
+  return call({ method: 'GET', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/attributes/history`, query: args.query as unknown as Record<string, unknown> | undefined }) as Promise<GetDevicesByIdAttributesHistoryResult>;
+}
+
+export interface PostDevicesByIdAttributesByScopePath {
+  id: string;
+  scope: "shared" | "server";
+}
+
+export type PostDevicesByIdAttributesByScopeBody = {
+  [key: string]: unknown;
+};
+
+export type PostDevicesByIdAttributesByScopeResult = {
+  updated: number;
+};
+
+/** Set shared or server attributes; shared ones are pushed to the device (POST /api/v1/devices/{id}/attributes/{scope}) */
+export function postDevicesByIdAttributesByScope(call: ApiCall, args: { path: PostDevicesByIdAttributesByScopePath; body: PostDevicesByIdAttributesByScopeBody }): Promise<PostDevicesByIdAttributesByScopeResult> {
+  return call({ method: 'POST', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/attributes/${encodeURIComponent(String(args.path.scope))}`, body: args.body }) as Promise<PostDevicesByIdAttributesByScopeResult>;
+}
+
+export interface DeleteDevicesByIdAttributesByScopePath {
+  id: string;
+  scope: "client" | "shared" | "server";
+}
+
+export interface DeleteDevicesByIdAttributesByScopeQuery {
+  /** comma-separated; required */
+  keys?: string;
+}
+
+export type DeleteDevicesByIdAttributesByScopeResult = {
+  deleted: string[];
+};
+
+/** Delete attributes of one scope; deleted shared keys are announced to the device (DELETE /api/v1/devices/{id}/attributes/{scope}) */
+export function deleteDevicesByIdAttributesByScope(call: ApiCall, args: { path: DeleteDevicesByIdAttributesByScopePath; query?: DeleteDevicesByIdAttributesByScopeQuery }): Promise<DeleteDevicesByIdAttributesByScopeResult> {
+  return call({ method: 'DELETE', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/attributes/${encodeURIComponent(String(args.path.scope))}`, query: args.query as unknown as Record<string, unknown> | undefined }) as Promise<DeleteDevicesByIdAttributesByScopeResult>;
 }
 
 export interface PostDevicesByIdCredentialsRotatePath {
@@ -714,6 +834,23 @@ export function getDevicesByIdForecast(call: ApiCall, args: { path: GetDevicesBy
   return call({ method: 'GET', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/forecast`, query: args.query as unknown as Record<string, unknown> | undefined }) as Promise<GetDevicesByIdForecastResult>;
 }
 
+export interface GetDevicesByIdGatewayPath {
+  id: string;
+}
+
+export type GetDevicesByIdGatewayResult = {
+  gatewayId: string | null;
+  children: Array<{
+    deviceId: string;
+    name: string;
+  }>;
+};
+
+/** A gateway's child devices, and the gateway this device is behind (if any) (GET /api/v1/devices/{id}/gateway) */
+export function getDevicesByIdGateway(call: ApiCall, args: { path: GetDevicesByIdGatewayPath }): Promise<GetDevicesByIdGatewayResult> {
+  return call({ method: 'GET', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/gateway` }) as Promise<GetDevicesByIdGatewayResult>;
+}
+
 export interface GetDevicesByIdHealthPath {
   id: string;
 }
@@ -748,6 +885,160 @@ export type GetDevicesByIdKeysResult = {
 /** Keys the device has sent (GET /api/v1/devices/{id}/keys) */
 export function getDevicesByIdKeys(call: ApiCall, args: { path: GetDevicesByIdKeysPath }): Promise<GetDevicesByIdKeysResult> {
   return call({ method: 'GET', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/keys` }) as Promise<GetDevicesByIdKeysResult>;
+}
+
+export interface GetDevicesByIdOtaByKindPath {
+  id: string;
+  kind: "firmware" | "software";
+}
+
+export type GetDevicesByIdOtaByKindResult = {
+  assigned: {
+    id: string;
+    tenantId: string;
+    kind: "firmware" | "software";
+    title: string;
+    version: string;
+    deviceType: string | null;
+    checksumAlgorithm: "SHA256";
+    checksum: string;
+    sizeBytes: number;
+    createdAt: number;
+  } | null;
+};
+
+/** The package assigned to a device (its progress is the fw_state / sw_state telemetry it reports) (GET /api/v1/devices/{id}/ota/{kind}) */
+export function getDevicesByIdOtaByKind(call: ApiCall, args: { path: GetDevicesByIdOtaByKindPath }): Promise<GetDevicesByIdOtaByKindResult> {
+  return call({ method: 'GET', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/ota/${encodeURIComponent(String(args.path.kind))}` }) as Promise<GetDevicesByIdOtaByKindResult>;
+}
+
+export interface PutDevicesByIdOtaByKindPath {
+  id: string;
+  kind: "firmware" | "software";
+}
+
+export type PutDevicesByIdOtaByKindBody = {
+  packageId: string;
+};
+
+export type PutDevicesByIdOtaByKindResult = {
+  id: string;
+  tenantId: string;
+  kind: "firmware" | "software";
+  title: string;
+  version: string;
+  deviceType: string | null;
+  checksumAlgorithm: "SHA256";
+  checksum: string;
+  sizeBytes: number;
+  createdAt: number;
+};
+
+/** Assign a package to a device (sets the fw_*/sw_* shared attributes the device watches) (PUT /api/v1/devices/{id}/ota/{kind}) */
+export function putDevicesByIdOtaByKind(call: ApiCall, args: { path: PutDevicesByIdOtaByKindPath; body: PutDevicesByIdOtaByKindBody }): Promise<PutDevicesByIdOtaByKindResult> {
+  return call({ method: 'PUT', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/ota/${encodeURIComponent(String(args.path.kind))}`, body: args.body }) as Promise<PutDevicesByIdOtaByKindResult>;
+}
+
+export interface DeleteDevicesByIdOtaByKindPath {
+  id: string;
+  kind: "firmware" | "software";
+}
+
+/** Withdraw the assignment (DELETE /api/v1/devices/{id}/ota/{kind}) */
+export function deleteDevicesByIdOtaByKind(call: ApiCall, args: { path: DeleteDevicesByIdOtaByKindPath }): Promise<void> {
+  return call({ method: 'DELETE', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/ota/${encodeURIComponent(String(args.path.kind))}` }) as Promise<void>;
+}
+
+export interface GetDevicesByIdRpcPath {
+  id: string;
+}
+
+export interface GetDevicesByIdRpcQuery {
+  status?: "queued" | "sent" | "delivered" | "succeeded" | "failed" | "expired";
+  offset?: number;
+  limit?: number;
+}
+
+export type GetDevicesByIdRpcResult = {
+  items: Array<{
+    id: string;
+    deviceId: string;
+    requestId: number;
+    method: string;
+    params: unknown;
+    oneway: boolean;
+    persistent: boolean;
+    status: "queued" | "sent" | "delivered" | "succeeded" | "failed" | "expired";
+    createdAt: number;
+    updatedAt: number;
+    expiresAt: number;
+    response: unknown;
+    error: string | null;
+  }>;
+};
+
+/** Commands sent to a device, newest first (GET /api/v1/devices/{id}/rpc) */
+export function getDevicesByIdRpc(call: ApiCall, args: { path: GetDevicesByIdRpcPath; query?: GetDevicesByIdRpcQuery }): Promise<GetDevicesByIdRpcResult> {
+  return call({ method: 'GET', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/rpc`, query: args.query as unknown as Record<string, unknown> | undefined }) as Promise<GetDevicesByIdRpcResult>;
+}
+
+export interface PostDevicesByIdRpcPath {
+  id: string;
+}
+
+export type PostDevicesByIdRpcBody = {
+  method: string;
+  params?: unknown;
+  oneway?: boolean;
+  timeoutMs?: number;
+  persistent?: boolean;
+};
+
+export type PostDevicesByIdRpcResult = {
+  id: string;
+  deviceId: string;
+  requestId: number;
+  method: string;
+  params: unknown;
+  oneway: boolean;
+  persistent: boolean;
+  status: "queued" | "sent" | "delivered" | "succeeded" | "failed" | "expired";
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number;
+  response: unknown;
+  error: string | null;
+};
+
+/** Send a command (server-side RPC) to a device (POST /api/v1/devices/{id}/rpc) */
+export function postDevicesByIdRpc(call: ApiCall, args: { path: PostDevicesByIdRpcPath; body: PostDevicesByIdRpcBody }): Promise<PostDevicesByIdRpcResult> {
+  return call({ method: 'POST', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/rpc`, body: args.body }) as Promise<PostDevicesByIdRpcResult>;
+}
+
+export interface GetDevicesByIdRpcByRpcIdPath {
+  id: string;
+  rpcId: string;
+}
+
+export type GetDevicesByIdRpcByRpcIdResult = {
+  id: string;
+  deviceId: string;
+  requestId: number;
+  method: string;
+  params: unknown;
+  oneway: boolean;
+  persistent: boolean;
+  status: "queued" | "sent" | "delivered" | "succeeded" | "failed" | "expired";
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number;
+  response: unknown;
+  error: string | null;
+};
+
+/** One command with its status and response (GET /api/v1/devices/{id}/rpc/{rpcId}) */
+export function getDevicesByIdRpcByRpcId(call: ApiCall, args: { path: GetDevicesByIdRpcByRpcIdPath }): Promise<GetDevicesByIdRpcByRpcIdResult> {
+  return call({ method: 'GET', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/rpc/${encodeURIComponent(String(args.path.rpcId))}` }) as Promise<GetDevicesByIdRpcByRpcIdResult>;
 }
 
 export interface GetDevicesByIdTelemetryPath {
@@ -1089,6 +1380,292 @@ export function postModelsRetrain(call: ApiCall, args: { body: PostModelsRetrain
   return call({ method: 'POST', path: `/api/v1/models/retrain`, body: args.body }) as Promise<PostModelsRetrainResult>;
 }
 
+export type GetOtaCampaignsResult = {
+  items: Array<{
+    id: string;
+    tenantId: string;
+    packageId: string;
+    deviceType: string;
+    stagePercents: number[];
+    maxFailureRatio: number;
+    status: "running" | "paused" | "completed" | "rolled_back";
+    stage: number;
+    devices: Array<{
+      deviceId: string;
+      stage: number;
+      state: string;
+      previousPackageId?: string | null;
+    }>;
+    pausedReason: string | null;
+    createdAt: number;
+    updatedAt: number;
+  }>;
+};
+
+/** List campaigns, newest first (GET /api/v1/ota/campaigns) */
+export function getOtaCampaigns(call: ApiCall): Promise<GetOtaCampaignsResult> {
+  return call({ method: 'GET', path: `/api/v1/ota/campaigns` }) as Promise<GetOtaCampaignsResult>;
+}
+
+export type PostOtaCampaignsBody = {
+  packageId: string;
+  deviceType: string;
+  stagePercents: number[];
+  maxFailureRatio: number;
+};
+
+export type PostOtaCampaignsResult = {
+  id: string;
+  tenantId: string;
+  packageId: string;
+  deviceType: string;
+  stagePercents: number[];
+  maxFailureRatio: number;
+  status: "running" | "paused" | "completed" | "rolled_back";
+  stage: number;
+  devices: Array<{
+    deviceId: string;
+    stage: number;
+    state: string;
+    previousPackageId?: string | null;
+  }>;
+  pausedReason: string | null;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** Start a staged rollout of a package to the devices of a type; pauses itself when a stage fails too often (POST /api/v1/ota/campaigns) */
+export function postOtaCampaigns(call: ApiCall, args: { body: PostOtaCampaignsBody }): Promise<PostOtaCampaignsResult> {
+  return call({ method: 'POST', path: `/api/v1/ota/campaigns`, body: args.body }) as Promise<PostOtaCampaignsResult>;
+}
+
+export interface GetOtaCampaignsByIdPath {
+  id: string;
+}
+
+export type GetOtaCampaignsByIdResult = {
+  id: string;
+  tenantId: string;
+  packageId: string;
+  deviceType: string;
+  stagePercents: number[];
+  maxFailureRatio: number;
+  status: "running" | "paused" | "completed" | "rolled_back";
+  stage: number;
+  devices: Array<{
+    deviceId: string;
+    stage: number;
+    state: string;
+    previousPackageId?: string | null;
+  }>;
+  pausedReason: string | null;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** One campaign with the state of each device (GET /api/v1/ota/campaigns/{id}) */
+export function getOtaCampaignsById(call: ApiCall, args: { path: GetOtaCampaignsByIdPath }): Promise<GetOtaCampaignsByIdResult> {
+  return call({ method: 'GET', path: `/api/v1/ota/campaigns/${encodeURIComponent(String(args.path.id))}` }) as Promise<GetOtaCampaignsByIdResult>;
+}
+
+export interface PostOtaCampaignsByIdResumePath {
+  id: string;
+}
+
+export type PostOtaCampaignsByIdResumeResult = {
+  id: string;
+  tenantId: string;
+  packageId: string;
+  deviceType: string;
+  stagePercents: number[];
+  maxFailureRatio: number;
+  status: "running" | "paused" | "completed" | "rolled_back";
+  stage: number;
+  devices: Array<{
+    deviceId: string;
+    stage: number;
+    state: string;
+    previousPackageId?: string | null;
+  }>;
+  pausedReason: string | null;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** Resume a paused campaign with its next stage (POST /api/v1/ota/campaigns/{id}/resume) */
+export function postOtaCampaignsByIdResume(call: ApiCall, args: { path: PostOtaCampaignsByIdResumePath }): Promise<PostOtaCampaignsByIdResumeResult> {
+  return call({ method: 'POST', path: `/api/v1/ota/campaigns/${encodeURIComponent(String(args.path.id))}/resume` }) as Promise<PostOtaCampaignsByIdResumeResult>;
+}
+
+export interface PostOtaCampaignsByIdRollbackPath {
+  id: string;
+}
+
+export type PostOtaCampaignsByIdRollbackResult = {
+  id: string;
+  tenantId: string;
+  packageId: string;
+  deviceType: string;
+  stagePercents: number[];
+  maxFailureRatio: number;
+  status: "running" | "paused" | "completed" | "rolled_back";
+  stage: number;
+  devices: Array<{
+    deviceId: string;
+    stage: number;
+    state: string;
+    previousPackageId?: string | null;
+  }>;
+  pausedReason: string | null;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** Stop a campaign and give the devices it reached their previous firmware assignment back (POST /api/v1/ota/campaigns/{id}/rollback) */
+export function postOtaCampaignsByIdRollback(call: ApiCall, args: { path: PostOtaCampaignsByIdRollbackPath }): Promise<PostOtaCampaignsByIdRollbackResult> {
+  return call({ method: 'POST', path: `/api/v1/ota/campaigns/${encodeURIComponent(String(args.path.id))}/rollback` }) as Promise<PostOtaCampaignsByIdRollbackResult>;
+}
+
+export interface GetOtaPackagesQuery {
+  kind?: "firmware" | "software";
+}
+
+export type GetOtaPackagesResult = {
+  items: Array<{
+    id: string;
+    tenantId: string;
+    kind: "firmware" | "software";
+    title: string;
+    version: string;
+    deviceType: string | null;
+    checksumAlgorithm: "SHA256";
+    checksum: string;
+    sizeBytes: number;
+    createdAt: number;
+  }>;
+};
+
+/** List packages, newest first (GET /api/v1/ota/packages) */
+export function getOtaPackages(call: ApiCall, args: { query?: GetOtaPackagesQuery } = {}): Promise<GetOtaPackagesResult> {
+  return call({ method: 'GET', path: `/api/v1/ota/packages`, query: args.query as unknown as Record<string, unknown> | undefined }) as Promise<GetOtaPackagesResult>;
+}
+
+export interface PostOtaPackagesQuery {
+  kind: "firmware" | "software";
+  title: string;
+  version: string;
+  deviceType?: string;
+}
+
+export type PostOtaPackagesResult = {
+  id: string;
+  tenantId: string;
+  kind: "firmware" | "software";
+  title: string;
+  version: string;
+  deviceType: string | null;
+  checksumAlgorithm: "SHA256";
+  checksum: string;
+  sizeBytes: number;
+  createdAt: number;
+};
+
+/** Upload a firmware or software package (body: the bytes, Content-Type: application/octet-stream) (POST /api/v1/ota/packages) */
+export function postOtaPackages(call: ApiCall, args: { query: PostOtaPackagesQuery }): Promise<PostOtaPackagesResult> {
+  return call({ method: 'POST', path: `/api/v1/ota/packages`, query: args.query as unknown as Record<string, unknown> | undefined }) as Promise<PostOtaPackagesResult>;
+}
+
+export interface DeleteOtaPackagesByIdPath {
+  id: string;
+}
+
+/** Delete a package (DELETE /api/v1/ota/packages/{id}) */
+export function deleteOtaPackagesById(call: ApiCall, args: { path: DeleteOtaPackagesByIdPath }): Promise<void> {
+  return call({ method: 'DELETE', path: `/api/v1/ota/packages/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
+}
+
+export interface PostOtaPackagesByIdAssignPath {
+  id: string;
+}
+
+export type PostOtaPackagesByIdAssignBody = {
+  deviceType: string;
+};
+
+export type PostOtaPackagesByIdAssignResult = {
+  assigned: number;
+};
+
+/** Assign a package to every device of a type (POST /api/v1/ota/packages/{id}/assign) */
+export function postOtaPackagesByIdAssign(call: ApiCall, args: { path: PostOtaPackagesByIdAssignPath; body: PostOtaPackagesByIdAssignBody }): Promise<PostOtaPackagesByIdAssignResult> {
+  return call({ method: 'POST', path: `/api/v1/ota/packages/${encodeURIComponent(String(args.path.id))}/assign`, body: args.body }) as Promise<PostOtaPackagesByIdAssignResult>;
+}
+
+export type PostProvisionResult = {
+  status: string;
+  provisionDeviceStatus: string;
+  credentialsType?: string;
+  credentialsValue?: string;
+  deviceId?: string;
+  errorMsg?: string;
+};
+
+/** Provision a device: {"deviceName", "provisionDeviceKey", "provisionDeviceSecret", ["credentialsType": "ACCESS_TOKEN", "token"]} (POST /api/v1/provision) */
+export function postProvision(call: ApiCall): Promise<PostProvisionResult> {
+  return call({ method: 'POST', path: `/api/v1/provision` }) as Promise<PostProvisionResult>;
+}
+
+export type GetProvisioningProfilesResult = {
+  items: Array<{
+    id: string;
+    tenantId: string;
+    name: string;
+    deviceType: string;
+    strategy: "allow_new" | "check_preprovisioned";
+    provisionKey: string;
+    createdAt: number;
+  }>;
+};
+
+/** List provisioning profiles (GET /api/v1/provisioning/profiles) */
+export function getProvisioningProfiles(call: ApiCall): Promise<GetProvisioningProfilesResult> {
+  return call({ method: 'GET', path: `/api/v1/provisioning/profiles` }) as Promise<GetProvisioningProfilesResult>;
+}
+
+export type PostProvisioningProfilesBody = {
+  name: string;
+  deviceType?: string;
+  strategy: "allow_new" | "check_preprovisioned";
+  provisionKey?: string;
+  provisionSecret?: string;
+};
+
+export type PostProvisioningProfilesResult = {
+  id: string;
+  tenantId: string;
+  name: string;
+  deviceType: string;
+  strategy: "allow_new" | "check_preprovisioned";
+  provisionKey: string;
+  createdAt: number;
+} & {
+  provisionSecret: string;
+};
+
+/** Create a provisioning profile; returns its secret once (POST /api/v1/provisioning/profiles) */
+export function postProvisioningProfiles(call: ApiCall, args: { body: PostProvisioningProfilesBody }): Promise<PostProvisioningProfilesResult> {
+  return call({ method: 'POST', path: `/api/v1/provisioning/profiles`, body: args.body }) as Promise<PostProvisioningProfilesResult>;
+}
+
+export interface DeleteProvisioningProfilesByIdPath {
+  id: string;
+}
+
+/** Delete a provisioning profile (DELETE /api/v1/provisioning/profiles/{id}) */
+export function deleteProvisioningProfilesById(call: ApiCall, args: { path: DeleteProvisioningProfilesByIdPath }): Promise<void> {
+  return call({ method: 'DELETE', path: `/api/v1/provisioning/profiles/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
+}
+
 export type PostTelemetryResult = {
   accepted: number;
 };
@@ -1371,6 +1948,156 @@ export type DeleteUsersByIdSessionsResult = {
 /** End all of a user's sessions (DELETE /api/v1/users/{id}/sessions) */
 export function deleteUsersByIdSessions(call: ApiCall, args: { path: DeleteUsersByIdSessionsPath }): Promise<DeleteUsersByIdSessionsResult> {
   return call({ method: 'DELETE', path: `/api/v1/users/${encodeURIComponent(String(args.path.id))}/sessions` }) as Promise<DeleteUsersByIdSessionsResult>;
+}
+
+export interface GetByTokenAttributesPath {
+  token: string;
+}
+
+export interface GetByTokenAttributesQuery {
+  /** comma-separated keys */
+  clientKeys?: string | string[];
+  /** comma-separated keys */
+  sharedKeys?: string | string[];
+}
+
+export type GetByTokenAttributesResult = {
+  client?: {
+    [key: string]: unknown;
+  };
+  shared?: {
+    [key: string]: unknown;
+  };
+};
+
+/** Read client and shared attributes (GET /api/v1/{token}/attributes) */
+export function getByTokenAttributes(call: ApiCall, args: { path: GetByTokenAttributesPath; query?: GetByTokenAttributesQuery }): Promise<GetByTokenAttributesResult> {
+  return call({ method: 'GET', path: `/api/v1/${encodeURIComponent(String(args.path.token))}/attributes`, query: args.query as unknown as Record<string, unknown> | undefined }) as Promise<GetByTokenAttributesResult>;
+}
+
+export interface PostByTokenAttributesPath {
+  token: string;
+}
+
+export type PostByTokenAttributesResult = {
+  stored: number;
+};
+
+/** Report client attributes (ThingsBoard-compatible) (POST /api/v1/{token}/attributes) */
+export function postByTokenAttributes(call: ApiCall, args: { path: PostByTokenAttributesPath }): Promise<PostByTokenAttributesResult> {
+  return call({ method: 'POST', path: `/api/v1/${encodeURIComponent(String(args.path.token))}/attributes` }) as Promise<PostByTokenAttributesResult>;
+}
+
+export interface GetByTokenAttributesUpdatesPath {
+  token: string;
+}
+
+export interface GetByTokenAttributesUpdatesQuery {
+  /** milliseconds to wait (default 20000) */
+  timeout?: number;
+}
+
+export type GetByTokenAttributesUpdatesResult = {
+  [key: string]: unknown;
+};
+
+/** Long poll for the next shared-attribute update (GET /api/v1/{token}/attributes/updates) */
+export function getByTokenAttributesUpdates(call: ApiCall, args: { path: GetByTokenAttributesUpdatesPath; query?: GetByTokenAttributesUpdatesQuery }): Promise<GetByTokenAttributesUpdatesResult> {
+  return call({ method: 'GET', path: `/api/v1/${encodeURIComponent(String(args.path.token))}/attributes/updates`, query: args.query as unknown as Record<string, unknown> | undefined }) as Promise<GetByTokenAttributesUpdatesResult>;
+}
+
+export interface PostByTokenClaimPath {
+  token: string;
+}
+
+export type PostByTokenClaimResult = {
+  expiresAt: number;
+};
+
+/** Open a claim window: {"secretKey": "...", "durationMs": 60000}, both optional (POST /api/v1/{token}/claim) */
+export function postByTokenClaim(call: ApiCall, args: { path: PostByTokenClaimPath }): Promise<PostByTokenClaimResult> {
+  return call({ method: 'POST', path: `/api/v1/${encodeURIComponent(String(args.path.token))}/claim` }) as Promise<PostByTokenClaimResult>;
+}
+
+export interface GetByTokenFirmwarePath {
+  token: string;
+}
+
+export interface GetByTokenFirmwareQuery {
+  title?: string;
+  version?: string;
+  size?: number;
+  chunk?: number;
+}
+
+export type GetByTokenFirmwareResult = string;
+
+/** Download firmware (ThingsBoard-compatible), whole or in chunks (GET /api/v1/{token}/firmware) */
+export function getByTokenFirmware(call: ApiCall, args: { path: GetByTokenFirmwarePath; query?: GetByTokenFirmwareQuery }): Promise<GetByTokenFirmwareResult> {
+  return call({ method: 'GET', path: `/api/v1/${encodeURIComponent(String(args.path.token))}/firmware`, query: args.query as unknown as Record<string, unknown> | undefined }) as Promise<GetByTokenFirmwareResult>;
+}
+
+export interface GetByTokenRpcPath {
+  token: string;
+}
+
+export interface GetByTokenRpcQuery {
+  /** milliseconds to wait (default 20000) */
+  timeout?: number;
+}
+
+export type GetByTokenRpcResult = {
+  id: number;
+  method: string;
+  params: unknown;
+};
+
+/** Long poll for the next command (server-side RPC) (GET /api/v1/{token}/rpc) */
+export function getByTokenRpc(call: ApiCall, args: { path: GetByTokenRpcPath; query?: GetByTokenRpcQuery }): Promise<GetByTokenRpcResult> {
+  return call({ method: 'GET', path: `/api/v1/${encodeURIComponent(String(args.path.token))}/rpc`, query: args.query as unknown as Record<string, unknown> | undefined }) as Promise<GetByTokenRpcResult>;
+}
+
+export interface PostByTokenRpcPath {
+  token: string;
+}
+
+export type PostByTokenRpcResult = unknown;
+
+/** Call the server (client-side RPC): getSessionLimits, getTime (POST /api/v1/{token}/rpc) */
+export function postByTokenRpc(call: ApiCall, args: { path: PostByTokenRpcPath }): Promise<PostByTokenRpcResult> {
+  return call({ method: 'POST', path: `/api/v1/${encodeURIComponent(String(args.path.token))}/rpc` }) as Promise<PostByTokenRpcResult>;
+}
+
+export interface PostByTokenRpcByIdPath {
+  token: string;
+  id: string;
+}
+
+export type PostByTokenRpcByIdResult = {
+  status: string;
+};
+
+/** Reply to a two-way command (POST /api/v1/{token}/rpc/{id}) */
+export function postByTokenRpcById(call: ApiCall, args: { path: PostByTokenRpcByIdPath }): Promise<PostByTokenRpcByIdResult> {
+  return call({ method: 'POST', path: `/api/v1/${encodeURIComponent(String(args.path.token))}/rpc/${encodeURIComponent(String(args.path.id))}` }) as Promise<PostByTokenRpcByIdResult>;
+}
+
+export interface GetByTokenSoftwarePath {
+  token: string;
+}
+
+export interface GetByTokenSoftwareQuery {
+  title?: string;
+  version?: string;
+  size?: number;
+  chunk?: number;
+}
+
+export type GetByTokenSoftwareResult = string;
+
+/** Download software (ThingsBoard-compatible), whole or in chunks (GET /api/v1/{token}/software) */
+export function getByTokenSoftware(call: ApiCall, args: { path: GetByTokenSoftwarePath; query?: GetByTokenSoftwareQuery }): Promise<GetByTokenSoftwareResult> {
+  return call({ method: 'GET', path: `/api/v1/${encodeURIComponent(String(args.path.token))}/software`, query: args.query as unknown as Record<string, unknown> | undefined }) as Promise<GetByTokenSoftwareResult>;
 }
 
 export interface PostByTokenTelemetryPath {
