@@ -46,19 +46,50 @@ function sh(cmd: string): string {
 const fmt = (n: number | null | undefined, digits = 0) => (n === null || n === undefined ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits }));
 const verdict = (ok: boolean) => (ok ? '**met**' : '**missed**');
 
+const HELP = `usage: npm run bench -- [options]
+
+  --quick              smaller sizes (a smoke run, minutes instead of the full suite)
+  --only LIST          comma-separated steps: mqtt,http,connections,dashboard,query,soak (default: all)
+  --soak-minutes N     length of the soak step (default 10, or 1 with --quick)
+  --no-profile         skip the CPU profile run
+  --out FILE           report to write (default docs/benchmarks.md)
+  --json FILE          also write the raw results as JSON
+  --render FILE        re-render the report from a saved --json file, measuring nothing
+  -h, --help           this text`;
+
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      args: process.argv.slice(2),
+      allowNegative: true,
+      options: {
+        help: { type: 'boolean', short: 'h', default: false },
+        quick: { type: 'boolean', default: false },
+        only: { type: 'string' },
+        out: { type: 'string', default: join(repoRoot(), 'docs', 'benchmarks.md') },
+        json: { type: 'string' },
+        profile: { type: 'boolean', default: true },
+        render: { type: 'string' },
+        'soak-minutes': { type: 'string' },
+      },
+    });
+  } catch (err) {
+    console.error(`bench: ${(err as Error).message}\n\n${HELP}`);
+    process.exit(2);
+  }
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    args: process.argv.slice(2),
-    options: {
-      quick: { type: 'boolean', default: false },
-      only: { type: 'string' },
-      out: { type: 'string', default: join(repoRoot(), 'docs', 'benchmarks.md') },
-      json: { type: 'string' },
-      profile: { type: 'boolean', default: true },
-      render: { type: 'string' },
-      'soak-minutes': { type: 'string' },
-    },
-  });
+  const { values } = parseCommandLine();
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const soakMinutes = Number(values['soak-minutes'] ?? (values.quick ? 1 : 10));
+  if (!(soakMinutes > 0)) {
+    console.error(`bench: --soak-minutes expects a positive number of minutes; got "${values['soak-minutes']}"`);
+    process.exit(2);
+  }
   if (values.render) {
     // Re-render the report from a saved --json file (no measurement).
     const saved = JSON.parse(await readFile(values.render, 'utf8'));
@@ -91,7 +122,7 @@ async function main(): Promise<void> {
   await step('connections', () => connections(size.connections));
   await step('dashboard', () => dashboardLatency(size.dashboard));
   await step('query', () => queryScenario(size.query));
-  await step('soak', () => soakScenario({ ...SOAK_DEFAULTS, durationMs: Number(values['soak-minutes'] ?? (values.quick ? 1 : 10)) * 60_000 }));
+  await step('soak', () => soakScenario({ ...SOAK_DEFAULTS, durationMs: soakMinutes * 60_000 }));
 
   if (profileDir) await rm(profileDir, { recursive: true, force: true });
   const meta = {
