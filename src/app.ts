@@ -46,6 +46,11 @@ import { LiveStream } from './transports/live/live.js';
 import type { MetadataStore } from './ports/metadata-store.js';
 import type { TelemetryStore } from './ports/telemetry-store.js';
 import type { Bus } from './ports/bus.js';
+import { DuckDbRuleStore } from './adapters/embedded/duckdb-rule-store.js';
+import { RuleEngine } from './domains/rules/rule-engine.js';
+import { RuleService } from './domains/rules/rules.service.js';
+import { RuleAlarms } from './domains/rules/rule-alarms.js';
+import { rulesRoutes } from './transports/http/routes/rules.routes.js';
 
 import { VERSION } from './version.js';
 export { VERSION };
@@ -62,6 +67,7 @@ export interface App {
   metadataStore: MetadataStore;
   devices: DeviceService;
   ingest: IngestService;
+  rules: RuleEngine;
   /** Set on first start when no admin password was configured. */
   generatedAdminPassword?: string;
   /** Binds HTTP and MQTT; returns the bound ports (useful with port 0). */
@@ -72,6 +78,8 @@ export interface App {
 
 export interface AppOverrides {
   logger?: Logger;
+  /** Epoch ms now; tests move time for rule durations and escalations. */
+  clock?: () => number;
 }
 
 /** The JWT secret: configured, or generated once and kept (mode 0600) in the data dir. */
@@ -153,7 +161,24 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     config.maintenanceIntervalMs,
   );
   maintenance.start();
-  devices.onDeviceUpdated((deviceId) => detection.deviceChanged(deviceId));
+  const clock = overrides.clock ?? Date.now;
+  const ruleStore = new DuckDbRuleStore(db);
+  await ruleStore.init();
+  const ruleEngine = new RuleEngine(ruleStore, bus, metadataStore, {
+    clock,
+    tickIntervalMs: 1000,
+    saveIntervalMs: 1000,
+    startSeq: () => bus.durableSeq(TELEMETRY_SUBJECT),
+    onError: (err, context) => log.error({ err }, context),
+  });
+  const ruleAlarms = new RuleAlarms(alarms, (err, context) => log.error({ err }, context));
+  ruleEngine.onFiring(ruleAlarms.handle);
+  const rules = new RuleService(ruleStore, ruleEngine, metadataStore, clock);
+  await ruleEngine.start();
+  devices.onDeviceUpdated((deviceId) => {
+    detection.deviceChanged(deviceId);
+    ruleEngine.deviceChanged(deviceId);
+  });
   devices.onDeviceDeleted((tenantId, deviceId) => {
     keyRegistry.forgetDevice(tenantId, deviceId);
     detection.forgetDevice(deviceId);
@@ -179,6 +204,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   insightsRoutes(http, insights, tokens);
   ingestRoutes(http, devices, ingest, config.httpBodyLimitBytes);
   analyticsRoutes(http, { tokens, alarms, detection, maintenance, rul, analyticsStore, metadata: metadataStore });
+  rulesRoutes(http, { tokens, rules, telemetry: telemetryStore, metadata: metadataStore });
   opsRoutes(
     http,
     metrics,
@@ -221,6 +247,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     metadataStore,
     devices,
     ingest,
+    rules: ruleEngine,
     generatedAdminPassword: boot.generatedPassword,
     async listen() {
       await http.listen({ port: config.httpPort, host: config.host });
@@ -245,6 +272,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await Promise.allSettled([mqtt.close(), http.close()]);
         await bus.close(); // flushes pending publishes and drains the storage consumer
         await writer.stop();
+        await ruleEngine.stop();
+        await ruleAlarms.idle();
+        await ruleStore.close();
         await maintenance.stop();
         await detection.stop().catch((err) => log.error({ err }, 'saving models at shutdown failed'));
         await presence.stop();

@@ -15,9 +15,10 @@ export interface ModelRecord {
   updatedAt: number;
 }
 
-export type AlarmType = 'anomaly' | 'predicted_failure';
+/** 'rule': raised by a user-defined rule (details.ruleId names it). */
+export type AlarmType = 'anomaly' | 'predicted_failure' | 'rule';
 export type AlarmStatus = 'open' | 'acknowledged' | 'dismissed' | 'cleared';
-export type AlarmSeverity = 'warning' | 'critical';
+export type AlarmSeverity = 'critical' | 'major' | 'minor' | 'warning' | 'indeterminate';
 
 export interface Alarm {
   id: string;

@@ -22,7 +22,7 @@ const AlarmSchema = Type.Object({
   id: Type.String(),
   tenantId: Type.String(),
   deviceId: Type.String(),
-  type: Type.Union([Type.Literal('anomaly'), Type.Literal('predicted_failure')]),
+  type: Type.Union([Type.Literal('anomaly'), Type.Literal('predicted_failure'), Type.Literal('rule')]),
   key: Type.Union([Type.String(), Type.Null()]),
   severity: Type.String(),
   status: Type.Union([Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('dismissed'), Type.Literal('cleared')]),
@@ -67,7 +67,7 @@ export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): vo
         querystring: Type.Object({
           deviceId: Type.Optional(Type.String()),
           status: Type.Optional(Type.String({ enum: ['open', 'acknowledged', 'dismissed', 'cleared'] })),
-          type: Type.Optional(Type.String({ enum: ['anomaly', 'predicted_failure'] })),
+          type: Type.Optional(Type.String({ enum: ['anomaly', 'predicted_failure', 'rule'] })),
           offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 }),
           limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
         }),
