@@ -51,6 +51,10 @@ import { RuleEngine } from './domains/rules/rule-engine.js';
 import { RuleService } from './domains/rules/rules.service.js';
 import { RuleAlarms } from './domains/rules/rule-alarms.js';
 import { rulesRoutes } from './transports/http/routes/rules.routes.js';
+import { DuckDbNotificationStore } from './adapters/embedded/duckdb-notification-store.js';
+import { startNotifications, type Notifications } from './domains/notifications/index.js';
+import { SecretBox } from './domains/notifications/secret-box.js';
+import { notificationRoutes } from './transports/http/routes/notifications.routes.js';
 
 import { VERSION } from './version.js';
 export { VERSION };
@@ -68,6 +72,7 @@ export interface App {
   devices: DeviceService;
   ingest: IngestService;
   rules: RuleEngine;
+  notifications: Notifications;
   /** Set on first start when no admin password was configured. */
   generatedAdminPassword?: string;
   /** Binds HTTP and MQTT; returns the bound ports (useful with port 0). */
@@ -175,6 +180,22 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   ruleEngine.onFiring(ruleAlarms.handle);
   const rules = new RuleService(ruleStore, ruleEngine, metadataStore, clock);
   await ruleEngine.start();
+  const notificationStore = new DuckDbNotificationStore(db);
+  await notificationStore.init();
+  const notifications = await startNotifications({
+    store: notificationStore,
+    rules: ruleStore,
+    alarms,
+    secrets: await SecretBox.load({ key: config.secretsKey, keyFile: config.secretsKeyFile, dataDir }),
+    clock,
+    timeoutMs: config.notificationTimeoutMs,
+    maxAttempts: config.notificationMaxAttempts,
+    backoffMs: config.notificationBackoffMs,
+    // Rule actions and mqtt channels publish on Vigil's own broker (QoS 0, not retained).
+    mqttPublish: (topic, payload) =>
+      new Promise((ok, fail) => mqtt.broker.publish({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false } as never, (err) => (err ? fail(err) : ok()))),
+    onError: (err, context) => log.error({ err }, context),
+  });
   devices.onDeviceUpdated((deviceId) => {
     detection.deviceChanged(deviceId);
     ruleEngine.deviceChanged(deviceId);
@@ -205,6 +226,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   ingestRoutes(http, devices, ingest, config.httpBodyLimitBytes);
   analyticsRoutes(http, { tokens, alarms, detection, maintenance, rul, analyticsStore, metadata: metadataStore });
   rulesRoutes(http, { tokens, rules, telemetry: telemetryStore, metadata: metadataStore });
+  notificationRoutes(http, tokens, notifications.service);
   opsRoutes(
     http,
     metrics,
@@ -248,6 +270,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     devices,
     ingest,
     rules: ruleEngine,
+    notifications,
     generatedAdminPassword: boot.generatedPassword,
     async listen() {
       await http.listen({ port: config.httpPort, host: config.host });
@@ -274,6 +297,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await writer.stop();
         await ruleEngine.stop();
         await ruleAlarms.idle();
+        await notifications.stop();
+        await notificationStore.close();
         await ruleStore.close();
         await maintenance.stop();
         await detection.stop().catch((err) => log.error({ err }, 'saving models at shutdown failed'));

@@ -9,7 +9,7 @@ const port = z.coerce.number(PORT).int(PORT).min(0, PORT).max(65535, PORT);
 const POSITIVE_INT = { error: 'expected a positive whole number' };
 const positiveInt = z.coerce.number(POSITIVE_INT).int(POSITIVE_INT).positive(POSITIVE_INT);
 /** Values never echoed back in an error message. */
-const SECRET_KEYS: ReadonlySet<string> = new Set(['adminPassword', 'jwtSecret']);
+const SECRET_KEYS: ReadonlySet<string> = new Set(['adminPassword', 'jwtSecret', 'secretsKey']);
 
 export const configSchema = z.object({
   host: z.string().default('0.0.0.0'),
@@ -78,6 +78,14 @@ export const configSchema = z.object({
   modelRetrainHistoryMs: positiveInt.default(7 * 24 * 3_600_000),
   /** How often predictive-maintenance policies are evaluated. */
   maintenanceIntervalMs: positiveInt.default(60_000),
+  /** Key that seals notification channel secrets (AES-256-GCM); else one is generated in the data dir. */
+  secretsKey: z.string().min(16).optional(),
+  secretsKeyFile: z.string().optional(),
+  /** One notification attempt (connect, send, response) gives up after this long. */
+  notificationTimeoutMs: positiveInt.default(10_000),
+  /** Attempts before a notification is dead-lettered; retries wait notificationBackoffMs, doubling. */
+  notificationMaxAttempts: positiveInt.default(6),
+  notificationBackoffMs: positiveInt.default(5_000),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
@@ -121,6 +129,11 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   modelRetrainIntervalMs: 'VIGIL_MODEL_RETRAIN_INTERVAL_MS',
   modelRetrainHistoryMs: 'VIGIL_MODEL_RETRAIN_HISTORY_MS',
   maintenanceIntervalMs: 'VIGIL_MAINTENANCE_INTERVAL_MS',
+  secretsKey: 'VIGIL_SECRETS_KEY',
+  secretsKeyFile: 'VIGIL_SECRETS_KEY_FILE',
+  notificationTimeoutMs: 'VIGIL_NOTIFICATION_TIMEOUT_MS',
+  notificationMaxAttempts: 'VIGIL_NOTIFICATION_MAX_ATTEMPTS',
+  notificationBackoffMs: 'VIGIL_NOTIFICATION_BACKOFF_MS',
 };
 
 export class ConfigError extends Error {}

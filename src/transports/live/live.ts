@@ -2,6 +2,10 @@
 // (`io(url, { auth: { token } })`), then `emit('subscribe', {deviceId, keys?}, ack)`.
 // It receives `telemetry` events {deviceId, points:[{key,ts,value}]} for each accepted batch,
 // and `status` events {deviceId, status, at} for its tenant's devices it subscribed to.
+// Industrial consoles' contract is served too: `emit('subscribe', {type: 'alerts', severity?: [...]})`
+// gives `alert` {id, device_id, severity, message, timestamp} for each new alarm of those
+// severities and `alert_update` {id, status, timestamp} for each change; `{type: 'device_status'}`
+// gives `device_status` {device_id, status, timestamp} for every device of the tenant.
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import type { TokenService, Principal } from '../../domains/auth/tokens.js';
@@ -14,7 +18,13 @@ import type { Metrics } from '../../observability/metrics.js';
 interface SubscribeRequest {
   deviceId?: unknown;
   keys?: unknown;
+  type?: unknown;
+  severity?: unknown;
 }
+
+const SEVERITIES = ['critical', 'major', 'minor', 'warning', 'indeterminate'];
+const alertRoom = (tenantId: string, severity: string) => `alerts:${tenantId}:${severity}`;
+const tenantStatusRoom = (tenantId: string) => `device_status:${tenantId}`;
 
 type Ack = (response: { ok: true } | { error: string }) => void;
 
@@ -67,6 +77,15 @@ export class LiveStream {
 
   private async subscribe(socket: Socket, request: SubscribeRequest): Promise<void> {
     const principal = socket.data.principal as Principal;
+    if (request?.type === 'alerts') {
+      const wanted = request.severity ?? SEVERITIES;
+      if (!Array.isArray(wanted) || !wanted.every((s) => SEVERITIES.includes(s as string))) {
+        throw new Error(`severity must be an array of ${SEVERITIES.join(', ')}`);
+      }
+      for (const severity of wanted as string[]) await socket.join(alertRoom(principal.tenantId, severity));
+      return;
+    }
+    if (request?.type === 'device_status') return void (await socket.join(tenantStatusRoom(principal.tenantId)));
     const deviceId = request?.deviceId;
     if (typeof deviceId !== 'string') throw new Error('deviceId (string) is required');
     const keys = request.keys;
@@ -103,10 +122,19 @@ export class LiveStream {
   /** Alarms go to everyone watching the device. */
   publishAlarm(alarm: Alarm): void {
     this.io.to(statusRoom(alarm.deviceId)).emit('alarm', alarm);
+    const room = alertRoom(alarm.tenantId, alarm.severity);
+    if (!this.io.sockets.adapter.rooms.has(room)) return;
+    if (alarm.status === 'open' && alarm.updatedAt === alarm.createdAt) {
+      this.io.to(room).emit('alert', { id: alarm.id, device_id: alarm.deviceId, severity: alarm.severity, message: alarm.message, timestamp: alarm.createdAt });
+    } else {
+      this.io.to(room).emit('alert_update', { id: alarm.id, status: alarm.status, timestamp: alarm.updatedAt });
+    }
   }
 
   publishStatus(change: StatusChange): void {
     this.io.to(statusRoom(change.deviceId)).emit('status', { deviceId: change.deviceId, status: change.status, at: change.at });
+    const event = { device_id: change.deviceId, status: change.status, timestamp: change.at };
+    this.io.to(statusRoom(change.deviceId)).to(tenantStatusRoom(change.tenantId)).emit('device_status', event);
   }
 
   /** Disconnects every client; the HTTP server itself is closed by its owner. */
