@@ -55,6 +55,8 @@ import { DuckDbNotificationStore } from './adapters/embedded/duckdb-notification
 import { startNotifications, type Notifications } from './domains/notifications/index.js';
 import { SecretBox } from './domains/notifications/secret-box.js';
 import { notificationRoutes } from './transports/http/routes/notifications.routes.js';
+import { DuckDbAlarmJournal } from './adapters/embedded/duckdb-alarm-journal.js';
+import { alarmRoutes } from './transports/http/routes/alarms.routes.js';
 
 import { VERSION } from './version.js';
 export { VERSION };
@@ -146,7 +148,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }), 5000, 60_000, accepted);
   const storageHealth = new StorageHealth({ durableSeq: () => bus.durableSeq(TELEMETRY_SUBJECT) }, metrics, log.child({ component: 'storage' }));
   writer.reportTo(storageHealth);
-  const alarms = new AlarmService(analyticsStore);
+  const alarmJournal = new DuckDbAlarmJournal(db);
+  await alarmJournal.init();
+  const alarms = new AlarmService(analyticsStore, alarmJournal);
   const detection = new LiveDetectionService(analyticsStore, telemetryStore, metadataStore, alarms, log.child({ component: 'analytics' }), {
     univariateKind: config.anomalyDetector,
     saveIntervalMs: config.modelSaveIntervalMs,
@@ -227,6 +231,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   analyticsRoutes(http, { tokens, alarms, detection, maintenance, rul, analyticsStore, metadata: metadataStore });
   rulesRoutes(http, { tokens, rules, telemetry: telemetryStore, metadata: metadataStore });
   notificationRoutes(http, tokens, notifications.service);
+  alarmRoutes(http, tokens, alarms);
   opsRoutes(
     http,
     metrics,
@@ -295,17 +300,18 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await Promise.allSettled([mqtt.close(), http.close()]);
         await bus.close(); // flushes pending publishes and drains the storage consumer
         await writer.stop();
+        await maintenance.stop();
+        await detection.stop().catch((err) => log.error({ err }, 'saving models at shutdown failed'));
         await ruleEngine.stop();
         await ruleAlarms.idle();
         await notifications.stop();
         await notificationStore.close();
         await ruleStore.close();
-        await maintenance.stop();
-        await detection.stop().catch((err) => log.error({ err }, 'saving models at shutdown failed'));
         await presence.stop();
         await rejected.stop();
         await telemetryStore.close();
         await metadataStore.close();
+        await alarmJournal.close();
         db.close();
       })();
       return closing;

@@ -38,6 +38,10 @@ export interface AlarmFilter {
   deviceId?: string;
   status?: AlarmStatus;
   type?: AlarmType;
+  severity?: AlarmSeverity;
+  /** Raised at or after / before (epoch ms). */
+  fromMs?: number;
+  toMs?: number;
   offset: number;
   limit: number;
 }

@@ -213,6 +213,14 @@ describe('rules, alarms and notifications end to end', () => {
     const ack = await request(vigil.http, 'POST', `/api/v1/alarms/${alarm.id}/acknowledge`, { token });
     assert.equal(ack.status, 200);
     await waitFor(async () => live.some((e) => e.event === 'alert_update' && e.data.id === alarm.id && e.data.status === 'acknowledged'), 'alert_update acknowledged');
+    const commented = await request(vigil.http, 'POST', `/api/v1/alarms/${alarm.id}/comments`, { token, body: { text: 'burner valve sticking; technician sent' } });
+    assert.equal(commented.status, 200, JSON.stringify(commented.body));
+    const kinds = commented.body.items.map((e: { kind: string; by: string }) => `${e.kind} by ${e.by.split(':')[0]}`);
+    assert.deepEqual(kinds, ['raised by rule', 'acknowledged by user', 'comment by user']);
+    const majors = await request(vigil.http, 'GET', `/api/v1/alarms?severity=major&from=${alarm.createdAt}`, { token });
+    assert.deepEqual(majors.body.items.map((a: { id: string }) => a.id), [alarm.id]);
+    const minors = await request(vigil.http, 'GET', '/api/v1/alarms?severity=minor', { token });
+    assert.equal(minors.body.total, 0);
 
     // The value drops under the clear condition (< 75): the rule clears its own alarm. (Points
     // carry the server's receipt time from here on: the moved clock is past the future-skew limit.)

@@ -43,8 +43,10 @@ export class RuleAlarms {
   }
 
   private async open(firing: RuleFiring): Promise<void> {
-    if (await this.active(firing)) return; // de-duplication: one active alarm per device × rule
     const { rule, deviceId, event } = firing;
+    const active = await this.active(firing);
+    // De-duplication: one active alarm per device × rule; a new firing counts as a repeat of it.
+    if (active) return this.alarms.repeated(active, `rule:${rule.id}`, `fired again at ${new Date(event.at).toISOString()} (rule version ${rule.version})`);
     await this.alarms.raise({
       tenantId: rule.tenantId,
       deviceId,
@@ -53,11 +55,11 @@ export class RuleAlarms {
       severity: rule.severity,
       message: rule.message || rule.name,
       details: { ruleId: rule.id, ruleVersion: rule.version, ruleName: rule.name, firedAt: event.at, value: event.value, condition: rule.condition },
-    });
+    }, `rule:${rule.id}`);
   }
 
   private async close(firing: RuleFiring): Promise<void> {
     const alarm = await this.active(firing);
-    if (alarm) await this.alarms.transition(alarm.tenantId, alarm.id, 'cleared');
+    if (alarm) await this.alarms.transition(alarm.tenantId, alarm.id, 'cleared', `rule:${firing.rule.id}`);
   }
 }
