@@ -119,6 +119,8 @@ describe('every parameter of every route answers hostile values with a 4xx, neve
       'POST /api/v1/maintenance/rul-models/{type}/train': { keys: ['temp'], failures },
       'POST /api/v1/{token}/telemetry': { temp: 1 },
       'POST /api/v1/telemetry': { temp: 1 },
+      'POST /api/v1/rules/test': { rule: { name: 'fuzz', condition: { type: 'threshold', key: 'temp', operator: '>', value: 1 } }, from: Date.now() - 3_600_000, to: Date.now() },
+      'POST /api/v1/alarms/{id}/comments': { text: 'fuzz' },
     };
     return bodies[`${method} ${path}`] ?? (method === 'GET' || method === 'DELETE' ? undefined : {});
   }
