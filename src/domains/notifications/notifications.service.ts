@@ -146,8 +146,16 @@ export class NotificationService {
 
   /** Where a delivery goes, with the channel's secret opened; throws when the channel is gone. */
   async destination(tenantId: string, channelId: string | null, payload: DeliveryPayload): Promise<Destination> {
-    if (channelId === null) return { ...payload.adHoc!, secret: null };
-    const channel = (await this.store.listChannels(tenantId)).find((c) => c.id === channelId);
+    const channels = await this.store.listChannels(tenantId);
+    if (channelId === null) {
+      const action = payload.adHoc!;
+      if (action.type !== 'email') return { ...action, secret: null };
+      // A rule's e-mail action names recipients only: it sends through the tenant's first e-mail channel's server.
+      const relay = channels.find((c) => c.type === 'email');
+      if (!relay) throw new Error('an email action needs an email channel (its SMTP server) in the tenant');
+      return { type: 'email', to: action.to, smtp: relay.config.smtp, secret: relay.sealedSecret === null ? null : this.secrets.open(relay.sealedSecret) };
+    }
+    const channel = channels.find((c) => c.id === channelId);
     if (!channel) throw new Error(`channel ${channelId} was deleted`);
     return { type: channel.type, ...channel.config, secret: channel.sealedSecret === null ? null : this.secrets.open(channel.sealedSecret) };
   }
