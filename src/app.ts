@@ -195,9 +195,6 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     timeoutMs: config.notificationTimeoutMs,
     maxAttempts: config.notificationMaxAttempts,
     backoffMs: config.notificationBackoffMs,
-    // Rule actions and mqtt channels publish on Vigil's own broker (QoS 0, not retained).
-    mqttPublish: (topic, payload) =>
-      new Promise((ok, fail) => mqtt.broker.publish({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false } as never, (err) => (err ? fail(err) : ok()))),
     onError: (err, context) => log.error({ err }, context),
   });
   devices.onDeviceUpdated((deviceId) => {

@@ -11,6 +11,8 @@ import type { AddressInfo } from 'node:net';
 import mqtt from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
 import { SMTPServer } from 'smtp-server';
+import { Aedes } from 'aedes';
+import { createServer as createTcpServer } from 'node:net';
 import { createDevice, login, request, startVigil, waitFor, type Running } from '../helpers/harness.js';
 
 const MIN = 60_000;
@@ -246,5 +248,55 @@ describe('rules, alarms and notifications end to end', () => {
     }, 'held deliveries');
     assert.ok(held.every((d) => d.status === 'held' && d.attempts === 0));
     assert.equal(received.filter((r) => r.path === '/ok').length, okBefore, 'nothing sent while silenced');
+  });
+  test('a plain-form rule with webhook, e-mail and MQTT actions reaches all three', async () => {
+    // An outside MQTT broker (for example the plant's Mosquitto) that Vigil publishes alarms to.
+    const broker = await Aedes.createBroker();
+    const brokerServer = createTcpServer(broker.handle);
+    await new Promise<void>((r) => brokerServer.listen(0, '127.0.0.1', r));
+    const brokerUrl = `mqtt://127.0.0.1:${(brokerServer.address() as AddressInfo).port}`;
+    const logins: string[] = [];
+    broker.authenticate = (_client, username, password, done) => {
+      logins.push(`${username}:${password?.toString()}`);
+      done(null, true);
+    };
+    const listener = await mqtt.connectAsync(brokerUrl, { reconnectPeriod: 0 });
+    const published: { topic: string; body: any }[] = [];
+    listener.on('message', (topic, payload) => published.push({ topic, body: JSON.parse(payload.toString()) }));
+    await listener.subscribeAsync('plant/alarms/#', { qos: 1 });
+    try {
+      await channel({ name: 'plant broker', type: 'mqtt', brokerUrl, topic: 'plant/alarms/all', username: 'vigil', secret: 'broker-pass' });
+      const pump = await createDevice(vigil.http, token, 'pump-3', { type: 'pump' });
+      const rule = await request(vigil.http, 'POST', '/api/v1/rules', {
+        token,
+        body: {
+          type: 'statistical',
+          name: 'pump vibration',
+          device_id: pump.id,
+          condition: { key: 'vibration', function: 'avg', window: 60, operator: '>', value: 5 },
+          action: [
+            { type: 'alert', severity: 'critical', message: 'Pump vibration high' },
+            { type: 'webhook', url: `${receiverUrl}/action` },
+            { type: 'email', to: 'pump-team@example.test' },
+            { type: 'mqtt', topic: 'plant/alarms/pumps' },
+          ],
+        },
+      });
+      assert.equal(rule.status, 201, JSON.stringify(rule.body));
+      assert.equal(rule.body.condition.windowMs, 60_000);
+      await request(vigil.http, 'POST', `/api/v1/${pump.accessToken}/telemetry`, { body: [{ vibration: 9 }] });
+      const hit = await waitFor(async () => received.find((r) => r.path === '/action'), 'webhook action');
+      assert.equal(JSON.parse(hit.body).alarm.message, 'Pump vibration high');
+      assert.equal(hit.headers['x-vigil-signature'], undefined, 'a rule action has no secret to sign with');
+      await waitFor(async () => mails.some((m) => /To: pump-team@example\.test/.test(m.raw)), 'e-mail action through the e-mail channel');
+      const mqttMessage = await waitFor(async () => published.find((p) => p.topic === 'plant/alarms/pumps'), 'MQTT action');
+      assert.equal(mqttMessage.body.event, 'raised');
+      assert.equal(mqttMessage.body.alarm.severity, 'critical');
+      assert.ok(logins.includes('vigil:broker-pass'), 'the sealed broker password opens for publishing');
+    } finally {
+      await listener.endAsync();
+      await new Promise<void>((r) => broker.close(() => r()));
+      brokerServer.close();
+    }
   });
 });

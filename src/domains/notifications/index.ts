@@ -19,7 +19,6 @@ export interface NotificationsOptions {
   timeoutMs: number;
   maxAttempts: number;
   backoffMs: number;
-  mqttPublish: (topic: string, payload: Buffer) => Promise<void>;
   onError: (err: unknown, context: string) => void;
 }
 
@@ -40,7 +39,7 @@ export async function startNotifications(o: NotificationsOptions): Promise<Notif
     async (d) => {
       const payload = d.payload as DeliveryPayload;
       const destination = await service.destination(d.tenantId, d.channelId, payload);
-      return send(destination, { ...payload.message, sentAt: o.clock() }, { deliveryId: d.id, timeoutMs: o.timeoutMs, mqttPublish: o.mqttPublish });
+      return send(destination, { ...payload.message, sentAt: o.clock() }, { deliveryId: d.id, timeoutMs: o.timeoutMs });
     },
     { maxAttempts: o.maxAttempts, backoffMs: o.backoffMs, concurrency: CONCURRENCY, clock: o.clock, onError: o.onError },
   );

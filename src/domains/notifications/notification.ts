@@ -18,8 +18,10 @@ export interface ChannelConfig {
   /** email: recipients. */
   to?: string[];
   smtp?: SmtpSettings;
-  /** mqtt: topic on Vigil's own broker. */
+  /** mqtt: the broker (mqtt:// or mqtts://), topic and user name (the password is the channel secret). */
+  brokerUrl?: string;
   topic?: string;
+  username?: string | null;
 }
 
 export interface Channel {

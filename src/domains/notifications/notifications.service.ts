@@ -20,6 +20,8 @@ const channelInput = z
     url: httpUrl.optional(),
     to: z.array(z.email()).min(1).max(50).optional(),
     topic: z.string().min(1).max(1024).refine((t) => !/[#+]/.test(t), 'a publish topic has no wildcards').optional(),
+    brokerUrl: z.url({ protocol: /^mqtts?$/, error: 'expected an mqtt:// or mqtts:// URL' }).optional(),
+    username: z.string().min(1).max(1024).nullable().optional(),
     smtp: z
       .strictObject({
         host: z.string().min(1),
@@ -33,7 +35,7 @@ const channelInput = z
     secret: z.string().min(1).max(4096).optional(),
   })
   .superRefine((c, ctx) => {
-    const need = (field: 'url' | 'to' | 'smtp' | 'topic') => {
+    const need = (field: 'url' | 'to' | 'smtp' | 'topic' | 'brokerUrl') => {
       if (c[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: `a ${c.type} channel needs ${field}` });
     };
     if (c.type === 'webhook' || c.type === 'slack' || c.type === 'teams') need('url');
@@ -41,7 +43,10 @@ const channelInput = z
       need('to');
       need('smtp');
     }
-    if (c.type === 'mqtt') need('topic');
+    if (c.type === 'mqtt') {
+      need('brokerUrl');
+      need('topic');
+    }
   });
 
 const ids = z.array(z.string().min(1)).max(1000).default([]);
@@ -149,11 +154,15 @@ export class NotificationService {
     const channels = await this.store.listChannels(tenantId);
     if (channelId === null) {
       const action = payload.adHoc!;
-      if (action.type !== 'email') return { ...action, secret: null };
-      // A rule's e-mail action names recipients only: it sends through the tenant's first e-mail channel's server.
-      const relay = channels.find((c) => c.type === 'email');
-      if (!relay) throw new Error('an email action needs an email channel (its SMTP server) in the tenant');
-      return { type: 'email', to: action.to, smtp: relay.config.smtp, secret: relay.sealedSecret === null ? null : this.secrets.open(relay.sealedSecret) };
+      if (action.type === 'webhook') return { ...action, secret: null };
+      // A rule's e-mail or MQTT action names recipients or a topic only: it goes through the server
+      // of the tenant's first channel of that type (its SMTP relay, its broker).
+      const relay = channels.find((c) => c.type === action.type);
+      if (!relay) throw new Error(`an ${action.type} action needs an ${action.type} channel in the tenant (its server)`);
+      const secret = relay.sealedSecret === null ? null : this.secrets.open(relay.sealedSecret);
+      return action.type === 'email'
+        ? { type: 'email', to: action.to, smtp: relay.config.smtp, secret }
+        : { type: 'mqtt', topic: action.topic, brokerUrl: relay.config.brokerUrl, username: relay.config.username ?? null, secret };
     }
     const channel = channels.find((c) => c.id === channelId);
     if (!channel) throw new Error(`channel ${channelId} was deleted`);

@@ -1,6 +1,7 @@
 // One attempt at delivering one message to one channel. Every sender has its own timeout, so a
 // hanging receiver costs one queue slot for at most that long and nothing else.
 import { createHmac } from 'node:crypto';
+import mqtt from 'mqtt';
 import nodemailer from 'nodemailer';
 import type { ChannelType, SmtpSettings } from './notification.js';
 
@@ -30,15 +31,16 @@ export interface Destination {
   to?: string[];
   smtp?: SmtpSettings;
   topic?: string;
-  /** webhook: HMAC key; email: SMTP password. */
+  /** mqtt: the broker to publish on and its user name. */
+  brokerUrl?: string;
+  username?: string | null;
+  /** webhook: HMAC key; email: SMTP password; mqtt: broker password. */
   secret: string | null;
 }
 
 export interface SendContext {
   deliveryId: string;
   timeoutMs: number;
-  /** Publishes on Vigil's own MQTT broker (mqtt channels). */
-  mqttPublish: ((topic: string, payload: Buffer) => Promise<void>) | null;
 }
 
 export class DeliveryError extends Error {
@@ -134,6 +136,35 @@ async function sendEmail(d: Destination, m: AlarmMessage, ctx: SendContext): Pro
   return 250;
 }
 
+/** Connects, publishes with QoS 1 (resolves on PUBACK) and disconnects, all within the timeout. */
+async function publishMqtt(d: Destination, m: AlarmMessage, ctx: SendContext): Promise<null> {
+  const client = mqtt.connect(d.brokerUrl!, {
+    ...(d.username ? { username: d.username } : {}),
+    ...(d.secret ? { password: d.secret } : {}),
+    connectTimeout: ctx.timeoutMs,
+    reconnectPeriod: 0,
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const published = new Promise<void>((resolve, reject) => {
+      client.once('error', reject);
+      client.once('connect', () => {
+        client.publish(d.topic!, JSON.stringify(m), { qos: 1 }, (err) => (err ? reject(err) : resolve()));
+      });
+    });
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no PUBACK within ${ctx.timeoutMs} ms`)), ctx.timeoutMs);
+    });
+    await Promise.race([published, timeout]);
+  } catch (err) {
+    throw new DeliveryError(`mqtt: ${(err as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+    client.end(true);
+  }
+  return null;
+}
+
 /** One attempt; resolves with the receiver's status, throws DeliveryError. */
 export async function send(d: Destination, m: AlarmMessage, ctx: SendContext): Promise<number | null> {
   switch (d.type) {
@@ -142,10 +173,10 @@ export async function send(d: Destination, m: AlarmMessage, ctx: SendContext): P
     case 'teams':
       return postJson(d, m, ctx);
     case 'email':
+      if (!d.smtp || !d.to) throw new DeliveryError('email destination without SMTP settings or recipients');
       return sendEmail(d, m, ctx);
     case 'mqtt':
-      if (!ctx.mqttPublish) throw new DeliveryError('no MQTT broker to publish on');
-      await ctx.mqttPublish(d.topic!, Buffer.from(JSON.stringify(m)));
-      return null;
+      if (!d.brokerUrl || !d.topic) throw new DeliveryError('mqtt destination without broker or topic');
+      return publishMqtt(d, m, ctx);
   }
 }

@@ -133,6 +133,11 @@ export class RuleEngine {
     return this.rules.size;
   }
 
+  /** The last telemetry batch (bus sequence) the engine has evaluated: its lag is durableSeq − this. */
+  get evaluatedSeq(): number {
+    return this.position;
+  }
+
   private index(rule: Rule): void {
     this.rules.set(rule.id, rule);
     let keys = this.byKey.get(rule.tenantId);
