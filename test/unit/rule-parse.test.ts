@@ -67,4 +67,6 @@ test('rule parse - bad input names the field', () => {
   assert.equal(fn[0]!.field, 'condition.function');
   assert.equal(problems({ name: 'x', condition: { type: 'threshold', key: 't', operator: '>', value: 1 }, severity: 'meh' })[0]!.field, 'severity');
   assert.equal(problems({ name: 'x', condition: { type: 'threshold', key: 't', operator: '>', value: 1 }, bogus: 1 })[0]!.field, '(body)');
+  const half = problems({ type: 'comparison', condition: { left: { device_id: 'a', key: 't' }, right: { key: 't' }, operator: '>' }, action: { type: 'alert' } });
+  assert.equal(half[0]!.field, 'condition.right.device_id');
 });

@@ -9,6 +9,7 @@ import type { SequencedBatch } from '../../ports/telemetry.js';
 import { decodeBatch, TELEMETRY_SUBJECT } from '../telemetry/batch-codec.js';
 import { initialState, needsTicks, numericValue, step, type RuleEvent, type RuleState } from './evaluate.js';
 import type { Rule } from './rule.js';
+import { isRuleWide, RuleIndex } from './rule-index.js';
 
 export interface RuleFiring {
   rule: Rule;
@@ -41,12 +42,6 @@ function restoreState(saved: unknown): RuleState {
   return state;
 }
 
-/** Rules whose state is one per rule rather than one per device. */
-function isRuleWide(rule: Rule): boolean {
-  const c = rule.condition;
-  return c.type === 'comparison' && (c.left.deviceId !== null || c.right.deviceId !== null);
-}
-
 function originatorOf(rule: Rule, instance: string): string {
   const c = rule.condition;
   if (instance === '' && c.type === 'comparison') return c.left.deviceId ?? c.right.deviceId ?? '';
@@ -55,8 +50,7 @@ function originatorOf(rule: Rule, instance: string): string {
 
 export class RuleEngine {
   private readonly rules = new Map<string, Rule>();
-  /** tenant → key → rules reading it; the key '' holds rules that read every key (inactivity of any point). */
-  private readonly byKey = new Map<string, Map<string, Rule[]>>();
+  private readonly index = new RuleIndex();
   private readonly instances = new Map<string, Map<string, Instance>>();
   private readonly deviceTypes = new Map<string, string>();
   private readonly listeners: ((firing: RuleFiring) => void)[] = [];
@@ -91,7 +85,7 @@ export class RuleEngine {
     }
     for (const rule of await this.store.listRules()) {
       if (!rule.enabled) continue;
-      this.index(rule);
+      this.file(rule);
       const instances = new Map<string, Instance>();
       for (const s of states.get(rule.id) ?? []) instances.set(s.instance, { state: restoreState(s.state), dirty: false });
       this.instances.set(rule.id, instances);
@@ -115,7 +109,7 @@ export class RuleEngine {
     this.forget(rule.id);
     await this.store.deleteStates(rule.id);
     if (!rule.enabled) return;
-    this.index(rule);
+    this.file(rule);
     this.instances.set(rule.id, new Map());
     await this.seedInactivity(rule);
   }
@@ -138,17 +132,9 @@ export class RuleEngine {
     return this.position;
   }
 
-  private index(rule: Rule): void {
+  private file(rule: Rule): void {
     this.rules.set(rule.id, rule);
-    let keys = this.byKey.get(rule.tenantId);
-    if (!keys) this.byKey.set(rule.tenantId, (keys = new Map()));
-    const c = rule.condition;
-    const read = c.type === 'inactivity' ? [c.key ?? ''] : c.type === 'comparison' ? [...new Set([c.left.key, c.right.key])] : [c.key];
-    for (const key of read) {
-      let list = keys.get(key);
-      if (!list) keys.set(key, (list = []));
-      list.push(rule);
-    }
+    this.index.add(rule);
   }
 
   private forget(ruleId: string): void {
@@ -156,12 +142,7 @@ export class RuleEngine {
     if (!rule) return;
     this.rules.delete(ruleId);
     this.instances.delete(ruleId);
-    const keys = this.byKey.get(rule.tenantId);
-    if (keys) for (const [key, list] of keys) {
-      const kept = list.filter((r) => r.id !== ruleId);
-      if (kept.length) keys.set(key, kept);
-      else keys.delete(key);
-    }
+    this.index.remove(rule);
   }
 
   /** Inactivity counts from now for target devices that have no state yet (they may never send). */
@@ -186,13 +167,6 @@ export class RuleEngine {
     return type;
   }
 
-  private async targets(rule: Rule, tenantId: string, deviceId: string): Promise<boolean> {
-    if (isRuleWide(rule)) return true; // the condition itself names its devices
-    if (rule.target.deviceId !== null) return rule.target.deviceId === deviceId;
-    if (rule.target.deviceType !== null) return (await this.deviceType(tenantId, deviceId)) === rule.target.deviceType;
-    return true;
-  }
-
   private async consume(messages: BusMessage[]): Promise<void> {
     for (const m of messages) {
       if (m.seq <= this.position) continue; // redelivered, or before the engine's first start
@@ -210,20 +184,18 @@ export class RuleEngine {
 
   /** Runs one batch through the tenant's rules; exposed for the engine's own tests. */
   async evaluateBatch(batch: SequencedBatch): Promise<void> {
-    const keys = this.byKey.get(batch.tenantId);
-    if (!keys) return;
-    const anyKey = keys.get('');
+    const indexes = await this.index.forDevice(batch.tenantId, batch.deviceId, () => this.deviceType(batch.tenantId, batch.deviceId));
+    if (indexes.length === 0) return;
     for (const p of batch.points) {
-      const rules = keys.get(p.key);
-      if (!rules && !anyKey) continue;
       const value = numericValue(p.value);
-      for (const list of [rules, anyKey]) {
-        if (!list) continue;
-        for (const rule of list) {
-          if (value === null && rule.condition.type !== 'inactivity') continue;
-          if (!(await this.targets(rule, batch.tenantId, batch.deviceId))) continue;
-          this.pointsEvaluated++;
-          this.apply(rule, isRuleWide(rule) ? '' : batch.deviceId, { kind: 'point', deviceId: batch.deviceId, key: p.key, ts: p.ts, value: value ?? 0 });
+      for (const index of indexes) {
+        for (const list of [index.get(p.key), p.key === '' ? undefined : index.get('')]) {
+          if (!list) continue;
+          for (const rule of list) {
+            if (value === null && rule.condition.type !== 'inactivity') continue;
+            this.pointsEvaluated++;
+            this.apply(rule, isRuleWide(rule) ? '' : batch.deviceId, { kind: 'point', deviceId: batch.deviceId, key: p.key, ts: p.ts, value: value ?? 0 });
+          }
         }
       }
     }

@@ -184,6 +184,12 @@ function parseVigil(input: unknown, unitMs: number, fieldName: (path: string) =>
   const schema = unitMs === 1 ? vigilRule : vigilRule.extend({ condition: conditionSchema(unitMs) });
   const parsed = schema.safeParse(input);
   if (!parsed.success) throw invalid(problemsOf(parsed.error, fieldName));
+  const c = parsed.data.condition;
+  // Across devices both operands name their device; one named and one not would mean "any device".
+  if (c.type === 'comparison' && (c.left.deviceId === null) !== (c.right.deviceId === null)) {
+    const field = c.left.deviceId === null ? 'condition.left.deviceId' : 'condition.right.deviceId';
+    throw invalid([{ field: fieldName(field), message: 'a comparison across devices names the device of both operands' }]);
+  }
   return parsed.data as RuleSpec & { condition: Condition };
 }
 
@@ -192,6 +198,8 @@ const PLAIN_FIELD_NAMES: Record<string, string> = {
   'condition.windowMs': 'condition.window',
   'target.deviceId': 'device_id',
   'target.deviceType': 'device_type',
+  'condition.left.deviceId': 'condition.left.device_id',
+  'condition.right.deviceId': 'condition.right.device_id',
   severity: 'action.severity',
   message: 'action.message',
   actions: 'action',
