@@ -177,7 +177,6 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     clock,
     tickIntervalMs: 1000,
     saveIntervalMs: 1000,
-    startSeq: () => bus.durableSeq(TELEMETRY_SUBJECT),
     onError: (err, context) => log.error({ err }, context),
   });
   const ruleAlarms = new RuleAlarms(alarms, (err, context) => log.error({ err }, context));

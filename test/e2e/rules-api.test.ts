@@ -145,3 +145,4 @@ test('rules - a restart in the middle of a duration still fires on time', async 
   assert.equal(fired[0]!.details.firedAt, ts + 10 * MIN);
   await vigil.stop();
 });
+

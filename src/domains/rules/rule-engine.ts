@@ -23,8 +23,6 @@ export interface RuleEngineOptions {
   tickIntervalMs: number;
   /** Dirty states are written at most this often (and always at stop). */
   saveIntervalMs: number;
-  /** Where to start on first start: the current end of the log, so history is not replayed as new alarms. */
-  startSeq: () => number;
   onError: (err: unknown, context: string) => void;
 }
 
@@ -58,6 +56,8 @@ export class RuleEngine {
   private ticker: NodeJS.Timeout | null = null;
   private position = 0;
   private savedPosition = 0;
+  /** Set on the very first start (no saved position): batches received before it are history, not news. */
+  private firstStartAt: number | null = null;
   private lastSaveAt = 0;
   private saving: Promise<void> = Promise.resolve();
   pointsEvaluated = 0;
@@ -76,7 +76,9 @@ export class RuleEngine {
 
   async start(): Promise<void> {
     const saved = await this.store.getPosition();
-    this.position = this.savedPosition = saved ?? this.options.startSeq();
+    this.position = this.savedPosition = saved ?? 0;
+    // A first start on an existing install must not turn the retained log into a burst of new alarms.
+    if (saved === null) this.firstStartAt = this.options.clock();
     const states = new Map<string, RuleStateRecord[]>();
     for (const s of await this.store.loadStates()) {
       let list = states.get(s.ruleId);
@@ -169,9 +171,10 @@ export class RuleEngine {
 
   private async consume(messages: BusMessage[]): Promise<void> {
     for (const m of messages) {
-      if (m.seq <= this.position) continue; // redelivered, or before the engine's first start
+      if (m.seq <= this.position) continue; // redelivered: already in the saved states
       try {
-        await this.evaluateBatch(decodeBatch(m.seq, m.data));
+        const batch = decodeBatch(m.seq, m.data);
+        if (this.firstStartAt === null || batch.receivedAt >= this.firstStartAt) await this.evaluateBatch(batch);
       } catch (err) {
         // One bad batch must not stall the consumer (it would be redelivered for ever).
         this.options.onError(err, `rules: evaluating batch ${m.seq}`);
