@@ -38,8 +38,10 @@ export class DeliveryQueue {
 
   /** Records the delivery, then sends it when a slot is free. */
   async enqueue(delivery: Delivery): Promise<void> {
-    await this.store.putDelivery(delivery);
-    if (delivery.status !== 'pending') return;
+    // Not awaited before sending: the store writes in order, so the outcome of the attempt still
+    // lands after this record, and the first attempt does not wait for a disk commit.
+    const recorded = this.store.putDelivery(delivery).catch((err) => this.options.onError(err, 'notifications: recording a delivery'));
+    if (delivery.status !== 'pending') return recorded;
     this.ready.push(delivery);
     this.pump();
   }

@@ -44,6 +44,7 @@ export async function startNotifications(o: NotificationsOptions): Promise<Notif
     { maxAttempts: o.maxAttempts, backoffMs: o.backoffMs, concurrency: CONCURRENCY, clock: o.clock, onError: o.onError },
   );
   const notifier = new Notifier(o.store, o.rules, queue, o.clock, o.onError);
+  service.onChange = (tenantId) => notifier.invalidate(tenantId);
   o.alarms.onChange(notifier.handle);
   notifier.start(1000);
   await queue.resume();

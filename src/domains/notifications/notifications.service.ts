@@ -91,6 +91,9 @@ export class NotificationService {
     private readonly clock: () => number,
   ) {}
 
+  /** Told about every change of a tenant's channels, policies or silences (the notifier's cache). */
+  onChange: (tenantId: string) => void = () => undefined;
+
   async createChannel(tenantId: string, input: unknown): Promise<PublicChannel> {
     const { secret, name, type, ...config } = parse(channelInput, input, 'channel');
     const now = this.clock();
@@ -105,6 +108,7 @@ export class NotificationService {
       updatedAt: now,
     };
     await this.store.putChannel(channel);
+    this.onChange(tenantId);
     return publicChannel(channel);
   }
 
@@ -119,6 +123,7 @@ export class NotificationService {
     if (unknown.length) throw Errors.unprocessable(`invalid policy: channelIds: unknown channel ${unknown[0]}`, { problems: [{ field: 'channelIds', message: `unknown channel ${unknown[0]}` }] });
     const policy: NotificationPolicy = { ...spec, id: randomUUID(), tenantId, createdAt: this.clock() };
     await this.store.putPolicy(policy);
+    this.onChange(tenantId);
     return policy;
   }
 
@@ -132,6 +137,7 @@ export class NotificationService {
     if (spec.untilMs <= now) throw Errors.unprocessable('invalid silence: untilMs: must be in the future', { problems: [{ field: 'untilMs', message: 'must be in the future' }] });
     const silence: Silence = { ...spec, id: randomUUID(), tenantId, createdBy, createdAt: now };
     await this.store.putSilence(silence);
+    this.onChange(tenantId);
     return silence;
   }
 
@@ -143,6 +149,7 @@ export class NotificationService {
 
   async delete(kind: NotificationKind, tenantId: string, id: string): Promise<void> {
     if (!(await this.store.deleteItem(kind, tenantId, id))) throw Errors.notFound(`${kind} ${id} not found`);
+    this.onChange(tenantId);
   }
 
   deliveries(tenantId: string, filter: DeliveryFilter) {

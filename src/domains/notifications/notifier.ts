@@ -35,8 +35,20 @@ export function silenceHolds(silence: Silence, alarm: Alarm, now: number): boole
   return silence.untilMs > now && (silence.deviceId === null || silence.deviceId === alarm.deviceId) && (silence.ruleId === null || silence.ruleId === ruleId);
 }
 
+/** A tenant's policies, silences and channels, read once per CACHE_TTL_MS instead of per alarm. */
+interface TenantSettings {
+  policies: NotificationPolicy[];
+  silences: Silence[];
+  channels: Map<string, Channel>;
+  readAt: number;
+}
+
+/** Changes made through this process apply at once (invalidate); made elsewhere, within this long. */
+const CACHE_TTL_MS = 5000;
+
 export class Notifier {
   private chain: Promise<void> = Promise.resolve();
+  private readonly settings = new Map<string, TenantSettings>();
   private readonly escalations = new Map<string, Escalation[]>();
   private ticker: NodeJS.Timeout | null = null;
 
@@ -63,6 +75,24 @@ export class Notifier {
     this.chain = this.chain.then(() => this.onAlarm(alarm)).catch((err) => this.onError(err, `notifications: alarm ${alarm.id}`));
   };
 
+  /** A channel, policy or silence of the tenant changed. */
+  invalidate(tenantId: string): void {
+    this.settings.delete(tenantId);
+  }
+
+  private async settingsOf(tenantId: string): Promise<TenantSettings> {
+    const cached = this.settings.get(tenantId);
+    if (cached && Date.now() - cached.readAt < CACHE_TTL_MS) return cached;
+    const [policies, silences, channels] = await Promise.all([
+      this.store.listPolicies(tenantId),
+      this.store.listSilences(tenantId),
+      this.store.listChannels(tenantId),
+    ]);
+    const fresh = { policies, silences, channels: new Map(channels.map((c) => [c.id, c])), readAt: Date.now() };
+    this.settings.set(tenantId, fresh);
+    return fresh;
+  }
+
   /** Resolves once every alarm seen so far has its deliveries recorded. */
   idle(): Promise<void> {
     return this.chain;
@@ -73,7 +103,7 @@ export class Notifier {
     if (alarm.status !== 'open') this.escalations.delete(alarm.id); // acknowledged, dismissed or cleared: stop escalating
     if (!raised && alarm.status !== 'cleared') return;
     const event = raised ? 'raised' : 'cleared';
-    const policies = (await this.store.listPolicies(alarm.tenantId)).filter((p) => policyMatches(p, alarm));
+    const policies = (await this.settingsOf(alarm.tenantId)).policies.filter((p) => policyMatches(p, alarm));
     const channelIds = new Set(policies.flatMap((p) => p.channelIds));
     if (raised) {
       const now = this.clock();
@@ -92,8 +122,8 @@ export class Notifier {
 
   private async deliver(alarm: Alarm, event: string, channelIds: string[], adHoc: DeliveryPayload['adHoc'][]): Promise<void> {
     const now = this.clock();
-    const held = (await this.store.listSilences(alarm.tenantId)).some((s) => silenceHolds(s, alarm, now));
-    const channels = new Map<string, Channel>((await this.store.listChannels(alarm.tenantId)).map((c) => [c.id, c]));
+    const { silences, channels } = await this.settingsOf(alarm.tenantId);
+    const held = silences.some((s) => silenceHolds(s, alarm, now));
     const message: AlarmMessage = { event, alarm: { ...alarm }, sentAt: now };
     const targets: { channelId: string | null; type: ChannelType; adHoc: DeliveryPayload['adHoc'] }[] = [];
     for (const id of channelIds) {
