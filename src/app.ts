@@ -65,6 +65,14 @@ import { relayRevocations } from './domains/devices/revocation-relay.js';
 import type { MetadataStore } from './ports/metadata-store.js';
 import type { TelemetryStore } from './ports/telemetry-store.js';
 import type { Bus } from './ports/bus.js';
+import { RuleEngine } from './domains/rules/rule-engine.js';
+import { RuleService } from './domains/rules/rules.service.js';
+import { RuleAlarms } from './domains/rules/rule-alarms.js';
+import { rulesRoutes } from './transports/http/routes/rules.routes.js';
+import { startNotifications, type Notifications } from './domains/notifications/index.js';
+import { SecretBox } from './domains/notifications/secret-box.js';
+import { notificationRoutes } from './transports/http/routes/notifications.routes.js';
+import { alarmRoutes } from './transports/http/routes/alarms.routes.js';
 
 import { isSealed, open as openSecret, seal } from './util/secret-box.js';
 import { VERSION } from './version.js';
@@ -82,6 +90,8 @@ export interface App {
   metadataStore: MetadataStore;
   devices: DeviceService;
   ingest: IngestService;
+  rules: RuleEngine;
+  notifications: Notifications;
   /** The generated first-admin password while it is unchanged (kept in secrets/initial-admin-password). */
   generatedAdminPassword?: string;
   /** Re-reads the HTTPS certificate files (SIGHUP); false when HTTPS is off. */
@@ -92,8 +102,9 @@ export interface App {
   close(): Promise<void>;
 }
 
-/** Tests swap any adapter (see src/adapters/index.ts) and the logger. */
-export type AppOverrides = Partial<Adapters> & { logger?: Logger };
+/** Tests swap any adapter (see src/adapters/index.ts), the logger and the clock (epoch ms now;
+ *  tests move time for rule durations and escalations). */
+export type AppOverrides = Partial<Adapters> & { logger?: Logger; clock?: () => number };
 
 /** The JWT secret: configured, or generated once and kept (mode 0600, encrypted when a secrets
  *  key is configured; a plaintext file is encrypted in place once a key is set) in the data dir. */
@@ -166,7 +177,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }), 5000, 60_000, accepted, adapters.storageSharing);
   const storageHealth = new StorageHealth({ durableSeq: () => adapters.durableSeq(TELEMETRY_SUBJECT) }, metrics, log.child({ component: 'storage' }));
   writer.reportTo(storageHealth);
-  const alarms = new AlarmService(analyticsStore);
+  const alarms = new AlarmService(analyticsStore, adapters.alarmJournal);
   const detection = new LiveDetectionService(analyticsStore, telemetryStore, metadataStore, alarms, log.child({ component: 'analytics' }), {
     univariateKind: config.anomalyDetector,
     saveIntervalMs: config.modelSaveIntervalMs,
@@ -189,7 +200,33 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     config.maintenanceIntervalMs,
   );
   maintenance.start();
-  devices.onDeviceUpdated((deviceId) => detection.deviceChanged(deviceId));
+  const clock = overrides.clock ?? Date.now;
+  const { ruleStore, notificationStore } = adapters;
+  const ruleEngine = new RuleEngine(ruleStore, bus, metadataStore, {
+    clock,
+    tickIntervalMs: 1000,
+    saveIntervalMs: 1000,
+    onError: (err, context) => log.error({ err }, context),
+  });
+  const ruleAlarms = new RuleAlarms(alarms, (err, context) => log.error({ err }, context));
+  ruleEngine.onFiring(ruleAlarms.handle);
+  const rules = new RuleService(ruleStore, ruleEngine, metadataStore, clock);
+  await ruleEngine.start();
+  const notifications = await startNotifications({
+    store: notificationStore,
+    rules: ruleStore,
+    alarms,
+    secrets: await SecretBox.load({ key: config.secretsKey, dataDir }),
+    clock,
+    timeoutMs: config.notificationTimeoutMs,
+    maxAttempts: config.notificationMaxAttempts,
+    backoffMs: config.notificationBackoffMs,
+    onError: (err, context) => log.error({ err }, context),
+  });
+  devices.onDeviceUpdated((deviceId) => {
+    detection.deviceChanged(deviceId);
+    ruleEngine.deviceChanged(deviceId);
+  });
   const deviceApi = await startDeviceApi({
     store: adapters.deviceStateStore,
     provisioningStore: adapters.provisioningStore,
@@ -241,6 +278,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   otaRoutes(http, { devices, ...deviceApi });
   analyticsRoutes(http, { alarms, detection, maintenance, rul, analyticsStore, metadata: metadataStore });
   dashboardRoutes(http, new DashboardService(adapters.dashboardStore));
+  rulesRoutes(http, { rules, telemetry: telemetryStore, metadata: metadataStore });
+  notificationRoutes(http, notifications.service);
+  alarmRoutes(http, alarms);
   opsRoutes(
     http,
     metrics,
@@ -303,6 +343,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     metadataStore,
     devices,
     ingest,
+    rules: ruleEngine,
+    notifications,
     generatedAdminPassword,
     reloadTls() {
       if (!tlsFiles) return false;
@@ -326,6 +368,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await writer.stop();
         await maintenance.stop();
         await detection.stop().catch((err) => log.error({ err }, 'saving models at shutdown failed'));
+        await ruleEngine.stop();
+        await ruleAlarms.idle();
+        await notifications.stop();
+        await notificationStore.close();
+        await ruleStore.close();
         await presence.stop();
         await rejected.stop();
         await audit.flushed();

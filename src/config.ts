@@ -124,6 +124,11 @@ export const configSchema = z.object({
   redisKeyPrefix: z.string().default('vigil:'),
   /** Prefix of the industrial per-device MQTT topics (<prefix>/devices/{device_id}/...). */
   mqttTopicPrefix: z.string().regex(/^([^+#/\s]+(\/[^+#/\s]+)*)?$/, { error: 'expected topic levels without wildcards or empty levels, e.g. vigil or plant/line1' }).default('vigil'),
+  /** One notification attempt (connect, send, response) gives up after this long. */
+  notificationTimeoutMs: positiveInt.default(10_000),
+  /** Attempts before a notification is dead-lettered; retries wait notificationBackoffMs, doubling. */
+  notificationMaxAttempts: positiveInt.default(6),
+  notificationBackoffMs: positiveInt.default(5_000),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
@@ -189,6 +194,9 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   redisUrl: 'VIGIL_REDIS_URL',
   redisKeyPrefix: 'VIGIL_REDIS_KEY_PREFIX',
   mqttTopicPrefix: 'VIGIL_MQTT_TOPIC_PREFIX',
+  notificationTimeoutMs: 'VIGIL_NOTIFICATION_TIMEOUT_MS',
+  notificationMaxAttempts: 'VIGIL_NOTIFICATION_MAX_ATTEMPTS',
+  notificationBackoffMs: 'VIGIL_NOTIFICATION_BACKOFF_MS',
 };
 
 export class ConfigError extends Error {}

@@ -19,6 +19,9 @@ import type { AuditLog } from '../ports/audit-log.js';
 import type { DeviceStateStore } from '../ports/device-state-store.js';
 import type { ProvisioningStore } from '../ports/provisioning-store.js';
 import type { OtaPackageStore } from '../ports/ota-package-store.js';
+import type { RuleStore } from '../ports/rule-store.js';
+import type { NotificationStore } from '../ports/notification-store.js';
+import type { AlarmJournal } from '../ports/alarm-journal.js';
 import type { ReadinessCheck } from '../transports/http/routes/ops.routes.js';
 import type { SharedRateLimiter } from '../ports/shared-rate-limiter.js';
 import { redactUrl } from './redact-url.js';
@@ -36,6 +39,11 @@ export interface Adapters {
   deviceStateStore: DeviceStateStore;
   provisioningStore: ProvisioningStore;
   otaStore: OtaPackageStore;
+  /** Rules with their evaluation state, notification channels/policies/deliveries, alarm history:
+   *  DuckDB only so far, kept like the device management stores above. */
+  ruleStore: RuleStore;
+  notificationStore: NotificationStore;
+  alarmJournal: AlarmJournal;
   bus: Bus;
   pubsub: PubSub;
   /** How the storage consumer runs: a queue group shared by every node with NATS and PostgreSQL
@@ -76,7 +84,7 @@ export async function createAdapters(config: Config, context: Context, overrides
   let openedBus: Bus | null = null;
   try {
     const stores = await openStores(config, context, overrides, closers, implementations);
-    const deviceManagement = await openDeviceManagementStores(config, context, overrides, closers, implementations);
+    const management = await openManagementStores(config, context, overrides, closers, implementations);
     const bus = overrides.bus ?? (openedBus = await openBus(config, context, implementations, readiness));
     if (overrides.bus) implementations.bus = 'override';
     const { pubsub, liveAdapter, sharedRateLimiter } = await openPubSub(config, context, overrides, closers, implementations);
@@ -87,7 +95,7 @@ export async function createAdapters(config: Config, context: Context, overrides
     const fileBus = await asFileBus(bus);
     return {
       ...stores,
-      ...deviceManagement,
+      ...management,
       bus,
       pubsub,
       storageSharing,
@@ -301,35 +309,50 @@ function firstLine(err: unknown, service: string, url: string): string {
 }
 
 /**
- * Device management stores have only DuckDB implementations yet. Embedded they share vigil.duckdb
- * (opened by openStores; a second handle on the same file is not allowed, so they get their own
- * file here in both modes). With PostgreSQL storage this file is node-local: attributes, commands
- * and packages are not shared between nodes until PostgreSQL versions exist (docs/scaling.md).
+ * Device management, rules, notifications and the alarm history have only DuckDB implementations
+ * yet. They live in their own file, management.duckdb (a second DuckDB handle on vigil.duckdb is
+ * not possible from here). With PostgreSQL storage this file is node-local: attributes, commands,
+ * packages, rules and channels are not shared between nodes until PostgreSQL versions exist
+ * (docs/scaling.md).
  */
-async function openDeviceManagementStores(
+async function openManagementStores(
   config: Config,
   context: Context,
   overrides: Partial<Adapters>,
   closers: Closer[],
   implementations: Record<string, string>,
-): Promise<Pick<Adapters, 'deviceStateStore' | 'provisioningStore' | 'otaStore'>> {
-  if (overrides.deviceStateStore && overrides.provisioningStore && overrides.otaStore) {
-    return { deviceStateStore: overrides.deviceStateStore, provisioningStore: overrides.provisioningStore, otaStore: overrides.otaStore };
-  }
+): Promise<Pick<Adapters, 'deviceStateStore' | 'provisioningStore' | 'otaStore' | 'ruleStore' | 'notificationStore' | 'alarmJournal'>> {
   const { DuckDbDatabase } = await import('./embedded/duckdb-database.js');
   const { DuckDbDeviceStateStore } = await import('./embedded/duckdb-device-state-store.js');
   const { DuckDbProvisioningStore } = await import('./embedded/duckdb-provisioning-store.js');
   const { DuckDbOtaPackageStore } = await import('./embedded/duckdb-ota-package-store.js');
-  const path = join(context.dataDir, 'device-management.duckdb');
+  const { DuckDbRuleStore } = await import('./embedded/duckdb-rule-store.js');
+  const { DuckDbNotificationStore } = await import('./embedded/duckdb-notification-store.js');
+  const { DuckDbAlarmJournal } = await import('./embedded/duckdb-alarm-journal.js');
+  const path = join(context.dataDir, 'management.duckdb');
   const db = await DuckDbDatabase.open(path);
   closers.push(() => db.close());
   if (config.postgresUrl) {
-    context.log.warn({ path }, 'device management state (attributes, commands, provisioning, OTA) is kept node-locally: no PostgreSQL store for it yet');
+    context.log.warn({ path }, 'device management, rules and notifications are kept node-locally: no PostgreSQL store for them yet');
   }
-  implementations.deviceManagement = `duckdb ${path}${config.postgresUrl ? ' (node-local)' : ''}`;
+  implementations.management = `duckdb ${path}${config.postgresUrl ? ' (node-local)' : ''}`;
+  const ruleStore = overrides.ruleStore ?? new DuckDbRuleStore(db);
+  const notificationStore = overrides.notificationStore ?? new DuckDbNotificationStore(db);
+  const alarmJournal = overrides.alarmJournal ?? new DuckDbAlarmJournal(db);
+  await ruleStore.init();
+  await notificationStore.init();
+  await alarmJournal.init();
+  closers.push(async () => {
+    await alarmJournal.close();
+    await notificationStore.close();
+    await ruleStore.close();
+  });
   return {
     deviceStateStore: overrides.deviceStateStore ?? new DuckDbDeviceStateStore(db),
     provisioningStore: overrides.provisioningStore ?? new DuckDbProvisioningStore(db),
     otaStore: overrides.otaStore ?? new DuckDbOtaPackageStore(db),
+    ruleStore,
+    notificationStore,
+    alarmJournal,
   };
 }

@@ -22,9 +22,10 @@ export interface ModelKey {
   key: string;
 }
 
-export type AlarmType = 'anomaly' | 'predicted_failure';
+/** 'rule': raised by a user-defined rule (details.ruleId names it). */
+export type AlarmType = 'anomaly' | 'predicted_failure' | 'rule';
 export type AlarmStatus = 'open' | 'acknowledged' | 'dismissed' | 'cleared';
-export type AlarmSeverity = 'warning' | 'critical';
+export type AlarmSeverity = 'critical' | 'major' | 'minor' | 'warning' | 'indeterminate';
 
 export interface Alarm {
   id: string;
@@ -44,6 +45,10 @@ export interface AlarmFilter {
   deviceId?: string;
   status?: AlarmStatus;
   type?: AlarmType;
+  severity?: AlarmSeverity;
+  /** Raised at or after / before (epoch ms). */
+  fromMs?: number;
+  toMs?: number;
   offset: number;
   limit: number;
 }

@@ -182,6 +182,8 @@ describe('every parameter of every route answers hostile values with a 4xx, neve
       'POST /api/v1/ota/packages/{id}/assign': { deviceType: 'pump' },
       'PUT /api/v1/devices/{id}/ota/{kind}': { packageId: 'x' },
       'POST /api/v1/ota/campaigns': { packageId: 'x', deviceType: 'pump' },
+      'POST /api/v1/rules/test': { rule: { name: 'fuzz', condition: { type: 'threshold', key: 'temp', operator: '>', value: 1 } }, from: Date.now() - 3_600_000, to: Date.now() },
+      'POST /api/v1/alarms/{id}/comments': { text: 'fuzz' },
     };
     return bodies[`${method} ${path}`] ?? (method === 'GET' || method === 'DELETE' ? undefined : (sampleFromSchema(schema) ?? {}));
   }

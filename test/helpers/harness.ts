@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildApp, type App } from '../../src/app.js';
+import { buildApp, type App, type AppOverrides } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 
@@ -22,13 +22,13 @@ export async function tempDir(prefix = 'vigil-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
-export async function startVigil(env: Record<string, string> = {}, dataDir?: string): Promise<Running> {
+export async function startVigil(env: Record<string, string> = {}, dataDir?: string, overrides: AppOverrides = {}): Promise<Running> {
   const dir = dataDir ?? (await tempDir());
   const config = loadConfig(
     { VIGIL_ADMIN_PASSWORD: ADMIN_PASSWORD, VIGIL_LOG_LEVEL: 'silent', ...env },
     { httpPort: 0, mqttPort: 0, coapPort: 0, host: '127.0.0.1', dataDir: dir },
   );
-  const app = await buildApp(config, { logger: createLogger(config.logLevel) });
+  const app = await buildApp(config, { logger: createLogger(config.logLevel), ...overrides });
   const ports = await app.listen();
   return {
     app,

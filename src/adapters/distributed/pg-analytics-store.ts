@@ -140,10 +140,19 @@ export class PgAnalyticsStore implements AnalyticsStore {
       ['device_id', f.deviceId],
       ['status', f.status],
       ['type', f.type],
+      ['severity', f.severity],
     ] as const) {
       if (value === undefined) continue;
       params.push(value);
       where += ` AND ${column} = $${params.length}`;
+    }
+    for (const [op, value] of [
+      ['>=', f.fromMs],
+      ['<', f.toMs],
+    ] as const) {
+      if (value === undefined) continue;
+      params.push(value);
+      where += ` AND created_at ${op} $${params.length}`;
     }
     const total = await this.all(`SELECT count(*) AS n FROM alarms WHERE ${where}`, params);
     const rows = await this.all(

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { Errors } from '../../errors.js';
 import type { Alarm, AlarmFilter, AlarmSeverity, AlarmStatus, AlarmType, AnalyticsStore } from '../../ports/analytics-store.js';
+import type { AlarmJournal, JournalEntry } from '../../ports/alarm-journal.js';
 
 export interface RaiseAlarm {
   tenantId: string;
@@ -25,7 +26,15 @@ const TRANSITIONS: Record<AlarmStatus, AlarmStatus[]> = {
 export class AlarmService {
   private readonly listeners = new Set<(alarm: Alarm) => void>();
 
-  constructor(private readonly store: AnalyticsStore) {}
+  /** With a journal, every raise, transition and comment is kept with who did it. */
+  constructor(
+    private readonly store: AnalyticsStore,
+    private readonly journal: AlarmJournal | null = null,
+  ) {}
+
+  private async record(alarm: Alarm, kind: JournalEntry['kind'], by: string, text: string | null = null): Promise<void> {
+    await this.journal?.append({ tenantId: alarm.tenantId, alarmId: alarm.id, at: Date.now(), kind, by, text });
+  }
 
   /** Called on every raised or changed alarm (live stream, future notifications). */
   onChange(listener: (alarm: Alarm) => void): void {
@@ -36,10 +45,11 @@ export class AlarmService {
     for (const l of this.listeners) l(alarm);
   }
 
-  async raise(input: RaiseAlarm): Promise<Alarm> {
+  async raise(input: RaiseAlarm, by = 'system'): Promise<Alarm> {
     const now = Date.now();
     const alarm: Alarm = { id: randomUUID(), status: 'open', createdAt: now, updatedAt: now, details: null, ...input };
     await this.store.createAlarm(alarm);
+    await this.record(alarm, 'raised', by);
     this.emit(alarm);
     return alarm;
   }
@@ -54,15 +64,33 @@ export class AlarmService {
     return alarm;
   }
 
-  async transition(tenantId: string, id: string, status: AlarmStatus): Promise<Alarm> {
+  async transition(tenantId: string, id: string, status: AlarmStatus, by = 'system'): Promise<Alarm> {
     const alarm = await this.get(tenantId, id);
     if (alarm.status === status) return alarm;
     if (!TRANSITIONS[alarm.status].includes(status)) {
       throw Errors.conflict(`alarm is ${alarm.status}; it cannot become ${status}`);
     }
     const updated = (await this.store.setAlarmStatus(tenantId, id, status, Date.now()))!;
+    await this.record(updated, status === 'open' ? 'raised' : status, by);
     this.emit(updated);
     return updated;
+  }
+
+  async comment(tenantId: string, id: string, text: string, by: string): Promise<JournalEntry[]> {
+    const alarm = await this.get(tenantId, id);
+    await this.record(alarm, 'comment', by, text);
+    return this.history(tenantId, id);
+  }
+
+  /** The condition was met again while the alarm is still active (de-duplicated into it). */
+  async repeated(alarm: Alarm, by: string, text: string | null): Promise<void> {
+    await this.record(alarm, 'repeated', by, text);
+  }
+
+  /** Transitions and comments, oldest first (empty without a journal). */
+  async history(tenantId: string, id: string): Promise<JournalEntry[]> {
+    await this.get(tenantId, id);
+    return this.journal ? this.journal.list(tenantId, id) : [];
   }
 
   /** Clears open alarms of a type on a device (e.g. a predicted failure that receded). */

@@ -8,6 +8,8 @@ export const PERMISSIONS = [
   'alarms:write', // acknowledge, dismiss, clear
   'commands:send', // RPC to devices (operators run the plant)
   'firmware:write', // OTA packages, assignments and campaigns
+  'rules:write', // rules, notification policies and silences
+  'channels:manage', // notification channels (they hold secrets: webhook keys, SMTP passwords)
   'devices:write', // register, edit, delete, rotate credentials
   'models:write', // detectors, maintenance policies, RUL models, retraining
   'dashboards:write', // create, edit, delete dashboards
@@ -24,8 +26,8 @@ export type RouteAccess = Permission | 'public' | 'device' | 'self';
 
 const VIEWER: Permission[] = ['read'];
 const OPERATOR: Permission[] = [...VIEWER, 'alarms:write', 'commands:send'];
-const ENGINEER: Permission[] = [...OPERATOR, 'devices:write', 'firmware:write', 'models:write', 'dashboards:write', 'deadletter:read'];
-const ADMIN: Permission[] = [...ENGINEER, 'users:manage', 'audit:read'];
+const ENGINEER: Permission[] = [...OPERATOR, 'devices:write', 'firmware:write', 'rules:write', 'models:write', 'dashboards:write', 'deadletter:read'];
+const ADMIN: Permission[] = [...ENGINEER, 'users:manage', 'audit:read', 'channels:manage'];
 const SUPERADMIN: Permission[] = [...ADMIN, 'tenants:manage'];
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
@@ -129,6 +131,30 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /api/v1/maintenance/rul-models': 'read',
   'POST /api/v1/maintenance/rul-models/:type/train': 'models:write',
   'DELETE /api/v1/maintenance/rul-models/:type': 'models:write',
+
+  // Rules, alarm history, notifications (docs/rules.md).
+  'GET /api/v1/rules': 'read',
+  'POST /api/v1/rules': 'rules:write',
+  'GET /api/v1/rules/:id': 'read',
+  'GET /api/v1/rules/:id/versions': 'read',
+  'PUT /api/v1/rules/:id': 'rules:write',
+  'DELETE /api/v1/rules/:id': 'rules:write',
+  'POST /api/v1/rules/:id/enable': 'rules:write',
+  'POST /api/v1/rules/:id/disable': 'rules:write',
+  'POST /api/v1/rules/test': 'read', // a backtest changes nothing
+  'GET /api/v1/alarms/:id': 'read',
+  'GET /api/v1/alarms/:id/history': 'read',
+  'POST /api/v1/alarms/:id/comments': 'alarms:write',
+  'POST /api/v1/notifications/channels': 'channels:manage',
+  'GET /api/v1/notifications/channels': 'read',
+  'DELETE /api/v1/notifications/channels/:id': 'channels:manage',
+  'POST /api/v1/notifications/policies': 'rules:write',
+  'GET /api/v1/notifications/policies': 'read',
+  'DELETE /api/v1/notifications/policies/:id': 'rules:write',
+  'POST /api/v1/silences': 'rules:write',
+  'GET /api/v1/silences': 'read',
+  'DELETE /api/v1/silences/:id': 'rules:write',
+  'GET /api/v1/notifications/deliveries': 'read',
 
   'GET /api/v1/dashboards': 'read',
   'POST /api/v1/dashboards': 'dashboards:write',

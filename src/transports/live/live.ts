@@ -4,6 +4,10 @@
 // and `status` events {deviceId, status, at} for its tenant's devices it subscribed to.
 // `emit('subscribe', {alarms: true}, ack)` receives every `alarm` event of its tenant (the
 // console's alarm list), without any telemetry.
+// Industrial consoles' contract is served too: `emit('subscribe', {type: 'alerts', severity?: [...]})`
+// gives `alert` {id, device_id, severity, message, timestamp} for each new alarm of those
+// severities and `alert_update` {id, status, timestamp} for each change; `{type: 'device_status'}`
+// gives `device_status` {device_id, status, timestamp} for every device of the tenant.
 import type { Server as HttpServer } from 'node:http';
 import { Server, type ServerOptions, type Socket } from 'socket.io';
 import type { Principal } from '../../domains/auth/tokens.js';
@@ -17,7 +21,13 @@ interface SubscribeRequest {
   deviceId?: unknown;
   keys?: unknown;
   alarms?: unknown;
+  type?: unknown;
+  severity?: unknown;
 }
+
+const SEVERITIES = ['critical', 'major', 'minor', 'warning', 'indeterminate'];
+const alertRoom = (tenantId: string, severity: string) => `alerts:${tenantId}:${severity}`;
+const tenantStatusRoom = (tenantId: string) => `device_status:${tenantId}`;
 
 type Ack = (response: { ok: true } | { error: string }) => void;
 
@@ -81,6 +91,15 @@ export class LiveStream {
 
   private async subscribe(socket: Socket, request: SubscribeRequest): Promise<void> {
     const principal = socket.data.principal as Principal;
+    if (request?.type === 'alerts') {
+      const wanted = request.severity ?? SEVERITIES;
+      if (!Array.isArray(wanted) || !wanted.every((s) => SEVERITIES.includes(s as string))) {
+        throw new Error(`severity must be an array of ${SEVERITIES.join(', ')}`);
+      }
+      for (const severity of wanted as string[]) await socket.join(alertRoom(principal.tenantId, severity));
+      return;
+    }
+    if (request?.type === 'device_status') return void (await socket.join(tenantStatusRoom(principal.tenantId)));
     const deviceId = request?.deviceId;
     if (request?.alarms === true && deviceId === undefined) {
       await socket.join(tenantAlarmRoom(principal.tenantId));
@@ -122,10 +141,18 @@ export class LiveStream {
   /** Alarms go to everyone watching the device or the tenant's alarms (once to a socket in both). */
   publishAlarm(alarm: Alarm): void {
     this.io.to([statusRoom(alarm.deviceId), tenantAlarmRoom(alarm.tenantId)]).emit('alarm', alarm);
+    const room = alertRoom(alarm.tenantId, alarm.severity);
+    if (alarm.status === 'open' && alarm.updatedAt === alarm.createdAt) {
+      this.io.to(room).emit('alert', { id: alarm.id, device_id: alarm.deviceId, severity: alarm.severity, message: alarm.message, timestamp: alarm.createdAt });
+    } else {
+      this.io.to(room).emit('alert_update', { id: alarm.id, status: alarm.status, timestamp: alarm.updatedAt });
+    }
   }
 
   publishStatus(change: StatusChange): void {
     this.io.to(statusRoom(change.deviceId)).emit('status', { deviceId: change.deviceId, status: change.status, at: change.at });
+    const event = { device_id: change.deviceId, status: change.status, timestamp: change.at };
+    this.io.to(statusRoom(change.deviceId)).to(tenantStatusRoom(change.tenantId)).emit('device_status', event);
   }
 
   /** Disconnects every client; the HTTP server itself is closed by its owner. */

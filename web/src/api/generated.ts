@@ -14,7 +14,12 @@ export type ApiCall = (request: ApiRequest) => Promise<unknown>;
 export interface GetAlarmsQuery {
   deviceId?: string;
   status?: "open" | "acknowledged" | "dismissed" | "cleared";
-  type?: "anomaly" | "predicted_failure";
+  type?: "anomaly" | "predicted_failure" | "rule";
+  severity?: "critical" | "major" | "minor" | "warning" | "indeterminate";
+  /** raised at or after (epoch ms) */
+  from?: number;
+  /** raised before (epoch ms) */
+  to?: number;
   offset?: number;
   limit?: number;
 }
@@ -24,7 +29,7 @@ export type GetAlarmsResult = {
     id: string;
     tenantId: string;
     deviceId: string;
-    type: "anomaly" | "predicted_failure";
+    type: "anomaly" | "predicted_failure" | "rule";
     key: string | null;
     severity: string;
     status: "open" | "acknowledged" | "dismissed" | "cleared";
@@ -41,6 +46,29 @@ export function getAlarms(call: ApiCall, args: { query?: GetAlarmsQuery } = {}):
   return call({ method: 'GET', path: `/api/v1/alarms`, query: args.query as unknown as Record<string, unknown> | undefined }) as Promise<GetAlarmsResult>;
 }
 
+export interface GetAlarmsByIdPath {
+  id: string;
+}
+
+export type GetAlarmsByIdResult = {
+  id: string;
+  tenantId: string;
+  deviceId: string;
+  type: "anomaly" | "predicted_failure" | "rule";
+  key: string | null;
+  severity: string;
+  status: "open" | "acknowledged" | "dismissed" | "cleared";
+  message: string;
+  details: unknown;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** One alarm (GET /api/v1/alarms/{id}) */
+export function getAlarmsById(call: ApiCall, args: { path: GetAlarmsByIdPath }): Promise<GetAlarmsByIdResult> {
+  return call({ method: 'GET', path: `/api/v1/alarms/${encodeURIComponent(String(args.path.id))}` }) as Promise<GetAlarmsByIdResult>;
+}
+
 export interface PostAlarmsByIdAcknowledgePath {
   id: string;
 }
@@ -49,7 +77,7 @@ export type PostAlarmsByIdAcknowledgeResult = {
   id: string;
   tenantId: string;
   deviceId: string;
-  type: "anomaly" | "predicted_failure";
+  type: "anomaly" | "predicted_failure" | "rule";
   key: string | null;
   severity: string;
   status: "open" | "acknowledged" | "dismissed" | "cleared";
@@ -72,7 +100,7 @@ export type PostAlarmsByIdClearResult = {
   id: string;
   tenantId: string;
   deviceId: string;
-  type: "anomaly" | "predicted_failure";
+  type: "anomaly" | "predicted_failure" | "rule";
   key: string | null;
   severity: string;
   status: "open" | "acknowledged" | "dismissed" | "cleared";
@@ -87,6 +115,28 @@ export function postAlarmsByIdClear(call: ApiCall, args: { path: PostAlarmsByIdC
   return call({ method: 'POST', path: `/api/v1/alarms/${encodeURIComponent(String(args.path.id))}/clear` }) as Promise<PostAlarmsByIdClearResult>;
 }
 
+export interface PostAlarmsByIdCommentsPath {
+  id: string;
+}
+
+export type PostAlarmsByIdCommentsBody = {
+  text: string;
+};
+
+export type PostAlarmsByIdCommentsResult = {
+  items: Array<{
+    at: number;
+    kind: string;
+    by: string;
+    text: string | null;
+  }>;
+};
+
+/** Comment on an alarm; returns the history (POST /api/v1/alarms/{id}/comments) */
+export function postAlarmsByIdComments(call: ApiCall, args: { path: PostAlarmsByIdCommentsPath; body: PostAlarmsByIdCommentsBody }): Promise<PostAlarmsByIdCommentsResult> {
+  return call({ method: 'POST', path: `/api/v1/alarms/${encodeURIComponent(String(args.path.id))}/comments`, body: args.body }) as Promise<PostAlarmsByIdCommentsResult>;
+}
+
 export interface PostAlarmsByIdDismissPath {
   id: string;
 }
@@ -95,7 +145,7 @@ export type PostAlarmsByIdDismissResult = {
   id: string;
   tenantId: string;
   deviceId: string;
-  type: "anomaly" | "predicted_failure";
+  type: "anomaly" | "predicted_failure" | "rule";
   key: string | null;
   severity: string;
   status: "open" | "acknowledged" | "dismissed" | "cleared";
@@ -108,6 +158,24 @@ export type PostAlarmsByIdDismissResult = {
 /** Dismiss the alarm as a false alarm (lowers the model's precision signal) (POST /api/v1/alarms/{id}/dismiss) */
 export function postAlarmsByIdDismiss(call: ApiCall, args: { path: PostAlarmsByIdDismissPath }): Promise<PostAlarmsByIdDismissResult> {
   return call({ method: 'POST', path: `/api/v1/alarms/${encodeURIComponent(String(args.path.id))}/dismiss` }) as Promise<PostAlarmsByIdDismissResult>;
+}
+
+export interface GetAlarmsByIdHistoryPath {
+  id: string;
+}
+
+export type GetAlarmsByIdHistoryResult = {
+  items: Array<{
+    at: number;
+    kind: string;
+    by: string;
+    text: string | null;
+  }>;
+};
+
+/** Transitions (with who did each) and comments, oldest first (GET /api/v1/alarms/{id}/history) */
+export function getAlarmsByIdHistory(call: ApiCall, args: { path: GetAlarmsByIdHistoryPath }): Promise<GetAlarmsByIdHistoryResult> {
+  return call({ method: 'GET', path: `/api/v1/alarms/${encodeURIComponent(String(args.path.id))}/history` }) as Promise<GetAlarmsByIdHistoryResult>;
 }
 
 export type GetAnalyticsDetectorsResult = {
@@ -176,7 +244,7 @@ export function getApiKeys(call: ApiCall): Promise<GetApiKeysResult> {
 
 export type PostApiKeysBody = {
   name: string;
-  scopes: Array<"read" | "alarms:write" | "commands:send" | "firmware:write" | "devices:write" | "models:write" | "dashboards:write" | "deadletter:read" | "users:manage" | "audit:read" | "tenants:manage">;
+  scopes: Array<"read" | "alarms:write" | "commands:send" | "firmware:write" | "rules:write" | "channels:manage" | "devices:write" | "models:write" | "dashboards:write" | "deadletter:read" | "users:manage" | "audit:read" | "tenants:manage">;
   expiresInDays: number;
 };
 
@@ -1380,6 +1448,132 @@ export function postModelsRetrain(call: ApiCall, args: { body: PostModelsRetrain
   return call({ method: 'POST', path: `/api/v1/models/retrain`, body: args.body }) as Promise<PostModelsRetrainResult>;
 }
 
+export type GetNotificationsChannelsResult = {
+  items: Array<{
+    id: string;
+    tenantId: string;
+    name: string;
+    type: string;
+    config: unknown;
+    hasSecret: boolean;
+    createdAt: number;
+    updatedAt: number;
+  }>;
+};
+
+/** List channels (GET /api/v1/notifications/channels) */
+export function getNotificationsChannels(call: ApiCall): Promise<GetNotificationsChannelsResult> {
+  return call({ method: 'GET', path: `/api/v1/notifications/channels` }) as Promise<GetNotificationsChannelsResult>;
+}
+
+export type PostNotificationsChannelsBody = Record<string, unknown>;
+
+export type PostNotificationsChannelsResult = {
+  id: string;
+  tenantId: string;
+  name: string;
+  type: string;
+  config: unknown;
+  hasSecret: boolean;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** Create a channel (POST /api/v1/notifications/channels) */
+export function postNotificationsChannels(call: ApiCall, args: { body: PostNotificationsChannelsBody }): Promise<PostNotificationsChannelsResult> {
+  return call({ method: 'POST', path: `/api/v1/notifications/channels`, body: args.body }) as Promise<PostNotificationsChannelsResult>;
+}
+
+export interface DeleteNotificationsChannelsByIdPath {
+  id: string;
+}
+
+/** Delete a channel (DELETE /api/v1/notifications/channels/{id}) */
+export function deleteNotificationsChannelsById(call: ApiCall, args: { path: DeleteNotificationsChannelsByIdPath }): Promise<void> {
+  return call({ method: 'DELETE', path: `/api/v1/notifications/channels/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
+}
+
+export interface GetNotificationsDeliveriesQuery {
+  alarmId?: string;
+  channelId?: string;
+  status?: "pending" | "delivered" | "retrying" | "dead" | "held";
+  offset?: number;
+  limit?: number;
+}
+
+export type GetNotificationsDeliveriesResult = {
+  items: Array<{
+    id: string;
+    alarmId: string;
+    channelId: string | null;
+    channelType: string;
+    event: string;
+    status: string;
+    attempts: number;
+    lastError: string | null;
+    responseStatus: number | null;
+    createdAt: number;
+    updatedAt: number;
+  }>;
+  total: number;
+};
+
+/** Delivery log: every notification with its attempts, status and last response, newest first (GET /api/v1/notifications/deliveries) */
+export function getNotificationsDeliveries(call: ApiCall, args: { query?: GetNotificationsDeliveriesQuery } = {}): Promise<GetNotificationsDeliveriesResult> {
+  return call({ method: 'GET', path: `/api/v1/notifications/deliveries`, query: args.query as unknown as Record<string, unknown> | undefined }) as Promise<GetNotificationsDeliveriesResult>;
+}
+
+export type GetNotificationsPoliciesResult = {
+  items: Array<{
+    id: string;
+    tenantId: string;
+    name: string;
+    severities: string[];
+    alarmTypes: string[];
+    deviceIds: string[];
+    ruleIds: string[];
+    channelIds: string[];
+    escalateAfterMs: number | null;
+    escalateToChannelIds: string[];
+    createdAt: number;
+  }>;
+};
+
+/** List policies (GET /api/v1/notifications/policies) */
+export function getNotificationsPolicies(call: ApiCall): Promise<GetNotificationsPoliciesResult> {
+  return call({ method: 'GET', path: `/api/v1/notifications/policies` }) as Promise<GetNotificationsPoliciesResult>;
+}
+
+export type PostNotificationsPoliciesBody = Record<string, unknown>;
+
+export type PostNotificationsPoliciesResult = {
+  id: string;
+  tenantId: string;
+  name: string;
+  severities: string[];
+  alarmTypes: string[];
+  deviceIds: string[];
+  ruleIds: string[];
+  channelIds: string[];
+  escalateAfterMs: number | null;
+  escalateToChannelIds: string[];
+  createdAt: number;
+};
+
+/** Create a policy (POST /api/v1/notifications/policies) */
+export function postNotificationsPolicies(call: ApiCall, args: { body: PostNotificationsPoliciesBody }): Promise<PostNotificationsPoliciesResult> {
+  return call({ method: 'POST', path: `/api/v1/notifications/policies`, body: args.body }) as Promise<PostNotificationsPoliciesResult>;
+}
+
+export interface DeleteNotificationsPoliciesByIdPath {
+  id: string;
+}
+
+/** Delete a policy (DELETE /api/v1/notifications/policies/{id}) */
+export function deleteNotificationsPoliciesById(call: ApiCall, args: { path: DeleteNotificationsPoliciesByIdPath }): Promise<void> {
+  return call({ method: 'DELETE', path: `/api/v1/notifications/policies/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
+}
+
 export type GetOtaCampaignsResult = {
   items: Array<{
     id: string;
@@ -1664,6 +1858,281 @@ export interface DeleteProvisioningProfilesByIdPath {
 /** Delete a provisioning profile (DELETE /api/v1/provisioning/profiles/{id}) */
 export function deleteProvisioningProfilesById(call: ApiCall, args: { path: DeleteProvisioningProfilesByIdPath }): Promise<void> {
   return call({ method: 'DELETE', path: `/api/v1/provisioning/profiles/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
+}
+
+export type GetRulesResult = {
+  items: Array<{
+    id: string;
+    tenantId: string;
+    version: number;
+    name: string;
+    target: {
+      deviceId: string | null;
+      deviceType: string | null;
+    };
+    condition: unknown;
+    severity: string;
+    message: string;
+    cooldownMs: number;
+    actions: unknown[];
+    enabled: boolean;
+    createdAt: number;
+    updatedAt: number;
+  }>;
+};
+
+/** Rules of the tenant (current versions) (GET /api/v1/rules) */
+export function getRules(call: ApiCall): Promise<GetRulesResult> {
+  return call({ method: 'GET', path: `/api/v1/rules` }) as Promise<GetRulesResult>;
+}
+
+export type PostRulesBody = Record<string, unknown>;
+
+export type PostRulesResult = {
+  id: string;
+  tenantId: string;
+  version: number;
+  name: string;
+  target: {
+    deviceId: string | null;
+    deviceType: string | null;
+  };
+  condition: unknown;
+  severity: string;
+  message: string;
+  cooldownMs: number;
+  actions: unknown[];
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** Create a rule (POST /api/v1/rules) */
+export function postRules(call: ApiCall, args: { body: PostRulesBody }): Promise<PostRulesResult> {
+  return call({ method: 'POST', path: `/api/v1/rules`, body: args.body }) as Promise<PostRulesResult>;
+}
+
+export type PostRulesTestBody = {
+  ruleId?: string;
+  rule?: Record<string, unknown>;
+  from: number;
+  to: number;
+  deviceIds?: string[];
+};
+
+export type PostRulesTestResult = {
+  events: Array<{
+    deviceId: string;
+    kind: "fire" | "clear";
+    at: number;
+    value: number | null;
+  }>;
+  devices: number;
+  points: number;
+  truncated: boolean;
+};
+
+/** Backtest: replay stored history through a saved (ruleId) or unsaved (rule) rule; no side effects (POST /api/v1/rules/test) */
+export function postRulesTest(call: ApiCall, args: { body: PostRulesTestBody }): Promise<PostRulesTestResult> {
+  return call({ method: 'POST', path: `/api/v1/rules/test`, body: args.body }) as Promise<PostRulesTestResult>;
+}
+
+export interface GetRulesByIdPath {
+  id: string;
+}
+
+export type GetRulesByIdResult = {
+  id: string;
+  tenantId: string;
+  version: number;
+  name: string;
+  target: {
+    deviceId: string | null;
+    deviceType: string | null;
+  };
+  condition: unknown;
+  severity: string;
+  message: string;
+  cooldownMs: number;
+  actions: unknown[];
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** One rule (current version) (GET /api/v1/rules/{id}) */
+export function getRulesById(call: ApiCall, args: { path: GetRulesByIdPath }): Promise<GetRulesByIdResult> {
+  return call({ method: 'GET', path: `/api/v1/rules/${encodeURIComponent(String(args.path.id))}` }) as Promise<GetRulesByIdResult>;
+}
+
+export interface PutRulesByIdPath {
+  id: string;
+}
+
+export type PutRulesByIdBody = Record<string, unknown>;
+
+export type PutRulesByIdResult = {
+  id: string;
+  tenantId: string;
+  version: number;
+  name: string;
+  target: {
+    deviceId: string | null;
+    deviceType: string | null;
+  };
+  condition: unknown;
+  severity: string;
+  message: string;
+  cooldownMs: number;
+  actions: unknown[];
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** Replace a rule: saves a new version, keeps the old one in the history; its state starts over (PUT /api/v1/rules/{id}) */
+export function putRulesById(call: ApiCall, args: { path: PutRulesByIdPath; body: PutRulesByIdBody }): Promise<PutRulesByIdResult> {
+  return call({ method: 'PUT', path: `/api/v1/rules/${encodeURIComponent(String(args.path.id))}`, body: args.body }) as Promise<PutRulesByIdResult>;
+}
+
+export interface DeleteRulesByIdPath {
+  id: string;
+}
+
+/** Delete a rule, its history and its state (its alarms stay) (DELETE /api/v1/rules/{id}) */
+export function deleteRulesById(call: ApiCall, args: { path: DeleteRulesByIdPath }): Promise<void> {
+  return call({ method: 'DELETE', path: `/api/v1/rules/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
+}
+
+export interface PostRulesByIdDisablePath {
+  id: string;
+}
+
+export type PostRulesByIdDisableResult = {
+  id: string;
+  tenantId: string;
+  version: number;
+  name: string;
+  target: {
+    deviceId: string | null;
+    deviceType: string | null;
+  };
+  condition: unknown;
+  severity: string;
+  message: string;
+  cooldownMs: number;
+  actions: unknown[];
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** Disable a rule (a new version) (POST /api/v1/rules/{id}/disable) */
+export function postRulesByIdDisable(call: ApiCall, args: { path: PostRulesByIdDisablePath }): Promise<PostRulesByIdDisableResult> {
+  return call({ method: 'POST', path: `/api/v1/rules/${encodeURIComponent(String(args.path.id))}/disable` }) as Promise<PostRulesByIdDisableResult>;
+}
+
+export interface PostRulesByIdEnablePath {
+  id: string;
+}
+
+export type PostRulesByIdEnableResult = {
+  id: string;
+  tenantId: string;
+  version: number;
+  name: string;
+  target: {
+    deviceId: string | null;
+    deviceType: string | null;
+  };
+  condition: unknown;
+  severity: string;
+  message: string;
+  cooldownMs: number;
+  actions: unknown[];
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** Enable a rule (a new version) (POST /api/v1/rules/{id}/enable) */
+export function postRulesByIdEnable(call: ApiCall, args: { path: PostRulesByIdEnablePath }): Promise<PostRulesByIdEnableResult> {
+  return call({ method: 'POST', path: `/api/v1/rules/${encodeURIComponent(String(args.path.id))}/enable` }) as Promise<PostRulesByIdEnableResult>;
+}
+
+export interface GetRulesByIdVersionsPath {
+  id: string;
+}
+
+export type GetRulesByIdVersionsResult = {
+  items: Array<{
+    id: string;
+    tenantId: string;
+    version: number;
+    name: string;
+    target: {
+      deviceId: string | null;
+      deviceType: string | null;
+    };
+    condition: unknown;
+    severity: string;
+    message: string;
+    cooldownMs: number;
+    actions: unknown[];
+    enabled: boolean;
+    createdAt: number;
+    updatedAt: number;
+  }>;
+};
+
+/** Every version of a rule, newest first (GET /api/v1/rules/{id}/versions) */
+export function getRulesByIdVersions(call: ApiCall, args: { path: GetRulesByIdVersionsPath }): Promise<GetRulesByIdVersionsResult> {
+  return call({ method: 'GET', path: `/api/v1/rules/${encodeURIComponent(String(args.path.id))}/versions` }) as Promise<GetRulesByIdVersionsResult>;
+}
+
+export type GetSilencesResult = {
+  items: Array<{
+    id: string;
+    tenantId: string;
+    deviceId: string | null;
+    ruleId: string | null;
+    untilMs: number;
+    reason: string;
+    createdBy: string;
+    createdAt: number;
+  }>;
+};
+
+/** List silences (GET /api/v1/silences) */
+export function getSilences(call: ApiCall): Promise<GetSilencesResult> {
+  return call({ method: 'GET', path: `/api/v1/silences` }) as Promise<GetSilencesResult>;
+}
+
+export type PostSilencesBody = Record<string, unknown>;
+
+export type PostSilencesResult = {
+  id: string;
+  tenantId: string;
+  deviceId: string | null;
+  ruleId: string | null;
+  untilMs: number;
+  reason: string;
+  createdBy: string;
+  createdAt: number;
+};
+
+/** Create a silence (POST /api/v1/silences) */
+export function postSilences(call: ApiCall, args: { body: PostSilencesBody }): Promise<PostSilencesResult> {
+  return call({ method: 'POST', path: `/api/v1/silences`, body: args.body }) as Promise<PostSilencesResult>;
+}
+
+export interface DeleteSilencesByIdPath {
+  id: string;
+}
+
+/** Delete a silence (DELETE /api/v1/silences/{id}) */
+export function deleteSilencesById(call: ApiCall, args: { path: DeleteSilencesByIdPath }): Promise<void> {
+  return call({ method: 'DELETE', path: `/api/v1/silences/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
 }
 
 export type PostTelemetryResult = {

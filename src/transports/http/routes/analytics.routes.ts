@@ -10,18 +10,18 @@ import { parseTime } from '../../../domains/telemetry/query.service.js';
 import type { AnalyticsStore, AlarmStatus } from '../../../ports/analytics-store.js';
 import type { MetadataStore } from '../../../ports/metadata-store.js';
 import { Errors } from '../../../errors.js';
-import { MAX_DURATION_MS } from '../../../util/duration.js';
+import { MAX_DURATION_MS, MAX_TIME_MS } from '../../../util/duration.js';
 
 /** The longest trend window a maintenance policy reads (as for time-to-threshold queries). */
 const MAX_WINDOW_MS = 366 * 86_400_000;
 import { bearerSecurity, principalOf, requireUser } from '../auth.js';
 import { MAX_OFFSET, problemSchema } from '../problem.js';
 
-const AlarmSchema = Type.Object({
+export const AlarmSchema = Type.Object({
   id: Type.String(),
   tenantId: Type.String(),
   deviceId: Type.String(),
-  type: Type.Union([Type.Literal('anomaly'), Type.Literal('predicted_failure')]),
+  type: Type.Union([Type.Literal('anomaly'), Type.Literal('predicted_failure'), Type.Literal('rule')]),
   key: Type.Union([Type.String(), Type.Null()]),
   severity: Type.String(),
   status: Type.Union([Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('dismissed'), Type.Literal('cleared')]),
@@ -65,14 +65,20 @@ export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): vo
         querystring: Type.Object({
           deviceId: Type.Optional(Type.String()),
           status: Type.Optional(Type.String({ enum: ['open', 'acknowledged', 'dismissed', 'cleared'] })),
-          type: Type.Optional(Type.String({ enum: ['anomaly', 'predicted_failure'] })),
+          type: Type.Optional(Type.String({ enum: ['anomaly', 'predicted_failure', 'rule'] })),
+          severity: Type.Optional(Type.String({ enum: ['critical', 'major', 'minor', 'warning', 'indeterminate'] })),
+          from: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_TIME_MS, description: 'raised at or after (epoch ms)' })),
+          to: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_TIME_MS, description: 'raised before (epoch ms)' })),
           offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 }),
           limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
         }),
         response: { 200: Type.Object({ items: Type.Array(AlarmSchema), total: Type.Integer() }) },
       },
     },
-    async (request) => d.alarms.list(principalOf(request).tenantId, request.query as never),
+    async (request) => {
+      const { from, to, ...filter } = request.query as { from?: number; to?: number };
+      return d.alarms.list(principalOf(request).tenantId, { ...filter, fromMs: from, toMs: to } as never);
+    },
   );
 
   for (const [action, status, summary] of [
@@ -92,7 +98,10 @@ export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): vo
           response: { 200: AlarmSchema, 404: problemSchema, 409: problemSchema },
         },
       },
-      async (request) => d.alarms.transition(principalOf(request).tenantId, (request.params as { id: string }).id, status as AlarmStatus),
+      async (request) => {
+        const principal = principalOf(request);
+        return d.alarms.transition(principal.tenantId, (request.params as { id: string }).id, status as AlarmStatus, `user:${principal.userId}`);
+      },
     );
   }
 

@@ -1,0 +1,118 @@
+// Embedded RuleStore on DuckDB: one row per rule version (the rule as JSON), one per rule state.
+import type { DuckDBValue } from '@duckdb/node-api';
+import type { Rule } from '../../domains/rules/rule.js';
+import type { RuleStateRecord, RuleStore } from '../../ports/rule-store.js';
+import { toNumber, type DuckDbDatabase, type SerialConnection } from './duckdb-database.js';
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS rule_versions (
+     tenant_id VARCHAR NOT NULL, id VARCHAR NOT NULL, version INTEGER NOT NULL, created_at BIGINT NOT NULL,
+     rule VARCHAR NOT NULL, PRIMARY KEY (tenant_id, id, version))`,
+  `CREATE TABLE IF NOT EXISTS rule_states (
+     rule_id VARCHAR NOT NULL, instance VARCHAR NOT NULL, state VARCHAR NOT NULL, updated_at BIGINT NOT NULL,
+     PRIMARY KEY (rule_id, instance))`,
+  `CREATE TABLE IF NOT EXISTS rule_engine_position (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL)`,
+];
+
+/** Rows per multi-row upsert: keeps each statement's parameter list small. */
+const CHUNK_ROWS = 200;
+
+export class DuckDbRuleStore implements RuleStore {
+  private conn!: SerialConnection;
+
+  constructor(private readonly db: DuckDbDatabase) {}
+
+  async init(): Promise<void> {
+    this.conn = await this.db.connect();
+    for (const sql of SCHEMA) await this.conn.run(sql);
+  }
+
+  async putRule(rule: Rule): Promise<void> {
+    await this.conn.run('INSERT INTO rule_versions VALUES ($1, $2, $3, $4, $5)', [
+      rule.tenantId,
+      rule.id,
+      rule.version,
+      BigInt(rule.createdAt),
+      JSON.stringify(rule),
+    ]);
+  }
+
+  async getRule(tenantId: string, id: string): Promise<Rule | null> {
+    const rows = await this.conn.all('SELECT rule FROM rule_versions WHERE tenant_id = $1 AND id = $2 ORDER BY version DESC LIMIT 1', [tenantId, id]);
+    return rows[0] ? (JSON.parse(rows[0].rule as string) as Rule) : null;
+  }
+
+  async listRules(tenantId?: string): Promise<Rule[]> {
+    const where = tenantId === undefined ? '' : 'WHERE tenant_id = $1';
+    const rows = await this.conn.all(
+      `SELECT arg_max(rule, version) AS rule, min(created_at) AS created FROM rule_versions ${where}
+       GROUP BY tenant_id, id ORDER BY created, id`,
+      tenantId === undefined ? [] : [tenantId],
+    );
+    return rows.map((r) => JSON.parse(r.rule as string) as Rule);
+  }
+
+  async ruleHistory(tenantId: string, id: string): Promise<Rule[]> {
+    const rows = await this.conn.all('SELECT rule FROM rule_versions WHERE tenant_id = $1 AND id = $2 ORDER BY version DESC', [tenantId, id]);
+    return rows.map((r) => JSON.parse(r.rule as string) as Rule);
+  }
+
+  async deleteRule(tenantId: string, id: string): Promise<boolean> {
+    const rows = await this.conn.all('DELETE FROM rule_versions WHERE tenant_id = $1 AND id = $2 RETURNING version', [tenantId, id]);
+    if (rows.length > 0) await this.deleteStates(id);
+    return rows.length > 0;
+  }
+
+  async saveStates(records: RuleStateRecord[], position: number | null): Promise<void> {
+    if (records.length === 0 && position === null) return;
+    await this.conn.exclusive(async (c) => {
+      await c.run('BEGIN TRANSACTION');
+      try {
+        for (let i = 0; i < records.length; i += CHUNK_ROWS) {
+          const params: DuckDBValue[] = [];
+          const rows = records.slice(i, i + CHUNK_ROWS).map((r) => {
+            const base = params.length;
+            params.push(r.ruleId, r.instance, JSON.stringify(r.state), BigInt(r.updatedAt));
+            return `($${base + 1},$${base + 2},$${base + 3},$${base + 4})`;
+          });
+          await c.run(
+            `INSERT INTO rule_states VALUES ${rows.join(',')}
+             ON CONFLICT (rule_id, instance) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+            params,
+          );
+        }
+        if (position !== null) {
+          await c.run('INSERT INTO rule_engine_position VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq', [BigInt(position)]);
+        }
+        await c.run('COMMIT');
+      } catch (err) {
+        await c.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  async loadStates(): Promise<RuleStateRecord[]> {
+    const rows = await this.conn.all('SELECT * FROM rule_states');
+    return rows.map((r) => ({
+      ruleId: r.rule_id as string,
+      instance: r.instance as string,
+      state: JSON.parse(r.state as string),
+      updatedAt: toNumber(r.updated_at),
+    }));
+  }
+
+  async deleteStates(ruleId: string): Promise<void> {
+    await this.conn.run('DELETE FROM rule_states WHERE rule_id = $1', [ruleId]);
+  }
+
+  async getPosition(): Promise<number | null> {
+    const rows = await this.conn.all('SELECT seq FROM rule_engine_position WHERE id = 1');
+    return rows[0] ? toNumber(rows[0].seq) : null;
+  }
+
+
+  async close(): Promise<void> {
+    await this.conn.exclusive(async (c) => c.closeSync());
+  }
+}

@@ -1,0 +1,268 @@
+// Runs the enabled rules on the live stream: a durable consumer of the telemetry bus (never on a
+// device's acknowledgement path), plus a clock tick for durations, inactivity and schedules.
+// Per (rule, device) state is saved with the bus position in one transaction, so after a restart
+// the engine resumes where it stopped and a pending "for 5 min" still ends on time.
+import type { Bus, BusMessage, Subscription } from '../../ports/bus.js';
+import type { MetadataStore } from '../../ports/metadata-store.js';
+import type { RuleStore, RuleStateRecord } from '../../ports/rule-store.js';
+import type { SequencedBatch } from '../../ports/telemetry.js';
+import { decodeBatch, TELEMETRY_SUBJECT } from '../telemetry/batch-codec.js';
+import { initialState, needsTicks, numericValue, step, type RuleEvent, type RuleState } from './evaluate.js';
+import type { Rule } from './rule.js';
+import { isRuleWide, RuleIndex } from './rule-index.js';
+
+export interface RuleFiring {
+  rule: Rule;
+  /** The device the alarm is about (for a cross-device comparison: the left operand's device). */
+  deviceId: string;
+  event: RuleEvent;
+}
+
+export interface RuleEngineOptions {
+  clock: () => number;
+  tickIntervalMs: number;
+  /** Dirty states are written at most this often (and always at stop). */
+  saveIntervalMs: number;
+  onError: (err: unknown, context: string) => void;
+}
+
+interface Instance {
+  state: RuleState;
+  dirty: boolean;
+}
+
+const DURABLE_NAME = 'rules';
+
+/** A saved state back in memory: `latest` is data keyed by key names, so no prototype behind it. */
+function restoreState(saved: unknown): RuleState {
+  const state = { ...initialState(), ...(saved as Partial<RuleState>) };
+  state.latest = Object.assign(Object.create(null), state.latest);
+  return state;
+}
+
+function originatorOf(rule: Rule, instance: string): string {
+  const c = rule.condition;
+  if (instance === '' && c.type === 'comparison') return c.left.deviceId ?? c.right.deviceId ?? '';
+  return instance;
+}
+
+export class RuleEngine {
+  private readonly rules = new Map<string, Rule>();
+  private readonly index = new RuleIndex();
+  private readonly instances = new Map<string, Map<string, Instance>>();
+  private readonly deviceTypes = new Map<string, string>();
+  private readonly listeners: ((firing: RuleFiring) => void)[] = [];
+  private subscription: Subscription | null = null;
+  private ticker: NodeJS.Timeout | null = null;
+  private position = 0;
+  private savedPosition = 0;
+  /** Set on the very first start (no saved position): batches received before it are history, not news. */
+  private firstStartAt: number | null = null;
+  private lastSaveAt = 0;
+  private saving: Promise<void> = Promise.resolve();
+  pointsEvaluated = 0;
+
+  constructor(
+    private readonly store: RuleStore,
+    private readonly bus: Bus,
+    private readonly metadata: MetadataStore,
+    private readonly options: RuleEngineOptions,
+  ) {}
+
+  /** Called for every firing and clearing (alarms, then notifications). */
+  onFiring(listener: (firing: RuleFiring) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async start(): Promise<void> {
+    const saved = await this.store.getPosition();
+    this.position = this.savedPosition = saved ?? 0;
+    // A first start on an existing install must not turn the retained log into a burst of new alarms.
+    if (saved === null) this.firstStartAt = this.options.clock();
+    const states = new Map<string, RuleStateRecord[]>();
+    for (const s of await this.store.loadStates()) {
+      let list = states.get(s.ruleId);
+      if (!list) states.set(s.ruleId, (list = []));
+      list.push(s);
+    }
+    for (const rule of await this.store.listRules()) {
+      if (!rule.enabled) continue;
+      this.file(rule);
+      const instances = new Map<string, Instance>();
+      for (const s of states.get(rule.id) ?? []) instances.set(s.instance, { state: restoreState(s.state), dirty: false });
+      this.instances.set(rule.id, instances);
+      await this.seedInactivity(rule);
+    }
+    this.subscription = await this.bus.subscribe(TELEMETRY_SUBJECT, (messages) => this.consume(messages), { durable: DURABLE_NAME, maxBatch: 500 });
+    this.ticker = setInterval(() => this.tick(this.options.clock()), this.options.tickIntervalMs);
+    this.ticker.unref();
+  }
+
+  /** Stops after the bus delivered what is pending (bus.close() drains), then saves every state. */
+  async stop(): Promise<void> {
+    if (this.ticker) clearInterval(this.ticker);
+    await this.subscription?.close();
+    this.subscription = null;
+    await this.save(true);
+  }
+
+  /** A rule was created, edited, enabled or disabled: its state starts over (the condition may have changed). */
+  async ruleChanged(rule: Rule): Promise<void> {
+    this.forget(rule.id);
+    await this.store.deleteStates(rule.id);
+    if (!rule.enabled) return;
+    this.file(rule);
+    this.instances.set(rule.id, new Map());
+    await this.seedInactivity(rule);
+  }
+
+  async ruleDeleted(ruleId: string): Promise<void> {
+    this.forget(ruleId);
+  }
+
+  /** A device's type changed: rules targeting types must look it up again. */
+  deviceChanged(deviceId: string): void {
+    this.deviceTypes.delete(deviceId);
+  }
+
+  get ruleCount(): number {
+    return this.rules.size;
+  }
+
+  /** The last telemetry batch (bus sequence) the engine has evaluated: its lag is durableSeq − this. */
+  get evaluatedSeq(): number {
+    return this.position;
+  }
+
+  private file(rule: Rule): void {
+    this.rules.set(rule.id, rule);
+    this.index.add(rule);
+  }
+
+  private forget(ruleId: string): void {
+    const rule = this.rules.get(ruleId);
+    if (!rule) return;
+    this.rules.delete(ruleId);
+    this.instances.delete(ruleId);
+    this.index.remove(rule);
+  }
+
+  /** Inactivity counts from now for target devices that have no state yet (they may never send). */
+  private async seedInactivity(rule: Rule): Promise<void> {
+    if (rule.condition.type !== 'inactivity') return;
+    const instances = this.instances.get(rule.id)!;
+    const now = this.options.clock();
+    const seed = (deviceId: string) => {
+      if (!instances.has(deviceId)) instances.set(deviceId, { state: initialState(now), dirty: true });
+    };
+    if (rule.target.deviceId) return seed(rule.target.deviceId);
+    const filter = { offset: 0, limit: 10_000, ...(rule.target.deviceType ? { type: rule.target.deviceType } : {}) };
+    for (const device of (await this.metadata.listDevices(rule.tenantId, filter)).items) seed(device.id);
+  }
+
+  private async deviceType(tenantId: string, deviceId: string): Promise<string | null> {
+    // Device ids are unique across tenants (UUIDs), so they key the cache alone.
+    const cached = this.deviceTypes.get(deviceId);
+    if (cached !== undefined) return cached;
+    const type = (await this.metadata.getDevice(tenantId, deviceId))?.type ?? '';
+    this.deviceTypes.set(deviceId, type);
+    return type;
+  }
+
+  private async consume(messages: BusMessage[]): Promise<void> {
+    for (const m of messages) {
+      if (m.seq <= this.position) continue; // redelivered: already in the saved states
+      try {
+        const batch = decodeBatch(m.seq, m.data);
+        if (this.firstStartAt === null || batch.receivedAt >= this.firstStartAt) await this.evaluateBatch(batch);
+      } catch (err) {
+        // One bad batch must not stall the consumer (it would be redelivered for ever).
+        this.options.onError(err, `rules: evaluating batch ${m.seq}`);
+      }
+      this.position = m.seq;
+    }
+    // Resolving acknowledges the batch: save first when due, so acknowledged work is rarely lost.
+    await this.save(false);
+  }
+
+  /** Runs one batch through the tenant's rules; exposed for the engine's own tests. */
+  async evaluateBatch(batch: SequencedBatch): Promise<void> {
+    const indexes = await this.index.forDevice(batch.tenantId, batch.deviceId, () => this.deviceType(batch.tenantId, batch.deviceId));
+    if (indexes.length === 0) return;
+    for (const p of batch.points) {
+      const value = numericValue(p.value);
+      for (const index of indexes) {
+        for (const list of [index.get(p.key), p.key === '' ? undefined : index.get('')]) {
+          if (!list) continue;
+          for (const rule of list) {
+            if (value === null && rule.condition.type !== 'inactivity') continue;
+            this.pointsEvaluated++;
+            this.apply(rule, isRuleWide(rule) ? '' : batch.deviceId, { kind: 'point', deviceId: batch.deviceId, key: p.key, ts: p.ts, value: value ?? 0 });
+          }
+        }
+      }
+    }
+  }
+
+  private apply(rule: Rule, instanceId: string, input: Parameters<typeof step>[2]): void {
+    const instances = this.instances.get(rule.id);
+    if (!instances) return;
+    let instance = instances.get(instanceId);
+    if (!instance) instances.set(instanceId, (instance = { state: initialState(), dirty: true }));
+    const { state, events } = step(rule, instance.state, input);
+    instance.state = state;
+    // Ticks that change nothing leave the state clean; points always change something worth saving.
+    if (input.kind === 'point' || events.length > 0) instance.dirty = true;
+    for (const event of events) {
+      const firing = { rule, deviceId: originatorOf(rule, instanceId), event };
+      for (const l of this.listeners) {
+        try {
+          l(firing);
+        } catch (err) {
+          this.options.onError(err, 'rules: firing listener');
+        }
+      }
+    }
+  }
+
+  /** Durations, inactivity and schedules end on the clock; exposed so tests can drive time. */
+  tick(now: number): void {
+    for (const rule of this.rules.values()) {
+      if (!needsTicks(rule.condition)) continue;
+      const instances = this.instances.get(rule.id)!;
+      if (rule.condition.type === 'schedule' && instances.size === 0) continue;
+      for (const id of instances.keys()) this.apply(rule, id, { kind: 'tick', now });
+    }
+    void this.save(false);
+  }
+
+  /** Writes dirty states and the bus position; serialised so two saves never interleave. */
+  save(force: boolean): Promise<void> {
+    const now = this.options.clock();
+    if (!force && now - this.lastSaveAt < this.options.saveIntervalMs) return this.saving;
+    this.lastSaveAt = now;
+    this.saving = this.saving.then(async () => {
+      const records: RuleStateRecord[] = [];
+      for (const [ruleId, instances] of this.instances) {
+        for (const [instance, entry] of instances) {
+          if (!entry.dirty) continue;
+          entry.dirty = false;
+          records.push({ ruleId, instance, state: entry.state, updatedAt: now });
+        }
+      }
+      const position = this.position !== this.savedPosition ? this.position : null;
+      if (records.length === 0 && position === null) return;
+      try {
+        await this.store.saveStates(records, position);
+        if (position !== null) this.savedPosition = position;
+      } catch (err) {
+        for (const r of records) {
+          const entry = this.instances.get(r.ruleId)?.get(r.instance);
+          if (entry) entry.dirty = true;
+        }
+        this.options.onError(err, 'rules: saving rule state');
+      }
+    });
+    return this.saving;
+  }
+}

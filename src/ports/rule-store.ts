@@ -1,0 +1,33 @@
+// Rules (every version kept) and the engine's per-device rule state, which is what lets a
+// restart in the middle of "> 80 for 5 min" still fire at minute 5. A narrow port of its own:
+// neither metadata nor analytics, and a distributed implementation will want its own tables.
+import type { Rule } from '../domains/rules/rule.js';
+
+export interface RuleStateRecord {
+  ruleId: string;
+  /** The device the state belongs to ('' for a rule-wide state, e.g. a cross-device comparison). */
+  instance: string;
+  state: unknown;
+  updatedAt: number;
+}
+
+export interface RuleStore {
+  init(): Promise<void>;
+  /** Saves a new version; the previous versions stay in the history. */
+  putRule(rule: Rule): Promise<void>;
+  /** The current (highest) version. */
+  getRule(tenantId: string, id: string): Promise<Rule | null>;
+  /** Current versions, by creation time; every tenant when tenantId is omitted. */
+  listRules(tenantId?: string): Promise<Rule[]>;
+  /** Every version, newest first. */
+  ruleHistory(tenantId: string, id: string): Promise<Rule[]>;
+  /** Removes the rule, its history and its state. */
+  deleteRule(tenantId: string, id: string): Promise<boolean>;
+  /** Upserts states and (when given) the bus position in one transaction. */
+  saveStates(records: RuleStateRecord[], position: number | null): Promise<void>;
+  loadStates(): Promise<RuleStateRecord[]>;
+  deleteStates(ruleId: string): Promise<void>;
+  /** The engine's position on the telemetry bus: batches at or below it are already in the saved states. */
+  getPosition(): Promise<number | null>;
+  close(): Promise<void>;
+}

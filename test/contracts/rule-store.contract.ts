@@ -1,0 +1,66 @@
+// The RuleStore contract: every implementation runs it (today the embedded DuckDB store).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Rule } from '../../src/domains/rules/rule.js';
+import type { RuleStore } from '../../src/ports/rule-store.js';
+
+function rule(tenantId: string, id: string, version: number, extra: Partial<Rule> = {}): Rule {
+  return {
+    id,
+    tenantId,
+    version,
+    name: `r${version}`,
+    target: { deviceId: null, deviceType: null },
+    condition: { type: 'threshold', key: 't', operator: '>', value: 80, durationMs: 300_000, clear: null },
+    severity: 'major',
+    message: 'hot',
+    cooldownMs: 0,
+    actions: [],
+    enabled: true,
+    createdAt: 1000,
+    updatedAt: 1000 + version,
+    ...extra,
+  };
+}
+
+export function ruleStoreContract(name: string, open: () => Promise<RuleStore>): void {
+  test(`${name} - an edit adds a version; the current one is the highest; history keeps the rest`, async () => {
+    const store = await open();
+    await store.putRule(rule('a', 'r1', 1));
+    await store.putRule(rule('a', 'r1', 2, { name: 'renamed' }));
+    await store.putRule(rule('a', 'r2', 1, { createdAt: 2000 }));
+    await store.putRule(rule('b', 'r3', 1));
+    assert.equal((await store.getRule('a', 'r1'))!.name, 'renamed');
+    assert.equal(await store.getRule('b', 'r1'), null, 'tenants never see each other\'s rules');
+    assert.deepEqual((await store.listRules('a')).map((r) => [r.id, r.version]), [['r1', 2], ['r2', 1]]);
+    assert.equal((await store.listRules()).length, 3);
+    assert.deepEqual((await store.ruleHistory('a', 'r1')).map((r) => r.version), [2, 1]);
+    assert.deepEqual(await store.getRule('a', 'r2'), rule('a', 'r2', 1, { createdAt: 2000 }));
+    await store.close();
+  });
+
+  test(`${name} - states upsert with the bus position atomically and go with their rule`, async () => {
+    const store = await open();
+    assert.equal(await store.getPosition(), null);
+    await store.putRule(rule('a', 'r1', 1));
+    await store.saveStates([{ ruleId: 'r1', instance: 'd1', state: { since: 5 }, updatedAt: 1 }], 10);
+    await store.saveStates(
+      [
+        { ruleId: 'r1', instance: 'd1', state: { since: 7 }, updatedAt: 2 },
+        { ruleId: 'r1', instance: '', state: { latest: { left: 1 } }, updatedAt: 2 },
+      ],
+      12,
+    );
+    assert.equal(await store.getPosition(), 12);
+    const states = (await store.loadStates()).sort((x, y) => x.instance.localeCompare(y.instance));
+    assert.deepEqual(states, [
+      { ruleId: 'r1', instance: '', state: { latest: { left: 1 } }, updatedAt: 2 },
+      { ruleId: 'r1', instance: 'd1', state: { since: 7 }, updatedAt: 2 },
+    ]);
+    assert.equal(await store.deleteRule('a', 'r1'), true);
+    assert.equal(await store.deleteRule('a', 'r1'), false);
+    assert.deepEqual(await store.loadStates(), []);
+    assert.deepEqual(await store.ruleHistory('a', 'r1'), []);
+    await store.close();
+  });
+}

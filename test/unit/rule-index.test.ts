@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RuleIndex } from '../../src/domains/rules/rule-index.js';
+import type { Condition, Rule } from '../../src/domains/rules/rule.js';
+
+function rule(id: string, target: Rule['target'], condition: Condition, tenantId = 't'): Rule {
+  return { id, tenantId, version: 1, name: id, target, condition, severity: 'warning', message: '', cooldownMs: 0, actions: [], enabled: true, createdAt: 0, updatedAt: 0 };
+}
+const threshold = (key: string): Condition => ({ type: 'threshold', key, operator: '>', value: 1, durationMs: 0, clear: null });
+const none = { deviceId: null, deviceType: null };
+
+/** Rule ids a point of (device, key) goes through. */
+async function routed(index: RuleIndex, deviceId: string, key: string, type: string | null = null, tenantId = 't'): Promise<string[]> {
+  const indexes = await index.forDevice(tenantId, deviceId, async () => type);
+  return indexes.flatMap((i) => [...(i.get(key) ?? []), ...(i.get('') ?? [])]).map((r) => r.id).sort();
+}
+
+test('rule index - a point reaches only the rules that target its device, type or tenant, by key', async () => {
+  const index = new RuleIndex();
+  index.add(rule('dev', { deviceId: 'd1', deviceType: null }, threshold('temp')));
+  index.add(rule('type', { deviceId: null, deviceType: 'boiler' }, threshold('temp')));
+  index.add(rule('all', none, threshold('hum')));
+  index.add(rule('silent', none, { type: 'inactivity', key: null, durationMs: 1 }));
+  index.add(rule('cross', none, { type: 'comparison', left: { deviceId: 'd1', key: 'temp' }, right: { deviceId: 'd2', key: 'temp' }, operator: '>', value: 0 }));
+  index.add(rule('other-tenant', none, threshold('temp'), 'u'));
+  assert.deepEqual(await routed(index, 'd1', 'temp', 'boiler'), ['cross', 'dev', 'silent', 'type']);
+  assert.deepEqual(await routed(index, 'd2', 'temp', 'pump'), ['cross', 'silent']);
+  assert.deepEqual(await routed(index, 'd3', 'hum'), ['all', 'silent']);
+  assert.deepEqual(await routed(index, 'd3', 'temp', null, 'u'), ['other-tenant']);
+  index.remove(rule('cross', none, { type: 'comparison', left: { deviceId: 'd1', key: 'temp' }, right: { deviceId: 'd2', key: 'temp' }, operator: '>', value: 0 }));
+  index.remove(rule('dev', { deviceId: 'd1', deviceType: null }, threshold('temp')));
+  assert.deepEqual(await routed(index, 'd1', 'temp', 'boiler'), ['silent', 'type']);
+});
+
+test('rule index - the device type is looked up only when the tenant has rules by type', async () => {
+  const index = new RuleIndex();
+  index.add(rule('all', none, threshold('temp')));
+  let lookups = 0;
+  await index.forDevice('t', 'd1', async () => {
+    lookups++;
+    return 'x';
+  });
+  assert.equal(lookups, 0);
+});
