@@ -148,9 +148,8 @@ async function openStores(config: Config, context: Context, overrides: Partial<A
       analyticsStore: pg.analytics,
       keyUnitsStore: pg.keyUnits,
       dashboardStore: pg.dashboards,
-      // TEMPORARY (replaced by the PostgreSQL identity store and audit log in the next commit).
-      identityStore: undefined as unknown as IdentityStore,
-      auditLog: undefined as unknown as AuditLog,
+      identityStore: pg.identity,
+      auditLog: pg.audit,
     };
     kind = `postgresql ${redactUrl(config.postgresUrl)}${config.postgresSchema ? ` schema ${config.postgresSchema}` : ''}`;
   } else if (needed) {

@@ -1,6 +1,6 @@
 // The audit log: who did what, to what, when, from where, with which outcome. Append-only: the
-// port has no update or delete. Implemented on DuckDB (embedded); every implementation runs
-// test/contracts/audit-log.contract.ts.
+// port has no update or delete. Implemented on DuckDB (embedded) and PostgreSQL (scaled out);
+// every implementation runs test/contracts/audit-log.contract.ts.
 export interface AuditEntry {
   id: number;
   at: number;

@@ -1,7 +1,7 @@
 // Identity beyond the basic user row: account state, login sessions (refresh-token families),
 // login failures (lockout), tenant status and quotas, API keys. Narrow on purpose, beside
-// MetadataStore (which keeps tenants, users and devices). Implemented on DuckDB (embedded); every
-// implementation runs test/contracts/identity-store.contract.ts.
+// MetadataStore (which keeps tenants, users and devices). Implemented on DuckDB (embedded) and
+// PostgreSQL (scaled out); every implementation runs test/contracts/identity-store.contract.ts.
 import type { Role, User } from './metadata-store.js';
 
 export interface UserAccount extends User {

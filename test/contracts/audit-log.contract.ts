@@ -1,4 +1,4 @@
-// The AuditLog contract: every implementation runs it (today the embedded DuckDB log).
+// The AuditLog contract: every implementation runs it (the DuckDB and PostgreSQL logs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AuditEntry, AuditLog } from '../../src/ports/audit-log.js';

@@ -1,4 +1,4 @@
-// The IdentityStore contract: every implementation runs it (today the embedded DuckDB store). The
+// The IdentityStore contract: every implementation runs it (the DuckDB and PostgreSQL stores). The
 // factory also returns the MetadataStore that owns users and tenants in the same database.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

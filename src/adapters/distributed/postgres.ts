@@ -13,6 +13,10 @@ import { PgAnalyticsStore } from './pg-analytics-store.js';
 import { PgMetadataStore } from './pg-metadata-store.js';
 import { PgTelemetryStore, type PgTelemetryStoreOptions } from './pg-telemetry-store.js';
 import { PgKeyUnitsStore } from './pg-key-units-store.js';
+import type { IdentityStore } from '../../ports/identity-store.js';
+import type { AuditLog } from '../../ports/audit-log.js';
+import { PgIdentityStore } from './pg-identity-store.js';
+import { PgAuditLog } from './pg-audit-log.js';
 
 export interface PostgresOptions extends PgTelemetryStoreOptions {
   /** Schema for every table (created if missing); default: the server's search_path (public). */
@@ -29,6 +33,8 @@ export interface PostgresStores {
   analytics: AnalyticsStore;
   keyUnits: KeyUnitsStore;
   dashboards: DashboardStore;
+  identity: IdentityStore;
+  audit: AuditLog;
   pool: pg.Pool;
   /** Ends the pool; call after the stores' own close(). */
   close(): Promise<void>;
@@ -94,7 +100,9 @@ export async function openPostgresStores(url: string, options: PostgresOptions =
     await analytics.init();
     const keyUnits = new PgKeyUnitsStore(pool);
     const dashboards = new PgDashboardStore(pool);
-    return { telemetry, metadata, analytics, keyUnits, dashboards, pool, close: () => pool.end() };
+    const identity = new PgIdentityStore(pool);
+    const audit = new PgAuditLog(pool);
+    return { telemetry, metadata, analytics, keyUnits, dashboards, identity, audit, pool, close: () => pool.end() };
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw new Error(`PostgreSQL at ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });

@@ -185,14 +185,23 @@ export class AuthService {
     const now = Date.now();
     await this.store.createTenant({ id: tenantId, name: 'default', createdAt: now });
     const password = configuredPassword ?? randomBytes(15).toString('base64url');
-    await this.store.createUser({
-      id: randomUUID(),
-      tenantId,
-      email: ADMIN_EMAIL,
-      passwordHash: await hashPassword(password),
-      role: 'superadmin',
-      createdAt: now,
-    });
+    try {
+      await this.store.createUser({
+        id: randomUUID(),
+        tenantId,
+        email: ADMIN_EMAIL,
+        passwordHash: await hashPassword(password),
+        role: 'superadmin',
+        createdAt: now,
+      });
+    } catch (err) {
+      // Nodes starting together on a new shared database all find it empty; the admin's unique
+      // email lets one of them win. The others drop the tenant they made and use the winner's.
+      const winner = await this.store.findUserByEmail(ADMIN_EMAIL);
+      if (!winner) throw err;
+      await this.identity.deleteTenant(tenantId);
+      return { created: false, tenantId: winner.tenantId };
+    }
     return { created: true, tenantId, generatedPassword: configuredPassword ? undefined : password };
   }
 }

@@ -5,6 +5,7 @@ import { analyticsSchema } from './002-analytics.js';
 import { telemetrySchema } from './003-telemetry.js';
 import { keyUnitsSchema } from './004-key-units.js';
 import { dashboardsSchema } from './005-dashboards.js';
+import { identitySchema } from './006-identity.js';
 
 export interface Migration {
   /** Applied in ascending order; recorded in vigil_migrations once applied. */
@@ -14,4 +15,4 @@ export interface Migration {
   statements: string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [metadataSchema, analyticsSchema, telemetrySchema, keyUnitsSchema, dashboardsSchema];
+export const MIGRATIONS: readonly Migration[] = [metadataSchema, analyticsSchema, telemetrySchema, keyUnitsSchema, dashboardsSchema, identitySchema];
