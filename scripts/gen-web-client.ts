@@ -23,6 +23,9 @@ const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
 const propName = (name: string) => (IDENT.test(name) ? name : JSON.stringify(name));
 
+/** Text safe inside a block comment: a description may contain the comment terminator (e.g. "fw_* and sw_*" written with a slash). */
+const commentSafe = (text: string): string => text.replace(/\*\//g, '*\\/');
+
 /** TypeScript type text of a JSON schema (the subset route schemas produce). */
 export function typeOf(s: Schema | undefined, indent = ''): string {
   if (!s || Object.keys(s).filter((k) => k !== 'description').length === 0) return 'unknown';
@@ -89,7 +92,7 @@ function renderOperation(method: string, path: string, op: Operation): string {
   }
   if (queryParams.length) {
     const lines = queryParams.map((p) => {
-      const doc = p.description ? `  /** ${p.description} */\n` : '';
+      const doc = p.description ? `  /** ${commentSafe(p.description)} */\n` : '';
       // Defaults make a parameter optional for the caller even when the schema requires it.
       const optional = !p.required || p.schema.default !== undefined;
       return `${doc}  ${propName(p.name)}${optional ? '?' : ''}: ${typeOf(p.schema, '  ')};`;
@@ -116,7 +119,7 @@ function renderOperation(method: string, path: string, op: Operation): string {
     ...(body ? ['body: args.body'] : []),
   ];
   out.push(
-    `/** ${op.summary ?? `${method.toUpperCase()} ${path}`} (${method.toUpperCase()} ${path}) */\n` +
+    `/** ${commentSafe(op.summary ?? `${method.toUpperCase()} ${path}`)} (${method.toUpperCase()} ${path}) */\n` +
       `export function ${name}(call: ApiCall${signature}): Promise<${resultType}> {\n` +
       `  return call({ ${request.join(', ')} }) as Promise<${resultType}>;\n}`,
   );

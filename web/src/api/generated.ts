@@ -1002,7 +1002,7 @@ export type PutDevicesByIdOtaByKindResult = {
   createdAt: number;
 };
 
-/** Assign a package to a device (sets the fw_*/sw_* shared attributes the device watches) (PUT /api/v1/devices/{id}/ota/{kind}) */
+/** Assign a package to a device (sets the fw_*\/sw_* shared attributes the device watches) (PUT /api/v1/devices/{id}/ota/{kind}) */
 export function putDevicesByIdOtaByKind(call: ApiCall, args: { path: PutDevicesByIdOtaByKindPath; body: PutDevicesByIdOtaByKindBody }): Promise<PutDevicesByIdOtaByKindResult> {
   return call({ method: 'PUT', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/ota/${encodeURIComponent(String(args.path.kind))}`, body: args.body }) as Promise<PutDevicesByIdOtaByKindResult>;
 }
