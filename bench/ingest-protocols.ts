@@ -216,17 +216,16 @@ function medianRow(rows: Row[]): Row {
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      duration: { type: 'string', default: '10s' },
-      rounds: { type: 'string', default: '2' },
-      quick: { type: 'boolean', default: false },
-      json: { type: 'string' },
-    },
-  });
-  const durationMs = values.quick ? 3_000 : parseDuration(values.duration!, '--duration');
-  const rounds = values.quick ? 1 : Math.max(1, Number(values.rounds) || 1);
+export interface ProtocolsResult {
+  durationMs: number;
+  rounds: number;
+  /** The median round of each way in, in PROTOCOLS order (the first is the HTTP JSON baseline). */
+  rows: Row[];
+  all: Record<string, Row[]>;
+}
+
+/** Every way in, `rounds` times in alternating order, each on a fresh Vigil process. */
+export async function measureProtocols(durationMs: number, rounds: number): Promise<ProtocolsResult> {
   const all = new Map<string, Row[]>(PROTOCOLS.map((p) => [p.name, []]));
   try {
     for (let round = 0; round < rounds; round++) {
@@ -241,9 +240,52 @@ async function main(): Promise<void> {
   } finally {
     httpAgent.destroy();
   }
-  const rows = PROTOCOLS.map((p) => medianRow(all.get(p.name)!));
-  console.log(renderTable(rows));
-  if (values.json) await writeFile(values.json, JSON.stringify({ date: new Date().toISOString(), durationMs, rounds, rows, all: Object.fromEntries(all) }, null, 2));
+  return { durationMs, rounds, rows: PROTOCOLS.map((p) => medianRow(all.get(p.name)!)), all: Object.fromEntries(all) };
+}
+
+/** The report section: the table plus each way in's stored rate as a ratio of HTTP JSON batches. */
+export function renderProtocols(r: ProtocolsResult | { error: string } | undefined): string[] {
+  if (!r) return [];
+  const L = ['## 7. Ways in: HTTP JSON, InfluxDB line protocol, CoAP', ''];
+  if ('error' in r) return [...L, '```', r.error, '```', ''];
+  const base = r.rows[0]!;
+  L.push(
+    `Each way in on a fresh Vigil process for ${r.durationMs / 1000} s, ${r.rounds} round${r.rounds === 1 ? '' : 's'} in alternating order (median round shown). "Stored" counts points queryable through the API over the time until the last one was.`,
+    '',
+    renderTable(r.rows),
+    '',
+    'Stored points/s as a ratio of HTTP JSON batches in the same run: ' +
+      r.rows
+        .slice(1)
+        .map((row) => `${row.protocol} **${base.storedPerSec > 0 ? round(row.storedPerSec / base.storedPerSec, 2) : '–'}**`)
+        .join('; ') +
+      '.',
+    '',
+  );
+  const lost = r.rows.filter((row) => row.pointsStored < row.pointsAccepted);
+  L.push(
+    lost.length === 0
+      ? 'Every accepted point was found stored, for every way in.'
+      : `**Points accepted but not found stored:** ${lost.map((row) => `${row.protocol} ${row.pointsAccepted - row.pointsStored}`).join('; ')}.`,
+    '',
+  );
+  return L;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '10s' },
+      rounds: { type: 'string', default: '2' },
+      quick: { type: 'boolean', default: false },
+      json: { type: 'string' },
+    },
+  });
+  const durationMs = values.quick ? 3_000 : parseDuration(values.duration!, '--duration');
+  const rounds = values.quick ? 1 : Math.max(1, Number(values.rounds) || 1);
+  const result = await measureProtocols(durationMs, rounds);
+  console.log(renderTable(result.rows));
+  if (values.json) await writeFile(values.json, JSON.stringify({ date: new Date().toISOString(), ...result }, null, 2));
 }
 
 if (process.argv[1]?.endsWith('ingest-protocols.js')) {

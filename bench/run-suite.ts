@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { mosquittoAvailable, repoRoot } from './lib/processes.js';
 import { connections, dashboardLatency, httpIngest, mqttIngest, queryScenario } from './scenarios.js';
 import { renderSoak, soakScenario, SOAK_DEFAULTS } from './soak.js';
+import { measureProtocols, renderProtocols } from './ingest-protocols.js';
 
 export const SIZES = {
   full: {
@@ -49,7 +50,7 @@ const verdict = (ok: boolean) => (ok ? '**met**' : '**missed**');
 const HELP = `usage: npm run bench -- [options]
 
   --quick              smaller sizes (a smoke run, minutes instead of the full suite)
-  --only LIST          comma-separated steps: mqtt,http,connections,dashboard,query,soak (default: all)
+  --only LIST          comma-separated steps: mqtt,http,connections,dashboard,query,soak,protocols (default: all)
   --soak-minutes N     length of the soak step (default 10, or 1 with --quick)
   --no-profile         skip the CPU profile run
   --out FILE           report to write (default docs/benchmarks.md)
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
     return;
   }
   const size = values.quick ? SIZES.quick : SIZES.full;
-  const only = new Set((values.only ?? 'mqtt,http,connections,dashboard,query,soak').split(','));
+  const only = new Set((values.only ?? 'mqtt,http,connections,dashboard,query,soak,protocols').split(','));
   const results: Record<string, any> = {};
   const started = Date.now();
   const step = async (name: string, fn: () => Promise<unknown>) => {
@@ -123,6 +124,7 @@ async function main(): Promise<void> {
   await step('dashboard', () => dashboardLatency(size.dashboard));
   await step('query', () => queryScenario(size.query));
   await step('soak', () => soakScenario({ ...SOAK_DEFAULTS, durationMs: soakMinutes * 60_000 }));
+  await step('protocols', () => (values.quick ? measureProtocols(3_000, 1) : measureProtocols(10_000, 2)));
 
   if (profileDir) await rm(profileDir, { recursive: true, force: true });
   const meta = {
@@ -300,6 +302,7 @@ export function render(r: { meta: any; sizes: any; results: Record<string, any> 
     L.push('');
   }
   L.push(...renderSoak(x.soak));
+  L.push(...renderProtocols(x.protocols));
   L.push('## Closing note: where Vigil falls short and where the time goes', '', ...closingNote(r, cores), '');
   return L.join('\n');
 }
