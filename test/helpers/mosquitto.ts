@@ -1,7 +1,7 @@
 // A throwaway Mosquitto broker (the real one, Debian's package) on a free loopback port, with a
 // password file: an "outside broker" that Vigil connects to as a client.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { tempDir } from './harness.js';
@@ -54,6 +54,10 @@ export async function startMosquitto(username: string, password: string): Promis
   const port = await freePort();
   const configFile = join(dir, 'mosquitto.conf');
   await writeFile(configFile, `listener ${port} 127.0.0.1\nallow_anonymous false\npassword_file ${passwordFile}\npersistence false\n`);
+  // Started as root, Mosquitto drops to its own user before reading the password file: the
+  // temporary directory (0700) and the file must be readable to it.
+  await chmod(dir, 0o755);
+  await chmod(passwordFile, 0o644);
   const child: ChildProcess = spawn(binary, ['-c', configFile], { stdio: 'ignore' });
   await waitForPort(port, Date.now() + 10_000);
   return {
