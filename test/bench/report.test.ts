@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { connectionsSentence, inflightSentence, profileSentences, render, saturationSentence, storedSentence } from '../../bench/run-suite.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
-const stored = () => JSON.parse(readFileSync(join(ROOT, 'bench', 'results', 'full-latest.json'), 'utf8'));
+// A fixed, stored run (not bench/results/full-latest.json, which every bench run replaces).
+const stored = () => JSON.parse(readFileSync(join(ROOT, 'test', 'bench', 'fixture-results.json'), 'utf8'));
 const context = { commitsSinceMeasured: 0, headCommit: 'abc1234' };
 
 test('report - lost points are reported as lost, not as "every acknowledged point was found"', () => {
