@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { senmlToPoints } from '../../src/domains/telemetry/formats/senml.js';
+import { parseSenmlJson, senmlToPoints } from '../../src/domains/telemetry/formats/senml.js';
 import { PayloadError } from '../../src/domains/telemetry/payload.js';
 
 const limits = { nowMs: 1_800_000_000_000, maxFutureSkewMs: 60_000 };
@@ -73,4 +73,9 @@ describe('SenML (RFC 8428) packs', () => {
     assert.equal(reason([]), 'empty');
     assert.equal(reason([{ n: 'a', v: 1, extra: 'ignored' }]), 'accepted', 'unknown fields without "_" are ignored');
   });
+});
+
+test('SenML JSON bytes that are not UTF-8 are refused, not decoded to U+FFFD', () => {
+  const bytes = Buffer.concat([Buffer.from('[{"n":"t","vs":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}]')]);
+  assert.throws(() => parseSenmlJson(bytes, limits), (err: unknown) => err instanceof PayloadError && err.reason === 'invalid_utf8');
 });

@@ -45,13 +45,18 @@ const MAX_KEY_LENGTH = 255;
 /** Before 1973 in ms is almost always a device sending seconds by mistake. */
 const MIN_TS_MS = 100_000_000_000;
 
+/** The payload as text; bytes that are not valid UTF-8 are refused rather than decoded to U+FFFD. */
+export function payloadText(payload: Buffer | string): string {
+  if (typeof payload === 'string') return payload;
+  if (!isValidUtf8(payload)) throw new PayloadError('invalid_utf8', 'payload is not valid UTF-8');
+  return payload.toString('utf8');
+}
+
 export function parseTelemetryPayload(payload: Buffer | string, limits: ParseLimits): TelemetryPoint[] {
-  if (typeof payload !== 'string' && !isValidUtf8(payload)) {
-    throw new PayloadError('invalid_utf8', 'payload is not valid UTF-8');
-  }
+  const text = payloadText(payload);
   let json: unknown;
   try {
-    json = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+    json = JSON.parse(text);
   } catch (err) {
     throw new PayloadError('invalid_json', `payload is not valid JSON: ${(err as Error).message}`);
   }

@@ -10,7 +10,7 @@
 // metadata.source become the points `metadata.quality` / `metadata.source` at the same time,
 // and a per-entry quality the point `<key>.quality`, so quality is queryable beside the value.
 import type { TelemetryPoint, TelemetryValue } from '../../../ports/telemetry.js';
-import { PayloadError } from '../payload.js';
+import { PayloadError, payloadText } from '../payload.js';
 
 export type IndustrialTopic =
   | { kind: 'telemetry'; deviceId: string }
@@ -79,7 +79,7 @@ export function parseIndustrialMessage(
   if (topic.kind === 'config' || topic.kind === 'command') {
     throw new PayloadError('unauthorized', `${topic.kind} topics are published by the platform, not by devices`);
   }
-  const text = typeof payload === 'string' ? payload : payload.toString('utf8');
+  const text = payloadText(payload);
   if (topic.kind === 'status') return parseStatus(text, limits);
   let json: unknown;
   try {

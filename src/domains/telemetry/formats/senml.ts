@@ -7,7 +7,7 @@
 // - a field ending in "_" must be understood or the pack rejected (§4.4): Vigil knows none.
 // Units (u, else bu) come back per key so they can be kept as key metadata.
 import type { TelemetryPoint, TelemetryValue } from '../../../ports/telemetry.js';
-import { PayloadError } from '../payload.js';
+import { PayloadError, payloadText } from '../payload.js';
 
 export interface SenmlLimits {
   nowMs: number;
@@ -29,9 +29,10 @@ const MAX_KEY_LENGTH = 255;
 const SENML_VERSION = 10;
 
 export function parseSenmlJson(payload: Buffer | string, limits: SenmlLimits): SenmlResult {
+  const text = payloadText(payload);
   let json: unknown;
   try {
-    json = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+    json = JSON.parse(text);
   } catch (err) {
     throw new PayloadError('invalid_json', `SenML payload is not valid JSON: ${(err as Error).message}`);
   }
