@@ -5,7 +5,7 @@ import { VERSION } from './version.js';
 type Command = { run(argv: string[]): Promise<number> };
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  start: { summary: 'run the Vigil server (HTTP API, MQTT broker, live stream)', load: () => import('./cli/start.js') },
+  start: { summary: 'run the Vigil server (HTTP API and web console, MQTT and CoAP device transports, live stream)', load: () => import('./cli/start.js') },
   detect: { summary: 'score a CSV file with the streaming anomaly detectors', load: () => import('./cli/detect.js') },
   simulate: { summary: 'run a fleet of simulated devices (with fault injection) against Vigil', load: () => import('./cli/simulate.js') },
   migrate: { summary: 'apply (or --dry-run: list) pending PostgreSQL migrations of scaled-out mode', load: () => import('./cli/migrate.js') },

@@ -13,7 +13,7 @@ import { initialPasswordPath } from '../domains/auth/initial-password.js';
 const HELP = `usage: vigil start [options]
 
   --http-port <n>   HTTP API and live stream port (VIGIL_HTTP_PORT, default 8080)
-  --mqtt-port <n>   MQTT broker port (VIGIL_MQTT_PORT, default 1883)
+  --mqtt-port <n>   MQTT device transport port (VIGIL_MQTT_PORT, default 1883)
   --coap-port <n>   CoAP (UDP) device API port (VIGIL_COAP_PORT, default 5683)
   --host <addr>     address to bind (VIGIL_HOST, default 0.0.0.0)
   --data-dir <dir>  where data lives (VIGIL_DATA_DIR, default ./data)
