@@ -52,6 +52,11 @@ export interface OtaPackageStore {
   /** Newest first. */
   listPackages(tenantId: string, kind?: OtaKind): Promise<OtaPackage[]>;
   readData(tenantId: string, id: string): Promise<Buffer | null>;
+  /**
+   * Bytes [offset, offset + length) of the package: fewer at its end, none past it; null when
+   * there is no such package. A device's chunk request reads this, not the whole image.
+   */
+  readChunk(tenantId: string, id: string, offset: number, length: number): Promise<Buffer | null>;
   deletePackage(tenantId: string, id: string): Promise<boolean>;
   /** Inserts or replaces the campaign. */
   saveCampaign(campaign: OtaCampaign): Promise<void>;

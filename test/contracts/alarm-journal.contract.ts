@@ -1,4 +1,4 @@
-// The AlarmJournal contract: every implementation runs it (today the embedded DuckDB journal).
+// The AlarmJournal contract: every implementation runs it (embedded DuckDB and PostgreSQL).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AlarmJournal } from '../../src/ports/alarm-journal.js';

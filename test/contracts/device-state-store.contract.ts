@@ -1,4 +1,4 @@
-// The DeviceStateStore contract: every implementation runs it (today the embedded DuckDB store).
+// The DeviceStateStore contract: every implementation runs it (embedded DuckDB and PostgreSQL).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -75,6 +75,27 @@ export function deviceStateStoreContract(name: string, open: () => Promise<Devic
     assert.deepEqual((await store.listRpc(t, d, { status: 'succeeded', offset: 0, limit: 10 })).map((c) => c.id), [a.id]);
     await store.deleteDevice(t, d);
     assert.equal(await store.getRpc(t, b.id), null);
+    await store.close();
+  });
+
+  test(`${name} - rpc: of racing final updates exactly one lands and every caller sees it`, async () => {
+    const store = await open();
+    const [t, d] = [randomUUID(), randomUUID()];
+    const calls = [1, 2, 3, 4, 5].map((n) => rpc(t, d, n));
+    for (const call of calls) await store.createRpc(call);
+    for (const call of calls) {
+      // A reply, an expiry sweep and a second reply arriving at once (on one node or on several).
+      const results = await Promise.all([
+        store.updateRpc(t, call.id, { status: 'succeeded', updatedAt: 2000, response: { ok: 1 } }),
+        store.updateRpc(t, call.id, { status: 'expired', updatedAt: 2001, error: 'timed out' }),
+        store.updateRpc(t, call.id, { status: 'failed', updatedAt: 2002, response: { error: 'x' }, error: 'x' }),
+      ]);
+      const stored = (await store.getRpc(t, call.id))!;
+      assert.ok(['succeeded', 'expired', 'failed'].includes(stored.status));
+      for (const r of results) assert.deepEqual(r, stored, 'each caller sees the one final state');
+    }
+    assert.deepEqual(await store.openRpc(d), []);
+    await store.deleteDevice(t, d);
     await store.close();
   });
 

@@ -1,4 +1,4 @@
-// The NotificationStore contract: every implementation runs it (today the embedded DuckDB store).
+// The NotificationStore contract: every implementation runs it (embedded DuckDB and PostgreSQL).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Channel, Delivery, NotificationPolicy, Silence } from '../../src/domains/notifications/notification.js';
@@ -74,5 +74,57 @@ export function notificationStoreContract(name: string, open: () => Promise<Noti
     assert.equal((await store.listDeliveries('b', { offset: 0, limit: 10 })).total, 0);
     assert.deepEqual((await store.unfinishedDeliveries()).map((d) => d.id), ['d1']);
     await store.close();
+  });
+}
+
+/** Several nodes on one shared store: `node()` opens the store as another node would; `close()` ends them all. */
+export interface SharedNotificationStores {
+  node(): Promise<NotificationStore>;
+  close(): Promise<void>;
+}
+
+/**
+ * For stores that several nodes share: each node resumes unfinished deliveries at start, so a
+ * delivery must be resumed by one node only, and never while the node sending it is alive.
+ */
+export function sharedNotificationStoreContract(name: string, open: () => Promise<SharedNotificationStores>): void {
+  test(`${name} - a live node's unfinished deliveries stay with it; a gone node's are taken over by one node`, async () => {
+    const shared = await open();
+    try {
+      const a = await shared.node();
+      await a.putDelivery(delivery('n1', 'pending', 1));
+      await a.putDelivery(delivery('n2', 'retrying', 2, { attempts: 1 }));
+      await a.putDelivery(delivery('n3', 'delivered', 3));
+      const b = await shared.node();
+      assert.deepEqual(await b.unfinishedDeliveries(), [], 'node a is alive and still sending them');
+      assert.deepEqual((await a.unfinishedDeliveries()).map((d) => d.id), ['n1', 'n2'], 'a node keeps its own');
+      await a.close(); // node a stops (or its connection is gone)
+      assert.deepEqual((await b.unfinishedDeliveries()).map((d) => d.id), ['n1', 'n2'], 'node b takes them over');
+      const c = await shared.node();
+      assert.deepEqual(await c.unfinishedDeliveries(), [], 'now they are node b\'s');
+      assert.equal((await c.listDeliveries('a', { offset: 0, limit: 10 })).total, 3, 'every node lists every delivery');
+      await b.close();
+      await c.close();
+    } finally {
+      await shared.close();
+    }
+  });
+
+  test(`${name} - nodes starting at once split a gone node's deliveries: each is resumed exactly once`, async () => {
+    const shared = await open();
+    try {
+      const gone = await shared.node();
+      const ids = Array.from({ length: 40 }, (_, i) => `m${String(i).padStart(2, '0')}`);
+      for (const [i, id] of ids.entries()) await gone.putDelivery(delivery(id, 'pending', i));
+      await gone.close();
+      const nodes = await Promise.all([shared.node(), shared.node(), shared.node()]);
+      const resumed = await Promise.all(nodes.map((n) => n.unfinishedDeliveries()));
+      const all = resumed.flat().map((d) => d.id);
+      assert.equal(all.length, ids.length, 'no delivery resumed twice');
+      assert.deepEqual([...all].sort(), ids, 'none left behind');
+      for (const n of nodes) await n.close();
+    } finally {
+      await shared.close();
+    }
   });
 }

@@ -1,4 +1,4 @@
-// The OtaPackageStore contract: every implementation runs it (today the embedded DuckDB store).
+// The OtaPackageStore contract: every implementation runs it (embedded DuckDB and PostgreSQL).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -35,6 +35,44 @@ export function otaPackageStoreContract(name: string, open: () => Promise<OtaPac
     assert.equal(await store.deletePackage(randomUUID(), pkg.id), false);
     assert.equal(await store.deletePackage(t, pkg.id), true);
     assert.equal(await store.readData(t, pkg.id), null);
+    await store.close();
+  });
+
+  test(`${name} - chunks: any range reads exactly those bytes, short at the end, empty past it, per tenant`, async () => {
+    const store = await open();
+    const t = randomUUID();
+    // Not a multiple of any chunk or piece size, so the last chunk is short.
+    const data = randomBytes(40_000 + 123);
+    const pkg: OtaPackage = {
+      id: randomUUID(),
+      tenantId: t,
+      kind: 'firmware',
+      title: 'chunks',
+      version: '1',
+      deviceType: null,
+      checksumAlgorithm: 'SHA256',
+      checksum: 'abc',
+      sizeBytes: data.length,
+      createdAt: 1,
+    };
+    await store.createPackage(pkg, data);
+    for (const size of [1024, 4096, 16_384]) {
+      const parts: Buffer[] = [];
+      for (let offset = 0; ; offset += size) {
+        const part = (await store.readChunk(t, pkg.id, offset, size))!;
+        if (part.length === 0) break;
+        assert.ok(part.equals(data.subarray(offset, offset + size)), `chunk at ${offset} of size ${size}`);
+        parts.push(part);
+      }
+      assert.ok(Buffer.concat(parts).equals(data), `chunks of ${size} make up the package`);
+    }
+    assert.ok((await store.readChunk(t, pkg.id, 999, 3001))!.equals(data.subarray(999, 4000)), 'an unaligned range');
+    assert.ok((await store.readChunk(t, pkg.id, 0, data.length * 2))!.equals(data), 'a range past the end is cut at the end');
+    assert.equal((await store.readChunk(t, pkg.id, data.length, 10))!.length, 0);
+    assert.equal(await store.readChunk(randomUUID(), pkg.id, 0, 10), null, 'another tenant reads nothing');
+    assert.equal(await store.readChunk(t, randomUUID(), 0, 10), null);
+    await store.deletePackage(t, pkg.id);
+    assert.equal(await store.readChunk(t, pkg.id, 0, 10), null);
     await store.close();
   });
 

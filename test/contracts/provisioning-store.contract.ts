@@ -1,4 +1,4 @@
-// The ProvisioningStore contract: every implementation runs it (today the embedded DuckDB store).
+// The ProvisioningStore contract: every implementation runs it (embedded DuckDB and PostgreSQL).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,4 @@
-// The RuleStore contract: every implementation runs it (today the embedded DuckDB store).
+// The RuleStore contract: every implementation runs it (embedded DuckDB and PostgreSQL).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Rule } from '../../src/domains/rules/rule.js';

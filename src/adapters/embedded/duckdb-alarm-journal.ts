@@ -1,5 +1,6 @@
 // Embedded AlarmJournal on DuckDB: one row per entry.
 import type { AlarmJournal, JournalEntry } from '../../ports/alarm-journal.js';
+import { toJournalEntry } from '../rows/alarm-journal-rows.js';
 import { toNumber, type DuckDbDatabase, type SerialConnection } from './duckdb-database.js';
 
 export class DuckDbAlarmJournal implements AlarmJournal {
@@ -32,14 +33,7 @@ export class DuckDbAlarmJournal implements AlarmJournal {
 
   async list(tenantId: string, alarmId: string): Promise<JournalEntry[]> {
     const rows = await this.conn.all('SELECT * FROM alarm_journal WHERE tenant_id = $1 AND alarm_id = $2 ORDER BY at_ms, seq', [tenantId, alarmId]);
-    return rows.map((r) => ({
-      tenantId: r.tenant_id as string,
-      alarmId: r.alarm_id as string,
-      at: toNumber(r.at_ms),
-      kind: r.kind as JournalEntry['kind'],
-      by: r.by_whom as string,
-      text: (r.text as string | null) ?? null,
-    }));
+    return rows.map(toJournalEntry);
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,9 @@ import type {
   RpcUpdate,
   GatewayChild,
 } from '../../ports/device-state-store.js';
-import { toNumber, type DuckDbDatabase, type Row, type SerialConnection } from './duckdb-database.js';
+import { OPEN_RPC_STATUSES, RPC_FORWARD_FROM, toAttributeChange, toGatewayChild, toRpc } from '../rows/device-state-rows.js';
+import { toJson as json } from '../rows/row.js';
+import { toNumber, type DuckDbDatabase, type SerialConnection } from './duckdb-database.js';
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS device_attributes (
@@ -32,39 +34,7 @@ const SCHEMA = [
      PRIMARY KEY (gateway_id, child_name))`,
 ];
 
-const OPEN_STATUSES = `('queued','sent','delivered')`;
-/** The statuses a call may be in to move to each status: forward only. */
-const FORWARD_FROM: Record<RpcStatus, RpcStatus[]> = {
-  queued: [],
-  sent: ['queued'],
-  delivered: ['queued', 'sent'],
-  succeeded: ['queued', 'sent', 'delivered'],
-  failed: ['queued', 'sent', 'delivered'],
-  expired: ['queued', 'sent', 'delivered'],
-};
-
-function json(value: unknown): string {
-  return JSON.stringify(value === undefined ? null : value);
-}
-
-function toRpc(r: Row): RpcCall {
-  return {
-    id: r.id as string,
-    tenantId: r.tenant_id as string,
-    deviceId: r.device_id as string,
-    requestId: toNumber(r.request_id),
-    method: r.method as string,
-    params: JSON.parse(r.params as string),
-    oneway: r.oneway as boolean,
-    persistent: r.persistent as boolean,
-    status: r.status as RpcStatus,
-    createdAt: toNumber(r.created_at),
-    updatedAt: toNumber(r.updated_at),
-    expiresAt: toNumber(r.expires_at),
-    response: r.response === null || r.response === undefined ? null : JSON.parse(r.response as string),
-    error: (r.error as string | null) ?? null,
-  };
-}
+const OPEN_STATUSES = `(${OPEN_RPC_STATUSES.map((st) => `'${st}'`).join(',')})`;
 
 export class DuckDbDeviceStateStore implements DeviceStateStore {
   private conn!: SerialConnection;
@@ -137,14 +107,7 @@ export class DuckDbDeviceStateStore implements DeviceStateStore {
     if (filter.key) sql += ` AND key = $${params.push(filter.key)}`;
     sql += ` ORDER BY seq DESC LIMIT $${params.push(filter.limit)}`;
     const rows = await this.conn.all(sql, params);
-    return rows.map((r) => ({
-      scope: r.scope as AttributeScope,
-      key: r.key as string,
-      value: r.value === null ? null : JSON.parse(r.value as string),
-      deleted: r.deleted as boolean,
-      changedAt: toNumber(r.changed_at),
-      source: r.source as string,
-    }));
+    return rows.map(toAttributeChange);
   }
 
   async createRpc(call: RpcCall): Promise<void> {
@@ -171,7 +134,7 @@ export class DuckDbDeviceStateStore implements DeviceStateStore {
     const params: DuckDBValue[] = [tenantId, id, update.status, BigInt(update.updatedAt)];
     if (update.response !== undefined) sets.push(`response = $${params.push(json(update.response))}`);
     if (update.error !== undefined) sets.push(`error = $${params.push(update.error)}`);
-    const from = FORWARD_FROM[update.status].map((s) => `'${s}'`).join(',');
+    const from = RPC_FORWARD_FROM[update.status].map((s) => `'${s}'`).join(',');
     await this.conn.run(`UPDATE device_rpc SET ${sets.join(', ')} WHERE tenant_id = $1 AND id = $2 AND status IN (${from})`, params);
     return this.getRpc(tenantId, id);
   }
@@ -214,7 +177,7 @@ export class DuckDbDeviceStateStore implements DeviceStateStore {
 
   async listChildLinks(): Promise<GatewayChild[]> {
     const rows = await this.conn.all('SELECT * FROM gateway_children ORDER BY gateway_id, child_name');
-    return rows.map((r) => ({ tenantId: r.tenant_id as string, gatewayId: r.gateway_id as string, childId: r.child_id as string, childName: r.child_name as string }));
+    return rows.map(toGatewayChild);
   }
 
   async deleteDevice(tenantId: string, deviceId: string): Promise<void> {

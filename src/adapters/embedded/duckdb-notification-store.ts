@@ -3,7 +3,8 @@
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Channel, Delivery, DeliveryFilter, NotificationPolicy, Silence } from '../../domains/notifications/notification.js';
 import type { NotificationKind, NotificationStore } from '../../ports/notification-store.js';
-import { toNumber, type DuckDbDatabase, type Row, type SerialConnection } from './duckdb-database.js';
+import { deliveryValues, deliveryWhere, toDelivery } from '../rows/notification-rows.js';
+import { toNumber, type DuckDbDatabase, type SerialConnection } from './duckdb-database.js';
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS notification_items (
@@ -15,24 +16,6 @@ const SCHEMA = [
      last_error VARCHAR, response_status INTEGER, payload VARCHAR NOT NULL, created_at BIGINT NOT NULL,
      updated_at BIGINT NOT NULL)`,
 ];
-
-function toDelivery(r: Row): Delivery {
-  return {
-    id: r.id as string,
-    tenantId: r.tenant_id as string,
-    alarmId: r.alarm_id as string,
-    channelId: (r.channel_id as string | null) ?? null,
-    channelType: r.channel_type as Delivery['channelType'],
-    event: r.event as string,
-    status: r.status as Delivery['status'],
-    attempts: Number(r.attempts),
-    lastError: (r.last_error as string | null) ?? null,
-    responseStatus: r.response_status === null || r.response_status === undefined ? null : Number(r.response_status),
-    payload: JSON.parse(r.payload as string),
-    createdAt: toNumber(r.created_at),
-    updatedAt: toNumber(r.updated_at),
-  };
-}
 
 export class DuckDbNotificationStore implements NotificationStore {
   private conn!: SerialConnection;
@@ -90,36 +73,12 @@ export class DuckDbNotificationStore implements NotificationStore {
       `INSERT INTO notification_deliveries VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
        ON CONFLICT (id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, last_error = excluded.last_error,
        response_status = excluded.response_status, updated_at = excluded.updated_at`,
-      [
-        d.id,
-        d.tenantId,
-        d.alarmId,
-        d.channelId,
-        d.channelType,
-        d.event,
-        d.status,
-        d.attempts,
-        d.lastError,
-        d.responseStatus,
-        JSON.stringify(d.payload),
-        BigInt(d.createdAt),
-        BigInt(d.updatedAt),
-      ],
+      deliveryValues(d).map((v, i) => (i >= 11 ? BigInt(v as number) : v)) as DuckDBValue[],
     );
   }
 
   async listDeliveries(tenantId: string, f: DeliveryFilter): Promise<{ items: Delivery[]; total: number }> {
-    const params: DuckDBValue[] = [tenantId];
-    let where = 'tenant_id = $1';
-    for (const [column, value] of [
-      ['alarm_id', f.alarmId],
-      ['channel_id', f.channelId],
-      ['status', f.status],
-    ] as const) {
-      if (value === undefined) continue;
-      params.push(value);
-      where += ` AND ${column} = $${params.length}`;
-    }
+    const { where, params } = deliveryWhere(tenantId, f);
     const total = await this.conn.all(`SELECT count(*) AS n FROM notification_deliveries WHERE ${where}`, params);
     const rows = await this.conn.all(
       `SELECT * FROM notification_deliveries WHERE ${where} ORDER BY created_at DESC, id LIMIT ${Math.trunc(f.limit)} OFFSET ${Math.trunc(f.offset)}`,

@@ -2,7 +2,8 @@
 // data directory holds the packages too.
 import { blobValue } from '@duckdb/node-api';
 import type { OtaCampaign, OtaKind, OtaPackage, OtaPackageStore } from '../../ports/ota-package-store.js';
-import { toNumber, type DuckDbDatabase, type Row, type SerialConnection } from './duckdb-database.js';
+import { OTA_PACKAGE_COLUMNS, toCampaign, toPackage } from '../rows/ota-rows.js';
+import { toNumber, type DuckDbDatabase, type SerialConnection } from './duckdb-database.js';
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS ota_packages (
@@ -12,22 +13,7 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS ota_campaigns (
      id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, status VARCHAR NOT NULL, created_at BIGINT NOT NULL, body VARCHAR NOT NULL)`,
 ];
-const COLUMNS = 'id, tenant_id, kind, title, version, device_type, checksum_algorithm, checksum, size_bytes, created_at';
-
-function toPackage(r: Row): OtaPackage {
-  return {
-    id: r.id as string,
-    tenantId: r.tenant_id as string,
-    kind: r.kind as OtaKind,
-    title: r.title as string,
-    version: r.version as string,
-    deviceType: (r.device_type as string | null) ?? null,
-    checksumAlgorithm: 'SHA256',
-    checksum: r.checksum as string,
-    sizeBytes: toNumber(r.size_bytes),
-    createdAt: toNumber(r.created_at),
-  };
-}
+const COLUMNS = OTA_PACKAGE_COLUMNS;
 
 export class DuckDbOtaPackageStore implements OtaPackageStore {
   private conn!: SerialConnection;
@@ -83,6 +69,18 @@ export class DuckDbOtaPackageStore implements OtaPackageStore {
     return data ? Buffer.from(data) : null;
   }
 
+  async readChunk(tenantId: string, id: string, offset: number, length: number): Promise<Buffer | null> {
+    const sizes = await this.conn.all('SELECT size_bytes FROM ota_packages WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
+    if (!sizes[0]) return null;
+    const size = toNumber(sizes[0].size_bytes);
+    if (offset >= size || length <= 0) return Buffer.alloc(0);
+    const end = Math.min(size, offset + length);
+    // Blob slices are 1-based and inclusive; only the slice leaves DuckDB.
+    const rows = await this.conn.all('SELECT data[$3:$4] AS part FROM ota_packages WHERE tenant_id = $1 AND id = $2', [tenantId, id, BigInt(offset + 1), BigInt(end)]);
+    const part = rows[0]?.part as Uint8Array | undefined;
+    return part ? Buffer.from(part) : null;
+  }
+
   async deletePackage(tenantId: string, id: string): Promise<boolean> {
     const rows = await this.conn.all('DELETE FROM ota_packages WHERE tenant_id = $1 AND id = $2 RETURNING id', [tenantId, id]);
     return rows.length > 0;
@@ -95,7 +93,7 @@ export class DuckDbOtaPackageStore implements OtaPackageStore {
 
   async getCampaign(tenantId: string, id: string): Promise<OtaCampaign | null> {
     const rows = await this.conn.all('SELECT body FROM ota_campaigns WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
-    return rows[0] ? (JSON.parse(rows[0].body as string) as OtaCampaign) : null;
+    return rows[0] ? toCampaign(rows[0]) : null;
   }
 
   async listCampaigns(filter: { tenantId: string } | { status: 'running' }): Promise<OtaCampaign[]> {
@@ -103,7 +101,7 @@ export class DuckDbOtaPackageStore implements OtaPackageStore {
       'tenantId' in filter
         ? await this.conn.all('SELECT body FROM ota_campaigns WHERE tenant_id = $1 ORDER BY created_at DESC, id', [filter.tenantId])
         : await this.conn.all('SELECT body FROM ota_campaigns WHERE status = $1 ORDER BY created_at, id', [filter.status]);
-    return rows.map((r) => JSON.parse(r.body as string) as OtaCampaign);
+    return rows.map(toCampaign);
   }
 
   async close(): Promise<void> {

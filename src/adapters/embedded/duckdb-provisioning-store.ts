@@ -1,6 +1,7 @@
 // Embedded ProvisioningStore on DuckDB.
-import type { PendingClaim, ProvisionProfile, ProvisionStrategy, ProvisioningStore } from '../../ports/provisioning-store.js';
-import { toNumber, type DuckDbDatabase, type Row, type SerialConnection } from './duckdb-database.js';
+import type { PendingClaim, ProvisionProfile, ProvisioningStore } from '../../ports/provisioning-store.js';
+import { toClaim, toProfile } from '../rows/provisioning-rows.js';
+import type { DuckDbDatabase, SerialConnection } from './duckdb-database.js';
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS provision_profiles (
@@ -9,19 +10,6 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS device_claims (
      device_id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, secret_hash VARCHAR NOT NULL, expires_at BIGINT NOT NULL)`,
 ];
-
-function toProfile(r: Row): ProvisionProfile {
-  return {
-    id: r.id as string,
-    tenantId: r.tenant_id as string,
-    name: r.name as string,
-    deviceType: r.device_type as string,
-    strategy: r.strategy as ProvisionStrategy,
-    provisionKey: r.provision_key as string,
-    secretHash: r.secret_hash as string,
-    createdAt: toNumber(r.created_at),
-  };
-}
 
 export class DuckDbProvisioningStore implements ProvisioningStore {
   private conn!: SerialConnection;
@@ -66,8 +54,7 @@ export class DuckDbProvisioningStore implements ProvisioningStore {
 
   async getClaim(tenantId: string, deviceId: string): Promise<PendingClaim | null> {
     const rows = await this.conn.all('SELECT * FROM device_claims WHERE tenant_id = $1 AND device_id = $2', [tenantId, deviceId]);
-    const r = rows[0];
-    return r ? { tenantId, deviceId, secretHash: r.secret_hash as string, expiresAt: toNumber(r.expires_at) } : null;
+    return rows[0] ? toClaim(rows[0]) : null;
   }
 
   async deleteClaim(tenantId: string, deviceId: string): Promise<void> {

@@ -110,10 +110,15 @@ export class OtaService {
     if (!pkg) throw new OtaError(want.title ? `no ${kind} ${want.title} ${want.version ?? ''} found` : `no ${kind} is assigned to this device`);
     if (!Number.isSafeInteger(chunk) || chunk < 0) throw new OtaError('chunk must be a non-negative integer');
     if (!Number.isSafeInteger(chunkSize) || chunkSize < 0) throw new OtaError('chunk size must be a non-negative integer');
-    const data = await this.bytes(pkg);
-    if (chunkSize === 0) return chunk === 0 ? data : Buffer.alloc(0);
+    if (chunkSize === 0) return chunk === 0 ? this.bytes(pkg) : Buffer.alloc(0);
     const start = chunk * chunkSize;
-    return start >= data.length ? Buffer.alloc(0) : data.subarray(start, Math.min(data.length, start + chunkSize));
+    if (start >= pkg.sizeBytes) return Buffer.alloc(0);
+    const cached = this.cache.get(pkg.id);
+    if (cached) return cached.subarray(start, Math.min(cached.length, start + chunkSize));
+    // Only the chunk: with PostgreSQL the image is stored in pieces and is never read whole here.
+    const data = await this.store.readChunk(pkg.tenantId, pkg.id, start, chunkSize);
+    if (!data) throw new OtaError('the package was deleted');
+    return data;
   }
 
   private async bytes(pkg: OtaPackage): Promise<Buffer> {
