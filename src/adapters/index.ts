@@ -34,13 +34,13 @@ export interface Adapters {
   dashboardStore: DashboardStore;
   identityStore: IdentityStore;
   auditLog: AuditLog;
-  /** Device management state (attributes, RPC, gateways; provisioning; OTA packages). DuckDB only
-   *  so far: with PostgreSQL storage they stay in a node-local DuckDB file (docs/scaling.md). */
+  /** Device management state (attributes, RPC, gateways; provisioning; OTA packages): in
+   *  PostgreSQL when it is configured, else in management.duckdb (docs/scaling.md). */
   deviceStateStore: DeviceStateStore;
   provisioningStore: ProvisioningStore;
   otaStore: OtaPackageStore;
   /** Rules with their evaluation state, notification channels/policies/deliveries, alarm history:
-   *  DuckDB only so far, kept like the device management stores above. */
+   *  kept like the device management stores above. */
   ruleStore: RuleStore;
   notificationStore: NotificationStore;
   alarmJournal: AlarmJournal;
@@ -76,6 +76,11 @@ interface Context {
 
 type Closer = () => Promise<void> | void;
 
+/** The PostgreSQL pool openStores() opened, for the stores opened after it to share. */
+interface PostgresHandle {
+  pool?: import('pg').Pool;
+}
+
 /** Builds every adapter that `overrides` does not supply. Undo on failure: nothing stays open. */
 export async function createAdapters(config: Config, context: Context, overrides: Partial<Adapters> = {}): Promise<Adapters> {
   const closers: Closer[] = [];
@@ -83,8 +88,9 @@ export async function createAdapters(config: Config, context: Context, overrides
   const readiness: ReadinessCheck[] = [];
   let openedBus: Bus | null = null;
   try {
-    const stores = await openStores(config, context, overrides, closers, implementations);
-    const management = await openManagementStores(config, context, overrides, closers, implementations);
+    const postgres: PostgresHandle = {};
+    const stores = await openStores(config, context, overrides, closers, implementations, postgres);
+    const management = await openManagementStores(config, context, overrides, closers, implementations, postgres);
     const bus = overrides.bus ?? (openedBus = await openBus(config, context, implementations, readiness));
     if (overrides.bus) implementations.bus = 'override';
     const { pubsub, liveAdapter, sharedRateLimiter } = await openPubSub(config, context, overrides, closers, implementations);
@@ -121,7 +127,14 @@ async function asFileBus(bus: Bus) {
   return bus instanceof FileBus ? bus : null;
 }
 
-async function openStores(config: Config, context: Context, overrides: Partial<Adapters>, closers: Closer[], implementations: Record<string, string>) {
+async function openStores(
+  config: Config,
+  context: Context,
+  overrides: Partial<Adapters>,
+  closers: Closer[],
+  implementations: Record<string, string>,
+  postgres: PostgresHandle,
+) {
   const needed = !overrides.telemetryStore || !overrides.metadataStore || !overrides.analyticsStore;
   let made: {
     telemetryStore: TelemetryStore;
@@ -142,6 +155,7 @@ async function openStores(config: Config, context: Context, overrides: Partial<A
       throw new ServiceUnreachableError(firstLine(err, 'PostgreSQL', config.postgresUrl), { cause: err });
     }
     closers.push(() => pg.close());
+    postgres.pool = pg.pool;
     made = {
       telemetryStore: pg.telemetry,
       metadataStore: pg.metadata,
@@ -307,12 +321,13 @@ function firstLine(err: unknown, service: string, url: string): string {
   return message.startsWith(`${service} `) ? message : `${service} at ${redactUrl(url)}: ${message}`;
 }
 
+type ManagementStores = Pick<Adapters, 'deviceStateStore' | 'provisioningStore' | 'otaStore' | 'ruleStore' | 'notificationStore' | 'alarmJournal'>;
+
 /**
- * Device management, rules, notifications and the alarm history have only DuckDB implementations
- * yet. They live in their own file, management.duckdb (a second DuckDB handle on vigil.duckdb is
- * not possible from here). With PostgreSQL storage this file is node-local: attributes, commands,
- * packages, rules and channels are not shared between nodes until PostgreSQL versions exist
- * (docs/scaling.md).
+ * Device management, rules, notifications and the alarm history. With PostgreSQL they live there
+ * with the other stores (on the same pool), so every node sees one state and management.duckdb is
+ * not opened. Embedded, they live in their own file, management.duckdb (a second DuckDB handle on
+ * vigil.duckdb is not possible from here).
  */
 async function openManagementStores(
   config: Config,
@@ -320,7 +335,9 @@ async function openManagementStores(
   overrides: Partial<Adapters>,
   closers: Closer[],
   implementations: Record<string, string>,
-): Promise<Pick<Adapters, 'deviceStateStore' | 'provisioningStore' | 'otaStore' | 'ruleStore' | 'notificationStore' | 'alarmJournal'>> {
+  postgres: PostgresHandle,
+): Promise<ManagementStores> {
+  if (config.postgresUrl) return openPostgresManagementStores(config, context, overrides, closers, implementations, postgres);
   const { DuckDbDatabase } = await import('./embedded/duckdb-database.js');
   const { DuckDbDeviceStateStore } = await import('./embedded/duckdb-device-state-store.js');
   const { DuckDbProvisioningStore } = await import('./embedded/duckdb-provisioning-store.js');
@@ -331,10 +348,7 @@ async function openManagementStores(
   const path = join(context.dataDir, 'management.duckdb');
   const db = await DuckDbDatabase.open(path);
   closers.push(() => db.close());
-  if (config.postgresUrl) {
-    context.log.warn({ path }, 'device management, rules and notifications are kept node-locally: no PostgreSQL store for them yet');
-  }
-  implementations.management = `duckdb ${path}${config.postgresUrl ? ' (node-local)' : ''}`;
+  implementations.management = `duckdb ${path}`;
   const ruleStore = overrides.ruleStore ?? new DuckDbRuleStore(db);
   const notificationStore = overrides.notificationStore ?? new DuckDbNotificationStore(db);
   const alarmJournal = overrides.alarmJournal ?? new DuckDbAlarmJournal(db);
@@ -350,6 +364,55 @@ async function openManagementStores(
     deviceStateStore: overrides.deviceStateStore ?? new DuckDbDeviceStateStore(db),
     provisioningStore: overrides.provisioningStore ?? new DuckDbProvisioningStore(db),
     otaStore: overrides.otaStore ?? new DuckDbOtaPackageStore(db),
+    ruleStore,
+    notificationStore,
+    alarmJournal,
+  };
+}
+
+async function openPostgresManagementStores(
+  config: Config,
+  context: Context,
+  overrides: Partial<Adapters>,
+  closers: Closer[],
+  implementations: Record<string, string>,
+  postgres: PostgresHandle,
+): Promise<ManagementStores> {
+  const url = config.postgresUrl!;
+  const { createPostgresManagementStores, openPostgresPool } = await import('./distributed/postgres.js');
+  let pool = postgres.pool;
+  if (!pool) {
+    // The main stores are overrides (tests, embedding): these still need a pool of their own.
+    try {
+      pool = await openPostgresPool(url, { schema: config.postgresSchema });
+    } catch (err) {
+      throw new ServiceUnreachableError(firstLine(err, 'PostgreSQL', url), { cause: err });
+    }
+    const owned = pool;
+    closers.push(() => owned.end());
+  }
+  if (!config.secretsKey) {
+    // Channel secrets are sealed with this node's key file; another node cannot open them.
+    context.log.warn('VIGIL_SECRETS_KEY is not set: notification channel secrets saved on this node cannot be used by the other nodes');
+  }
+  const pg = createPostgresManagementStores(pool);
+  implementations.management = `postgresql ${redactUrl(url)}${config.postgresSchema ? ` schema ${config.postgresSchema}` : ''}`;
+  const ruleStore = overrides.ruleStore ?? pg.rules;
+  const notificationStore = overrides.notificationStore ?? pg.notifications;
+  const alarmJournal = overrides.alarmJournal ?? pg.alarmJournal;
+  // Closed before the pool (closers run in reverse): the notification store holds a connection.
+  closers.push(async () => {
+    await alarmJournal.close();
+    await notificationStore.close();
+    await ruleStore.close();
+  });
+  await ruleStore.init();
+  await notificationStore.init();
+  await alarmJournal.init();
+  return {
+    deviceStateStore: overrides.deviceStateStore ?? pg.deviceState,
+    provisioningStore: overrides.provisioningStore ?? pg.provisioning,
+    otaStore: overrides.otaStore ?? pg.ota,
     ruleStore,
     notificationStore,
     alarmJournal,

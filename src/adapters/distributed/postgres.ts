@@ -1,6 +1,6 @@
 // The PostgreSQL stores of scaled-out mode behind one factory: one connection pool shared by
-// the telemetry, metadata and analytics stores, the schema migrated (under an advisory lock, so
-// nodes starting together are safe) before any store is used.
+// every store, the schema migrated (under an advisory lock, so nodes starting together are
+// safe) before any store is used.
 import type { DashboardStore } from '../../ports/dashboard-store.js';
 import { PgDashboardStore } from './pg-dashboard-store.js';
 import pg from 'pg';
@@ -17,6 +17,18 @@ import type { IdentityStore } from '../../ports/identity-store.js';
 import type { AuditLog } from '../../ports/audit-log.js';
 import { PgIdentityStore } from './pg-identity-store.js';
 import { PgAuditLog } from './pg-audit-log.js';
+import type { DeviceStateStore } from '../../ports/device-state-store.js';
+import type { ProvisioningStore } from '../../ports/provisioning-store.js';
+import type { OtaPackageStore } from '../../ports/ota-package-store.js';
+import type { RuleStore } from '../../ports/rule-store.js';
+import type { NotificationStore } from '../../ports/notification-store.js';
+import type { AlarmJournal } from '../../ports/alarm-journal.js';
+import { PgDeviceStateStore } from './pg-device-state-store.js';
+import { PgProvisioningStore } from './pg-provisioning-store.js';
+import { PgOtaPackageStore } from './pg-ota-package-store.js';
+import { PgRuleStore } from './pg-rule-store.js';
+import { PgNotificationStore } from './pg-notification-store.js';
+import { PgAlarmJournal } from './pg-alarm-journal.js';
 
 export interface PostgresOptions extends PgTelemetryStoreOptions {
   /** Schema for every table (created if missing); default: the server's search_path (public). */
@@ -87,11 +99,47 @@ export async function ensureSchema(pool: pg.Pool, schema: string): Promise<void>
   }
 }
 
-export async function openPostgresStores(url: string, options: PostgresOptions = {}): Promise<PostgresStores> {
+/** A pool on a created and migrated schema (what every PostgreSQL store expects). */
+export async function openPostgresPool(url: string, options: PostgresOptions = {}): Promise<pg.Pool> {
   const pool = createPool(url, options);
   try {
     if (options.schema) await ensureSchema(pool, options.schema);
     if (options.migrate ?? true) await migrate(pool);
+    return pool;
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new Error(`PostgreSQL at ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export interface PostgresManagementStores {
+  deviceState: DeviceStateStore;
+  provisioning: ProvisioningStore;
+  ota: OtaPackageStore;
+  rules: RuleStore;
+  notifications: NotificationStore;
+  alarmJournal: AlarmJournal;
+}
+
+/**
+ * The device management, rule, notification and alarm-journal stores on a pool from
+ * openPostgresStores() or openPostgresPool(); callers init() and close() them (the notification
+ * store holds one connection of the pool while open) before ending the pool.
+ */
+export function createPostgresManagementStores(pool: pg.Pool): PostgresManagementStores {
+  return {
+    deviceState: new PgDeviceStateStore(pool),
+    provisioning: new PgProvisioningStore(pool),
+    ota: new PgOtaPackageStore(pool),
+    rules: new PgRuleStore(pool),
+    notifications: new PgNotificationStore(pool),
+    alarmJournal: new PgAlarmJournal(pool),
+  };
+}
+
+export async function openPostgresStores(url: string, options: PostgresOptions = {}): Promise<PostgresStores> {
+  const pool = await openPostgresPool(url, options);
+  try {
     const telemetry = new PgTelemetryStore(pool, options);
     const metadata = new PgMetadataStore(pool);
     const analytics = new PgAnalyticsStore(pool);

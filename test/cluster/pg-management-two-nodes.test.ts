@@ -1,0 +1,82 @@
+// Device management, rules and notifications in scaled-out mode: two `vigil start` processes on
+// one PostgreSQL schema (with NATS and Redis, as a cluster runs). What a user sets through one
+// node is what the other node serves: attributes, rules, notification channels (their secret
+// usable by both, with the shared VIGIL_SECRETS_KEY), OTA packages and their chunks. Neither node
+// opens a management.duckdb of its own.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createDevice, login, request } from '../helpers/harness.js';
+import { createCluster, skipUnlessCluster, type Cluster, type ClusterNode } from '../helpers/cluster.js';
+
+describe('management state shared by two nodes on PostgreSQL', { skip: await skipUnlessCluster() }, () => {
+  let cluster: Cluster;
+  let node1: ClusterNode;
+  let node2: ClusterNode;
+  let token1: string;
+  let token2: string;
+
+  before(async () => {
+    cluster = createCluster();
+    cluster.env.VIGIL_SECRETS_KEY = 'cluster-secrets-key-of-at-least-32-characters';
+    node1 = await cluster.startNode();
+    node2 = await cluster.startNode();
+    token1 = await login(node1.http);
+    token2 = await login(node2.http);
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  test('two nodes - attributes, rules and channels set on one node are served by the other; no node-local management file', async () => {
+    const device = await createDevice(node1.http, token1, 'shared-state');
+    const set = await request(node1.http, 'POST', `/api/v1/devices/${device.id}/attributes/shared`, { token: token1, body: { interval: 30, mode: 'eco' } });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    const attrs = await request(node2.http, 'GET', `/api/v1/devices/${device.id}/attributes?scope=shared`, { token: token2 });
+    assert.equal(attrs.status, 200, JSON.stringify(attrs.body));
+    assert.deepEqual(
+      Object.fromEntries((attrs.body.items as { key: string; value: unknown }[]).map((a) => [a.key, a.value])),
+      { interval: 30, mode: 'eco' },
+    );
+
+    const rule = await request(node1.http, 'POST', '/api/v1/rules', {
+      token: token1,
+      body: { name: 'pump hot', target: { deviceId: device.id }, condition: { type: 'threshold', key: 'temperature', operator: '>', value: 80, durationMs: '10m' } },
+    });
+    assert.equal(rule.status, 201, JSON.stringify(rule.body));
+    const rules = await request(node2.http, 'GET', '/api/v1/rules', { token: token2 });
+    assert.deepEqual((rules.body.items as { id: string }[]).map((r) => r.id), [rule.body.id]);
+
+    const channel = await request(node1.http, 'POST', '/api/v1/notifications/channels', {
+      token: token1,
+      body: { name: 'ops hook', type: 'webhook', url: 'http://127.0.0.1:9/hook', secret: 'signing-secret' },
+    });
+    assert.equal(channel.status, 201, JSON.stringify(channel.body));
+    const channels = await request(node2.http, 'GET', '/api/v1/notifications/channels', { token: token2 });
+    assert.deepEqual((channels.body.items as { id: string; hasSecret: boolean }[]).map((c) => [c.id, c.hasSecret]), [[channel.body.id, true]]);
+
+    for (const node of [node1, node2]) assert.equal(existsSync(join(node.dataDir, 'management.duckdb')), false, 'management state is in PostgreSQL only');
+  });
+
+  test('two nodes - a package uploaded through one node downloads in chunks through the other', async () => {
+    const image = randomBytes(300_000);
+    const uploaded = await fetch(`${node1.http}/api/v1/ota/packages?kind=firmware&title=gw-fw&version=1.0.0`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token1}`, 'content-type': 'application/octet-stream' },
+      body: image,
+    });
+    assert.equal(uploaded.status, 201, await uploaded.clone().text());
+    const device = await createDevice(node2.http, token2, 'gw-1');
+    const parts: Buffer[] = [];
+    for (let n = 0; n < 40; n++) {
+      const res = await fetch(`${node2.http}/api/v1/${device.accessToken}/firmware?title=gw-fw&version=1.0.0&size=16384&chunk=${n}`);
+      assert.equal(res.status, 200);
+      const part = Buffer.from(await res.arrayBuffer());
+      if (part.length === 0) break;
+      parts.push(part);
+    }
+    assert.ok(Buffer.concat(parts).equals(image), 'the chunks make up the uploaded image');
+  });
+});
