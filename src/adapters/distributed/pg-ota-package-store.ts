@@ -93,14 +93,15 @@ export class PgOtaPackageStore implements OtaPackageStore {
     if (length === 0) return Buffer.alloc(0);
     const first = Math.floor(offset / piece);
     const last = Math.floor((offset + length - 1) / piece);
-    const { rows } = await this.pool.query<{ data: Buffer }>('SELECT data FROM ota_package_chunks WHERE package_id = $1 AND n BETWEEN $2 AND $3 ORDER BY n', [
-      id,
-      first,
-      last,
-    ]);
-    const joined = rows.length === 1 ? rows[0]!.data : Buffer.concat(rows.map((r) => r.data));
-    const from = offset - first * piece;
-    return joined.subarray(from, from + length);
+    // Each piece cut to the range in SQL: only the requested bytes cross the wire (bytea travels
+    // as hex text), and with EXTERNAL storage the server reads only the TOAST slices it needs.
+    const { rows } = await this.pool.query<{ data: Buffer }>(
+      `SELECT substring(data FROM (greatest($2::bigint - n::bigint * $4, 0) + 1)::int
+                            FOR (least($3::bigint - n::bigint * $4, $4) - greatest($2::bigint - n::bigint * $4, 0))::int) AS data
+       FROM ota_package_chunks WHERE package_id = $1 AND n BETWEEN $5 AND $6 ORDER BY n`,
+      [id, offset, offset + length, piece, first, last],
+    );
+    return rows.length === 1 ? rows[0]!.data : Buffer.concat(rows.map((r) => r.data));
   }
 
   async deletePackage(tenantId: string, id: string): Promise<boolean> {

@@ -3,7 +3,7 @@
 import { blobValue } from '@duckdb/node-api';
 import type { OtaCampaign, OtaKind, OtaPackage, OtaPackageStore } from '../../ports/ota-package-store.js';
 import { OTA_PACKAGE_COLUMNS, toCampaign, toPackage } from '../rows/ota-rows.js';
-import { toNumber, type DuckDbDatabase, type SerialConnection } from './duckdb-database.js';
+import type { DuckDbDatabase, SerialConnection } from './duckdb-database.js';
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS ota_packages (
@@ -15,8 +15,12 @@ const SCHEMA = [
 ];
 const COLUMNS = OTA_PACKAGE_COLUMNS;
 
+/** Images kept in memory for chunk reads (the embedded OTA service kept as many before). */
+const RECENT_PACKAGES = 4;
+
 export class DuckDbOtaPackageStore implements OtaPackageStore {
   private conn!: SerialConnection;
+  private readonly recent = new Map<string, { tenantId: string; bytes: Buffer }>();
 
   constructor(private readonly db: DuckDbDatabase) {}
 
@@ -70,18 +74,22 @@ export class DuckDbOtaPackageStore implements OtaPackageStore {
   }
 
   async readChunk(tenantId: string, id: string, offset: number, length: number): Promise<Buffer | null> {
-    const sizes = await this.conn.all('SELECT size_bytes FROM ota_packages WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
-    if (!sizes[0]) return null;
-    const size = toNumber(sizes[0].size_bytes);
-    if (offset >= size || length <= 0) return Buffer.alloc(0);
-    const end = Math.min(size, offset + length);
-    // Blob slices are 1-based and inclusive; only the slice leaves DuckDB.
-    const rows = await this.conn.all('SELECT data[$3:$4] AS part FROM ota_packages WHERE tenant_id = $1 AND id = $2', [tenantId, id, BigInt(offset + 1), BigInt(end)]);
-    const part = rows[0]?.part as Uint8Array | undefined;
-    return part ? Buffer.from(part) : null;
+    // DuckDB reads the whole blob to slice it, so a fleet downloading one image chunk by chunk is
+    // served from the few images read last instead of one full read per chunk.
+    let data = this.recent.get(id);
+    if (data?.tenantId !== tenantId) {
+      const bytes = await this.readData(tenantId, id);
+      if (!bytes) return null;
+      data = { tenantId, bytes };
+      this.recent.set(id, data);
+      while (this.recent.size > RECENT_PACKAGES) this.recent.delete(this.recent.keys().next().value!);
+    }
+    if (offset >= data.bytes.length || length <= 0) return Buffer.alloc(0);
+    return data.bytes.subarray(offset, Math.min(data.bytes.length, offset + length));
   }
 
   async deletePackage(tenantId: string, id: string): Promise<boolean> {
+    if (this.recent.get(id)?.tenantId === tenantId) this.recent.delete(id);
     const rows = await this.conn.all('DELETE FROM ota_packages WHERE tenant_id = $1 AND id = $2 RETURNING id', [tenantId, id]);
     return rows.length > 0;
   }

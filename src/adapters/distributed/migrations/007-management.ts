@@ -49,6 +49,9 @@ export const managementSchema: Migration = {
     `CREATE TABLE ota_package_chunks (
        package_id text NOT NULL REFERENCES ota_packages (id) ON DELETE CASCADE, n integer NOT NULL,
        data bytea NOT NULL, PRIMARY KEY (package_id, n))`,
+    // Images are compressed already; uncompressed out-of-line storage lets substring() read only
+    // the slices of a piece a chunk request covers.
+    `ALTER TABLE ota_package_chunks ALTER COLUMN data SET STORAGE EXTERNAL`,
     `CREATE TABLE ota_campaigns (
        id text PRIMARY KEY, tenant_id text NOT NULL, status text NOT NULL, created_at bigint NOT NULL, body text NOT NULL)`,
     `CREATE INDEX ota_campaigns_tenant ON ota_campaigns (tenant_id, created_at)`,
