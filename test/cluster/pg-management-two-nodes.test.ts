@@ -2,13 +2,14 @@
 // one PostgreSQL schema (with NATS and Redis, as a cluster runs). What a user sets through one
 // node is what the other node serves: attributes, rules, notification channels (their secret
 // usable by both, with the shared VIGIL_SECRETS_KEY), OTA packages and their chunks. Neither node
-// opens a management.duckdb of its own.
+// opens a management.duckdb of its own. A command queued on one node reaches its device on the other.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import mqtt from 'mqtt';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createDevice, login, request } from '../helpers/harness.js';
+import { createDevice, login, request, waitFor } from '../helpers/harness.js';
 import { createCluster, skipUnlessCluster, type Cluster, type ClusterNode } from '../helpers/cluster.js';
 
 describe('management state shared by two nodes on PostgreSQL', { skip: await skipUnlessCluster() }, () => {
@@ -78,5 +79,34 @@ describe('management state shared by two nodes on PostgreSQL', { skip: await ski
       parts.push(part);
     }
     assert.ok(Buffer.concat(parts).equals(image), 'the chunks make up the uploaded image');
+  });
+
+  test('two nodes - a persistent command sent through one node reaches the device when it connects to the other; its reply is seen by both', async () => {
+    const device = await createDevice(node1.http, token1, 'sleepy');
+    const sent = await request(node1.http, 'POST', `/api/v1/devices/${device.id}/rpc`, {
+      token: token1,
+      body: { method: 'reboot', params: { delayS: 1 }, persistent: true, timeoutMs: 60_000 },
+    });
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${node2.mqttPort}`, { username: device.accessToken, reconnectPeriod: 0, connectTimeout: 15_000 });
+    try {
+      const command = new Promise<{ topic: string; body: unknown }>((resolve) =>
+        client.on('message', (topic, payload) => topic.startsWith('v1/devices/me/rpc/request/') && resolve({ topic, body: JSON.parse(payload.toString()) })),
+      );
+      await client.subscribeAsync('v1/devices/me/rpc/request/+', { qos: 1 });
+      const got = await command;
+      assert.equal(got.topic, `v1/devices/me/rpc/request/${sent.body.requestId}`);
+      assert.deepEqual(got.body, { method: 'reboot', params: { delayS: 1 } });
+      await client.publishAsync(`v1/devices/me/rpc/response/${sent.body.requestId}`, '"rebooting"', { qos: 1 });
+      for (const [node, token] of [[node1, token1], [node2, token2]] as const) {
+        const final = await waitFor(async () => {
+          const r = await request(node.http, 'GET', `/api/v1/devices/${device.id}/rpc/${sent.body.id}`, { token });
+          return r.body.status === 'succeeded' && r.body;
+        }, 'the reply stored');
+        assert.equal(final.response, 'rebooting');
+      }
+    } finally {
+      await client.endAsync();
+    }
   });
 });
