@@ -80,7 +80,7 @@ export class RpcService {
       throw new AppError('DEVICE_OFFLINE', 409, 'the device is offline; send with "persistent": true to deliver it when the device returns');
     }
     const now = Date.now();
-    const call: RpcCall = {
+    let call: RpcCall = {
       id: randomUUID(),
       tenantId: device.tenantId,
       deviceId: device.deviceId,
@@ -96,7 +96,15 @@ export class RpcService {
       response: null,
       error: null,
     };
-    await this.store.createRpc(call);
+    try {
+      await this.store.createRpc(call);
+    } catch {
+      // Another node may have numbered a call to this device meanwhile (the shared store refuses a
+      // request id twice): number again from the store, once.
+      this.lastRequestId.delete(device.deviceId);
+      call = { ...call, requestId: await this.nextRequestId(device.deviceId) };
+      await this.store.createRpc(call);
+    }
     this.deadlines.set(call.id, { tenantId: call.tenantId, expiresAt: call.expiresAt });
     await this.push(call);
     for (const wake of [...(this.pollers.get(device.deviceId) ?? [])]) wake();
