@@ -94,7 +94,7 @@ export interface App {
   notifications: Notifications;
   /** The generated first-admin password while it is unchanged (kept in secrets/initial-admin-password). */
   generatedAdminPassword?: string;
-  /** Re-reads the HTTPS certificate files (SIGHUP); false when HTTPS is off. */
+  /** Re-reads the HTTPS and MQTT TLS certificate files (SIGHUP); false when neither is on. */
   reloadTls(): boolean;
   /** Binds HTTP, MQTT and CoAP; returns the bound ports (useful with port 0). */
   listen(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort?: number; coapPort: number }>;
@@ -347,9 +347,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     notifications,
     generatedAdminPassword,
     reloadTls() {
-      if (!tlsFiles) return false;
-      reloadTls(http.server, tlsFiles);
-      return true;
+      if (tlsFiles) reloadTls(http.server, tlsFiles);
+      return mqtt.reloadTls() || !!tlsFiles;
     },
     async listen() {
       await http.listen({ port: config.httpPort, host: config.host });
