@@ -13,6 +13,7 @@ import { ApiKeysService } from './domains/auth/api-keys.service.js';
 import { ADMIN_EMAIL } from './domains/auth/auth.service.js';
 import { forgetInitialPassword, keepInitialPassword, pendingInitialPassword } from './domains/auth/initial-password.js';
 import { UsersService } from './domains/auth/users.service.js';
+import { Invalidations } from './domains/auth/invalidations.js';
 import { TenantsService } from './domains/tenants/tenants.service.js';
 import { auditRoutes } from './transports/http/routes/audit.routes.js';
 import { tenantRoutes } from './transports/http/routes/tenants.routes.js';
@@ -148,11 +149,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
   const { identityStore: identity, auditLog } = adapters;
   const audit = new AuditService(auditLog, log.child({ component: 'audit' }));
-  const tenants = new TenantsService(metadataStore, identity);
+  const invalidations = new Invalidations(); // revocations, to every node (relayed below)
+  const tenants = new TenantsService(metadataStore, identity, invalidations);
   await tenants.start();
   const tenantActive = (tenantId: string) => tenants.isActive(tenantId);
   const tokens = new TokenService(signingKey, config.accessTokenTtlSec, config.refreshTokenTtlSec);
-  const auth = new AuthService(metadataStore, identity, tokens, audit, tenantActive);
+  const auth = new AuthService(metadataStore, identity, tokens, audit, tenantActive, invalidations);
   const users = new UsersService(metadataStore, identity, auth);
   const apiKeys = new ApiKeysService(identity, tenantActive);
   const boot = await auth.bootstrap(config.adminPassword);
@@ -321,6 +323,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const live = new LiveStream(http.server, (token) => auth.authenticate(token), metadataStore, metrics, config.corsOrigins, adapters.liveAdapter);
   const publishLive = await liveFanout(live, adapters.liveAdapter ? adapters.pubsub : null, log.child({ component: 'live' }));
   await relayRevocations(devices, adapters.pubsub, log.child({ component: 'devices' }));
+  invalidations.on((inv) => {
+    if (inv.kind === 'sessions') live.endSessions(inv.ids);
+    else if (inv.kind === 'tenant' && inv.suspended) live.endTenant(inv.tenantId);
+  });
+  await invalidations.connect(adapters.pubsub, log.child({ component: 'auth' }));
   ingest.onAccepted((batch) => {
     presence.activity(batch.tenantId, batch.deviceId, batch.receivedAt);
     publishLive(batch);

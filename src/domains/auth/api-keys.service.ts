@@ -1,6 +1,7 @@
 // API keys for service accounts: a random secret shown once, stored as SHA-256 (it has 256 bits of
 // entropy, so a slow hash would add nothing), scoped to permissions of the creator's role and
-// always expiring.
+// always expiring. A key never holds more than its creator holds now: each use takes the creator's
+// current role (scopes ∩ that role), and a disabled or deleted creator's keys are refused.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Errors } from '../../errors.js';
 import type { ApiKey, IdentityStore } from '../../ports/identity-store.js';
@@ -63,18 +64,23 @@ export class ApiKeysService {
     if (!(await this.identity.revokeApiKey(caller.tenantId, id, Date.now()))) throw Errors.notFound(`no active API key ${id}`);
   }
 
-  /** The principal of a valid, unexpired, unrevoked key. */
+  /** The principal of a valid, unexpired, unrevoked key whose creator is still an active user of its tenant. */
   async authenticate(secret: string): Promise<Principal> {
     const key = await this.identity.findApiKeyByHash(hashKey(secret));
     const now = Date.now();
     if (!key || key.revokedAt !== null) throw Errors.unauthorized('invalid API key');
     if (key.expiresAt <= now) throw Errors.unauthorized('API key expired');
     if (!this.tenantActive(key.tenantId)) throw Errors.unauthorized('tenant suspended');
+    const creator = await this.identity.getUser(key.createdBy);
+    if (!creator || creator.tenantId !== key.tenantId || creator.disabled) {
+      throw Errors.unauthorized('the user who created this API key is disabled or deleted; the key is refused');
+    }
     if (key.lastUsedAt === null || now - key.lastUsedAt > 60_000) await this.identity.touchApiKey(key.id, now);
     return {
       userId: `apikey:${key.id}`,
       tenantId: key.tenantId,
-      role: key.role as Role,
+      // The creator's role now, not at creation: a demotion narrows the key at once.
+      role: creator.role as Role,
       sessionId: `apikey:${key.id}`,
       apiKeyId: key.id,
       scopes: key.scopes,

@@ -5,6 +5,7 @@ import { Errors } from '../../errors.js';
 import type { IdentityStore, Session } from '../../ports/identity-store.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { AuditService } from '../audit/audit.service.js';
+import { Invalidations } from './invalidations.js';
 import { AddressFailures, afterFailure, lockRemainingMs } from './lockout.js';
 import { checkPassword } from './password-policy.js';
 import { hashPassword, verifyPassword } from './passwords.js';
@@ -20,8 +21,8 @@ export interface ClientInfo {
 export type SessionView = Omit<Session, 'currentTokenId'>;
 
 export class AuthService {
-  /** sessionId → still active. Revocations all pass through this service, so the cache stays true
-   *  (one node; a shared cache or store lookup comes with the scaled-out mode). */
+  /** sessionId → still active. Revocations all pass through this service and are announced to
+   *  every node (invalidations.ts), so each node's cache stays true. */
   private readonly sessionActive = new Map<string, boolean>();
   private readonly passwordChangedListeners = new Set<(userId: string, email: string) => void>();
   private readonly addressFailures = new AddressFailures();
@@ -33,7 +34,13 @@ export class AuthService {
     private readonly audit: AuditService,
     /** Whether a tenant may log in (not suspended). */
     private readonly tenantActive: (tenantId: string) => boolean = () => true,
-  ) {}
+    /** Where revoked sessions are announced (to this node's caches and live sockets, and the other nodes). */
+    readonly invalidations: Invalidations = new Invalidations(),
+  ) {
+    invalidations.on((inv) => {
+      if (inv.kind === 'sessions') for (const id of inv.ids) this.sessionActive.set(id, false);
+    });
+  }
 
   onPasswordChanged(listener: (userId: string, email: string) => void): void {
     this.passwordChangedListeners.add(listener);
@@ -135,11 +142,12 @@ export class AuthService {
   async revoke(sessionId: string, reason: string): Promise<void> {
     this.sessionActive.set(sessionId, false);
     await this.identity.revokeSession(sessionId, reason, Date.now());
+    this.invalidations.announce({ kind: 'sessions', ids: [sessionId] });
   }
 
   async revokeUserSessions(userId: string, reason: string): Promise<number> {
     const ids = await this.identity.revokeUserSessions(userId, reason, Date.now());
-    for (const id of ids) this.sessionActive.set(id, false);
+    if (ids.length) this.invalidations.announce({ kind: 'sessions', ids });
     return ids.length;
   }
 

@@ -6,6 +6,7 @@ import { Errors } from '../../errors.js';
 import type { IdentityStore, TenantSettings } from '../../ports/identity-store.js';
 import type { MetadataStore, Tenant } from '../../ports/metadata-store.js';
 import type { UserView } from '../auth/users.service.js';
+import { Invalidations } from '../auth/invalidations.js';
 import { PointsQuota } from './points-quota.js';
 
 export interface TenantView extends Tenant {
@@ -19,18 +20,33 @@ export class TenantsService {
   /** Handed to the ingest service, which asks it for every accepted batch. */
   readonly pointsQuota = new PointsQuota();
   private readonly suspensionListeners = new Set<(tenantId: string) => Promise<void>>();
+  /** The listeners of the latest suspension applied on this node (awaited by the call that made it). */
+  private suspending: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly store: MetadataStore,
     private readonly identity: IdentityStore,
-  ) {}
+    /** Suspensions are announced here and applied from here, on every node alike. */
+    private readonly invalidations: Invalidations = new Invalidations(),
+  ) {
+    invalidations.on((inv) => {
+      if (inv.kind === 'tenant-settings') return void this.applySettings(inv.tenantId).catch(() => undefined);
+      if (inv.kind !== 'tenant') return;
+      if (!inv.suspended) return void this.suspended.delete(inv.tenantId);
+      this.suspended.add(inv.tenantId);
+      this.suspending = Promise.allSettled([...this.suspensionListeners].map((l) => l(inv.tenantId)));
+    });
+  }
 
   async start(): Promise<void> {
-    for (const t of await this.store.listTenants()) {
-      const settings = await this.identity.getTenantSettings(t.id);
-      if (settings.suspended) this.suspended.add(t.id);
-      this.pointsQuota.setLimit(t.id, settings.maxPointsPerSec);
-    }
+    for (const t of await this.store.listTenants()) await this.applySettings(t.id);
+  }
+
+  /** Loads a tenant's stored settings into this node's caches (at start, and when another node changed them). */
+  private async applySettings(tenantId: string): Promise<void> {
+    const settings = await this.identity.getTenantSettings(tenantId);
+    if (settings.suspended) this.suspended.add(tenantId);
+    this.pointsQuota.setLimit(tenantId, settings.maxPointsPerSec);
   }
 
   /** Called when a tenant is suspended or deleted (to end its connections). */
@@ -96,10 +112,11 @@ export class TenantsService {
     };
     await this.identity.putTenantSettings(next);
     this.pointsQuota.setLimit(id, next.maxPointsPerSec);
-    if (next.suspended) {
-      this.suspended.add(id);
-      for (const l of this.suspensionListeners) await l(id);
-    } else this.suspended.delete(id);
+    this.invalidations.announce({ kind: 'tenant-settings', tenantId: id });
+    if (next.suspended !== current.suspended) {
+      this.invalidations.announce({ kind: 'tenant', tenantId: id, suspended: next.suspended });
+      await this.suspending; // this node's connections of the tenant are closed before the answer
+    }
     return this.get(id);
   }
 
@@ -107,8 +124,9 @@ export class TenantsService {
   async remove(id: string, callerTenantId: string, deleteDevices: (tenantId: string) => Promise<void>): Promise<void> {
     await this.get(id);
     if (id === callerTenantId) throw Errors.conflict('the platform tenant cannot delete itself');
-    this.suspended.add(id); // refuse everything of it while it is being removed
-    for (const l of this.suspensionListeners) await l(id);
+    // Refuse everything of it (on every node) while it is being removed.
+    this.invalidations.announce({ kind: 'tenant', tenantId: id, suspended: true });
+    await this.suspending;
     await deleteDevices(id);
     await this.identity.deleteTenant(id);
   }
