@@ -15,6 +15,7 @@ import { forgetInitialPassword, keepInitialPassword, pendingInitialPassword } fr
 import { UsersService } from './domains/auth/users.service.js';
 import { Invalidations } from './domains/auth/invalidations.js';
 import { TenantsService } from './domains/tenants/tenants.service.js';
+import { ApiRateLimits } from './domains/tenants/api-rate-limits.js';
 import { auditRoutes } from './transports/http/routes/audit.routes.js';
 import { tenantRoutes } from './transports/http/routes/tenants.routes.js';
 import { userRoutes } from './transports/http/routes/users.routes.js';
@@ -153,6 +154,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const tenants = new TenantsService(metadataStore, identity, invalidations);
   await tenants.start();
   const tenantActive = (tenantId: string) => tenants.isActive(tenantId);
+  const callerRatePerMin = config.apiCallerRateLimitPerMin ?? config.apiRateLimitPerMin;
+  const tenantRatePerMin = config.apiTenantRateLimitPerMin ?? config.apiRateLimitPerMin * 10;
+  const apiRateLimits = new ApiRateLimits(
+    { perCallerPerMin: callerRatePerMin, perTenantPerMin: tenantRatePerMin },
+    (tenantId) => tenants.cachedSettings(tenantId),
+    log.child({ component: 'http' }),
+    adapters.sharedRequestLimiter,
+  );
   const tokens = new TokenService(signingKey, config.accessTokenTtlSec, config.refreshTokenTtlSec);
   const auth = new AuthService(metadataStore, identity, tokens, audit, tenantActive, invalidations);
   const users = new UsersService(metadataStore, identity, auth);
@@ -170,6 +179,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const accepted = new AcceptedBatches();
   const keyRegistry = new KeyRegistry(telemetryStore, config);
   await keyRegistry.start();
+  keyRegistry.useTenantSeriesLimit((tenantId) => tenants.cachedSettings(tenantId)?.maxSeries);
+  tenants.useDefaults({
+    maxSeries: config.maxSeriesPerTenant,
+    apiRequestsPerMin: tenantRatePerMin,
+    apiRequestsPerMinPerUser: callerRatePerMin,
+    seriesOf: (tenantId) => keyRegistry.seriesOfTenant(tenantId),
+  });
   const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config, accepted, keyRegistry);
   ingest.useTenantQuota(tenants.pointsQuota);
   const keyUnits = new KeyUnits(adapters.keyUnitsStore, log.child({ component: 'key-units' }));
@@ -252,7 +268,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const http = await createHttpServer({
     log,
     metrics,
-    access: { auth, apiKeys, audit },
+    access: { auth, apiKeys, audit, rateLimits: apiRateLimits },
     tls: tlsFiles,
     corsOrigins: config.corsOrigins,
     bodyLimitBytes: config.httpBodyLimitBytes,

@@ -74,6 +74,11 @@ export const configSchema = z.object({
   secretsKey: z.string().min(32).optional(),
   /** Per-client API rate limit (requests per minute) for the management API. */
   apiRateLimitPerMin: positiveInt.default(6000),
+  /** Management-API requests per minute per user login or API key, and per tenant (all callers
+   *  together), unless the tenant has its own (tenant settings). Unset: the per-address limit, and
+   *  ten times it for a tenant (many people, many addresses). */
+  apiCallerRateLimitPerMin: positiveInt.optional(),
+  apiTenantRateLimitPerMin: positiveInt.optional(),
   /** How many rejected payloads the dead-letter log keeps (oldest dropped first). */
   rejectedLogSize: positiveInt.default(1000),
   /** Storage writer: flush when this many points are buffered or this long has passed. */
@@ -175,6 +180,8 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   deviceInactivityTimeoutMs: 'VIGIL_DEVICE_INACTIVITY_TIMEOUT_MS',
   deviceRateLimitPerSec: 'VIGIL_DEVICE_RATE_LIMIT_PER_SEC',
   apiRateLimitPerMin: 'VIGIL_API_RATE_LIMIT_PER_MIN',
+  apiCallerRateLimitPerMin: 'VIGIL_API_CALLER_RATE_LIMIT_PER_MIN',
+  apiTenantRateLimitPerMin: 'VIGIL_API_TENANT_RATE_LIMIT_PER_MIN',
   tlsCertFile: 'VIGIL_TLS_CERT_FILE',
   tlsKeyFile: 'VIGIL_TLS_KEY_FILE',
   corsOrigins: 'VIGIL_CORS_ORIGINS',

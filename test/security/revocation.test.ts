@@ -1,7 +1,7 @@
 // Ending access takes effect everywhere at once: a live Socket.IO connection ends when its session
 // is revoked (logout, user disabled, password reset, tenant suspended); an API key never holds
 // more than its creator holds now; and with two nodes sharing PostgreSQL and Redis a revocation
-// or suspension on one node is honoured by the other.
+// or suspension on one node is honoured by the other, and API rate limits are one budget for both.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { io, type Socket } from 'socket.io-client';
@@ -160,5 +160,20 @@ describe('two nodes sharing PostgreSQL and Redis', { skip: (await skipUnless('po
     }, 'node B refuses the suspended tenant');
     assert.equal((await request(a.http, 'PATCH', `/api/v1/tenants/${tenant.body.id}`, { token: root, body: { suspended: false } })).status, 200);
     await waitFor(async () => (await request(b.http, 'GET', '/api/v1/tenant', { token: tenantAdmin.accessToken })).status === 200, 'node B serves the resumed tenant');
+  });
+
+  test("a tenant's API rate limit is one budget across nodes (Redis), and a change to it reaches every node", async () => {
+    const root = await login(a.http, 'admin@localhost', ADMIN_PASSWORD);
+    const created = await request(a.http, 'POST', '/api/v1/tenants', { token: root, body: { name: 'budget', apiRequestsPerMinPerUser: 3, admin: { email: 'admin@budget.example', password: PW } } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const token = await login(b.http, 'admin@budget.example', PW);
+    await waitFor(async () => (await request(b.http, 'GET', '/api/v1/tenant', { token })).body?.rateLimits?.apiRequestsPerMinPerUser === 3, 'node B knows the limit'); // 1
+    assert.equal((await request(a.http, 'GET', '/api/v1/devices', { token })).status, 200); // 2
+    assert.equal((await request(b.http, 'GET', '/api/v1/devices', { token })).status, 200); // 3
+    const refusedOnA = await request(a.http, 'GET', '/api/v1/devices', { token });
+    assert.equal(refusedOnA.status, 429, 'node A counts what node B served');
+    assert.ok(Number(refusedOnA.headers.get('retry-after')) >= 1);
+    assert.equal((await request(a.http, 'PATCH', `/api/v1/tenants/${created.body.id}`, { token: root, body: { apiRequestsPerMinPerUser: 1000 } })).status, 200);
+    await waitFor(async () => (await request(b.http, 'GET', '/api/v1/devices', { token })).status === 200, 'node B applies the raised limit');
   });
 });

@@ -1,6 +1,7 @@
 // Tenants for the platform superadmin: create (with the tenant's first admin), suspend (its
-// users cannot log in, its devices are refused), delete, and device quotas with usage. Suspension
-// state is cached in memory because every request and every device connection asks for it.
+// users cannot log in, its devices are refused), delete, and quotas (devices, series, points per
+// second) and API rate limits with usage. Settings are cached in memory because every request,
+// every device connection and every new series asks for them; a change is announced to every node.
 import { randomUUID } from 'node:crypto';
 import { Errors } from '../../errors.js';
 import type { IdentityStore, TenantSettings } from '../../ports/identity-store.js';
@@ -9,14 +10,45 @@ import type { UserView } from '../auth/users.service.js';
 import { Invalidations } from '../auth/invalidations.js';
 import { PointsQuota } from './points-quota.js';
 
+/** What a superadmin may set on a tenant; null: no limit of its own (the platform default, or unlimited). */
+export interface TenantLimitsInput {
+  maxDevices?: number | null;
+  maxPointsPerSec?: number | null;
+  maxSeries?: number | null;
+  apiRequestsPerMin?: number | null;
+  apiRequestsPerMinPerUser?: number | null;
+}
+
 export interface TenantView extends Tenant {
   suspended: boolean;
-  quota: { maxDevices: number | null; maxPointsPerSec: number | null };
-  usage: { devices: number; pointsPerSec: number };
+  /** The tenant's own limits; null where it has none. */
+  quota: { maxDevices: number | null; maxPointsPerSec: number | null; maxSeries: number | null };
+  rateLimits: { apiRequestsPerMin: number | null; apiRequestsPerMinPerUser: number | null };
+  /** The limits in force (own or platform default; null: unlimited). */
+  effective: { maxDevices: number | null; maxPointsPerSec: number | null; maxSeries: number; apiRequestsPerMin: number; apiRequestsPerMinPerUser: number };
+  usage: { devices: number; pointsPerSec: number; series: number };
 }
+
+/** The platform defaults and usage counters the tenants domain reports against (set by the composition root). */
+export interface TenantDefaults {
+  maxSeries: number;
+  apiRequestsPerMin: number;
+  apiRequestsPerMinPerUser: number;
+  seriesOf(tenantId: string): number;
+}
+
+const LIMIT_KEYS = ['maxDevices', 'maxPointsPerSec', 'maxSeries', 'apiRequestsPerMin', 'apiRequestsPerMinPerUser'] as const;
 
 export class TenantsService {
   private readonly suspended = new Set<string>();
+  /** Every tenant's settings on this node, for the checks that run per request or per message. */
+  private readonly settings = new Map<string, TenantSettings>();
+  private defaults: TenantDefaults = {
+    maxSeries: Number.MAX_SAFE_INTEGER,
+    apiRequestsPerMin: Number.MAX_SAFE_INTEGER,
+    apiRequestsPerMinPerUser: Number.MAX_SAFE_INTEGER,
+    seriesOf: () => 0,
+  };
   /** Handed to the ingest service, which asks it for every accepted batch. */
   readonly pointsQuota = new PointsQuota();
   private readonly suspensionListeners = new Set<(tenantId: string) => Promise<void>>();
@@ -46,7 +78,17 @@ export class TenantsService {
   private async applySettings(tenantId: string): Promise<void> {
     const settings = await this.identity.getTenantSettings(tenantId);
     if (settings.suspended) this.suspended.add(tenantId);
+    this.settings.set(tenantId, settings);
     this.pointsQuota.setLimit(tenantId, settings.maxPointsPerSec);
+  }
+
+  useDefaults(defaults: TenantDefaults): void {
+    this.defaults = defaults;
+  }
+
+  /** The tenant's cached settings (undefined for a tenant this node has not seen). */
+  cachedSettings(tenantId: string): TenantSettings | undefined {
+    return this.settings.get(tenantId);
   }
 
   /** Called when a tenant is suspended or deleted (to end its connections). */
@@ -64,11 +106,20 @@ export class TenantsService {
 
   private async view(t: Tenant): Promise<TenantView> {
     const s = await this.identity.getTenantSettings(t.id);
+    const d = this.defaults;
     return {
       ...t,
       suspended: s.suspended,
-      quota: { maxDevices: s.maxDevices, maxPointsPerSec: s.maxPointsPerSec },
-      usage: { devices: await this.deviceCount(t.id), pointsPerSec: this.pointsQuota.pointsPerSec(t.id) },
+      quota: { maxDevices: s.maxDevices, maxPointsPerSec: s.maxPointsPerSec, maxSeries: s.maxSeries ?? null },
+      rateLimits: { apiRequestsPerMin: s.apiRequestsPerMin ?? null, apiRequestsPerMinPerUser: s.apiRequestsPerMinPerUser ?? null },
+      effective: {
+        maxDevices: s.maxDevices,
+        maxPointsPerSec: s.maxPointsPerSec,
+        maxSeries: s.maxSeries ?? d.maxSeries,
+        apiRequestsPerMin: s.apiRequestsPerMin ?? d.apiRequestsPerMin,
+        apiRequestsPerMinPerUser: s.apiRequestsPerMinPerUser ?? d.apiRequestsPerMinPerUser,
+      },
+      usage: { devices: await this.deviceCount(t.id), pointsPerSec: this.pointsQuota.pointsPerSec(t.id), series: d.seriesOf(t.id) },
     };
   }
 
@@ -83,14 +134,17 @@ export class TenantsService {
   }
 
   async create(
-    input: { name: string; maxDevices?: number | null; maxPointsPerSec?: number | null; admin: { email: string; password: string } },
+    input: TenantLimitsInput & { name: string; admin: { email: string; password: string } },
     createAdmin: (tenantId: string, admin: { email: string; password: string }) => Promise<UserView>,
   ): Promise<TenantView & { admin: UserView }> {
     if ((await this.store.listTenants()).some((t) => t.name === input.name)) throw Errors.conflict(`a tenant named ${input.name} exists`);
     const id = randomUUID();
     await this.store.createTenant({ id, name: input.name, createdAt: Date.now() });
-    await this.identity.putTenantSettings({ tenantId: id, suspended: false, maxDevices: input.maxDevices ?? null, maxPointsPerSec: input.maxPointsPerSec ?? null });
-    this.pointsQuota.setLimit(id, input.maxPointsPerSec ?? null);
+    const settings: TenantSettings = { tenantId: id, suspended: false, maxDevices: null, maxPointsPerSec: null };
+    for (const key of LIMIT_KEYS) settings[key] = input[key] ?? null;
+    await this.identity.putTenantSettings(settings);
+    await this.applySettings(id);
+    this.invalidations.announce({ kind: 'tenant-settings', tenantId: id });
     try {
       const admin = await createAdmin(id, input.admin);
       return { ...(await this.get(id)), admin };
@@ -100,17 +154,14 @@ export class TenantsService {
     }
   }
 
-  async update(id: string, patch: { suspended?: boolean; maxDevices?: number | null; maxPointsPerSec?: number | null }, callerTenantId: string): Promise<TenantView> {
+  async update(id: string, patch: TenantLimitsInput & { suspended?: boolean }, callerTenantId: string): Promise<TenantView> {
     await this.get(id);
     if (patch.suspended && id === callerTenantId) throw Errors.conflict('the platform tenant cannot suspend itself');
     const current = await this.identity.getTenantSettings(id);
-    const next: TenantSettings = {
-      tenantId: id,
-      suspended: patch.suspended ?? current.suspended,
-      maxDevices: patch.maxDevices === undefined ? current.maxDevices : patch.maxDevices,
-      maxPointsPerSec: patch.maxPointsPerSec === undefined ? current.maxPointsPerSec : patch.maxPointsPerSec,
-    };
+    const next: TenantSettings = { ...current, tenantId: id, suspended: patch.suspended ?? current.suspended };
+    for (const key of LIMIT_KEYS) if (patch[key] !== undefined) next[key] = patch[key];
     await this.identity.putTenantSettings(next);
+    this.settings.set(id, next);
     this.pointsQuota.setLimit(id, next.maxPointsPerSec);
     this.invalidations.announce({ kind: 'tenant-settings', tenantId: id });
     if (next.suspended !== current.suspended) {

@@ -8,6 +8,7 @@ import type { AuditService } from '../../domains/audit/audit.service.js';
 import type { ApiKeysService } from '../../domains/auth/api-keys.service.js';
 import { looksLikeApiKey } from '../../domains/auth/api-keys.service.js';
 import type { AuthService } from '../../domains/auth/auth.service.js';
+import type { ApiRateLimits } from '../../domains/tenants/api-rate-limits.js';
 import { accessFor, roleHas, type RouteAccess } from '../../domains/auth/permissions.js';
 import { bearerToken } from './auth.js';
 
@@ -21,6 +22,8 @@ export interface AccessDeps {
   auth: AuthService;
   apiKeys: ApiKeysService;
   audit: AuditService;
+  /** Per caller and per tenant request limits (after authentication); none when absent. */
+  rateLimits?: ApiRateLimits;
 }
 
 /** Routes whose audit entry the domain writes itself (it knows the account and the outcome). */
@@ -45,6 +48,8 @@ export function installAccessControl(app: FastifyInstance, deps: AccessDeps): vo
     const access = request.routeOptions.config?.access;
     if (access === undefined || access === 'public' || access === 'device') return;
     const principal = await authenticate(request, deps);
+    // Before the principal is attached: a refused flood is not audited (see onResponse).
+    await deps.rateLimits?.check(principal);
     request.principal = principal;
     if (access === 'self') {
       if (principal.apiKeyId) throw Errors.forbidden('an API key has no own account; use a login');
