@@ -14,6 +14,8 @@ import { ADMIN_EMAIL } from './domains/auth/auth.service.js';
 import { forgetInitialPassword, keepInitialPassword, pendingInitialPassword } from './domains/auth/initial-password.js';
 import { UsersService } from './domains/auth/users.service.js';
 import { Invalidations } from './domains/auth/invalidations.js';
+import { CustomRolesService } from './domains/auth/custom-roles.service.js';
+import { roleRoutes } from './transports/http/routes/roles.routes.js';
 import { TenantsService } from './domains/tenants/tenants.service.js';
 import { ApiRateLimits } from './domains/tenants/api-rate-limits.js';
 import { auditRoutes } from './transports/http/routes/audit.routes.js';
@@ -164,8 +166,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   );
   const tokens = new TokenService(signingKey, config.accessTokenTtlSec, config.refreshTokenTtlSec);
   const auth = new AuthService(metadataStore, identity, tokens, audit, tenantActive, invalidations);
-  const users = new UsersService(metadataStore, identity, auth);
+  const customRoles = new CustomRolesService(identity, auth, invalidations);
+  const users = new UsersService(metadataStore, identity, auth, customRoles);
   const apiKeys = new ApiKeysService(identity, tenantActive);
+  auth.useCustomRoles((roleId) => customRoles.permissionsOf(roleId));
+  apiKeys.useCustomRoles((roleId) => customRoles.permissionsOf(roleId));
   const boot = await auth.bootstrap(config.adminPassword);
   if (boot.generatedPassword) await keepInitialPassword(dataDir, boot.generatedPassword);
   const generatedAdminPassword = await pendingInitialPassword(dataDir, (await identity.getUserByEmail(ADMIN_EMAIL))?.passwordHash ?? null);
@@ -278,6 +283,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   let shuttingDown = false;
   authRoutes(http, auth);
   userRoutes(http, users, apiKeys);
+  roleRoutes(http, customRoles);
   tenantRoutes(http, tenants, users, async (tenantId) => {
     for (let page = await devices.list(tenantId, { offset: 0, limit: 1000 }); page.items.length > 0; page = await devices.list(tenantId, { offset: 0, limit: 1000 })) {
       for (const d of page.items) await devices.remove(tenantId, d.id);

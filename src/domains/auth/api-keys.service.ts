@@ -6,7 +6,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Errors } from '../../errors.js';
 import type { ApiKey, IdentityStore } from '../../ports/identity-store.js';
 import type { Role } from '../../ports/metadata-store.js';
-import { PERMISSIONS, ROLE_PERMISSIONS, type Permission } from './permissions.js';
+import { PERMISSIONS, permissionsOf, type Permission } from './permissions.js';
 import type { Principal } from './tokens.js';
 
 export const API_KEY_PREFIX = 'vgk_';
@@ -23,17 +23,25 @@ export function looksLikeApiKey(value: string): boolean {
 }
 
 export class ApiKeysService {
+  /** A custom role's permissions (null: deleted); set by the composition root. */
+  private customRolePermissions: (roleId: string) => Promise<ReadonlySet<Permission> | null> = async () => null;
+
   constructor(
     private readonly identity: IdentityStore,
     private readonly tenantActive: (tenantId: string) => boolean,
   ) {}
 
+  useCustomRoles(permissionsOf: (roleId: string) => Promise<ReadonlySet<Permission> | null>): void {
+    this.customRolePermissions = permissionsOf;
+  }
+
   async create(caller: Principal, input: { name: string; scopes: string[]; expiresInDays: number }): Promise<ApiKeyView & { key: string }> {
     if (caller.apiKeyId) throw Errors.forbidden('an API key cannot create API keys');
     const unknown = input.scopes.filter((s) => !(PERMISSIONS as readonly string[]).includes(s));
     if (unknown.length) throw Errors.badRequest(`unknown permission(s): ${unknown.join(', ')}`);
-    const beyond = input.scopes.filter((s) => !ROLE_PERMISSIONS[caller.role].has(s as Permission));
-    if (beyond.length) throw Errors.forbidden(`your role ${caller.role} does not hold: ${beyond.join(', ')}`);
+    const held = permissionsOf(caller);
+    const beyond = input.scopes.filter((s) => !held.has(s as Permission));
+    if (beyond.length) throw Errors.forbidden(`your ${caller.permissions ? 'custom role' : `role ${caller.role}`} does not hold: ${beyond.join(', ')}`);
     if (input.scopes.length === 0) throw Errors.badRequest('an API key needs at least one permission');
     if (!(input.expiresInDays > 0 && input.expiresInDays <= MAX_TTL_DAYS)) throw Errors.badRequest(`expiresInDays must be 1-${MAX_TTL_DAYS}`);
     const secret = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
@@ -75,6 +83,9 @@ export class ApiKeysService {
     if (!creator || creator.tenantId !== key.tenantId || creator.disabled) {
       throw Errors.unauthorized('the user who created this API key is disabled or deleted; the key is refused');
     }
+    const creatorRoleId = await this.identity.getUserCustomRole(creator.id);
+    const creatorPermissions = creatorRoleId ? await this.customRolePermissions(creatorRoleId) : undefined;
+    if (creatorPermissions === null) throw Errors.unauthorized("the role of this API key's creator was deleted; the key is refused");
     if (key.lastUsedAt === null || now - key.lastUsedAt > 60_000) await this.identity.touchApiKey(key.id, now);
     return {
       userId: `apikey:${key.id}`,
@@ -84,6 +95,7 @@ export class ApiKeysService {
       sessionId: `apikey:${key.id}`,
       apiKeyId: key.id,
       scopes: key.scopes,
+      ...(creatorPermissions ? { permissions: creatorPermissions } : {}),
     };
   }
 }

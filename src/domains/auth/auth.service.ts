@@ -9,6 +9,7 @@ import { Invalidations } from './invalidations.js';
 import { AddressFailures, afterFailure, lockRemainingMs } from './lockout.js';
 import { checkPassword } from './password-policy.js';
 import { hashPassword, verifyPassword } from './passwords.js';
+import type { Permission } from './permissions.js';
 import type { Principal, TokenService } from './tokens.js';
 
 export const ADMIN_EMAIL = 'admin@localhost';
@@ -26,6 +27,8 @@ export class AuthService {
   private readonly sessionActive = new Map<string, boolean>();
   private readonly passwordChangedListeners = new Set<(userId: string, email: string) => void>();
   private readonly addressFailures = new AddressFailures();
+  /** A custom role's permissions (null: deleted); set by the composition root. */
+  private customRolePermissions: (roleId: string) => Promise<ReadonlySet<Permission> | null> = async () => null;
 
   constructor(
     private readonly store: MetadataStore,
@@ -40,6 +43,16 @@ export class AuthService {
     invalidations.on((inv) => {
       if (inv.kind === 'sessions') for (const id of inv.ids) this.sessionActive.set(id, false);
     });
+  }
+
+  useCustomRoles(permissionsOf: (roleId: string) => Promise<ReadonlySet<Permission> | null>): void {
+    this.customRolePermissions = permissionsOf;
+  }
+
+  /** The user's custom role, carried in the tokens so that each request resolves its permissions. */
+  private async customRoleClaim(userId: string): Promise<{ customRoleId?: string }> {
+    const customRoleId = await this.identity.getUserCustomRole(userId);
+    return customRoleId ? { customRoleId } : {};
   }
 
   onPasswordChanged(listener: (userId: string, email: string) => void): void {
@@ -73,7 +86,7 @@ export class AuthService {
     }
     if (failures) await this.identity.clearLoginFailures(account);
     const sessionId = randomUUID();
-    const pair = await this.tokens.issue({ userId: user.id, tenantId: user.tenantId, role: user.role, sessionId });
+    const pair = await this.tokens.issue({ userId: user.id, tenantId: user.tenantId, role: user.role, sessionId, ...(await this.customRoleClaim(user.id)) });
     await this.identity.createSession({
       id: sessionId,
       userId: user.id,
@@ -104,7 +117,7 @@ export class AuthService {
       throw Errors.unauthorized('account unavailable');
     }
     const now = Date.now();
-    const pair = await this.tokens.issue({ userId: user.id, tenantId: user.tenantId, role: user.role, sessionId: session.id });
+    const pair = await this.tokens.issue({ userId: user.id, tenantId: user.tenantId, role: user.role, sessionId: session.id, ...(await this.customRoleClaim(user.id)) });
     const rotated = await this.identity.rotateSession(session.id, claims.tokenId, pair.refreshTokenId, now, now + this.tokens.refreshTtlMs);
     if (!rotated) {
       await this.revoke(session.id, 'refresh token reused');
@@ -136,7 +149,10 @@ export class AuthService {
     if (!active) throw Errors.unauthorized('session ended; log in again');
     if (!this.tenantActive(claims.tenantId)) throw Errors.unauthorized('tenant suspended');
     const { tokenId: _tokenId, ...principal } = claims;
-    return principal;
+    if (!principal.customRoleId) return principal;
+    const permissions = await this.customRolePermissions(principal.customRoleId);
+    if (!permissions) throw Errors.unauthorized('your role was deleted; log in again');
+    return { ...principal, permissions };
   }
 
   async revoke(sessionId: string, reason: string): Promise<void> {

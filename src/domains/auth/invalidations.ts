@@ -16,7 +16,9 @@ export type Invalidation =
   /** A tenant suspended (or deleted) or resumed. */
   | { kind: 'tenant'; tenantId: string; suspended: boolean }
   /** Something a principal's permissions derive from changed (a custom role, tenant limits): drop caches. */
-  | { kind: 'tenant-settings'; tenantId: string };
+  | { kind: 'tenant-settings'; tenantId: string }
+  /** A custom role's permissions changed or it was deleted. */
+  | { kind: 'custom-role'; roleId: string };
 
 type Listener = (invalidation: Invalidation) => void;
 

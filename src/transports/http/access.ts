@@ -9,7 +9,7 @@ import type { ApiKeysService } from '../../domains/auth/api-keys.service.js';
 import { looksLikeApiKey } from '../../domains/auth/api-keys.service.js';
 import type { AuthService } from '../../domains/auth/auth.service.js';
 import type { ApiRateLimits } from '../../domains/tenants/api-rate-limits.js';
-import { accessFor, roleHas, type RouteAccess } from '../../domains/auth/permissions.js';
+import { accessFor, permissionsOf, type RouteAccess } from '../../domains/auth/permissions.js';
 import { bearerToken } from './auth.js';
 
 declare module 'fastify' {
@@ -55,7 +55,10 @@ export function installAccessControl(app: FastifyInstance, deps: AccessDeps): vo
       if (principal.apiKeyId) throw Errors.forbidden('an API key has no own account; use a login');
       return;
     }
-    if (!roleHas(principal.role, access)) throw Errors.forbidden(`requires permission ${access} (role ${principal.role} lacks it)`);
+    if (!permissionsOf(principal).has(access)) {
+      const holder = principal.permissions ? 'your custom role' : `role ${principal.role}`;
+      throw Errors.forbidden(`requires permission ${access} (${holder} lacks it)`);
+    }
     if (principal.scopes && !principal.scopes.includes(access)) throw Errors.forbidden(`this API key is not scoped for ${access}`);
   };
 
