@@ -124,7 +124,7 @@ export class UsersService {
     const user = await this.own(caller, id);
     const currentCustomRole = await this.identity.getUserCustomRole(id);
     const customRoleChanged = patch.customRoleId !== undefined && patch.customRoleId !== currentCustomRole;
-    if (patch.role !== undefined || customRoleChanged) await this.checkManage(caller, user); // an admin cannot demote a superadmin
+    await this.checkManage(caller, user); // an admin can neither demote nor disable a superadmin
     if (patch.role !== undefined) this.checkGrant(caller, patch.role);
     if (customRoleChanged) await this.checkCustomRole(caller, patch.customRoleId);
     if (id === caller.userId && (patch.disabled || (patch.role && patch.role !== user.role) || customRoleChanged)) {
