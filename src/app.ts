@@ -18,6 +18,7 @@ import { CustomRolesService } from './domains/auth/custom-roles.service.js';
 import { roleRoutes } from './transports/http/routes/roles.routes.js';
 import { TenantsService } from './domains/tenants/tenants.service.js';
 import { ApiRateLimits } from './domains/tenants/api-rate-limits.js';
+import { StorageUsage } from './domains/tenants/storage-usage.js';
 import { auditRoutes } from './transports/http/routes/audit.routes.js';
 import { tenantRoutes } from './transports/http/routes/tenants.routes.js';
 import { userRoutes } from './transports/http/routes/users.routes.js';
@@ -192,7 +193,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     seriesOf: (tenantId) => keyRegistry.seriesOfTenant(tenantId),
   });
   const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config, accepted, keyRegistry);
-  ingest.useTenantQuota(tenants.pointsQuota);
+  ingest.useTenantQuota(tenants.ingestQuota);
+  const storageUsage = new StorageUsage(telemetryStore, log.child({ component: 'storage' }));
+  tenants.useStorageUsage(storageUsage);
+  storageUsage.start();
+  ingest.onAccepted((batch) => storageUsage.add(batch.tenantId, batch.points.length));
   const keyUnits = new KeyUnits(adapters.keyUnitsStore, log.child({ component: 'key-units' }));
   const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints, keyUnits);
   ingest.refuseWhen(() => diskGuard.problem());
@@ -402,6 +407,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await notificationStore.close();
         await ruleStore.close();
         await presence.stop();
+        await storageUsage.stop();
         await rejected.stop();
         await audit.flushed();
         await keyUnits.settled();

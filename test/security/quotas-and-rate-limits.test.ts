@@ -1,6 +1,7 @@
-// Per-tenant API rate limits (per user login, per API key, per tenant; 429 with Retry-After) and
-// the series quota (a new series over it is refused at ingest: 422 over HTTP, 0x97 over MQTT 5,
-// the reason in the dead-letter log), set by the superadmin and shown with usage on the tenant.
+// Per-tenant API rate limits (per user login, per API key, per tenant; 429 with Retry-After), the
+// series quota (a new series over it is refused at ingest: 422 over HTTP, 0x97 over MQTT 5, the
+// reason in the dead-letter log) and the storage quota (telemetry refused once reached: 403 over
+// HTTP, 0x97 over MQTT 5), set by the superadmin and shown with usage on the tenant.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
@@ -106,5 +107,36 @@ describe('per-tenant API rate limits and quotas', () => {
     assert.equal(raised.body.quota.maxSeries, null);
     assert.ok(raised.body.effective.maxSeries > 3, 'back to the platform default');
     assert.equal((await ingest({ d: 4 })).status, 200);
+  });
+
+  test('storage quota: once reached, telemetry is refused (HTTP 403, MQTT 5 0x97, dead-letter reason); usage is shown', async () => {
+    const t = await tenant('tiny-disk', { maxStorageBytes: 1 });
+    const device = await createDevice(vigil.http, t.admin, 'logger');
+    const ingest = (body: unknown) => request(vigil.http, 'POST', `/api/v1/${device.accessToken}/telemetry`, { body });
+    assert.equal((await ingest({ a: 1, b: 2 })).status, 200, 'nothing stored yet: under the quota');
+    const over = await ingest({ a: 3 });
+    assert.equal(over.status, 403);
+    assert.equal(over.body.error, 'QUOTA_EXCEEDED');
+    assert.match(over.body.message, /storage quota reached: \d+ of 1 bytes/);
+
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${vigil.mqttPort}`, { username: device.accessToken, protocolVersion: 5, reconnectPeriod: 0 });
+    try {
+      await assert.rejects(client.publishAsync('v1/devices/me/telemetry', JSON.stringify({ a: 4 }), { qos: 1 }), (err: Error & { code?: number }) => {
+        assert.equal(err.code, 0x97, String(err));
+        return true;
+      });
+    } finally {
+      await client.endAsync(true);
+    }
+    const rejected = await request(vigil.http, 'GET', `/api/v1/ingest/rejected?deviceId=${device.id}`, { token: t.admin });
+    assert.deepEqual((rejected.body.items as { reason: string }[]).slice(0, 2).map((r) => r.reason), ['quota_exceeded', 'quota_exceeded']);
+
+    const own = await request(vigil.http, 'GET', '/api/v1/tenant', { token: t.admin });
+    assert.equal(own.body.quota.maxStorageBytes, 1);
+    assert.equal(own.body.usage.storedPoints, 2);
+    assert.ok(own.body.usage.storageBytes > 0, JSON.stringify(own.body.usage));
+    const raised = await request(vigil.http, 'PATCH', `/api/v1/tenants/${t.id}`, { token: root, body: { maxStorageBytes: null } });
+    assert.equal(raised.body.effective.maxStorageBytes, null);
+    assert.equal((await ingest({ a: 5 })).status, 200, 'unlimited again');
   });
 });

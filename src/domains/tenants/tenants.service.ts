@@ -9,12 +9,14 @@ import type { MetadataStore, Tenant } from '../../ports/metadata-store.js';
 import type { UserView } from '../auth/users.service.js';
 import { Invalidations } from '../auth/invalidations.js';
 import { PointsQuota } from './points-quota.js';
+import type { StorageUsage } from './storage-usage.js';
 
 /** What a superadmin may set on a tenant; null: no limit of its own (the platform default, or unlimited). */
 export interface TenantLimitsInput {
   maxDevices?: number | null;
   maxPointsPerSec?: number | null;
   maxSeries?: number | null;
+  maxStorageBytes?: number | null;
   apiRequestsPerMin?: number | null;
   apiRequestsPerMinPerUser?: number | null;
 }
@@ -22,11 +24,18 @@ export interface TenantLimitsInput {
 export interface TenantView extends Tenant {
   suspended: boolean;
   /** The tenant's own limits; null where it has none. */
-  quota: { maxDevices: number | null; maxPointsPerSec: number | null; maxSeries: number | null };
+  quota: { maxDevices: number | null; maxPointsPerSec: number | null; maxSeries: number | null; maxStorageBytes: number | null };
   rateLimits: { apiRequestsPerMin: number | null; apiRequestsPerMinPerUser: number | null };
   /** The limits in force (own or platform default; null: unlimited). */
-  effective: { maxDevices: number | null; maxPointsPerSec: number | null; maxSeries: number; apiRequestsPerMin: number; apiRequestsPerMinPerUser: number };
-  usage: { devices: number; pointsPerSec: number; series: number };
+  effective: {
+    maxDevices: number | null;
+    maxPointsPerSec: number | null;
+    maxSeries: number;
+    maxStorageBytes: number | null;
+    apiRequestsPerMin: number;
+    apiRequestsPerMinPerUser: number;
+  };
+  usage: { devices: number; pointsPerSec: number; series: number; storageBytes: number; storedPoints: number };
 }
 
 /** The platform defaults and usage counters the tenants domain reports against (set by the composition root). */
@@ -37,7 +46,7 @@ export interface TenantDefaults {
   seriesOf(tenantId: string): number;
 }
 
-const LIMIT_KEYS = ['maxDevices', 'maxPointsPerSec', 'maxSeries', 'apiRequestsPerMin', 'apiRequestsPerMinPerUser'] as const;
+const LIMIT_KEYS = ['maxDevices', 'maxPointsPerSec', 'maxSeries', 'maxStorageBytes', 'apiRequestsPerMin', 'apiRequestsPerMinPerUser'] as const;
 
 export class TenantsService {
   private readonly suspended = new Set<string>();
@@ -49,8 +58,15 @@ export class TenantsService {
     apiRequestsPerMinPerUser: Number.MAX_SAFE_INTEGER,
     seriesOf: () => 0,
   };
-  /** Handed to the ingest service, which asks it for every accepted batch. */
+  /** Points per second per tenant; handed to the ingest service inside ingestQuota. */
   readonly pointsQuota = new PointsQuota();
+  private storage: StorageUsage | null = null;
+  /** What the ingest service asks for every message: the storage quota, then points per second. */
+  readonly ingestQuota = {
+    admit: (tenantId: string, points: number, nowMs: number) => this.pointsQuota.admit(tenantId, points, nowMs),
+    limitOf: (tenantId: string) => this.pointsQuota.limitOf(tenantId),
+    refusal: (tenantId: string) => this.storageRefusal(tenantId),
+  };
   private readonly suspensionListeners = new Set<(tenantId: string) => Promise<void>>();
   /** The listeners of the latest suspension applied on this node (awaited by the call that made it). */
   private suspending: Promise<unknown> = Promise.resolve();
@@ -86,6 +102,17 @@ export class TenantsService {
     this.defaults = defaults;
   }
 
+  useStorageUsage(storage: StorageUsage): void {
+    this.storage = storage;
+  }
+
+  private storageRefusal(tenantId: string): string | null {
+    const max = this.settings.get(tenantId)?.maxStorageBytes;
+    if (max == null || !this.storage) return null;
+    const used = this.storage.bytesOf(tenantId);
+    return used >= max ? `tenant storage quota reached: ${used} of ${max} bytes used; delete devices or ask for a larger quota` : null;
+  }
+
   /** The tenant's cached settings (undefined for a tenant this node has not seen). */
   cachedSettings(tenantId: string): TenantSettings | undefined {
     return this.settings.get(tenantId);
@@ -110,16 +137,23 @@ export class TenantsService {
     return {
       ...t,
       suspended: s.suspended,
-      quota: { maxDevices: s.maxDevices, maxPointsPerSec: s.maxPointsPerSec, maxSeries: s.maxSeries ?? null },
+      quota: { maxDevices: s.maxDevices, maxPointsPerSec: s.maxPointsPerSec, maxSeries: s.maxSeries ?? null, maxStorageBytes: s.maxStorageBytes ?? null },
       rateLimits: { apiRequestsPerMin: s.apiRequestsPerMin ?? null, apiRequestsPerMinPerUser: s.apiRequestsPerMinPerUser ?? null },
       effective: {
         maxDevices: s.maxDevices,
         maxPointsPerSec: s.maxPointsPerSec,
         maxSeries: s.maxSeries ?? d.maxSeries,
+        maxStorageBytes: s.maxStorageBytes ?? null,
         apiRequestsPerMin: s.apiRequestsPerMin ?? d.apiRequestsPerMin,
         apiRequestsPerMinPerUser: s.apiRequestsPerMinPerUser ?? d.apiRequestsPerMinPerUser,
       },
-      usage: { devices: await this.deviceCount(t.id), pointsPerSec: this.pointsQuota.pointsPerSec(t.id), series: d.seriesOf(t.id) },
+      usage: {
+        devices: await this.deviceCount(t.id),
+        pointsPerSec: this.pointsQuota.pointsPerSec(t.id),
+        series: d.seriesOf(t.id),
+        storageBytes: this.storage?.bytesOf(t.id) ?? 0,
+        storedPoints: this.storage?.pointsOf(t.id) ?? 0,
+      },
     };
   }
 

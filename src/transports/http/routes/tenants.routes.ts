@@ -19,6 +19,7 @@ const TenantSchema = Type.Object({
       maxDevices: nullableInt('devices; null: unlimited'),
       maxPointsPerSec: nullableInt('telemetry points accepted per second (burst 2 s worth); null: unlimited'),
       maxSeries: nullableInt("series (device x key); null: the platform's VIGIL_MAX_SERIES_PER_TENANT"),
+      maxStorageBytes: nullableInt('telemetry storage (estimated bytes); at or over it telemetry is refused; null: unlimited'),
     },
     { description: "the tenant's own quotas" },
   ),
@@ -34,6 +35,7 @@ const TenantSchema = Type.Object({
       maxDevices: nullableInt('null: unlimited'),
       maxPointsPerSec: nullableInt('null: unlimited'),
       maxSeries: Type.Integer(),
+      maxStorageBytes: nullableInt('null: unlimited'),
       apiRequestsPerMin: Type.Integer(),
       apiRequestsPerMinPerUser: Type.Integer(),
     },
@@ -43,6 +45,8 @@ const TenantSchema = Type.Object({
     devices: Type.Integer(),
     pointsPerSec: Type.Number({ description: 'accepted points per second, last 10 s' }),
     series: Type.Integer({ description: 'series (device x key) held' }),
+    storageBytes: Type.Integer({ description: "telemetry storage used, estimated: the tenant's share of stored points x the store's bytes per point (measured every minute)" }),
+    storedPoints: Type.Integer({ description: 'telemetry points stored (measured every minute, plus those accepted since on this node)' }),
   }),
 });
 // One schema with `nullable` rather than a union: with type coercion on, ajv turns a null into 0
@@ -52,6 +56,7 @@ const limitFields = {
   maxDevices: limit(0, 100_000_000),
   maxPointsPerSec: limit(1, 1_000_000_000),
   maxSeries: limit(0, 1_000_000_000),
+  maxStorageBytes: limit(0, Number.MAX_SAFE_INTEGER),
   apiRequestsPerMin: limit(1, 100_000_000),
   apiRequestsPerMinPerUser: limit(1, 100_000_000),
 };

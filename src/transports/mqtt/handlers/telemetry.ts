@@ -26,7 +26,7 @@ export function telemetryHandler(ingest: IngestService, maxPayloadBytes: number)
         if (!(err instanceof PayloadError)) throw err;
         // Already counted and kept in the dead-letter log by the ingest service.
         // Over a rate or the tenant's series quota: 0x97 quota exceeded, not a malformed payload.
-        if (err.reason === 'rate_limited' || err.reason === 'too_many_series') return { reason: Reason.quotaExceeded, message: err.message };
+        if (err.reason === 'rate_limited' || err.reason === 'too_many_series' || err.reason === 'quota_exceeded') return { reason: Reason.quotaExceeded, message: err.message };
         return { reason: Reason.payloadFormatInvalid, message: err.message };
       }
     },
