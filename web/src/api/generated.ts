@@ -2251,6 +2251,7 @@ export type GetTenantResult = {
     maxDevices: number | null;
     maxPointsPerSec: number | null;
     maxSeries: number | null;
+    maxStorageBytes: number | null;
   };
   rateLimits: {
     apiRequestsPerMin: number | null;
@@ -2260,6 +2261,7 @@ export type GetTenantResult = {
     maxDevices: number | null;
     maxPointsPerSec: number | null;
     maxSeries: number;
+    maxStorageBytes: number | null;
     apiRequestsPerMin: number;
     apiRequestsPerMinPerUser: number;
   };
@@ -2267,6 +2269,8 @@ export type GetTenantResult = {
     devices: number;
     pointsPerSec: number;
     series: number;
+    storageBytes: number;
+    storedPoints: number;
   };
 };
 
@@ -2285,6 +2289,7 @@ export type GetTenantsResult = {
       maxDevices: number | null;
       maxPointsPerSec: number | null;
       maxSeries: number | null;
+      maxStorageBytes: number | null;
     };
     rateLimits: {
       apiRequestsPerMin: number | null;
@@ -2294,6 +2299,7 @@ export type GetTenantsResult = {
       maxDevices: number | null;
       maxPointsPerSec: number | null;
       maxSeries: number;
+      maxStorageBytes: number | null;
       apiRequestsPerMin: number;
       apiRequestsPerMinPerUser: number;
     };
@@ -2301,6 +2307,8 @@ export type GetTenantsResult = {
       devices: number;
       pointsPerSec: number;
       series: number;
+      storageBytes: number;
+      storedPoints: number;
     };
   }>;
 };
@@ -2315,6 +2323,7 @@ export type PostTenantsBody = {
   maxDevices?: number | null;
   maxPointsPerSec?: number | null;
   maxSeries?: number | null;
+  maxStorageBytes?: number | null;
   apiRequestsPerMin?: number | null;
   apiRequestsPerMinPerUser?: number | null;
   admin: {
@@ -2332,6 +2341,7 @@ export type PostTenantsResult = {
     maxDevices: number | null;
     maxPointsPerSec: number | null;
     maxSeries: number | null;
+    maxStorageBytes: number | null;
   };
   rateLimits: {
     apiRequestsPerMin: number | null;
@@ -2341,6 +2351,7 @@ export type PostTenantsResult = {
     maxDevices: number | null;
     maxPointsPerSec: number | null;
     maxSeries: number;
+    maxStorageBytes: number | null;
     apiRequestsPerMin: number;
     apiRequestsPerMinPerUser: number;
   };
@@ -2348,6 +2359,8 @@ export type PostTenantsResult = {
     devices: number;
     pointsPerSec: number;
     series: number;
+    storageBytes: number;
+    storedPoints: number;
   };
 } & {
   admin: {
@@ -2378,6 +2391,7 @@ export type PatchTenantsByIdBody = {
   maxDevices?: number | null;
   maxPointsPerSec?: number | null;
   maxSeries?: number | null;
+  maxStorageBytes?: number | null;
   apiRequestsPerMin?: number | null;
   apiRequestsPerMinPerUser?: number | null;
 };
@@ -2391,6 +2405,7 @@ export type PatchTenantsByIdResult = {
     maxDevices: number | null;
     maxPointsPerSec: number | null;
     maxSeries: number | null;
+    maxStorageBytes: number | null;
   };
   rateLimits: {
     apiRequestsPerMin: number | null;
@@ -2400,6 +2415,7 @@ export type PatchTenantsByIdResult = {
     maxDevices: number | null;
     maxPointsPerSec: number | null;
     maxSeries: number;
+    maxStorageBytes: number | null;
     apiRequestsPerMin: number;
     apiRequestsPerMinPerUser: number;
   };
@@ -2407,6 +2423,8 @@ export type PatchTenantsByIdResult = {
     devices: number;
     pointsPerSec: number;
     series: number;
+    storageBytes: number;
+    storedPoints: number;
   };
 };
 
