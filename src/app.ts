@@ -13,7 +13,12 @@ import { ApiKeysService } from './domains/auth/api-keys.service.js';
 import { ADMIN_EMAIL } from './domains/auth/auth.service.js';
 import { forgetInitialPassword, keepInitialPassword, pendingInitialPassword } from './domains/auth/initial-password.js';
 import { UsersService } from './domains/auth/users.service.js';
+import { Invalidations } from './domains/auth/invalidations.js';
+import { CustomRolesService } from './domains/auth/custom-roles.service.js';
+import { roleRoutes } from './transports/http/routes/roles.routes.js';
 import { TenantsService } from './domains/tenants/tenants.service.js';
+import { ApiRateLimits } from './domains/tenants/api-rate-limits.js';
+import { StorageUsage } from './domains/tenants/storage-usage.js';
 import { auditRoutes } from './transports/http/routes/audit.routes.js';
 import { tenantRoutes } from './transports/http/routes/tenants.routes.js';
 import { userRoutes } from './transports/http/routes/users.routes.js';
@@ -94,7 +99,7 @@ export interface App {
   notifications: Notifications;
   /** The generated first-admin password while it is unchanged (kept in secrets/initial-admin-password). */
   generatedAdminPassword?: string;
-  /** Re-reads the HTTPS certificate files (SIGHUP); false when HTTPS is off. */
+  /** Re-reads the HTTPS and MQTT TLS certificate files (SIGHUP); false when neither is on. */
   reloadTls(): boolean;
   /** Binds HTTP, MQTT and CoAP; returns the bound ports (useful with port 0). */
   listen(): Promise<{ httpPort: number; mqttPort: number; mqttTlsPort?: number; coapPort: number }>;
@@ -148,13 +153,25 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
   const { identityStore: identity, auditLog } = adapters;
   const audit = new AuditService(auditLog, log.child({ component: 'audit' }));
-  const tenants = new TenantsService(metadataStore, identity);
+  const invalidations = new Invalidations(); // revocations, to every node (relayed below)
+  const tenants = new TenantsService(metadataStore, identity, invalidations);
   await tenants.start();
   const tenantActive = (tenantId: string) => tenants.isActive(tenantId);
+  const callerRatePerMin = config.apiCallerRateLimitPerMin ?? config.apiRateLimitPerMin;
+  const tenantRatePerMin = config.apiTenantRateLimitPerMin ?? config.apiRateLimitPerMin * 10;
+  const apiRateLimits = new ApiRateLimits(
+    { perCallerPerMin: callerRatePerMin, perTenantPerMin: tenantRatePerMin },
+    (tenantId) => tenants.cachedSettings(tenantId),
+    log.child({ component: 'http' }),
+    adapters.sharedRequestLimiter,
+  );
   const tokens = new TokenService(signingKey, config.accessTokenTtlSec, config.refreshTokenTtlSec);
-  const auth = new AuthService(metadataStore, identity, tokens, audit, tenantActive);
-  const users = new UsersService(metadataStore, identity, auth);
+  const auth = new AuthService(metadataStore, identity, tokens, audit, tenantActive, invalidations);
+  const customRoles = new CustomRolesService(identity, auth, invalidations);
+  const users = new UsersService(metadataStore, identity, auth, customRoles);
   const apiKeys = new ApiKeysService(identity, tenantActive);
+  auth.useCustomRoles((roleId) => customRoles.permissionsOf(roleId));
+  apiKeys.useCustomRoles((roleId) => customRoles.permissionsOf(roleId));
   const boot = await auth.bootstrap(config.adminPassword);
   if (boot.generatedPassword) await keepInitialPassword(dataDir, boot.generatedPassword);
   const generatedAdminPassword = await pendingInitialPassword(dataDir, (await identity.getUserByEmail(ADMIN_EMAIL))?.passwordHash ?? null);
@@ -168,8 +185,19 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const accepted = new AcceptedBatches();
   const keyRegistry = new KeyRegistry(telemetryStore, config);
   await keyRegistry.start();
+  keyRegistry.useTenantSeriesLimit((tenantId) => tenants.cachedSettings(tenantId)?.maxSeries);
+  tenants.useDefaults({
+    maxSeries: config.maxSeriesPerTenant,
+    apiRequestsPerMin: tenantRatePerMin,
+    apiRequestsPerMinPerUser: callerRatePerMin,
+    seriesOf: (tenantId) => keyRegistry.seriesOfTenant(tenantId),
+  });
   const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config, accepted, keyRegistry);
-  ingest.useTenantQuota(tenants.pointsQuota);
+  ingest.useTenantQuota(tenants.ingestQuota);
+  const storageUsage = new StorageUsage(telemetryStore, log.child({ component: 'storage' }));
+  tenants.useStorageUsage(storageUsage);
+  storageUsage.start();
+  ingest.onAccepted((batch) => storageUsage.add(batch.tenantId, batch.points.length));
   const keyUnits = new KeyUnits(adapters.keyUnitsStore, log.child({ component: 'key-units' }));
   const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints, keyUnits);
   ingest.refuseWhen(() => diskGuard.problem());
@@ -250,7 +278,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const http = await createHttpServer({
     log,
     metrics,
-    access: { auth, apiKeys, audit },
+    access: { auth, apiKeys, audit, rateLimits: apiRateLimits },
     tls: tlsFiles,
     corsOrigins: config.corsOrigins,
     bodyLimitBytes: config.httpBodyLimitBytes,
@@ -260,6 +288,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   let shuttingDown = false;
   authRoutes(http, auth);
   userRoutes(http, users, apiKeys);
+  roleRoutes(http, customRoles);
   tenantRoutes(http, tenants, users, async (tenantId) => {
     for (let page = await devices.list(tenantId, { offset: 0, limit: 1000 }); page.items.length > 0; page = await devices.list(tenantId, { offset: 0, limit: 1000 })) {
       for (const d of page.items) await devices.remove(tenantId, d.id);
@@ -321,6 +350,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const live = new LiveStream(http.server, (token) => auth.authenticate(token), metadataStore, metrics, config.corsOrigins, adapters.liveAdapter);
   const publishLive = await liveFanout(live, adapters.liveAdapter ? adapters.pubsub : null, log.child({ component: 'live' }));
   await relayRevocations(devices, adapters.pubsub, log.child({ component: 'devices' }));
+  invalidations.on((inv) => {
+    if (inv.kind === 'sessions') live.endSessions(inv.ids);
+    else if (inv.kind === 'tenant' && inv.suspended) live.endTenant(inv.tenantId);
+  });
+  await invalidations.connect(adapters.pubsub, log.child({ component: 'auth' }));
   ingest.onAccepted((batch) => {
     presence.activity(batch.tenantId, batch.deviceId, batch.receivedAt);
     publishLive(batch);
@@ -347,9 +381,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     notifications,
     generatedAdminPassword,
     reloadTls() {
-      if (!tlsFiles) return false;
-      reloadTls(http.server, tlsFiles);
-      return true;
+      if (tlsFiles) reloadTls(http.server, tlsFiles);
+      return mqtt.reloadTls() || !!tlsFiles;
     },
     async listen() {
       await http.listen({ port: config.httpPort, host: config.host });
@@ -374,6 +407,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await notificationStore.close();
         await ruleStore.close();
         await presence.stop();
+        await storageUsage.stop();
         await rejected.stop();
         await audit.flushed();
         await keyUnits.settled();

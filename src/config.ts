@@ -2,6 +2,7 @@
 // environment. Every limit carries its unit in its name.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { checkPassword } from './domains/auth/password-policy.js';
 
 // Messages say what a flag or variable expects: zod's default ("expected number, received NaN")
 // names neither the setting nor the shape of a good value.
@@ -20,8 +21,18 @@ export const configSchema = z.object({
   coapPort: port.default(5683),
   dataDir: z.string().default('./data'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Password of admin@localhost on first start; generated and printed once when unset. */
-  adminPassword: z.string().min(8).optional(),
+  /** Password of admin@localhost on first start; generated and printed once when unset. Held to
+   *  the password policy (length, breach list) like any other password, and refused at start. */
+  adminPassword: z
+    .string()
+    .superRefine((value, ctx) => {
+      try {
+        checkPassword(value, { email: 'admin@localhost' });
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
+    .optional(),
   /** HMAC secret for JWTs; when unset a random one is generated and kept in the data dir. */
   jwtSecret: z.string().min(32).optional(),
   accessTokenTtlSec: positiveInt.default(15 * 60),
@@ -63,6 +74,11 @@ export const configSchema = z.object({
   secretsKey: z.string().min(32).optional(),
   /** Per-client API rate limit (requests per minute) for the management API. */
   apiRateLimitPerMin: positiveInt.default(6000),
+  /** Management-API requests per minute per user login or API key, and per tenant (all callers
+   *  together), unless the tenant has its own (tenant settings). Unset: the per-address limit, and
+   *  ten times it for a tenant (many people, many addresses). */
+  apiCallerRateLimitPerMin: positiveInt.optional(),
+  apiTenantRateLimitPerMin: positiveInt.optional(),
   /** How many rejected payloads the dead-letter log keeps (oldest dropped first). */
   rejectedLogSize: positiveInt.default(1000),
   /** Storage writer: flush when this many points are buffered or this long has passed. */
@@ -108,7 +124,8 @@ export const configSchema = z.object({
   mqttSessionExpiryMaxSec: positiveInt.default(24 * 3600),
   /** MQTT 3.1.1 over its rate limit: longest one message is held unacknowledged before disconnecting. */
   mqttRateWaitMaxMs: positiveInt.default(10_000),
-  /** MQTT over TLS: on when both paths are set (PEM files). */
+  /** MQTT over TLS: on when both paths are set (PEM files), else with the HTTPS files
+   *  (VIGIL_TLS_CERT_FILE / _KEY_FILE) when those are set; re-read on SIGHUP either way. */
   mqttTlsPort: port.default(8883),
   mqttTlsCertPath: z.string().optional(),
   mqttTlsKeyPath: z.string().optional(),
@@ -163,6 +180,8 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   deviceInactivityTimeoutMs: 'VIGIL_DEVICE_INACTIVITY_TIMEOUT_MS',
   deviceRateLimitPerSec: 'VIGIL_DEVICE_RATE_LIMIT_PER_SEC',
   apiRateLimitPerMin: 'VIGIL_API_RATE_LIMIT_PER_MIN',
+  apiCallerRateLimitPerMin: 'VIGIL_API_CALLER_RATE_LIMIT_PER_MIN',
+  apiTenantRateLimitPerMin: 'VIGIL_API_TENANT_RATE_LIMIT_PER_MIN',
   tlsCertFile: 'VIGIL_TLS_CERT_FILE',
   tlsKeyFile: 'VIGIL_TLS_KEY_FILE',
   corsOrigins: 'VIGIL_CORS_ORIGINS',
@@ -238,6 +257,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: Record<string, unk
     // Nodes sharing one database must sign and verify tokens with one key; a generated key lives
     // in one node's data dir only, so a login on one node would be refused by the others.
     throw new ConfigError('invalid configuration: VIGIL_JWT_SECRET: required when VIGIL_POSTGRES_URL is set (every node signs with the same key)');
+  }
+  if (!parsed.data.mqttTlsCertPath && parsed.data.tlsCertFile) {
+    // One certificate for the host serves both protocols unless MQTT is given its own.
+    return Object.freeze({ ...parsed.data, mqttTlsCertPath: parsed.data.tlsCertFile, mqttTlsKeyPath: parsed.data.tlsKeyFile });
   }
   return Object.freeze(parsed.data);
 }

@@ -23,7 +23,7 @@ import type { RuleStore } from '../ports/rule-store.js';
 import type { NotificationStore } from '../ports/notification-store.js';
 import type { AlarmJournal } from '../ports/alarm-journal.js';
 import type { ReadinessCheck } from '../transports/http/routes/ops.routes.js';
-import type { SharedRateLimiter } from '../ports/shared-rate-limiter.js';
+import type { SharedRateLimiter, SharedRequestLimiter } from '../ports/shared-rate-limiter.js';
 import { redactUrl } from './redact-url.js';
 
 export interface Adapters {
@@ -52,6 +52,8 @@ export interface Adapters {
   storageSharing: { group: boolean; skipStoredSeqs: boolean };
   /** Per-device ingest rate limit shared by every node (Redis); absent: each node limits alone. */
   sharedRateLimiter?: SharedRateLimiter;
+  /** API request limits (per user, API key, tenant) shared by every node; absent: each node limits alone. */
+  sharedRequestLimiter?: SharedRequestLimiter;
   /** Socket.IO adapter that reaches the clients of every node (absent: this node's only). */
   liveAdapter?: ServerOptions['adapter'];
   /** Highest durable sequence of a subject in the ingest log, for the storage stall check (0 when unknown). */
@@ -93,7 +95,7 @@ export async function createAdapters(config: Config, context: Context, overrides
     const management = await openManagementStores(config, context, overrides, closers, implementations, postgres);
     const bus = overrides.bus ?? (openedBus = await openBus(config, context, implementations, readiness));
     if (overrides.bus) implementations.bus = 'override';
-    const { pubsub, liveAdapter, sharedRateLimiter } = await openPubSub(config, context, overrides, closers, implementations);
+    const { pubsub, liveAdapter, sharedRateLimiter, sharedRequestLimiter } = await openPubSub(config, context, overrides, closers, implementations);
     const storageSharing = overrides.storageSharing ?? {
       group: Boolean(config.natsUrl && config.postgresUrl && !overrides.telemetryStore),
       skipStoredSeqs: !(config.postgresUrl && !overrides.telemetryStore),
@@ -107,6 +109,7 @@ export async function createAdapters(config: Config, context: Context, overrides
       storageSharing,
       liveAdapter,
       sharedRateLimiter,
+      sharedRequestLimiter,
       durableSeq: overrides.durableSeq ?? ((subject) => (fileBus ? fileBus.durableSeq(subject) : 0)),
       readiness: overrides.readiness ?? readiness,
       implementations,
@@ -295,6 +298,7 @@ async function openPubSub(config: Config, context: Context, overrides: Partial<A
     implementations.live = liveAdapter ? 'override' : 'socket.io in-memory (this node only)';
   }
   let sharedRateLimiter = overrides.sharedRateLimiter;
+  let sharedRequestLimiter = overrides.sharedRequestLimiter;
   if (!sharedRateLimiter && config.redisUrl) {
     const { createRedisRateLimiter } = await import('./distributed/redis-rate-limiter.js');
     let limiter;
@@ -306,11 +310,12 @@ async function openPubSub(config: Config, context: Context, overrides: Partial<A
     const owned = limiter;
     closers.push(() => owned.close());
     sharedRateLimiter = limiter;
+    sharedRequestLimiter ??= limiter;
     implementations.rateLimit = `redis ${redactUrl(config.redisUrl)} (shared) + per node`;
   } else {
     implementations.rateLimit = sharedRateLimiter ? 'override' : 'per node';
   }
-  return { pubsub, liveAdapter, sharedRateLimiter };
+  return { pubsub, liveAdapter, sharedRateLimiter, sharedRequestLimiter };
 }
 
 /** One line naming the service and its URL (password hidden), then the first line of the cause. */

@@ -111,7 +111,7 @@ export async function run(argv: string[]): Promise<number> {
 
   app.log.info({ httpPort: ports.httpPort, mqttPort: ports.mqttPort, coapPort: ports.coapPort, dataDir: config.dataDir }, 'vigil started');
   // A line for people and for scripts that wait for start-up.
-  console.log(`vigil ready: ${config.tlsCertFile ? 'https' : 'http'}://${config.host}:${ports.httpPort} mqtt://${config.host}:${ports.mqttPort} coap://${config.host}:${ports.coapPort}`);
+  console.log(`vigil ready: ${config.tlsCertFile ? 'https' : 'http'}://${config.host}:${ports.httpPort} mqtt://${config.host}:${ports.mqttPort} coap://${config.host}:${ports.coapPort}${ports.mqttTlsPort === undefined ? '' : ` mqtts://${config.host}:${ports.mqttTlsPort}`}`);
 
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -134,9 +134,9 @@ export async function run(argv: string[]): Promise<number> {
     };
     process.on('SIGHUP', () => {
       try {
-        if (app.reloadTls()) app.log.info('HTTPS certificate reloaded');
+        if (app.reloadTls()) app.log.info('TLS certificates reloaded (HTTPS, MQTT)');
       } catch (err) {
-        app.log.error({ err }, 'HTTPS certificate reload failed; keeping the previous one');
+        app.log.error({ err }, 'TLS certificate reload failed; keeping the previous one');
       }
     });
     process.once('SIGTERM', () => stop('SIGTERM'));

@@ -39,6 +39,25 @@ export interface TenantSettings {
   maxDevices: number | null;
   /** Telemetry points accepted per second (burst: 2 s worth); null: unlimited. */
   maxPointsPerSec: number | null;
+  /** Series (device x key) the tenant may hold; null/absent: the platform's VIGIL_MAX_SERIES_PER_TENANT. */
+  maxSeries?: number | null;
+  /** Telemetry storage the tenant may use (estimated bytes); null/absent: unlimited. */
+  maxStorageBytes?: number | null;
+  /** Management-API requests per minute, all of the tenant's callers together; null/absent: the platform default. */
+  apiRequestsPerMin?: number | null;
+  /** Management-API requests per minute per user or API key; null/absent: the platform default. */
+  apiRequestsPerMinPerUser?: number | null;
+}
+
+/** A tenant's own permission set, assignable to its users in place of a built-in role. */
+export interface CustomRole {
+  id: string;
+  tenantId: string;
+  name: string;
+  description: string;
+  permissions: string[];
+  createdAt: number;
+  updatedAt: number;
 }
 
 export interface ApiKey {
@@ -85,6 +104,18 @@ export interface IdentityStore {
   putTenantSettings(settings: TenantSettings): Promise<void>;
   /** Removes the tenant row, its users, sessions, settings and API keys (devices go through their service). */
   deleteTenant(tenantId: string): Promise<void>;
+
+  listCustomRoles(tenantId: string): Promise<CustomRole[]>;
+  getCustomRole(id: string): Promise<CustomRole | null>;
+  /** Inserts or replaces (by id); a second role of the same name in a tenant is refused by the store. */
+  putCustomRole(role: CustomRole): Promise<void>;
+  /** Removes the role and every assignment of it. */
+  deleteCustomRole(id: string): Promise<boolean>;
+  /** The custom role assigned to a user, or null (the built-in role applies). */
+  getUserCustomRole(userId: string): Promise<string | null>;
+  setUserCustomRole(userId: string, roleId: string | null): Promise<void>;
+  /** Users holding the role. */
+  usersWithCustomRole(roleId: string): Promise<string[]>;
 
   createApiKey(key: ApiKey): Promise<void>;
   findApiKeyByHash(keyHash: string): Promise<ApiKey | null>;

@@ -5,3 +5,10 @@ export interface SharedRateLimiter {
   /** True when the key may go ahead now (a token was taken); rejects when the limiter is unreachable. */
   take(key: string): Promise<boolean>;
 }
+
+/** Token buckets whose rate each call names (per-tenant API limits differ by tenant). */
+export interface SharedRequestLimiter {
+  /** 0 when the key may go ahead now (a token was taken), else milliseconds until a token is
+   *  there; rejects when the limiter is unreachable. */
+  attempt(key: string, perSecond: number, burst: number): Promise<number>;
+}

@@ -59,6 +59,9 @@ export interface TelemetryStore {
   keys(tenantId: string, deviceId: string): Promise<string[]>;
   /** How many series (distinct keys) each device has stored: seeds the cardinality limits at start. */
   seriesCounts(): Promise<{ tenantId: string; deviceId: string; series: number }[]>;
+  /** Stored points per tenant and the bytes the telemetry takes on disk (for storage quotas; may
+   *  lag the newest points by a roll-up pass). */
+  storageUsage(): Promise<{ totalBytes: number; pointsByTenant: { tenantId: string; points: number }[] }>;
   deleteDevice(tenantId: string, deviceId: string): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;

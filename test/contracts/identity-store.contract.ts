@@ -99,20 +99,56 @@ export function identityStoreContract(name: string, open: () => Promise<Identity
     try {
       const t = randomUUID();
       await f.metadata.createTenant({ id: t, name: 'gone', createdAt: 1 });
-      assert.deepEqual(await f.identity.getTenantSettings(t), { tenantId: t, suspended: false, maxDevices: null, maxPointsPerSec: null });
+      assert.deepEqual(await f.identity.getTenantSettings(t), { tenantId: t, suspended: false, maxDevices: null, maxPointsPerSec: null, maxSeries: null, maxStorageBytes: null, apiRequestsPerMin: null, apiRequestsPerMinPerUser: null });
       await f.identity.putTenantSettings({ tenantId: t, suspended: true, maxDevices: 5, maxPointsPerSec: 100 });
-      assert.deepEqual(await f.identity.getTenantSettings(t), { tenantId: t, suspended: true, maxDevices: 5, maxPointsPerSec: 100 });
+      assert.deepEqual(await f.identity.getTenantSettings(t), { tenantId: t, suspended: true, maxDevices: 5, maxPointsPerSec: 100, maxSeries: null, maxStorageBytes: null, apiRequestsPerMin: null, apiRequestsPerMinPerUser: null });
+      const limits = { maxSeries: 50, maxStorageBytes: 1_000_000, apiRequestsPerMin: 600, apiRequestsPerMinPerUser: 60 };
+      await f.identity.putTenantSettings({ tenantId: t, suspended: true, maxDevices: 5, maxPointsPerSec: 100, ...limits });
+      assert.deepEqual(await f.identity.getTenantSettings(t), { tenantId: t, suspended: true, maxDevices: 5, maxPointsPerSec: 100, ...limits });
+      const role = { id: randomUUID(), tenantId: t, name: 'alarm desk', description: '', permissions: ['read', 'alarms:write'], createdAt: 1, updatedAt: 1 };
+      await f.identity.putCustomRole(role);
       const u = await userIn(f, t, 'gone@example.com');
       await f.identity.createSession(session(u.id, t));
       await f.identity.createApiKey({
         id: randomUUID(), tenantId: t, name: 'k', keyHash: 'kh-gone', role: 'viewer', scopes: ['read'], createdBy: u.id,
         createdAt: 1, expiresAt: Date.now() + 1000, revokedAt: null, lastUsedAt: null,
       });
+      await f.identity.setUserCustomRole(u.id, role.id);
       await f.identity.deleteTenant(t);
       assert.equal(await f.identity.getUser(u.id), null);
+      assert.equal(await f.identity.getCustomRole(role.id), null);
+      assert.equal(await f.identity.getUserCustomRole(u.id), null);
       assert.equal(await f.identity.findApiKeyByHash('kh-gone'), null);
       assert.equal((await f.metadata.listTenants()).some((x) => x.id === t), false);
       assert.equal((await f.identity.getTenantSettings(t)).suspended, false);
+    } finally {
+      await f.close();
+    }
+  });
+
+  test(`${name} - custom roles: listed per tenant, names unique per tenant, updated in place, assignments follow`, async () => {
+    const f = await open();
+    try {
+      const [t1, t2] = [randomUUID(), randomUUID()];
+      await f.metadata.createTenant({ id: t1, name: `r1-${t1}`, createdAt: 1 });
+      await f.metadata.createTenant({ id: t2, name: `r2-${t2}`, createdAt: 1 });
+      const desk = { id: randomUUID(), tenantId: t1, name: 'desk', description: 'alarm desk', permissions: ['read', 'alarms:write'], createdAt: 1, updatedAt: 1 };
+      await f.identity.putCustomRole(desk);
+      await f.identity.putCustomRole({ ...desk, id: randomUUID(), tenantId: t2 }); // same name, other tenant
+      await assert.rejects(f.identity.putCustomRole({ ...desk, id: randomUUID() }), 'a second "desk" in one tenant');
+      await f.identity.putCustomRole({ ...desk, permissions: ['read'], description: 'read only', updatedAt: 2 });
+      assert.deepEqual(await f.identity.getCustomRole(desk.id), { ...desk, permissions: ['read'], description: 'read only', updatedAt: 2 });
+      assert.deepEqual((await f.identity.listCustomRoles(t1)).map((r) => r.id), [desk.id]);
+
+      const u = await userIn(f, t1, `desk-${t1}@example.com`);
+      assert.equal(await f.identity.getUserCustomRole(u.id), null);
+      await f.identity.setUserCustomRole(u.id, desk.id);
+      await f.identity.setUserCustomRole(u.id, desk.id);
+      assert.equal(await f.identity.getUserCustomRole(u.id), desk.id);
+      assert.deepEqual(await f.identity.usersWithCustomRole(desk.id), [u.id]);
+      assert.equal(await f.identity.deleteCustomRole(desk.id), true);
+      assert.equal(await f.identity.getUserCustomRole(u.id), null, 'deleting a role ends its assignments');
+      assert.equal(await f.identity.deleteCustomRole(desk.id), false);
     } finally {
       await f.close();
     }

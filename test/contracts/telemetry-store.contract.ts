@@ -152,4 +152,17 @@ export function telemetryStoreContract(name: string, open: () => Promise<Telemet
     assert.deepEqual((await store.latest(T, 'device-2')).map((p) => p.value), [3]);
     await store.close();
   });
+
+  test(`${name} - storage usage: stored points per tenant (once rolled up) and the bytes on disk`, async () => {
+    const store = await open();
+    const points: [string, number, number][] = [];
+    for (let i = 0; i < 50; i++) points.push(['u', 60_000 + i * 1000, i]);
+    await store.append('c', [batch(1, points, 'usage-a'), batch(2, [['u', 60_000, 1], ['v', 60_000, 2]], 'usage-b')]);
+    await store.rollUp();
+    const usage = await store.storageUsage();
+    const byTenant = Object.fromEntries(usage.pointsByTenant.filter((t) => t.tenantId.startsWith('usage-')).map((t) => [t.tenantId, t.points]));
+    assert.deepEqual(byTenant, { 'usage-a': 50, 'usage-b': 2 });
+    assert.ok(usage.totalBytes > 0, `bytes on disk: ${usage.totalBytes}`);
+    await store.close();
+  });
 }

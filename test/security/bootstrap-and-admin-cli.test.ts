@@ -26,6 +26,17 @@ describe('bootstrap and the admin command', () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
+  test('a VIGIL_ADMIN_PASSWORD the password policy refuses stops the start with one line', async () => {
+    const dataDir = await tempDir();
+    dirs.push(dataDir);
+    const run = runVigil(['start', '--http-port', '0', '--mqtt-port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], { VIGIL_ADMIN_PASSWORD: 'short-pw' });
+    assert.equal(await run.exited, 1);
+    const lines = run.output().trim().split('\n');
+    assert.equal(lines.length, 1, run.output());
+    assert.match(lines[0]!, /^vigil: invalid configuration: VIGIL_ADMIN_PASSWORD: password must have at least 12 characters$/);
+    assert.doesNotMatch(run.output(), /short-pw/, 'the password is not echoed');
+  });
+
   test('a failed first start, then a good one: the generated password is still shown, kept 0600 until changed', async () => {
     const dataDir = await tempDir();
     dirs.push(dataDir);

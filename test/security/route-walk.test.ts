@@ -1,6 +1,7 @@
-// Walks every route of docs/openapi.json with every role, with a token of another tenant, with an
-// expired token and with none, and checks each outcome against the permission table
-// (src/domains/auth/permissions.ts). No cross-tenant read or write may succeed.
+// Walks every route of docs/openapi.json with every role (built-in, and a custom permission set),
+// with a token of another tenant, with an expired token and with none, and checks each outcome
+// against the permission table (src/domains/auth/permissions.ts). No cross-tenant read or write
+// may succeed.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -38,6 +39,9 @@ describe('every route, every role, every tenant', () => {
   /** Real ids of the first tenant's objects, by the path segment that names them. */
   const ownIds = new Map<string, string>();
   const secrets: string[] = [];
+  /** A custom role no built-in role equals: reads, handles alarms, edits dashboards, sees the dead-letter log. */
+  const CUSTOM_SET = ['read', 'alarms:write', 'dashboards:write', 'deadletter:read'];
+  let customToken: string;
 
   before(async () => {
     vigil = await startVigil();
@@ -49,6 +53,16 @@ describe('every route, every role, every tenant', () => {
       tokens.set(role, await login(vigil.http, `${role}@walk.example`, PW));
       if (role === 'viewer') ownIds.set('users', res.body.id);
     }
+    const role = await request(vigil.http, 'POST', '/api/v1/roles', { token: root, body: { name: 'alarm desk', permissions: CUSTOM_SET } });
+    assert.equal(role.status, 201, JSON.stringify(role.body));
+    ownIds.set('roles', role.body.id);
+    const customUser = await request(vigil.http, 'POST', '/api/v1/users', {
+      token: root,
+      body: { email: 'custom@walk.example', password: PW, role: 'viewer', customRoleId: role.body.id },
+    });
+    assert.equal(customUser.status, 201, JSON.stringify(customUser.body));
+    assert.deepEqual([...customUser.body.permissions].sort(), [...CUSTOM_SET].sort());
+    customToken = await login(vigil.http, 'custom@walk.example', PW);
     const device = await createDevice(vigil.http, root, 'walk-device');
     ownIds.set('devices', device.id);
     const key = await request(vigil.http, 'POST', '/api/v1/api-keys', { token: root, body: { name: 'walk', scopes: ['read'] } });
@@ -56,7 +70,7 @@ describe('every route, every role, every tenant', () => {
     const me = await request(vigil.http, 'GET', '/api/v1/auth/me', { token: root });
     ownIds.set('tenants', me.body.tenantId);
     ownIds.set('sessions', me.body.sessionId);
-    secrets.push(device.id, ownIds.get('users')!, key.body.id);
+    secrets.push(device.id, ownIds.get('users')!, key.body.id, role.body.id);
 
     const other = await request(vigil.http, 'POST', '/api/v1/tenants', { token: root, body: { name: 'walk-other', admin: { email: 'admin@walk-other.example', password: PW } } });
     assert.equal(other.status, 201);
@@ -120,6 +134,21 @@ describe('every route, every role, every tenant', () => {
       }
     }
     assert.ok(checked > 200, `only ${checked} checks`);
+  });
+
+  test('a custom role gets exactly its permission set, through the same table', async () => {
+    let allowedCount = 0;
+    for (const route of await documentedRoutes()) {
+      const access = accessFor(route.method, route.url)!;
+      if (access === 'public' || access === 'device') continue;
+      const res = await call(route, fill(route, 'random'), customToken);
+      const allowed = access === 'self' || CUSTOM_SET.includes(access);
+      if (allowed) {
+        allowedCount++;
+        assert.ok(res.status !== 401 && res.status !== 403, `custom role ${route.method} ${route.path}: ${res.status} ${JSON.stringify(res.body)}`);
+      } else assert.equal(res.status, 403, `custom role ${route.method} ${route.path}: ${JSON.stringify(res.body)}`);
+    }
+    assert.ok(allowedCount > 20, `only ${allowedCount} routes allowed`);
   });
 
   test("another tenant's admin can neither read nor change this tenant's objects", async () => {

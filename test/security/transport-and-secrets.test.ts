@@ -1,10 +1,12 @@
-// HTTPS from certificate files (checked with curl --cacert) with reload on SIGHUP, security
+// HTTPS and MQTT over TLS from certificate files (checked with curl --cacert and mosquitto_pub
+// --cafile) with reload on SIGHUP, security
 // headers, CORS closed by default and open to configured origins, and the JWT key encrypted at rest.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { ADMIN_PASSWORD, login, request, startVigil, tempDir } from '../helpers/harness.js';
 import { runVigil } from '../helpers/process.js';
@@ -24,11 +26,35 @@ function curl(url: string, cacert: string): { code: number; body: string } {
   return { code: res.status ?? -1, body: res.stdout + res.stderr };
 }
 
-async function waitForReady(output: () => string, exited: () => boolean): Promise<number> {
+/** Publishes one message over MQTT/TLS, verifying the server against `cafile`; the exit code and output. */
+function mosquittoPub(port: number, cafile: string, username: string): { code: number; output: string } {
+  const res = spawnSync(
+    'mosquitto_pub',
+    ['-h', 'localhost', '-p', String(port), '--cafile', cafile, '-u', username, '-V', 'mqttv311', '-q', '1', '-t', 'v1/devices/me/telemetry', '-m', '{"t":1}'],
+    { encoding: 'utf8', timeout: 15_000 },
+  );
+  return { code: res.status ?? -1, output: res.stdout + res.stderr };
+}
+
+/** JSON over HTTPS trusting only `ca` (fetch takes no CA). */
+function httpsJson(url: string, ca: string, method: string, body?: unknown, token?: string): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = httpsRequest(url, { method, ca: readFileSync(ca), headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function waitForReady(output: () => string, exited: () => boolean): Promise<{ port: number; mqttsPort?: number }> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const match = /vigil ready: https:\/\/[^:]+:(\d+)/.exec(output());
-    if (match) return Number(match[1]);
+    const match = /vigil ready: https:\/\/[^:]+:(\d+).*?(?: mqtts:\/\/[^:]+:(\d+))?$/m.exec(output());
+    if (match) return { port: Number(match[1]), mqttsPort: match[2] ? Number(match[2]) : undefined };
     if (exited()) break;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -41,7 +67,7 @@ describe('transport security and secrets at rest', () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
-  test('HTTPS from certificate files; SIGHUP swaps in a renewed certificate', async () => {
+  test('HTTPS and MQTT over TLS from certificate files; SIGHUP swaps in a renewed certificate for both', async () => {
     const dir = await tempDir('vigil-tls-');
     dirs.push(dir);
     const first = makeCa(dir, 'first');
@@ -54,14 +80,25 @@ describe('transport security and secrets at rest', () => {
       VIGIL_ADMIN_PASSWORD: ADMIN_PASSWORD,
       VIGIL_TLS_CERT_FILE: join(live, 'cert.pem'),
       VIGIL_TLS_KEY_FILE: join(live, 'key.pem'),
+      VIGIL_MQTT_TLS_PORT: '0', // MQTT over TLS falls back to the HTTPS files
     });
     try {
-      const port = await waitForReady(run.output, () => run.child.exitCode !== null);
+      const { port, mqttsPort } = await waitForReady(run.output, () => run.child.exitCode !== null);
       const url = `https://localhost:${port}/health`;
       const ok = curl(url, first.ca);
       assert.equal(ok.code, 0, ok.body);
       assert.match(ok.body, /ok/);
       assert.notEqual(curl(url, second.ca).code, 0, 'the other CA does not verify it');
+
+      assert.ok(mqttsPort, `MQTT over TLS is on with the HTTPS files:\n${run.output()}`);
+      const base = `https://localhost:${port}`;
+      const login = await httpsJson(`${base}/api/v1/auth/login`, first.ca, 'POST', { email: 'admin@localhost', password: ADMIN_PASSWORD });
+      const device = await httpsJson(`${base}/api/v1/devices`, first.ca, 'POST', { name: 'tls-device' }, login.body.accessToken);
+      assert.equal(device.status, 201, JSON.stringify(device.body));
+      const username = device.body.accessToken as string;
+      const pub = mosquittoPub(mqttsPort, first.ca, username);
+      assert.equal(pub.code, 0, pub.output);
+      assert.notEqual(mosquittoPub(mqttsPort, second.ca, username).code, 0, 'the other CA does not verify the MQTT listener');
 
       execFileSync('cp', [second.cert, join(live, 'cert.pem')]);
       execFileSync('cp', [second.key, join(live, 'key.pem')]);
@@ -70,6 +107,9 @@ describe('transport security and secrets at rest', () => {
       while (curl(url, second.ca).code !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       assert.equal(curl(url, second.ca).code, 0, `after SIGHUP the renewed certificate is served:\n${run.output()}`);
       assert.notEqual(curl(url, first.ca).code, 0);
+      const renewed = mosquittoPub(mqttsPort, second.ca, username);
+      assert.equal(renewed.code, 0, `after SIGHUP MQTT serves the renewed certificate: ${renewed.output}`);
+      assert.notEqual(mosquittoPub(mqttsPort, first.ca, username).code, 0);
     } finally {
       run.child.kill('SIGTERM');
       await run.exited;

@@ -1,9 +1,10 @@
 // IdentityStore on PostgreSQL, with the DuckDB store's semantics (duckdb-identity-store.ts); the
 // contract suite runs on both. Several nodes share these rows, so every change that depends on
 // the current state (session rotation, revocation) is one conditional statement, never a read
-// followed by a write. Schema: migration 006.
+// followed by a write. Schema: migrations 006 and 007.
 import type { Pool, PoolClient } from 'pg';
-import type { ApiKey, IdentityStore, LoginFailures, Session, TenantSettings, UserAccount } from '../../ports/identity-store.js';
+import type { ApiKey, CustomRole, IdentityStore, LoginFailures, Session, TenantSettings, UserAccount } from '../../ports/identity-store.js';
+import { limitsFrom, limitsJson } from '../tenant-limits-json.js';
 import type { Role } from '../../ports/metadata-store.js';
 
 type Row = Record<string, unknown>;
@@ -51,6 +52,18 @@ function toApiKey(r: Row): ApiKey {
     expiresAt: Number(r.expires_at),
     revokedAt: nullableNumber(r.revoked_at),
     lastUsedAt: nullableNumber(r.last_used_at),
+  };
+}
+
+function toCustomRole(r: Row): CustomRole {
+  return {
+    id: r.id as string,
+    tenantId: r.tenant_id as string,
+    name: r.name as string,
+    description: r.description as string,
+    permissions: r.permissions as string[],
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
   };
 }
 
@@ -108,7 +121,8 @@ export class PgIdentityStore implements IdentityStore {
   async deleteUser(id: string): Promise<boolean> {
     const rows = await this.all(
       `WITH gone AS (DELETE FROM users WHERE id = $1 RETURNING id),
-       sessions_gone AS (DELETE FROM sessions WHERE user_id = $1)
+       sessions_gone AS (DELETE FROM sessions WHERE user_id = $1),
+       role_gone AS (DELETE FROM user_custom_roles WHERE user_id = $1)
        SELECT count(*) AS n FROM gone`,
       [id],
     );
@@ -204,25 +218,66 @@ export class PgIdentityStore implements IdentityStore {
       suspended: r?.suspended === true,
       maxDevices: r ? nullableNumber(r.max_devices) : null,
       maxPointsPerSec: r ? nullableNumber(r.max_points_per_sec) : null,
+      ...limitsFrom(r?.limits as Record<string, unknown> | undefined),
     };
   }
 
   async putTenantSettings(s: TenantSettings): Promise<void> {
     await this.pool.query(
-      `INSERT INTO tenant_settings VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id) DO UPDATE SET
-         suspended = excluded.suspended, max_devices = excluded.max_devices, max_points_per_sec = excluded.max_points_per_sec`,
-      [s.tenantId, s.suspended, s.maxDevices, s.maxPointsPerSec],
+      `INSERT INTO tenant_settings (tenant_id, suspended, max_devices, max_points_per_sec, limits) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (tenant_id) DO UPDATE SET suspended = excluded.suspended, max_devices = excluded.max_devices,
+         max_points_per_sec = excluded.max_points_per_sec, limits = excluded.limits`,
+      [s.tenantId, s.suspended, s.maxDevices, s.maxPointsPerSec, limitsJson(s)],
     );
   }
 
   async deleteTenant(tenantId: string): Promise<void> {
     // One transaction: another node never sees the tenant gone but its users or keys still valid.
     await this.transaction(async (c) => {
-      for (const table of ['sessions', 'users', 'api_keys', 'tenant_settings']) {
+      for (const table of ['sessions', 'users', 'api_keys', 'tenant_settings', 'custom_roles']) {
         await c.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [tenantId]);
       }
       await c.query('DELETE FROM tenants WHERE id = $1', [tenantId]);
     });
+  }
+
+  async listCustomRoles(tenantId: string): Promise<CustomRole[]> {
+    return (await this.all('SELECT * FROM custom_roles WHERE tenant_id = $1 ORDER BY name', [tenantId])).map(toCustomRole);
+  }
+
+  async getCustomRole(id: string): Promise<CustomRole | null> {
+    const rows = await this.all('SELECT * FROM custom_roles WHERE id = $1', [id]);
+    return rows[0] ? toCustomRole(rows[0]) : null;
+  }
+
+  async putCustomRole(r: CustomRole): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO custom_roles VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET
+         name = excluded.name, description = excluded.description, permissions = excluded.permissions, updated_at = excluded.updated_at
+       WHERE custom_roles.tenant_id = excluded.tenant_id`,
+      [r.id, r.tenantId, r.name, r.description, JSON.stringify(r.permissions), r.createdAt, r.updatedAt],
+    );
+  }
+
+  async deleteCustomRole(id: string): Promise<boolean> {
+    // Assignments go with it (ON DELETE CASCADE).
+    return (await this.all('DELETE FROM custom_roles WHERE id = $1 RETURNING id', [id])).length > 0;
+  }
+
+  async getUserCustomRole(userId: string): Promise<string | null> {
+    const rows = await this.all('SELECT role_id FROM user_custom_roles WHERE user_id = $1', [userId]);
+    return (rows[0]?.role_id as string | undefined) ?? null;
+  }
+
+  async setUserCustomRole(userId: string, roleId: string | null): Promise<void> {
+    if (roleId === null) await this.pool.query('DELETE FROM user_custom_roles WHERE user_id = $1', [userId]);
+    else {
+      await this.pool.query('INSERT INTO user_custom_roles VALUES ($1, $2) ON CONFLICT (user_id) DO UPDATE SET role_id = excluded.role_id', [userId, roleId]);
+    }
+  }
+
+  async usersWithCustomRole(roleId: string): Promise<string[]> {
+    return (await this.all('SELECT user_id FROM user_custom_roles WHERE role_id = $1 ORDER BY user_id', [roleId])).map((r) => r.user_id as string);
   }
 
   async createApiKey(k: ApiKey): Promise<void> {

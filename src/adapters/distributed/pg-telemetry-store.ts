@@ -207,6 +207,18 @@ export class PgTelemetryStore implements TelemetryStore {
     return rows.rows.map((r) => ({ tenantId: r.tenant_id, deviceId: r.device_id, series: Number(r.series) }));
   }
 
+  async storageUsage(): Promise<{ totalBytes: number; pointsByTenant: { tenantId: string; points: number }[] }> {
+    // Counted from the per-minute rollups (one row per series-minute, not per point); points not
+    // yet rolled up count at the next pass.
+    const rows = await this.pool.query<{ tenant_id: string; points: string }>(
+      'SELECT tenant_id, sum(cnt) AS points FROM telemetry_rollup_1m GROUP BY tenant_id',
+    );
+    const size = await this.pool.query<{ bytes: string | null }>(
+      `SELECT sum(pg_total_relation_size(i.inhrelid)) AS bytes FROM pg_inherits i WHERE i.inhparent = to_regclass('telemetry')`,
+    );
+    return { totalBytes: Number(size.rows[0]?.bytes ?? 0), pointsByTenant: rows.rows.map((r) => ({ tenantId: r.tenant_id, points: Number(r.points) })) };
+  }
+
   async deleteDevice(tenantId: string, deviceId: string): Promise<void> {
     this.knownSeries.clear();
     await this.inTransaction(async (client) => {

@@ -35,13 +35,22 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
 return allowed
 `;
 
+// The same bucket with rate and burst per call; answers 0 (taken) or the milliseconds until a token.
+const ATTEMPT_SCRIPT = TAKE_SCRIPT.replace(
+  'return allowed',
+  'if allowed == 1 then return 0 end\nreturn math.max(1, math.ceil((1 - tokens) / rate * 1000))',
+);
+
 export interface RedisRateLimiterOptions {
   perSecond: number;
   /** Prepended to each key, so deployments (and tests) sharing a Redis stay apart. */
   keyPrefix?: string;
 }
 
-type WithTake = Redis & { vigilTakeToken(key: string, rate: number, burst: number, nowMs: string): Promise<number> };
+type WithTake = Redis & {
+  vigilTakeToken(key: string, rate: number, burst: number, nowMs: string): Promise<number>;
+  vigilAttemptToken(key: string, rate: number, burst: number, nowMs: string): Promise<number>;
+};
 
 export class RedisRateLimiter {
   private readonly redis: WithTake;
@@ -53,6 +62,7 @@ export class RedisRateLimiter {
   ) {
     if (!(options.perSecond > 0)) throw new Error('perSecond must be positive');
     if (!('vigilTakeToken' in redis)) redis.defineCommand('vigilTakeToken', { numberOfKeys: 1, lua: TAKE_SCRIPT });
+    if (!('vigilAttemptToken' in redis)) redis.defineCommand('vigilAttemptToken', { numberOfKeys: 1, lua: ATTEMPT_SCRIPT });
     this.redis = redis as WithTake;
     this.keyPrefix = options.keyPrefix ?? 'vigil:rate:';
   }
@@ -62,6 +72,11 @@ export class RedisRateLimiter {
     const rate = this.options.perSecond;
     const allowed = await this.redis.vigilTakeToken(this.keyPrefix + key, rate, rate * 2, nowMs === undefined ? '' : String(nowMs));
     return allowed === 1;
+  }
+
+  /** A bucket of its own rate and burst (API request limits): 0 when taken, else ms until a token. */
+  async attempt(key: string, perSecond: number, burst: number, nowMs?: number): Promise<number> {
+    return this.redis.vigilAttemptToken(this.keyPrefix + key, perSecond, burst, nowMs === undefined ? '' : String(nowMs));
   }
 
   async forget(key: string): Promise<void> {

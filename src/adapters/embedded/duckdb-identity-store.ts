@@ -2,8 +2,9 @@
 // rather than new columns on users/tenants: DuckDB cannot add columns to a table with a UNIQUE
 // index, and the side tables leave MetadataStore's schema as it is.
 import type { DuckDBValue } from '@duckdb/node-api';
-import type { ApiKey, IdentityStore, LoginFailures, Session, TenantSettings, UserAccount } from '../../ports/identity-store.js';
+import type { ApiKey, CustomRole, IdentityStore, LoginFailures, Session, TenantSettings, UserAccount } from '../../ports/identity-store.js';
 import type { Role } from '../../ports/metadata-store.js';
+import { limitsFrom, limitsJson } from '../tenant-limits-json.js';
 import { toNumber, type DuckDbDatabase, type Row, type SerialConnection } from './duckdb-database.js';
 
 const SCHEMA = [
@@ -19,6 +20,12 @@ const SCHEMA = [
      id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, name VARCHAR NOT NULL, key_hash VARCHAR NOT NULL,
      role VARCHAR NOT NULL, scopes VARCHAR NOT NULL, created_by VARCHAR NOT NULL, created_at BIGINT NOT NULL,
      expires_at BIGINT NOT NULL, revoked_at BIGINT, last_used_at BIGINT)`,
+  // Limits added after tenant_settings shipped: a JSON side table (DuckDB adds no columns to a keyed table).
+  `CREATE TABLE IF NOT EXISTS tenant_limits (tenant_id VARCHAR PRIMARY KEY, limits VARCHAR NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS custom_roles (
+     id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, name VARCHAR NOT NULL, description VARCHAR NOT NULL,
+     permissions VARCHAR NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, UNIQUE (tenant_id, name))`,
+  `CREATE TABLE IF NOT EXISTS user_custom_roles (user_id VARCHAR PRIMARY KEY, role_id VARCHAR NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS identity_migrations (name VARCHAR PRIMARY KEY, applied_at BIGINT NOT NULL)`,
 ];
 
@@ -66,6 +73,18 @@ function toApiKey(r: Row): ApiKey {
     expiresAt: toNumber(r.expires_at),
     revokedAt: nullableNumber(r.revoked_at),
     lastUsedAt: nullableNumber(r.last_used_at),
+  };
+}
+
+function toCustomRole(r: Row): CustomRole {
+  return {
+    id: r.id as string,
+    tenantId: r.tenant_id as string,
+    name: r.name as string,
+    description: r.description as string,
+    permissions: JSON.parse(r.permissions as string) as string[],
+    createdAt: toNumber(r.created_at),
+    updatedAt: toNumber(r.updated_at),
   };
 }
 
@@ -130,6 +149,7 @@ export class DuckDbIdentityStore implements IdentityStore {
     const deleted = await this.conn.all('DELETE FROM users WHERE id = $1 RETURNING id', [id]);
     await this.conn.run('DELETE FROM user_state WHERE user_id = $1', [id]);
     await this.conn.run('DELETE FROM sessions WHERE user_id = $1', [id]);
+    await this.conn.run('DELETE FROM user_custom_roles WHERE user_id = $1', [id]);
     return deleted.length > 0;
   }
 
@@ -214,11 +234,13 @@ export class DuckDbIdentityStore implements IdentityStore {
   async getTenantSettings(tenantId: string): Promise<TenantSettings> {
     const rows = await this.conn.all('SELECT * FROM tenant_settings WHERE tenant_id = $1', [tenantId]);
     const r = rows[0];
+    const limits = await this.conn.all('SELECT limits FROM tenant_limits WHERE tenant_id = $1', [tenantId]);
     return {
       tenantId,
       suspended: r?.suspended === true,
       maxDevices: r ? nullableNumber(r.max_devices) : null,
       maxPointsPerSec: r ? nullableNumber(r.max_points_per_sec) : null,
+      ...limitsFrom(limits[0]?.limits as string | undefined),
     };
   }
 
@@ -228,6 +250,10 @@ export class DuckDbIdentityStore implements IdentityStore {
          suspended = excluded.suspended, max_devices = excluded.max_devices, max_points_per_sec = excluded.max_points_per_sec`,
       [s.tenantId, s.suspended, nullableBig(s.maxDevices), nullableBig(s.maxPointsPerSec)],
     );
+    await this.conn.run(`INSERT INTO tenant_limits VALUES ($1, $2) ON CONFLICT (tenant_id) DO UPDATE SET limits = excluded.limits`, [
+      s.tenantId,
+      limitsJson(s),
+    ]);
   }
 
   async deleteTenant(tenantId: string): Promise<void> {
@@ -236,7 +262,49 @@ export class DuckDbIdentityStore implements IdentityStore {
     await this.conn.run('DELETE FROM users WHERE tenant_id = $1', [tenantId]);
     await this.conn.run('DELETE FROM api_keys WHERE tenant_id = $1', [tenantId]);
     await this.conn.run('DELETE FROM tenant_settings WHERE tenant_id = $1', [tenantId]);
+    await this.conn.run('DELETE FROM tenant_limits WHERE tenant_id = $1', [tenantId]);
+    await this.conn.run('DELETE FROM user_custom_roles WHERE role_id IN (SELECT id FROM custom_roles WHERE tenant_id = $1)', [tenantId]);
+    await this.conn.run('DELETE FROM custom_roles WHERE tenant_id = $1', [tenantId]);
     await this.conn.run('DELETE FROM tenants WHERE id = $1', [tenantId]);
+  }
+
+  async listCustomRoles(tenantId: string): Promise<CustomRole[]> {
+    return (await this.conn.all('SELECT * FROM custom_roles WHERE tenant_id = $1 ORDER BY name', [tenantId])).map(toCustomRole);
+  }
+
+  async getCustomRole(id: string): Promise<CustomRole | null> {
+    const rows = await this.conn.all('SELECT * FROM custom_roles WHERE id = $1', [id]);
+    return rows[0] ? toCustomRole(rows[0]) : null;
+  }
+
+  async putCustomRole(r: CustomRole): Promise<void> {
+    // Delete + insert rather than an upsert: DuckDB's ON CONFLICT updates only against one unique constraint.
+    const params = [r.id, r.tenantId, r.name, r.description, JSON.stringify(r.permissions), BigInt(r.createdAt), BigInt(r.updatedAt)];
+    const existing = await this.conn.all('SELECT 1 FROM custom_roles WHERE id = $1', [r.id]);
+    if (existing.length) {
+      await this.conn.run('UPDATE custom_roles SET name = $3, description = $4, permissions = $5, updated_at = $7 WHERE id = $1 AND tenant_id = $2 AND created_at = $6', params);
+    } else {
+      await this.conn.run('INSERT INTO custom_roles VALUES ($1, $2, $3, $4, $5, $6, $7)', params);
+    }
+  }
+
+  async deleteCustomRole(id: string): Promise<boolean> {
+    await this.conn.run('DELETE FROM user_custom_roles WHERE role_id = $1', [id]);
+    return (await this.conn.all('DELETE FROM custom_roles WHERE id = $1 RETURNING id', [id])).length > 0;
+  }
+
+  async getUserCustomRole(userId: string): Promise<string | null> {
+    const rows = await this.conn.all('SELECT role_id FROM user_custom_roles WHERE user_id = $1', [userId]);
+    return (rows[0]?.role_id as string | undefined) ?? null;
+  }
+
+  async setUserCustomRole(userId: string, roleId: string | null): Promise<void> {
+    await this.conn.run('DELETE FROM user_custom_roles WHERE user_id = $1', [userId]);
+    if (roleId !== null) await this.conn.run('INSERT INTO user_custom_roles VALUES ($1, $2)', [userId, roleId]);
+  }
+
+  async usersWithCustomRole(roleId: string): Promise<string[]> {
+    return (await this.conn.all('SELECT user_id FROM user_custom_roles WHERE role_id = $1 ORDER BY user_id', [roleId])).map((r) => r.user_id as string);
   }
 
   async createApiKey(k: ApiKey): Promise<void> {

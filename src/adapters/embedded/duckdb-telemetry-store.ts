@@ -30,6 +30,14 @@ const SCHEMA = [
   ...ROLLUP_SCHEMA,
 ];
 
+const SIZE_UNITS: Record<string, number> = { bytes: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 };
+
+/** DuckDB's human-readable sizes ("8.9 KiB", "0 bytes") in bytes; 0 when unreadable. */
+function sizeInBytes(value: unknown): number {
+  const match = /^([\d.]+)\s*(\w+)$/.exec(String(value ?? '').trim());
+  return match ? Math.round(Number(match[1]) * (SIZE_UNITS[match[2]!] ?? 0)) : 0;
+}
+
 function valueOf(row: Row): TelemetryValue {
   if (row.num !== null && row.num !== undefined) return row.num as number;
   if (row.bool !== null && row.bool !== undefined) return row.bool as boolean;
@@ -174,6 +182,15 @@ export class DuckDbTelemetryStore implements TelemetryStore {
       'SELECT tenant_id, device_id, count(*) AS series FROM telemetry_latest GROUP BY tenant_id, device_id',
     );
     return rows.map((r) => ({ tenantId: r.tenant_id as string, deviceId: r.device_id as string, series: toNumber(r.series) }));
+  }
+
+  async storageUsage(): Promise<{ totalBytes: number; pointsByTenant: { tenantId: string; points: number }[] }> {
+    const rows = await this.reader.all('SELECT tenant_id, count(*) AS points FROM telemetry GROUP BY tenant_id');
+    // The database file holds metadata too, but telemetry is nearly all of it; points written
+    // since the last checkpoint are still in the write-ahead log.
+    const size = (await this.reader.all('PRAGMA database_size'))[0];
+    const totalBytes = size ? toNumber(size.used_blocks) * toNumber(size.block_size) + sizeInBytes(size.wal_size) : 0;
+    return { totalBytes, pointsByTenant: rows.map((r) => ({ tenantId: r.tenant_id as string, points: toNumber(r.points) })) };
   }
 
   async deleteDevice(tenantId: string, deviceId: string): Promise<void> {

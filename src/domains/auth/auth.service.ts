@@ -5,9 +5,11 @@ import { Errors } from '../../errors.js';
 import type { IdentityStore, Session } from '../../ports/identity-store.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { AuditService } from '../audit/audit.service.js';
+import { Invalidations } from './invalidations.js';
 import { AddressFailures, afterFailure, lockRemainingMs } from './lockout.js';
 import { checkPassword } from './password-policy.js';
 import { hashPassword, verifyPassword } from './passwords.js';
+import type { Permission } from './permissions.js';
 import type { Principal, TokenService } from './tokens.js';
 
 export const ADMIN_EMAIL = 'admin@localhost';
@@ -20,11 +22,13 @@ export interface ClientInfo {
 export type SessionView = Omit<Session, 'currentTokenId'>;
 
 export class AuthService {
-  /** sessionId → still active. Revocations all pass through this service, so the cache stays true
-   *  (one node; a shared cache or store lookup comes with the scaled-out mode). */
+  /** sessionId → still active. Revocations all pass through this service and are announced to
+   *  every node (invalidations.ts), so each node's cache stays true. */
   private readonly sessionActive = new Map<string, boolean>();
   private readonly passwordChangedListeners = new Set<(userId: string, email: string) => void>();
   private readonly addressFailures = new AddressFailures();
+  /** A custom role's permissions (null: deleted); set by the composition root. */
+  private customRolePermissions: (roleId: string) => Promise<ReadonlySet<Permission> | null> = async () => null;
 
   constructor(
     private readonly store: MetadataStore,
@@ -33,7 +37,23 @@ export class AuthService {
     private readonly audit: AuditService,
     /** Whether a tenant may log in (not suspended). */
     private readonly tenantActive: (tenantId: string) => boolean = () => true,
-  ) {}
+    /** Where revoked sessions are announced (to this node's caches and live sockets, and the other nodes). */
+    readonly invalidations: Invalidations = new Invalidations(),
+  ) {
+    invalidations.on((inv) => {
+      if (inv.kind === 'sessions') for (const id of inv.ids) this.sessionActive.set(id, false);
+    });
+  }
+
+  useCustomRoles(permissionsOf: (roleId: string) => Promise<ReadonlySet<Permission> | null>): void {
+    this.customRolePermissions = permissionsOf;
+  }
+
+  /** The user's custom role, carried in the tokens so that each request resolves its permissions. */
+  private async customRoleClaim(userId: string): Promise<{ customRoleId?: string }> {
+    const customRoleId = await this.identity.getUserCustomRole(userId);
+    return customRoleId ? { customRoleId } : {};
+  }
 
   onPasswordChanged(listener: (userId: string, email: string) => void): void {
     this.passwordChangedListeners.add(listener);
@@ -66,7 +86,7 @@ export class AuthService {
     }
     if (failures) await this.identity.clearLoginFailures(account);
     const sessionId = randomUUID();
-    const pair = await this.tokens.issue({ userId: user.id, tenantId: user.tenantId, role: user.role, sessionId });
+    const pair = await this.tokens.issue({ userId: user.id, tenantId: user.tenantId, role: user.role, sessionId, ...(await this.customRoleClaim(user.id)) });
     await this.identity.createSession({
       id: sessionId,
       userId: user.id,
@@ -97,7 +117,7 @@ export class AuthService {
       throw Errors.unauthorized('account unavailable');
     }
     const now = Date.now();
-    const pair = await this.tokens.issue({ userId: user.id, tenantId: user.tenantId, role: user.role, sessionId: session.id });
+    const pair = await this.tokens.issue({ userId: user.id, tenantId: user.tenantId, role: user.role, sessionId: session.id, ...(await this.customRoleClaim(user.id)) });
     const rotated = await this.identity.rotateSession(session.id, claims.tokenId, pair.refreshTokenId, now, now + this.tokens.refreshTtlMs);
     if (!rotated) {
       await this.revoke(session.id, 'refresh token reused');
@@ -129,17 +149,21 @@ export class AuthService {
     if (!active) throw Errors.unauthorized('session ended; log in again');
     if (!this.tenantActive(claims.tenantId)) throw Errors.unauthorized('tenant suspended');
     const { tokenId: _tokenId, ...principal } = claims;
-    return principal;
+    if (!principal.customRoleId) return principal;
+    const permissions = await this.customRolePermissions(principal.customRoleId);
+    if (!permissions) throw Errors.unauthorized('your role was deleted; log in again');
+    return { ...principal, permissions };
   }
 
   async revoke(sessionId: string, reason: string): Promise<void> {
     this.sessionActive.set(sessionId, false);
     await this.identity.revokeSession(sessionId, reason, Date.now());
+    this.invalidations.announce({ kind: 'sessions', ids: [sessionId] });
   }
 
   async revokeUserSessions(userId: string, reason: string): Promise<number> {
     const ids = await this.identity.revokeUserSessions(userId, reason, Date.now());
-    for (const id of ids) this.sessionActive.set(id, false);
+    if (ids.length) this.invalidations.announce({ kind: 'sessions', ids });
     return ids.length;
   }
 

@@ -39,6 +39,20 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
 };
 export const ROLES = Object.keys(ROLE_PERMISSIONS) as Role[];
 
+/** What a tenant's custom role may contain: everything but the platform's own permission. */
+export const CUSTOM_ROLE_PERMISSIONS: readonly Permission[] = PERMISSIONS.filter((p) => p !== 'tenants:manage');
+
+/** What a caller holds: its custom role's set when it has one, else its built-in role's. */
+export function permissionsOf(holder: { role: Role; permissions?: ReadonlySet<Permission> }): ReadonlySet<Permission> {
+  return holder.permissions ?? ROLE_PERMISSIONS[holder.role] ?? new Set();
+}
+
+/** Whether a holder may hand out a permission set: nobody grants more than they hold. */
+export function holdsAll(holder: ReadonlySet<Permission>, wanted: Iterable<Permission>): boolean {
+  for (const p of wanted) if (!holder.has(p)) return false;
+  return true;
+}
+
 /** Whether a role may grant another: nobody hands out more than they hold. */
 export function canGrant(granter: Role, role: Role): boolean {
   for (const p of ROLE_PERMISSIONS[role]) if (!ROLE_PERMISSIONS[granter].has(p)) return false;
@@ -64,6 +78,12 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /api/v1/users/:id/sessions': 'users:manage',
   'DELETE /api/v1/users/:id/sessions': 'users:manage',
   'DELETE /api/v1/users/:id/lockout': 'users:manage',
+
+  'GET /api/v1/roles': 'users:manage',
+  'POST /api/v1/roles': 'users:manage',
+  'GET /api/v1/roles/:id': 'users:manage',
+  'PUT /api/v1/roles/:id': 'users:manage',
+  'DELETE /api/v1/roles/:id': 'users:manage',
 
   'GET /api/v1/api-keys': 'users:manage',
   'POST /api/v1/api-keys': 'users:manage',

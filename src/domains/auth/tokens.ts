@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { Errors } from '../../errors.js';
 import type { Role } from '../../ports/metadata-store.js';
+import type { Permission } from './permissions.js';
 
 export const TOKEN_ISSUER = 'vigil';
 export const TOKEN_AUDIENCE = 'vigil-api';
@@ -19,6 +20,10 @@ export interface Principal {
   apiKeyId?: string;
   /** An API key's own permission scope (a subset of its role's). */
   scopes?: readonly string[];
+  /** The tenant's custom role the user holds in place of the built-in role (carried in the token). */
+  customRoleId?: string;
+  /** The custom role's permissions, resolved per request (an edit of the role applies at once). */
+  permissions?: ReadonlySet<Permission>;
 }
 
 type TokenType = 'access' | 'refresh';
@@ -44,7 +49,7 @@ export class TokenService {
   }
 
   private sign(p: Principal, typ: TokenType, ttlSec: number, tokenId: string): Promise<string> {
-    return new SignJWT({ tid: p.tenantId, role: p.role, typ, sid: p.sessionId })
+    return new SignJWT({ tid: p.tenantId, role: p.role, typ, sid: p.sessionId, ...(p.customRoleId ? { crl: p.customRoleId } : {}) })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(p.userId)
       .setJti(tokenId)
@@ -77,7 +82,8 @@ export class TokenService {
       if (payload.typ !== typ || typeof payload.sub !== 'string' || typeof payload.tid !== 'string' || typeof payload.sid !== 'string') {
         throw Errors.unauthorized(`not a valid ${typ} token`);
       }
-      return { userId: payload.sub, tenantId: payload.tid, role: payload.role as Role, sessionId: payload.sid, tokenId: payload.jti! };
+      const customRoleId = typeof payload.crl === 'string' ? { customRoleId: payload.crl } : {};
+      return { userId: payload.sub, tenantId: payload.tid, role: payload.role as Role, sessionId: payload.sid, tokenId: payload.jti!, ...customRoleId };
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw Errors.unauthorized(`${typ} token expired`);
       if (err instanceof joseErrors.JOSEError) throw Errors.unauthorized(`invalid ${typ} token`);

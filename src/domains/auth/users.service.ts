@@ -9,7 +9,8 @@ import type { AuthService } from './auth.service.js';
 import { lockRemainingMs } from './lockout.js';
 import { checkPassword } from './password-policy.js';
 import { hashPassword } from './passwords.js';
-import { canGrant } from './permissions.js';
+import type { CustomRolesService } from './custom-roles.service.js';
+import { holdsAll, permissionsOf, ROLE_PERMISSIONS, type Permission } from './permissions.js';
 import type { Principal } from './tokens.js';
 
 export interface UserView {
@@ -17,6 +18,10 @@ export interface UserView {
   tenantId: string;
   email: string;
   role: Role;
+  /** A custom role of the tenant held in place of `role` (its permissions apply); null: none. */
+  customRoleId: string | null;
+  /** What the user may do: the custom role's permissions, else the built-in role's. */
+  permissions: string[];
   disabled: boolean;
   createdAt: number;
   /** Failed logins since the last success, and until when the account is locked (null: not locked). */
@@ -29,16 +34,27 @@ export class UsersService {
     private readonly store: MetadataStore,
     private readonly identity: IdentityStore,
     private readonly auth: AuthService,
+    private readonly customRoles?: CustomRolesService,
   ) {}
+
+  /** The permissions a user holds now (custom role, else built-in role). */
+  private async permissionsOfUser(u: UserAccount): Promise<{ customRoleId: string | null; permissions: ReadonlySet<Permission> }> {
+    const customRoleId = await this.identity.getUserCustomRole(u.id);
+    const custom = customRoleId && this.customRoles ? await this.customRoles.permissionsOf(customRoleId) : null;
+    return { customRoleId: custom ? customRoleId : null, permissions: custom ?? ROLE_PERMISSIONS[u.role] };
+  }
 
   private async view(u: UserAccount): Promise<UserView> {
     const failures = await this.identity.getLoginFailures(u.email);
     const locked = lockRemainingMs(failures, Date.now()) > 0;
+    const held = await this.permissionsOfUser(u);
     return {
       id: u.id,
       tenantId: u.tenantId,
       email: u.email,
       role: u.role,
+      customRoleId: held.customRoleId,
+      permissions: [...held.permissions],
       disabled: u.disabled,
       createdAt: u.createdAt,
       failedLogins: failures?.failures ?? 0,
@@ -54,7 +70,20 @@ export class UsersService {
   }
 
   private checkGrant(caller: Principal, role: Role): void {
-    if (!canGrant(caller.role, role)) throw Errors.forbidden(`a ${caller.role} cannot grant the role ${role}`);
+    if (!holdsAll(permissionsOf(caller), ROLE_PERMISSIONS[role])) throw Errors.forbidden(`you cannot grant the role ${role}: it holds permissions you do not`);
+  }
+
+  /** Nobody manages (changes, deletes, resets) a user who holds more than they do. */
+  private async checkManage(caller: Principal, user: UserAccount): Promise<void> {
+    if (!holdsAll(permissionsOf(caller), (await this.permissionsOfUser(user)).permissions)) {
+      throw Errors.forbidden('you cannot manage a user who holds permissions you do not');
+    }
+  }
+
+  private async checkCustomRole(caller: Principal, customRoleId: string | null | undefined): Promise<void> {
+    if (customRoleId == null) return;
+    if (!this.customRoles) throw Errors.badRequest('custom roles are not available');
+    await this.customRoles.checkAssignable(caller, customRoleId);
   }
 
   async list(caller: Principal): Promise<UserView[]> {
@@ -65,9 +94,13 @@ export class UsersService {
     return this.view(await this.own(caller, id));
   }
 
-  async create(caller: Principal, input: { email: string; password: string; role: Role }): Promise<UserView> {
+  async create(caller: Principal, input: { email: string; password: string; role: Role; customRoleId?: string | null }): Promise<UserView> {
     this.checkGrant(caller, input.role);
-    return this.createInTenant(caller.tenantId, input);
+    await this.checkCustomRole(caller, input.customRoleId);
+    const created = await this.createInTenant(caller.tenantId, input);
+    if (!input.customRoleId) return created;
+    await this.identity.setUserCustomRole(created.id, input.customRoleId);
+    return this.view((await this.identity.getUser(created.id))!);
   }
 
   /** Also used by the tenants domain (a new tenant's first admin) and the CLI. */
@@ -87,32 +120,34 @@ export class UsersService {
     return this.view((await this.identity.getUser(id))!);
   }
 
-  async update(caller: Principal, id: string, patch: { role?: Role; disabled?: boolean }): Promise<UserView> {
+  async update(caller: Principal, id: string, patch: { role?: Role; disabled?: boolean; customRoleId?: string | null }): Promise<UserView> {
     const user = await this.own(caller, id);
-    if (patch.role !== undefined) {
-      this.checkGrant(caller, patch.role);
-      this.checkGrant(caller, user.role); // an admin cannot demote a superadmin
-    }
-    if (id === caller.userId && (patch.disabled || (patch.role && patch.role !== user.role))) {
+    const currentCustomRole = await this.identity.getUserCustomRole(id);
+    const customRoleChanged = patch.customRoleId !== undefined && patch.customRoleId !== currentCustomRole;
+    await this.checkManage(caller, user); // an admin can neither demote nor disable a superadmin
+    if (patch.role !== undefined) this.checkGrant(caller, patch.role);
+    if (customRoleChanged) await this.checkCustomRole(caller, patch.customRoleId);
+    if (id === caller.userId && (patch.disabled || (patch.role && patch.role !== user.role) || customRoleChanged)) {
       throw Errors.conflict('you cannot disable yourself or change your own role');
     }
-    await this.identity.updateUser(id, patch);
+    await this.identity.updateUser(id, { role: patch.role, disabled: patch.disabled });
+    if (customRoleChanged) await this.identity.setUserCustomRole(id, patch.customRoleId ?? null);
     // A token carries its role; ending the sessions makes a role change or a disable take effect now.
-    if (patch.disabled || (patch.role && patch.role !== user.role)) await this.auth.revokeUserSessions(id, 'account changed by an admin');
+    if (patch.disabled || (patch.role && patch.role !== user.role) || customRoleChanged) await this.auth.revokeUserSessions(id, 'account changed by an admin');
     return this.view((await this.identity.getUser(id))!);
   }
 
   async remove(caller: Principal, id: string): Promise<void> {
     const user = await this.own(caller, id);
     if (id === caller.userId) throw Errors.conflict('you cannot delete yourself');
-    this.checkGrant(caller, user.role);
+    await this.checkManage(caller, user);
     await this.auth.revokeUserSessions(id, 'user deleted');
     await this.identity.deleteUser(id);
   }
 
   async resetPassword(caller: Principal, id: string, password: string): Promise<void> {
     const user = await this.own(caller, id);
-    this.checkGrant(caller, user.role);
+    await this.checkManage(caller, user);
     await this.auth.setPassword(id, user.email, password);
     await this.auth.revokeUserSessions(id, 'password reset by an admin');
   }

@@ -23,6 +23,8 @@ export interface DeviceIdentity {
 export interface TenantPointsQuota {
   admit(tenantId: string, points: number, nowMs: number): boolean;
   limitOf(tenantId: string): number | null;
+  /** Why the tenant may store nothing now (e.g. over its storage quota), or null. */
+  refusal?(tenantId: string): string | null;
 }
 
 /** Why telemetry must be refused for now (the device is told to retry), or null. */
@@ -153,6 +155,7 @@ export class IngestService {
       const sharedCheck = this.checkRate(device);
       if (sharedCheck) await sharedCheck;
       points = parse(this.parseLimits(receivedAt));
+      this.checkTenantQuota(device, points.length, receivedAt);
     } catch (err) {
       throw this.reject(device, transport, err, raw);
     }
@@ -183,6 +186,8 @@ export class IngestService {
   }
 
   private checkTenantQuota(device: DeviceIdentity, points: number, nowMs: number): void {
+    const refusal = this.tenantQuota?.refusal?.(device.tenantId);
+    if (refusal) throw new PayloadError('quota_exceeded', refusal);
     if (this.tenantQuota && !this.tenantQuota.admit(device.tenantId, points, nowMs)) {
       throw new PayloadError('rate_limited', `tenant exceeds its quota of ${this.tenantQuota.limitOf(device.tenantId)} points per second`);
     }

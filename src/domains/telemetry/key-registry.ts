@@ -41,6 +41,8 @@ interface TenantSeries {
 
 export class KeyRegistry {
   private readonly tenants = new Map<string, TenantSeries>();
+  /** A tenant's own series quota (tenant settings), when it has one; else limits.maxSeriesPerTenant. */
+  private tenantSeriesLimit: (tenantId: string) => number | null | undefined = () => undefined;
 
   constructor(
     private readonly source: KnownSeriesSource,
@@ -68,9 +70,13 @@ export class KeyRegistry {
       device = { counted: 0, keys: new HashSet32(), loading: null };
       tenant.devices.set(deviceId, device);
     }
-    if (device.keys) return this.check(tenant, device.keys, points);
+    if (device.keys) return this.check(tenantId, tenant, device.keys, points);
     // Once loaded, start over: the device may have been deleted meanwhile (then it starts empty).
     return this.load(tenantId, deviceId, tenant, device).then(() => this.admit(tenantId, deviceId, points));
+  }
+
+  useTenantSeriesLimit(limit: (tenantId: string) => number | null | undefined): void {
+    this.tenantSeriesLimit = limit;
   }
 
   /** A deleted device's series no longer count. */
@@ -116,7 +122,7 @@ export class KeyRegistry {
     return device.loading;
   }
 
-  private check(tenant: TenantSeries, keys: HashSet32, points: readonly { key: string }[]): undefined {
+  private check(tenantId: string, tenant: TenantSeries, keys: HashSet32, points: readonly { key: string }[]): undefined {
     const room = this.limits.maxKeysPerDevice - keys.size;
     let fresh: Set<number> | null = null;
     for (let i = 0; i < points.length; i++) {
@@ -133,11 +139,14 @@ export class KeyRegistry {
       }
     }
     if (!fresh) return undefined;
-    if (tenant.total + fresh.size > this.limits.maxSeriesPerTenant) {
+    const own = this.tenantSeriesLimit(tenantId);
+    const max = own ?? this.limits.maxSeriesPerTenant;
+    if (tenant.total + fresh.size > max) {
+      const which = own == null ? 'maxSeriesPerTenant' : "the tenant's series quota (maxSeries)";
       throw new PayloadError(
         'too_many_series',
-        `message adds ${fresh.size} new series to a tenant that has ${tenant.total}; the limit is ${this.limits.maxSeriesPerTenant} series per tenant (maxSeriesPerTenant)`,
-        { limit: 'maxSeriesPerTenant', max: this.limits.maxSeriesPerTenant, series: tenant.total, newSeries: fresh.size },
+        `message adds ${fresh.size} new series to a tenant that has ${tenant.total}; the limit is ${max} series per tenant (${which})`,
+        { limit: own == null ? 'maxSeriesPerTenant' : 'maxSeries', max, series: tenant.total, newSeries: fresh.size },
       );
     }
     for (const hash of fresh) keys.add(hash);

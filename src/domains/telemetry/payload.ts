@@ -22,6 +22,7 @@ export type RejectReason =
   | 'too_many_series'
   | 'unauthorized'
   | 'rate_limited'
+  | 'quota_exceeded'
   | 'unknown_topic';
 
 export class PayloadError extends Error {

@@ -28,6 +28,7 @@ const CODE_FOR_REASON: Record<string, string> = {
   unauthorized: '4.01',
   too_large: '4.13',
   rate_limited: '4.29',
+  quota_exceeded: '4.03',
 };
 /** Seconds a client should wait before retrying (sent as Max-Age, RFC 8516 §4). */
 const RETRY_AFTER_S = 1;

@@ -8,7 +8,8 @@ import type { AuditService } from '../../domains/audit/audit.service.js';
 import type { ApiKeysService } from '../../domains/auth/api-keys.service.js';
 import { looksLikeApiKey } from '../../domains/auth/api-keys.service.js';
 import type { AuthService } from '../../domains/auth/auth.service.js';
-import { accessFor, roleHas, type RouteAccess } from '../../domains/auth/permissions.js';
+import type { ApiRateLimits } from '../../domains/tenants/api-rate-limits.js';
+import { accessFor, permissionsOf, type RouteAccess } from '../../domains/auth/permissions.js';
 import { bearerToken } from './auth.js';
 
 declare module 'fastify' {
@@ -21,6 +22,8 @@ export interface AccessDeps {
   auth: AuthService;
   apiKeys: ApiKeysService;
   audit: AuditService;
+  /** Per caller and per tenant request limits (after authentication); none when absent. */
+  rateLimits?: ApiRateLimits;
 }
 
 /** Routes whose audit entry the domain writes itself (it knows the account and the outcome). */
@@ -45,12 +48,17 @@ export function installAccessControl(app: FastifyInstance, deps: AccessDeps): vo
     const access = request.routeOptions.config?.access;
     if (access === undefined || access === 'public' || access === 'device') return;
     const principal = await authenticate(request, deps);
+    // Before the principal is attached: a refused flood is not audited (see onResponse).
+    await deps.rateLimits?.check(principal);
     request.principal = principal;
     if (access === 'self') {
       if (principal.apiKeyId) throw Errors.forbidden('an API key has no own account; use a login');
       return;
     }
-    if (!roleHas(principal.role, access)) throw Errors.forbidden(`requires permission ${access} (role ${principal.role} lacks it)`);
+    if (!permissionsOf(principal).has(access)) {
+      const holder = principal.permissions ? 'your custom role' : `role ${principal.role}`;
+      throw Errors.forbidden(`requires permission ${access} (${holder} lacks it)`);
+    }
     if (principal.scopes && !principal.scopes.includes(access)) throw Errors.forbidden(`this API key is not scoped for ${access}`);
   };
 

@@ -36,6 +36,10 @@ const deviceRoom = (deviceId: string) => `device:${deviceId}`;
 const keyRoom = (deviceId: string, key: string) => `device:${deviceId}:key:${key}`;
 const statusRoom = (deviceId: string) => `status:${deviceId}`;
 const tenantAlarmRoom = (tenantId: string) => `alarms:${tenantId}`;
+/** Every socket is in the room of the login session and of the tenant it authenticated with, so a
+ *  revoked session or a suspended tenant ends its sockets. */
+const sessionRoom = (sessionId: string) => `session:${sessionId}`;
+const tenantRoom = (tenantId: string) => `tenant:${tenantId}`;
 
 export class LiveStream {
   readonly io: Server;
@@ -73,6 +77,8 @@ export class LiveStream {
   private onConnection(socket: Socket): void {
     this.metrics.liveClients.inc();
     socket.on('disconnect', () => this.metrics.liveClients.dec());
+    const principal = socket.data.principal as Principal;
+    void socket.join([sessionRoom(principal.sessionId), tenantRoom(principal.tenantId)]);
     socket.on('subscribe', (request: SubscribeRequest, ack?: Ack) => {
       void this.subscribe(socket, request).then(
         () => ack?.({ ok: true }),
@@ -153,6 +159,17 @@ export class LiveStream {
     this.io.to(statusRoom(change.deviceId)).emit('status', { deviceId: change.deviceId, status: change.status, at: change.at });
     const event = { device_id: change.deviceId, status: change.status, timestamp: change.at };
     this.io.to(statusRoom(change.deviceId)).to(tenantStatusRoom(change.tenantId)).emit('device_status', event);
+  }
+
+  /** Disconnects this node's sockets opened with any of these sessions (revoked). Every node is told
+   *  of a revocation and ends its own sockets. */
+  endSessions(sessionIds: readonly string[]): void {
+    if (sessionIds.length) this.io.local.in(sessionIds.map(sessionRoom)).disconnectSockets(true);
+  }
+
+  /** Disconnects this node's sockets of a suspended or deleted tenant. */
+  endTenant(tenantId: string): void {
+    this.io.local.in(tenantRoom(tenantId)).disconnectSockets(true);
   }
 
   /** Disconnects every client; the HTTP server itself is closed by its owner. */

@@ -142,6 +142,14 @@ export class MqttTransport implements ConnectionHost {
     o.devices.onDeviceDeleted((_tenantId, deviceId) => this.forgetDevice(deviceId));
   }
 
+  /** Re-reads the TLS certificate files (SIGHUP); false when MQTT over TLS is off. Throws, keeping
+   *  the previous certificate, when the new files are bad. Open connections keep theirs. */
+  reloadTls(): boolean {
+    if (!this.tlsServer || !this.o.tls) return false;
+    this.tlsServer.setSecureContext({ cert: readFileSync(this.o.tls.certPath), key: readFileSync(this.o.tls.keyPath) });
+    return true;
+  }
+
   /** Serves one byte stream (TCP, TLS or WebSocket) as an MQTT connection. */
   handle(stream: Duplex): void {
     if (this.closing) {

@@ -360,6 +360,8 @@ export type GetAuthMeResult = {
   tenantId: string;
   role: string;
   sessionId: string;
+  customRoleId: string | null;
+  permissions: string[];
 };
 
 /** Who the access token belongs to (GET /api/v1/auth/me) */
@@ -1860,6 +1862,102 @@ export function deleteProvisioningProfilesById(call: ApiCall, args: { path: Dele
   return call({ method: 'DELETE', path: `/api/v1/provisioning/profiles/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
 }
 
+export type GetRolesResult = {
+  builtIn: Array<{
+    name: string;
+    permissions: string[];
+  }>;
+  custom: Array<{
+    id: string;
+    tenantId: string;
+    name: string;
+    description: string;
+    permissions: string[];
+    createdAt: number;
+    updatedAt: number;
+  }>;
+  permissions: string[];
+};
+
+/** The built-in roles and your tenant's custom roles, with their permissions (GET /api/v1/roles) */
+export function getRoles(call: ApiCall): Promise<GetRolesResult> {
+  return call({ method: 'GET', path: `/api/v1/roles` }) as Promise<GetRolesResult>;
+}
+
+export type PostRolesBody = {
+  name: string;
+  description?: string;
+  permissions: Array<"read" | "alarms:write" | "commands:send" | "firmware:write" | "rules:write" | "channels:manage" | "devices:write" | "models:write" | "dashboards:write" | "deadletter:read" | "users:manage" | "audit:read">;
+};
+
+export type PostRolesResult = {
+  id: string;
+  tenantId: string;
+  name: string;
+  description: string;
+  permissions: string[];
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** Create a custom role (a permission set within what you hold) (POST /api/v1/roles) */
+export function postRoles(call: ApiCall, args: { body: PostRolesBody }): Promise<PostRolesResult> {
+  return call({ method: 'POST', path: `/api/v1/roles`, body: args.body }) as Promise<PostRolesResult>;
+}
+
+export interface GetRolesByIdPath {
+  id: string;
+}
+
+export type GetRolesByIdResult = {
+  id: string;
+  tenantId: string;
+  name: string;
+  description: string;
+  permissions: string[];
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** One custom role (GET /api/v1/roles/{id}) */
+export function getRolesById(call: ApiCall, args: { path: GetRolesByIdPath }): Promise<GetRolesByIdResult> {
+  return call({ method: 'GET', path: `/api/v1/roles/${encodeURIComponent(String(args.path.id))}` }) as Promise<GetRolesByIdResult>;
+}
+
+export interface PutRolesByIdPath {
+  id: string;
+}
+
+export type PutRolesByIdBody = {
+  name: string;
+  description?: string;
+  permissions: Array<"read" | "alarms:write" | "commands:send" | "firmware:write" | "rules:write" | "channels:manage" | "devices:write" | "models:write" | "dashboards:write" | "deadletter:read" | "users:manage" | "audit:read">;
+};
+
+export type PutRolesByIdResult = {
+  id: string;
+  tenantId: string;
+  name: string;
+  description: string;
+  permissions: string[];
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** Replace a custom role's name, description and permissions (its users hold the new set at once) (PUT /api/v1/roles/{id}) */
+export function putRolesById(call: ApiCall, args: { path: PutRolesByIdPath; body: PutRolesByIdBody }): Promise<PutRolesByIdResult> {
+  return call({ method: 'PUT', path: `/api/v1/roles/${encodeURIComponent(String(args.path.id))}`, body: args.body }) as Promise<PutRolesByIdResult>;
+}
+
+export interface DeleteRolesByIdPath {
+  id: string;
+}
+
+/** Delete a custom role (its users fall back to their built-in role; their sessions end) (DELETE /api/v1/roles/{id}) */
+export function deleteRolesById(call: ApiCall, args: { path: DeleteRolesByIdPath }): Promise<void> {
+  return call({ method: 'DELETE', path: `/api/v1/roles/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
+}
+
 export type GetRulesResult = {
   items: Array<{
     id: string;
@@ -2152,14 +2250,31 @@ export type GetTenantResult = {
   quota: {
     maxDevices: number | null;
     maxPointsPerSec: number | null;
+    maxSeries: number | null;
+    maxStorageBytes: number | null;
+  };
+  rateLimits: {
+    apiRequestsPerMin: number | null;
+    apiRequestsPerMinPerUser: number | null;
+  };
+  effective: {
+    maxDevices: number | null;
+    maxPointsPerSec: number | null;
+    maxSeries: number;
+    maxStorageBytes: number | null;
+    apiRequestsPerMin: number;
+    apiRequestsPerMinPerUser: number;
   };
   usage: {
     devices: number;
     pointsPerSec: number;
+    series: number;
+    storageBytes: number;
+    storedPoints: number;
   };
 };
 
-/** Your tenant: quota and usage (GET /api/v1/tenant) */
+/** Your tenant: quotas, API rate limits and usage against them (GET /api/v1/tenant) */
 export function getTenant(call: ApiCall): Promise<GetTenantResult> {
   return call({ method: 'GET', path: `/api/v1/tenant` }) as Promise<GetTenantResult>;
 }
@@ -2173,10 +2288,27 @@ export type GetTenantsResult = {
     quota: {
       maxDevices: number | null;
       maxPointsPerSec: number | null;
+      maxSeries: number | null;
+      maxStorageBytes: number | null;
+    };
+    rateLimits: {
+      apiRequestsPerMin: number | null;
+      apiRequestsPerMinPerUser: number | null;
+    };
+    effective: {
+      maxDevices: number | null;
+      maxPointsPerSec: number | null;
+      maxSeries: number;
+      maxStorageBytes: number | null;
+      apiRequestsPerMin: number;
+      apiRequestsPerMinPerUser: number;
     };
     usage: {
       devices: number;
       pointsPerSec: number;
+      series: number;
+      storageBytes: number;
+      storedPoints: number;
     };
   }>;
 };
@@ -2190,6 +2322,10 @@ export type PostTenantsBody = {
   name: string;
   maxDevices?: number | null;
   maxPointsPerSec?: number | null;
+  maxSeries?: number | null;
+  maxStorageBytes?: number | null;
+  apiRequestsPerMin?: number | null;
+  apiRequestsPerMinPerUser?: number | null;
   admin: {
     email: string;
     password: string;
@@ -2204,10 +2340,27 @@ export type PostTenantsResult = {
   quota: {
     maxDevices: number | null;
     maxPointsPerSec: number | null;
+    maxSeries: number | null;
+    maxStorageBytes: number | null;
+  };
+  rateLimits: {
+    apiRequestsPerMin: number | null;
+    apiRequestsPerMinPerUser: number | null;
+  };
+  effective: {
+    maxDevices: number | null;
+    maxPointsPerSec: number | null;
+    maxSeries: number;
+    maxStorageBytes: number | null;
+    apiRequestsPerMin: number;
+    apiRequestsPerMinPerUser: number;
   };
   usage: {
     devices: number;
     pointsPerSec: number;
+    series: number;
+    storageBytes: number;
+    storedPoints: number;
   };
 } & {
   admin: {
@@ -2215,6 +2368,8 @@ export type PostTenantsResult = {
     tenantId: string;
     email: string;
     role: "viewer" | "operator" | "engineer" | "admin" | "superadmin";
+    customRoleId: string | null;
+    permissions: string[];
     disabled: boolean;
     createdAt: number;
     failedLogins: number;
@@ -2235,6 +2390,10 @@ export type PatchTenantsByIdBody = {
   suspended?: boolean;
   maxDevices?: number | null;
   maxPointsPerSec?: number | null;
+  maxSeries?: number | null;
+  maxStorageBytes?: number | null;
+  apiRequestsPerMin?: number | null;
+  apiRequestsPerMinPerUser?: number | null;
 };
 
 export type PatchTenantsByIdResult = {
@@ -2245,14 +2404,31 @@ export type PatchTenantsByIdResult = {
   quota: {
     maxDevices: number | null;
     maxPointsPerSec: number | null;
+    maxSeries: number | null;
+    maxStorageBytes: number | null;
+  };
+  rateLimits: {
+    apiRequestsPerMin: number | null;
+    apiRequestsPerMinPerUser: number | null;
+  };
+  effective: {
+    maxDevices: number | null;
+    maxPointsPerSec: number | null;
+    maxSeries: number;
+    maxStorageBytes: number | null;
+    apiRequestsPerMin: number;
+    apiRequestsPerMinPerUser: number;
   };
   usage: {
     devices: number;
     pointsPerSec: number;
+    series: number;
+    storageBytes: number;
+    storedPoints: number;
   };
 };
 
-/** Suspend/resume a tenant (suspended: its users cannot log in, its devices are refused) or change its quota (PATCH /api/v1/tenants/{id}) */
+/** Suspend/resume a tenant (suspended: its users cannot log in, its devices are refused) or change its quotas and API rate limits (null: back to the default) (PATCH /api/v1/tenants/{id}) */
 export function patchTenantsById(call: ApiCall, args: { path: PatchTenantsByIdPath; body: PatchTenantsByIdBody }): Promise<PatchTenantsByIdResult> {
   return call({ method: 'PATCH', path: `/api/v1/tenants/${encodeURIComponent(String(args.path.id))}`, body: args.body }) as Promise<PatchTenantsByIdResult>;
 }
@@ -2272,6 +2448,8 @@ export type GetUsersResult = {
     tenantId: string;
     email: string;
     role: "viewer" | "operator" | "engineer" | "admin" | "superadmin";
+    customRoleId: string | null;
+    permissions: string[];
     disabled: boolean;
     createdAt: number;
     failedLogins: number;
@@ -2288,6 +2466,7 @@ export type PostUsersBody = {
   email: string;
   password: string;
   role: "viewer" | "operator" | "engineer" | "admin" | "superadmin";
+  customRoleId?: string | null;
 };
 
 export type PostUsersResult = {
@@ -2295,6 +2474,8 @@ export type PostUsersResult = {
   tenantId: string;
   email: string;
   role: "viewer" | "operator" | "engineer" | "admin" | "superadmin";
+  customRoleId: string | null;
+  permissions: string[];
   disabled: boolean;
   createdAt: number;
   failedLogins: number;
@@ -2315,6 +2496,8 @@ export type GetUsersByIdResult = {
   tenantId: string;
   email: string;
   role: "viewer" | "operator" | "engineer" | "admin" | "superadmin";
+  customRoleId: string | null;
+  permissions: string[];
   disabled: boolean;
   createdAt: number;
   failedLogins: number;
@@ -2332,6 +2515,7 @@ export interface PatchUsersByIdPath {
 
 export type PatchUsersByIdBody = {
   role?: "viewer" | "operator" | "engineer" | "admin" | "superadmin";
+  customRoleId?: string | null;
   disabled?: boolean;
 };
 
@@ -2340,13 +2524,15 @@ export type PatchUsersByIdResult = {
   tenantId: string;
   email: string;
   role: "viewer" | "operator" | "engineer" | "admin" | "superadmin";
+  customRoleId: string | null;
+  permissions: string[];
   disabled: boolean;
   createdAt: number;
   failedLogins: number;
   lockedUntil: number | null;
 };
 
-/** Change role or disable/enable (ends the user's sessions) (PATCH /api/v1/users/{id}) */
+/** Change role or custom role, or disable/enable (ends the user's sessions) (PATCH /api/v1/users/{id}) */
 export function patchUsersById(call: ApiCall, args: { path: PatchUsersByIdPath; body: PatchUsersByIdBody }): Promise<PatchUsersByIdResult> {
   return call({ method: 'PATCH', path: `/api/v1/users/${encodeURIComponent(String(args.path.id))}`, body: args.body }) as Promise<PatchUsersByIdResult>;
 }

@@ -7,6 +7,7 @@ import { keyUnitsSchema } from './004-key-units.js';
 import { dashboardsSchema } from './005-dashboards.js';
 import { identitySchema } from './006-identity.js';
 import { managementSchema } from './007-management.js';
+import { tenancySchema } from './008-tenancy.js';
 
 export interface Migration {
   /** Applied in ascending order; recorded in vigil_migrations once applied. */
@@ -16,4 +17,4 @@ export interface Migration {
   statements: string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [metadataSchema, analyticsSchema, telemetrySchema, keyUnitsSchema, dashboardsSchema, identitySchema, managementSchema];
+export const MIGRATIONS: readonly Migration[] = [metadataSchema, analyticsSchema, telemetrySchema, keyUnitsSchema, dashboardsSchema, identitySchema, managementSchema, tenancySchema];

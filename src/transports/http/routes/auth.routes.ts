@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuthService, ClientInfo } from '../../../domains/auth/auth.service.js';
+import { permissionsOf } from '../../../domains/auth/permissions.js';
 import { bearerSecurity, principalOf } from '../auth.js';
 import { problemSchema } from '../problem.js';
 
@@ -95,12 +96,22 @@ export function authRoutes(app: FastifyInstance, auth: AuthService): void {
         summary: 'Who the access token belongs to',
         security: bearerSecurity,
         response: {
-          200: Type.Object({ userId: Type.String(), tenantId: Type.String(), role: Type.String(), sessionId: Type.String() }),
+          200: Type.Object({
+            userId: Type.String(),
+            tenantId: Type.String(),
+            role: Type.String(),
+            sessionId: Type.String(),
+            customRoleId: Type.Union([Type.String(), Type.Null()]),
+            permissions: Type.Array(Type.String(), { description: 'what this token may do (custom role, else role)' }),
+          }),
           401: problemSchema,
         },
       },
     },
-    async (request) => principalOf(request),
+    async (request) => {
+      const p = principalOf(request);
+      return { userId: p.userId, tenantId: p.tenantId, role: p.role, sessionId: p.sessionId, customRoleId: p.customRoleId ?? null, permissions: [...permissionsOf(p)] };
+    },
   );
 
   app.post(

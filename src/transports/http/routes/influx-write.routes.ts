@@ -29,6 +29,7 @@ const INFLUX_ERROR: Record<string, { status: number; code: string }> = {
   unauthorized: { status: 401, code: 'unauthorized' },
   too_large: { status: 413, code: 'request too large' },
   rate_limited: { status: 429, code: 'too many requests' },
+  quota_exceeded: { status: 403, code: 'forbidden' },
 };
 
 class InfluxAnswer extends Error {

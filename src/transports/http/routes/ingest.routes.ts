@@ -26,6 +26,7 @@ const STATUS_FOR_REASON: Record<string, number> = {
   too_large: 413,
   unauthorized: 401,
   rate_limited: 429,
+  quota_exceeded: 403,
 };
 
 const accepted = Type.Object({ accepted: Type.Integer({ description: 'points durably accepted' }) });

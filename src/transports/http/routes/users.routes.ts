@@ -15,6 +15,8 @@ export const UserSchema = Type.Object({
   tenantId: Type.String(),
   email: Type.String(),
   role: RoleSchema,
+  customRoleId: Type.Union([Type.String(), Type.Null()], { description: 'a custom role held in place of role (its permissions apply); null: none' }),
+  permissions: Type.Array(Type.String(), { description: 'what the user may do now' }),
   disabled: Type.Boolean(),
   createdAt: Type.Integer(),
   failedLogins: Type.Integer({ description: 'failed logins since the last success' }),
@@ -33,6 +35,8 @@ const ApiKeySchema = Type.Object({
   lastUsedAt: Type.Union([Type.Integer(), Type.Null()]),
 });
 const IdParams = Type.Object({ id: Type.String() });
+/** `nullable` rather than a union with null: ajv's type coercion would turn null into "" in a union's string branch. */
+const CustomRoleRef = Type.Unsafe<string | null>(Type.String({ minLength: 1, nullable: true, description: 'id of a custom role of your tenant (GET /api/v1/roles); null: none' }));
 const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema };
 const tags = ['users'];
 
@@ -50,11 +54,16 @@ export function userRoutes(app: FastifyInstance, users: UsersService, apiKeys: A
         tags,
         summary: 'Create a user in your tenant (you cannot grant more than your own role holds)',
         security: bearerSecurity,
-        body: Type.Object({ email: Type.String({ minLength: 3, maxLength: 320, pattern: '^[^\\s@]+@[^\\s@]+$' }), password: Type.String({ minLength: 1 }), role: RoleSchema }),
+        body: Type.Object({
+          email: Type.String({ minLength: 3, maxLength: 320, pattern: '^[^\\s@]+@[^\\s@]+$' }),
+          password: Type.String({ minLength: 1 }),
+          role: RoleSchema,
+          customRoleId: Type.Optional(CustomRoleRef),
+        }),
         response: { 201: UserSchema, ...errors },
       },
     },
-    async (request, reply) => reply.status(201).send(await users.create(principalOf(request), request.body as { email: string; password: string; role: Role })),
+    async (request, reply) => reply.status(201).send(await users.create(principalOf(request), request.body as { email: string; password: string; role: Role; customRoleId?: string | null })),
   );
 
   app.get('/api/v1/users/:id', { schema: { tags, summary: 'One user, with lockout state', security: bearerSecurity, params: IdParams, response: { 200: UserSchema, ...errors } } }, async (request) =>
@@ -66,14 +75,14 @@ export function userRoutes(app: FastifyInstance, users: UsersService, apiKeys: A
     {
       schema: {
         tags,
-        summary: 'Change role or disable/enable (ends the user\'s sessions)',
+        summary: 'Change role or custom role, or disable/enable (ends the user\'s sessions)',
         security: bearerSecurity,
         params: IdParams,
-        body: Type.Object({ role: Type.Optional(RoleSchema), disabled: Type.Optional(Type.Boolean()) }),
+        body: Type.Object({ role: Type.Optional(RoleSchema), customRoleId: Type.Optional(CustomRoleRef), disabled: Type.Optional(Type.Boolean()) }),
         response: { 200: UserSchema, ...errors },
       },
     },
-    async (request) => users.update(principalOf(request), id(request), request.body as { role?: Role; disabled?: boolean }),
+    async (request) => users.update(principalOf(request), id(request), request.body as { role?: Role; disabled?: boolean; customRoleId?: string | null }),
   );
 
   app.delete('/api/v1/users/:id', { schema: { tags, summary: 'Delete a user', security: bearerSecurity, params: IdParams, response: { 204: Type.Null(), ...errors } } }, async (request, reply) => {

@@ -26,7 +26,7 @@ export function senmlEncoding(ctx: Pick<PublishContext, 'topic' | 'properties'>)
 
 /** The refusal a device is told for a payload the ingest service rejected (already dead-lettered). */
 export function refusalOutcome(err: PayloadError): Outcome {
-  if (err.reason === 'rate_limited') return { reason: Reason.quotaExceeded, message: err.message };
+  if (err.reason === 'rate_limited' || err.reason === 'too_many_series' || err.reason === 'quota_exceeded') return { reason: Reason.quotaExceeded, message: err.message };
   if (err.reason === 'unauthorized') return { reason: Reason.notAuthorized, message: err.message };
   return { reason: Reason.payloadFormatInvalid, message: err.message };
 }

@@ -25,7 +25,8 @@ export function telemetryHandler(ingest: IngestService, maxPayloadBytes: number)
       } catch (err) {
         if (!(err instanceof PayloadError)) throw err;
         // Already counted and kept in the dead-letter log by the ingest service.
-        if (err.reason === 'rate_limited') return { reason: Reason.quotaExceeded, message: err.message };
+        // Over a rate or the tenant's series quota: 0x97 quota exceeded, not a malformed payload.
+        if (err.reason === 'rate_limited' || err.reason === 'too_many_series' || err.reason === 'quota_exceeded') return { reason: Reason.quotaExceeded, message: err.message };
         return { reason: Reason.payloadFormatInvalid, message: err.message };
       }
     },
