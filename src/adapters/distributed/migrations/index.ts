@@ -6,6 +6,7 @@ import { telemetrySchema } from './003-telemetry.js';
 import { keyUnitsSchema } from './004-key-units.js';
 import { dashboardsSchema } from './005-dashboards.js';
 import { identitySchema } from './006-identity.js';
+import { alarmStatusSchema } from './007-alarm-status.js';
 
 export interface Migration {
   /** Applied in ascending order; recorded in vigil_migrations once applied. */
@@ -15,4 +16,4 @@ export interface Migration {
   statements: string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [metadataSchema, analyticsSchema, telemetrySchema, keyUnitsSchema, dashboardsSchema, identitySchema];
+export const MIGRATIONS: readonly Migration[] = [metadataSchema, analyticsSchema, telemetrySchema, keyUnitsSchema, dashboardsSchema, identitySchema, alarmStatusSchema];
