@@ -45,17 +45,19 @@ const ALARM_COLUMNS = 'id, tenant_id, device_id, type, key, severity, status, me
 /**
  * Alarms of the first model (status open / acknowledged / dismissed / cleared) move to the
  * active/cleared × unack/ack model. An alarm cleared before counted as handled: CLEARED_ACK.
+ * DuckDB cannot alter a table and update it in one transaction, so each step checks whether it
+ * is still to do: a crash between them resumes at the next start.
  */
-const ALARM_STATUS_MIGRATION = [
-  `ALTER TABLE alarms ADD COLUMN dismissed BOOLEAN DEFAULT false`,
-  `ALTER TABLE alarms ADD COLUMN acknowledged_at BIGINT`,
-  `ALTER TABLE alarms ADD COLUMN cleared_at BIGINT`,
-  `UPDATE alarms SET dismissed = (status = 'dismissed'),
+const ALARM_COLUMNS_ADDED = [
+  ['dismissed', 'BOOLEAN DEFAULT false'],
+  ['acknowledged_at', 'BIGINT'],
+  ['cleared_at', 'BIGINT'],
+] as const;
+const ALARM_STATUS_UPDATE = `UPDATE alarms SET dismissed = (status = 'dismissed'),
      acknowledged_at = CASE WHEN status IN ('acknowledged', 'dismissed', 'cleared') THEN updated_at END,
      cleared_at = CASE WHEN status IN ('dismissed', 'cleared') THEN updated_at END,
      status = CASE status WHEN 'open' THEN 'ACTIVE_UNACK' WHEN 'acknowledged' THEN 'ACTIVE_ACK' ELSE 'CLEARED_ACK' END
-   WHERE status IN ('open', 'acknowledged', 'dismissed', 'cleared')`,
-];
+   WHERE status IN ('open', 'acknowledged', 'dismissed', 'cleared')`;
 
 const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : toNumber(v));
 
@@ -105,18 +107,12 @@ export class DuckDbAnalyticsStore implements AnalyticsStore {
   }
 
   private async migrateAlarmStatus(): Promise<void> {
-    const columns = await this.conn.all(`SELECT column_name FROM information_schema.columns WHERE table_name = 'alarms' AND column_name = 'dismissed'`);
-    if (columns.length > 0) return;
-    await this.conn.exclusive(async (c) => {
-      await c.run('BEGIN TRANSACTION');
-      try {
-        for (const sql of ALARM_STATUS_MIGRATION) await c.run(sql);
-        await c.run('COMMIT');
-      } catch (err) {
-        await c.run('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-    });
+    const rows = await this.conn.all(`SELECT column_name FROM information_schema.columns WHERE table_name = 'alarms'`);
+    const present = new Set(rows.map((r) => r.column_name as string));
+    for (const [column, type] of ALARM_COLUMNS_ADDED) {
+      if (!present.has(column)) await this.conn.run(`ALTER TABLE alarms ADD COLUMN ${column} ${type}`);
+    }
+    await this.conn.run(ALARM_STATUS_UPDATE);
   }
 
   async saveModels(records: ModelRecord[]): Promise<void> {

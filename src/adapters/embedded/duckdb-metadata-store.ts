@@ -141,7 +141,8 @@ export class DuckDbMetadataStore implements MetadataStore {
       where += ` AND d.type = $${params.length}`;
     }
     for (const [key, value] of Object.entries(f.labels ?? {})) {
-      params.push(key, value);
+      // A quoted JSON path: a bare key starting with "$" would be read as a path itself.
+      params.push(`$."${key.replaceAll('"', '\\"')}"`, value);
       where += ` AND (d.labels::JSON ->> $${params.length - 1}) = $${params.length}`;
     }
     if (f.ids) {
