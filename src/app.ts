@@ -165,7 +165,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   tenants.onSuspended((tenantId) => devices.disconnectTenant(tenantId));
   const rejected = new RejectedLog(config.rejectedLogSize, metadataStore);
   await rejected.start();
-  const accepted = new AcceptedBatches();
+  const accepted = new AcceptedBatches(50_000, 2); // read by the storage writer and the rules engine
   const keyRegistry = new KeyRegistry(telemetryStore, config);
   await keyRegistry.start();
   const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config, accepted, keyRegistry);
@@ -207,6 +207,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     tickIntervalMs: 1000,
     saveIntervalMs: 1000,
     onError: (err, context) => log.error({ err }, context),
+    accepted,
   });
   const ruleAlarms = new RuleAlarms(alarms, (err, context) => log.error({ err }, context), metadataStore, clock);
   ruleEngine.onFiring(ruleAlarms.handle);

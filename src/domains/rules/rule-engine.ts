@@ -7,6 +7,7 @@ import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { RuleStore, RuleStateRecord } from '../../ports/rule-store.js';
 import type { SequencedBatch } from '../../ports/telemetry.js';
 import { decodeBatch, TELEMETRY_SUBJECT } from '../telemetry/batch-codec.js';
+import type { AcceptedBatches } from '../telemetry/accepted-batches.js';
 import { initialState, needsTicks, numericValue, step, type RuleEvent, type RuleState } from './evaluate.js';
 import { isModelCondition, targetMatches, type Rule } from './rule.js';
 import { isRuleWide, RuleIndex, type DeviceFacts } from './rule-index.js';
@@ -46,6 +47,8 @@ export interface RuleEngineOptions {
   /** Dirty states are written at most this often (and always at stop). */
   saveIntervalMs: number;
   onError: (err: unknown, context: string) => void;
+  /** Batches this node accepted, shared with the storage writer (created with two readers). */
+  accepted?: AcceptedBatches;
 }
 
 interface Instance {
@@ -229,7 +232,9 @@ export class RuleEngine {
     for (const m of messages) {
       if (m.seq <= this.position) continue; // redelivered: already in the saved states
       try {
-        const batch = decodeBatch(m.seq, m.data);
+        // Accepted on this node: the batch object itself, not a second decode of its log record.
+        const held = this.options.accepted?.take(m.seq);
+        const batch = held ? { ...held, seq: m.seq } : decodeBatch(m.seq, m.data);
         if (this.firstStartAt === null || batch.receivedAt >= this.firstStartAt) await this.evaluateBatch(batch);
       } catch (err) {
         // One bad batch must not stall the consumer (it would be redelivered for ever).
