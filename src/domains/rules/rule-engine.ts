@@ -79,6 +79,8 @@ export class RuleEngine {
   private readonly devices = new Map<string, DeviceFacts | null>();
   /** Tenant → rules fed by model verdicts and estimates (few; matched per device on each). */
   private readonly modelRules = new Map<string, Rule[]>();
+  /** Tenants whose devices' facts were read in one go (preloadFacts). */
+  private readonly factsLoaded = new Set<string>();
   private readonly listeners: ((firing: RuleFiring) => void)[] = [];
   private subscription: Subscription | null = null;
   private ticker: NodeJS.Timeout | null = null;
@@ -120,6 +122,7 @@ export class RuleEngine {
       for (const s of states.get(rule.id) ?? []) instances.set(s.instance, { state: restoreState(s.state), dirty: false });
       this.instances.set(rule.id, instances);
       await this.seedInactivity(rule);
+      await this.preloadFacts(rule);
     }
     this.subscription = await this.bus.subscribe(TELEMETRY_SUBJECT, (messages) => this.consume(messages), { durable: DURABLE_NAME, maxBatch: 500 });
     this.ticker = setInterval(() => this.tick(this.options.clock()), this.options.tickIntervalMs);
@@ -142,6 +145,7 @@ export class RuleEngine {
     this.file(rule);
     this.instances.set(rule.id, new Map());
     await this.seedInactivity(rule);
+    await this.preloadFacts(rule);
   }
 
   async ruleDeleted(ruleId: string): Promise<void> {
@@ -216,6 +220,22 @@ export class RuleEngine {
       ...(rule.target.labels ? { labels: rule.target.labels } : {}),
     };
     for (const device of (await this.metadata.listDevices(rule.tenantId, filter)).items) seed(device.id);
+  }
+
+  /**
+   * A rule by type or label (or on the models) needs each device's type and labels: read the
+   * tenant's devices in one query rather than one lookup per device as their first batches arrive.
+   */
+  private async preloadFacts(rule: Rule): Promise<void> {
+    const t = rule.target;
+    if (t.deviceId !== null || (t.deviceType === null && !t.labels && !isModelCondition(rule.condition))) return;
+    if (this.factsLoaded.has(rule.tenantId)) return;
+    this.factsLoaded.add(rule.tenantId);
+    for (let offset = 0; ; offset += 10_000) {
+      const page = await this.metadata.listDevices(rule.tenantId, { offset, limit: 10_000 });
+      for (const d of page.items) if (!this.devices.has(d.id)) this.devices.set(d.id, { type: d.type, labels: d.labels });
+      if (page.items.length < 10_000) break;
+    }
   }
 
   private async facts(tenantId: string, deviceId: string): Promise<DeviceFacts | null> {
