@@ -182,7 +182,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   tenants.onSuspended((tenantId) => devices.disconnectTenant(tenantId));
   const rejected = new RejectedLog(config.rejectedLogSize, metadataStore);
   await rejected.start();
-  const accepted = new AcceptedBatches();
+  const accepted = new AcceptedBatches(50_000, 2); // read by the storage writer and the rules engine
   const keyRegistry = new KeyRegistry(telemetryStore, config);
   await keyRegistry.start();
   keyRegistry.useTenantSeriesLimit((tenantId) => tenants.cachedSettings(tenantId)?.maxSeries);
@@ -205,7 +205,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }), 5000, 60_000, accepted, adapters.storageSharing);
   const storageHealth = new StorageHealth({ durableSeq: () => adapters.durableSeq(TELEMETRY_SUBJECT) }, metrics, log.child({ component: 'storage' }));
   writer.reportTo(storageHealth);
-  const alarms = new AlarmService(analyticsStore, adapters.alarmJournal);
+  const alarms = new AlarmService(analyticsStore, adapters.alarmJournal, overrides.clock ?? Date.now);
   const detection = new LiveDetectionService(analyticsStore, telemetryStore, metadataStore, alarms, log.child({ component: 'analytics' }), {
     univariateKind: config.anomalyDetector,
     saveIntervalMs: config.modelSaveIntervalMs,
@@ -235,9 +235,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     tickIntervalMs: 1000,
     saveIntervalMs: 1000,
     onError: (err, context) => log.error({ err }, context),
+    accepted,
   });
-  const ruleAlarms = new RuleAlarms(alarms, (err, context) => log.error({ err }, context));
+  const ruleAlarms = new RuleAlarms(alarms, (err, context) => log.error({ err }, context), metadataStore, clock);
   ruleEngine.onFiring(ruleAlarms.handle);
+  const engineError = (err: unknown) => log.error({ err }, 'rules: model verdict or estimate');
+  detection.onVerdict((v) => void ruleEngine.verdict(v).catch(engineError));
+  maintenance.onEstimate((e) => void ruleEngine.estimate(e).catch(engineError));
   const rules = new RuleService(ruleStore, ruleEngine, metadataStore, clock);
   await ruleEngine.start();
   const notifications = await startNotifications({
@@ -249,6 +253,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     timeoutMs: config.notificationTimeoutMs,
     maxAttempts: config.notificationMaxAttempts,
     backoffMs: config.notificationBackoffMs,
+    tenantIds: (await metadataStore.listTenants()).map((t) => t.id),
     onError: (err, context) => log.error({ err }, context),
   });
   devices.onDeviceUpdated((deviceId) => {
@@ -361,7 +366,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     if (config.anomalyDetection) detection.observe(batch);
   });
   ingest.onAccepted((batch) => deviceApi.campaigns.observe(batch)); // fw_state reports drive OTA campaigns
-  alarms.onChange((alarm) => live.publishAlarm(alarm));
+  alarms.onChange((alarm, event) => live.publishAlarm(alarm, event));
   presence.onChange((change) => live.publishStatus(change));
 
   let closing: Promise<void> | null = null;

@@ -1,6 +1,6 @@
 // What happened to each alarm and who did it: raised, acknowledged, dismissed, cleared, repeated,
 // and users' comments. Append-only; a narrow port beside the AnalyticsStore's alarm rows.
-export type JournalKind = 'raised' | 'acknowledged' | 'dismissed' | 'cleared' | 'repeated' | 'comment';
+export type JournalKind = 'raised' | 'acknowledged' | 'dismissed' | 'cleared' | 'repeated' | 'escalated' | 'comment';
 
 export interface JournalEntry {
   tenantId: string;

@@ -38,6 +38,8 @@ export interface DeviceFilter {
   name?: string;
   type?: string;
   ids?: string[];
+  /** Devices carrying every one of these labels (key → value). */
+  labels?: Record<string, string>;
   /** Sort column; creation order when absent. */
   sort?: DeviceSortField;
   order?: 'asc' | 'desc';

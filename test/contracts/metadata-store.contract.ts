@@ -49,6 +49,10 @@ export function metadataStoreContract(name: string, open: () => Promise<Metadata
     assert.equal(pumps.items.length, 1);
     assert.deepEqual((await store.listDevices(a, { name: 'PUMP', offset: 0, limit: 10 })).items.map((d) => d.id).sort(), [d1.id, d2.id].sort());
     assert.deepEqual((await store.listDevices(a, { ids: [d3.id], offset: 0, limit: 10 })).items.map((d) => d.id), [d3.id]);
+    const bySite = async (labels: Record<string, string>) => (await store.listDevices(a, { labels, offset: 0, limit: 10 })).items.map((d) => d.id);
+    assert.ok((await bySite({ site: 'a' })).length >= 1, 'devices carrying the label');
+    assert.deepEqual(await bySite({ site: 'nowhere' }), []);
+    assert.deepEqual(await bySite({ site: 'a', "it's": 'quoted "key"' }), [], 'every label must match; odd keys are parameters');
     const names = async (sort: 'name' | 'type', order: 'asc' | 'desc') =>
       (await store.listDevices(a, { sort, order, offset: 0, limit: 10 })).items.map((d) => d.name);
     assert.deepEqual(await names('name', 'asc'), ['door', 'Pump-1', 'pump-2'], 'name sort ignores case');

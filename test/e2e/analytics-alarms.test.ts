@@ -38,13 +38,14 @@ describe('live anomaly detection, alarms, models and predictive maintenance', ()
     assert.equal(alarms.length, 1, 'one incident, one alarm');
     const alarm = alarms[0];
     assert.equal(alarm.key, 'temperature');
-    assert.equal(alarm.status, 'open');
+    assert.equal(alarm.status, 'ACTIVE_UNACK');
     assert.equal(alarm.details.explanation.key, 'temperature');
     assert.equal(alarm.details.explanation.observed, 45);
     assert.ok(alarm.details.explanation.expected[1] < 45);
 
     const dismissed = await request(vigil.http, 'POST', `/api/v1/alarms/${alarm.id}/dismiss`, { token });
-    assert.equal(dismissed.body.status, 'dismissed');
+    assert.equal(dismissed.body.status, 'CLEARED_ACK');
+    assert.equal(dismissed.body.dismissed, true);
     const again = await request(vigil.http, 'POST', `/api/v1/alarms/${alarm.id}/acknowledge`, { token });
     assert.equal(again.status, 409, 'a dismissed alarm cannot be acknowledged');
 

@@ -31,8 +31,8 @@ test('live - {alarms: true} delivers every alarm of the tenant without subscribi
     assert.equal((await request(vigil.http, 'POST', `/api/v1/${device.accessToken}/telemetry`, { body: batch })).status, 200);
   }
   const alarm = await waitFor(async () => received.find((a) => a.deviceId === device.id), 'the alarm event', 20_000);
-  assert.equal(alarm.status, 'open');
+  assert.equal(alarm.status, 'ACTIVE_UNACK');
   const id = (alarm as unknown as { id: string }).id;
   await request(vigil.http, 'POST', `/api/v1/alarms/${id}/acknowledge`, { token });
-  await waitFor(async () => received.find((a) => a.status === 'acknowledged'), 'the acknowledged alarm event', 20_000);
+  await waitFor(async () => received.find((a) => a.status === 'ACTIVE_ACK'), 'the acknowledged alarm event', 20_000);
 });

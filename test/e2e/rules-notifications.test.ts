@@ -213,11 +213,11 @@ describe('rules, alarms and notifications end to end', () => {
 
     const ack = await request(vigil.http, 'POST', `/api/v1/alarms/${alarm.id}/acknowledge`, { token });
     assert.equal(ack.status, 200);
-    await waitFor(async () => live.some((e) => e.event === 'alert_update' && e.data.id === alarm.id && e.data.status === 'acknowledged'), 'alert_update acknowledged');
+    await waitFor(async () => live.some((e) => e.event === 'alert_update' && e.data.id === alarm.id && e.data.status === 'ACTIVE_ACK'), 'alert_update acknowledged');
     const commented = await request(vigil.http, 'POST', `/api/v1/alarms/${alarm.id}/comments`, { token, body: { text: 'burner valve sticking; technician sent' } });
     assert.equal(commented.status, 200, JSON.stringify(commented.body));
     const kinds = commented.body.items.map((e: { kind: string; by: string }) => `${e.kind} by ${e.by.split(':')[0]}`);
-    assert.deepEqual(kinds, ['raised by rule', 'acknowledged by user', 'comment by user']);
+    assert.deepEqual(kinds, ['raised by rule', 'escalated by policy', 'acknowledged by user', 'comment by user']);
     const majors = await request(vigil.http, 'GET', `/api/v1/alarms?severity=major&from=${alarm.createdAt}`, { token });
     assert.deepEqual(majors.body.items.map((a: { id: string }) => a.id), [alarm.id]);
     const minors = await request(vigil.http, 'GET', '/api/v1/alarms?severity=minor', { token });
@@ -227,7 +227,7 @@ describe('rules, alarms and notifications end to end', () => {
     // carry the server's receipt time from here on: the moved clock is past the future-skew limit.)
     const cleared = await request(vigil.http, 'POST', `/api/v1/${device.accessToken}/telemetry`, { body: { temperature: 70 } });
     assert.equal(cleared.status, 200, JSON.stringify(cleared.body));
-    await waitFor(async () => live.some((e) => e.event === 'alert_update' && e.data.id === alarm.id && e.data.status === 'cleared'), 'alert_update cleared');
+    await waitFor(async () => live.some((e) => e.event === 'alert_update' && e.data.id === alarm.id && e.data.status === 'CLEARED_ACK'), 'alert_update cleared');
     await waitFor(async () => received.some((r) => r.path === '/ok' && JSON.parse(r.body).event === 'cleared'), 'cleared webhook');
 
     // A silence on the device: the next alarm is recorded, its notifications held.

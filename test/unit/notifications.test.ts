@@ -95,8 +95,8 @@ test('notifications - the webhook signature covers timestamp and body', () => {
 });
 
 const alarm = (extra: Partial<Alarm> = {}): Alarm => ({
-  id: 'a1', tenantId: 't', deviceId: 'd1', type: 'rule', key: 'temperature', severity: 'major', status: 'open',
-  message: 'Boiler hot', details: { ruleId: 'r1' }, createdAt: 1, updatedAt: 1, ...extra,
+  id: 'a1', tenantId: 't', deviceId: 'd1', type: 'rule', key: 'temperature', severity: 'major', status: 'ACTIVE_UNACK',
+  dismissed: false, message: 'Boiler hot', details: { ruleId: 'r1' }, createdAt: 1, updatedAt: 1, acknowledgedAt: null, clearedAt: null, ...extra,
 });
 
 test('notifications - policies match on severity, type, device and rule; empty lists match all', () => {

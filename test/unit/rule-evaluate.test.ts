@@ -7,6 +7,8 @@ import { cronMatches, parseCron } from '../../src/domains/rules/cron.js';
 const MIN = 60_000;
 const pt = (ts: number, value: number, key = 'temperature', deviceId = 'd1'): RuleInput => ({ kind: 'point', deviceId, key, ts, value });
 const tick = (now: number): RuleInput => ({ kind: 'tick', now });
+const verdict = (ts: number, score: number, keys = ['temperature']): RuleInput => ({ kind: 'verdict', deviceId: 'd1', keys, ts, score });
+const estimate = (ts: number, timeToFailureMs: number): RuleInput => ({ kind: 'estimate', deviceId: 'd1', ts, timeToFailureMs });
 
 /** Runs inputs through a rule and returns the events as "fire@t" / "clear@t". */
 function run(rule: unknown, inputs: RuleInput[], startedAt: number | null = null): string[] {
@@ -115,6 +117,31 @@ const cases: { name: string; rule: unknown; inputs: RuleInput[]; startedAt?: num
     rule: { name: 's', condition: { type: 'schedule', cron: '*/5 * * * *', key: 'temperature', operator: '>', value: 80 } },
     inputs: [pt(0, 90), tick(MIN), tick(5 * MIN + 1), tick(5 * MIN + 30_000), pt(6 * MIN, 10), tick(10 * MIN)],
     expect: ['fire@300000', 'clear@600000'],
+  },
+  {
+    name: 'anomaly fires on a verdict scored at or above 1 − sensitivity and clears after a quiet spell',
+    rule: { name: 'a', condition: { type: 'anomaly', sensitivity: 0.2, keys: ['temperature'], clearAfterMs: '10m' } },
+    inputs: [
+      verdict(0, 0.7), // below 0.8: ignored
+      verdict(MIN, 0.9, ['pressure']), // another key: ignored
+      verdict(2 * MIN, 0.85),
+      verdict(5 * MIN, 0.95), // prolongs the episode
+      tick(14 * MIN),
+      tick(15 * MIN),
+    ],
+    expect: ['fire@120000', 'clear@900000'],
+  },
+  {
+    name: 'predicted failure fires while the estimate is within the horizon and clears beyond it',
+    rule: { name: 'p', condition: { type: 'predicted_failure', withinMs: '12h' } },
+    inputs: [estimate(0, 20 * 3_600_000), estimate(MIN, 11 * 3_600_000), estimate(2 * MIN, 5 * 3_600_000), estimate(3 * MIN, Infinity)],
+    expect: ['fire@60000', 'clear@180000'],
+  },
+  {
+    name: 'points never move model rules',
+    rule: { name: 'p', condition: { type: 'predicted_failure', withinMs: '1h' } },
+    inputs: [pt(0, 1), tick(10 * MIN)],
+    expect: [],
   },
 ];
 

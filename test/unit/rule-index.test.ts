@@ -10,8 +10,8 @@ const threshold = (key: string): Condition => ({ type: 'threshold', key, operato
 const none = { deviceId: null, deviceType: null };
 
 /** Rule ids a point of (device, key) goes through. */
-async function routed(index: RuleIndex, deviceId: string, key: string, type: string | null = null, tenantId = 't'): Promise<string[]> {
-  const indexes = await index.forDevice(tenantId, deviceId, async () => type);
+async function routed(index: RuleIndex, deviceId: string, key: string, type: string | null = null, tenantId = 't', labels: Record<string, string> = {}): Promise<string[]> {
+  const indexes = await index.forDevice(tenantId, deviceId, async () => (type === null ? null : { type, labels }));
   return indexes.flatMap((i) => [...(i.get(key) ?? []), ...(i.get('') ?? [])]).map((r) => r.id).sort();
 }
 
@@ -38,7 +38,20 @@ test('rule index - the device type is looked up only when the tenant has rules b
   let lookups = 0;
   await index.forDevice('t', 'd1', async () => {
     lookups++;
-    return 'x';
+    return { type: 'x', labels: {} };
   });
   assert.equal(lookups, 0);
+});
+
+test('rule index - label targets reach devices carrying every label (and the type, when given)', async () => {
+  const index = new RuleIndex();
+  index.add(rule('north', { deviceId: null, deviceType: null, labels: { site: 'north' } }, threshold('temp')));
+  index.add(rule('north-boilers', { deviceId: null, deviceType: 'boiler', labels: { site: 'north' } }, threshold('temp')));
+  index.add(rule('north-2', { deviceId: null, deviceType: null, labels: { site: 'north', floor: '2' } }, threshold('temp')));
+  index.add(rule('model', { deviceId: null, deviceType: null, labels: { site: 'north' } }, { type: 'anomaly', sensitivity: 0.2, keys: null, clearAfterMs: 1 }));
+  assert.deepEqual(await routed(index, 'd1', 'temp', 'boiler', 't', { site: 'north', floor: '2' }), ['north', 'north-2', 'north-boilers']);
+  assert.deepEqual(await routed(index, 'd2', 'temp', 'pump', 't', { site: 'north' }), ['north']);
+  assert.deepEqual(await routed(index, 'd3', 'temp', 'boiler', 't', { site: 'south' }), []);
+  index.remove(rule('north', { deviceId: null, deviceType: null, labels: { site: 'north' } }, threshold('temp')));
+  assert.deepEqual(await routed(index, 'd2', 'temp', 'pump', 't', { site: 'north' }), []);
 });

@@ -126,9 +126,9 @@ describe('web console in Chromium', { skip: skipUnlessChromium() }, () => {
     await shot('alarms');
     await ack.click();
     const row = page.getByRole('row').filter({ hasText: 'temperature = 45' });
-    await row.getByText('acknowledged').waitFor();
+    await row.getByText('active · acknowledged').waitFor();
     const alarms = await request(vigil.http, 'GET', `/api/v1/alarms?deviceId=${device.id}`, { token });
-    assert.equal(alarms.body.items[0].status, 'acknowledged');
+    assert.equal(alarms.body.items[0].status, 'ACTIVE_ACK');
   });
 
   test("an alarm links to the chart at its moment, and the deep link survives a reload", async () => {

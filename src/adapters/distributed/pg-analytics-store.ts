@@ -3,6 +3,7 @@
 import type { Pool } from 'pg';
 import type {
   Alarm,
+  AlarmChange,
   AlarmFeedback,
   AlarmFilter,
   AlarmStatus,
@@ -28,10 +29,13 @@ function toAlarm(r: Row): Alarm {
     key: (r.key as string | null) ?? null,
     severity: r.severity as Alarm['severity'],
     status: r.status as AlarmStatus,
+    dismissed: Boolean(r.dismissed),
     message: r.message as string,
     details: r.details,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
+    acknowledgedAt: nullableNumber(r.acknowledged_at),
+    clearedAt: nullableNumber(r.cleared_at),
   };
 }
 
@@ -113,7 +117,10 @@ export class PgAnalyticsStore implements AnalyticsStore {
   }
 
   async createAlarm(a: Alarm): Promise<void> {
-    await this.pool.query('INSERT INTO alarms VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)', [
+    await this.pool.query(
+      `INSERT INTO alarms (id, tenant_id, device_id, type, key, severity, status, message, details, created_at, updated_at, dismissed, acknowledged_at, cleared_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
+      [
       a.id,
       a.tenantId,
       a.deviceId,
@@ -125,6 +132,9 @@ export class PgAnalyticsStore implements AnalyticsStore {
       json(a.details),
       a.createdAt,
       a.updatedAt,
+      a.dismissed,
+      a.acknowledgedAt,
+      a.clearedAt,
     ]);
   }
 
@@ -138,13 +148,20 @@ export class PgAnalyticsStore implements AnalyticsStore {
     let where = 'tenant_id = $1';
     for (const [column, value] of [
       ['device_id', f.deviceId],
-      ['status', f.status],
       ['type', f.type],
       ['severity', f.severity],
+      ['dismissed', f.dismissed],
+      ["details->>'ruleId'", f.ruleId],
+      ["details->>'incidentId'", f.incidentId],
     ] as const) {
       if (value === undefined) continue;
       params.push(value);
       where += ` AND ${column} = $${params.length}`;
+    }
+    if (f.incidentLeaders) where += ` AND details->>'incidentId' = id`;
+    if (f.statuses) {
+      params.push(f.statuses);
+      where += ` AND status = ANY($${params.length}::text[])`;
     }
     for (const [op, value] of [
       ['>=', f.fromMs],
@@ -162,22 +179,30 @@ export class PgAnalyticsStore implements AnalyticsStore {
     return { items: rows.map(toAlarm), total: Number(total[0]!.n) };
   }
 
-  async setAlarmStatus(tenantId: string, id: string, status: AlarmStatus, at: number): Promise<Alarm | null> {
-    const rows = await this.all('UPDATE alarms SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2 RETURNING *', [
-      tenantId,
-      id,
-      status,
-      at,
-    ]);
+  async updateAlarm(tenantId: string, id: string, change: AlarmChange): Promise<Alarm | null> {
+    const params: unknown[] = [tenantId, id, change.updatedAt];
+    let set = 'updated_at = $3';
+    for (const [column, value] of [
+      ['status', change.status],
+      ['dismissed', change.dismissed],
+      ['severity', change.severity],
+      ['acknowledged_at', change.acknowledgedAt],
+      ['cleared_at', change.clearedAt],
+    ] as const) {
+      if (value === undefined) continue;
+      params.push(value);
+      set += `, ${column} = $${params.length}`;
+    }
+    const rows = await this.all(`UPDATE alarms SET ${set} WHERE tenant_id = $1 AND id = $2 RETURNING *`, params);
     return rows[0] ? toAlarm(rows[0]) : null;
   }
 
   async alarmFeedback(tenantId: string, type: AlarmType): Promise<AlarmFeedback[]> {
     const rows = await this.all(
       `SELECT device_id, key,
-         count(*) FILTER (WHERE status = 'acknowledged') AS acknowledged,
-         count(*) FILTER (WHERE status = 'dismissed') AS dismissed,
-         count(*) FILTER (WHERE status = 'open') AS open,
+         count(*) FILTER (WHERE acknowledged_at IS NOT NULL AND NOT dismissed) AS acknowledged,
+         count(*) FILTER (WHERE dismissed) AS dismissed,
+         count(*) FILTER (WHERE status = 'ACTIVE_UNACK') AS open,
          count(*) AS raised
        FROM alarms WHERE tenant_id = $1 AND type = $2 GROUP BY device_id, key`,
       [tenantId, type],

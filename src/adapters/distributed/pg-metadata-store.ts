@@ -113,6 +113,10 @@ export class PgMetadataStore implements MetadataStore {
       params.push(f.type);
       where += ` AND d.type = $${params.length}`;
     }
+    for (const [key, value] of Object.entries(f.labels ?? {})) {
+      params.push(key, value);
+      where += ` AND (d.labels ->> $${params.length - 1}) = $${params.length}`;
+    }
     if (f.ids) {
       if (f.ids.length === 0) return { items: [], total: 0 };
       params.push(f.ids);

@@ -140,6 +140,11 @@ export class DuckDbMetadataStore implements MetadataStore {
       params.push(f.type);
       where += ` AND d.type = $${params.length}`;
     }
+    for (const [key, value] of Object.entries(f.labels ?? {})) {
+      // A quoted JSON path: a bare key starting with "$" would be read as a path itself.
+      params.push(`$."${key.replaceAll('"', '\\"')}"`, value);
+      where += ` AND (d.labels::JSON ->> $${params.length - 1}) = $${params.length}`;
+    }
     if (f.ids) {
       if (f.ids.length === 0) return { items: [], total: 0 };
       const marks = f.ids.map((id) => {

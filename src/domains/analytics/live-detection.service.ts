@@ -43,6 +43,7 @@ export class LiveDetectionService {
   /** Device id → type (null while being looked up), for the multivariate policies. */
   private readonly deviceTypes = new Map<string, string | null>();
   private retrainTimer: NodeJS.Timeout | null = null;
+  private readonly verdictListeners: ((verdict: { tenantId: string; deviceId: string; keys: string[]; key: string; ts: number; score: number }) => void)[] = [];
   private readonly memory: ModelMemory;
 
   constructor(
@@ -65,8 +66,12 @@ export class LiveDetectionService {
       { budgetBytes: options.memoryBudgetBytes, saveIntervalMs: options.saveIntervalMs, shutdownSaveMs: options.shutdownSaveMs },
     );
 
-    alarms.onChange((alarm) => {
-      if (alarm.type === 'anomaly' && alarm.status === 'dismissed') this.dismissed(alarm.tenantId, alarm.deviceId, alarm.key, alarm.details);
+    alarms.onChange((alarm, event) => {
+      if (event !== 'dismissed') return;
+      if (alarm.type === 'anomaly') this.dismissed(alarm.tenantId, alarm.deviceId, alarm.key, alarm.details);
+      // An anomaly rule's alarm carries the verdict that fired it: the same feedback to its model.
+      const d = alarm.details as { condition?: { type?: string }; verdict?: { key?: string; score?: number } } | null;
+      if (alarm.type === 'rule' && d?.condition?.type === 'anomaly' && d.verdict?.key) this.dismissed(alarm.tenantId, alarm.deviceId, d.verdict.key, d.verdict);
     });
   }
 
@@ -208,6 +213,15 @@ export class LiveDetectionService {
     if (s.points <= s.fitPoints) s.trainedTo = ts;
     this.memory.stepped(s);
     if (result.alarm) this.raise(s, ts, typeof values === 'number' ? values : values[result.explanation?.key ?? ''] ?? NaN, result);
+    if (result.isAnomaly && this.verdictListeners.length) {
+      const verdict = { tenantId: s.tenantId, deviceId: s.deviceId, keys: s.keys, key: result.explanation?.key ?? s.keys[0]!, ts, score: result.score };
+      for (const l of this.verdictListeners) l(verdict);
+    }
+  }
+
+  /** Every point a model judges anomalous (not only the one that raises its alarm): anomaly rules. */
+  onVerdict(listener: (verdict: { tenantId: string; deviceId: string; keys: string[]; key: string; ts: number; score: number }) => void): void {
+    this.verdictListeners.push(listener);
   }
 
   /** The multivariate policy of the device's type, if any; looks the type up once per device. */

@@ -57,6 +57,13 @@ export class MaintenanceService {
     private readonly intervalMs: number,
   ) {}
 
+  private readonly estimateListeners: ((e: { tenantId: string; deviceId: string; ts: number; timeToFailureMs: number }) => void)[] = [];
+
+  /** Every device's time-to-failure estimate, each evaluation round: predicted-failure rules. */
+  onEstimate(listener: (e: { tenantId: string; deviceId: string; ts: number; timeToFailureMs: number }) => void): void {
+    this.estimateListeners.push(listener);
+  }
+
   start(): void {
     this.timer = setInterval(() => void this.evaluateAll(), this.intervalMs);
     this.timer.unref();
@@ -204,6 +211,7 @@ export class MaintenanceService {
           }
         }
         if (!h || !estimate) continue;
+        for (const l of this.estimateListeners) l({ tenantId, deviceId: device.id, ts: Date.now(), timeToFailureMs: estimate.timeToFailureMs });
         const stateKey = `${tenantId}:${device.id}`;
         const check = predictedFailureCheck(this.states.get(stateKey), estimate, { horizonMs });
         this.states.set(stateKey, check.state);
@@ -220,7 +228,7 @@ export class MaintenanceService {
             details: { method: h.method, estimate: h.estimate, threshold: policy?.threshold ?? null, horizonMs, health: h.health },
           });
         } else if (check.transition === 'cleared') {
-          await this.alarms.clearOpen(tenantId, device.id, 'predicted_failure');
+          await this.alarms.clearActive(tenantId, device.id, 'predicted_failure');
         }
       }
     }

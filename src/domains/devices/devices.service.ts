@@ -14,6 +14,8 @@ export interface DeviceView extends Device {
 export interface ListDevicesInput {
   name?: string;
   type?: string;
+  /** Every one of these labels (key → value). */
+  labels?: Record<string, string>;
   status?: DeviceStatus;
   sort?: DeviceSortField;
   order?: 'asc' | 'desc';

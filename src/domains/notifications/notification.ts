@@ -1,5 +1,7 @@
 // Notification channels, the policies that route alarms to them, silences that hold them, and
 // the delivery log. Plain data, persisted through the NotificationStore port.
+import type { Severity } from '../rules/rule.js';
+
 export const CHANNEL_TYPES = ['webhook', 'slack', 'teams', 'email', 'mqtt'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
 
@@ -49,6 +51,9 @@ export interface NotificationPolicy {
   /** Escalation: when an alarm is still unacknowledged after escalateAfterMs, notify these channels too. */
   escalateAfterMs: number | null;
   escalateToChannelIds: string[];
+  /** On escalation, raise the alarm's severity to this when it is lower (null: keep it). Policies
+   *  saved before this existed lack the field: read as null. */
+  raiseSeverity?: Severity | null;
   createdAt: number;
 }
 

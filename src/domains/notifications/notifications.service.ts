@@ -59,6 +59,8 @@ const policyInput = z.strictObject({
   channelIds: z.array(z.string().min(1)).min(1).max(100),
   escalateAfterMs: z.number().int().positive().max(MAX_RULE_DURATION_MS).nullable().default(null),
   escalateToChannelIds: ids,
+  /** On escalation the alarm's severity is raised to this (when it is lower). */
+  raiseSeverity: z.enum(SEVERITIES, { error: `unknown severity; use ${SEVERITIES.join(', ')}` }).nullable().default(null),
 });
 
 const silenceInput = z
@@ -127,8 +129,8 @@ export class NotificationService {
     return policy;
   }
 
-  listPolicies(tenantId: string): Promise<NotificationPolicy[]> {
-    return this.store.listPolicies(tenantId);
+  async listPolicies(tenantId: string): Promise<NotificationPolicy[]> {
+    return (await this.store.listPolicies(tenantId)).map((p) => ({ ...p, raiseSeverity: p.raiseSeverity ?? null }));
   }
 
   async createSilence(tenantId: string, input: unknown, createdBy: string): Promise<Silence> {

@@ -1,9 +1,15 @@
 // Decides who hears about an alarm: on every raised or cleared alarm, the tenant's policies that
 // match it (severity, type, device, rule) name channels, and a rule's own actions add theirs.
 // A matching silence records the deliveries as held instead of sending them. Escalation: an
-// alarm still unacknowledged after a policy's escalateAfterMs goes to its next channels.
+// alarm still active and unacknowledged after a policy's escalateAfterMs goes to its next
+// channels, optionally with a raised severity. An escalation is journalled on the alarm, so after
+// a restart the pending ones are re-armed from the alarms and policies (rearm()).
+// Incidents: an alarm that joined another's incident (details.incidentId) sends nothing itself;
+// the incident's first alarm pages, and "cleared" goes out once every member has cleared.
 import { randomUUID } from 'node:crypto';
-import type { Alarm } from '../../ports/analytics-store.js';
+import type { Alarm, AlarmSeverity } from '../../ports/analytics-store.js';
+import type { AlarmEvent, AlarmService } from '../alarms/alarms.service.js';
+import { incidentOf } from '../alarms/incidents.js';
 import type { NotificationStore } from '../../ports/notification-store.js';
 import type { RuleStore } from '../../ports/rule-store.js';
 import type { DeliveryQueue } from './delivery-queue.js';
@@ -18,10 +24,15 @@ export interface DeliveryPayload {
 }
 
 interface Escalation {
-  alarm: Alarm;
+  tenantId: string;
+  policyId: string;
   dueAt: number;
   channelIds: string[];
+  raiseSeverity: AlarmSeverity | null;
 }
+
+/** Who escalated, in the alarm's journal: how a restart tells done escalations from pending ones. */
+const escalatedBy = (policyId: string) => `policy:${policyId}`;
 
 const matches = (list: string[], value: string | null | undefined) => list.length === 0 || (value != null && list.includes(value));
 
@@ -33,6 +44,12 @@ export function policyMatches(policy: NotificationPolicy, alarm: Alarm): boolean
 export function silenceHolds(silence: Silence, alarm: Alarm, now: number): boolean {
   const ruleId = (alarm.details as { ruleId?: string } | null)?.ruleId ?? null;
   return silence.untilMs > now && (silence.deviceId === null || silence.deviceId === alarm.deviceId) && (silence.ruleId === null || silence.ruleId === ruleId);
+}
+
+const escalates = (p: NotificationPolicy) => p.escalateAfterMs !== null && p.escalateToChannelIds.length > 0;
+
+function escalation(alarm: Alarm, p: NotificationPolicy): Escalation {
+  return { tenantId: alarm.tenantId, policyId: p.id, dueAt: alarm.createdAt + p.escalateAfterMs!, channelIds: p.escalateToChannelIds, raiseSeverity: p.raiseSeverity ?? null };
 }
 
 /** A tenant's policies, silences and channels, read once per CACHE_TTL_MS instead of per alarm. */
@@ -56,6 +73,7 @@ export class Notifier {
     private readonly store: NotificationStore,
     private readonly rules: RuleStore,
     private readonly queue: DeliveryQueue,
+    private readonly alarms: AlarmService,
     private readonly clock: () => number,
     private readonly onError: (err: unknown, context: string) => void,
   ) {}
@@ -71,9 +89,36 @@ export class Notifier {
   }
 
   /** The alarm service's change listener: never blocks it; work is queued in order. */
-  readonly handle = (alarm: Alarm): void => {
-    this.chain = this.chain.then(() => this.onAlarm(alarm)).catch((err) => this.onError(err, `notifications: alarm ${alarm.id}`));
+  readonly handle = (alarm: Alarm, event: AlarmEvent): void => {
+    this.chain = this.chain.then(() => this.onAlarm(alarm, event)).catch((err) => this.onError(err, `notifications: alarm ${alarm.id}`));
   };
+
+  /**
+   * After a restart: every active, unacknowledged alarm of these tenants gets the escalations its
+   * policies still owe it (those not journalled as done), due when they were due — possibly now.
+   */
+  async rearm(tenantIds: string[]): Promise<number> {
+    let armed = 0;
+    for (const tenantId of tenantIds) {
+      const policies = (await this.settingsOf(tenantId)).policies.filter(escalates);
+      if (policies.length === 0) continue;
+      for (let offset = 0; ; offset += 1000) {
+        const page = await this.alarms.list(tenantId, { statuses: ['ACTIVE_UNACK'], offset, limit: 1000 });
+        for (const alarm of page.items) {
+          if (incidentOf(alarm)?.leader === false) continue;
+          const due = policies.filter((p) => policyMatches(p, alarm));
+          if (due.length === 0) continue;
+          const done = new Set((await this.alarms.history(tenantId, alarm.id)).filter((e) => e.kind === 'escalated').map((e) => e.by));
+          const pending = due.filter((p) => !done.has(escalatedBy(p.id)));
+          if (pending.length === 0) continue;
+          this.escalations.set(alarm.id, pending.map((p) => escalation(alarm, p)));
+          armed += pending.length;
+        }
+        if (page.items.length < 1000) break;
+      }
+    }
+    return armed;
+  }
 
   /** A channel, policy or silence of the tenant changed. */
   invalidate(tenantId: string): void {
@@ -98,19 +143,29 @@ export class Notifier {
     return this.chain;
   }
 
-  private async onAlarm(alarm: Alarm): Promise<void> {
-    const raised = alarm.status === 'open' && alarm.createdAt === alarm.updatedAt;
-    if (alarm.status !== 'open') this.escalations.delete(alarm.id); // acknowledged, dismissed or cleared: stop escalating
-    if (!raised && alarm.status !== 'cleared') return;
-    const event = raised ? 'raised' : 'cleared';
-    const policies = (await this.settingsOf(alarm.tenantId)).policies.filter((p) => policyMatches(p, alarm));
-    const channelIds = new Set(policies.flatMap((p) => p.channelIds));
-    if (raised) {
-      const now = this.clock();
-      const due = policies.filter((p) => p.escalateAfterMs !== null && p.escalateToChannelIds.length > 0);
-      if (due.length) this.escalations.set(alarm.id, due.map((p) => ({ alarm, dueAt: now + p.escalateAfterMs!, channelIds: p.escalateToChannelIds })));
+  private async onAlarm(alarm: Alarm, event: AlarmEvent): Promise<void> {
+    // Acknowledged, dismissed or cleared: nobody needs to be chased about it any more.
+    if (alarm.status !== 'ACTIVE_UNACK') this.escalations.delete(alarm.id);
+    if (event !== 'raised' && event !== 'cleared') return;
+    let subject = alarm;
+    const incident = incidentOf(alarm);
+    if (incident) {
+      // One page per incident: members other than the first stay quiet when raised; the
+      // incident's "cleared" goes out (as its first alarm) once no member is active.
+      if (event === 'raised' && !incident.leader) return;
+      if (event === 'cleared') {
+        const active = await this.alarms.list(alarm.tenantId, { incidentId: incident.id, statuses: ['ACTIVE_UNACK', 'ACTIVE_ACK'], offset: 0, limit: 1 });
+        if (active.total > 0) return;
+        if (!incident.leader) subject = await this.alarms.get(alarm.tenantId, incident.id);
+      }
     }
-    await this.deliver(alarm, event, [...channelIds], await this.ruleActions(alarm));
+    const policies = (await this.settingsOf(alarm.tenantId)).policies.filter((p) => policyMatches(p, subject));
+    const channelIds = new Set(policies.flatMap((p) => p.channelIds));
+    if (event === 'raised') {
+      const due = policies.filter(escalates);
+      if (due.length) this.escalations.set(alarm.id, due.map((p) => escalation(alarm, p)));
+    }
+    await this.deliver(subject, event, [...channelIds], await this.ruleActions(subject));
   }
 
   private async ruleActions(alarm: Alarm): Promise<DeliveryPayload['adHoc'][]> {
@@ -151,6 +206,13 @@ export class Notifier {
     }
   }
 
+  /** Escalations pending, per alarm (tests, the restart check). */
+  pendingEscalations(): number {
+    let n = 0;
+    for (const list of this.escalations.values()) n += list.length;
+    return n;
+  }
+
   /** Escalations fall due on the clock; exposed so tests can drive time. */
   tick(now: number): void {
     for (const [alarmId, list] of this.escalations) {
@@ -159,10 +221,17 @@ export class Notifier {
       const rest = list.filter((e) => e.dueAt > now);
       if (rest.length) this.escalations.set(alarmId, rest);
       else this.escalations.delete(alarmId);
-      const alarm = { ...due[0]!.alarm, updatedAt: now };
       this.chain = this.chain
-        .then(() => this.deliver(alarm, 'escalated', [...new Set(due.flatMap((e) => e.channelIds))], []))
+        .then(() => this.escalate(alarmId, due))
         .catch((err) => this.onError(err, `notifications: escalating alarm ${alarmId}`));
     }
+  }
+
+  private async escalate(alarmId: string, due: Escalation[]): Promise<void> {
+    const { tenantId } = due[0]!;
+    let alarm = await this.alarms.get(tenantId, alarmId);
+    if (alarm.status !== 'ACTIVE_UNACK') return; // acknowledged or cleared meanwhile (or before a restart)
+    for (const e of due) alarm = await this.alarms.escalate(tenantId, alarmId, escalatedBy(e.policyId), e.raiseSeverity);
+    await this.deliver(alarm, 'escalated', [...new Set(due.flatMap((e) => e.channelIds))], []);
   }
 }

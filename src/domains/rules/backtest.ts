@@ -6,7 +6,7 @@ import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { TelemetryStore, StoredPoint } from '../../ports/telemetry-store.js';
 import { Errors } from '../../errors.js';
 import { initialState, numericValue, step, type RuleInput, type RuleState } from './evaluate.js';
-import { ruleKeys, type RuleSpec } from './rule.js';
+import { isModelCondition, ruleKeys, type RuleSpec } from './rule.js';
 
 export interface BacktestRange {
   fromMs: number;
@@ -42,6 +42,12 @@ interface DevicePoint extends StoredPoint {
 export async function backtest(spec: RuleSpec, tenantId: string, range: BacktestRange, telemetry: TelemetryStore, metadata: MetadataStore): Promise<BacktestResult> {
   if (range.toMs <= range.fromMs) throw Errors.unprocessable('to must be after from', { problems: [{ field: 'to', message: 'must be after from' }] });
   const c = spec.condition;
+  if (isModelCondition(c)) {
+    // Their input is the models' verdicts and estimates at the time, which are not stored as points.
+    throw Errors.unprocessable(`a ${c.type} rule cannot be backtested: it judges live model verdicts, which are not stored`, {
+      problems: [{ field: 'rule.condition.type', message: `${c.type} rules judge live model verdicts; backtest replays stored points` }],
+    });
+  }
   if (c.type === 'schedule' && range.toMs - range.fromMs > MAX_SCHEDULE_RANGE_MS) {
     throw Errors.unprocessable('a schedule rule replays at most 31 days', { problems: [{ field: 'to', message: 'at most 31 days after from for a schedule rule' }] });
   }
@@ -51,7 +57,12 @@ export async function backtest(spec: RuleSpec, tenantId: string, range: Backtest
   else if (!deviceIds?.length) {
     if (spec.target.deviceId) deviceIds = [spec.target.deviceId];
     else {
-      const filter = { offset: 0, limit: MAX_DEVICES, ...(spec.target.deviceType ? { type: spec.target.deviceType } : {}) };
+      const filter = {
+        offset: 0,
+        limit: MAX_DEVICES,
+        ...(spec.target.deviceType ? { type: spec.target.deviceType } : {}),
+        ...(spec.target.labels ? { labels: spec.target.labels } : {}),
+      };
       deviceIds = (await metadata.listDevices(tenantId, filter)).items.map((d) => d.id);
     }
   }

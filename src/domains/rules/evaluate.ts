@@ -12,7 +12,7 @@ export interface RuleState {
   active: boolean;
   /** threshold: since when the condition has held (null: it does not). */
   since: number | null;
-  /** inactivity: the newest point seen. */
+  /** inactivity: the newest point seen; anomaly: the newest verdict that met the sensitivity. */
   lastSeen: number | null;
   /** statistical: [ts, value] pairs inside the window, oldest first. */
   window: [number, number][];
@@ -34,7 +34,11 @@ export interface RuleEvent {
 
 export type RuleInput =
   | { kind: 'point'; deviceId: string; key: string; ts: number; value: number }
-  | { kind: 'tick'; now: number };
+  | { kind: 'tick'; now: number }
+  /** A live model judged a point of these keys anomalous with this score (0..1). */
+  | { kind: 'verdict'; deviceId: string; keys: string[]; ts: number; score: number }
+  /** The maintenance estimate of a device's time to failure. */
+  | { kind: 'estimate'; deviceId: string; ts: number; timeToFailureMs: number };
 
 export interface RuleLogic {
   condition: Condition;
@@ -117,9 +121,29 @@ export function statistic(fn: StatisticalCondition['function'], window: readonly
   }
 }
 
+/** An anomaly rule: a verdict at or above 1 − sensitivity (on one of its keys) fires or prolongs it. */
+function onVerdict(logic: RuleLogic, state: RuleState, v: Extract<RuleInput, { kind: 'verdict' }>): StepResult {
+  const c = logic.condition;
+  if (c.type !== 'anomaly') return { state, events: NONE };
+  if (c.keys !== null && !v.keys.some((k) => c.keys!.includes(k))) return { state, events: NONE };
+  if (v.score < 1 - c.sensitivity) return { state, events: NONE };
+  state.lastSeen = Math.max(state.lastSeen ?? v.ts, v.ts);
+  if (!state.active && v.ts >= state.quietUntil) return fire(state, v.ts, v.score);
+  return { state, events: NONE };
+}
+
+function onEstimate(logic: RuleLogic, state: RuleState, e: Extract<RuleInput, { kind: 'estimate' }>): StepResult {
+  const c = logic.condition;
+  if (c.type !== 'predicted_failure') return { state, events: NONE };
+  return decide(state, logic, e.timeToFailureMs <= c.withinMs, e.ts, e.timeToFailureMs);
+}
+
 function onPoint(logic: RuleLogic, state: RuleState, p: Extract<RuleInput, { kind: 'point' }>): StepResult {
   const c = logic.condition;
   switch (c.type) {
+    case 'anomaly':
+    case 'predicted_failure':
+      return { state, events: NONE };
     case 'threshold': {
       if (p.key !== c.key) return { state, events: NONE };
       const holds = compare(p.value, c.operator, c.value);
@@ -186,6 +210,12 @@ function onTick(logic: RuleLogic, state: RuleState, now: number): StepResult {
       const due = state.lastSeen + c.durationMs;
       return now >= due && due >= state.quietUntil ? fire(state, due, null) : { state, events: NONE };
     }
+    case 'anomaly': {
+      // Quiet for clearAfterMs since the last verdict that met the sensitivity: the episode is over.
+      if (!state.active || state.lastSeen === null) return { state, events: NONE };
+      const due = state.lastSeen + c.clearAfterMs;
+      return now >= due ? clear(state, logic, due, null) : { state, events: NONE };
+    }
     case 'schedule': {
       const minute = Math.floor(now / 60_000);
       if (state.lastCheckMinute === minute) return { state, events: NONE };
@@ -208,10 +238,19 @@ function onTick(logic: RuleLogic, state: RuleState, now: number): StepResult {
 
 /** One step of one rule on one device (or, for a cross-device comparison, on the rule). */
 export function step(logic: RuleLogic, state: RuleState, input: RuleInput): StepResult {
-  return input.kind === 'point' ? onPoint(logic, state, input) : onTick(logic, state, input.now);
+  switch (input.kind) {
+    case 'point':
+      return onPoint(logic, state, input);
+    case 'tick':
+      return onTick(logic, state, input.now);
+    case 'verdict':
+      return onVerdict(logic, state, input);
+    case 'estimate':
+      return onEstimate(logic, state, input);
+  }
 }
 
 /** Whether the engine must tick this rule (it fires on time, not only on points). */
 export function needsTicks(condition: Condition): boolean {
-  return condition.type === 'threshold' ? condition.durationMs > 0 : condition.type === 'inactivity' || condition.type === 'schedule';
+  return condition.type === 'threshold' ? condition.durationMs > 0 : condition.type === 'inactivity' || condition.type === 'schedule' || condition.type === 'anomaly';
 }

@@ -7,15 +7,38 @@ import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { RuleStore, RuleStateRecord } from '../../ports/rule-store.js';
 import type { SequencedBatch } from '../../ports/telemetry.js';
 import { decodeBatch, TELEMETRY_SUBJECT } from '../telemetry/batch-codec.js';
+import type { AcceptedBatches } from '../telemetry/accepted-batches.js';
 import { initialState, needsTicks, numericValue, step, type RuleEvent, type RuleState } from './evaluate.js';
-import type { Rule } from './rule.js';
-import { isRuleWide, RuleIndex } from './rule-index.js';
+import { isModelCondition, targetMatches, type Rule } from './rule.js';
+import { isRuleWide, RuleIndex, type DeviceFacts } from './rule-index.js';
 
 export interface RuleFiring {
   rule: Rule;
   /** The device the alarm is about (for a cross-device comparison: the left operand's device). */
   deviceId: string;
   event: RuleEvent;
+  /** anomaly rules: the verdict that fired (its keys and score), for the alarm's details. */
+  verdict?: { keys: string[]; score: number };
+}
+
+/** A live model's verdict on a point, as the analytics service reports it. */
+export interface ModelVerdict {
+  tenantId: string;
+  deviceId: string;
+  /** The keys the model reads (one for a univariate model). */
+  keys: string[];
+  /** The key the verdict blames (a multivariate model names the one that broke the relation). */
+  key: string;
+  ts: number;
+  score: number;
+}
+
+/** A maintenance estimate of a device's time to failure. */
+export interface FailureEstimate {
+  tenantId: string;
+  deviceId: string;
+  ts: number;
+  timeToFailureMs: number;
 }
 
 export interface RuleEngineOptions {
@@ -24,6 +47,8 @@ export interface RuleEngineOptions {
   /** Dirty states are written at most this often (and always at stop). */
   saveIntervalMs: number;
   onError: (err: unknown, context: string) => void;
+  /** Batches this node accepted, shared with the storage writer (created with two readers). */
+  accepted?: AcceptedBatches;
 }
 
 interface Instance {
@@ -50,7 +75,12 @@ export class RuleEngine {
   private readonly rules = new Map<string, Rule>();
   private readonly index = new RuleIndex();
   private readonly instances = new Map<string, Map<string, Instance>>();
-  private readonly deviceTypes = new Map<string, string>();
+  /** Device id → type and labels (null: no such device), looked up once per device. */
+  private readonly devices = new Map<string, DeviceFacts | null>();
+  /** Tenant → rules fed by model verdicts and estimates (few; matched per device on each). */
+  private readonly modelRules = new Map<string, Rule[]>();
+  /** Tenants whose devices' facts were read in one go (preloadFacts). */
+  private readonly factsLoaded = new Set<string>();
   private readonly listeners: ((firing: RuleFiring) => void)[] = [];
   private subscription: Subscription | null = null;
   private ticker: NodeJS.Timeout | null = null;
@@ -92,6 +122,7 @@ export class RuleEngine {
       for (const s of states.get(rule.id) ?? []) instances.set(s.instance, { state: restoreState(s.state), dirty: false });
       this.instances.set(rule.id, instances);
       await this.seedInactivity(rule);
+      await this.preloadFacts(rule);
     }
     this.subscription = await this.bus.subscribe(TELEMETRY_SUBJECT, (messages) => this.consume(messages), { durable: DURABLE_NAME, maxBatch: 500 });
     this.ticker = setInterval(() => this.tick(this.options.clock()), this.options.tickIntervalMs);
@@ -114,15 +145,38 @@ export class RuleEngine {
     this.file(rule);
     this.instances.set(rule.id, new Map());
     await this.seedInactivity(rule);
+    await this.preloadFacts(rule);
   }
 
   async ruleDeleted(ruleId: string): Promise<void> {
     this.forget(ruleId);
   }
 
-  /** A device's type changed: rules targeting types must look it up again. */
+  /** A device's type or labels changed: rules targeting them must look it up again. */
   deviceChanged(deviceId: string): void {
-    this.deviceTypes.delete(deviceId);
+    this.devices.delete(deviceId);
+  }
+
+  /** An anomaly verdict of a live model: anomaly rules targeting the device judge it. */
+  async verdict(v: ModelVerdict): Promise<void> {
+    for (const rule of await this.modelRulesFor(v.tenantId, v.deviceId, 'anomaly')) {
+      this.apply(rule, v.deviceId, { kind: 'verdict', deviceId: v.deviceId, keys: v.keys, ts: v.ts, score: v.score }, { keys: [v.key], score: v.score });
+    }
+  }
+
+  /** A maintenance estimate: predicted-failure rules targeting the device judge it. */
+  async estimate(e: FailureEstimate): Promise<void> {
+    for (const rule of await this.modelRulesFor(e.tenantId, e.deviceId, 'predicted_failure')) {
+      this.apply(rule, e.deviceId, { kind: 'estimate', deviceId: e.deviceId, ts: e.ts, timeToFailureMs: e.timeToFailureMs });
+    }
+  }
+
+  private async modelRulesFor(tenantId: string, deviceId: string, type: 'anomaly' | 'predicted_failure'): Promise<Rule[]> {
+    const rules = (this.modelRules.get(tenantId) ?? []).filter((r) => r.condition.type === type);
+    if (rules.length === 0) return rules;
+    const facts = await this.facts(tenantId, deviceId);
+    if (!facts) return [];
+    return rules.filter((r) => targetMatches(r.target, { id: deviceId, ...facts }));
   }
 
   get ruleCount(): number {
@@ -137,6 +191,7 @@ export class RuleEngine {
   private file(rule: Rule): void {
     this.rules.set(rule.id, rule);
     this.index.add(rule);
+    if (isModelCondition(rule.condition)) this.modelRules.set(rule.tenantId, [...(this.modelRules.get(rule.tenantId) ?? []), rule]);
   }
 
   private forget(ruleId: string): void {
@@ -145,6 +200,8 @@ export class RuleEngine {
     this.rules.delete(ruleId);
     this.instances.delete(ruleId);
     this.index.remove(rule);
+    const models = this.modelRules.get(rule.tenantId);
+    if (models) this.modelRules.set(rule.tenantId, models.filter((r) => r.id !== ruleId));
   }
 
   /** Inactivity counts from now for target devices that have no state yet (they may never send). */
@@ -156,24 +213,48 @@ export class RuleEngine {
       if (!instances.has(deviceId)) instances.set(deviceId, { state: initialState(now), dirty: true });
     };
     if (rule.target.deviceId) return seed(rule.target.deviceId);
-    const filter = { offset: 0, limit: 10_000, ...(rule.target.deviceType ? { type: rule.target.deviceType } : {}) };
+    const filter = {
+      offset: 0,
+      limit: 10_000,
+      ...(rule.target.deviceType ? { type: rule.target.deviceType } : {}),
+      ...(rule.target.labels ? { labels: rule.target.labels } : {}),
+    };
     for (const device of (await this.metadata.listDevices(rule.tenantId, filter)).items) seed(device.id);
   }
 
-  private async deviceType(tenantId: string, deviceId: string): Promise<string | null> {
+  /**
+   * A rule by type or label (or on the models) needs each device's type and labels: read the
+   * tenant's devices in one query rather than one lookup per device as their first batches arrive.
+   */
+  private async preloadFacts(rule: Rule): Promise<void> {
+    const t = rule.target;
+    if (t.deviceId !== null || (t.deviceType === null && !t.labels && !isModelCondition(rule.condition))) return;
+    if (this.factsLoaded.has(rule.tenantId)) return;
+    this.factsLoaded.add(rule.tenantId);
+    for (let offset = 0; ; offset += 10_000) {
+      const page = await this.metadata.listDevices(rule.tenantId, { offset, limit: 10_000 });
+      for (const d of page.items) if (!this.devices.has(d.id)) this.devices.set(d.id, { type: d.type, labels: d.labels });
+      if (page.items.length < 10_000) break;
+    }
+  }
+
+  private async facts(tenantId: string, deviceId: string): Promise<DeviceFacts | null> {
     // Device ids are unique across tenants (UUIDs), so they key the cache alone.
-    const cached = this.deviceTypes.get(deviceId);
+    const cached = this.devices.get(deviceId);
     if (cached !== undefined) return cached;
-    const type = (await this.metadata.getDevice(tenantId, deviceId))?.type ?? '';
-    this.deviceTypes.set(deviceId, type);
-    return type;
+    const device = await this.metadata.getDevice(tenantId, deviceId);
+    const facts = device ? { type: device.type, labels: device.labels } : null;
+    this.devices.set(deviceId, facts);
+    return facts;
   }
 
   private async consume(messages: BusMessage[]): Promise<void> {
     for (const m of messages) {
       if (m.seq <= this.position) continue; // redelivered: already in the saved states
       try {
-        const batch = decodeBatch(m.seq, m.data);
+        // Accepted on this node: the batch object itself, not a second decode of its log record.
+        const held = this.options.accepted?.take(m.seq);
+        const batch = held ? { ...held, seq: m.seq } : decodeBatch(m.seq, m.data);
         if (this.firstStartAt === null || batch.receivedAt >= this.firstStartAt) await this.evaluateBatch(batch);
       } catch (err) {
         // One bad batch must not stall the consumer (it would be redelivered for ever).
@@ -187,7 +268,7 @@ export class RuleEngine {
 
   /** Runs one batch through the tenant's rules; exposed for the engine's own tests. */
   async evaluateBatch(batch: SequencedBatch): Promise<void> {
-    const indexes = await this.index.forDevice(batch.tenantId, batch.deviceId, () => this.deviceType(batch.tenantId, batch.deviceId));
+    const indexes = await this.index.forDevice(batch.tenantId, batch.deviceId, () => this.facts(batch.tenantId, batch.deviceId));
     if (indexes.length === 0) return;
     for (const p of batch.points) {
       const value = numericValue(p.value);
@@ -204,7 +285,7 @@ export class RuleEngine {
     }
   }
 
-  private apply(rule: Rule, instanceId: string, input: Parameters<typeof step>[2]): void {
+  private apply(rule: Rule, instanceId: string, input: Parameters<typeof step>[2], verdict?: RuleFiring['verdict']): void {
     const instances = this.instances.get(rule.id);
     if (!instances) return;
     let instance = instances.get(instanceId);
@@ -212,9 +293,10 @@ export class RuleEngine {
     const { state, events } = step(rule, instance.state, input);
     instance.state = state;
     // Ticks that change nothing leave the state clean; points always change something worth saving.
-    if (input.kind === 'point' || events.length > 0) instance.dirty = true;
+    if (input.kind !== 'tick' || events.length > 0) instance.dirty = true;
     for (const event of events) {
-      const firing = { rule, deviceId: originatorOf(rule, instanceId), event };
+      const deviceId = originatorOf(rule, instanceId);
+      const firing: RuleFiring = { rule, deviceId, event, ...(verdict && event.kind === 'fire' ? { verdict } : {}) };
       for (const l of this.listeners) {
         try {
           l(firing);

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { Errors } from '../../errors.js';
 import { durationMs } from '../../util/duration.js';
 import { parseCron } from './cron.js';
-import { OPERATORS, SEVERITIES, STAT_FUNCTIONS, type Condition, type RuleAction, type RuleSpec } from './rule.js';
+import { OPERATORS, SENSITIVITIES, SEVERITIES, STAT_FUNCTIONS, type Condition, type RuleAction, type RuleSpec } from './rule.js';
 
 /** Windows and durations live in memory per device; a month bounds that and covers real rules. */
 export const MAX_RULE_DURATION_MS = 30 * 86_400_000;
@@ -34,6 +34,18 @@ function duration(unitMs: number, allowZero: boolean) {
     return Math.round(ms!);
   });
 }
+
+/** low / medium / high, or a number in (0, 1]: verdicts scored 1 − sensitivity or more fire. */
+const sensitivity = z
+  .union([z.enum(['low', 'medium', 'high']), z.number()])
+  .transform((raw, ctx) => {
+    const value = typeof raw === 'number' ? raw : SENSITIVITIES[raw];
+    if (!(value > 0 && value <= 1)) {
+      ctx.addIssue({ code: 'custom', message: `sensitivity ${JSON.stringify(raw)} must be low, medium, high or a number in (0, 1]` });
+      return z.NEVER;
+    }
+    return value;
+  });
 
 const cron = z.string().transform((text, ctx) => {
   const parsed = parseCron(text);
@@ -61,8 +73,18 @@ function conditionSchema(unitMs: number) {
       z.object({ type: z.literal('statistical'), key, function: statFunction, windowMs: duration(unitMs, false), operator, value: finite }),
       z.object({ type: z.literal('comparison'), left: operand, right: operand, operator, value: finite.default(0) }),
       z.object({ type: z.literal('schedule'), cron, key, operator, value: finite }),
+      z.object({
+        type: z.literal('anomaly'),
+        sensitivity: sensitivity.default(SENSITIVITIES.medium),
+        keys: z.array(key).min(1).max(100).nullable().default(null),
+        clearAfterMs: duration(unitMs, false).default(15 * 60_000),
+      }),
+      z.object({ type: z.literal('predicted_failure'), withinMs: duration(unitMs, false) }),
     ],
-    { error: (i) => `unknown rule type ${JSON.stringify((i.input as { type?: unknown })?.type)}; use threshold, inactivity, statistical, comparison or schedule` },
+    {
+      error: (i) =>
+        `unknown rule type ${JSON.stringify((i.input as { type?: unknown })?.type)}; use threshold, inactivity, statistical, comparison, schedule, anomaly or predicted_failure`,
+    },
   );
 }
 
@@ -76,17 +98,26 @@ const action = z.discriminatedUnion(
   { error: 'unknown action type; use alert, email, webhook or mqtt' },
 );
 
+const labels = z
+  .record(z.string().min(1).max(255), z.string().max(255))
+  .refine((l) => Object.keys(l).length > 0 && Object.keys(l).length <= 20, 'give 1 to 20 labels (key: value)');
+
 const vigilRule = z.strictObject({
   name: z.string().min(1).max(200),
   target: z
-    .strictObject({ deviceId: z.string().min(1).nullable().default(null), deviceType: z.string().min(1).nullable().default(null) })
-    .refine((t) => !(t.deviceId && t.deviceType), 'give deviceId or deviceType, not both')
-    .default({ deviceId: null, deviceType: null }),
+    .strictObject({
+      deviceId: z.string().min(1).nullable().default(null),
+      deviceType: z.string().min(1).nullable().default(null),
+      labels: labels.nullable().default(null),
+    })
+    .refine((t) => !(t.deviceId && (t.deviceType || t.labels)), 'give deviceId, or deviceType and/or labels, not both')
+    .default({ deviceId: null, deviceType: null, labels: null }),
   condition: conditionSchema(1),
   severity: severity.default('warning'),
   message: z.string().max(1000).default(''),
   cooldownMs: duration(1, true).default(0),
   actions: z.array(action).max(20).default([]),
+  incident: z.strictObject({ label: z.string().min(1).max(255), windowMs: duration(1, false) }).nullable().default(null),
   enabled: z.boolean().default(true),
 });
 
@@ -107,6 +138,7 @@ const plainRule = z.object({
   name: z.string().min(1).max(200).optional(),
   device_id: z.string().min(1).optional(),
   device_type: z.string().min(1).optional(),
+  labels: z.record(z.string(), z.string()).optional(),
   enabled: z.boolean().default(true),
   condition: z.record(z.string(), z.unknown()),
   action: z.union([plainAction, z.array(plainAction).min(1).max(20)]),
@@ -143,6 +175,12 @@ function fromPlain(input: z.infer<typeof plainRule>): { rule: unknown; unitMs: n
     case 'schedule':
       Object.assign(condition, { cron: c.cron, key: c.key, operator: c.operator, value: c.value });
       break;
+    case 'anomaly':
+      Object.assign(condition, { sensitivity: c.sensitivity, keys: c.keys ?? null, ...(c.clear_after_seconds !== undefined ? { clearAfterMs: c.clear_after_seconds } : {}) });
+      break;
+    case 'predicted_failure':
+      Object.assign(condition, { withinMs: c.within_seconds });
+      break;
   }
   const ruleActions: RuleAction[] = [];
   for (const a of actions) {
@@ -155,7 +193,7 @@ function fromPlain(input: z.infer<typeof plainRule>): { rule: unknown; unitMs: n
     unitMs: 1000,
     rule: {
       name: input.name ?? message,
-      target: { deviceId: input.device_id ?? null, deviceType: input.device_type ?? null },
+      target: { deviceId: input.device_id ?? null, deviceType: input.device_type ?? null, labels: input.labels ?? null },
       condition,
       severity: first.severity ?? 'warning',
       message,
@@ -196,6 +234,9 @@ function parseVigil(input: unknown, unitMs: number, fieldName: (path: string) =>
 const PLAIN_FIELD_NAMES: Record<string, string> = {
   'condition.durationMs': 'condition.duration_seconds',
   'condition.windowMs': 'condition.window',
+  'condition.clearAfterMs': 'condition.clear_after_seconds',
+  'condition.withinMs': 'condition.within_seconds',
+  'target.labels': 'labels',
   'target.deviceId': 'device_id',
   'target.deviceType': 'device_type',
   'condition.left.deviceId': 'condition.left.device_id',

@@ -61,12 +61,68 @@ export interface ScheduleCondition {
   value: number;
 }
 
-export type Condition = ThresholdCondition | InactivityCondition | StatisticalCondition | ComparisonCondition | ScheduleCondition;
+/** Named sensitivities of an anomaly rule; a number in (0, 1] is accepted too. */
+export const SENSITIVITIES = { low: 0.05, medium: 0.2, high: 0.5 } as const;
 
-/** Devices a rule watches: one device, every device of a type, or (both null) the whole tenant. */
+/**
+ * Fires on a live model's anomaly verdict (src/domains/analytics/live-detection.service.ts) whose
+ * score is at least 1 − sensitivity: sensitivity 0.05 takes only verdicts scored 0.95 or more.
+ * Clears when no such verdict came for clearAfterMs.
+ */
+export interface AnomalyCondition {
+  type: 'anomaly';
+  sensitivity: number;
+  /** Only models over one of these keys (null: every model of the device). */
+  keys: string[] | null;
+  clearAfterMs: number;
+}
+
+/**
+ * Fires when the maintenance estimate (a policy's time to threshold, or a learned remaining
+ * useful life; src/domains/analytics/maintenance.service.ts) says the device fails within withinMs.
+ * Clears when a later estimate is beyond it.
+ */
+export interface PredictedFailureCondition {
+  type: 'predicted_failure';
+  withinMs: number;
+}
+
+export type Condition =
+  | ThresholdCondition
+  | InactivityCondition
+  | StatisticalCondition
+  | ComparisonCondition
+  | ScheduleCondition
+  | AnomalyCondition
+  | PredictedFailureCondition;
+
+/** Conditions fed by the analytics models' verdicts and estimates rather than by raw points. */
+export const isModelCondition = (c: Condition): c is AnomalyCondition | PredictedFailureCondition => c.type === 'anomaly' || c.type === 'predicted_failure';
+
+/**
+ * Devices a rule watches: one device, every device of a type, every device carrying all of
+ * `labels`, or (all null) the whole tenant. Type and labels may be combined.
+ */
 export interface Target {
   deviceId: string | null;
   deviceType: string | null;
+  /** Rules saved before labels existed lack the field: read as null. */
+  labels?: Record<string, string> | null;
+}
+
+/** Alarms of the rule on devices sharing `label`'s value, each raised within windowMs of the
+ *  previous one, form one incident: one page instead of one per device. */
+export interface IncidentGrouping {
+  label: string;
+  windowMs: number;
+}
+
+/** Whether a device is one of the target's (the id-only target aside, which the index handles). */
+export function targetMatches(target: Target, device: { id: string; type: string; labels: Record<string, string> }): boolean {
+  if (target.deviceId !== null) return target.deviceId === device.id;
+  if (target.deviceType !== null && target.deviceType !== device.type) return false;
+  for (const [k, v] of Object.entries(target.labels ?? {})) if (device.labels[k] !== v) return false;
+  return true;
 }
 
 /** Where a rule's alarms are sent besides the tenant's notification policies. */
@@ -84,6 +140,8 @@ export interface RuleSpec {
   /** After an alarm clears, the rule does not re-open one on the same device for this long. */
   cooldownMs: number;
   actions: RuleAction[];
+  /** Group alarms into incidents by a device label (null: each alarm pages on its own). */
+  incident?: IncidentGrouping | null;
   enabled: boolean;
 }
 
@@ -120,6 +178,10 @@ export function ruleKeys(condition: Condition): string[] {
       return condition.key === null ? [] : [condition.key];
     case 'comparison':
       return [...new Set([condition.left.key, condition.right.key])];
+    case 'anomaly':
+      return condition.keys ?? [];
+    case 'predicted_failure':
+      return [];
     default:
       return [condition.key];
   }

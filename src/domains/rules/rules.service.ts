@@ -76,6 +76,7 @@ export class RuleService {
 
   private async saveVersion(current: Rule, spec: RuleSpec): Promise<Rule> {
     const { name, target, condition, severity, message, cooldownMs, actions, enabled } = spec;
+    const incident = spec.incident ?? null;
     const rule: Rule = {
       id: current.id,
       tenantId: current.tenantId,
@@ -87,6 +88,7 @@ export class RuleService {
       message,
       cooldownMs,
       actions,
+      incident,
       enabled,
       createdAt: current.createdAt,
       updatedAt: this.clock(),

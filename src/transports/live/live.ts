@@ -14,6 +14,7 @@ import type { Principal } from '../../domains/auth/tokens.js';
 import type { StatusChange } from '../../domains/devices/presence.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { Alarm } from '../../ports/analytics-store.js';
+import type { AlarmEvent } from '../../domains/alarms/alarms.service.js';
 import type { PointBatch } from '../../ports/telemetry.js';
 import type { Metrics } from '../../observability/metrics.js';
 
@@ -145,13 +146,21 @@ export class LiveStream {
   }
 
   /** Alarms go to everyone watching the device or the tenant's alarms (once to a socket in both). */
-  publishAlarm(alarm: Alarm): void {
+  publishAlarm(alarm: Alarm, event: AlarmEvent): void {
     this.io.to([statusRoom(alarm.deviceId), tenantAlarmRoom(alarm.tenantId)]).emit('alarm', alarm);
     const room = alertRoom(alarm.tenantId, alarm.severity);
-    if (alarm.status === 'open' && alarm.updatedAt === alarm.createdAt) {
+    if (event === 'raised') {
       this.io.to(room).emit('alert', { id: alarm.id, device_id: alarm.deviceId, severity: alarm.severity, message: alarm.message, timestamp: alarm.createdAt });
     } else {
-      this.io.to(room).emit('alert_update', { id: alarm.id, status: alarm.status, timestamp: alarm.updatedAt });
+      // status is one of ACTIVE_UNACK, ACTIVE_ACK, CLEARED_UNACK, CLEARED_ACK; event says what changed.
+      this.io.to(room).emit('alert_update', {
+        id: alarm.id,
+        status: alarm.status,
+        event,
+        severity: alarm.severity,
+        dismissed: alarm.dismissed,
+        timestamp: alarm.updatedAt,
+      });
     }
   }
 

@@ -13,7 +13,12 @@ export type ApiCall = (request: ApiRequest) => Promise<unknown>;
 
 export interface GetAlarmsQuery {
   deviceId?: string;
-  status?: "open" | "acknowledged" | "dismissed" | "cleared";
+  /** comma-separated: ACTIVE_UNACK, ACTIVE_ACK, CLEARED_UNACK, CLEARED_ACK, or active, cleared, ack, unack, dismissed (open, acknowledged: the first model's names) */
+  status?: string;
+  /** alarms of this rule */
+  ruleId?: string;
+  /** members of this incident */
+  incidentId?: string;
   type?: "anomaly" | "predicted_failure" | "rule";
   severity?: "critical" | "major" | "minor" | "warning" | "indeterminate";
   /** raised at or after (epoch ms) */
@@ -32,11 +37,14 @@ export type GetAlarmsResult = {
     type: "anomaly" | "predicted_failure" | "rule";
     key: string | null;
     severity: string;
-    status: "open" | "acknowledged" | "dismissed" | "cleared";
+    status: "ACTIVE_UNACK" | "ACTIVE_ACK" | "CLEARED_UNACK" | "CLEARED_ACK";
+    dismissed: boolean;
     message: string;
     details: unknown;
     createdAt: number;
     updatedAt: number;
+    acknowledgedAt: number | null;
+    clearedAt: number | null;
   }>;
   total: number;
 };
@@ -57,11 +65,14 @@ export type GetAlarmsByIdResult = {
   type: "anomaly" | "predicted_failure" | "rule";
   key: string | null;
   severity: string;
-  status: "open" | "acknowledged" | "dismissed" | "cleared";
+  status: "ACTIVE_UNACK" | "ACTIVE_ACK" | "CLEARED_UNACK" | "CLEARED_ACK";
+  dismissed: boolean;
   message: string;
   details: unknown;
   createdAt: number;
   updatedAt: number;
+  acknowledgedAt: number | null;
+  clearedAt: number | null;
 };
 
 /** One alarm (GET /api/v1/alarms/{id}) */
@@ -80,14 +91,17 @@ export type PostAlarmsByIdAcknowledgeResult = {
   type: "anomaly" | "predicted_failure" | "rule";
   key: string | null;
   severity: string;
-  status: "open" | "acknowledged" | "dismissed" | "cleared";
+  status: "ACTIVE_UNACK" | "ACTIVE_ACK" | "CLEARED_UNACK" | "CLEARED_ACK";
+  dismissed: boolean;
   message: string;
   details: unknown;
   createdAt: number;
   updatedAt: number;
+  acknowledgedAt: number | null;
+  clearedAt: number | null;
 };
 
-/** Confirm the alarm is real (POST /api/v1/alarms/{id}/acknowledge) */
+/** Acknowledge the alarm (ACTIVE_UNACK → ACTIVE_ACK, CLEARED_UNACK → CLEARED_ACK) (POST /api/v1/alarms/{id}/acknowledge) */
 export function postAlarmsByIdAcknowledge(call: ApiCall, args: { path: PostAlarmsByIdAcknowledgePath }): Promise<PostAlarmsByIdAcknowledgeResult> {
   return call({ method: 'POST', path: `/api/v1/alarms/${encodeURIComponent(String(args.path.id))}/acknowledge` }) as Promise<PostAlarmsByIdAcknowledgeResult>;
 }
@@ -103,14 +117,17 @@ export type PostAlarmsByIdClearResult = {
   type: "anomaly" | "predicted_failure" | "rule";
   key: string | null;
   severity: string;
-  status: "open" | "acknowledged" | "dismissed" | "cleared";
+  status: "ACTIVE_UNACK" | "ACTIVE_ACK" | "CLEARED_UNACK" | "CLEARED_ACK";
+  dismissed: boolean;
   message: string;
   details: unknown;
   createdAt: number;
   updatedAt: number;
+  acknowledgedAt: number | null;
+  clearedAt: number | null;
 };
 
-/** Mark the condition as resolved (POST /api/v1/alarms/{id}/clear) */
+/** Mark the condition as resolved (ACTIVE_* → CLEARED_*) (POST /api/v1/alarms/{id}/clear) */
 export function postAlarmsByIdClear(call: ApiCall, args: { path: PostAlarmsByIdClearPath }): Promise<PostAlarmsByIdClearResult> {
   return call({ method: 'POST', path: `/api/v1/alarms/${encodeURIComponent(String(args.path.id))}/clear` }) as Promise<PostAlarmsByIdClearResult>;
 }
@@ -148,14 +165,17 @@ export type PostAlarmsByIdDismissResult = {
   type: "anomaly" | "predicted_failure" | "rule";
   key: string | null;
   severity: string;
-  status: "open" | "acknowledged" | "dismissed" | "cleared";
+  status: "ACTIVE_UNACK" | "ACTIVE_ACK" | "CLEARED_UNACK" | "CLEARED_ACK";
+  dismissed: boolean;
   message: string;
   details: unknown;
   createdAt: number;
   updatedAt: number;
+  acknowledgedAt: number | null;
+  clearedAt: number | null;
 };
 
-/** Dismiss the alarm as a false alarm (lowers the model's precision signal) (POST /api/v1/alarms/{id}/dismiss) */
+/** Dismiss the alarm as a false alarm: acknowledged and cleared (lowers the model's precision signal) (POST /api/v1/alarms/{id}/dismiss) */
 export function postAlarmsByIdDismiss(call: ApiCall, args: { path: PostAlarmsByIdDismissPath }): Promise<PostAlarmsByIdDismissResult> {
   return call({ method: 'POST', path: `/api/v1/alarms/${encodeURIComponent(String(args.path.id))}/dismiss` }) as Promise<PostAlarmsByIdDismissResult>;
 }
@@ -584,6 +604,8 @@ export interface GetDevicesQuery {
   /** case-insensitive substring */
   name?: string;
   type?: string;
+  /** devices carrying every label given as key:value, comma-separated (site:north,floor:2) */
+  label?: string;
   status?: "online" | "offline";
   /** sort column; creation order when absent */
   sort?: "name" | "type" | "createdAt" | "lastSeenAt";
@@ -1266,6 +1288,141 @@ export function getDevicesByIdTrends(call: ApiCall, args: { path: GetDevicesById
   return call({ method: 'GET', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/trends`, query: args.query as unknown as Record<string, unknown> | undefined }) as Promise<GetDevicesByIdTrendsResult>;
 }
 
+export interface GetIncidentsQuery {
+  ruleId?: string;
+  /** started at or after (epoch ms) */
+  from?: number;
+  /** started before (epoch ms) */
+  to?: number;
+  offset?: number;
+  limit?: number;
+}
+
+export type GetIncidentsResult = {
+  items: Array<{
+    id: string;
+    tenantId: string;
+    ruleId: string | null;
+    ruleName: string | null;
+    label: {
+      key: string;
+      value: string;
+    };
+    status: "ACTIVE_UNACK" | "ACTIVE_ACK" | "CLEARED_UNACK" | "CLEARED_ACK";
+    severity: string;
+    startedAt: number;
+    updatedAt: number;
+    alarmCount: number;
+    activeCount: number;
+    alarms: Array<{
+      id: string;
+      tenantId: string;
+      deviceId: string;
+      type: "anomaly" | "predicted_failure" | "rule";
+      key: string | null;
+      severity: string;
+      status: "ACTIVE_UNACK" | "ACTIVE_ACK" | "CLEARED_UNACK" | "CLEARED_ACK";
+      dismissed: boolean;
+      message: string;
+      details: unknown;
+      createdAt: number;
+      updatedAt: number;
+      acknowledgedAt: number | null;
+      clearedAt: number | null;
+    }>;
+  }>;
+  total: number;
+};
+
+/** Incidents (alarms of one rule grouped by a device label), newest first, with their member alarms (GET /api/v1/incidents) */
+export function getIncidents(call: ApiCall, args: { query?: GetIncidentsQuery } = {}): Promise<GetIncidentsResult> {
+  return call({ method: 'GET', path: `/api/v1/incidents`, query: args.query as unknown as Record<string, unknown> | undefined }) as Promise<GetIncidentsResult>;
+}
+
+export interface GetIncidentsByIdPath {
+  id: string;
+}
+
+export type GetIncidentsByIdResult = {
+  id: string;
+  tenantId: string;
+  ruleId: string | null;
+  ruleName: string | null;
+  label: {
+    key: string;
+    value: string;
+  };
+  status: "ACTIVE_UNACK" | "ACTIVE_ACK" | "CLEARED_UNACK" | "CLEARED_ACK";
+  severity: string;
+  startedAt: number;
+  updatedAt: number;
+  alarmCount: number;
+  activeCount: number;
+  alarms: Array<{
+    id: string;
+    tenantId: string;
+    deviceId: string;
+    type: "anomaly" | "predicted_failure" | "rule";
+    key: string | null;
+    severity: string;
+    status: "ACTIVE_UNACK" | "ACTIVE_ACK" | "CLEARED_UNACK" | "CLEARED_ACK";
+    dismissed: boolean;
+    message: string;
+    details: unknown;
+    createdAt: number;
+    updatedAt: number;
+    acknowledgedAt: number | null;
+    clearedAt: number | null;
+  }>;
+};
+
+/** One incident with its member alarms (GET /api/v1/incidents/{id}) */
+export function getIncidentsById(call: ApiCall, args: { path: GetIncidentsByIdPath }): Promise<GetIncidentsByIdResult> {
+  return call({ method: 'GET', path: `/api/v1/incidents/${encodeURIComponent(String(args.path.id))}` }) as Promise<GetIncidentsByIdResult>;
+}
+
+export interface PostIncidentsByIdAcknowledgePath {
+  id: string;
+}
+
+export type PostIncidentsByIdAcknowledgeResult = {
+  id: string;
+  tenantId: string;
+  ruleId: string | null;
+  ruleName: string | null;
+  label: {
+    key: string;
+    value: string;
+  };
+  status: "ACTIVE_UNACK" | "ACTIVE_ACK" | "CLEARED_UNACK" | "CLEARED_ACK";
+  severity: string;
+  startedAt: number;
+  updatedAt: number;
+  alarmCount: number;
+  activeCount: number;
+  alarms: Array<{
+    id: string;
+    tenantId: string;
+    deviceId: string;
+    type: "anomaly" | "predicted_failure" | "rule";
+    key: string | null;
+    severity: string;
+    status: "ACTIVE_UNACK" | "ACTIVE_ACK" | "CLEARED_UNACK" | "CLEARED_ACK";
+    dismissed: boolean;
+    message: string;
+    details: unknown;
+    createdAt: number;
+    updatedAt: number;
+    acknowledgedAt: number | null;
+    clearedAt: number | null;
+  }>;
+};
+
+/** Acknowledge every member alarm of the incident (POST /api/v1/incidents/{id}/acknowledge) */
+export function postIncidentsByIdAcknowledge(call: ApiCall, args: { path: PostIncidentsByIdAcknowledgePath }): Promise<PostIncidentsByIdAcknowledgeResult> {
+  return call({ method: 'POST', path: `/api/v1/incidents/${encodeURIComponent(String(args.path.id))}/acknowledge` }) as Promise<PostIncidentsByIdAcknowledgeResult>;
+}
+
 export interface GetIngestRejectedQuery {
   deviceId?: string;
   limit?: number;
@@ -1537,6 +1694,7 @@ export type GetNotificationsPoliciesResult = {
     channelIds: string[];
     escalateAfterMs: number | null;
     escalateToChannelIds: string[];
+    raiseSeverity: string | null;
     createdAt: number;
   }>;
 };
@@ -1559,6 +1717,7 @@ export type PostNotificationsPoliciesResult = {
   channelIds: string[];
   escalateAfterMs: number | null;
   escalateToChannelIds: string[];
+  raiseSeverity: string | null;
   createdAt: number;
 };
 
@@ -1967,12 +2126,19 @@ export type GetRulesResult = {
     target: {
       deviceId: string | null;
       deviceType: string | null;
+      labels?: {
+        [key: string]: string;
+      } | null;
     };
     condition: unknown;
     severity: string;
     message: string;
     cooldownMs: number;
     actions: unknown[];
+    incident?: {
+      label: string;
+      windowMs: number;
+    } | null;
     enabled: boolean;
     createdAt: number;
     updatedAt: number;
@@ -1994,12 +2160,19 @@ export type PostRulesResult = {
   target: {
     deviceId: string | null;
     deviceType: string | null;
+    labels?: {
+      [key: string]: string;
+    } | null;
   };
   condition: unknown;
   severity: string;
   message: string;
   cooldownMs: number;
   actions: unknown[];
+  incident?: {
+    label: string;
+    windowMs: number;
+  } | null;
   enabled: boolean;
   createdAt: number;
   updatedAt: number;
@@ -2047,12 +2220,19 @@ export type GetRulesByIdResult = {
   target: {
     deviceId: string | null;
     deviceType: string | null;
+    labels?: {
+      [key: string]: string;
+    } | null;
   };
   condition: unknown;
   severity: string;
   message: string;
   cooldownMs: number;
   actions: unknown[];
+  incident?: {
+    label: string;
+    windowMs: number;
+  } | null;
   enabled: boolean;
   createdAt: number;
   updatedAt: number;
@@ -2077,12 +2257,19 @@ export type PutRulesByIdResult = {
   target: {
     deviceId: string | null;
     deviceType: string | null;
+    labels?: {
+      [key: string]: string;
+    } | null;
   };
   condition: unknown;
   severity: string;
   message: string;
   cooldownMs: number;
   actions: unknown[];
+  incident?: {
+    label: string;
+    windowMs: number;
+  } | null;
   enabled: boolean;
   createdAt: number;
   updatedAt: number;
@@ -2114,12 +2301,19 @@ export type PostRulesByIdDisableResult = {
   target: {
     deviceId: string | null;
     deviceType: string | null;
+    labels?: {
+      [key: string]: string;
+    } | null;
   };
   condition: unknown;
   severity: string;
   message: string;
   cooldownMs: number;
   actions: unknown[];
+  incident?: {
+    label: string;
+    windowMs: number;
+  } | null;
   enabled: boolean;
   createdAt: number;
   updatedAt: number;
@@ -2142,12 +2336,19 @@ export type PostRulesByIdEnableResult = {
   target: {
     deviceId: string | null;
     deviceType: string | null;
+    labels?: {
+      [key: string]: string;
+    } | null;
   };
   condition: unknown;
   severity: string;
   message: string;
   cooldownMs: number;
   actions: unknown[];
+  incident?: {
+    label: string;
+    windowMs: number;
+  } | null;
   enabled: boolean;
   createdAt: number;
   updatedAt: number;
@@ -2171,12 +2372,19 @@ export type GetRulesByIdVersionsResult = {
     target: {
       deviceId: string | null;
       deviceType: string | null;
+      labels?: {
+        [key: string]: string;
+      } | null;
     };
     condition: unknown;
     severity: string;
     message: string;
     cooldownMs: number;
     actions: unknown[];
+    incident?: {
+      label: string;
+      windowMs: number;
+    } | null;
     enabled: boolean;
     createdAt: number;
     updatedAt: number;

@@ -38,9 +38,9 @@ export function alarmChartLink(alarm: Alarm): string {
 }
 
 const ACTIONS = [
-  { verb: 'Acknowledge', fn: postAlarmsByIdAcknowledge, from: ['open'] },
-  { verb: 'Dismiss', fn: postAlarmsByIdDismiss, from: ['open', 'acknowledged'] },
-  { verb: 'Clear', fn: postAlarmsByIdClear, from: ['open', 'acknowledged'] },
+  { verb: 'Acknowledge', fn: postAlarmsByIdAcknowledge, from: ['ACTIVE_UNACK', 'CLEARED_UNACK'] },
+  { verb: 'Dismiss', fn: postAlarmsByIdDismiss, from: ['ACTIVE_UNACK', 'ACTIVE_ACK', 'CLEARED_UNACK'] },
+  { verb: 'Clear', fn: postAlarmsByIdClear, from: ['ACTIVE_UNACK', 'ACTIVE_ACK'] },
 ] as const;
 
 export function AlarmTable({

@@ -7,5 +7,8 @@ export function SeverityBadge({ severity }: { severity: string }) {
 }
 
 export function AlarmStatusBadge({ status }: { status: string }) {
-  return <span className={`badge alarm-${status}`}>{status}</span>;
+  // ACTIVE_UNACK → "active · unacknowledged"; the class keeps the raw status for styling.
+  const [condition, ack] = status.toLowerCase().split('_');
+  const text = ack ? `${condition} · ${ack === 'ack' ? 'acknowledged' : 'unacknowledged'}` : status;
+  return <span className={`badge alarm-${status}`}>{text}</span>;
 }

@@ -8,13 +8,31 @@ import { useAsync } from '../lib/use-async';
 import { AlarmTable, mergeAlarm, type Alarm } from '../components/AlarmTable';
 
 const PAGE_SIZE = 100;
-const STATUSES = ['open', 'acknowledged', 'dismissed', 'cleared'] as const;
+/** Filter words the API takes (status=): active/cleared × unacknowledged/acknowledged, or both halves. */
+const STATUSES = [
+  ['active', 'Active'],
+  ['unack', 'Unacknowledged'],
+  ['ACTIVE_UNACK', 'Active, unacknowledged'],
+  ['ACTIVE_ACK', 'Active, acknowledged'],
+  ['CLEARED_UNACK', 'Cleared, unacknowledged'],
+  ['CLEARED_ACK', 'Cleared, acknowledged'],
+  ['dismissed', 'Dismissed (false alarms)'],
+] as const;
+
+/** Whether a live alarm belongs in the list filtered by this word (as the API filters). */
+function statusMatches(word: string, alarm: Alarm): boolean {
+  if (word === 'all') return true;
+  if (word === 'dismissed') return alarm.dismissed;
+  if (word === 'active') return alarm.status.startsWith('ACTIVE_');
+  if (word === 'unack') return alarm.status.endsWith('_UNACK');
+  return alarm.status === word;
+}
 
 export function AlarmsPage() {
   const call = useApi();
   const live = useLive();
   const [search, setSearch] = useSearchParams();
-  const status = (search.get('status') ?? 'open') as GetAlarmsQuery['status'] | 'all';
+  const status = (search.get('status') ?? 'active') as GetAlarmsQuery['status'] | 'all';
   const type = (search.get('type') ?? '') as GetAlarmsQuery['type'] | '';
   const [limit, setLimit] = useState(PAGE_SIZE);
   const set = (name: string, value: string, fallback: string) =>
@@ -43,7 +61,7 @@ export function AlarmsPage() {
   useEffect(
     () =>
       live.on('alarm', (alarm) => {
-        const matches = (status === 'all' || alarm.status === status) && (!type || alarm.type === type);
+        const matches = statusMatches(status ?? 'all', alarm) && (!type || alarm.type === type);
         alarms.setData((prev) => {
           if (!prev) return prev;
           const present = prev.items.some((a) => a.id === alarm.id);
@@ -67,10 +85,10 @@ export function AlarmsPage() {
         <div className="filters" role="search" aria-label="Filter alarms">
           <label className="field field-inline">
             <span>Status</span>
-            <select value={status} onChange={(e) => set('status', e.target.value, 'open')}>
-              {STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {s[0]!.toUpperCase() + s.slice(1)}
+            <select value={status} onChange={(e) => set('status', e.target.value, 'active')}>
+              {STATUSES.map(([value, label]) => (
+                <option key={value} value={value}>
+                  {label}
                 </option>
               ))}
               <option value="all">All</option>

@@ -8,6 +8,7 @@ import { dashboardsSchema } from './005-dashboards.js';
 import { identitySchema } from './006-identity.js';
 import { managementSchema } from './007-management.js';
 import { tenancySchema } from './008-tenancy.js';
+import { alarmStatusSchema } from './009-alarm-status.js';
 
 export interface Migration {
   /** Applied in ascending order; recorded in vigil_migrations once applied. */
@@ -17,4 +18,4 @@ export interface Migration {
   statements: string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [metadataSchema, analyticsSchema, telemetrySchema, keyUnitsSchema, dashboardsSchema, identitySchema, managementSchema, tenancySchema];
+export const MIGRATIONS: readonly Migration[] = [metadataSchema, analyticsSchema, telemetrySchema, keyUnitsSchema, dashboardsSchema, identitySchema, managementSchema, tenancySchema, alarmStatusSchema];

@@ -7,7 +7,8 @@ import type { LiveDetectionService } from '../../../domains/analytics/live-detec
 import type { MaintenanceService } from '../../../domains/analytics/maintenance.service.js';
 import type { RulService } from '../../../domains/analytics/rul.service.js';
 import { parseTime } from '../../../domains/telemetry/query.service.js';
-import type { AnalyticsStore, AlarmStatus } from '../../../ports/analytics-store.js';
+import { ALARM_STATUSES, type AnalyticsStore } from '../../../ports/analytics-store.js';
+import { parseStatusQuery, STATUS_QUERY_PATTERN } from '../../../domains/alarms/status-query.js';
 import type { MetadataStore } from '../../../ports/metadata-store.js';
 import { Errors } from '../../../errors.js';
 import { MAX_DURATION_MS, MAX_TIME_MS } from '../../../util/duration.js';
@@ -24,11 +25,14 @@ export const AlarmSchema = Type.Object({
   type: Type.Union([Type.Literal('anomaly'), Type.Literal('predicted_failure'), Type.Literal('rule')]),
   key: Type.Union([Type.String(), Type.Null()]),
   severity: Type.String(),
-  status: Type.Union([Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('dismissed'), Type.Literal('cleared')]),
+  status: Type.Union(ALARM_STATUSES.map((s) => Type.Literal(s)), { description: 'active or cleared × unacknowledged or acknowledged' }),
+  dismissed: Type.Boolean({ description: 'dismissed as a false alarm (then CLEARED_ACK)' }),
   message: Type.String(),
   details: Type.Unknown(),
   createdAt: Type.Integer(),
   updatedAt: Type.Integer(),
+  acknowledgedAt: Type.Union([Type.Integer(), Type.Null()]),
+  clearedAt: Type.Union([Type.Integer(), Type.Null()]),
 });
 
 const PolicySchema = Type.Object({
@@ -64,7 +68,14 @@ export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): vo
         security: bearerSecurity,
         querystring: Type.Object({
           deviceId: Type.Optional(Type.String()),
-          status: Type.Optional(Type.String({ enum: ['open', 'acknowledged', 'dismissed', 'cleared'] })),
+          status: Type.Optional(
+            Type.String({
+              pattern: STATUS_QUERY_PATTERN,
+              description: `comma-separated: ${ALARM_STATUSES.join(', ')}, or active, cleared, ack, unack, dismissed (open, acknowledged: the first model's names)`,
+            }),
+          ),
+          ruleId: Type.Optional(Type.String({ description: 'alarms of this rule' })),
+          incidentId: Type.Optional(Type.String({ description: 'members of this incident' })),
           type: Type.Optional(Type.String({ enum: ['anomaly', 'predicted_failure', 'rule'] })),
           severity: Type.Optional(Type.String({ enum: ['critical', 'major', 'minor', 'warning', 'indeterminate'] })),
           from: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_TIME_MS, description: 'raised at or after (epoch ms)' })),
@@ -76,15 +87,15 @@ export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): vo
       },
     },
     async (request) => {
-      const { from, to, ...filter } = request.query as { from?: number; to?: number };
-      return d.alarms.list(principalOf(request).tenantId, { ...filter, fromMs: from, toMs: to } as never);
+      const { from, to, status, ...filter } = request.query as { from?: number; to?: number; status?: string };
+      return d.alarms.list(principalOf(request).tenantId, { ...filter, ...parseStatusQuery(status), fromMs: from, toMs: to } as never);
     },
   );
 
-  for (const [action, status, summary] of [
-    ['acknowledge', 'acknowledged', 'Confirm the alarm is real'],
-    ['dismiss', 'dismissed', 'Dismiss the alarm as a false alarm (lowers the model\'s precision signal)'],
-    ['clear', 'cleared', 'Mark the condition as resolved'],
+  for (const [action, summary] of [
+    ['acknowledge', 'Acknowledge the alarm (ACTIVE_UNACK → ACTIVE_ACK, CLEARED_UNACK → CLEARED_ACK)'],
+    ['dismiss', 'Dismiss the alarm as a false alarm: acknowledged and cleared (lowers the model\'s precision signal)'],
+    ['clear', 'Mark the condition as resolved (ACTIVE_* → CLEARED_*)'],
   ] as const) {
     app.post(
       `/api/v1/alarms/:id/${action}`,
@@ -100,7 +111,7 @@ export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): vo
       },
       async (request) => {
         const principal = principalOf(request);
-        return d.alarms.transition(principal.tenantId, (request.params as { id: string }).id, status as AlarmStatus, `user:${principal.userId}`);
+        return d.alarms.act(principal.tenantId, (request.params as { id: string }).id, action, `user:${principal.userId}`);
       },
     );
   }

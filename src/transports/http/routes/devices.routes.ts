@@ -22,6 +22,16 @@ const DeviceWithToken = Type.Intersect([
 ]);
 const IdParams = Type.Object({ id: Type.String() });
 
+/** `site:north,floor:2` → {site: 'north', floor: '2'} (the value may hold further colons). */
+export function parseLabelQuery(query: string): Record<string, string> {
+  const labels: Record<string, string> = Object.create(null);
+  for (const pair of query.split(',')) {
+    const at = pair.indexOf(':');
+    labels[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return labels;
+}
+
 export function deviceRoutes(app: FastifyInstance, devices: DeviceService): void {
   const anyUser = requireUser();
   const writer = requireUser();
@@ -59,6 +69,9 @@ export function deviceRoutes(app: FastifyInstance, devices: DeviceService): void
         querystring: Type.Object({
           name: Type.Optional(Type.String({ description: 'case-insensitive substring' })),
           type: Type.Optional(Type.String()),
+          label: Type.Optional(
+            Type.String({ pattern: '^[^:,]+:[^,]*(,[^:,]+:[^,]*)*$', description: 'devices carrying every label given as key:value, comma-separated (site:north,floor:2)' }),
+          ),
           status: Type.Optional(Type.Union([Type.Literal('online'), Type.Literal('offline')])),
           sort: Type.Optional(
             Type.Union([Type.Literal('name'), Type.Literal('type'), Type.Literal('createdAt'), Type.Literal('lastSeenAt')], {
@@ -72,7 +85,10 @@ export function deviceRoutes(app: FastifyInstance, devices: DeviceService): void
         response: { 200: Type.Object({ items: Type.Array(DeviceSchema), total: Type.Integer() }) },
       },
     },
-    async (request) => devices.list(principalOf(request).tenantId, request.query as never),
+    async (request) => {
+      const { label, ...query } = request.query as { label?: string };
+      return devices.list(principalOf(request).tenantId, { ...query, ...(label ? { labels: parseLabelQuery(label) } : {}) } as never);
+    },
   );
 
   app.get(

@@ -30,6 +30,7 @@ const PolicySchema = Type.Object({
   channelIds: strings,
   escalateAfterMs: Type.Union([Type.Integer(), Type.Null()]),
   escalateToChannelIds: strings,
+  raiseSeverity: Type.Union([Type.String({ description: 'on escalation the severity is raised to this' }), Type.Null()]),
   createdAt: Type.Integer(),
 });
 const SilenceSchema = Type.Object({

@@ -16,12 +16,19 @@ export const RuleSchema = Type.Object({
   tenantId: Type.String(),
   version: Type.Integer(),
   name: Type.String(),
-  target: Type.Object({ deviceId: Type.Union([Type.String(), Type.Null()]), deviceType: Type.Union([Type.String(), Type.Null()]) }),
-  condition: Type.Unknown({ description: 'threshold | inactivity | statistical | comparison | schedule; see docs/rules.md' }),
+  target: Type.Object({
+    deviceId: Type.Union([Type.String(), Type.Null()]),
+    deviceType: Type.Union([Type.String(), Type.Null()]),
+    labels: Type.Optional(Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()], { description: 'devices carrying every one of these labels' })),
+  }),
+  condition: Type.Unknown({ description: 'threshold | inactivity | statistical | comparison | schedule | anomaly | predicted_failure; see docs/rules.md' }),
   severity: Type.String(),
   message: Type.String(),
   cooldownMs: Type.Integer(),
   actions: Type.Array(Type.Unknown()),
+  incident: Type.Optional(
+    Type.Union([Type.Object({ label: Type.String(), windowMs: Type.Integer() }), Type.Null()], { description: 'group alarms into incidents by this device label' }),
+  ),
   enabled: Type.Boolean(),
   createdAt: Type.Integer(),
   updatedAt: Type.Integer(),
@@ -32,7 +39,7 @@ const RuleBody = Type.Object(
   {
     additionalProperties: true,
     description:
-      'Vigil form {name, target?, condition:{type,...}, severity?, message?, cooldownMs?, actions?, enabled?} or the plain form ' +
+      'Vigil form {name, target?, condition:{type,...}, severity?, message?, cooldownMs?, actions?, incident?, enabled?} or the plain form ' +
       '{type, condition:{key, operator, value, duration_seconds}, action:{type:"alert", severity, message}}. See docs/rules.md.',
   },
 );
