@@ -212,36 +212,30 @@ const DeviceRow = memo(function DeviceRow({ index, device, now }: { index: numbe
       // A transform moves the row without laying out its neighbours.
       style={{ transform: `translateY(${index * ROW_PX}px)`, height: ROW_PX }}
     >
-      {device ? (
-        <>
-          <div role="cell" className="col-name">
-            <a href={`/devices/${device.id}`}>{device.name}</a>
-          </div>
-          <div role="cell" className="col-status">
-            <StatusBadge status={device.status} />
-          </div>
-          <div role="cell" className="col-type">
-            {device.type}
-          </div>
-          <div role="cell" className="col-labels">
-            {Object.entries(device.labels).map(([k, v]) => (
-              <span key={k} className="label-chip">
-                {k}={v}
-              </span>
-            ))}
-          </div>
-          <div role="cell" className="col-seen" title={formatTime(device.lastSeenAt)}>
-            {formatAgo(device.lastSeenAt, now)}
-          </div>
-          <div role="cell" className="col-created">
-            {formatTime(device.createdAt)}
-          </div>
-        </>
-      ) : (
-        <div role="cell" className="col-loading">
-          Loading…
-        </div>
-      )}
+      {/* A row still loading has the same cells, empty: when its page arrives only text changes. */}
+      <div role="cell" className="col-name">
+        {device ? <a href={`/devices/${device.id}`}>{device.name}</a> : <span className="muted">Loading…</span>}
+      </div>
+      <div role="cell" className="col-status">
+        {device && <StatusBadge status={device.status} />}
+      </div>
+      <div role="cell" className="col-type">
+        {device?.type}
+      </div>
+      <div role="cell" className="col-labels">
+        {device &&
+          Object.entries(device.labels).map(([k, v]) => (
+            <span key={k} className="label-chip">
+              {`${k}=${v}`}
+            </span>
+          ))}
+      </div>
+      <div role="cell" className="col-seen" title={device ? formatTime(device.lastSeenAt) : undefined}>
+        {device && formatAgo(device.lastSeenAt, now)}
+      </div>
+      <div role="cell" className="col-created">
+        {device && formatTime(device.createdAt)}
+      </div>
     </div>
   );
 });
