@@ -428,7 +428,7 @@ export type GetDashboardsResult = {
     name: string;
     widgets: Array<{
       id: string;
-      type: "chart" | "stat" | "alarms" | "status" | "text";
+      type: "chart" | "stat" | "alarms" | "status" | "text" | "gauge" | "table" | "map" | "command";
       x: number;
       y: number;
       w: number;
@@ -453,7 +453,7 @@ export type PostDashboardsBody = {
   name: string;
   widgets?: Array<{
     id: string;
-    type: "chart" | "stat" | "alarms" | "status" | "text";
+    type: "chart" | "stat" | "alarms" | "status" | "text" | "gauge" | "table" | "map" | "command";
     x: number;
     y: number;
     w: number;
@@ -472,7 +472,7 @@ export type PostDashboardsResult = {
   name: string;
   widgets: Array<{
     id: string;
-    type: "chart" | "stat" | "alarms" | "status" | "text";
+    type: "chart" | "stat" | "alarms" | "status" | "text" | "gauge" | "table" | "map" | "command";
     x: number;
     y: number;
     w: number;
@@ -502,7 +502,7 @@ export type GetDashboardsByIdResult = {
   name: string;
   widgets: Array<{
     id: string;
-    type: "chart" | "stat" | "alarms" | "status" | "text";
+    type: "chart" | "stat" | "alarms" | "status" | "text" | "gauge" | "table" | "map" | "command";
     x: number;
     y: number;
     w: number;
@@ -530,7 +530,7 @@ export type PutDashboardsByIdBody = {
   name: string;
   widgets?: Array<{
     id: string;
-    type: "chart" | "stat" | "alarms" | "status" | "text";
+    type: "chart" | "stat" | "alarms" | "status" | "text" | "gauge" | "table" | "map" | "command";
     x: number;
     y: number;
     w: number;
@@ -549,7 +549,7 @@ export type PutDashboardsByIdResult = {
   name: string;
   widgets: Array<{
     id: string;
-    type: "chart" | "stat" | "alarms" | "status" | "text";
+    type: "chart" | "stat" | "alarms" | "status" | "text" | "gauge" | "table" | "map" | "command";
     x: number;
     y: number;
     w: number;
