@@ -20,6 +20,8 @@ export function DevicePicker({
   type?: string;
   label?: string;
   allowNone?: boolean;
+  /** Given by a Field: the select is the labelled control. */
+  id?: string;
   'aria-invalid'?: boolean;
   'aria-describedby'?: string;
 }) {
@@ -44,7 +46,7 @@ export function DevicePicker({
   return (
     <span className="device-picker">
       <input type="search" aria-label={`${label}: filter by name`} placeholder="filter by name…" value={filter} onChange={(e) => setFilter(e.target.value)} />
-      <select aria-label={label} value={value} onChange={(e) => onChange(e.target.value, options.find((d) => d.id === e.target.value) ?? null)} {...rest}>
+      <select aria-label={rest.id ? undefined : label} value={value} onChange={(e) => onChange(e.target.value, options.find((d) => d.id === e.target.value) ?? null)} {...rest}>
         {(allowNone || !value) && <option value="">{allowNone ? '(none)' : 'choose…'}</option>}
         {options.map((d) => (
           <option key={d.id} value={d.id}>

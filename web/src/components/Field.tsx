@@ -1,14 +1,17 @@
-// A labelled form field with its error beside it: the error is tied to the control with
-// aria-describedby and aria-invalid, so a screen reader reads it with the field.
+// A labelled form field with its hint or error beside it. The label names only the control (the
+// hint and error are tied to it with aria-describedby, and aria-invalid marks a bad value), so a
+// screen reader reads "Window, invalid, a duration with a unit …".
 import { cloneElement, useId, type ReactElement } from 'react';
 
 export function Field({ label, error, hint, children }: { label: string; error?: string; hint?: string; children: ReactElement<Record<string, unknown>> }) {
   const id = useId();
   const describedBy = [error ? `${id}-err` : null, hint ? `${id}-hint` : null].filter(Boolean).join(' ') || undefined;
   return (
-    <label className={`field${error ? ' field-invalid' : ''}`}>
-      <span>{label}</span>
-      {cloneElement(children, { 'aria-invalid': error ? true : undefined, 'aria-describedby': describedBy })}
+    <div className={`field${error ? ' field-invalid' : ''}`}>
+      <label htmlFor={id}>
+        <span>{label}</span>
+      </label>
+      {cloneElement(children, { id, 'aria-invalid': error ? true : undefined, 'aria-describedby': describedBy })}
       {hint && !error && (
         <small id={`${id}-hint`} className="field-hint">
           {hint}
@@ -19,6 +22,6 @@ export function Field({ label, error, hint, children }: { label: string; error?:
           {error}
         </small>
       )}
-    </label>
+    </div>
   );
 }
