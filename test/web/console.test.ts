@@ -214,6 +214,100 @@ describe('web console in Chromium', { skip: skipUnlessChromium() }, () => {
     }
   });
 
+  test('an admin creates a user on the users page, and the user signs in with the role given', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('heading', { name: 'Users & access' }).waitFor();
+    const form = page.getByRole('form', { name: 'Create user' });
+    await form.getByLabel('Email').fill('night-shift@e2e.test');
+    await form.getByLabel('Initial password').fill('night-shift-pass-42');
+    await form.getByLabel('Role').selectOption('operator');
+    await form.getByRole('button', { name: 'Create user' }).click();
+    await page.getByText('Created night-shift@e2e.test').waitFor();
+    const row = page.getByRole('row').filter({ hasText: 'night-shift@e2e.test' });
+    assert.equal(await row.getByLabel('Role of night-shift@e2e.test').inputValue(), 'operator');
+    await shot('users');
+    const theirs = await login(vigil.http, 'night-shift@e2e.test', 'night-shift-pass-42');
+    const me = await request(vigil.http, 'GET', '/api/v1/auth/me', { token: theirs });
+    assert.equal(me.body.role, 'operator');
+  });
+
+  test('a rule made in the editor is saved, and testing it against history shows when it would have fired', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Rules' }).click();
+    await page.getByRole('heading', { name: 'Rules' }).waitFor();
+    await page.getByRole('link', { name: 'New rule' }).click();
+    await page.getByRole('heading', { name: 'New rule' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('Press too hot');
+    await page.getByLabel('Watches').selectOption('device');
+    await page.getByLabel('Target device: filter by name').fill('e2e');
+    await page.getByRole('combobox', { name: 'Device', exact: true }).selectOption({ label: 'e2e-press' });
+    await page.getByLabel('Key').fill('temperature');
+    await page.getByLabel('Operator').selectOption('>');
+    await page.getByLabel('Value').fill('40');
+    await page.getByLabel('Message').fill('press above 40 degrees');
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    await page.getByText('Saved as version 1.').waitFor();
+    assert.match(new URL(page.url()).pathname, /^\/rules\/[^/]+$/);
+    const rules = await request(vigil.http, 'GET', '/api/v1/rules', { token });
+    const saved = rules.body.items.find((r: { name: string }) => r.name === 'Press too hot');
+    assert.deepEqual(saved.condition, { type: 'threshold', key: 'temperature', operator: '>', value: 40, durationMs: 0, clear: null });
+    assert.equal(saved.target.deviceId, device.id);
+
+    // The 45 °C burst of the alarm test is in the last 24 hours: the backtest fires on it.
+    await page.getByRole('button', { name: 'Run test' }).click();
+    await page.getByText(/^Would have fired 1 time/).waitFor();
+    const chart = page.getByRole('img', { name: 'Chart of temperature' });
+    assert.equal(await chart.getAttribute('data-intervals'), '1');
+    assert.ok(Number(await chart.getAttribute('data-points')) > 0);
+    await shot('rule');
+
+    await page.getByRole('link', { name: 'All rules' }).click();
+    await page.getByRole('link', { name: 'Press too hot' }).waitFor();
+    await page.getByLabel('Press too hot enabled').uncheck();
+    await waitFor(async () => (await request(vigil.http, 'GET', `/api/v1/rules/${saved.id}`, { token })).body.enabled === false, 'the rule disabled', UI_TIMEOUT_MS);
+    await shot('rules');
+  });
+
+  test('a command sent from the device page reaches the device, and its response is shown', async () => {
+    await send([{ ts: Date.now(), values: { temperature: 21, pressure: 101 } }]); // online
+    await page.goto(`${vigil.http}/devices/${device.id}`);
+    await page.getByRole('heading', { name: 'e2e-press' }).waitFor();
+    // The device long-polls for commands over HTTP and answers the one it gets.
+    const deviceSide = (async () => {
+      const polled = await request(vigil.http, 'GET', `/api/v1/${device.accessToken}/rpc?timeout=30000`);
+      assert.equal(polled.status, 200, JSON.stringify(polled.body));
+      assert.deepEqual([polled.body.method, polled.body.params], ['setValve', { open: true }]);
+      const answered = await request(vigil.http, 'POST', `/api/v1/${device.accessToken}/rpc/${polled.body.id}`, { body: { valve: 'open' } });
+      assert.equal(answered.status, 200, JSON.stringify(answered.body));
+    })();
+    const console_ = page.getByRole('region', { name: 'Commands' });
+    await console_.getByLabel('Method').fill('setValve');
+    await console_.getByLabel('Params (JSON)').fill('{"open": true}');
+    await console_.getByRole('button', { name: 'Send command' }).click();
+    await deviceSide;
+    const outcome = page.getByRole('status', { name: 'Command outcome' });
+    await outcome.getByText('succeeded').waitFor();
+    assert.equal(await outcome.getByLabel('Response').textContent(), '{"valve":"open"}');
+    await page.getByRole('table', { name: 'Recent commands' }).getByText('setValve').waitFor();
+    if (screenshotDir) {
+      await page.getByRole('region', { name: 'Commands' }).scrollIntoViewIfNeeded();
+      await shot('device-commands');
+    }
+  });
+
+  test('notification channels and the delivery log are one click away', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Notifications' }).click();
+    await page.getByRole('heading', { name: 'Notifications' }).waitFor();
+    const form = page.getByRole('form', { name: 'Create channel' });
+    await form.getByLabel('Name').fill('ops webhook');
+    await form.getByLabel('URL').fill('http://127.0.0.1:9/hook');
+    await form.getByRole('button', { name: 'Create channel' }).click();
+    await page.getByRole('table', { name: 'Channels' }).getByText('ops webhook').waitFor();
+    await page.getByRole('link', { name: 'Delivery log' }).click();
+    await page.getByRole('heading', { name: 'Notifications' }).waitFor();
+    assert.match(page.url(), /\/notifications\/deliveries$/);
+    await shot('notifications');
+  });
+
   test('the fleet page after all this, and no errors in the browser console', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Fleet' }).click();
     await page.getByRole('link', { name: 'e2e-press' }).waitFor();

@@ -52,6 +52,7 @@ export function RulesPage() {
       rules.reload();
     } catch (err) {
       setError(`${label} failed: ${errorMessage(err)}`);
+      rules.reload();
     }
   }
 
@@ -108,11 +109,12 @@ export function RulesPage() {
                             type="checkbox"
                             checked={r.enabled}
                             aria-label={`${r.name} enabled`}
-                            onChange={(e) =>
-                              void act(e.target.checked ? 'Enable' : 'Disable', () =>
-                                (e.target.checked ? postRulesByIdEnable : postRulesByIdDisable)(call, { path: { id: r.id } }),
-                              )
-                            }
+                            onChange={(e) => {
+                              const on = e.target.checked;
+                              // Shown at once; the reload after the call puts back the truth if it failed.
+                              rules.setData((prev) => prev && { items: prev.items.map((x) => (x.id === r.id ? { ...x, enabled: on } : x)) });
+                              void act(on ? 'Enable' : 'Disable', () => (on ? postRulesByIdEnable : postRulesByIdDisable)(call, { path: { id: r.id } }));
+                            }}
                           />
                           <span>{r.enabled ? 'on' : 'off'}</span>
                         </label>
