@@ -13,6 +13,12 @@ import { collectErrors, launchChromium, skipUnlessChromium } from '../helpers/br
 const MIN = 60_000;
 const UI_TIMEOUT_MS = 30_000;
 const screenshotDir = process.env.VIGIL_SCREENSHOT_DIR;
+// A floor plan for the map widget's picture: two rooms and a corridor, as an SVG data URL.
+const FLOOR_PLAN = `data:image/svg+xml;base64,${Buffer.from(
+  '<svg xmlns="http://www.w3.org/2000/svg" width="800" height="400"><rect width="800" height="400" fill="#f4f6fa"/>' +
+    '<g fill="none" stroke="#4a5568" stroke-width="6"><rect x="10" y="10" width="780" height="380"/><path d="M400 10v150M400 250v140M10 200h300"/></g>' +
+    '<g font-family="sans-serif" font-size="22" fill="#4a5568"><text x="40" y="50">Press hall</text><text x="440" y="50">Boiler room</text></g></svg>',
+).toString('base64')}`;
 
 describe('web console in Chromium', { skip: skipUnlessChromium() }, () => {
   let vigil: Running;
@@ -35,7 +41,7 @@ describe('web console in Chromium', { skip: skipUnlessChromium() }, () => {
     if (!screenshotDir) return;
     await mkdir(screenshotDir, { recursive: true });
     await page.waitForTimeout(500); // let charts finish their last frame
-    await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: name === 'device' });
+    await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: ['device', 'dashboard'].includes(name) });
   }
 
   async function box(widget: ReturnType<Page['locator']>) {
@@ -205,11 +211,16 @@ describe('web console in Chromium', { skip: skipUnlessChromium() }, () => {
       const extra = [
         { id: 'stat-p', type: 'stat', x: 10, y: 0, w: 2, h: 2, config: { deviceId: device.id, key: 'pressure' } },
         { id: 'alarms', type: 'alarms', x: 6, y: 2, w: 6, h: 2, config: {} },
-        { id: 'status', type: 'status', x: 0, y: 4, w: 12, h: 3, config: {} },
+        { id: 'status', type: 'status', x: 0, y: 4, w: 6, h: 3, config: {} },
+        { id: 'gauge', type: 'gauge', x: 6, y: 4, w: 3, h: 3, config: { deviceId: device.id, key: 'temperature', min: 0, max: 60 } },
+        { id: 'cmd', type: 'command', x: 9, y: 4, w: 3, h: 3, config: { deviceId: device.id, method: 'purge', label: 'Purge line' } },
+        { id: 'map', type: 'map', x: 0, y: 7, w: 6, h: 5, config: { image: FLOOR_PLAN, placements: [{ deviceId: device.id, x: 0.3, y: 0.4 }] } },
+        { id: 'table', type: 'table', x: 6, y: 7, w: 6, h: 5, config: { keys: 'temperature,pressure' } },
       ];
       await request(vigil.http, 'PUT', `/api/v1/dashboards/${id}`, { token, body: { name: saved.name, rangeMs: saved.rangeMs, widgets: [...saved.widgets, ...extra] } });
       await page.reload();
       await page.getByTestId('stat-value').filter({ hasText: /\d/ }).waitFor();
+      await page.getByRole('region', { name: 'Latest values table' }).getByRole('link', { name: 'e2e-press' }).waitFor();
       await shot('dashboard');
     }
   });
@@ -306,6 +317,26 @@ describe('web console in Chromium', { skip: skipUnlessChromium() }, () => {
     await page.getByRole('heading', { name: 'Notifications' }).waitFor();
     assert.match(page.url(), /\/notifications\/deliveries$/);
     await shot('notifications');
+  });
+
+  test('the new pages fit a tablet held upright: nothing scrolls sideways', async () => {
+    await page.setViewportSize({ width: 768, height: 1024 });
+    try {
+      for (const path of ['/admin/users', '/rules/new', '/notifications/policies', `/devices/${device.id}`]) {
+        await page.goto(vigil.http + path);
+        await page.getByRole('main').getByRole('heading').first().waitFor();
+        // The page's globals are typed loosely: the server's tsconfig has no DOM library.
+        const overflow = await page.evaluate(() => {
+          const root = (globalThis as any).document.documentElement;
+          return root.scrollWidth - root.clientWidth;
+        });
+        assert.ok(overflow <= 0, `${path} is ${overflow} px wider than the screen`);
+      }
+      await page.goto(`${vigil.http}/rules/new`);
+      await shot('rule-tablet');
+    } finally {
+      await page.setViewportSize({ width: 1360, height: 900 });
+    }
   });
 
   test('the fleet page after all this, and no errors in the browser console', async () => {

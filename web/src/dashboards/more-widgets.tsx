@@ -54,10 +54,10 @@ export function GaugeWidget({ deviceId, keyName, min = 0, max = 100 }: { deviceI
         <text x="50" y="56" textAnchor="middle" className="gauge-value">
           {formatValue(value)}
         </text>
-        <text x="14" y="76" className="gauge-scale">
+        <text x="2" y="79" className="gauge-scale">
           {min}
         </text>
-        <text x="86" y="76" textAnchor="end" className="gauge-scale">
+        <text x="98" y="79" textAnchor="end" className="gauge-scale">
           {max}
         </text>
       </svg>
