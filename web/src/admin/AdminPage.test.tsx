@@ -11,9 +11,10 @@ const users = [
   { id: 'u0', tenantId: 't1', email: 'root@x.io', role: 'superadmin', disabled: false, createdAt: 0, failedLogins: 0, lockedUntil: null },
 ];
 
-test('an admin creates a user, changes a role and disables a user; a superadmin above them is out of reach', async () => {
+test('an admin creates a user, changes a role and disables a user; their own row and a superadmin above them are out of reach', async () => {
   const { session, requests } = await fakeSession('admin', (req) => {
     if (req.method === 'GET' && req.path === '/api/v1/users') return { body: { items: users } };
+    if (req.path === '/api/v1/auth/me') return { body: { userId: 'u1', tenantId: 't1', role: 'admin', sessionId: 's1' } };
     if (req.method === 'POST' && req.path === '/api/v1/users') return { status: 201, body: { ...users[1], id: 'u3', email: req.body.email, role: req.body.role } };
     if (req.method === 'PATCH') return { body: { ...users[1], ...req.body } };
   });
@@ -40,7 +41,8 @@ test('an admin creates a user, changes a role and disables a user; a superadmin 
   fireEvent.click(within(opRow).getByRole('button', { name: 'Disable' }));
   await waitFor(() => expect(requests.some((r) => r.method === 'PATCH' && r.body.disabled === true)).toBe(true));
 
-  // No controls on the superadmin's row.
+  // No controls on one's own row (changed on the account page) nor on the superadmin's.
+  await waitFor(() => expect(screen.queryByLabelText('Role of admin@x.io')).toBeNull());
   expect(screen.queryByLabelText('Role of root@x.io')).toBeNull();
   expect(within(screen.getByText('root@x.io').closest('tr')!).queryByRole('button')).toBeNull();
 });

@@ -4,6 +4,7 @@
 import { useState, type FormEvent } from 'react';
 import {
   deleteUsersById,
+  getAuthMe,
   deleteUsersByIdLockout,
   deleteUsersByIdSessions,
   getUsers,
@@ -25,6 +26,7 @@ export function UsersPanel() {
   const call = useApi();
   const session = useSession();
   const users = useAsync(() => getUsers(call), [call]);
+  const me = useAsync(() => getAuthMe(call), [call]);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [openUser, setOpenUser] = useState<string | null>(null);
@@ -79,6 +81,7 @@ export function UsersPanel() {
                     key={u.id}
                     user={u}
                     roles={roles}
+                    self={u.id === me.data?.userId}
                     open={openUser === u.id}
                     onToggle={() => setOpenUser((id) => (id === u.id ? null : u.id))}
                     run={run}
@@ -96,12 +99,15 @@ export function UsersPanel() {
 function UserRow({
   user,
   roles,
+  self,
   open,
   onToggle,
   run,
 }: {
   user: User;
   roles: Role[];
+  /** The signed-in user's own row: changed on the account page, not here (no locking oneself out). */
+  self: boolean;
   open: boolean;
   onToggle: () => void;
   run: (what: string, action: () => Promise<unknown>) => Promise<void>;
@@ -109,12 +115,14 @@ function UserRow({
   const call = useApi();
   const id = { path: { id: user.id } };
   // A user above the granter's reach (e.g. a superadmin seen by an admin) cannot be changed.
-  const manageable = roles.includes(user.role);
+  const manageable = roles.includes(user.role) && !self;
   const locked = user.lockedUntil !== null && user.lockedUntil > Date.now();
   return (
     <>
       <tr>
-        <td>{user.email}</td>
+        <td>
+          {user.email} {self && <span className="muted small">(you)</span>}
+        </td>
         <td>
           {manageable ? (
             <select
