@@ -13,6 +13,12 @@ import { collectErrors, launchChromium, skipUnlessChromium } from '../helpers/br
 const MIN = 60_000;
 const UI_TIMEOUT_MS = 30_000;
 const screenshotDir = process.env.VIGIL_SCREENSHOT_DIR;
+// A floor plan for the map widget's picture: two rooms and a corridor, as an SVG data URL.
+const FLOOR_PLAN = `data:image/svg+xml;base64,${Buffer.from(
+  '<svg xmlns="http://www.w3.org/2000/svg" width="800" height="400"><rect width="800" height="400" fill="#f4f6fa"/>' +
+    '<g fill="none" stroke="#4a5568" stroke-width="6"><rect x="10" y="10" width="780" height="380"/><path d="M400 10v150M400 250v140M10 200h300"/></g>' +
+    '<g font-family="sans-serif" font-size="22" fill="#4a5568"><text x="40" y="50">Press hall</text><text x="440" y="50">Boiler room</text></g></svg>',
+).toString('base64')}`;
 
 describe('web console in Chromium', { skip: skipUnlessChromium() }, () => {
   let vigil: Running;
@@ -35,7 +41,7 @@ describe('web console in Chromium', { skip: skipUnlessChromium() }, () => {
     if (!screenshotDir) return;
     await mkdir(screenshotDir, { recursive: true });
     await page.waitForTimeout(500); // let charts finish their last frame
-    await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: name === 'device' });
+    await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: ['device', 'dashboard'].includes(name) });
   }
 
   async function box(widget: ReturnType<Page['locator']>) {
@@ -205,12 +211,131 @@ describe('web console in Chromium', { skip: skipUnlessChromium() }, () => {
       const extra = [
         { id: 'stat-p', type: 'stat', x: 10, y: 0, w: 2, h: 2, config: { deviceId: device.id, key: 'pressure' } },
         { id: 'alarms', type: 'alarms', x: 6, y: 2, w: 6, h: 2, config: {} },
-        { id: 'status', type: 'status', x: 0, y: 4, w: 12, h: 3, config: {} },
+        { id: 'status', type: 'status', x: 0, y: 4, w: 6, h: 3, config: {} },
+        { id: 'gauge', type: 'gauge', x: 6, y: 4, w: 3, h: 3, config: { deviceId: device.id, key: 'temperature', min: 0, max: 60 } },
+        { id: 'cmd', type: 'command', x: 9, y: 4, w: 3, h: 3, config: { deviceId: device.id, method: 'purge', label: 'Purge line' } },
+        { id: 'map', type: 'map', x: 0, y: 7, w: 6, h: 5, config: { image: FLOOR_PLAN, placements: [{ deviceId: device.id, x: 0.3, y: 0.4 }] } },
+        { id: 'table', type: 'table', x: 6, y: 7, w: 6, h: 5, config: { keys: 'temperature,pressure' } },
       ];
       await request(vigil.http, 'PUT', `/api/v1/dashboards/${id}`, { token, body: { name: saved.name, rangeMs: saved.rangeMs, widgets: [...saved.widgets, ...extra] } });
       await page.reload();
       await page.getByTestId('stat-value').filter({ hasText: /\d/ }).waitFor();
+      await page.getByRole('region', { name: 'Latest values table' }).getByRole('link', { name: 'e2e-press' }).waitFor();
       await shot('dashboard');
+    }
+  });
+
+  test('an admin creates a user on the users page, and the user signs in with the role given', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('heading', { name: 'Users & access' }).waitFor();
+    const form = page.getByRole('form', { name: 'Create user' });
+    await form.getByLabel('Email').fill('night-shift@e2e.test');
+    await form.getByLabel('Initial password').fill('night-shift-pass-42');
+    await form.getByLabel('Role').selectOption('operator');
+    await form.getByRole('button', { name: 'Create user' }).click();
+    await page.getByText('Created night-shift@e2e.test').waitFor();
+    const row = page.getByRole('row').filter({ hasText: 'night-shift@e2e.test' });
+    assert.equal(await row.getByLabel('Role of night-shift@e2e.test').inputValue(), 'operator');
+    await shot('users');
+    const theirs = await login(vigil.http, 'night-shift@e2e.test', 'night-shift-pass-42');
+    const me = await request(vigil.http, 'GET', '/api/v1/auth/me', { token: theirs });
+    assert.equal(me.body.role, 'operator');
+  });
+
+  test('a rule made in the editor is saved, and testing it against history shows when it would have fired', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Rules' }).click();
+    await page.getByRole('heading', { name: 'Rules' }).waitFor();
+    await page.getByRole('link', { name: 'New rule' }).click();
+    await page.getByRole('heading', { name: 'New rule' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('Press too hot');
+    await page.getByLabel('Watches').selectOption('device');
+    await page.getByLabel('Target device: filter by name').fill('e2e');
+    await page.getByRole('combobox', { name: 'Device', exact: true }).selectOption({ label: 'e2e-press' });
+    await page.getByLabel('Key').fill('temperature');
+    await page.getByLabel('Operator').selectOption('>');
+    await page.getByLabel('Value').fill('40');
+    await page.getByLabel('Message').fill('press above 40 degrees');
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    await page.getByText('Saved as version 1.').waitFor();
+    assert.match(new URL(page.url()).pathname, /^\/rules\/[^/]+$/);
+    const rules = await request(vigil.http, 'GET', '/api/v1/rules', { token });
+    const saved = rules.body.items.find((r: { name: string }) => r.name === 'Press too hot');
+    assert.deepEqual(saved.condition, { type: 'threshold', key: 'temperature', operator: '>', value: 40, durationMs: 0, clear: null });
+    assert.equal(saved.target.deviceId, device.id);
+
+    // The 45 °C burst of the alarm test is in the last 24 hours: the backtest fires on it.
+    await page.getByRole('button', { name: 'Run test' }).click();
+    await page.getByText(/^Would have fired 1 time/).waitFor();
+    const chart = page.getByRole('img', { name: 'Chart of temperature' });
+    assert.equal(await chart.getAttribute('data-intervals'), '1');
+    assert.ok(Number(await chart.getAttribute('data-points')) > 0);
+    await shot('rule');
+
+    await page.getByRole('link', { name: 'All rules' }).click();
+    await page.getByRole('link', { name: 'Press too hot' }).waitFor();
+    await page.getByLabel('Press too hot enabled').uncheck();
+    await waitFor(async () => (await request(vigil.http, 'GET', `/api/v1/rules/${saved.id}`, { token })).body.enabled === false, 'the rule disabled', UI_TIMEOUT_MS);
+    await shot('rules');
+  });
+
+  test('a command sent from the device page reaches the device, and its response is shown', async () => {
+    await send([{ ts: Date.now(), values: { temperature: 21, pressure: 101 } }]); // online
+    await page.goto(`${vigil.http}/devices/${device.id}`);
+    await page.getByRole('heading', { name: 'e2e-press' }).waitFor();
+    // The device long-polls for commands over HTTP and answers the one it gets.
+    const deviceSide = (async () => {
+      const polled = await request(vigil.http, 'GET', `/api/v1/${device.accessToken}/rpc?timeout=30000`);
+      assert.equal(polled.status, 200, JSON.stringify(polled.body));
+      assert.deepEqual([polled.body.method, polled.body.params], ['setValve', { open: true }]);
+      const answered = await request(vigil.http, 'POST', `/api/v1/${device.accessToken}/rpc/${polled.body.id}`, { body: { valve: 'open' } });
+      assert.equal(answered.status, 200, JSON.stringify(answered.body));
+    })();
+    const console_ = page.getByRole('region', { name: 'Commands' });
+    await console_.getByLabel('Method').fill('setValve');
+    await console_.getByLabel('Params (JSON)').fill('{"open": true}');
+    await console_.getByRole('button', { name: 'Send command' }).click();
+    await deviceSide;
+    const outcome = page.getByRole('status', { name: 'Command outcome' });
+    await outcome.getByText('succeeded').waitFor();
+    assert.equal(await outcome.getByLabel('Response').textContent(), '{"valve":"open"}');
+    await page.getByRole('table', { name: 'Recent commands' }).getByText('setValve').waitFor();
+    if (screenshotDir) {
+      await page.getByRole('region', { name: 'Commands' }).scrollIntoViewIfNeeded();
+      await shot('device-commands');
+    }
+  });
+
+  test('notification channels and the delivery log are one click away', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Notifications' }).click();
+    await page.getByRole('heading', { name: 'Notifications' }).waitFor();
+    const form = page.getByRole('form', { name: 'Create channel' });
+    await form.getByLabel('Name').fill('ops webhook');
+    await form.getByLabel('URL').fill('http://127.0.0.1:9/hook');
+    await form.getByRole('button', { name: 'Create channel' }).click();
+    await page.getByRole('table', { name: 'Channels' }).getByText('ops webhook').waitFor();
+    await page.getByRole('link', { name: 'Delivery log' }).click();
+    await page.getByRole('heading', { name: 'Notifications' }).waitFor();
+    assert.match(page.url(), /\/notifications\/deliveries$/);
+    await shot('notifications');
+  });
+
+  test('the new pages fit a tablet held upright: nothing scrolls sideways', async () => {
+    await page.setViewportSize({ width: 768, height: 1024 });
+    try {
+      for (const path of ['/admin/users', '/rules/new', '/notifications/policies', `/devices/${device.id}`]) {
+        await page.goto(vigil.http + path);
+        await page.getByRole('main').getByRole('heading').first().waitFor();
+        // The page's globals are typed loosely: the server's tsconfig has no DOM library.
+        const overflow = await page.evaluate(() => {
+          const root = (globalThis as any).document.documentElement;
+          return root.scrollWidth - root.clientWidth;
+        });
+        assert.ok(overflow <= 0, `${path} is ${overflow} px wider than the screen`);
+      }
+      await page.goto(`${vigil.http}/rules/new`);
+      await shot('rule-tablet');
+    } finally {
+      await page.setViewportSize({ width: 1360, height: 900 });
     }
   });
 

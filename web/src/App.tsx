@@ -9,6 +9,10 @@ import { AlarmsPage } from './pages/AlarmsPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { DashboardsPage } from './dashboards/DashboardsPage';
 import { DashboardPage } from './dashboards/DashboardPage';
+import { AdminPage } from './admin/AdminPage';
+import { RulesPage } from './rules/RulesPage';
+import { RuleEditPage } from './rules/RuleEditPage';
+import { NotificationsPage } from './rules/NotificationsPage';
 
 export function App() {
   return (
@@ -28,6 +32,14 @@ export function App() {
             <Route path="alarms" element={<AlarmsPage />} />
             <Route path="dashboards" element={<DashboardsPage />} />
             <Route path="dashboards/:id" element={<DashboardPage />} />
+            <Route path="rules" element={<RulesPage />} />
+            <Route path="rules/new" element={<RuleEditPage />} />
+            <Route path="rules/:id" element={<RuleEditPage />} />
+            <Route path="notifications" element={<NotificationsPage />} />
+            <Route path="notifications/:tab" element={<NotificationsPage />} />
+            <Route path="admin" element={<AdminPage tab="users" />} />
+            <Route path="admin/:tab" element={<AdminPage />} />
+            <Route path="account" element={<AdminPage tab="account" />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Routes>

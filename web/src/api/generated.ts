@@ -450,7 +450,7 @@ export type GetDashboardsResult = {
     name: string;
     widgets: Array<{
       id: string;
-      type: "chart" | "stat" | "alarms" | "status" | "text";
+      type: "chart" | "stat" | "alarms" | "status" | "text" | "gauge" | "table" | "map" | "command";
       x: number;
       y: number;
       w: number;
@@ -475,7 +475,7 @@ export type PostDashboardsBody = {
   name: string;
   widgets?: Array<{
     id: string;
-    type: "chart" | "stat" | "alarms" | "status" | "text";
+    type: "chart" | "stat" | "alarms" | "status" | "text" | "gauge" | "table" | "map" | "command";
     x: number;
     y: number;
     w: number;
@@ -494,7 +494,7 @@ export type PostDashboardsResult = {
   name: string;
   widgets: Array<{
     id: string;
-    type: "chart" | "stat" | "alarms" | "status" | "text";
+    type: "chart" | "stat" | "alarms" | "status" | "text" | "gauge" | "table" | "map" | "command";
     x: number;
     y: number;
     w: number;
@@ -524,7 +524,7 @@ export type GetDashboardsByIdResult = {
   name: string;
   widgets: Array<{
     id: string;
-    type: "chart" | "stat" | "alarms" | "status" | "text";
+    type: "chart" | "stat" | "alarms" | "status" | "text" | "gauge" | "table" | "map" | "command";
     x: number;
     y: number;
     w: number;
@@ -552,7 +552,7 @@ export type PutDashboardsByIdBody = {
   name: string;
   widgets?: Array<{
     id: string;
-    type: "chart" | "stat" | "alarms" | "status" | "text";
+    type: "chart" | "stat" | "alarms" | "status" | "text" | "gauge" | "table" | "map" | "command";
     x: number;
     y: number;
     w: number;
@@ -571,7 +571,7 @@ export type PutDashboardsByIdResult = {
   name: string;
   widgets: Array<{
     id: string;
-    type: "chart" | "stat" | "alarms" | "status" | "text";
+    type: "chart" | "stat" | "alarms" | "status" | "text" | "gauge" | "table" | "map" | "command";
     x: number;
     y: number;
     w: number;

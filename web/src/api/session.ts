@@ -3,6 +3,7 @@
 // goes through `call`, which attaches the token and, on a 401, refreshes once and retries.
 // Concurrent 401s share one refresh, because a refresh token may only be spent once.
 import type { ApiCall, ApiRequest } from './generated';
+import { roleCan, type Permission } from '../lib/permissions';
 
 export const REFRESH_STORAGE_KEY = 'vigil.refreshToken';
 const EMAIL_STORAGE_KEY = 'vigil.email';
@@ -12,6 +13,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The problem body's details, e.g. {problems: [{field, message}]} of a 422. */
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -67,6 +70,11 @@ export class Session {
     } catch {
       return null;
     }
+  }
+
+  /** Whether the signed-in role holds a permission (mirrors the server's table; the API still enforces). */
+  can(permission: Permission): boolean {
+    return roleCan(this.role, permission);
   }
 
   /** Operators and up handle alarms; viewers only look (see docs/security.md for the role table). */
@@ -175,8 +183,8 @@ export class Session {
       body = text;
     }
     if (!res.ok) {
-      const problem = (body ?? {}) as { error?: string; message?: string };
-      throw new ApiError(res.status, problem.error ?? `HTTP_${res.status}`, problem.message ?? res.statusText);
+      const problem = (body ?? {}) as { error?: string; message?: string; details?: unknown };
+      throw new ApiError(res.status, problem.error ?? `HTTP_${res.status}`, problem.message ?? res.statusText, problem.details);
     }
     return body;
   }

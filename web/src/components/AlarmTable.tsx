@@ -1,6 +1,6 @@
 // A list of alarms with their actions (acknowledge, dismiss as false, clear) and a link to the
 // device chart at the alarm's moment. Used by the alarms page and the device page.
-import { useState } from 'react';
+import { Fragment, useState } from 'react';
 import { Link } from 'react-router-dom';
 import {
   postAlarmsByIdAcknowledge,
@@ -12,6 +12,7 @@ import { useApi, useSession } from '../api/context';
 import { formatTime, formatValue } from '../lib/format';
 import { around, searchWithRange } from '../lib/time-range';
 import { AlarmStatusBadge, SeverityBadge } from './Badges';
+import { AlarmHistory } from './AlarmHistory';
 
 export type Alarm = GetAlarmsResult['items'][number];
 
@@ -37,6 +38,8 @@ export function alarmChartLink(alarm: Alarm): string {
   return `/devices/${alarm.deviceId}?${search}`;
 }
 
+const ALARM_TYPE_LABELS: Record<string, string> = { anomaly: 'Anomaly', predicted_failure: 'Predicted failure', rule: 'Rule' };
+
 const ACTIONS = [
   { verb: 'Acknowledge', fn: postAlarmsByIdAcknowledge, from: ['ACTIVE_UNACK', 'CLEARED_UNACK'] },
   { verb: 'Dismiss', fn: postAlarmsByIdDismiss, from: ['ACTIVE_UNACK', 'ACTIVE_ACK', 'CLEARED_UNACK'] },
@@ -58,6 +61,7 @@ export function AlarmTable({
   const session = useSession();
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [opened, setOpened] = useState<string | null>(null);
 
   async function act(alarm: Alarm, action: (typeof ACTIONS)[number]) {
     setBusy(alarm.id);
@@ -96,8 +100,10 @@ export function AlarmTable({
           <tbody>
             {alarms.map((alarm) => {
               const e = alarmExplanation(alarm);
+              const open = opened === alarm.id;
               return (
-                <tr key={alarm.id} data-alarm-id={alarm.id}>
+                <Fragment key={alarm.id}>
+                <tr data-alarm-id={alarm.id}>
                   <td>
                     <SeverityBadge severity={alarm.severity} />
                   </td>
@@ -112,7 +118,7 @@ export function AlarmTable({
                   <td className="alarm-message">
                     <div>{alarm.message}</div>
                     <div className="muted small">
-                      {alarm.type === 'anomaly' ? 'Anomaly' : 'Predicted failure'}
+                      {ALARM_TYPE_LABELS[alarm.type] ?? alarm.type}
                       {alarm.key ? ` · ${alarm.key}` : ''}
                       {e?.expected ? ` · expected ${formatValue(e.expected[0])} to ${formatValue(e.expected[1])}` : ''}
                     </div>
@@ -136,8 +142,25 @@ export function AlarmTable({
                           {a.verb}
                         </button>
                       ))}
+                    <button
+                      type="button"
+                      className="btn btn-small btn-ghost"
+                      aria-expanded={open}
+                      aria-label={`History and comments: ${alarm.message}`}
+                      onClick={() => setOpened(open ? null : alarm.id)}
+                    >
+                      {open ? 'Hide history' : 'History'}
+                    </button>
                   </td>
                 </tr>
+                {open && (
+                  <tr className="detail-row">
+                    <td colSpan={showDevice ? 6 : 5}>
+                      <AlarmHistory alarmId={alarm.id} />
+                    </td>
+                  </tr>
+                )}
+                </Fragment>
               );
             })}
           </tbody>

@@ -22,6 +22,9 @@ export function Layout() {
           </NavLink>
           <NavLink to="/alarms">Alarms</NavLink>
           <NavLink to="/dashboards">Dashboards</NavLink>
+          <NavLink to="/rules">Rules</NavLink>
+          <NavLink to="/notifications">Notifications</NavLink>
+          {session.can('users:manage') ? <NavLink to="/admin">Users</NavLink> : <NavLink to="/account">Account</NavLink>}
           <a href="/api/docs" target="_blank" rel="noreferrer">
             API
           </a>

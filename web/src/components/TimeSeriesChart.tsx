@@ -31,6 +31,13 @@ export interface ChartProps {
   height?: number;
   /** The value legend under the chart (off in small dashboard widgets). */
   legend?: boolean;
+  /** Spans shaded across the chart (e.g. when a rule would have been firing); `to` null: still open. */
+  intervals?: ChartInterval[];
+}
+
+export interface ChartInterval {
+  from: number;
+  to: number | null;
 }
 
 /** uPlot's columns: x, value, [min, max], [forecast, lower, upper]; history and forecast share x. */
@@ -55,12 +62,14 @@ function columns(s: Series, f: ForecastSeries | null | undefined): uPlot.Aligned
   return [xs, ...history, joined, [...pastPad, ...pick(f.lower)], [...pastPad, ...pick(f.upper)]] as uPlot.AlignedData;
 }
 
-export function TimeSeriesChart({ label, series, forecast, from, to, markers = [], onZoom, height = 200, legend = true }: ChartProps) {
+const NO_INTERVALS: ChartInterval[] = [];
+
+export function TimeSeriesChart({ label, series, forecast, from, to, markers = [], onZoom, height = 200, legend = true, intervals = NO_INTERVALS }: ChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const forecastEnd = forecast?.ts.length ? forecast.ts[forecast.ts.length - 1]! : to;
-  const latest = useRef({ from, to: Math.max(to, forecastEnd), markers, onZoom, series, forecast });
-  latest.current = { from, to: Math.max(to, forecastEnd), markers, onZoom, series, forecast };
+  const latest = useRef({ from, to: Math.max(to, forecastEnd), markers, onZoom, series, forecast, intervals });
+  latest.current = { from, to: Math.max(to, forecastEnd), markers, onZoom, series, forecast, intervals };
   const withForecast = !!forecast;
   const [theme, setTheme] = useState(0);
   const banded = series.min !== null;
@@ -81,6 +90,7 @@ export function TimeSeriesChart({ label, series, forecast, from, to, markers = [
     const forecastLine = cssVar('--chart-forecast') || '#8b5cf6';
     const forecastBand = cssVar('--chart-forecast-band') || 'rgba(139,92,246,0.15)';
     const forecastFirst = banded ? 4 : 2;
+    const intervalFill = cssVar('--chart-interval') || 'rgba(211,52,74,0.16)';
     const expectedFill = cssVar('--chart-expected') || 'rgba(31,157,85,0.3)';
     const axisStyle = { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
     const opts: uPlot.Options = {
@@ -126,6 +136,12 @@ export function TimeSeriesChart({ label, series, forecast, from, to, markers = [
           (u) => {
             const ctx = u.ctx;
             ctx.save();
+            ctx.fillStyle = intervalFill;
+            for (const span of latest.current.intervals) {
+              const left = Math.max(u.bbox.left, u.valToPos(span.from / 1000, 'x', true));
+              const right = Math.min(u.bbox.left + u.bbox.width, u.valToPos((span.to ?? latest.current.to) / 1000, 'x', true));
+              if (right > left) ctx.fillRect(left, u.bbox.top, Math.max(1, right - left), u.bbox.height);
+            }
             ctx.strokeStyle = marker;
             ctx.lineWidth = 2 * devicePixelRatio;
             ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
@@ -163,8 +179,8 @@ export function TimeSeriesChart({ label, series, forecast, from, to, markers = [
 
   useEffect(() => {
     plot.current?.setData(columns(series, forecast));
-  }, [series, forecast, from, to, markers.map((m) => m.ts).join(',')]);
+  }, [series, forecast, from, to, markers.map((m) => m.ts).join(','), intervals]);
 
   // data-points lets end-to-end tests see what the canvas holds.
-  return <div className="chart" ref={host} role="img" aria-label={`Chart of ${label}`} data-points={series.ts.length} />;
+  return <div className="chart" ref={host} role="img" aria-label={`Chart of ${label}`} data-points={series.ts.length} data-intervals={intervals.length} />;
 }

@@ -123,7 +123,12 @@ export function DashboardGrid({
               )}
             </header>
             <div className="widget-body">
-              <WidgetBody widget={w} rangeMs={rangeMs} heightPx={heightPx - 44} />
+              <WidgetBody
+                widget={w}
+                rangeMs={rangeMs}
+                heightPx={heightPx - 44}
+                onChange={editable ? (changed) => onChange(widgets.map((x) => (x.id === changed.id ? changed : x))) : undefined}
+              />
             </div>
             {editable && <div className="widget-resize" aria-hidden="true" onPointerDown={(e) => begin(e, w, 'resize')} />}
           </section>

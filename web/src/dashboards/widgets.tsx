@@ -14,11 +14,12 @@ import { Sparkline } from '../components/Sparkline';
 import { SeverityBadge, StatusBadge } from '../components/Badges';
 import { alarmChartLink } from '../components/AlarmTable';
 import { configOf, type Widget } from './types';
+import { CommandWidget, GaugeWidget, MapWidget, TableWidget } from './more-widgets';
 
 const REFRESH_MS = 30_000;
 const CLOCK_MS = 5_000;
 
-export function WidgetBody({ widget, rangeMs, heightPx }: { widget: Widget; rangeMs: number; heightPx: number }) {
+export function WidgetBody({ widget, rangeMs, heightPx, onChange }: { widget: Widget; rangeMs: number; heightPx: number; onChange?: (w: Widget) => void }) {
   const c = configOf(widget);
   switch (widget.type) {
     case 'chart':
@@ -31,6 +32,17 @@ export function WidgetBody({ widget, rangeMs, heightPx }: { widget: Widget; rang
       return <StatusWidget />;
     case 'text':
       return <Markdown text={c.text ?? ''} />;
+    case 'gauge':
+      return c.deviceId && c.key ? <GaugeWidget deviceId={c.deviceId} keyName={c.key} min={c.min} max={c.max} /> : <Unbound />;
+    case 'table':
+      return <TableWidget deviceType={c.deviceType} keys={(c.keys ?? '').split(',').map((k) => k.trim()).filter(Boolean)} />;
+    case 'map':
+      return <MapWidget widget={widget} onChange={onChange} heightPx={heightPx} />;
+    case 'command':
+      return c.deviceId && c.method ? <CommandWidget deviceId={c.deviceId} method={c.method} params={c.params} oneway={c.oneway} label={c.label} /> : <p className="muted widget-empty">Choose a device and a method in the widget's settings.</p>;
+    default:
+      // A widget type added by a newer server: shown as such rather than breaking the dashboard.
+      return <p className="muted widget-empty">This widget type is not known to this console.</p>;
   }
 }
 

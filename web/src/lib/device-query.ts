@@ -69,6 +69,37 @@ export function pagesForRows(first: number, last: number, pageSize: number, tota
   return pages;
 }
 
+/** Row elements a virtual list keeps: every row that fits the viewport, one partly shown, and overscan both sides. */
+export function slotCount(viewportPx: number, rowPx: number, overscan: number): number {
+  return Math.ceil(viewportPx / rowPx) + 1 + 2 * overscan;
+}
+
+export interface RowWindow {
+  first: number;
+  last: number;
+}
+
+/**
+ * The rows a virtual list renders. It moves only when a row outside the current window comes on
+ * screen, and then jumps a whole overscan ahead: a scroll of a few pixels renders nothing, and a
+ * brisk scroll renders a batch of rows every few frames instead of a couple every frame. The
+ * window always spans `slots` rows (fewer only when the list is shorter), so row elements keyed by
+ * `index % slots` keep their keys and React updates only the rows that changed.
+ */
+export function nextRowWindow(scrollTopPx: number, viewportPx: number, rowPx: number, total: number, overscan: number, prev: RowWindow | null): RowWindow {
+  if (total <= 0) return { first: 0, last: -1 };
+  const slots = slotCount(viewportPx, rowPx, overscan);
+  const firstVisible = Math.min(total - 1, Math.max(0, Math.floor(scrollTopPx / rowPx)));
+  const lastVisible = Math.min(total - 1, Math.floor((scrollTopPx + viewportPx) / rowPx));
+  const lastWanted = Math.min(total - 1, (prev?.first ?? 0) + slots - 1);
+  if (prev && prev.last === lastWanted && firstVisible >= prev.first && lastVisible <= prev.last) return prev;
+  // Scrolling down, the rows ahead matter more; scrolling up, the rows above.
+  const down = !prev || firstVisible >= prev.first;
+  const lead = down ? Math.max(0, firstVisible - Math.floor(overscan / 2)) : Math.max(0, lastVisible + Math.floor(overscan / 2) - slots + 1);
+  const first = Math.max(0, Math.min(lead, total - slots));
+  return { first, last: Math.min(total - 1, first + slots - 1) };
+}
+
 /** Rows of a fixed-height virtual list that are (partly) on screen, with overscan. */
 export function visibleRows(scrollTopPx: number, viewportPx: number, rowPx: number, total: number, overscan = 8) {
   const first = Math.max(0, Math.floor(scrollTopPx / rowPx) - overscan);

@@ -100,6 +100,7 @@ export function AlarmsPage() {
               <option value="">Any</option>
               <option value="anomaly">Anomaly</option>
               <option value="predicted_failure">Predicted failure</option>
+              <option value="rule">Rule</option>
             </select>
           </label>
           <button type="button" className="btn btn-ghost" onClick={alarms.reload}>

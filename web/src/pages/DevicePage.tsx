@@ -1,5 +1,5 @@
 // One device: identity and state, latest values, live charts of every numeric key with zoom and
-// pan into history, its alarms and its credentials. ?alarm=<id> (from an alarm's "show on chart"
+// pan into history, its alarms and its credentials, attributes, command console and firmware. ?alarm=<id> (from an alarm's "show on chart"
 // link) marks the alarm's moment on the charts and shows its explanation.
 import { useCallback, useEffect, useMemo } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router-dom';
@@ -15,6 +15,9 @@ import type { ChartMarker } from '../components/TimeSeriesChart';
 import { AlarmTable, alarmExplanation, alarmMoment, mergeAlarm } from '../components/AlarmTable';
 import { CredentialsPanel } from '../components/CredentialsPanel';
 import { HealthCard } from '../components/HealthCard';
+import { AttributesPanel } from '../device/AttributesPanel';
+import { CommandConsole } from '../device/CommandConsole';
+import { FirmwarePanel } from '../device/FirmwarePanel';
 
 export function DevicePage() {
   const { id = '' } = useParams();
@@ -204,6 +207,14 @@ export function DevicePage() {
         <div className="side-col">
           {d && <HealthCard deviceId={id} deviceType={d.type} />}
           <CredentialsPanel deviceId={id} />
+        </div>
+      </div>
+
+      <div className="two-col">
+        <CommandConsole deviceId={id} />
+        <div className="side-col">
+          <AttributesPanel deviceId={id} />
+          {d && <FirmwarePanel deviceId={id} deviceType={d.type} latest={Object.fromEntries(latestEntries.map(([k, v]) => [k, v.value]))} />}
         </div>
       </div>
     </section>
