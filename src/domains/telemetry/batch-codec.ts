@@ -1,4 +1,6 @@
 // The wire form of a PointBatch on the bus: compact JSON, points as [key, ts, value] triples.
+// Decoding the very bytes this process encoded (the embedded log hands its consumers the records
+// it just wrote, from memory) returns the batch they were made from instead of parsing them again.
 import type { PointBatch, SequencedBatch, TelemetryValue, Transport } from '../../ports/telemetry.js';
 
 interface Wire {
@@ -9,6 +11,9 @@ interface Wire {
   p: [string, number, TelemetryValue][];
 }
 
+/** Encoded bytes -> the batch they were encoded from; dropped with the bytes. */
+const encodedFrom = new WeakMap<Uint8Array, PointBatch>();
+
 export function encodeBatch(batch: PointBatch): Buffer {
   const wire: Wire = {
     t: batch.tenantId,
@@ -17,10 +22,14 @@ export function encodeBatch(batch: PointBatch): Buffer {
     ra: batch.receivedAt,
     p: batch.points.map((p) => [p.key, p.ts, p.value]),
   };
-  return Buffer.from(JSON.stringify(wire));
+  const data = Buffer.from(JSON.stringify(wire));
+  encodedFrom.set(data, batch);
+  return data;
 }
 
 export function decodeBatch(seq: number, data: Uint8Array): SequencedBatch {
+  const held = encodedFrom.get(data);
+  if (held) return { seq, tenantId: held.tenantId, deviceId: held.deviceId, transport: held.transport, receivedAt: held.receivedAt, points: held.points };
   const wire = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')) as Wire;
   return {
     seq,
