@@ -2,7 +2,7 @@
 // together with the consumer position, so a crash never stores a batch twice or half.
 // ts is BIGINT epoch ms: windows are integer arithmetic (ts // interval * interval), SQL that
 // PostgreSQL would also run.
-import { BIGINT, BOOLEAN, DOUBLE, DuckDBDataChunk, VARCHAR, type DuckDBValue } from '@duckdb/node-api';
+import { BIGINT, BOOLEAN, DOUBLE, DuckDBDataChunk, VARCHAR, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
 import type {
   AggregateQuery,
   AggregateRow,
@@ -30,6 +30,12 @@ const SCHEMA = [
   ...ROLLUP_SCHEMA,
 ];
 
+const MERGE_LATEST_SQL = `INSERT INTO telemetry_latest SELECT * FROM telemetry_latest_staging
+  ON CONFLICT (tenant_id, device_id, key) DO UPDATE
+  SET ts = excluded.ts, num = excluded.num, str = excluded.str, bool = excluded.bool
+  WHERE excluded.ts >= telemetry_latest.ts`;
+const SAVE_POSITION_SQL = 'INSERT INTO ingest_positions VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq';
+
 function valueOf(row: Row): TelemetryValue {
   if (row.num !== null && row.num !== undefined) return row.num as number;
   if (row.bool !== null && row.bool !== undefined) return row.bool as boolean;
@@ -52,6 +58,7 @@ export class DuckDbTelemetryStore implements TelemetryStore {
   /** False until the rollup is verified (or rebuilt) at start; aggregates read raw rows until then. */
   private rollupsReady = false;
   private rollupCheck: Promise<void> = Promise.resolve();
+  private readonly prepared = new Map<string, DuckDBPreparedStatement>();
 
   constructor(private readonly db: DuckDbDatabase) {}
 
@@ -124,21 +131,26 @@ export class DuckDbTelemetryStore implements TelemetryStore {
           }
         }
         latest.closeSync();
-        await conn.run(`INSERT INTO telemetry_latest SELECT * FROM telemetry_latest_staging
-          ON CONFLICT (tenant_id, device_id, key) DO UPDATE
-          SET ts = excluded.ts, num = excluded.num, str = excluded.str, bool = excluded.bool
-          WHERE excluded.ts >= telemetry_latest.ts`);
-        await conn.run('DELETE FROM telemetry_latest_staging');
-        await conn.run(
-          `INSERT INTO ingest_positions VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq`,
-          [consumer, lastSeq],
-        );
+        await this.runPrepared(conn, MERGE_LATEST_SQL);
+        await this.runPrepared(conn, 'DELETE FROM telemetry_latest_staging');
+        await this.runPrepared(conn, SAVE_POSITION_SQL, [consumer, lastSeq]);
         await conn.run('COMMIT');
       } catch (err) {
         await conn.run('ROLLBACK').catch(() => undefined);
         throw err;
       }
     });
+  }
+
+  /** The writer's statements run on every append: parsed and planned once, not per transaction. */
+  private async runPrepared(conn: DuckDBConnection, sql: string, params?: DuckDBValue[]): Promise<void> {
+    let statement = this.prepared.get(sql);
+    if (!statement) {
+      statement = await conn.prepare(sql);
+      this.prepared.set(sql, statement);
+    }
+    if (params) statement.bind(params);
+    await statement.run();
   }
 
   async queryRaw(q: RawQuery): Promise<StoredPoint[]> {
@@ -198,7 +210,11 @@ export class DuckDbTelemetryStore implements TelemetryStore {
 
   async close(): Promise<void> {
     await this.rollupCheck;
-    await this.writer.exclusive(async (c) => c.closeSync());
+    await this.writer.exclusive(async (c) => {
+      for (const statement of this.prepared.values()) statement.destroySync();
+      this.prepared.clear();
+      c.closeSync();
+    });
     await this.reader.exclusive(async (c) => c.closeSync());
     await this.roller.exclusive(async (c) => c.closeSync());
   }
