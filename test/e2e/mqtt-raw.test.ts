@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IConnackPacket, IDisconnectPacket, IPubrecPacket, Packet } from 'mqtt-packet';
+import mqttPacket from 'mqtt-packet';
 import { createDevice, login, request, startVigil, waitFor, type Running } from '../helpers/harness.js';
 import { RawClient } from '../helpers/raw-mqtt-client.js';
 
@@ -133,6 +134,45 @@ describe('MQTT transport at the byte level', () => {
     await c.connect(device.accessToken, { version: 5 });
     c.send({ cmd: 'pubrel', messageId: 999 }, 5);
     assert.equal(((await c.next('pubcomp')) as { reasonCode?: number }).reasonCode, 0x92);
+    c.end();
+  });
+
+  test('v5 - more unacknowledged QoS 1 publishes than the receive maximum is DISCONNECT 0x93; up to it all are acknowledged', async () => {
+    const within = await RawClient.open(vigil.mqttPort, 5);
+    const connack = (await within.connect(device.accessToken, { version: 5 })) as IConnackPacket;
+    const receiveMaximum = connack.properties?.receiveMaximum;
+    assert.ok(receiveMaximum && receiveMaximum < 1000, 'the server announces its receive maximum');
+    const burst = (c: RawClient, n: number) => {
+      // All in one write: none can be acknowledged before the server has read them all.
+      const frames = Array.from({ length: n }, (_, i) =>
+        mqttPacket.generate({ cmd: 'publish', topic: 'v1/devices/me/telemetry', qos: 1, messageId: i + 1, dup: false, retain: false, payload: `{"rm":${i}}` }, { protocolVersion: 5 }),
+      );
+      c.write(Buffer.concat(frames));
+    };
+    burst(within, receiveMaximum);
+    for (let i = 0; i < receiveMaximum; i++) assert.equal(((await within.next('puback')) as { reasonCode?: number }).reasonCode ?? 0, 0);
+    assert.equal(within.closed, false);
+    within.end();
+
+    const over = await RawClient.open(vigil.mqttPort, 5);
+    await over.connect(device.accessToken, { version: 5 });
+    burst(over, receiveMaximum + 1);
+    assert.equal(((await over.next('disconnect')) as IDisconnectPacket).reasonCode, 0x93);
+    await over.waitClosed();
+    await bystanderStillWorks();
+  });
+
+  test('MQTT 3.1.1 has no receive maximum: a burst over it is read with backpressure and every publish acknowledged', async () => {
+    const c = await RawClient.open(vigil.mqttPort);
+    await c.connect(device.accessToken);
+    const n = 250;
+    const frames = Array.from({ length: n }, (_, i) =>
+      mqttPacket.generate({ cmd: 'publish', topic: 'v1/devices/me/telemetry', qos: 1, messageId: i + 1, dup: false, retain: false, payload: `{"burst":${i}}` }, { protocolVersion: 4 }),
+    );
+    c.write(Buffer.concat(frames));
+    const ids: number[] = [];
+    for (let i = 0; i < n; i++) ids.push((await c.next('puback')).messageId!);
+    assert.deepEqual(ids, frames.map((_, i) => i + 1), 'acknowledged in the order sent');
     c.end();
   });
 

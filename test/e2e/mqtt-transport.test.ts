@@ -246,7 +246,9 @@ describe('MQTT backpressure over the rate limit', () => {
     test(`v${version} - a device publishing far over its limit: acknowledged = stored`, async () => {
       const device = await createDevice(vigil.http, token, `flood-v${version}`);
       const client = await connect(vigil.mqttPort, device.accessToken, version);
-      const n = 150;
+      // Within the receive maximum (100): more unacknowledged QoS 1 publishes are an MQTT 5
+      // protocol error (DISCONNECT 0x93, test/e2e/mqtt-raw), and mqtt.js does not hold back by itself.
+      const n = 90;
       const results = await Promise.all(
         Array.from({ length: n }, (_, i) =>
           client.publishAsync('v1/devices/me/telemetry', JSON.stringify({ ts: Date.now() - 100_000 + i, values: { seq: i } }), { qos: 1 }).then(

@@ -2,7 +2,7 @@
 // together with the consumer position, so a crash never stores a batch twice or half.
 // ts is BIGINT epoch ms: windows are integer arithmetic (ts // interval * interval), SQL that
 // PostgreSQL would also run.
-import type { DuckDBValue } from '@duckdb/node-api';
+import { BIGINT, BOOLEAN, DOUBLE, DuckDBDataChunk, VARCHAR, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
 import type {
   AggregateQuery,
   AggregateRow,
@@ -38,6 +38,12 @@ function sizeInBytes(value: unknown): number {
   return match ? Math.round(Number(match[1]) * (SIZE_UNITS[match[2]!] ?? 0)) : 0;
 }
 
+const MERGE_LATEST_SQL = `INSERT INTO telemetry_latest SELECT * FROM telemetry_latest_staging
+  ON CONFLICT (tenant_id, device_id, key) DO UPDATE
+  SET ts = excluded.ts, num = excluded.num, str = excluded.str, bool = excluded.bool
+  WHERE excluded.ts >= telemetry_latest.ts`;
+const SAVE_POSITION_SQL = 'INSERT INTO ingest_positions VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq';
+
 function valueOf(row: Row): TelemetryValue {
   if (row.num !== null && row.num !== undefined) return row.num as number;
   if (row.bool !== null && row.bool !== undefined) return row.bool as boolean;
@@ -60,6 +66,7 @@ export class DuckDbTelemetryStore implements TelemetryStore {
   /** False until the rollup is verified (or rebuilt) at start; aggregates read raw rows until then. */
   private rollupsReady = false;
   private rollupCheck: Promise<void> = Promise.resolve();
+  private readonly prepared = new Map<string, DuckDBPreparedStatement>();
 
   constructor(private readonly db: DuckDbDatabase) {}
 
@@ -105,38 +112,53 @@ export class DuckDbTelemetryStore implements TelemetryStore {
           );
           return conn.createAppender('telemetry_latest_staging');
         });
-        const newest = new Map<string, { b: SequencedBatch; i: number }>();
+        // Whole columns per data chunk: three native calls per point (its strings) instead of
+        // nine appender calls; numbers, nulls and timestamps are written into typed arrays.
+        const rows = new TelemetryColumns();
+        // Newest point per series, by tenant and device (one string per batch), then key.
+        const newest = new Map<string, Map<string, { b: SequencedBatch; i: number }>>();
         for (const batch of batches) {
           const points = batch.points;
+          const series = `${batch.tenantId}\u0000${batch.deviceId}`;
+          let perKey = newest.get(series);
+          if (!perKey) newest.set(series, (perKey = new Map()));
           for (let i = 0; i < points.length; i++) {
             const p = points[i]!;
-            appendRow(appender, batch.tenantId, batch.deviceId, p.key, p.ts, p.value, batch.seq);
-            const id = `${batch.tenantId}\u0000${batch.deviceId}\u0000${p.key}`;
-            const seen = newest.get(id);
-            if (!seen || seen.b.points[seen.i]!.ts <= p.ts) newest.set(id, { b: batch, i });
+            rows.add(batch.tenantId, batch.deviceId, p.key, p.ts, p.value, batch.seq);
+            if (rows.full) rows.appendTo(appender);
+            const seen = perKey.get(p.key);
+            if (!seen || seen.b.points[seen.i]!.ts <= p.ts) perKey.set(p.key, { b: batch, i });
           }
         }
+        rows.appendTo(appender);
         appender.closeSync();
-        for (const { b, i } of newest.values()) {
-          const p = b.points[i]!;
-          appendRow(latest, b.tenantId, b.deviceId, p.key, p.ts, p.value);
+        for (const perKey of newest.values()) {
+          for (const { b, i } of perKey.values()) {
+            const p = b.points[i]!;
+            appendRow(latest, b.tenantId, b.deviceId, p.key, p.ts, p.value);
+          }
         }
         latest.closeSync();
-        await conn.run(`INSERT INTO telemetry_latest SELECT * FROM telemetry_latest_staging
-          ON CONFLICT (tenant_id, device_id, key) DO UPDATE
-          SET ts = excluded.ts, num = excluded.num, str = excluded.str, bool = excluded.bool
-          WHERE excluded.ts >= telemetry_latest.ts`);
-        await conn.run('DELETE FROM telemetry_latest_staging');
-        await conn.run(
-          `INSERT INTO ingest_positions VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq`,
-          [consumer, lastSeq],
-        );
+        await this.runPrepared(conn, MERGE_LATEST_SQL);
+        await this.runPrepared(conn, 'DELETE FROM telemetry_latest_staging');
+        await this.runPrepared(conn, SAVE_POSITION_SQL, [consumer, lastSeq]);
         await conn.run('COMMIT');
       } catch (err) {
         await conn.run('ROLLBACK').catch(() => undefined);
         throw err;
       }
     });
+  }
+
+  /** The writer's statements run on every append: parsed and planned once, not per transaction. */
+  private async runPrepared(conn: DuckDBConnection, sql: string, params?: DuckDBValue[]): Promise<void> {
+    let statement = this.prepared.get(sql);
+    if (!statement) {
+      statement = await conn.prepare(sql);
+      this.prepared.set(sql, statement);
+    }
+    if (params) statement.bind(params);
+    await statement.run();
   }
 
   async queryRaw(q: RawQuery): Promise<StoredPoint[]> {
@@ -205,7 +227,11 @@ export class DuckDbTelemetryStore implements TelemetryStore {
 
   async close(): Promise<void> {
     await this.rollupCheck;
-    await this.writer.exclusive(async (c) => c.closeSync());
+    await this.writer.exclusive(async (c) => {
+      for (const statement of this.prepared.values()) statement.destroySync();
+      this.prepared.clear();
+      c.closeSync();
+    });
     await this.reader.exclusive(async (c) => c.closeSync());
     await this.roller.exclusive(async (c) => c.closeSync());
   }
@@ -234,4 +260,49 @@ function appendRow(a: Appender, tenantId: string, deviceId: string, key: string,
   }
   if (seq !== undefined) a.appendBigInt(BigInt(seq));
   a.endRow();
+}
+
+/** The telemetry table's columns, in order (tenant_id, device_id, key, ts, num, str, bool, seq). */
+const TELEMETRY_TYPES = [VARCHAR, VARCHAR, VARCHAR, BIGINT, DOUBLE, VARCHAR, BOOLEAN, BIGINT];
+/** Rows per data chunk: DuckDB's vector size. */
+const CHUNK_ROWS = 2048;
+
+/** Rows collected column by column, appended one DuckDB data chunk at a time. */
+class TelemetryColumns {
+  private n = 0;
+  private readonly tenant: string[] = [];
+  private readonly device: string[] = [];
+  private readonly key: string[] = [];
+  private readonly ts: bigint[] = [];
+  private readonly num: (number | null)[] = [];
+  private readonly str: (string | null)[] = [];
+  private readonly bool: (boolean | null)[] = [];
+  private readonly seq: bigint[] = [];
+
+  get full(): boolean {
+    return this.n === CHUNK_ROWS;
+  }
+
+  add(tenantId: string, deviceId: string, key: string, ts: number, value: TelemetryValue, seq: number): void {
+    const i = this.n++;
+    this.tenant[i] = tenantId;
+    this.device[i] = deviceId;
+    this.key[i] = key;
+    this.ts[i] = BigInt(ts);
+    this.num[i] = typeof value === 'number' ? value : null;
+    this.str[i] = typeof value === 'string' ? value : null;
+    this.bool[i] = typeof value === 'boolean' ? value : null;
+    this.seq[i] = BigInt(seq);
+  }
+
+  appendTo(appender: Appender): void {
+    const n = this.n;
+    if (n === 0) return;
+    const columns = [this.tenant, this.device, this.key, this.ts, this.num, this.str, this.bool, this.seq];
+    for (const column of columns) column.length = n;
+    const chunk = DuckDBDataChunk.create(TELEMETRY_TYPES, n);
+    chunk.setColumns(columns);
+    appender.appendDataChunk(chunk);
+    this.n = 0;
+  }
 }

@@ -10,6 +10,10 @@ import { Errors } from '../../errors.js';
 import { writeAllGathered, writeFully, type LogFile, type LogFs } from './log-fs.js';
 import { encodeRecord, findNextRecord, parseSegmentName, scanSegment, segmentName, type DamagedRange } from './wal-segment.js';
 import type { DurableConsumer } from './wal-consumer.js';
+import { RecentRecords } from './wal-recent.js';
+
+/** Durable records kept in memory for consumers that follow the tail (wal-recent.ts). */
+const RECENT_BYTES = 8 * 1024 * 1024;
 
 export interface Segment {
   firstSeq: number;
@@ -72,6 +76,8 @@ export class SubjectLog {
   private readonly waiters = new Set<() => void>();
   readonly ephemeral = new Set<(messages: BusMessage[]) => void>();
   readonly consumers = new Map<string, DurableConsumer>();
+  /** The latest durable records, for consumers at the tail; empty until the first write. */
+  recent = new RecentRecords(1, 0);
 
   constructor(
     readonly dir: string,
@@ -109,6 +115,7 @@ export class SubjectLog {
       }
     }
     this.durableSeq = this.nextSeq - 1;
+    this.recent = new RecentRecords(this.nextSeq, RECENT_BYTES);
     const last = this.segments[this.segments.length - 1];
     if (last) {
       this.fd = await fs.open(last.path, 'write');
@@ -216,6 +223,11 @@ export class SubjectLog {
         this.writeFailed(stage, err);
         await this.repair().catch(() => undefined);
         continue;
+      }
+      let end = segment.size;
+      for (const p of group) {
+        end += p.record.length;
+        this.recent.add({ seq: p.message.seq, data: p.message.data, segmentFirstSeq: segment.firstSeq, end, bytes: p.record.length });
       }
       segment.size += bytes;
       this.durableSeq = group[group.length - 1]!.message.seq;

@@ -123,6 +123,14 @@ export class DurableConsumer {
    * previous read. Returns them with the position just past the last one.
    */
   private async readNext(limit: number): Promise<{ messages: BusMessage[]; next: ReadPosition | null }> {
+    // At the tail, the records just written are still in memory. Not on the first read after
+    // start: that one reads the files (and finds any damage there).
+    const recent = this.position ? this.log.recent.after(this.ackedSeq, limit) : null;
+    if (recent) {
+      const last = recent[recent.length - 1];
+      if (!last) return { messages: [], next: this.position };
+      return { messages: recent.map((r) => ({ seq: r.seq, data: r.data })), next: { segmentFirstSeq: last.segmentFirstSeq, offset: last.end } };
+    }
     let position = this.position;
     if (!position) {
       const segment = this.segmentFor(this.ackedSeq + 1);

@@ -125,7 +125,7 @@ function addValues(values: Record<string, unknown>, ts: number, limits: ParseLim
         key: escapeSurrogates(key),
       });
     }
-    out.push({ key, ts, value: checkValue(values[key], `${path}.${key}`) });
+    out.push({ key, ts, value: checkValue(values[key], path, key) });
   }
 }
 
@@ -134,17 +134,20 @@ function escapeSurrogates(text: string): string {
   return text.replace(/[\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
-function checkValue(value: unknown, where: string): TelemetryValue {
+/** `path` and `key` name the value in an error; joined only then (this runs once per point). */
+const at = (path: string, key: string) => `${path}.${key}`;
+
+function checkValue(value: unknown, path: string, key: string): TelemetryValue {
   switch (typeof value) {
     case 'number':
-      if (!Number.isFinite(value)) throw new PayloadError('invalid_value', `${where} is not a finite number`);
+      if (!Number.isFinite(value)) throw new PayloadError('invalid_value', `${at(path, key)} is not a finite number`);
       if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
-        throw new PayloadError('invalid_value', `${where}: big integer values are not supported`, { value });
+        throw new PayloadError('invalid_value', `${at(path, key)}: big integer values are not supported`, { value });
       }
       return value;
     case 'string':
       if (!isWellFormedText(value)) {
-        throw new PayloadError('invalid_utf8', `${escapeSurrogates(where)} has a lone surrogate (invalid Unicode)`);
+        throw new PayloadError('invalid_utf8', `${escapeSurrogates(at(path, key))} has a lone surrogate (invalid Unicode)`);
       }
       return value;
     case 'boolean':
@@ -152,7 +155,7 @@ function checkValue(value: unknown, where: string): TelemetryValue {
     default:
       throw new PayloadError(
         'invalid_value',
-        `${where} must be a number, boolean or string, got ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}`,
+        `${at(path, key)} must be a number, boolean or string, got ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}`,
       );
   }
 }

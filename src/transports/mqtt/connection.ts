@@ -1,27 +1,21 @@
-// One device connection: framing and decoding, CONNECT, the publish flows (QoS 0/1/2 in,
-// QoS 0/1 out), subscriptions, keep-alive stamps and backpressure. Works over any byte stream
-// (TCP, TLS, WebSocket). Kept small per idle connection: optional state is allocated on first use,
-// timers are shared (the transport sweeps keep-alive), the decoder is shared.
+// One device connection: it sequences CONNECT (connect-auth.ts), device publishes (QoS 0/1/2 in,
+// with their acknowledgements in inbound-acks.ts), subscriptions, server-to-device publishes
+// (outbound-flow.ts), keep-alive stamps and backpressure, over any byte stream (TCP, TLS,
+// WebSocket) framed by frame-reader.ts. Kept small per idle connection: optional state is
+// allocated on first use, timers are shared (the transport sweeps keep-alive), the decoder is shared.
 //
 // The acknowledgement rule: PUBACK/PUBREC carries reason 0 only after the handler resolved, i.e.
 // the message is in the durable log. Acks leave in the order the publishes arrived.
 import type { Duplex } from 'node:stream';
 import type { IConnectPacket, IPublishPacket, ISubscribePacket, IUnsubscribePacket, Packet } from 'mqtt-packet';
 import type { DeviceIdentity } from '../../domains/telemetry/ingest.service.js';
-import {
-  CONNACK_UNSUPPORTED_VERSION,
-  connectProtocolLevel,
-  decoder,
-  encode,
-  encodeAck,
-  FRAME_INCOMPLETE,
-  FRAME_MALFORMED,
-  frameLength,
-  PINGRESP,
-  type ProtocolVersion,
-} from './codec.js';
+import { CONNACK_UNSUPPORTED_VERSION, connectProtocolLevel, decoder, encode, encodeAck, PINGRESP, type ProtocolVersion } from './codec.js';
+import { authenticateConnect, connackAccepted, connackRefused, readConnect, type ConnectAuthenticator } from './connect-auth.js';
+import { FrameReader, type FrameSink } from './frame-reader.js';
 import type { Outcome, PublishContext, TopicHandler } from './handlers/handler.js';
-import { Reason, returnCodeFor311 } from './reason-codes.js';
+import { InboundAcks, type PendingAck } from './inbound-acks.js';
+import { OutboundFlow, type DeliveryResult } from './outbound-flow.js';
+import { Reason } from './reason-codes.js';
 import type { OutboundMessage, Session } from './session.js';
 import { scheduleFlush } from './write-batch.js';
 
@@ -34,10 +28,8 @@ const TOPIC_REFUSALS = new Set<number>([Reason.topicNameInvalid, Reason.implemen
 const REFUSALS_THAT_CLOSE_311 = new Set<number>([Reason.quotaExceeded, ...TOPIC_REFUSALS]);
 
 /** What a connection needs from the transport that owns it. */
-export interface ConnectionHost {
+export interface ConnectionHost extends ConnectAuthenticator {
   readonly limits: ConnectionLimits;
-  authenticate(username: string): Promise<DeviceIdentity | null>;
-  recordUnauthorized(): void;
   /** Attaches the connection to its session (taking over an older connection); reports whether one existed. */
   openSession(conn: MqttConnection, device: DeviceIdentity, clientId: string, clean: boolean, expiryMs: number): { session: Session; present: boolean };
   connected(conn: MqttConnection): void;
@@ -53,7 +45,11 @@ export interface ConnectionHost {
 
 export interface ConnectionLimits {
   maxPacketBytes: number;
-  /** Publishes handled at once per connection (advertised as MQTT 5 receive maximum). */
+  /**
+   * MQTT 5 receive maximum: QoS > 0 publishes a device may have unacknowledged (more is a protocol
+   * error, DISCONNECT 0x93). Also how many other publishes (QoS 0, any QoS from 3.1.1 devices,
+   * which have no such limit) are handled at once before the connection stops reading.
+   */
   receiveMaximum: number;
   topicAliasMaximum: number;
   maxSessionExpirySec: number;
@@ -76,15 +72,7 @@ const enum Block {
   Write = 8,
 }
 
-interface PendingAck {
-  id: number;
-  qos: 1 | 2;
-  outcome: Outcome | null;
-}
-
-let assignedIds = 0;
-
-export class MqttConnection {
+export class MqttConnection implements FrameSink {
   version: ProtocolVersion = 4;
   session: Session | null = null;
   device: DeviceIdentity | null = null;
@@ -93,20 +81,17 @@ export class MqttConnection {
   readonly openedAt = this.lastReadAt;
   private state = State.AwaitingConnect;
   private blocked = 0;
-  private headerTail: Buffer | null = null;
-  private assembly: Buffer | null = null;
-  private assembled = 0;
-  private backlog: Buffer | null = null;
-  /** Publishes being handled (any QoS): bounded by the receive maximum. */
+  private readonly reader: FrameReader;
+  /** Publishes being handled (any QoS). */
   private handling = 0;
-  private acks: PendingAck[] | null = null;
+  /** Of those, the ones the receive maximum does not bound by itself: they pause reading at the limit. */
+  private handlingUnbounded = 0;
+  private acks: InboundAcks | null = null;
+  private outbound: OutboundFlow | null = null;
   private held: IPublishPacket | null = null;
   private heldSince = 0;
   private out: Buffer[] | null = null;
   private aliases: (string | undefined)[] | null = null;
-  /** Client's MQTT 5 limits on what we send. */
-  private clientReceiveMaximum = 65535;
-  private clientMaxPacketBytes = 0;
   private problemInformation = true;
   /** Set when the connection must end once the publishes being handled are acknowledged. */
   private endWhenHandled = false;
@@ -115,7 +100,11 @@ export class MqttConnection {
     readonly stream: Duplex,
     private readonly host: ConnectionHost,
   ) {
-    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.reader = new FrameReader(host.limits.maxPacketBytes, this);
+    stream.on('data', (chunk: Buffer) => {
+      this.lastReadAt = Date.now();
+      this.reader.push(chunk);
+    });
     stream.on('error', (err) => this.host.logEvent('debug', { err: err.message }, 'connection error'));
     stream.on('close', () => this.onClose());
   }
@@ -132,63 +121,18 @@ export class MqttConnection {
     return this.state === State.AwaitingConnect;
   }
 
-  // ---- reading and framing ----
+  // ---- reading (FrameSink) ----
 
-  private onData(chunk: Buffer): void {
-    this.lastReadAt = Date.now();
-    if (this.state === State.Closed) return;
-    if (this.blocked) {
-      // pause() is advisory for some streams: keep what still arrives, in order.
-      this.backlog = this.backlog ? Buffer.concat([this.backlog, chunk]) : chunk;
-      return;
-    }
-    this.feed(chunk);
+  get acceptingFrames(): boolean {
+    return this.blocked === 0 && this.state !== State.Closed;
   }
 
-  /** Continues a packet split across reads, then frames what follows. */
-  private feed(chunk: Buffer): void {
-    let offset = 0;
-    if (this.assembly) {
-      const n = Math.min(this.assembly.length - this.assembled, chunk.length);
-      chunk.copy(this.assembly, this.assembled, 0, n);
-      this.assembled += n;
-      offset = n;
-      if (this.assembled < this.assembly.length) return;
-      const frame = this.assembly;
-      this.assembly = null;
-      this.onFrame(frame);
-    } else if (this.headerTail) {
-      chunk = Buffer.concat([this.headerTail, chunk]);
-      this.headerTail = null;
-    }
-    this.consume(chunk, offset);
+  get closed(): boolean {
+    return this.state === State.Closed;
   }
 
-  private consume(buf: Buffer, offset: number): void {
-    while (offset < buf.length && this.state !== State.Closed) {
-      if (this.blocked) {
-        this.backlog = buf.subarray(offset);
-        return;
-      }
-      const total = frameLength(buf, offset);
-      if (total === FRAME_INCOMPLETE) {
-        this.headerTail = Buffer.from(buf.subarray(offset));
-        return;
-      }
-      if (total === FRAME_MALFORMED) return this.protocolFailure(Reason.malformedPacket, 'malformed remaining length');
-      // Refused from the fixed header alone: the body is never buffered.
-      if (total > this.host.limits.maxPacketBytes) {
-        return this.protocolFailure(Reason.packetTooLarge, `packet of ${total} bytes exceeds ${this.host.limits.maxPacketBytes}`);
-      }
-      if (buf.length - offset < total) {
-        this.assembly = Buffer.allocUnsafe(total);
-        this.assembled = buf.copy(this.assembly, 0, offset);
-        return;
-      }
-      const frame = buf.subarray(offset, offset + total);
-      offset += total;
-      this.onFrame(frame);
-    }
+  framingFailure(reason: number, message: string): void {
+    this.protocolFailure(reason, message);
   }
 
   private block(reason: Block): void {
@@ -200,13 +144,11 @@ export class MqttConnection {
     if ((this.blocked & reason) === 0) return;
     this.blocked &= ~reason;
     if (this.blocked !== 0 || this.state === State.Closed) return;
-    const backlog = this.backlog;
-    this.backlog = null;
-    if (backlog) this.feed(backlog);
+    this.reader.resume();
     if (this.blocked === 0 && (this.state as State) !== State.Closed) this.stream.resume();
   }
 
-  private onFrame(frame: Buffer): void {
+  frame(frame: Buffer): void {
     if (this.state === State.AwaitingConnect) {
       if (frame[0] !== 0x10) return this.destroy('first packet is not CONNECT');
       const level = connectProtocolLevel(frame);
@@ -231,7 +173,7 @@ export class MqttConnection {
       case 'publish':
         return this.onPublish(packet);
       case 'puback':
-        return this.onOutboundAck(packet.messageId!);
+        return this.outbound?.acknowledged(packet.messageId!);
       case 'pubrel':
         return this.onPubrel(packet.messageId!);
       case 'pingreq':
@@ -253,46 +195,31 @@ export class MqttConnection {
     }
   }
 
-  // ---- CONNECT ----
+  // ---- CONNECT (what is checked and answered: connect-auth.ts) ----
 
   private onConnect(p: IConnectPacket): void {
     this.state = State.Authenticating;
-    this.keepaliveMs = (p.keepalive ?? 0) * 1000;
-    const props = p.properties;
-    if (props) {
-      if (props.receiveMaximum) this.clientReceiveMaximum = props.receiveMaximum;
-      if (props.maximumPacketSize) this.clientMaxPacketBytes = props.maximumPacketSize;
-      if (props.requestProblemInformation === false) this.problemInformation = false;
-      if (props.authenticationMethod) return this.refuse(Reason.badAuthenticationMethod);
-    }
-    // Will messages are accepted and never published: devices do not talk to each other, and
-    // Vigil tracks a device's presence itself (docs/architecture.md, MQTT).
-    if (!p.username) return this.refuse(Reason.badUserNameOrPassword);
-    let clientId = p.clientId;
-    let assigned: string | undefined;
-    if (!clientId) {
-      if (this.version !== 5 && !p.clean) return this.refuse(Reason.clientIdentifierNotValid);
-      clientId = assigned = `vigil-${process.pid.toString(36)}-${(++assignedIds).toString(36)}`;
-    }
+    const limits = this.host.limits;
+    const request = readConnect(p, this.version, limits.maxSessionExpirySec);
+    if ('refusal' in request) return this.refuse(request.refusal);
+    this.keepaliveMs = request.keepaliveMs;
+    this.problemInformation = request.problemInformation;
     this.block(Block.Auth);
-    this.host.authenticate(p.username).then(
+    authenticateConnect(this.host, p, this.stream).then(
       (device) => {
         if (this.state === State.Closed) return;
-        if (!device) {
-          this.host.recordUnauthorized();
-          return this.refuse(Reason.notAuthorized);
-        }
+        if (!device) return this.refuse(Reason.notAuthorized);
         this.device = device;
-        const maxExpirySec = this.host.limits.maxSessionExpirySec;
-        const askedExpirySec = this.version === 5 ? (props?.sessionExpiryInterval ?? 0) : p.clean ? 0 : maxExpirySec;
-        const expirySec = Math.min(askedExpirySec, maxExpirySec);
-        const clean = p.clean !== false; // 3.1.1 clean session, MQTT 5 clean start
-        const { session, present } = this.host.openSession(this, device, clientId, clean, expirySec * 1000);
+        const expirySec = Math.min(request.askedExpirySec, limits.maxSessionExpirySec);
+        const { session, present } = this.host.openSession(this, device, request.clientId, request.clean, expirySec * 1000);
         this.session = session;
         this.state = State.Connected;
-        this.writeNow(this.connack(present, assigned, askedExpirySec !== expirySec ? expirySec : undefined));
+        const outbound = (this.outbound = new OutboundFlow(this));
+        outbound.clientReceiveMaximum = request.clientReceiveMaximum;
+        outbound.clientMaxPacketBytes = request.clientMaxPacketBytes;
+        this.writeNow(connackAccepted(this.version, limits, present, request.assignedClientId, request.askedExpirySec !== expirySec ? expirySec : undefined));
         this.host.connected(this);
-        this.resumeSession();
+        outbound.resumeSession();
         this.unblock(Block.Auth);
       },
       (err) => {
@@ -302,35 +229,8 @@ export class MqttConnection {
     );
   }
 
-  private connack(sessionPresent: boolean, assignedClientIdentifier: string | undefined, sessionExpiryInterval: number | undefined): Buffer {
-    if (this.version !== 5) return encode({ cmd: 'connack', returnCode: 0, sessionPresent }, this.version);
-    const l = this.host.limits;
-    return encode(
-      {
-        cmd: 'connack',
-        reasonCode: 0,
-        sessionPresent,
-        properties: {
-          receiveMaximum: l.receiveMaximum,
-          maximumPacketSize: l.maxPacketBytes,
-          topicAliasMaximum: l.topicAliasMaximum,
-          retainAvailable: false,
-          sharedSubscriptionAvailable: false,
-          subscriptionIdentifiersAvailable: false,
-          ...(assignedClientIdentifier ? { assignedClientIdentifier } : {}),
-          ...(sessionExpiryInterval !== undefined ? { sessionExpiryInterval } : {}),
-        },
-      },
-      5,
-    );
-  }
-
   private refuse(reason: number): void {
-    const packet =
-      this.version === 5
-        ? encode({ cmd: 'connack', reasonCode: reason, sessionPresent: false }, 5)
-        : encode({ cmd: 'connack', returnCode: returnCodeFor311(reason), sessionPresent: false }, this.version);
-    this.writeNow(packet);
+    this.writeNow(connackRefused(this.version, reason));
     this.end();
   }
 
@@ -343,7 +243,11 @@ export class MqttConnection {
       this.write(encodeAck('pubrec', p.messageId!, 0, null, this.version));
       return;
     }
-    if (p.qos === 2 && this.acks?.some((a) => a.id === p.messageId && a.qos === 2)) return; // still being stored
+    if (p.qos === 2 && this.acks?.handlingQos2(p.messageId!)) return; // still being stored
+    if (this.version === 5 && p.qos > 0 && (this.acks?.unacknowledged ?? 0) >= this.host.limits.receiveMaximum) {
+      // [MQTT-3.3.4-9]: more unacknowledged QoS > 0 publishes than the receive maximum we announced.
+      return this.protocolFailure(Reason.receiveMaximumExceeded, `more than ${this.host.limits.receiveMaximum} unacknowledged QoS 1/2 publishes`);
+    }
     const handler = this.host.handlerFor(p.topic, this.device!);
     if (handler?.waitMs && this.version !== 5) {
       const waitMs = handler.waitMs(this.device!);
@@ -404,17 +308,16 @@ export class MqttConnection {
 
   private dispatch(p: IPublishPacket, handler: TopicHandler | null): void {
     const payload = typeof p.payload === 'string' ? Buffer.from(p.payload) : p.payload;
-    let ack: PendingAck | null = null;
-    if (p.qos > 0) {
-      ack = { id: p.messageId!, qos: p.qos as 1 | 2, outcome: null };
-      (this.acks ??= []).push(ack);
-    }
+    const ack = p.qos > 0 ? (this.acks ??= new InboundAcks()).add(p.messageId!, p.qos as 1 | 2) : null;
     if (!handler) {
       this.host.unknownTopic(this.device!, p.topic, payload);
       return this.complete(ack, { reason: Reason.topicNameInvalid, message: `topic ${p.topic} is not supported` });
     }
+    // MQTT 5 QoS > 0 publishes are bounded by the receive maximum (checked on arrival); the rest
+    // are bounded here by reading no further while the limit is reached.
+    const unbounded = !(this.version === 5 && ack);
     this.handling++;
-    if (this.handling >= this.host.limits.receiveMaximum) this.block(Block.Inflight);
+    if (unbounded && ++this.handlingUnbounded >= this.host.limits.receiveMaximum) this.block(Block.Inflight);
     let result: Promise<Outcome> | Outcome;
     try {
       result = handler.handle(this.context(p, payload));
@@ -423,10 +326,10 @@ export class MqttConnection {
     }
     if (result instanceof Promise) {
       result.then(
-        (outcome) => this.handled(ack, outcome),
-        (err) => this.storageFailure(err),
+        (outcome) => this.handled(ack, outcome, unbounded),
+        (err) => this.storageFailure(err, unbounded),
       );
-    } else this.handled(ack, result);
+    } else this.handled(ack, result, unbounded);
   }
 
   private context(p: IPublishPacket, payload: Buffer): PublishContext {
@@ -446,11 +349,16 @@ export class MqttConnection {
     };
   }
 
-  private handled(ack: PendingAck | null, outcome: Outcome): void {
+  private finishHandling(unbounded: boolean): void {
     this.handling--;
+    if (unbounded) this.handlingUnbounded--;
+  }
+
+  private handled(ack: PendingAck | null, outcome: Outcome, unbounded: boolean): void {
+    this.finishHandling(unbounded);
     this.complete(ack, outcome);
     if (this.endWhenHandled && this.handling === 0) return this.end();
-    if (this.handling < this.host.limits.receiveMaximum) this.unblock(Block.Inflight);
+    if (this.handlingUnbounded < this.host.limits.receiveMaximum) this.unblock(Block.Inflight);
   }
 
   private complete(ack: PendingAck | null, outcome: Outcome): void {
@@ -461,12 +369,7 @@ export class MqttConnection {
       if (TOPIC_REFUSALS.has(outcome.reason)) this.disconnect(outcome.reason, outcome.message);
       return;
     }
-    ack.outcome = outcome;
-    const acks = this.acks!;
-    while (acks.length > 0 && acks[0]!.outcome) {
-      const done = acks.shift()!;
-      if (!this.sendAck(done)) return;
-    }
+    this.acks!.settle(ack, outcome, (a) => this.sendAck(a));
   }
 
   /** False when the connection was closed instead (3.1.1 cannot refuse a message). */
@@ -480,13 +383,16 @@ export class MqttConnection {
     }
     const code = this.version === 5 ? reason : 0;
     const text = this.version === 5 && this.problemInformation && message ? message.slice(0, 256) : null;
-    if (a.qos === 2 && code < 0x80) (this.session!.qos2Received ??= new Set()).add(a.id);
+    if (a.qos === 2 && code < 0x80) {
+      (this.session!.qos2Received ??= new Set()).add(a.id);
+      this.acks!.releasePending();
+    }
     this.write(encodeAck(a.qos === 1 ? 'puback' : 'pubrec', a.id, code, text, this.version));
     return true;
   }
 
-  private storageFailure(err: unknown): void {
-    this.handling--;
+  private storageFailure(err: unknown, unbounded: boolean): void {
+    this.finishHandling(unbounded);
     if (this.state === State.Closed) return;
     // Not stored, not the device's fault: no acknowledgement, and the connection ends so the
     // device resends on reconnect (MQTT resends unacknowledged messages only then).
@@ -496,6 +402,7 @@ export class MqttConnection {
 
   private onPubrel(id: number): void {
     const known = this.session!.qos2Received?.delete(id) ?? false;
+    if (known) this.acks?.released();
     this.write(encodeAck('pubcomp', id, known ? 0 : Reason.packetIdentifierNotFound, null, this.version));
   }
 
@@ -521,62 +428,11 @@ export class MqttConnection {
     this.write(encode({ cmd: 'unsuback', messageId: p.messageId, ...(this.version === 5 ? { granted } : {}) } as Packet, this.version));
   }
 
-  // ---- outbound PUBLISH (server to device) ----
+  // ---- outbound PUBLISH (server to device: outbound-flow.ts) ----
 
   /** Sends now, or queues in the session when the device's receive maximum is reached. */
-  deliver(message: OutboundMessage): 'sent' | 'queued' | 'too_large' | 'queue_full' {
-    const session = this.session!;
-    if (message.qos === 1 && (session.inflight?.size ?? 0) >= this.clientReceiveMaximum) {
-      return session.enqueue(message) ? 'queued' : 'queue_full';
-    }
-    return this.sendPublish(message, false) ? 'sent' : 'too_large';
-  }
-
-  private sendPublish(message: OutboundMessage, dup: boolean, messageId?: number): boolean {
-    const session = this.session!;
-    const id = message.qos === 1 ? (messageId ?? session.nextPacketId()) : undefined;
-    const packet = encode(
-      {
-        cmd: 'publish',
-        topic: message.topic,
-        payload: message.payload,
-        qos: message.qos,
-        dup,
-        retain: false,
-        ...(id !== undefined ? { messageId: id } : {}),
-        ...(this.version === 5 && message.properties ? { properties: message.properties } : {}),
-      },
-      this.version,
-    );
-    // [MQTT-3.1.2-24]: never send a packet over the client's maximum; it counts as delivered.
-    if (this.clientMaxPacketBytes && packet.length > this.clientMaxPacketBytes) return false;
-    if (id !== undefined) (session.inflight ??= new Map()).set(id, message);
-    this.write(packet);
-    return true;
-  }
-
-  private onOutboundAck(id: number): void {
-    const session = this.session!;
-    const message = session.inflight?.get(id);
-    if (!message) return;
-    session.inflight!.delete(id);
-    message.onAck?.();
-    this.pumpQueue();
-  }
-
-  private pumpQueue(): void {
-    const session = this.session!;
-    const queue = session.queue;
-    while (queue && queue.length > 0 && (session.inflight?.size ?? 0) < this.clientReceiveMaximum && this.state === State.Connected) {
-      this.sendPublish(queue.shift()!, false);
-    }
-  }
-
-  /** On (re)connect with a stored session: resend unacknowledged messages, then the queue. */
-  private resumeSession(): void {
-    const session = this.session!;
-    if (session.inflight) for (const [id, message] of session.inflight) this.sendPublish(message, true, id);
-    this.pumpQueue();
+  deliver(message: OutboundMessage): DeliveryResult {
+    return this.outbound!.deliver(message);
   }
 
   // ---- writing and closing ----
@@ -643,8 +499,7 @@ export class MqttConnection {
     const wasOpen = this.state === State.Connected;
     this.state = State.Closed;
     this.out = null;
-    this.backlog = null;
-    this.assembly = null;
+    this.reader.clear();
     if (wasOpen || this.session) this.host.closed(this);
   }
 
