@@ -137,7 +137,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const signingKey = await jwtSecret(config, dataDir); // before the database: a wrong secrets key stops here
 
   const adapters = await createAdapters(config, { log, metrics, dataDir }, overrides);
-  const { telemetryStore, metadataStore, analyticsStore, bus } = adapters;
+  const { telemetryStore, metadataStore, alarmStore, modelStore, policyStore, bus } = adapters;
   log.info(adapters.implementations, `adapters: ${Object.entries(adapters.implementations).map(([port, impl]) => `${port}=${impl}`).join(', ')}`);
   const diskGuard = new DiskSpaceGuard(
     { dir: dataDir, minFreeBytes: config.minFreeDiskBytes, checkIntervalMs: config.diskCheckIntervalMs },
@@ -163,7 +163,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const devices = new DeviceService(metadataStore, telemetryStore, presence);
   devices.useTenantPolicy({ admits: tenantActive, beforeCreate: (tenantId) => tenants.checkDeviceQuota(tenantId) });
   tenants.onSuspended((tenantId) => devices.disconnectTenant(tenantId));
-  const rejected = new RejectedLog(config.rejectedLogSize, metadataStore);
+  const rejected = new RejectedLog(config.rejectedLogSize, adapters.deadLetterLog);
   await rejected.start();
   const accepted = new AcceptedBatches();
   const keyRegistry = new KeyRegistry(telemetryStore, config);
@@ -174,11 +174,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints, keyUnits);
   ingest.refuseWhen(() => diskGuard.problem());
   if (adapters.sharedRateLimiter) ingest.limitRateAcrossNodes(adapters.sharedRateLimiter);
-  const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }), 5000, 60_000, accepted, adapters.storageSharing);
+  const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }), 5000, 60_000, accepted, adapters.storageSharing, adapters.telemetryLifecycle);
   const storageHealth = new StorageHealth({ durableSeq: () => adapters.durableSeq(TELEMETRY_SUBJECT) }, metrics, log.child({ component: 'storage' }));
   writer.reportTo(storageHealth);
-  const alarms = new AlarmService(analyticsStore, adapters.alarmJournal);
-  const detection = new LiveDetectionService(analyticsStore, telemetryStore, metadataStore, alarms, log.child({ component: 'analytics' }), {
+  const alarms = new AlarmService(alarmStore, adapters.alarmJournal);
+  const detection = new LiveDetectionService(modelStore, policyStore, telemetryStore, metadataStore, alarms, log.child({ component: 'analytics' }), {
     univariateKind: config.anomalyDetector,
     saveIntervalMs: config.modelSaveIntervalMs,
     memoryBudgetBytes: config.modelMemoryBudgetMb * 1024 * 1024,
@@ -188,10 +188,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   await detection.start();
   registerModelMemoryMetrics(metrics.registry, () => detection.memoryStats());
-  const rul = new RulService(analyticsStore, metadataStore, telemetryStore);
+  const rul = new RulService(modelStore, metadataStore, telemetryStore);
   await rul.start();
   const maintenance = new MaintenanceService(
-    analyticsStore,
+    policyStore,
     metadataStore,
     telemetryStore,
     alarms,
@@ -239,11 +239,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     void deviceApi.forgetDevice(tenantId, deviceId);
     keyRegistry.forgetDevice(tenantId, deviceId);
     detection.forgetDevice(deviceId);
-    void analyticsStore.deleteDeviceAnalytics(tenantId, deviceId);
+    void modelStore.deleteDeviceAnalytics(tenantId, deviceId);
+    void alarmStore.deleteDeviceAlarms(tenantId, deviceId);
     void keyUnits.forgetDevice(tenantId, deviceId).catch((err) => log.error({ err }, 'deleting key units failed'));
   });
   await writer.start();
-  void telemetryStore.whenRollupsReady().then(() => metrics.rollupsReady.set(1));
+  void adapters.telemetryLifecycle.whenRollupsReady().then(() => metrics.rollupsReady.set(1));
   presence.start();
 
   const tlsFiles = config.tlsCertFile && config.tlsKeyFile ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile } : undefined;
@@ -276,7 +277,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   deviceStateRoutes(http, { devices, ...deviceApi });
   provisioningRoutes(http, { devices, provisioning: deviceApi.provisioning, bodyLimitBytes: config.httpBodyLimitBytes });
   otaRoutes(http, { devices, ...deviceApi });
-  analyticsRoutes(http, { alarms, detection, maintenance, rul, analyticsStore, metadata: metadataStore });
+  analyticsRoutes(http, { alarms, detection, maintenance, rul, alarmStore, metadata: metadataStore });
   dashboardRoutes(http, new DashboardService(adapters.dashboardStore));
   rulesRoutes(http, { rules, telemetry: telemetryStore, metadata: metadataStore });
   notificationRoutes(http, notifications.service);

@@ -2,7 +2,7 @@
 // dismiss a false one; those verdicts are the precision signal shown per model.
 import { randomUUID } from 'node:crypto';
 import { Errors } from '../../errors.js';
-import type { Alarm, AlarmFilter, AlarmSeverity, AlarmStatus, AlarmType, AnalyticsStore } from '../../ports/analytics-store.js';
+import type { Alarm, AlarmFilter, AlarmSeverity, AlarmStatus, AlarmType, AlarmStore } from '../../ports/alarm-store.js';
 import type { AlarmJournal, JournalEntry } from '../../ports/alarm-journal.js';
 
 export interface RaiseAlarm {
@@ -28,7 +28,7 @@ export class AlarmService {
 
   /** With a journal, every raise, transition and comment is kept with who did it. */
   constructor(
-    private readonly store: AnalyticsStore,
+    private readonly store: AlarmStore,
     private readonly journal: AlarmJournal | null = null,
   ) {}
 

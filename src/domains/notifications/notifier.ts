@@ -3,7 +3,7 @@
 // A matching silence records the deliveries as held instead of sending them. Escalation: an
 // alarm still unacknowledged after a policy's escalateAfterMs goes to its next channels.
 import { randomUUID } from 'node:crypto';
-import type { Alarm } from '../../ports/analytics-store.js';
+import type { Alarm } from '../../ports/alarm-store.js';
 import type { NotificationStore } from '../../ports/notification-store.js';
 import type { RuleStore } from '../../ports/rule-store.js';
 import type { DeliveryQueue } from './delivery-queue.js';

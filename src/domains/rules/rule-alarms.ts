@@ -2,7 +2,7 @@
 // active per device × rule), a clearing closes it. Work is queued in order so a fast fire/clear
 // pair never races, and the engine never waits for the alarm store.
 import type { AlarmService } from '../alarms/alarms.service.js';
-import type { Alarm } from '../../ports/analytics-store.js';
+import type { Alarm } from '../../ports/alarm-store.js';
 import type { RuleFiring } from './rule-engine.js';
 import { ruleKeys } from './rule.js';
 
