@@ -62,6 +62,8 @@ import { createCoapTransport } from './transports/coap/coap-server.js';
 import { LiveStream } from './transports/live/live.js';
 import { liveFanout } from './transports/live/live-fanout.js';
 import { relayRevocations } from './domains/devices/revocation-relay.js';
+import { relayDeviceUpdates } from './domains/devices/device-update-relay.js';
+import { relayRuleChanges } from './domains/rules/rule-change-relay.js';
 import type { MetadataStore } from './ports/metadata-store.js';
 import type { TelemetryStore } from './ports/telemetry-store.js';
 import type { Bus } from './ports/bus.js';
@@ -322,6 +324,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const live = new LiveStream(http.server, (token) => auth.authenticate(token), metadataStore, metrics, config.corsOrigins, adapters.liveAdapter);
   const publishLive = await liveFanout(live, adapters.liveAdapter ? adapters.pubsub : null, log.child({ component: 'live' }));
   await relayRevocations(devices, adapters.pubsub, log.child({ component: 'devices' }));
+  await relayDeviceUpdates(devices, adapters.pubsub, log.child({ component: 'devices' }));
+  await relayRuleChanges(ruleEngine, adapters.pubsub, log.child({ component: 'rules' }));
   ingest.onAccepted((batch) => {
     presence.activity(batch.tenantId, batch.deviceId, batch.receivedAt);
     publishLive(batch);
