@@ -77,7 +77,7 @@ async function throughStore(appends: SequencedBatch[][], bulkLoad: BulkLoadMetho
   try {
     const pointsPerSec = await timed(appends, (batches, worker) => stores.telemetry.append(`writer-${worker}`, batches));
     const started = Date.now();
-    await stores.telemetry.rollUp();
+    await stores.telemetryLifecycle.rollUp();
     const rollUpMs = Date.now() - started;
     // Every point again: what a redelivery after a crash costs (all skipped as already stored).
     const replayPointsPerSec = await timed(appends, (batches, worker) => stores.telemetry.append(`writer-${worker}`, batches));

@@ -67,6 +67,8 @@ import { createCoapTransport } from './transports/coap/coap-server.js';
 import { LiveStream } from './transports/live/live.js';
 import { liveFanout } from './transports/live/live-fanout.js';
 import { relayRevocations } from './domains/devices/revocation-relay.js';
+import { relayDeviceUpdates } from './domains/devices/device-update-relay.js';
+import { relayRuleChanges } from './domains/rules/rule-change-relay.js';
 import type { MetadataStore } from './ports/metadata-store.js';
 import type { TelemetryStore } from './ports/telemetry-store.js';
 import type { Bus } from './ports/bus.js';
@@ -142,7 +144,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const signingKey = await jwtSecret(config, dataDir); // before the database: a wrong secrets key stops here
 
   const adapters = await createAdapters(config, { log, metrics, dataDir }, overrides);
-  const { telemetryStore, metadataStore, analyticsStore, bus } = adapters;
+  const { telemetryStore, metadataStore, alarmStore, modelStore, policyStore, bus } = adapters;
   log.info(adapters.implementations, `adapters: ${Object.entries(adapters.implementations).map(([port, impl]) => `${port}=${impl}`).join(', ')}`);
   const diskGuard = new DiskSpaceGuard(
     { dir: dataDir, minFreeBytes: config.minFreeDiskBytes, checkIntervalMs: config.diskCheckIntervalMs },
@@ -180,7 +182,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const devices = new DeviceService(metadataStore, telemetryStore, presence);
   devices.useTenantPolicy({ admits: tenantActive, beforeCreate: (tenantId) => tenants.checkDeviceQuota(tenantId) });
   tenants.onSuspended((tenantId) => devices.disconnectTenant(tenantId));
-  const rejected = new RejectedLog(config.rejectedLogSize, metadataStore);
+  const rejected = new RejectedLog(config.rejectedLogSize, adapters.deadLetterLog);
   await rejected.start();
   const accepted = new AcceptedBatches(50_000, 2); // read by the storage writer and the rules engine
   const keyRegistry = new KeyRegistry(telemetryStore, config);
@@ -202,11 +204,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints, keyUnits);
   ingest.refuseWhen(() => diskGuard.problem());
   if (adapters.sharedRateLimiter) ingest.limitRateAcrossNodes(adapters.sharedRateLimiter);
-  const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }), 5000, 60_000, accepted, adapters.storageSharing);
+  const writer = new StorageWriter(bus, telemetryStore, metrics, log.child({ component: 'storage' }), 5000, 60_000, accepted, adapters.storageSharing, adapters.telemetryLifecycle);
   const storageHealth = new StorageHealth({ durableSeq: () => adapters.durableSeq(TELEMETRY_SUBJECT) }, metrics, log.child({ component: 'storage' }));
   writer.reportTo(storageHealth);
-  const alarms = new AlarmService(analyticsStore, adapters.alarmJournal, overrides.clock ?? Date.now);
-  const detection = new LiveDetectionService(analyticsStore, telemetryStore, metadataStore, alarms, log.child({ component: 'analytics' }), {
+  const alarms = new AlarmService(alarmStore, adapters.alarmJournal, overrides.clock ?? Date.now);
+  const detection = new LiveDetectionService(modelStore, policyStore, telemetryStore, metadataStore, alarms, log.child({ component: 'analytics' }), {
     univariateKind: config.anomalyDetector,
     saveIntervalMs: config.modelSaveIntervalMs,
     memoryBudgetBytes: config.modelMemoryBudgetMb * 1024 * 1024,
@@ -216,10 +218,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   await detection.start();
   registerModelMemoryMetrics(metrics.registry, () => detection.memoryStats());
-  const rul = new RulService(analyticsStore, metadataStore, telemetryStore);
+  const rul = new RulService(modelStore, metadataStore, telemetryStore);
   await rul.start();
   const maintenance = new MaintenanceService(
-    analyticsStore,
+    policyStore,
     metadataStore,
     telemetryStore,
     alarms,
@@ -272,11 +274,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     void deviceApi.forgetDevice(tenantId, deviceId);
     keyRegistry.forgetDevice(tenantId, deviceId);
     detection.forgetDevice(deviceId);
-    void analyticsStore.deleteDeviceAnalytics(tenantId, deviceId);
+    void modelStore.deleteDeviceAnalytics(tenantId, deviceId);
+    void alarmStore.deleteDeviceAlarms(tenantId, deviceId);
     void keyUnits.forgetDevice(tenantId, deviceId).catch((err) => log.error({ err }, 'deleting key units failed'));
   });
   await writer.start();
-  void telemetryStore.whenRollupsReady().then(() => metrics.rollupsReady.set(1));
+  void adapters.telemetryLifecycle.whenRollupsReady().then(() => metrics.rollupsReady.set(1));
   presence.start();
 
   const tlsFiles = config.tlsCertFile && config.tlsKeyFile ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile } : undefined;
@@ -310,7 +313,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   deviceStateRoutes(http, { devices, ...deviceApi });
   provisioningRoutes(http, { devices, provisioning: deviceApi.provisioning, bodyLimitBytes: config.httpBodyLimitBytes });
   otaRoutes(http, { devices, ...deviceApi });
-  analyticsRoutes(http, { alarms, detection, maintenance, rul, analyticsStore, metadata: metadataStore });
+  analyticsRoutes(http, { alarms, detection, maintenance, rul, alarmStore, metadata: metadataStore });
   dashboardRoutes(http, new DashboardService(adapters.dashboardStore));
   rulesRoutes(http, { rules, telemetry: telemetryStore, metadata: metadataStore });
   notificationRoutes(http, notifications.service);
@@ -360,6 +363,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     else if (inv.kind === 'tenant' && inv.suspended) live.endTenant(inv.tenantId);
   });
   await invalidations.connect(adapters.pubsub, log.child({ component: 'auth' }));
+  await relayDeviceUpdates(devices, adapters.pubsub, log.child({ component: 'devices' }));
+  await relayRuleChanges(ruleEngine, adapters.pubsub, log.child({ component: 'rules' }));
   ingest.onAccepted((batch) => {
     presence.activity(batch.tenantId, batch.deviceId, batch.receivedAt);
     publishLive(batch);

@@ -7,7 +7,11 @@ import type { ServerOptions } from 'socket.io';
 import type { Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { AnalyticsStore } from '../ports/analytics-store.js';
+import type { AlarmStore } from '../ports/alarm-store.js';
+import type { ModelStore } from '../ports/model-store.js';
+import type { PolicyStore } from '../ports/policy-store.js';
+import type { DeadLetterLog } from '../ports/dead-letter-log.js';
+import type { TelemetryLifecycle } from '../ports/telemetry-lifecycle.js';
 import type { Bus } from '../ports/bus.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { PubSub } from '../ports/pubsub.js';
@@ -28,8 +32,13 @@ import { redactUrl } from './redact-url.js';
 
 export interface Adapters {
   telemetryStore: TelemetryStore;
+  /** Rollups (later retention tiers, archives); today the telemetry store's own object. */
+  telemetryLifecycle: TelemetryLifecycle;
   metadataStore: MetadataStore;
-  analyticsStore: AnalyticsStore;
+  deadLetterLog: DeadLetterLog;
+  alarmStore: AlarmStore;
+  modelStore: ModelStore;
+  policyStore: PolicyStore;
   keyUnitsStore: KeyUnitsStore;
   dashboardStore: DashboardStore;
   identityStore: IdentityStore;
@@ -138,11 +147,21 @@ async function openStores(
   implementations: Record<string, string>,
   postgres: PostgresHandle,
 ) {
-  const needed = !overrides.telemetryStore || !overrides.metadataStore || !overrides.analyticsStore;
+  const needed =
+    !overrides.telemetryStore ||
+    !overrides.metadataStore ||
+    !overrides.deadLetterLog ||
+    !overrides.alarmStore ||
+    !overrides.modelStore ||
+    !overrides.policyStore;
   let made: {
     telemetryStore: TelemetryStore;
+    telemetryLifecycle: TelemetryLifecycle;
     metadataStore: MetadataStore;
-    analyticsStore: AnalyticsStore;
+    deadLetterLog: DeadLetterLog;
+    alarmStore: AlarmStore;
+    modelStore: ModelStore;
+    policyStore: PolicyStore;
     keyUnitsStore: KeyUnitsStore;
     dashboardStore: DashboardStore;
     identityStore: IdentityStore;
@@ -161,8 +180,12 @@ async function openStores(
     postgres.pool = pg.pool;
     made = {
       telemetryStore: pg.telemetry,
+      telemetryLifecycle: pg.telemetryLifecycle,
       metadataStore: pg.metadata,
-      analyticsStore: pg.analytics,
+      deadLetterLog: pg.deadLetters,
+      alarmStore: pg.alarms,
+      modelStore: pg.models,
+      policyStore: pg.policies,
       keyUnitsStore: pg.keyUnits,
       dashboardStore: pg.dashboards,
       identityStore: pg.identity,
@@ -173,15 +196,24 @@ async function openStores(
     const { DuckDbDatabase } = await import('./embedded/duckdb-database.js');
     const { DuckDbTelemetryStore } = await import('./embedded/duckdb-telemetry-store.js');
     const { DuckDbMetadataStore } = await import('./embedded/duckdb-metadata-store.js');
-    const { DuckDbAnalyticsStore } = await import('./embedded/duckdb-analytics-store.js');
+    const { DuckDbDeadLetterLog } = await import('./embedded/duckdb-dead-letter-log.js');
+    const { DuckDbAlarmStore } = await import('./embedded/duckdb-alarm-store.js');
+    const { DuckDbModelStore } = await import('./embedded/duckdb-model-store.js');
+    const { DuckDbPolicyStore } = await import('./embedded/duckdb-policy-store.js');
     const db = await DuckDbDatabase.open(join(context.dataDir, 'vigil.duckdb'));
     closers.push(() => db.close());
     const telemetryStore = new DuckDbTelemetryStore(db);
     const metadataStore = new DuckDbMetadataStore(db);
-    const analyticsStore = new DuckDbAnalyticsStore(db);
+    const deadLetterLog = new DuckDbDeadLetterLog(db);
+    const alarmStore = new DuckDbAlarmStore(db);
+    const modelStore = new DuckDbModelStore(db);
+    const policyStore = new DuckDbPolicyStore(db);
     await telemetryStore.init();
     await metadataStore.init();
-    await analyticsStore.init();
+    await deadLetterLog.init();
+    await alarmStore.init();
+    await modelStore.init();
+    await policyStore.init();
     const { DuckDbKeyUnitsStore } = await import('./embedded/duckdb-key-units-store.js');
     const { DuckDbDashboardStore } = await import('./embedded/duckdb-dashboard-store.js');
     const keyUnitsStore = new DuckDbKeyUnitsStore(db);
@@ -194,12 +226,29 @@ async function openStores(
     const auditLog = new DuckDbAuditLog(db);
     await identityStore.init();
     await auditLog.init();
-    made = { telemetryStore, metadataStore, analyticsStore, keyUnitsStore, dashboardStore, identityStore, auditLog };
+    made = {
+      telemetryStore,
+      telemetryLifecycle: telemetryStore,
+      metadataStore,
+      deadLetterLog,
+      alarmStore,
+      modelStore,
+      policyStore,
+      keyUnitsStore,
+      dashboardStore,
+      identityStore,
+      auditLog,
+    };
     kind = `duckdb ${join(context.dataDir, 'vigil.duckdb')}`;
   }
   const telemetryStore = overrides.telemetryStore ?? made!.telemetryStore;
   const metadataStore = overrides.metadataStore ?? made!.metadataStore;
-  const analyticsStore = overrides.analyticsStore ?? made!.analyticsStore;
+  // The rollups belong to the telemetry store's data: an overridden store brings its own (or none).
+  const telemetryLifecycle = overrides.telemetryLifecycle ?? (overrides.telemetryStore ? lifecycleOf(overrides.telemetryStore) : made!.telemetryLifecycle);
+  const deadLetterLog = overrides.deadLetterLog ?? made!.deadLetterLog;
+  const alarmStore = overrides.alarmStore ?? made!.alarmStore;
+  const modelStore = overrides.modelStore ?? made!.modelStore;
+  const policyStore = overrides.policyStore ?? made!.policyStore;
   const keyUnitsStore = overrides.keyUnitsStore ?? made!.keyUnitsStore;
   const dashboardStore = overrides.dashboardStore ?? made!.dashboardStore;
   const identityStore = overrides.identityStore ?? made!.identityStore;
@@ -210,12 +259,35 @@ async function openStores(
     await identityStore.close();
     await keyUnitsStore.close();
     await telemetryStore.close();
+    await deadLetterLog.close();
     await metadataStore.close();
   });
   implementations.telemetryStore = overrides.telemetryStore ? 'override' : kind;
   implementations.metadataStore = overrides.metadataStore ? 'override' : kind;
-  implementations.analyticsStore = overrides.analyticsStore ? 'override' : kind;
-  return { telemetryStore, metadataStore, analyticsStore, keyUnitsStore, dashboardStore, identityStore, auditLog };
+  implementations.telemetryLifecycle = overrides.telemetryLifecycle || overrides.telemetryStore ? 'override' : kind;
+  for (const port of ['deadLetterLog', 'alarmStore', 'modelStore', 'policyStore'] as const) {
+    implementations[port] = overrides[port] ? 'override' : kind;
+  }
+  return {
+    telemetryStore,
+    telemetryLifecycle,
+    metadataStore,
+    deadLetterLog,
+    alarmStore,
+    modelStore,
+    policyStore,
+    keyUnitsStore,
+    dashboardStore,
+    identityStore,
+    auditLog,
+  };
+}
+
+/** The store's own rollups when it has them (both built-in stores do); else none to run. */
+function lifecycleOf(store: TelemetryStore): TelemetryLifecycle {
+  const own = store as Partial<TelemetryLifecycle>;
+  if (typeof own.rollUp === 'function' && typeof own.whenRollupsReady === 'function') return own as TelemetryLifecycle;
+  return { rollUp: async () => undefined, whenRollupsReady: async () => undefined };
 }
 
 async function openBus(config: Config, context: Context, implementations: Record<string, string>, readiness: ReadinessCheck[]): Promise<Bus> {

@@ -1,5 +1,5 @@
 // What happened to each alarm and who did it: raised, acknowledged, dismissed, cleared, repeated,
-// and users' comments. Append-only; a narrow port beside the AnalyticsStore's alarm rows.
+// and users' comments. Append-only; a narrow port beside the AlarmStore's alarm rows.
 export type JournalKind = 'raised' | 'acknowledged' | 'dismissed' | 'cleared' | 'repeated' | 'escalated' | 'comment';
 
 export interface JournalEntry {

@@ -49,21 +49,6 @@ export interface DeviceFilter {
 
 export type DeviceSortField = 'name' | 'type' | 'createdAt' | 'lastSeenAt';
 
-/** A rejected telemetry payload kept in the dead-letter log. */
-export interface RejectedEntry {
-  id: number;
-  at: number;
-  /** null when the device could not be identified (unknown token). */
-  tenantId: string | null;
-  deviceId: string | null;
-  transport: string;
-  reason: string;
-  message: string;
-  /** The first bytes of the payload, as UTF-8 text (invalid bytes replaced). */
-  payloadHead: string;
-  payloadBytes: number;
-}
-
 export interface MetadataStore {
   init(): Promise<void>;
   createTenant(tenant: Tenant): Promise<void>;
@@ -80,10 +65,6 @@ export interface MetadataStore {
   deleteDevice(tenantId: string, id: string): Promise<boolean>;
   /** Batched last-seen update, written periodically rather than per point. */
   touchDevices(lastSeen: Map<string, number>): Promise<void>;
-  /** Dead-letter log: append a batch, keep only the newest `keep` entries. */
-  appendRejected(entries: RejectedEntry[], keep: number): Promise<void>;
-  /** The newest entries, oldest first. */
-  recentRejected(limit: number): Promise<RejectedEntry[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

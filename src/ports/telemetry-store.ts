@@ -49,10 +49,6 @@ export interface TelemetryStore {
    */
   append(consumer: string, batches: SequencedBatch[]): Promise<void>;
   lastAppliedSeq(consumer: string): Promise<number>;
-  /** Folds newly stored points into the pre-aggregated rollups (run periodically). */
-  rollUp(): Promise<void>;
-  /** Resolves once rollups are verified at start; until then aggregates read raw points. */
-  whenRollupsReady(): Promise<void>;
   queryRaw(query: RawQuery): Promise<StoredPoint[]>;
   queryAggregate(query: AggregateQuery): Promise<AggregateRow[]>;
   latest(tenantId: string, deviceId: string, keys?: string[]): Promise<StoredPoint[]>;

@@ -2,7 +2,7 @@
 // learning survives a failing store, and stop() gives up at its deadline instead of hanging.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AnalyticsStore, ModelKey, ModelRecord } from '../../src/ports/analytics-store.js';
+import type { ModelKey, ModelRecord, ModelStore } from '../../src/ports/model-store.js';
 import { RegimeAwareDetector } from '../../src/domains/analytics/detectors/regimes.js';
 import { univariateModel, type Series } from '../../src/domains/analytics/live-series.js';
 import { ModelMemory } from '../../src/domains/analytics/model-memory.js';
@@ -32,7 +32,7 @@ function setup(budgetBytes: number, shutdownSaveMs = 60_000) {
   const store = new MemoryModelStore();
   const replayed: number[] = [];
   const memory = new ModelMemory(
-    store as unknown as AnalyticsStore,
+    store as unknown as ModelStore,
     createLogger('silent'),
     {
       freshModel: (s) => series(s.name).detector!,

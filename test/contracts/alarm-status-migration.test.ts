@@ -3,14 +3,14 @@
 // PostgreSQL schema with migration 007. A dismissed alarm still counts as a false alarm.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DuckDbAnalyticsStore } from '../../src/adapters/embedded/duckdb-analytics-store.js';
+import { DuckDbAlarmStore } from '../../src/adapters/embedded/duckdb-alarm-store.js';
 import { createPool, ensureSchema } from '../../src/adapters/distributed/postgres.js';
-import { PgAnalyticsStore } from '../../src/adapters/distributed/pg-analytics-store.js';
+import { PgAlarmStore } from '../../src/adapters/distributed/pg-alarm-store.js';
 import { MIGRATIONS } from '../../src/adapters/distributed/migrations/index.js';
 import { openTempDuckDb } from '../helpers/duckdb.js';
 import { dropSchema, postgresUrl } from '../helpers/postgres.js';
 import { skipUnless, uniqueName } from '../helpers/services.js';
-import type { AnalyticsStore } from '../../src/ports/analytics-store.js';
+import type { AlarmStore } from '../../src/ports/alarm-store.js';
 
 const OLD_ROWS = [
   ['a-open', 'open', 10],
@@ -19,7 +19,7 @@ const OLD_ROWS = [
   ['a-cleared', 'cleared', 40],
 ] as const;
 
-async function assertMigrated(store: AnalyticsStore): Promise<void> {
+async function assertMigrated(store: AlarmStore): Promise<void> {
   const get = async (id: string) => (await store.getAlarm('t', id))!;
   assert.deepEqual(
     { status: (await get('a-open')).status, dismissed: (await get('a-open')).dismissed, ack: (await get('a-open')).acknowledgedAt },
@@ -49,11 +49,11 @@ describe('alarm status migration', () => {
     for (const [id, status, at] of OLD_ROWS) {
       await conn.run(`INSERT INTO alarms VALUES ($1, 't', 'd', 'anomaly', 'k', 'warning', $2, 'm', '{}', $3, $3)`, [id, status, BigInt(at)]);
     }
-    const store = new DuckDbAnalyticsStore(db);
+    const store = new DuckDbAlarmStore(db);
     await store.init();
     await assertMigrated(store);
     // A second start finds nothing left to migrate and changes nothing.
-    const again = new DuckDbAnalyticsStore(db);
+    const again = new DuckDbAlarmStore(db);
     await again.init();
     await assertMigrated(again);
     db.close();
@@ -69,7 +69,7 @@ describe('alarm status migration', () => {
         await pool.query(`INSERT INTO alarms VALUES ($1, 't', 'd', 'anomaly', 'k', 'warning', $2, 'm', '{}', $3, $3)`, [id, status, at]);
       }
       for (const sql of MIGRATIONS.find((m) => m.version === 7)!.statements) await pool.query(sql);
-      await assertMigrated(new PgAnalyticsStore(pool));
+      await assertMigrated(new PgAlarmStore(pool));
     } finally {
       await pool.end();
       await dropSchema(schema);

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
+import type { TelemetryLifecycle } from '../../src/ports/telemetry-lifecycle.js';
 import type { SequencedBatch } from '../../src/ports/telemetry.js';
 
 const T = 'tenant-a';
@@ -11,7 +12,8 @@ function batch(seq: number, points: [string, number, number | string | boolean][
   return { seq, tenantId, deviceId, transport: 'http', receivedAt: 0, points: points.map(([key, ts, value]) => ({ key, ts, value })) };
 }
 
-export function telemetryStoreContract(name: string, open: () => Promise<TelemetryStore>): void {
+/** Both built-in stores are also their TelemetryLifecycle (rollups), which the aggregate tests run. */
+export function telemetryStoreContract(name: string, open: () => Promise<TelemetryStore & TelemetryLifecycle>): void {
   test(`${name} - appends and reads raw points of every value type`, async () => {
     const store = await open();
     await store.append('c', [batch(1, [['t', 1000, 1.5], ['on', 1000, true], ['mode', 1000, 'eco'], ['t', 2000, 2.5]])]);

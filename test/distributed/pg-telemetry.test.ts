@@ -81,7 +81,7 @@ describe('PgTelemetryStore (PostgreSQL specifics)', { skip: await skipUnless('po
       await Promise.all([stores.telemetry.append('c', [first, batch(2, 'd', [['t', 3000, 3]])]), other.telemetry.append('c', [first])]);
       const raw = await stores.telemetry.queryRaw({ tenantId: T, deviceId: 'd', fromMs: 0, toMs: 10_000, limit: 100, order: 'asc' });
       assert.equal(raw.length, 5);
-      await stores.telemetry.rollUp();
+      await stores.telemetryLifecycle.rollUp();
       const agg = await stores.telemetry.queryAggregate({ tenantId: T, deviceId: 'd', fromMs: 0, toMs: 59_999, intervalMs: 60_000, aggregates: ['count', 'sum'] });
       assert.deepEqual(agg, [
         { key: 'mode', ts: 0, count: 1, sum: null },
@@ -114,7 +114,7 @@ describe('PgTelemetryStore (PostgreSQL specifics)', { skip: await skipUnless('po
             batches.push(batch(round * 10 + d, `n${n}-d${d}`, points));
           }
           writes.push(node.telemetry.append(`node-${n}`, batches));
-          writes.push(node.telemetry.rollUp());
+          writes.push(node.telemetryLifecycle.rollUp());
         }
       }
       await Promise.all(writes);
@@ -124,7 +124,7 @@ describe('PgTelemetryStore (PostgreSQL specifics)', { skip: await skipUnless('po
       const deadline = Date.now() + 60_000;
       while ((await count(stores, 'SELECT coalesce(sum(cnt), 0) AS n FROM telemetry_rollup_1m')) < stored) {
         assert.ok(Date.now() < deadline, 'roll-up passes never folded every stored point');
-        await Promise.all(nodes.map((node) => node.telemetry.rollUp()));
+        await Promise.all(nodes.map((node) => node.telemetryLifecycle.rollUp()));
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       // Every row below the watermark is in the rollup exactly once, per series and minute.

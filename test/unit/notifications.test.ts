@@ -7,7 +7,7 @@ import { policyMatches, silenceHolds } from '../../src/domains/notifications/not
 import { DeliveryError, httpBody, signature } from '../../src/domains/notifications/senders.js';
 import type { Delivery, NotificationPolicy } from '../../src/domains/notifications/notification.js';
 import type { NotificationStore } from '../../src/ports/notification-store.js';
-import type { Alarm } from '../../src/ports/analytics-store.js';
+import type { Alarm } from '../../src/ports/alarm-store.js';
 
 /** Only the delivery log matters to the queue. */
 function memoryLog() {

@@ -1,7 +1,7 @@
-// MetadataStore on PostgreSQL: tenants, users, devices, device activity and the dead-letter log,
+// MetadataStore on PostgreSQL: tenants, users, devices and device activity,
 // with the DuckDB store's semantics (duckdb-metadata-store.ts); the contract suite runs on both.
 import type { Pool } from 'pg';
-import type { Device, DeviceFilter, DeviceSortField, DeviceWithCredential, MetadataStore, RejectedEntry, Tenant, User } from '../../ports/metadata-store.js';
+import type { Device, DeviceFilter, DeviceSortField, DeviceWithCredential, MetadataStore, Tenant, User } from '../../ports/metadata-store.js';
 
 type Row = Record<string, unknown>;
 
@@ -179,32 +179,6 @@ export class PgMetadataStore implements MetadataStore {
        ON CONFLICT (device_id) DO UPDATE SET last_seen = greatest(device_activity.last_seen, excluded.last_seen)`,
       [entries.map((e) => e[0]), entries.map((e) => e[1])],
     );
-  }
-
-  async appendRejected(entries: RejectedEntry[], keep: number): Promise<void> {
-    if (entries.length === 0) return;
-    const column = <K extends keyof RejectedEntry>(k: K) => entries.map((e) => e[k]);
-    await this.pool.query(
-      `INSERT INTO ingest_rejected
-       SELECT * FROM unnest($1::int8[], $2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int8[])`,
-      [column('id'), column('at'), column('tenantId'), column('deviceId'), column('transport'), column('reason'), column('message'), column('payloadHead'), column('payloadBytes')],
-    );
-    await this.pool.query('DELETE FROM ingest_rejected WHERE id <= (SELECT max(id) FROM ingest_rejected) - $1::bigint', [keep]);
-  }
-
-  async recentRejected(limit: number): Promise<RejectedEntry[]> {
-    const rows = await this.all(`SELECT * FROM (SELECT * FROM ingest_rejected ORDER BY id DESC LIMIT ${Math.trunc(limit)}) r ORDER BY id`);
-    return rows.map((r) => ({
-      id: Number(r.id),
-      at: Number(r.rejected_at),
-      tenantId: (r.tenant_id as string | null) ?? null,
-      deviceId: (r.device_id as string | null) ?? null,
-      transport: r.transport as string,
-      reason: r.reason as string,
-      message: r.message as string,
-      payloadHead: r.payload_head as string,
-      payloadBytes: Number(r.payload_bytes),
-    }));
   }
 
   async ping(): Promise<void> {

@@ -5,6 +5,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { AggregateQuery, AggregateRow, RawQuery, StoredPoint, TelemetryStore } from '../../ports/telemetry-store.js';
 import type { SequencedBatch, TelemetryValue } from '../../ports/telemetry.js';
+import type { TelemetryLifecycle } from '../../ports/telemetry-lifecycle.js';
 import { rawAggregateSql, rollupAggregateSql, toAggregateRow } from '../telemetry-aggregate-sql.js';
 import { copyInto, copyIntoStaging, INPUT_COLUMNS, unnestInput, type BulkLoadMethod } from './pg-bulk-load.js';
 import { partitionStart, TelemetryPartitions } from './pg-partitions.js';
@@ -46,7 +47,8 @@ const UNIQUE_VIOLATION = '23505';
 /** Series remembered as stored; past this many the memory is cleared and refills. */
 const KNOWN_SERIES_MAX = 1_000_000;
 
-export class PgTelemetryStore implements TelemetryStore {
+// Also the TelemetryLifecycle (rollups and the partitions made ahead), like the DuckDB store.
+export class PgTelemetryStore implements TelemetryStore, TelemetryLifecycle {
   private readonly partitions: TelemetryPartitions;
   private readonly bulkLoad: BulkLoadMethod;
   /** Series this node knows are in telemetry_series, so a batch writes only new ones. */

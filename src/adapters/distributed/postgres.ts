@@ -4,12 +4,19 @@
 import type { DashboardStore } from '../../ports/dashboard-store.js';
 import { PgDashboardStore } from './pg-dashboard-store.js';
 import pg from 'pg';
-import type { AnalyticsStore } from '../../ports/analytics-store.js';
+import type { AlarmStore } from '../../ports/alarm-store.js';
+import type { ModelStore } from '../../ports/model-store.js';
+import type { PolicyStore } from '../../ports/policy-store.js';
+import type { DeadLetterLog } from '../../ports/dead-letter-log.js';
+import type { TelemetryLifecycle } from '../../ports/telemetry-lifecycle.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import type { KeyUnitsStore } from '../../ports/key-units-store.js';
 import { migrate } from './pg-migrator.js';
-import { PgAnalyticsStore } from './pg-analytics-store.js';
+import { PgAlarmStore } from './pg-alarm-store.js';
+import { PgModelStore } from './pg-model-store.js';
+import { PgPolicyStore } from './pg-policy-store.js';
+import { PgDeadLetterLog } from './pg-dead-letter-log.js';
 import { PgMetadataStore } from './pg-metadata-store.js';
 import { PgTelemetryStore, type PgTelemetryStoreOptions } from './pg-telemetry-store.js';
 import { PgKeyUnitsStore } from './pg-key-units-store.js';
@@ -41,8 +48,13 @@ export interface PostgresOptions extends PgTelemetryStoreOptions {
 
 export interface PostgresStores {
   telemetry: TelemetryStore;
+  /** Rollups: the same object as `telemetry` (pg-telemetry-store.ts). */
+  telemetryLifecycle: TelemetryLifecycle;
   metadata: MetadataStore;
-  analytics: AnalyticsStore;
+  deadLetters: DeadLetterLog;
+  alarms: AlarmStore;
+  models: ModelStore;
+  policies: PolicyStore;
   keyUnits: KeyUnitsStore;
   dashboards: DashboardStore;
   identity: IdentityStore;
@@ -142,15 +154,21 @@ export async function openPostgresStores(url: string, options: PostgresOptions =
   try {
     const telemetry = new PgTelemetryStore(pool, options);
     const metadata = new PgMetadataStore(pool);
-    const analytics = new PgAnalyticsStore(pool);
+    const deadLetters = new PgDeadLetterLog(pool);
+    const alarms = new PgAlarmStore(pool);
+    const models = new PgModelStore(pool);
+    const policies = new PgPolicyStore(pool);
     await telemetry.init();
     await metadata.init();
-    await analytics.init();
+    await deadLetters.init();
+    await alarms.init();
+    await models.init();
+    await policies.init();
     const keyUnits = new PgKeyUnitsStore(pool);
     const dashboards = new PgDashboardStore(pool);
     const identity = new PgIdentityStore(pool);
     const audit = new PgAuditLog(pool);
-    return { telemetry, metadata, analytics, keyUnits, dashboards, identity, audit, pool, close: () => pool.end() };
+    return { telemetry, telemetryLifecycle: telemetry, metadata, deadLetters, alarms, models, policies, keyUnits, dashboards, identity, audit, pool, close: () => pool.end() };
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw new Error(`PostgreSQL at ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });

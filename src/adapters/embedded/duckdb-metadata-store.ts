@@ -6,7 +6,6 @@ import type {
   Device,
   DeviceSortField,
   DeviceFilter,
-  RejectedEntry,
   DeviceWithCredential,
   MetadataStore,
   Tenant,
@@ -24,9 +23,6 @@ const SCHEMA = [
      labels VARCHAR NOT NULL, token_hash VARCHAR NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)`,
   `CREATE UNIQUE INDEX IF NOT EXISTS devices_token ON devices (token_hash)`,
   `CREATE TABLE IF NOT EXISTS device_activity (device_id VARCHAR PRIMARY KEY, last_seen BIGINT NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS ingest_rejected (
-     id BIGINT NOT NULL, rejected_at BIGINT NOT NULL, tenant_id VARCHAR, device_id VARCHAR, transport VARCHAR NOT NULL,
-     reason VARCHAR NOT NULL, message VARCHAR NOT NULL, payload_head VARCHAR NOT NULL, payload_bytes BIGINT NOT NULL)`,
 ];
 
 const DEVICE_COLUMNS = `d.id, d.tenant_id, d.name, d.type, d.labels, d.created_at, d.updated_at, a.last_seen`;
@@ -216,44 +212,6 @@ export class DuckDbMetadataStore implements MetadataStore {
        ON CONFLICT (device_id) DO UPDATE SET last_seen = greatest(device_activity.last_seen, excluded.last_seen)`,
       params,
     );
-  }
-
-  async appendRejected(entries: RejectedEntry[], keep: number): Promise<void> {
-    if (entries.length === 0) return;
-    await this.conn.exclusive(async (c) => {
-      const appender = await c.createAppender('ingest_rejected');
-      for (const e of entries) {
-        appender.appendBigInt(BigInt(e.id));
-        appender.appendBigInt(BigInt(e.at));
-        if (e.tenantId === null) appender.appendNull();
-        else appender.appendVarchar(e.tenantId);
-        if (e.deviceId === null) appender.appendNull();
-        else appender.appendVarchar(e.deviceId);
-        appender.appendVarchar(e.transport);
-        appender.appendVarchar(e.reason);
-        appender.appendVarchar(e.message);
-        appender.appendVarchar(e.payloadHead);
-        appender.appendBigInt(BigInt(e.payloadBytes));
-        appender.endRow();
-      }
-      appender.closeSync();
-      await c.run('DELETE FROM ingest_rejected WHERE id <= (SELECT max(id) FROM ingest_rejected) - $1::BIGINT', [BigInt(keep)]);
-    });
-  }
-
-  async recentRejected(limit: number): Promise<RejectedEntry[]> {
-    const rows = await this.conn.all(`SELECT * FROM (SELECT * FROM ingest_rejected ORDER BY id DESC LIMIT ${Math.trunc(limit)}) ORDER BY id`);
-    return rows.map((r) => ({
-      id: toNumber(r.id),
-      at: toNumber(r.rejected_at),
-      tenantId: (r.tenant_id as string | null) ?? null,
-      deviceId: (r.device_id as string | null) ?? null,
-      transport: r.transport as string,
-      reason: r.reason as string,
-      message: r.message as string,
-      payloadHead: r.payload_head as string,
-      payloadBytes: toNumber(r.payload_bytes),
-    }));
   }
 
   async ping(): Promise<void> {

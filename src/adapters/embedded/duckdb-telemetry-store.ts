@@ -11,6 +11,7 @@ import type {
   TelemetryStore,
 } from '../../ports/telemetry-store.js';
 import type { SequencedBatch, TelemetryValue } from '../../ports/telemetry.js';
+import type { TelemetryLifecycle } from '../../ports/telemetry-lifecycle.js';
 import { toNumber, type DuckDbDatabase, type Row, type SerialConnection } from './duckdb-database.js';
 import { DUCKDB_AGGREGATE_DIALECT, ROLLUP_SCHEMA, rollUp, rollupAggregateSql, verifyOrRebuild } from './duckdb-rollups.js';
 import { rawAggregateSql, toAggregateRow } from '../telemetry-aggregate-sql.js';
@@ -59,7 +60,9 @@ function keyFilter(keys: string[] | undefined, params: DuckDBValue[]): string {
   return ` AND key IN (${placeholders.join(',')})`;
 }
 
-export class DuckDbTelemetryStore implements TelemetryStore {
+// Also the TelemetryLifecycle (rollups): queryAggregate reads the rollups' readiness and they share
+// the roller connection, so one object serves both ports.
+export class DuckDbTelemetryStore implements TelemetryStore, TelemetryLifecycle {
   private writer!: SerialConnection;
   private reader!: SerialConnection;
   private roller!: SerialConnection;

@@ -4,7 +4,7 @@
 // acknowledged and cleared at once, flagged `dismissed` — the models' precision signal.
 import { randomUUID } from 'node:crypto';
 import { Errors } from '../../errors.js';
-import type { Alarm, AlarmFilter, AlarmSeverity, AlarmStatus, AlarmType, AnalyticsStore } from '../../ports/analytics-store.js';
+import type { Alarm, AlarmFilter, AlarmSeverity, AlarmStatus, AlarmType, AlarmStore } from '../../ports/alarm-store.js';
 import type { AlarmJournal, JournalEntry } from '../../ports/alarm-journal.js';
 
 export interface RaiseAlarm {
@@ -35,7 +35,7 @@ export class AlarmService {
 
   /** With a journal, every raise, transition and comment is kept with who did it. */
   constructor(
-    private readonly store: AnalyticsStore,
+    private readonly store: AlarmStore,
     private readonly journal: AlarmJournal | null = null,
     private readonly clock: () => number = Date.now,
   ) {}
@@ -112,7 +112,7 @@ export class AlarmService {
     }
   }
 
-  private async change(alarm: Alarm, event: AlarmEvent, by: string, change: Parameters<AnalyticsStore['updateAlarm']>[2], note: string | null = null): Promise<Alarm> {
+  private async change(alarm: Alarm, event: AlarmEvent, by: string, change: Parameters<AlarmStore['updateAlarm']>[2], note: string | null = null): Promise<Alarm> {
     const updated = await this.store.updateAlarm(alarm.tenantId, alarm.id, change);
     if (!updated) throw Errors.notFound(`alarm ${alarm.id} not found`);
     await this.record(updated, event, by, note);

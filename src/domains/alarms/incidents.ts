@@ -3,7 +3,7 @@
 // hundred. An incident is not a row of its own: every member alarm names it in
 // details.incidentId, which is the id of its first alarm (the leader, which does the paging).
 import { Errors } from '../../errors.js';
-import type { Alarm, AlarmFilter, AlarmSeverity, AlarmStatus } from '../../ports/analytics-store.js';
+import type { Alarm, AlarmFilter, AlarmSeverity, AlarmStatus } from '../../ports/alarm-store.js';
 import { isAcknowledged, SEVERITY_RANK, type AlarmService } from './alarms.service.js';
 
 /** What a member alarm's details say about its incident. */

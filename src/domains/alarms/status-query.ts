@@ -1,7 +1,7 @@
 // The alarm list's `status` query: the four statuses themselves, or the words operators filter
 // by (ThingsBoard's search statuses), comma-separated, any of them matching. The first model's
 // names (open, acknowledged) are still understood.
-import { ALARM_STATUSES, type AlarmFilter, type AlarmStatus } from '../../ports/analytics-store.js';
+import { ALARM_STATUSES, type AlarmFilter, type AlarmStatus } from '../../ports/alarm-store.js';
 
 const WORDS: Record<string, AlarmStatus[]> = {
   ACTIVE_UNACK: ['ACTIVE_UNACK'],

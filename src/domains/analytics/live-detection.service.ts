@@ -6,7 +6,8 @@
 // Models stay in memory within a budget and are spilled to storage and loaded back as their
 // series go quiet and speak again (model-memory.ts); their state is saved incrementally and at
 // shutdown. Models are retrained from stored history on demand and on schedule.
-import type { AnalyticsStore, DetectorPolicy, ModelRecord } from '../../ports/analytics-store.js';
+import type { ModelRecord, ModelStore } from '../../ports/model-store.js';
+import type { DetectorPolicy, PolicyStore } from '../../ports/policy-store.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import type { PointBatch } from '../../ports/telemetry.js';
@@ -47,7 +48,8 @@ export class LiveDetectionService {
   private readonly memory: ModelMemory;
 
   constructor(
-    private readonly store: AnalyticsStore,
+    private readonly store: ModelStore,
+    private readonly policyStore: PolicyStore,
     private readonly telemetry: TelemetryStore,
     private readonly metadata: MetadataStore,
     private readonly alarms: AlarmService,
@@ -96,7 +98,7 @@ export class LiveDetectionService {
   }
 
   async start(): Promise<void> {
-    for (const p of await this.store.listDetectorPolicies()) this.policies.set(pid(p.tenantId, p.deviceType), p);
+    for (const p of await this.policyStore.listDetectorPolicies()) this.policies.set(pid(p.tenantId, p.deviceType), p);
     // Only what exists is read at start; a model's state is loaded when its series next sends.
     for (const record of await this.store.listModelSummaries()) {
       this.put({
@@ -270,7 +272,7 @@ export class LiveDetectionService {
   }
 
   async setPolicy(policy: DetectorPolicy): Promise<void> {
-    await this.store.putDetectorPolicy(policy);
+    await this.policyStore.putDetectorPolicy(policy);
     this.policies.set(pid(policy.tenantId, policy.deviceType), policy);
   }
 
@@ -279,7 +281,7 @@ export class LiveDetectionService {
   }
 
   async deletePolicy(tenantId: string, deviceType: string): Promise<boolean> {
-    const removed = await this.store.deleteDetectorPolicy(tenantId, deviceType);
+    const removed = await this.policyStore.deleteDetectorPolicy(tenantId, deviceType);
     this.policies.delete(pid(tenantId, deviceType));
     return removed;
   }

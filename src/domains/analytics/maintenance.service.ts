@@ -4,7 +4,7 @@
 // horizon (default 24 h) a "predicted failure" alarm is raised, and cleared when it recedes
 // (with hysteresis, so a noisy estimate does not flap).
 import { Errors } from '../../errors.js';
-import type { AnalyticsStore, MaintenancePolicy } from '../../ports/analytics-store.js';
+import type { MaintenancePolicy, PolicyStore } from '../../ports/policy-store.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import type { Logger } from '../../observability/logger.js';
@@ -48,7 +48,7 @@ export class MaintenanceService {
   private running: Promise<void> | null = null;
 
   constructor(
-    private readonly store: AnalyticsStore,
+    private readonly store: PolicyStore,
     private readonly metadata: MetadataStore,
     private readonly telemetry: TelemetryStore,
     private readonly alarms: AlarmService,

@@ -15,7 +15,7 @@
 // soon after it appears, and a stored one once it has had unsaved learning for saveIntervalMs (so
 // a crash relearns at most that much). stop() writes what is left within shutdownSaveMs: spilled
 // models first, then new ones, then the oldest unsaved learning.
-import type { AnalyticsStore, ModelRecord } from '../../ports/analytics-store.js';
+import type { ModelRecord, ModelStore } from '../../ports/model-store.js';
 import type { Logger } from '../../observability/logger.js';
 import { restoreModel, type Series, type SeriesModel, type SeriesValues } from './live-series.js';
 
@@ -103,7 +103,7 @@ export class ModelMemory {
   private readonly counters = { spills: 0, reloads: 0, pendingPointsDropped: 0, modelsSaved: 0 };
 
   constructor(
-    private readonly store: AnalyticsStore,
+    private readonly store: ModelStore,
     private readonly log: Logger,
     private readonly hooks: ModelMemoryHooks,
     private readonly options: ModelMemoryOptions,

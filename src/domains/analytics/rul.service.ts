@@ -2,7 +2,7 @@
 // history up to the failure time), then applied to every device of the type. One RUL step is the
 // typical sampling interval of the training histories, so estimates convert to time.
 import { Errors } from '../../errors.js';
-import type { AnalyticsStore, RulModelRecord } from '../../ports/analytics-store.js';
+import type { ModelStore, RulModelRecord } from '../../ports/model-store.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { StoredPoint, TelemetryStore } from '../../ports/telemetry-store.js';
 import { parseRulModelState, predictRul, trainRulModel, type RulModelState } from './maintenance/index.js';
@@ -61,7 +61,7 @@ export class RulService {
   private readonly models = new Map<string, { record: RulModelRecord; state: RulModelState }>();
 
   constructor(
-    private readonly store: AnalyticsStore,
+    private readonly store: ModelStore,
     private readonly metadata: MetadataStore,
     private readonly telemetry: TelemetryStore,
   ) {}

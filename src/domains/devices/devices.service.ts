@@ -93,6 +93,12 @@ export class DeviceService {
     this.revoked(deviceId);
   }
 
+  /** Another node changed this device (device-update-relay.ts): drop the cached record, tell the listeners. */
+  updatedElsewhere(deviceId: string): void {
+    this.evict(deviceId);
+    for (const l of this.updatedListeners) l(deviceId);
+  }
+
   private view(d: Device): DeviceView {
     const lastSeenAt = this.presence.lastActivity(d.id) ?? d.lastSeenAt;
     return { ...d, lastSeenAt, status: this.presence.status(d.id, d.lastSeenAt) };

@@ -7,7 +7,7 @@
 // Incidents: an alarm that joined another's incident (details.incidentId) sends nothing itself;
 // the incident's first alarm pages, and "cleared" goes out once every member has cleared.
 import { randomUUID } from 'node:crypto';
-import type { Alarm, AlarmSeverity } from '../../ports/analytics-store.js';
+import type { Alarm, AlarmSeverity } from '../../ports/alarm-store.js';
 import type { AlarmEvent, AlarmService } from '../alarms/alarms.service.js';
 import { incidentOf } from '../alarms/incidents.js';
 import type { NotificationStore } from '../../ports/notification-store.js';

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AlarmService } from '../alarms/alarms.service.js';
 import type { IncidentRef } from '../alarms/incidents.js';
-import type { Alarm } from '../../ports/analytics-store.js';
+import type { Alarm } from '../../ports/alarm-store.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { RuleFiring } from './rule-engine.js';
 import { ruleKeys } from './rule.js';

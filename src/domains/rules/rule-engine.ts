@@ -71,6 +71,12 @@ function originatorOf(rule: Rule, instance: string): string {
   return instance;
 }
 
+/** Which rule changed; tenantId is null for a deleted rule this engine did not run (disabled). */
+export interface RuleChange {
+  tenantId: string | null;
+  ruleId: string;
+}
+
 export class RuleEngine {
   private readonly rules = new Map<string, Rule>();
   private readonly index = new RuleIndex();
@@ -82,6 +88,8 @@ export class RuleEngine {
   /** Tenants whose devices' facts were read in one go (preloadFacts). */
   private readonly factsLoaded = new Set<string>();
   private readonly listeners: ((firing: RuleFiring) => void)[] = [];
+  /** Told of every rule change made through this node (rule-change-relay.ts tells the other nodes). */
+  private readonly changeListeners: ((change: RuleChange) => void)[] = [];
   private subscription: Subscription | null = null;
   private ticker: NodeJS.Timeout | null = null;
   private position = 0;
@@ -102,6 +110,11 @@ export class RuleEngine {
   /** Called for every firing and clearing (alarms, then notifications). */
   onFiring(listener: (firing: RuleFiring) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** Called after a rule changed or was deleted through this node (not for reloadRule()). */
+  onRuleChanged(listener: (change: RuleChange) => void): void {
+    this.changeListeners.push(listener);
   }
 
   async start(): Promise<void> {
@@ -141,6 +154,7 @@ export class RuleEngine {
   async ruleChanged(rule: Rule): Promise<void> {
     this.forget(rule.id);
     await this.store.deleteStates(rule.id);
+    this.announce({ tenantId: rule.tenantId, ruleId: rule.id });
     if (!rule.enabled) return;
     this.file(rule);
     this.instances.set(rule.id, new Map());
@@ -149,7 +163,33 @@ export class RuleEngine {
   }
 
   async ruleDeleted(ruleId: string): Promise<void> {
+    const tenantId = this.rules.get(ruleId)?.tenantId ?? null;
     this.forget(ruleId);
+    this.announce({ tenantId, ruleId });
+  }
+
+  /**
+   * A rule changed through another node: read its current version from the store and start it
+   * over (or drop it when it is gone or disabled). The node that made the change already reset
+   * the saved states, so they are not touched here.
+   */
+  async reloadRule(change: RuleChange): Promise<void> {
+    const rule = change.tenantId === null ? null : await this.store.getRule(change.tenantId, change.ruleId);
+    this.forget(change.ruleId);
+    if (!rule?.enabled) return;
+    this.file(rule);
+    this.instances.set(rule.id, new Map());
+    await this.seedInactivity(rule);
+  }
+
+  private announce(change: RuleChange): void {
+    for (const l of this.changeListeners) {
+      try {
+        l(change);
+      } catch (err) {
+        this.options.onError(err, 'rule change listener failed');
+      }
+    }
   }
 
   /** A device's type or labels changed: rules targeting them must look it up again. */

@@ -1,9 +1,9 @@
 // The dead-letter log: the most recent rejected payloads, so a user can see why a device's data
-// is missing. A bounded ring in memory serves reads; new entries are written to the metadata
+// is missing. A bounded ring in memory serves reads; new entries are written to the dead-letter
 // store about once a second (never per rejection, so a flood of bad messages costs no I/O per
 // message) and reloaded at start, so the log survives restarts. Entries keep only the first
 // bytes of the payload.
-import type { MetadataStore, RejectedEntry } from '../../ports/metadata-store.js';
+import type { DeadLetterLog, RejectedEntry } from '../../ports/dead-letter-log.js';
 import type { Transport } from '../../ports/telemetry.js';
 import type { RejectReason } from './payload.js';
 
@@ -23,7 +23,7 @@ export class RejectedLog {
 
   constructor(
     private readonly capacity: number,
-    private readonly store?: MetadataStore,
+    private readonly store?: DeadLetterLog,
   ) {}
 
   /** Reloads the persisted entries and starts the periodic write. */

@@ -6,6 +6,7 @@
 // new data dir, another stream) holds a position the new log's seqs start far below.
 import type { Bus, Subscription } from '../../ports/bus.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
+import type { TelemetryLifecycle } from '../../ports/telemetry-lifecycle.js';
 import type { SequencedBatch } from '../../ports/telemetry.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Logger } from '../../observability/logger.js';
@@ -39,6 +40,8 @@ export class StorageWriter {
     private readonly rollupIntervalMs = 60_000,
     private readonly accepted?: AcceptedBatches,
     private readonly sharing: StorageSharing = { group: false, skipStoredSeqs: true },
+    /** Folds stored points into the rollups every rollupIntervalMs; absent: no roll-up passes. */
+    private readonly lifecycle?: TelemetryLifecycle,
   ) {}
 
   /** Reports every stored batch and every failure, so a stall is seen (call before start). */
@@ -83,13 +86,14 @@ export class StorageWriter {
       },
       { durable: STORAGE_CONSUMER, maxBatch: this.maxBatchMessages, group: this.sharing.group },
     );
-    this.rollupTimer = setInterval(() => void this.rollUp(), this.rollupIntervalMs);
-    this.rollupTimer.unref();
+    if (this.lifecycle) this.rollupTimer = setInterval(() => void this.rollUp(), this.rollupIntervalMs);
+    this.rollupTimer?.unref();
   }
 
   /** One roll-up pass at a time; a failure is logged and retried on the next tick. */
   rollUp(): Promise<void> {
-    this.rolling ??= this.store
+    if (!this.lifecycle) return Promise.resolve();
+    this.rolling ??= this.lifecycle
       .rollUp()
       .catch((err) => this.log.error({ err }, 'rollup pass failed'))
       .finally(() => (this.rolling = null));

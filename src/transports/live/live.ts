@@ -13,7 +13,7 @@ import { Server, type ServerOptions, type Socket } from 'socket.io';
 import type { Principal } from '../../domains/auth/tokens.js';
 import type { StatusChange } from '../../domains/devices/presence.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
-import type { Alarm } from '../../ports/analytics-store.js';
+import type { Alarm } from '../../ports/alarm-store.js';
 import type { AlarmEvent } from '../../domains/alarms/alarms.service.js';
 import type { PointBatch } from '../../ports/telemetry.js';
 import type { Metrics } from '../../observability/metrics.js';

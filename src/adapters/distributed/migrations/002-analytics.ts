@@ -1,4 +1,4 @@
-// Detector models, alarms, maintenance and detector policies, RUL models (see pg-analytics-store.ts).
+// Detector models, alarms, maintenance and detector policies, RUL models (see pg-model-store.ts, pg-alarm-store.ts, pg-policy-store.ts).
 import type { Migration } from './index.js';
 
 export const analyticsSchema: Migration = {

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AlarmService } from '../../../domains/alarms/alarms.service.js';
 import { IncidentService } from '../../../domains/alarms/incidents.js';
-import { ALARM_STATUSES } from '../../../ports/analytics-store.js';
+import { ALARM_STATUSES } from '../../../ports/alarm-store.js';
 import { MAX_TIME_MS } from '../../../util/duration.js';
 import { bearerSecurity, principalOf, requireUser } from '../auth.js';
 import { MAX_OFFSET, problemSchema } from '../problem.js';

@@ -7,7 +7,7 @@ import type { LiveDetectionService } from '../../../domains/analytics/live-detec
 import type { MaintenanceService } from '../../../domains/analytics/maintenance.service.js';
 import type { RulService } from '../../../domains/analytics/rul.service.js';
 import { parseTime } from '../../../domains/telemetry/query.service.js';
-import { ALARM_STATUSES, type AnalyticsStore } from '../../../ports/analytics-store.js';
+import { ALARM_STATUSES, type AlarmStore } from '../../../ports/alarm-store.js';
 import { parseStatusQuery, STATUS_QUERY_PATTERN } from '../../../domains/alarms/status-query.js';
 import type { MetadataStore } from '../../../ports/metadata-store.js';
 import { Errors } from '../../../errors.js';
@@ -50,7 +50,7 @@ export interface AnalyticsRouteDeps {
   detection: LiveDetectionService;
   maintenance: MaintenanceService;
   rul: RulService;
-  analyticsStore: AnalyticsStore;
+  alarmStore: AlarmStore;
   metadata: MetadataStore;
 }
 
@@ -161,7 +161,7 @@ export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): vo
     async (request) => {
       const { tenantId } = principalOf(request);
       const deviceId = (request.query as { deviceId?: string }).deviceId;
-      const feedback = new Map((await d.analyticsStore.alarmFeedback(tenantId, 'anomaly')).map((f) => [`${f.deviceId}\u0000${f.key}`, f]));
+      const feedback = new Map((await d.alarmStore.alarmFeedback(tenantId, 'anomaly')).map((f) => [`${f.deviceId}\u0000${f.key}`, f]));
       const items = d.detection.list(tenantId, deviceId).map((m) => {
         const f = feedback.get(`${m.deviceId}\u0000${m.key}`);
         const judged = (f?.acknowledged ?? 0) + (f?.dismissed ?? 0);

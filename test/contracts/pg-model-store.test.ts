@@ -1,17 +1,17 @@
 import { after, describe } from 'node:test';
 import { openTestStores, type TestStores } from '../helpers/postgres.js';
 import { skipUnless } from '../helpers/services.js';
-import { analyticsStoreContract } from './analytics-store.contract.js';
+import { modelStoreContract } from './model-store.contract.js';
 
-describe('PgAnalyticsStore (PostgreSQL)', { skip: await skipUnless('postgres') }, () => {
-  // The AnalyticsStore port has no close(): the schemas are dropped once the suite is done.
+describe('PgModelStore (PostgreSQL)', { skip: await skipUnless('postgres') }, () => {
+  // The ModelStore port has no close(): the schemas are dropped once the suite is done.
   const opened: TestStores[] = [];
   after(async () => {
     for (const stores of opened) await stores.close();
   });
-  analyticsStoreContract('PgAnalyticsStore', async () => {
+  modelStoreContract('PgModelStore', async () => {
     const stores = await openTestStores();
     opened.push(stores);
-    return stores.analytics;
+    return stores.models;
   });
 });
