@@ -59,16 +59,16 @@ describe('alarm status migration', () => {
     db.close();
   });
 
-  test('PostgreSQL - migration 007 moves first-model rows', { skip: skipPostgres }, async () => {
+  test('PostgreSQL - migration 009 (alarm status) moves first-model rows', { skip: skipPostgres }, async () => {
     const schema = uniqueName('vigil_alarm_status').toLowerCase();
     const pool = createPool(postgresUrl, { schema, poolSize: 1 });
     try {
       await ensureSchema(pool, schema);
-      for (const m of MIGRATIONS.filter((m) => m.version < 7)) for (const sql of m.statements) await pool.query(sql);
+      for (const m of MIGRATIONS.filter((m) => m.version < 9)) for (const sql of m.statements) await pool.query(sql);
       for (const [id, status, at] of OLD_ROWS) {
         await pool.query(`INSERT INTO alarms VALUES ($1, 't', 'd', 'anomaly', 'k', 'warning', $2, 'm', '{}', $3, $3)`, [id, status, at]);
       }
-      for (const sql of MIGRATIONS.find((m) => m.version === 7)!.statements) await pool.query(sql);
+      for (const sql of MIGRATIONS.find((m) => m.version === 9)!.statements) await pool.query(sql);
       await assertMigrated(new PgAlarmStore(pool));
     } finally {
       await pool.end();
