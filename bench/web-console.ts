@@ -106,6 +106,13 @@ async function benchFleet(browser: Browser) {
             for (const e of list.getEntries()) longTasks.push(e.duration);
           });
           observer.observe({ type: 'longtask' });
+          // DOM changes while scrolling: the page's own work, counted the same on a busy machine
+          // and an idle one (frame times are not).
+          let mutations = 0;
+          const mutationObserver = new w.MutationObserver((list: any[]) => {
+            for (const m of list) mutations += m.type === 'childList' ? m.addedNodes.length + m.removedNodes.length : 1;
+          });
+          mutationObserver.observe(body, { subtree: true, childList: true, attributes: true, characterData: true });
           await new Promise<void>((done) => {
             let last = w.performance.now();
             const frame = (now: number) => {
@@ -118,7 +125,8 @@ async function benchFleet(browser: Browser) {
             w.requestAnimationFrame(frame);
           });
           observer.disconnect();
-          return { deltas: deltas.slice(1), longTasks };
+          mutationObserver.disconnect();
+          return { deltas: deltas.slice(1), longTasks, mutations };
         },
         [stepPx, maxFrames] as const,
       );
@@ -127,10 +135,11 @@ async function benchFleet(browser: Browser) {
     await page.getByRole('link', { name: `dev-${String(DEVICES - 1).padStart(5, '0')}` }).waitFor();
 
     const tti = [...interactiveMs].sort((a, b) => a - b);
-    const frameStats = ({ deltas: frames, longTasks }: { deltas: number[]; longTasks: number[] }, pxPerFrame: number) => {
+    const frameStats = ({ deltas: frames, longTasks, mutations }: { deltas: number[]; longTasks: number[]; mutations: number }, pxPerFrame: number) => {
       const sorted = [...frames].sort((a, b) => a - b);
       return {
         longTasks: { count: longTasks.length, maxMs: Math.round(Math.max(0, ...longTasks)) },
+        domMutationsPerFrame: +(mutations / Math.max(1, frames.length)).toFixed(1),
         frames: frames.length,
         pxPerFrame,
         frameMs: { p50: +percentile(sorted, 50).toFixed(1), p95: +percentile(sorted, 95).toFixed(1), max: +sorted.at(-1)!.toFixed(1) },

@@ -1,7 +1,7 @@
 // A device chosen by name: a search box narrowing a list fetched from the devices API (at most 200
 // shown, so it stays usable with a fleet of thousands).
 import { useEffect, useState } from 'react';
-import { getDevices, type GetDevicesResult } from '../api/generated';
+import { getDevices, getDevicesById, type GetDevicesResult } from '../api/generated';
 import { useApi } from '../api/context';
 
 type Device = GetDevicesResult['items'][number];
@@ -41,8 +41,21 @@ export function DevicePicker({
       clearTimeout(timer);
     };
   }, [call, filter, type]);
-  // The chosen device stays an option even when the filter would hide it.
-  const options = value && !devices.some((d) => d.id === value) ? [{ id: value, name: value } as Device, ...devices] : devices;
+  // The chosen device stays an option, by name, even when the filter (or the 200 limit) hides it.
+  const [chosen, setChosen] = useState<Device | null>(null);
+  useEffect(() => {
+    if (!value || devices.some((d) => d.id === value) || chosen?.id === value) return;
+    let stale = false;
+    getDevicesById(call, { path: { id: value } }).then(
+      (d) => !stale && setChosen(d),
+      () => undefined,
+    );
+    return () => {
+      stale = true;
+    };
+  }, [call, value, devices, chosen]);
+  const known = chosen?.id === value ? chosen : ({ id: value, name: value } as Device);
+  const options = value && !devices.some((d) => d.id === value) ? [known, ...devices] : devices;
   return (
     <span className="device-picker">
       <input type="search" aria-label={`${label}: filter by name`} placeholder="filter by name…" value={filter} onChange={(e) => setFilter(e.target.value)} />

@@ -18,7 +18,7 @@ test('client attributes are read-only; shared ones are edited as JSON values', a
   renderAt(session, <AttributesPanel deviceId="d1" />);
   await screen.findByText('fw_version');
   expect(screen.queryByRole('button', { name: 'Edit' })).toBeNull();
-  fireEvent.click(screen.getByRole('tab', { name: /Shared/ }));
+  fireEvent.click(screen.getByRole('button', { name: /Shared/ }));
   const table = screen.getByRole('table', { name: 'shared attributes' });
   fireEvent.click(within(table).getByRole('button', { name: 'Edit' }));
   fireEvent.change(screen.getByLabelText('Value of interval'), { target: { value: '60' } });
@@ -33,7 +33,7 @@ test('an operator sees attributes without edit controls', async () => {
   const { session } = await fakeSession('operator', () => ({ body: { items } }));
   renderAt(session, <AttributesPanel deviceId="d1" />);
   await screen.findByText('fw_version');
-  fireEvent.click(screen.getByRole('tab', { name: /Shared/ }));
+  fireEvent.click(screen.getByRole('button', { name: /Shared/ }));
   expect(screen.getByText('interval')).toBeTruthy();
   expect(screen.queryByRole('button', { name: 'Edit' })).toBeNull();
   expect(screen.queryByRole('form', { name: /Add shared attribute/ })).toBeNull();

@@ -63,13 +63,12 @@ export function AttributesPanel({ deviceId }: { deviceId: string }) {
   return (
     <section className="card" aria-labelledby="attributes-title">
       <h2 id="attributes-title">Attributes</h2>
-      <div className="tabs" role="tablist" aria-label="Attribute scope">
+      <div className="tabs" role="group" aria-label="Attribute scope">
         {SCOPES.map((s) => (
           <button
             key={s.id}
             type="button"
-            role="tab"
-            aria-selected={scope === s.id}
+            aria-pressed={scope === s.id}
             className={`tab-button ${scope === s.id ? 'active' : ''}`}
             title={s.help}
             onClick={() => (setScope(s.id), setEditing(null))}
