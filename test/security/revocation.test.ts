@@ -162,6 +162,20 @@ describe('two nodes sharing PostgreSQL and Redis', { skip: (await skipUnless('po
     await waitFor(async () => (await request(b.http, 'GET', '/api/v1/tenant', { token: tenantAdmin.accessToken })).status === 200, 'node B serves the resumed tenant');
   });
 
+  test("a custom role edited on one node applies to its users' requests on the other", async () => {
+    const root = await login(a.http, 'admin@localhost', ADMIN_PASSWORD);
+    const role = await request(a.http, 'POST', '/api/v1/roles', { token: root, body: { name: 'desk', permissions: ['read'] } });
+    assert.equal(role.status, 201, JSON.stringify(role.body));
+    const user = await request(a.http, 'POST', '/api/v1/users', { token: root, body: { email: 'desk@nodes.example', password: PW, role: 'viewer', customRoleId: role.body.id } });
+    assert.equal(user.status, 201, JSON.stringify(user.body));
+    const token = await login(b.http, 'desk@nodes.example', PW);
+    assert.equal((await request(b.http, 'POST', '/api/v1/devices', { token, body: { name: 'nope' } })).status, 403, 'node B caches the role as read-only');
+    const edited = await request(a.http, 'PUT', `/api/v1/roles/${role.body.id}`, { token: root, body: { name: 'desk', permissions: ['read', 'devices:write'] } });
+    assert.equal(edited.status, 200);
+    await waitFor(async () => (await request(b.http, 'GET', '/api/v1/auth/me', { token })).body.permissions?.includes('devices:write'), 'node B drops its cached role');
+    assert.equal((await request(b.http, 'POST', '/api/v1/devices', { token, body: { name: 'by-desk' } })).status, 201);
+  });
+
   test("a tenant's API rate limit is one budget across nodes (Redis), and a change to it reaches every node", async () => {
     const root = await login(a.http, 'admin@localhost', ADMIN_PASSWORD);
     const created = await request(a.http, 'POST', '/api/v1/tenants', { token: root, body: { name: 'budget', apiRequestsPerMinPerUser: 3, admin: { email: 'admin@budget.example', password: PW } } });

@@ -89,7 +89,8 @@ export class CustomRolesService {
   /** Checks an assignment: the role is of the caller's tenant and within what the caller holds. */
   async checkAssignable(caller: Principal, roleId: string): Promise<CustomRole> {
     const role = await this.get(caller, roleId).catch(() => {
-      throw Errors.badRequest(`no role ${roleId} in your tenant`);
+      const shown = roleId.length > 80 ? `${roleId.slice(0, 80)}...` : roleId;
+      throw Errors.badRequest(`customRoleId ${JSON.stringify(shown)} is not a role of your tenant (GET /api/v1/roles)`, { customRoleId: 'unknown' });
     });
     this.checkSet(caller, role.permissions);
     return role;

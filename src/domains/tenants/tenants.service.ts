@@ -214,6 +214,7 @@ export class TenantsService {
     await this.suspending;
     await deleteDevices(id);
     await this.identity.deleteTenant(id);
+    this.settings.delete(id);
   }
 
   /** Throws 409 (with usage) when the tenant is at its device quota. */
