@@ -29,7 +29,8 @@ export function runVigil(args: string[], env: Record<string, string> = {}): { ch
 /** Starts vigil on ephemeral ports and resolves once it prints its ready line. */
 export async function startVigilProcess(dataDir: string, env: Record<string, string> = {}): Promise<VigilProcess> {
   const run = runVigil(['start', '--http-port', '0', '--mqtt-port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], env);
-  const deadline = Date.now() + 20_000;
+  // Generous: a start on a loaded 2-core machine (migrations, DuckDB open, web assets) can take 15 s+.
+  const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     const match = /vigil ready: http:\/\/[^:]+:(\d+) mqtt:\/\/[^:]+:(\d+)/.exec(run.output());
     if (match) return { ...run, http: `http://127.0.0.1:${match[1]}`, mqttPort: Number(match[2]) };
