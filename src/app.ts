@@ -285,8 +285,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     http,
     metrics,
     [
-      { name: 'telemetryStore', check: () => telemetryStore.ping() },
-      { name: 'metadataStore', check: () => metadataStore.ping() },
+      // PostgreSQL down: ingest goes on into the log and connected devices stay; see docs/scaling.md.
+      { name: 'telemetryStore', check: () => telemetryStore.ping(), degradedOnly: Boolean(config.postgresUrl) },
+      { name: 'metadataStore', check: () => metadataStore.ping(), degradedOnly: Boolean(config.postgresUrl) },
       ...adapters.readiness,
       { name: 'diskSpace', check: async () => throwIf(diskGuard.problem()) },
       { name: 'storageWriter', check: async () => throwIf(storageHealth.problem()) },
