@@ -23,6 +23,7 @@ import { startDeviceApi } from './domains/device-api/index.js';
 import { deviceApiRoutes } from './transports/http/routes/device-api.routes.js';
 import { deviceStateRoutes } from './transports/http/routes/device-state.routes.js';
 import { connectDeviceApiToMqtt } from './transports/mqtt/device-push.js';
+import { relayDevicePushes } from './domains/device-api/device-push-relay.js';
 import { AlarmService } from './domains/alarms/alarms.service.js';
 import { LiveDetectionService } from './domains/analytics/live-detection.service.js';
 import { MaintenanceService } from './domains/analytics/maintenance.service.js';
@@ -318,6 +319,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     tls: config.mqttTlsCertPath && config.mqttTlsKeyPath ? { certPath: config.mqttTlsCertPath, keyPath: config.mqttTlsKeyPath, port: config.mqttTlsPort } : undefined,
   });
   connectDeviceApiToMqtt(mqtt, deviceApi);
+  // After the MQTT channel: what this node cannot push goes to the node holding the device.
+  await relayDevicePushes(deviceApi, adapters.pubsub, log.child({ component: 'device-api' }));
   const coap = createCoapTransport({ devices, ingest, units: keyUnits, log: log.child({ component: 'coap' }), maxPayloadBytes: config.coapMaxPayloadBytes });
   const live = new LiveStream(http.server, (token) => auth.authenticate(token), metadataStore, metrics, config.corsOrigins, adapters.liveAdapter);
   const publishLive = await liveFanout(live, adapters.liveAdapter ? adapters.pubsub : null, log.child({ component: 'live' }));

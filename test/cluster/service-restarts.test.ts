@@ -172,7 +172,10 @@ describe('restart drills: NATS, Redis, PostgreSQL restarted under load', { skip:
       },
       'every acknowledged point stored',
       120_000,
-    );
+    ).catch((err) => {
+      for (const [i, node] of [node1, node2].entries()) console.log(`node${i + 1} (exit ${node.child.exitCode} ${node.child.signalCode}) output (tail):\n${node.output().slice(-4000)}`);
+      throw err;
+    });
     for (const [key, points] of Object.entries(stored)) {
       const values = points.map((p) => p.value);
       assert.equal(new Set(values).size, values.length, `no ${key} point stored twice`);
