@@ -23,6 +23,8 @@ interface HttpAnswer {
   at: number;
   status: number;
   retryAfter: string | null;
+  /** The problem's message for a refusal (what the drill report counts). */
+  message?: string;
 }
 
 describe('restart drills: NATS, Redis, PostgreSQL restarted under load', { skip: skipReason() }, () => {
@@ -90,8 +92,9 @@ describe('restart drills: NATS, Redis, PostgreSQL restarted under load', { skip:
             body: JSON.stringify({ ts: t0 + h, values: { h } }),
             signal: AbortSignal.timeout(10_000),
           });
-          await r.arrayBuffer();
-          httpAnswers.push({ at: Date.now(), status: r.status, retryAfter: r.headers.get('retry-after') });
+          const text = await r.text();
+          const message = r.status === 200 ? undefined : String((JSON.parse(text || '{}') as { message?: unknown }).message ?? text).slice(0, 100);
+          httpAnswers.push({ at: Date.now(), status: r.status, retryAfter: r.headers.get('retry-after'), message });
           if (r.status === 200) httpAcks.set(h, Date.now());
         } catch {
           httpAnswers.push({ at: Date.now(), status: 0, retryAfter: null });
@@ -118,8 +121,11 @@ describe('restart drills: NATS, Redis, PostgreSQL restarted under load', { skip:
       const lastAckBefore = (acks: Map<number, number>) => Math.max(...[...acks.values()].filter((at) => at < startedAt));
       const firstAckAfter = (acks: Map<number, number>) => Math.min(...[...acks.values()].filter((at) => at > startedAt));
       const answers = httpAnswers.filter((a) => a.at >= downAt && a.at < firstAckAfter(httpAcks));
-      const statuses = new Map<number, number>();
-      for (const a of answers) statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
+      const statuses = new Map<string, number>();
+      for (const a of answers) {
+        const label = a.message ? `${a.status} ${a.message}` : String(a.status);
+        statuses.set(label, (statuses.get(label) ?? 0) + 1);
+      }
       const line =
         `drill ${name}: down ${upAt - downAt} ms, start took ${startedAt - upAt} ms; ` +
         `MQTT acks while down ${within(mqttAcks, downAt + 200, upAt)}, last ack ${lastAckBefore(mqttAcks) - downAt} ms after the stop, ` +
