@@ -291,7 +291,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       { name: 'metadataStore', check: () => metadataStore.ping(), degradedOnly: Boolean(config.postgresUrl) },
       ...adapters.readiness,
       { name: 'diskSpace', check: async () => throwIf(diskGuard.problem()) },
-      { name: 'storageWriter', check: async () => throwIf(storageHealth.problem()) },
+      // Shared storage (a queue group on PostgreSQL): a stalled writer is PostgreSQL's trouble,
+      // shared by every node, and other members take the batches; it degrades the node only.
+      { name: 'storageWriter', check: async () => throwIf(storageHealth.problem()), degradedOnly: adapters.storageSharing.group },
       {
         name: 'mqtt',
         check: async () => {
