@@ -28,6 +28,7 @@ import { startDeviceApi } from './domains/device-api/index.js';
 import { deviceApiRoutes } from './transports/http/routes/device-api.routes.js';
 import { deviceStateRoutes } from './transports/http/routes/device-state.routes.js';
 import { connectDeviceApiToMqtt } from './transports/mqtt/device-push.js';
+import { relayDevicePushes } from './domains/device-api/device-push-relay.js';
 import { AlarmService } from './domains/alarms/alarms.service.js';
 import { LiveDetectionService } from './domains/analytics/live-detection.service.js';
 import { MaintenanceService } from './domains/analytics/maintenance.service.js';
@@ -322,11 +323,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     http,
     metrics,
     [
-      { name: 'telemetryStore', check: () => telemetryStore.ping() },
-      { name: 'metadataStore', check: () => metadataStore.ping() },
+      // PostgreSQL down: ingest goes on into the log and connected devices stay; see docs/scaling.md.
+      { name: 'telemetryStore', check: () => telemetryStore.ping(), degradedOnly: Boolean(config.postgresUrl) },
+      { name: 'metadataStore', check: () => metadataStore.ping(), degradedOnly: Boolean(config.postgresUrl) },
       ...adapters.readiness,
       { name: 'diskSpace', check: async () => throwIf(diskGuard.problem()) },
-      { name: 'storageWriter', check: async () => throwIf(storageHealth.problem()) },
+      // Shared storage (a queue group on PostgreSQL): a stalled writer is PostgreSQL's trouble,
+      // shared by every node, and other members take the batches; it degrades the node only.
+      { name: 'storageWriter', check: async () => throwIf(storageHealth.problem()), degradedOnly: adapters.storageSharing.group },
       {
         name: 'mqtt',
         check: async () => {
@@ -354,6 +358,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     tls: config.mqttTlsCertPath && config.mqttTlsKeyPath ? { certPath: config.mqttTlsCertPath, keyPath: config.mqttTlsKeyPath, port: config.mqttTlsPort } : undefined,
   });
   connectDeviceApiToMqtt(mqtt, deviceApi);
+  // After the MQTT channel: what this node cannot push goes to the node holding the device.
+  await relayDevicePushes(deviceApi, adapters.pubsub, log.child({ component: 'device-api' }));
   const coap = createCoapTransport({ devices, ingest, units: keyUnits, log: log.child({ component: 'coap' }), maxPayloadBytes: config.coapMaxPayloadBytes });
   const live = new LiveStream(http.server, (token) => auth.authenticate(token), metadataStore, metrics, config.corsOrigins, adapters.liveAdapter);
   const publishLive = await liveFanout(live, adapters.liveAdapter ? adapters.pubsub : null, log.child({ component: 'live' }));

@@ -81,9 +81,6 @@ export const configSchema = z.object({
   apiTenantRateLimitPerMin: positiveInt.optional(),
   /** How many rejected payloads the dead-letter log keeps (oldest dropped first). */
   rejectedLogSize: positiveInt.default(1000),
-  /** Storage writer: flush when this many points are buffered or this long has passed. */
-  storageBatchPoints: positiveInt.default(50_000),
-  storageFlushIntervalMs: positiveInt.default(200),
   /** Telemetry is refused (503 + Retry-After) while the data dir's file system has less free space
    *  than this, before the disk is actually full: the headroom lets the storage writer store what
    *  was already accepted (DuckDB grows and checkpoints), a new 64 MiB log segment start, and
@@ -187,8 +184,6 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   corsOrigins: 'VIGIL_CORS_ORIGINS',
   secretsKey: 'VIGIL_SECRETS_KEY',
   rejectedLogSize: 'VIGIL_REJECTED_LOG_SIZE',
-  storageBatchPoints: 'VIGIL_STORAGE_BATCH_POINTS',
-  storageFlushIntervalMs: 'VIGIL_STORAGE_FLUSH_INTERVAL_MS',
   minFreeDiskBytes: 'VIGIL_MIN_FREE_DISK_BYTES',
   diskCheckIntervalMs: 'VIGIL_DISK_CHECK_INTERVAL_MS',
   queryMaxPoints: 'VIGIL_QUERY_MAX_POINTS',

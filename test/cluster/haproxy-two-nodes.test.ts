@@ -89,6 +89,23 @@ describe('two nodes behind HAProxy', { skip: await skipUnlessCluster() }, () => 
     }
   });
 
+  test('cluster - a shared attribute set through node A reaches the device connected to node B', async () => {
+    const device = await createDevice(balancer.http, token, 'attribute-target');
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${node2.mqttPort}`, { username: device.accessToken, reconnectPeriod: 0 });
+    try {
+      const received = new Promise<Record<string, unknown>>((resolve) =>
+        client.on('message', (topic, payload) => topic === 'v1/devices/me/attributes' && resolve(JSON.parse(payload.toString()))),
+      );
+      await client.subscribeAsync('v1/devices/me/attributes', { qos: 1 });
+      const r = await request(node1.http, 'POST', `/api/v1/devices/${device.id}/attributes/shared`, { token, body: { targetTemp: 21.5 } });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the device on node B never got the update')), 20_000).unref());
+      assert.deepEqual(await Promise.race([received, timeout]), { targetTemp: 21.5 });
+    } finally {
+      await client.endAsync(true);
+    }
+  });
+
   test('cluster - kill -9 of the node holding a device under QoS 1 ingest: it reconnects through the balancer and every acknowledged point is stored exactly once', async () => {
     const device = await createDevice(balancer.http, token, 'survivor');
     const t0 = Date.now() - 3600_000;

@@ -37,6 +37,13 @@ export async function skipUnlessCluster(): Promise<false | string> {
   return 'haproxy not installed (apt-get install haproxy)';
 }
 
+/** Skip reason when haproxy is missing (in CI: throws instead). */
+export function haproxySkip(): false | string {
+  if (haproxyPath()) return false;
+  if (inCi) throw new Error('CI requires haproxy (apt-get install haproxy; .ci/run does it)');
+  return 'haproxy not installed (apt-get install haproxy)';
+}
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -64,19 +71,28 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export function createCluster(): Cluster {
+export interface ClusterOptions {
+  /** Service URLs to use instead of the machine's shared ones (a test's private servers). */
+  services?: Partial<Record<'postgres' | 'nats' | 'redis', string>>;
+  /** Extra environment for every node. */
+  env?: Record<string, string>;
+}
+
+export function createCluster(options: ClusterOptions = {}): Cluster {
   const schema = uniqueName('vigil_cluster').toLowerCase();
+  const services = { ...serviceUrls, ...options.services };
   const env: Record<string, string> = {
-    VIGIL_POSTGRES_URL: serviceUrls.postgres,
+    VIGIL_POSTGRES_URL: services.postgres,
     VIGIL_POSTGRES_SCHEMA: schema,
-    VIGIL_NATS_URL: serviceUrls.nats,
+    VIGIL_NATS_URL: services.nats,
     VIGIL_NATS_STREAM_PREFIX: testPrefix(),
-    VIGIL_REDIS_URL: serviceUrls.redis,
+    VIGIL_REDIS_URL: services.redis,
     VIGIL_REDIS_KEY_PREFIX: `${uniqueName('vc')}:`,
     VIGIL_JWT_SECRET: 'cluster-test-secret-of-at-least-32-characters',
     VIGIL_ADMIN_PASSWORD: ADMIN_PASSWORD,
     // Detection is not what these tests are about; the machine's two cores are.
     VIGIL_ANOMALY_DETECTION: 'false',
+    ...options.env,
   };
   const nodes: ClusterNode[] = [];
   return {
@@ -112,8 +128,9 @@ export function createCluster(): Cluster {
           await rm(node.dataDir, { recursive: true, force: true });
         }),
       );
-      await dropSchema(schema).catch(() => undefined);
-      await deleteTestStreams().catch(() => undefined);
+      // A test's private servers are thrown away whole by the test.
+      if (!options.services?.postgres) await dropSchema(schema).catch(() => undefined);
+      if (!options.services?.nats) await deleteTestStreams().catch(() => undefined);
     },
   };
 }

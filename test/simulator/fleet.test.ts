@@ -55,7 +55,7 @@ describe('simulator - fleet against a running Vigil', () => {
   let out: string;
 
   before(async () => {
-    vigil = await startVigil({ VIGIL_STORAGE_FLUSH_INTERVAL_MS: '50' });
+    vigil = await startVigil();
     token = await login(vigil.http);
     out = await mkdtemp(join(tmpdir(), 'vigil-sim-'));
   });

@@ -55,7 +55,7 @@ describe('simulator - a foreign broker on the MQTT port', () => {
   let out: string;
 
   before(async () => {
-    vigil = await startVigil({ VIGIL_STORAGE_FLUSH_INTERVAL_MS: '50' });
+    vigil = await startVigil();
     out = await mkdtemp(join(tmpdir(), 'vigil-sim-foreign-'));
     if (await acceptsAnyone('mqtt://127.0.0.1:1883')) {
       foreignUrl = 'mqtt://127.0.0.1:1883';

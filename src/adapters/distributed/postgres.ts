@@ -78,6 +78,11 @@ export function createPool(url: string, options: Pick<PostgresOptions, 'schema' 
   // An idle connection dropped by the server (restart, failover) must not crash the process;
   // the pool replaces it and the next query reports the error.
   pool.on('error', () => undefined);
+  // The pool listens for errors only on idle connections; a checked-out one (a transaction, the
+  // migration or roll-up lock) that the server drops emits 'error' with no listener, which would
+  // crash the node on every PostgreSQL restart (found by test/cluster/service-restarts.test.ts).
+  // Its running query rejects anyway and the pool discards it on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

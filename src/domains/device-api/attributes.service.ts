@@ -159,6 +159,11 @@ export class AttributeService {
     await this.store.deleteDevice(tenantId, deviceId);
   }
 
+  /** A shared-attribute update made on another node (relayed over PubSub): push it from here too. */
+  sharedUpdateElsewhere(device: DeviceRef, update: SharedUpdate): void {
+    this.publishShared(device, update);
+  }
+
   private publishShared(device: DeviceRef, update: SharedUpdate): void {
     for (const w of [...(this.waiters.get(device.deviceId) ?? [])]) w.resolve(update);
     for (const l of this.sharedListeners) {
