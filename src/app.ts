@@ -226,6 +226,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     maxAttempts: config.notificationMaxAttempts,
     backoffMs: config.notificationBackoffMs,
     tenantIds: (await metadataStore.listTenants()).map((t) => t.id),
+    deviceLabels: async (tenantId, deviceId) => (await metadataStore.getDevice(tenantId, deviceId))?.labels ?? {},
     onError: (err, context) => log.error({ err }, context),
   });
   devices.onDeviceUpdated((deviceId) => {

@@ -173,6 +173,32 @@ describe('alarm lifecycle: statuses, label targets, incidents, model rules, esca
     assert.equal((await api('GET', `/api/v1/incidents/${members.find((a) => a.id !== incident.id)!.id}`)).status, 404, 'a member is not an incident');
   });
 
+  test('a silence by label (a maintenance window for a site) holds the notifications of its devices', async () => {
+    const inside = await createDevice(vigil.http, token, 'west-1', { labels: { site: 'west' } });
+    const outside = await createDevice(vigil.http, token, 'east-1', { labels: { site: 'east' } });
+    const hook = await created('/api/v1/notifications/channels', { name: 'maintenance pager', type: 'webhook', url: `${receiverUrl}/maint` });
+    const rule = await created('/api/v1/rules', {
+      name: 'flow stopped',
+      condition: { type: 'threshold', key: 'flow', operator: '<', value: 1 },
+      target: { deviceType: 'default' },
+    });
+    await created('/api/v1/notifications/policies', { name: 'flow', ruleIds: [rule.id], channelIds: [hook.id] });
+    const silence = await created('/api/v1/silences', { labels: { site: 'west' }, untilMs: clock() + 3_600_000, reason: 'west site maintenance' });
+    assert.deepEqual(silence.labels, { site: 'west' });
+    assert.equal((await api('POST', '/api/v1/silences', { untilMs: clock() + 1000 })).status, 422, 'a silence names what it holds');
+    await send(inside, { flow: 0 });
+    await send(outside, { flow: 0 });
+    const both = await waitFor(async () => {
+      const a = await alarmsOf(`ruleId=${rule.id}`);
+      return a.length === 2 ? a : null;
+    }, 'both alarms recorded');
+    await settled();
+    const deliveries = async (alarmId: string) => (await api('GET', `/api/v1/notifications/deliveries?alarmId=${alarmId}`)).body.items as { status: string }[];
+    const byDevice = new Map(both.map((a) => [a.deviceId, a.id]));
+    assert.deepEqual((await deliveries(byDevice.get(inside.id)!)).map((d) => d.status), ['held']);
+    await waitFor(async () => (await deliveries(byDevice.get(outside.id)!))[0]?.status === 'delivered', 'the east site is paged');
+  });
+
   test('anomaly and predicted-failure rules fire on the live models and share the alarm lifecycle', async () => {
     const bad = [
       [{ type: 'anomaly', sensitivity: 2 }, 'condition.sensitivity'],

@@ -2304,6 +2304,9 @@ export type GetSilencesResult = {
     tenantId: string;
     deviceId: string | null;
     ruleId: string | null;
+    labels?: {
+      [key: string]: string;
+    } | null;
     untilMs: number;
     reason: string;
     createdBy: string;
@@ -2323,6 +2326,9 @@ export type PostSilencesResult = {
   tenantId: string;
   deviceId: string | null;
   ruleId: string | null;
+  labels?: {
+    [key: string]: string;
+  } | null;
   untilMs: number;
   reason: string;
   createdBy: string;
