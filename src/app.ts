@@ -68,6 +68,7 @@ import type { Bus } from './ports/bus.js';
 import { RuleEngine } from './domains/rules/rule-engine.js';
 import { RuleService } from './domains/rules/rules.service.js';
 import { RuleAlarms } from './domains/rules/rule-alarms.js';
+import { storedVerdicts } from './domains/rules/stored-verdicts.js';
 import { rulesRoutes } from './transports/http/routes/rules.routes.js';
 import { startNotifications, type Notifications } from './domains/notifications/index.js';
 import { SecretBox } from './domains/notifications/secret-box.js';
@@ -284,7 +285,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   otaRoutes(http, { devices, ...deviceApi });
   analyticsRoutes(http, { alarms, detection, maintenance, rul, analyticsStore, metadata: metadataStore });
   dashboardRoutes(http, new DashboardService(adapters.dashboardStore));
-  rulesRoutes(http, { rules, telemetry: telemetryStore, metadata: metadataStore });
+  rulesRoutes(http, { rules, telemetry: telemetryStore, metadata: metadataStore, verdicts: storedVerdicts(alarms) });
   notificationRoutes(http, notifications.service);
   alarmRoutes(http, alarms);
   opsRoutes(

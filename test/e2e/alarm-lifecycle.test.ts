@@ -211,8 +211,8 @@ describe('alarm lifecycle: statuses, label targets, incidents, model rules, esca
       assert.equal(r.status, 422, JSON.stringify(r.body));
       assert.equal(r.body.details.problems[0].field, field);
     }
-    const noBacktest = await api('POST', '/api/v1/rules/test', { rule: { name: 'a', condition: { type: 'anomaly' } }, from: 0, to: 1000 });
-    assert.equal(noBacktest.status, 422);
+    const noBacktest = await api('POST', '/api/v1/rules/test', { rule: { name: 'p', condition: { type: 'predicted_failure', withinMs: '1h' } }, from: 0, to: 1000 });
+    assert.equal(noBacktest.status, 422, 'the estimates a predicted-failure rule judges are not stored');
 
     const steady = await createDevice(vigil.http, token, 'line-a-oven', { labels: { line: 'a' } });
     const anomalyRule = await created('/api/v1/rules', {
@@ -236,6 +236,11 @@ describe('alarm lifecycle: statuses, label targets, incidents, model rules, esca
     assert.equal(fired.deviceId, steady.id);
     assert.equal(fired.details.condition.type, 'anomaly');
     assert.ok(fired.details.verdict.score >= 0.5);
+    // The backtest replays the models' stored verdicts (their anomaly alarms) through the rule.
+    const replay = await api('POST', '/api/v1/rules/test', { ruleId: anomalyRule.id, from: start, to: start + 1600 * MIN, deviceIds: [steady.id] });
+    assert.equal(replay.status, 200, JSON.stringify(replay.body));
+    const firstFire = replay.body.events.find((e: { kind: string }) => e.kind === 'fire');
+    assert.ok(firstFire && firstFire.at >= start + 1500 * MIN && firstFire.at < start + 1515 * MIN, JSON.stringify(replay.body));
     // "Dismiss as false alarm" on the rule's alarm teaches the model as a model alarm would.
     const dismissed = await api('POST', `/api/v1/alarms/${fired.id}/dismiss`);
     assert.deepEqual([dismissed.body.status, dismissed.body.dismissed], ['CLEARED_ACK', true]);
