@@ -76,6 +76,7 @@ import type { Bus } from './ports/bus.js';
 import { RuleEngine } from './domains/rules/rule-engine.js';
 import { RuleService } from './domains/rules/rules.service.js';
 import { RuleAlarms } from './domains/rules/rule-alarms.js';
+import { storedVerdicts } from './domains/rules/stored-verdicts.js';
 import { rulesRoutes } from './transports/http/routes/rules.routes.js';
 import { startNotifications, type Notifications } from './domains/notifications/index.js';
 import { SecretBox } from './domains/notifications/secret-box.js';
@@ -257,6 +258,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     maxAttempts: config.notificationMaxAttempts,
     backoffMs: config.notificationBackoffMs,
     tenantIds: (await metadataStore.listTenants()).map((t) => t.id),
+    deviceLabels: async (tenantId, deviceId) => (await metadataStore.getDevice(tenantId, deviceId))?.labels ?? {},
     onError: (err, context) => log.error({ err }, context),
   });
   devices.onDeviceUpdated((deviceId) => {
@@ -316,7 +318,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   otaRoutes(http, { devices, ...deviceApi });
   analyticsRoutes(http, { alarms, detection, maintenance, rul, alarmStore, metadata: metadataStore });
   dashboardRoutes(http, new DashboardService(adapters.dashboardStore));
-  rulesRoutes(http, { rules, telemetry: telemetryStore, metadata: metadataStore });
+  rulesRoutes(http, { rules, telemetry: telemetryStore, metadata: metadataStore, verdicts: storedVerdicts(alarms) });
   notificationRoutes(http, notifications.service);
   alarmRoutes(http, alarms);
   opsRoutes(

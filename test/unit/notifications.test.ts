@@ -117,6 +117,10 @@ test('notifications - silences hold by device and/or rule until they expire', ()
   assert.equal(silenceHolds({ ...s, deviceId: 'd1', ruleId: null, untilMs: 100 }, alarm(), 100), false, 'expired');
   assert.equal(silenceHolds({ ...s, deviceId: null, ruleId: 'r2', untilMs: 100 }, alarm(), 50), false);
   assert.equal(silenceHolds({ ...s, deviceId: 'd1', ruleId: 'r1', untilMs: 100 }, alarm(), 50), true);
+  const site = { ...s, deviceId: null, ruleId: null, labels: { site: 'north' }, untilMs: 100 };
+  assert.equal(silenceHolds(site, alarm(), 50, { site: 'north', line: '2' }), true, 'by label');
+  assert.equal(silenceHolds(site, alarm(), 50, { site: 'south' }), false);
+  assert.equal(silenceHolds({ ...site, ruleId: 'r2' }, alarm(), 50, { site: 'north' }), false, 'label and rule must both hold');
 });
 
 test('notifications - Slack and Teams get their incoming-webhook formats', () => {

@@ -67,8 +67,8 @@ export class AlarmService {
       details: null,
       ...rest,
     };
-    await this.store.createAlarm(alarm);
-    await this.record(alarm, 'raised', by);
+    // The row and its journal entry are written at once (different stores): a page waits for both.
+    await Promise.all([this.store.createAlarm(alarm), this.record(alarm, 'raised', by)]);
     this.emit(alarm, 'raised');
     return alarm;
   }

@@ -19,6 +19,8 @@ export interface NotificationsOptions {
   timeoutMs: number;
   maxAttempts: number;
   backoffMs: number;
+  /** A device's labels (silences by label). */
+  deviceLabels?: (tenantId: string, deviceId: string) => Promise<Record<string, string>>;
   /** Tenants whose pending escalations are re-armed at start. */
   tenantIds: string[];
   onError: (err: unknown, context: string) => void;
@@ -45,7 +47,7 @@ export async function startNotifications(o: NotificationsOptions): Promise<Notif
     },
     { maxAttempts: o.maxAttempts, backoffMs: o.backoffMs, concurrency: CONCURRENCY, clock: o.clock, onError: o.onError },
   );
-  const notifier = new Notifier(o.store, o.rules, queue, o.alarms, o.clock, o.onError);
+  const notifier = new Notifier(o.store, o.rules, queue, o.alarms, o.clock, o.onError, o.deviceLabels ?? null);
   service.onChange = (tenantId) => notifier.invalidate(tenantId);
   o.alarms.onChange(notifier.handle);
   notifier.start(1000);

@@ -63,6 +63,8 @@ export interface Silence {
   tenantId: string;
   deviceId: string | null;
   ruleId: string | null;
+  /** Devices carrying every one of these labels; silences saved before labels existed lack it (null). */
+  labels?: Record<string, string> | null;
   untilMs: number;
   reason: string;
   createdBy: string;

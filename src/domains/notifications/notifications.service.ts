@@ -67,10 +67,16 @@ const silenceInput = z
   .strictObject({
     deviceId: z.string().min(1).nullable().default(null),
     ruleId: z.string().min(1).nullable().default(null),
+    /** Devices carrying every one of these labels (a site, a line) — a maintenance window. */
+    labels: z
+      .record(z.string().min(1).max(255), z.string().max(255))
+      .refine((l) => Object.keys(l).length > 0 && Object.keys(l).length <= 20, 'give 1 to 20 labels (key: value)')
+      .nullable()
+      .default(null),
     untilMs: z.number().int().positive(),
     reason: z.string().max(1000).default(''),
   })
-  .refine((s) => s.deviceId !== null || s.ruleId !== null, { message: 'a silence names a deviceId, a ruleId or both', path: ['deviceId'] });
+  .refine((s) => s.deviceId !== null || s.ruleId !== null || s.labels !== null, { message: 'a silence names a deviceId, a ruleId, labels, or several', path: ['deviceId'] });
 
 function parse<T extends z.ZodType>(schema: T, input: unknown, what: string): z.infer<T> {
   const parsed = schema.safeParse(input);
@@ -146,7 +152,7 @@ export class NotificationService {
   /** Silences not yet expired. */
   async listSilences(tenantId: string): Promise<Silence[]> {
     const now = this.clock();
-    return (await this.store.listSilences(tenantId)).filter((s) => s.untilMs > now);
+    return (await this.store.listSilences(tenantId)).filter((s) => s.untilMs > now).map((s) => ({ ...s, labels: s.labels ?? null }));
   }
 
   async delete(kind: NotificationKind, tenantId: string, id: string): Promise<void> {

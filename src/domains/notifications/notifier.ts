@@ -41,9 +41,16 @@ export function policyMatches(policy: NotificationPolicy, alarm: Alarm): boolean
   return matches(policy.severities, alarm.severity) && matches(policy.alarmTypes, alarm.type) && matches(policy.deviceIds, alarm.deviceId) && matches(policy.ruleIds, ruleId);
 }
 
-export function silenceHolds(silence: Silence, alarm: Alarm, now: number): boolean {
+/** `deviceLabels`: the alarm device's labels, needed only by silences that name labels. */
+export function silenceHolds(silence: Silence, alarm: Alarm, now: number, deviceLabels: Record<string, string> = {}): boolean {
   const ruleId = (alarm.details as { ruleId?: string } | null)?.ruleId ?? null;
-  return silence.untilMs > now && (silence.deviceId === null || silence.deviceId === alarm.deviceId) && (silence.ruleId === null || silence.ruleId === ruleId);
+  const labelsHold = Object.entries(silence.labels ?? {}).every(([k, v]) => deviceLabels[k] === v);
+  return (
+    silence.untilMs > now &&
+    (silence.deviceId === null || silence.deviceId === alarm.deviceId) &&
+    (silence.ruleId === null || silence.ruleId === ruleId) &&
+    labelsHold
+  );
 }
 
 const escalates = (p: NotificationPolicy) => p.escalateAfterMs !== null && p.escalateToChannelIds.length > 0;
@@ -76,6 +83,8 @@ export class Notifier {
     private readonly alarms: AlarmService,
     private readonly clock: () => number,
     private readonly onError: (err: unknown, context: string) => void,
+    /** A device's labels, for silences by label (absent: such silences hold nothing). */
+    private readonly deviceLabels: ((tenantId: string, deviceId: string) => Promise<Record<string, string>>) | null = null,
   ) {}
 
   start(tickIntervalMs: number): void {
@@ -178,7 +187,9 @@ export class Notifier {
   private async deliver(alarm: Alarm, event: string, channelIds: string[], adHoc: DeliveryPayload['adHoc'][]): Promise<void> {
     const now = this.clock();
     const { silences, channels } = await this.settingsOf(alarm.tenantId);
-    const held = silences.some((s) => silenceHolds(s, alarm, now));
+    const active = silences.filter((s) => s.untilMs > now);
+    const labels = active.some((s) => s.labels) && this.deviceLabels ? await this.deviceLabels(alarm.tenantId, alarm.deviceId) : {};
+    const held = active.some((s) => silenceHolds(s, alarm, now, labels));
     const message: AlarmMessage = { event, alarm: { ...alarm }, sentAt: now };
     const targets: { channelId: string | null; type: ChannelType; adHoc: DeliveryPayload['adHoc'] }[] = [];
     for (const id of channelIds) {

@@ -6,7 +6,7 @@ import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { TelemetryStore, StoredPoint } from '../../ports/telemetry-store.js';
 import { Errors } from '../../errors.js';
 import { initialState, numericValue, step, type RuleInput, type RuleState } from './evaluate.js';
-import { isModelCondition, ruleKeys, type RuleSpec } from './rule.js';
+import { ruleKeys, type RuleSpec } from './rule.js';
 
 export interface BacktestRange {
   fromMs: number;
@@ -37,15 +37,27 @@ const MAX_SCHEDULE_RANGE_MS = 31 * 86_400_000;
 
 interface DevicePoint extends StoredPoint {
   deviceId: string;
+  /** Anomaly verdicts: the keys of the model that judged. */
+  keys?: string[];
 }
 
-export async function backtest(spec: RuleSpec, tenantId: string, range: BacktestRange, telemetry: TelemetryStore, metadata: MetadataStore): Promise<BacktestResult> {
+/** The stored verdicts of a device's anomaly models in a range, oldest first (for anomaly rules). */
+export type StoredVerdicts = (tenantId: string, deviceId: string, fromMs: number, toMs: number) => Promise<{ ts: number; keys: string[]; score: number }[]>;
+
+export async function backtest(
+  spec: RuleSpec,
+  tenantId: string,
+  range: BacktestRange,
+  telemetry: TelemetryStore,
+  metadata: MetadataStore,
+  verdicts?: StoredVerdicts,
+): Promise<BacktestResult> {
   if (range.toMs <= range.fromMs) throw Errors.unprocessable('to must be after from', { problems: [{ field: 'to', message: 'must be after from' }] });
   const c = spec.condition;
-  if (isModelCondition(c)) {
-    // Their input is the models' verdicts and estimates at the time, which are not stored as points.
-    throw Errors.unprocessable(`a ${c.type} rule cannot be backtested: it judges live model verdicts, which are not stored`, {
-      problems: [{ field: 'rule.condition.type', message: `${c.type} rules judge live model verdicts; backtest replays stored points` }],
+  if (c.type === 'predicted_failure' || (c.type === 'anomaly' && !verdicts)) {
+    // The maintenance estimates of the time are not stored (only the alarms a policy raised).
+    throw Errors.unprocessable(`a ${c.type} rule cannot be backtested: the estimates it judges are not stored`, {
+      problems: [{ field: 'rule.condition.type', message: `${c.type} rules judge live estimates; backtest replays stored history` }],
     });
   }
   if (c.type === 'schedule' && range.toMs - range.fromMs > MAX_SCHEDULE_RANGE_MS) {
@@ -70,6 +82,12 @@ export async function backtest(spec: RuleSpec, tenantId: string, range: Backtest
   let truncated = false;
   let points = 0;
   const read = async (deviceId: string): Promise<DevicePoint[]> => {
+    if (c.type === 'anomaly') {
+      // Anomaly rules replay the models' verdicts, stored as their anomaly alarms (one per episode).
+      const found = await verdicts!(tenantId, deviceId, range.fromMs, range.toMs);
+      points += found.length;
+      return found.map((v) => ({ ts: v.ts, key: v.keys.join('+'), value: v.score, deviceId, keys: v.keys }) as DevicePoint);
+    }
     const rows = await telemetry.queryRaw({
       tenantId,
       deviceId,
@@ -103,6 +121,10 @@ export async function backtest(spec: RuleSpec, tenantId: string, range: Backtest
     for (const p of series) {
       ticksUntil(p.ts);
       const value = numericValue(p.value);
+      if (c.type === 'anomaly') {
+        run({ kind: 'verdict', deviceId: p.deviceId, keys: p.keys ?? [p.key], ts: p.ts, score: value ?? 0 });
+        continue;
+      }
       if (value === null && c.type !== 'inactivity') continue;
       run({ kind: 'point', deviceId: p.deviceId, key: p.key, ts: p.ts, value: value ?? 0 });
     }

@@ -2402,6 +2402,9 @@ export type GetSilencesResult = {
     tenantId: string;
     deviceId: string | null;
     ruleId: string | null;
+    labels?: {
+      [key: string]: string;
+    } | null;
     untilMs: number;
     reason: string;
     createdBy: string;
@@ -2421,6 +2424,9 @@ export type PostSilencesResult = {
   tenantId: string;
   deviceId: string | null;
   ruleId: string | null;
+  labels?: {
+    [key: string]: string;
+  } | null;
   untilMs: number;
   reason: string;
   createdBy: string;

@@ -38,6 +38,7 @@ const SilenceSchema = Type.Object({
   tenantId: Type.String(),
   deviceId: nullableString,
   ruleId: nullableString,
+  labels: Type.Optional(Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()], { description: 'devices carrying every one of these labels' })),
   untilMs: Type.Integer(),
   reason: Type.String(),
   createdBy: Type.String(),

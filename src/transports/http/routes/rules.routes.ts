@@ -3,7 +3,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { RuleService } from '../../../domains/rules/rules.service.js';
-import { backtest } from '../../../domains/rules/backtest.js';
+import { backtest, type StoredVerdicts } from '../../../domains/rules/backtest.js';
 import type { MetadataStore } from '../../../ports/metadata-store.js';
 import type { TelemetryStore } from '../../../ports/telemetry-store.js';
 import { Errors } from '../../../errors.js';
@@ -51,6 +51,8 @@ export interface RuleRouteDeps {
   rules: RuleService;
   telemetry: TelemetryStore;
   metadata: MetadataStore;
+  /** The models' stored verdicts (their anomaly alarms), for backtesting anomaly rules. */
+  verdicts?: StoredVerdicts;
 }
 
 export function rulesRoutes(app: FastifyInstance, d: RuleRouteDeps): void {
@@ -155,7 +157,7 @@ export function rulesRoutes(app: FastifyInstance, d: RuleRouteDeps): void {
         throw Errors.badRequest('give either ruleId (a saved rule) or rule (an unsaved one)');
       }
       const spec = body.ruleId !== undefined ? await d.rules.get(tenantId, body.ruleId) : await d.rules.validate(tenantId, body.rule);
-      return backtest(spec, tenantId, { fromMs: body.from, toMs: body.to, ...(body.deviceIds ? { deviceIds: body.deviceIds } : {}) }, d.telemetry, d.metadata);
+      return backtest(spec, tenantId, { fromMs: body.from, toMs: body.to, ...(body.deviceIds ? { deviceIds: body.deviceIds } : {}) }, d.telemetry, d.metadata, d.verdicts);
     },
   );
 }
