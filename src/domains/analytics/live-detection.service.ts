@@ -78,16 +78,19 @@ export class LiveDetectionService {
   /** Feedback hook: a dismissed anomaly alarm makes its series' model less sensitive. */
   private dismissed(tenantId: string, deviceId: string, name: string | null, details: unknown): void {
     const s = name === null ? undefined : this.get(deviceId, name);
-    // A spilled model is not changed: the dismissal still counts in the false-alarm rate.
-    if (!s?.detector || s.tenantId !== tenantId) return;
+    if (!s || s.tenantId !== tenantId) return;
     const score = (details as { score?: unknown } | null)?.score;
-    s.detector.dismissed(typeof score === 'number' ? score : NaN);
-    this.memory.stepped(s);
+    // A spilled model is loaded back, changed and saved like any other learning.
+    this.memory.withModel(s, (model) => {
+      model.dismissed(typeof score === 'number' ? score : NaN);
+      s.sensitivity = model.sensitivity();
+    });
   }
 
   /** The alarm threshold in force for a series and the dismissals that shaped it. */
   sensitivity(deviceId: string, name: string): { threshold: number; dismissals: number } | null {
-    return this.get(deviceId, name)?.detector?.sensitivity() ?? null;
+    const s = this.get(deviceId, name);
+    return s?.detector?.sensitivity() ?? s?.sensitivity ?? null;
   }
 
   async start(): Promise<void> {

@@ -47,6 +47,10 @@ export interface Series {
   stored: boolean;
   /** Points that arrived while the model was being loaded back; null when it is not loading. */
   pending: { ts: number; values: SeriesValues }[] | null;
+  /** Changes other than points (operator feedback) waiting for the model to be loaded back. */
+  afterLoad?: ((model: SeriesModel) => void)[];
+  /** The model's sensitivity when it was last resident, for listing a spilled model. */
+  sensitivity?: { threshold: number; dismissals: number };
 }
 
 /** Per-key model: learns whether the series runs in two operating regimes (see regimes.ts). */
