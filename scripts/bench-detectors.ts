@@ -3,7 +3,7 @@
 // A benchmark, not a test: numbers depend on the machine.
 import { createDetector, DETECTOR_KINDS, resolveKind, type DetectorKind } from '../src/domains/analytics/detectors/index.js';
 import { RegimeAwareDetector } from '../src/domains/analytics/detectors/regimes.js';
-import { LIVE_UNIVARIATE_POLICY } from '../src/domains/analytics/detectors/config.js';
+import { LIVE_UNIVARIATE_POLICY, LIVE_UNIVARIATE_TUNING } from '../src/domains/analytics/detectors/config.js';
 
 const STEP_MS = 60_000;
 
@@ -50,7 +50,7 @@ for (const kind of DETECTOR_KINDS) {
 /** The live path's per-key model: regime split, counter check and stuck-value check around 'auto'. */
 function benchLive(points: number): number {
   const [x] = series(points, 1);
-  const d = RegimeAwareDetector.create('k0', 'auto', 400, { policy: LIVE_UNIVARIATE_POLICY });
+  const d = RegimeAwareDetector.create('k0', 'auto', 400, { policy: LIVE_UNIVARIATE_POLICY, tuning: LIVE_UNIVARIATE_TUNING });
   const t0 = performance.now();
   for (let i = 0; i < points; i++) d.update(i * STEP_MS, x![i]!);
   return points / ((performance.now() - t0) / 1000);

@@ -14,7 +14,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { AlarmService } from '../alarms/alarms.service.js';
 import { createDetector, learningPoints, type DetectionResult, type DetectorKind } from './detectors/index.js';
 import { RegimeAwareDetector } from './detectors/regimes.js';
-import { LIVE_UNIVARIATE_POLICY } from './detectors/config.js';
+import { LIVE_UNIVARIATE_POLICY, LIVE_UNIVARIATE_TUNING } from './detectors/config.js';
 import { leftToRelations, relationKeysOf, relationsKeys, relationsName } from './device-relations.js';
 import { plainModel, univariateModel, type Series, type SeriesModel, type SeriesValues } from './live-series.js';
 import { ModelMemory, toRecord, type ModelMemoryStats } from './model-memory.js';
@@ -220,7 +220,7 @@ export class LiveDetectionService {
       ? plainModel(createDetector('relational', keys, { fitPoints: fit }))
       : multivariate
         ? plainModel(createDetector('multivariate', keys, { fitPoints: fit }))
-        : univariateModel(RegimeAwareDetector.create(keys[0]!, this.options.univariateKind, fit, { policy: LIVE_UNIVARIATE_POLICY }));
+        : univariateModel(RegimeAwareDetector.create(keys[0]!, this.options.univariateKind, fit, { policy: LIVE_UNIVARIATE_POLICY, tuning: LIVE_UNIVARIATE_TUNING }));
     return {
       tenantId,
       deviceId,

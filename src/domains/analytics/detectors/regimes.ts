@@ -43,6 +43,8 @@ export interface RegimeAwareSnapshot {
   flatline?: FlatlineState;
   /** Alarm policy overrides for every detector of the wrapper (absent: each detector's default). */
   policy?: Partial<AlarmPolicy>;
+  /** Core settings for every detector of the wrapper (absent: the defaults of config.ts). */
+  tuning?: DetectorTuning;
 }
 
 /**
@@ -114,6 +116,7 @@ export class RegimeAwareDetector {
   static create(key: string, base: DetectorKind, fitPoints: number, options: { tuning?: DetectorTuning; policy?: Partial<AlarmPolicy> } = {}): RegimeAwareDetector {
     const plain = createDetector(base, [key], { fitPoints, ...options });
     const policy = options.policy ? { policy: { ...options.policy } } : {};
+    const tuning = options.tuning ? { tuning: structuredClone(options.tuning) } : {};
     return new RegimeAwareDetector({
       version: 1,
       kind: 'regimes',
@@ -126,6 +129,7 @@ export class RegimeAwareDetector {
       cut: null,
       children: null,
       ...policy,
+      ...tuning,
     });
   }
 
@@ -227,7 +231,7 @@ export class RegimeAwareDetector {
         const dtSec = (buffer[i]![0] - buffer[i - 1]![0]) / 1000;
         if (dtSec > 0 && buffer[i]![1] >= buffer[i - 1]![1]) rates.push([buffer[i]![0], (buffer[i]![1] - buffer[i - 1]![1]) / dtSec]);
       }
-      this.plain = createDetector(this.s.base, [this.s.key], { fitPoints: rates.length, policy: this.s.policy });
+      this.plain = createDetector(this.s.base, [this.s.key], { fitPoints: rates.length, policy: this.s.policy, tuning: this.s.tuning });
       for (const [ts, r] of rates) this.plain.update(ts, [r]);
       this.plain.setFeedback(this.s.feedback);
       const [lastTs, lastValue] = buffer[buffer.length - 1]!;
@@ -238,8 +242,8 @@ export class RegimeAwareDetector {
     if (cut === null) return;
     this.s.cut = cut;
     const children: [Detector, Detector] = [
-      createDetector('robust', [this.s.key], { fitPoints: CHILD_FIT_POINTS, policy: this.s.policy }),
-      createDetector('robust', [this.s.key], { fitPoints: CHILD_FIT_POINTS, policy: this.s.policy }),
+      createDetector('robust', [this.s.key], { fitPoints: CHILD_FIT_POINTS, policy: this.s.policy, tuning: this.s.tuning }),
+      createDetector('robust', [this.s.key], { fitPoints: CHILD_FIT_POINTS, policy: this.s.policy, tuning: this.s.tuning }),
     ];
     for (const [ts, x] of buffer) children[x < cut ? 0 : 1].update(ts, [x]);
     for (const c of children) c.setFeedback(this.s.feedback);

@@ -93,20 +93,27 @@ export interface FleetEvalRecord {
     anomalousPointsPercent: number;
     caught: number;
     faults: number;
+    /** Episodes that began while the models were still learning (no model may alarm then); absent in older records. */
+    duringLearning?: number;
+    /** Of the episodes that began after the models had learned, how many were caught. */
+    caughtAfterLearning?: number;
     falseAlarmsByKey: Record<string, number>;
   }[];
   faultKinds: { kind: string; caught: number; episodes: number }[];
 }
 
+const percent = (part: number, whole: number) => `${((100 * part) / Math.max(1, whole)).toFixed(0)}%`;
+
 export function renderFleetEval(r: FleetEvalRecord): string {
+  const learningColumn = r.types.some((t) => t.duringLearning !== undefined);
   const out = [
     `Measured ${r.measured} with \`${r.command}\`: ${r.setup}.`,
     '',
-    '| device type | series | false alarms / series / day (clean fleet) | points labelled anomalous (clean) | fault episodes caught | false alarms by key (clean, all devices) |',
-    '| --- | --- | --- | --- | --- | --- |',
+    `| device type | series | false alarms / series / day (clean fleet) | points labelled anomalous (clean) | fault episodes caught |${learningColumn ? ' caught of those begun after learning |' : ''} false alarms by key (clean, all devices) |`,
+    `| --- | --- | --- | --- | --- |${learningColumn ? ' --- |' : ''} --- |`,
     ...r.types.map(
       (t) =>
-        `| ${t.type} | ${t.series} | ${t.falseAlarmsPerSeriesPerDay.toFixed(2)} | ${t.anomalousPointsPercent.toFixed(2)}% | ${t.caught} of ${t.faults} (${((100 * t.caught) / Math.max(1, t.faults)).toFixed(0)}%) | ${Object.entries(t.falseAlarmsByKey).map(([k, n]) => `${k} ${n}`).join(', ') || '–'} |`,
+        `| ${t.type} | ${t.series} | ${t.falseAlarmsPerSeriesPerDay.toFixed(2)} | ${t.anomalousPointsPercent.toFixed(2)}% | ${t.caught} of ${t.faults} (${percent(t.caught, t.faults)}) |${learningColumn ? ` ${t.caughtAfterLearning ?? '–'} of ${t.faults - (t.duringLearning ?? 0)} (${percent(t.caughtAfterLearning ?? 0, t.faults - (t.duringLearning ?? 0))}) |` : ''} ${Object.entries(t.falseAlarmsByKey).map(([k, n]) => `${k} ${n}`).join(', ') || '–'} |`,
     ),
     '',
     '| fault kind | episodes caught |',
