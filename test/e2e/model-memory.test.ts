@@ -76,6 +76,22 @@ describe('live models within a memory budget', () => {
     assert.equal(model.trainedFrom, start);
     const other = await request(vigil.http, 'GET', `/api/v1/alarms?deviceId=${b.id}`, { token });
     assert.equal(other.body.total, 0, 'no false alarm from spilling and reloading');
+
+    // s0's model is spilled again; an operator then dismisses its alarm as false: the model is
+    // loaded back, made less sensitive and saved, and the listing shows it.
+    await send(b.accessToken, Array.from({ length: 200 }, (_, i) => `t${i}`), 450, 150);
+    const threshold = model.sensitivity.threshold;
+    const spilledAgain = await modelMetrics(vigil.http);
+    assert.ok(spilledAgain.vigil_models_spilled_total! > after.vigil_models_spilled_total!, 'models were spilled again');
+    const dismissed = await request(vigil.http, 'POST', `/api/v1/alarms/${alarms[0].id}/dismiss`, { token });
+    assert.equal(dismissed.status, 200);
+    const judged = await waitFor(async () => {
+      const items = (await request(vigil.http, 'GET', `/api/v1/models?deviceId=${a.id}`, { token })).body.items;
+      const m = items.find((x: { key: string }) => x.key === 's0');
+      return m.sensitivity.dismissals === 1 ? m : null;
+    }, 'dismissal applied to the spilled model');
+    assert.ok(judged.sensitivity.threshold > threshold, `threshold ${threshold} → ${judged.sensitivity.threshold}`);
+    assert.equal(judged.falseAlarmRate, 1, 'the one alarm raised was dismissed');
   });
 
   test('models spilled at shutdown come back after a restart and keep learning', async () => {
