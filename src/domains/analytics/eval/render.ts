@@ -42,7 +42,7 @@ export function renderAnomalyEval(r: AnomalyEvalRecord): string {
     const n = r.nab;
     const cv = n.crossValidated;
     out.push(
-      `**NAB**, ${n.files} files, ${n.windows} windows, leave one category out (${cv.folds.length} folds, ${n.candidates} candidate configurations); detections are alarm onsets.`,
+      `**NAB**, ${n.files} files, ${n.windows} windows, leave one category out (${cv.folds.length} folds, ${n.candidates} candidate configurations${n.selection === 'mean-of-training-categories' ? '; each chosen by the mean of the other categories\' normalised scores' : ''}); detections are alarm onsets.`,
       '',
       '| | mean of folds | worst fold | pooled (all files held out) | low FP | low FN | windows found | false alarms |',
       '|---|---|---|---|---|---|---|---|',
@@ -63,7 +63,7 @@ export function renderAnomalyEval(r: AnomalyEvalRecord): string {
     const s = r.skab;
     const cv = s.crossValidated;
     out.push(
-      `**SKAB** valve1, ${s.files} files in ${s.foldCount} folds of consecutive files (${s.candidates} candidate configurations; chosen on the training folds: best F1 with FAR < 5 %, else lowest FAR); first 400 rows of each file fit, the rest scored.`,
+      `**SKAB** valve1, ${s.files} files in ${s.foldCount} folds of consecutive files (${s.candidates} candidate configurations; chosen on the training folds: ${s.selection === 'worst-training-fold-far' ? 'best pooled F1 among those with FAR < 5 % on every training fold, else the lowest worst-fold FAR' : 'best F1 with FAR < 5 %, else lowest FAR'}); first 400 rows of each file fit, the rest scored.`,
       '',
       '| | mean F1 | worst F1 | mean FAR % | worst FAR % | pooled F1 / FAR % / MAR % |',
       '|---|---|---|---|---|---|',
