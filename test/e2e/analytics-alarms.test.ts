@@ -156,6 +156,11 @@ describe('live anomaly detection, alarms, models and predictive maintenance', ()
     assert.equal(stuck.length, 1, 'one stuck sensor, one alarm');
     assert.equal(stuck[0].key, 'bearingTemp');
     assert.match(stuck[0].message, /times in a row/);
+
+    const retrained = await request(vigil.http, 'POST', '/api/v1/models/retrain', { token, body: { deviceId: device.id, key: 'relations(bearingTemp,current)' } });
+    assert.equal(retrained.status, 200, JSON.stringify(retrained.body));
+    assert.equal(retrained.body.kind, 'relational');
+    assert.equal(retrained.body.version, 2);
   });
 
   test('a degrading pump gets a predicted-failure alarm before it reaches its threshold', async () => {

@@ -329,7 +329,9 @@ export class LiveDetectionService {
   /** Rebuilds a series' detector from stored history (on demand or on schedule). */
   async retrain(tenantId: string, deviceId: string, name: string): Promise<ModelRecord> {
     const previous = this.get(deviceId, name);
-    const keys = previous?.keys ?? name.split(MODEL_KEY_JOIN);
+    const relationKeys = relationsKeys(name);
+    const keys = previous?.keys ?? relationKeys ?? name.split(MODEL_KEY_JOIN);
+    if (relationKeys && !this.relations.has(deviceId)) this.relations.set(deviceId, name);
     const multivariate = keys.length > 1;
     const toMs = Date.now();
     const history = await this.telemetry.queryRaw({
