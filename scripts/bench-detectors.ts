@@ -2,6 +2,8 @@
 // series (a daily cycle with noise and rare spikes; 8 correlated keys for the multivariate one).
 // A benchmark, not a test: numbers depend on the machine.
 import { createDetector, DETECTOR_KINDS, resolveKind, type DetectorKind } from '../src/domains/analytics/detectors/index.js';
+import { RegimeAwareDetector } from '../src/domains/analytics/detectors/regimes.js';
+import { LIVE_UNIVARIATE_POLICY, LIVE_UNIVARIATE_TUNING } from '../src/domains/analytics/detectors/config.js';
 
 const STEP_MS = 60_000;
 
@@ -37,10 +39,22 @@ console.log(`detector throughput, ${POINTS.toLocaleString('en')} points each, on
 console.log('| detector | keys | resolves to | points/s | values/s |');
 console.log('|---|---|---|---|---|');
 for (const kind of DETECTOR_KINDS) {
-  for (const keys of kind === 'multivariate' || kind === 'auto' ? [1, 8] : [1]) {
+  for (const keys of kind === 'multivariate' || kind === 'auto' || kind === 'relational' ? [1, 8] : [1]) {
     bench(kind, keys, 50_000); // warm the JIT
     const r = bench(kind, keys, kind === 'multivariate' || keys > 1 ? POINTS / 2 : POINTS);
     const names = Array.from({ length: keys }, (_, k) => `k${k}`);
     console.log(`| ${kind} | ${keys} | ${resolveKind(kind, names)} | ${Math.round(r.pointsPerSec).toLocaleString('en')} | ${Math.round(r.valuesPerSec).toLocaleString('en')} |`);
   }
 }
+
+/** The live path's per-key model: regime split, counter check and stuck-value check around 'auto'. */
+function benchLive(points: number): number {
+  const [x] = series(points, 1);
+  const d = RegimeAwareDetector.create('k0', 'auto', 400, { policy: LIVE_UNIVARIATE_POLICY, tuning: LIVE_UNIVARIATE_TUNING });
+  const t0 = performance.now();
+  for (let i = 0; i < points; i++) d.update(i * STEP_MS, x![i]!);
+  return points / ((performance.now() - t0) / 1000);
+}
+benchLive(50_000);
+const live = benchLive(POINTS);
+console.log(`| live per-key model (regimes, counter and stuck-value checks) | 1 | seasonal | ${Math.round(live).toLocaleString('en')} | ${Math.round(live).toLocaleString('en')} |`);

@@ -9,7 +9,9 @@ import { renderFleetEval, replaceGenerated, type FleetEvalRecord } from '../src/
 import { MODELS } from '../src/simulator/models.js';
 import { Rng } from '../src/simulator/rng.js';
 import { FaultInjector, type FaultKind, type FaultLabel } from '../src/simulator/faults.js';
-import { createDetector, type DetectorKind } from '../src/domains/analytics/detectors/index.js';
+import { createDetector, type AlarmPolicy, type DetectionResult, type DetectorKind } from '../src/domains/analytics/detectors/index.js';
+import { LIVE_UNIVARIATE_POLICY, LIVE_UNIVARIATE_TUNING } from '../src/domains/analytics/detectors/config.js';
+import { leftToRelations, relationKeysOf } from '../src/domains/analytics/device-relations.js';
 import { RegimeAwareDetector } from '../src/domains/analytics/detectors/regimes.js';
 import { explainedKeys, type RelationalState } from '../src/domains/analytics/detectors/relational.js';
 
@@ -17,39 +19,57 @@ const { values } = parseArgs({
   options: {
     detector: { type: 'string', default: 'auto' },
     days: { type: 'string', default: '7' },
-    devices: { type: 'string', default: '4' },
+    devices: { type: 'string', default: '8' },
     'interval-sec': { type: 'string', default: '60' },
     'faults-per-hour': { type: 'string', default: '0.05' },
     /** Compare with the plain per-key detector (no operating regimes). */
     'no-regimes': { type: 'boolean', default: false },
-    /** Add one relational model per device across its numeric keys (detectors/relational.ts). */
-    relations: { type: 'boolean', default: false },
-    /** Write bench/results/<record>.json and its section of docs/analytics.md (default: fleet, fleet-relations). */
+    /** Compare without the devices' relational models (per-key models alone). */
+    'per-key-only': { type: 'boolean', default: false },
+    /** Alarm policy of the per-key models as JSON (default: the live one, LIVE_UNIVARIATE_POLICY). */
+    policy: { type: 'string' },
+    /** Write bench/results/<record>.json and its section of docs/analytics.md (default: fleet, fleet-per-key). */
     record: { type: 'string' },
     'no-record': { type: 'boolean', default: false },
+    /** Print the missed fault episodes (with the highest score during each) and false alarms by model. */
+    verbose: { type: 'boolean', default: false },
   },
 });
-const relations = values.relations;
+const relations = !values['per-key-only'];
 const regimes = !values['no-regimes'];
 const kind = values.detector as DetectorKind;
 const days = Number(values.days);
 const devicesPerType = Number(values.devices);
 const dtSec = Number(values['interval-sec']);
 const faultRate = Number(values['faults-per-hour']);
+const policy: Partial<AlarmPolicy> = values.policy ? (JSON.parse(values.policy) as Partial<AlarmPolicy>) : LIVE_UNIVARIATE_POLICY;
 /** An alarm up to this long after an episode ends still counts as catching it. */
 const GRACE_MS = 60 * dtSec * 1000;
 /** Fit period of the live path (LiveDetectionService). */
 const FIT_POINTS = 400;
+const SIM_START = Date.UTC(2026, 0, 1);
 const KINDS: FaultKind[] = ['spike', 'drift', 'stuck', 'noise_burst'];
+
+interface Alarm {
+  key: string;
+  ts: number;
+  /** Which model raised it: the key's own, or the device's relational model. */
+  by: 'key' | 'relations';
+}
 
 interface TypeResult {
   series: number;
   points: number;
   anomalousPoints: number;
-  alarms: { key: string; ts: number }[];
+  alarms: Alarm[];
   labels: FaultLabel[];
 }
 
+type PerKey = { update(ts: number, x: number): DetectionResult; describe(): string };
+/** Score traces of the faulty run per device/key, for --verbose. */
+const trace = new Map<string, [number, number][]>();
+
+/** One device type's fleet through the live path's models: per key, plus one relational model per device (device-relations.ts). */
 function simulate(type: string, faultsPerHour: number): TypeResult {
   const model = MODELS[type]!;
   const out: TypeResult = { series: 0, points: 0, anomalousPoints: 0, alarms: [], labels: [] };
@@ -57,13 +77,12 @@ function simulate(type: string, faultsPerHour: number): TypeResult {
     const rng = new Rng(1000 + d);
     const state = model.init(rng);
     const faults = new FaultInjector(`${type}-${d}`, model, new Rng(5000 + d), faultsPerHour, KINDS);
-    const detectors = new Map<string, { update(ts: number, x: number): ReturnType<RegimeAwareDetector['update']>; describe?(): string }>();
-    const keys = [...model.numericKeys];
-    const relational = relations && keys.length > 1 ? createDetector('relational', keys, { fitPoints: FIT_POINTS }) : null;
-    const row = new Array<number>(keys.length);
-    let explained = new Set<string>();
-    let relationsDecided = false;
-    const start = Date.UTC(2026, 0, 1);
+    const detectors = new Map<string, PerKey>();
+    const relationKeys = relations ? relationKeysOf(model.numericKeys) : null;
+    const relational = relationKeys ? createDetector('relational', relationKeys, { fitPoints: FIT_POINTS }) : null;
+    const row = new Array<number>(relationKeys?.length ?? 0);
+    let explained: Set<string> | undefined;
+    const start = SIM_START;
     for (let i = 0; i < (days * 86_400) / dtSec; i++) {
       const ts = start + i * dtSec * 1000;
       const sample = faults.apply(ts, dtSec, model.step(state, { nowMs: ts, dtSec, rng, health: faults.health }));
@@ -73,33 +92,28 @@ function simulate(type: string, faultsPerHour: number): TypeResult {
         if (typeof x !== 'number') continue;
         let det = detectors.get(key);
         if (!det) {
-          if (regimes) det = RegimeAwareDetector.create(key, kind, FIT_POINTS);
+          if (regimes) det = RegimeAwareDetector.create(key, kind, FIT_POINTS, { policy, tuning: LIVE_UNIVARIATE_TUNING });
           else {
-            const plain = createDetector(kind, [key], { fitPoints: FIT_POINTS });
-            det = { update: (t: number, x: number) => plain.update(t, [x]) };
+            const plain = createDetector(kind, [key], { fitPoints: FIT_POINTS, policy, tuning: LIVE_UNIVARIATE_TUNING });
+            det = { update: (t: number, v: number) => plain.update(t, [v]), describe: () => plain.kind };
           }
           detectors.set(key, det);
           out.series++;
         }
         const r = det.update(ts, x);
+        if (values.verbose && faultsPerHour > 0) (trace.get(`${type}-${d}/${key}`) ?? trace.set(`${type}-${d}/${key}`, []).get(`${type}-${d}/${key}`)!).push([ts, r.warmingUp ? -1 : r.score]);
         if (r.warmingUp) continue;
-        // A key the device's other keys explain is judged by the relational model, not alone.
-        if (explained.has(key)) continue;
+        // The live path's rule: a key the device's other keys explain is judged by the relational model.
+        if (leftToRelations(explained, key, det.describe(), r)) continue;
         out.points++;
         if (r.isAnomaly) out.anomalousPoints++;
-        if (r.alarm) out.alarms.push({ key, ts });
+        if (r.alarm) out.alarms.push({ key, ts, by: 'key' });
       }
-      if (relational) {
-        for (let j = 0; j < keys.length; j++) row[j] = typeof sample[keys[j]!] === 'number' ? (sample[keys[j]!] as number) : NaN;
+      if (relational && relationKeys) {
+        for (let j = 0; j < relationKeys.length; j++) row[j] = typeof sample[relationKeys[j]!] === 'number' ? (sample[relationKeys[j]!] as number) : NaN;
         const r = relational.update(ts, row);
-        if (r.alarm && r.explanation) out.alarms.push({ key: r.explanation.key, ts });
-        if (!relationsDecided && !r.warmingUp) {
-          relationsDecided = true;
-          // Keys split into operating regimes are already judged within their state; a key judged
-          // by one plain model whose changes the other keys explain goes to the relational model.
-          const plain = (k: string) => !(detectors.get(k)?.describe?.() ?? '').startsWith('2 regimes');
-          explained = new Set(explainedKeys(relational.snapshot().core as RelationalState).filter(plain));
-        }
+        if (r.alarm && r.explanation) out.alarms.push({ key: r.explanation.key, ts, by: 'relations' });
+        if (!explained && !r.warmingUp) explained = new Set(explainedKeys(relational.snapshot().core as RelationalState));
       }
     }
     out.labels.push(...faults.labels);
@@ -107,10 +121,10 @@ function simulate(type: string, faultsPerHour: number): TypeResult {
   return out;
 }
 
-const covers = (l: FaultLabel, a: { key: string; ts: number }) =>
+const covers = (l: FaultLabel, a: Alarm) =>
   (l.key === null || l.key === a.key) && a.ts >= l.startTs && a.ts <= l.endTs + GRACE_MS;
 
-const setup = `detector ${kind}${regimes ? ' with operating regimes (as live)' : ' (plain)'}${relations ? ', plus one relational model per device' : ''}; ${devicesPerType} devices per type; ${days} days at ${dtSec} s; faults ${faultRate}/device/hour (${KINDS.join(', ')})`;
+const setup = `per-key detector ${kind}${regimes ? ' with operating regimes and the stuck-value check' : ' (plain)'}, alarm threshold ${policy.threshold ?? 'default'}, single-point widening ${LIVE_UNIVARIATE_TUNING.surprise?.pointSpread}${relations ? ', plus one relational model per device with two or more keys (as live)' : ', no relational models'}; ${devicesPerType} devices per type; ${days} days at ${dtSec} s; faults ${faultRate}/device/hour (${KINDS.join(', ')})`;
 console.log(setup + '\n');
 const record: FleetEvalRecord = { measured: new Date().toISOString().slice(0, 10), command: `npm run eval:fleet${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`, setup, types: [], faultKinds: [] };
 console.log('| device type | series | false alarms / series / day (clean fleet) | points labelled anomalous (clean) | fault episodes caught |');
@@ -121,8 +135,18 @@ for (const type of Object.keys(MODELS)) {
   const clean = simulate(type, 0);
   const faulty = simulate(type, faultRate);
   let hits = 0;
+  let duringLearning = 0;
+  let caughtAfterLearning = 0;
   for (const l of faulty.labels) {
     const hit = faulty.alarms.some((a) => covers(l, a));
+    // Every device starts at SIM_START and sends every interval: its models judge from point FIT_POINTS + 1 on.
+    const learning = l.startTs < SIM_START + FIT_POINTS * dtSec * 1000;
+    if (learning) duringLearning++;
+    else if (hit) caughtAfterLearning++;
+    if (values.verbose && !hit) {
+      const during = (trace.get(`${l.device}/${l.key}`) ?? []).filter(([t]) => t >= l.startTs && t <= l.endTs + GRACE_MS);
+      console.log(`  missed ${l.device} ${l.kind} ${l.key} ${JSON.stringify(l.params)}: highest per-key score ${Math.max(...during.map((x) => x[1])).toFixed(4)} (-1: still learning)`);
+    }
     caught[l.kind] ??= [0, 0];
     caught[l.kind]![1]++;
     if (hit) {
@@ -132,9 +156,10 @@ for (const type of Object.keys(MODELS)) {
   }
   const fa = clean.alarms.length / clean.series / days;
   const fpr = (100 * clean.anomalousPoints) / Math.max(1, clean.points);
-  console.log(`| ${type} | ${clean.series} | ${fa.toFixed(2)} | ${fpr.toFixed(2)}% | ${hits} of ${faulty.labels.length} |`);
+  console.log(`| ${type} | ${clean.series} | ${fa.toFixed(2)} | ${fpr.toFixed(2)}% | ${hits} of ${faulty.labels.length} (${caughtAfterLearning} of ${faulty.labels.length - duringLearning} begun after learning) |`);
   const perKey = new Map<string, number>();
   for (const a of clean.alarms) perKey.set(a.key, (perKey.get(a.key) ?? 0) + 1);
+  if (values.verbose) console.log(`  false alarms by the relational model: ${clean.alarms.filter((a) => a.by === 'relations').length}`);
   record.types.push({
     type,
     series: clean.series,
@@ -142,6 +167,8 @@ for (const type of Object.keys(MODELS)) {
     anomalousPointsPercent: fpr,
     caught: hits,
     faults: faulty.labels.length,
+    duringLearning,
+    caughtAfterLearning,
     falseAlarmsByKey: Object.fromEntries([...perKey].sort()),
   });
 }
@@ -151,7 +178,7 @@ for (const [k, [hit, n]] of Object.entries(caught)) {
   record.faultKinds.push({ kind: k, caught: hit, episodes: n });
 }
 if (!values['no-record']) {
-  const name = values.record ?? (relations ? 'fleet-relations' : 'fleet');
+  const name = values.record ?? (relations ? 'fleet' : 'fleet-per-key');
   const doc = 'docs/analytics.md';
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(`bench/results/${name}.json`, JSON.stringify(record, null, 2) + '\n');

@@ -71,7 +71,12 @@ export class FaultInjector {
     this.samples++;
     for (const key of this.model.numericKeys) {
       const v = clean[key];
-      if (typeof v === 'number' && !this.active) this.scales.get(key)?.add(v) ?? this.scales.set(key, Object.assign(new Scale(), { mean: v, n: 1 }));
+      if (typeof v !== 'number' || this.active) continue;
+      // (`scales.get(key)?.add(v) ?? set(...)` replaced the scale on every sample: add() returns
+      // undefined, so every fault was sized by 2 % of the value instead of the signal's spread.)
+      const scale = this.scales.get(key);
+      if (scale) scale.add(v);
+      else this.scales.set(key, Object.assign(new Scale(), { mean: v, n: 1 }));
     }
     if (!this.active && this.ratePerHour > 0 && this.samples > WARMUP_SAMPLES && this.health > 0) {
       if (this.rng.chance(1 - Math.exp((-this.ratePerHour * dtSec) / 3600))) this.start(tsMs, clean);

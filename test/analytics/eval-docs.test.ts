@@ -15,7 +15,7 @@ const RECORDS: [string, (json: unknown) => string, string][] = [
   ['anomaly', (j) => renderAnomalyEval(j as AnomalyEvalRecord), 'npm run eval:anomaly'],
   ['anomaly-baseline', (j) => renderAnomalyEval(j as AnomalyEvalRecord), 'npm run eval:anomaly -- <datasets> --record anomaly-baseline'],
   ['fleet', (j) => renderFleetEval(j as FleetEvalRecord), 'npm run eval:fleet'],
-  ['fleet-relations', (j) => renderFleetEval(j as FleetEvalRecord), 'npm run eval:fleet -- --relations'],
+  ['fleet-per-key', (j) => renderFleetEval(j as FleetEvalRecord), 'npm run eval:fleet -- --per-key-only'],
   ['rul', (j) => renderRulEval(j as RulEvalRecord), 'npm run eval:rul'],
 ];
 

@@ -107,3 +107,25 @@ test('model memory - stop gives up at its deadline and leaves the rest with thei
   assert.equal(store.rows.size, 2000, 'one chunk was written before the deadline passed');
   assert.equal(memory.stats().unsavedModels, 500);
 });
+
+test('model memory - feedback for a spilled model loads it back, changes it and stores the change', async () => {
+  const { store, memory, feed } = setup(200_000);
+  const all = Array.from({ length: 40 }, (_, i) => series(`k${i}`));
+  for (const s of all) memory.admit(s);
+  for (let p = 0; p < 200; p++) for (const s of all) feed(s, 1e12 + p * 60_000, 20 + (p % 5) / 10);
+  const spilled = all[0]!;
+  await until(() => memory.stats().outboxModels === 0 && !spilled.detector && store.rows.has('d/k0'));
+  const before = spilled.sensitivity!;
+  assert.equal(before.dismissals, 0);
+
+  memory.withModel(spilled, (model) => model.dismissed(0.999));
+  await until(() => spilled.detector !== null);
+  const after = spilled.detector!.sensitivity();
+  assert.equal(after.dismissals, 1);
+  assert.ok(after.threshold > before.threshold, `threshold ${before.threshold} → ${after.threshold}`);
+  await memory.saveAll();
+  const stored = store.rows.get('d/k0')!.state as { feedback?: { dismissals: number; threshold: number } };
+  assert.equal(stored.feedback?.dismissals, 1, 'the dismissal is in the stored state');
+  assert.equal(stored.feedback?.threshold, after.threshold);
+  await memory.stop();
+});

@@ -109,6 +109,61 @@ describe('live anomaly detection, alarms, models and predictive maintenance', ()
     assert.deepEqual(list.body.items.map((p: { deviceType: string }) => p.deviceType), ['motor']);
   });
 
+  test('a device sending related keys gets a relational model: duty cycles are ordinary, a broken relation alarms, a stuck sensor alarms once', async () => {
+    const device = await createDevice(vigil.http, token, 'circulator');
+    const start = Date.now() - 3000 * 60_000;
+    let seed = 5;
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    let bearing = 25;
+    let running = true;
+    let nextSwitch = 40;
+    const sample = (i: number, extraHeat: number) => {
+      // The motor runs and stops at irregular intervals; the bearing warms towards a level set by
+      // the current and cools after every stop: a slow lag that looks like a level shift alone.
+      if (i >= nextSwitch) {
+        running = !running;
+        nextSwitch = i + (running ? 40 + Math.floor(rnd() * 80) : 10 + Math.floor(rnd() * 20));
+      }
+      const current = running ? 8 + 0.4 * (rnd() - 0.5) : 0;
+      bearing += (25 + 2.2 * current - bearing) * 0.1 + 0.05 * (rnd() - 0.5) + extraHeat;
+      return { ts: start + i * 60_000, values: { current: Math.round(current * 100) / 100, bearingTemp: Math.round(bearing * 100) / 100 } };
+    };
+    await send(device.accessToken, Array.from({ length: 1500 }, (_, i) => sample(i, 0)));
+    const models = await request(vigil.http, 'GET', `/api/v1/models?deviceId=${device.id}`, { token });
+    const relational = models.body.items.find((m: { key: string }) => m.key === 'relations(bearingTemp,current)');
+    assert.ok(relational, `a relational model across the keys sent together (${models.body.items.map((m: { key: string }) => m.key)})`);
+    assert.equal(relational.kind, 'relational');
+    assert.equal(relational.points, 1500);
+    assert.equal(relational.learning, false);
+
+    // The bearing heats on its own (friction) while the current is unchanged.
+    await send(device.accessToken, Array.from({ length: 30 }, (_, i) => sample(1500 + i, 0.8)));
+    const alarm = await waitFor(async () => {
+      const r = await request(vigil.http, 'GET', `/api/v1/alarms?deviceId=${device.id}&type=anomaly`, { token });
+      return r.body.items.find((a: { key: string }) => a.key === 'relations(bearingTemp,current)');
+    }, 'relational alarm');
+    assert.equal(alarm.details.detector, 'relational');
+    assert.equal(alarm.details.explanation.key, 'bearingTemp');
+    assert.match(alarm.message, /bearingTemp = .* breaks its usual relation with current/);
+
+    // A frozen bearing sensor: every value in range, but the same one 200 times in a row.
+    const frozen = sample(1530, 0).values.bearingTemp;
+    await send(device.accessToken, Array.from({ length: 200 }, (_, i) => ({ ts: start + (1531 + i) * 60_000, values: { current: sample(1531 + i, 0).values.current, bearingTemp: frozen } })));
+    const stuck = await waitFor(async () => {
+      const r = await request(vigil.http, 'GET', `/api/v1/alarms?deviceId=${device.id}&type=anomaly`, { token });
+      const found = r.body.items.filter((a: { details: { flatline?: number } }) => a.details.flatline);
+      return found.length > 0 ? found : null;
+    }, 'stuck-value alarm');
+    assert.equal(stuck.length, 1, 'one stuck sensor, one alarm');
+    assert.equal(stuck[0].key, 'bearingTemp');
+    assert.match(stuck[0].message, /times in a row/);
+
+    const retrained = await request(vigil.http, 'POST', '/api/v1/models/retrain', { token, body: { deviceId: device.id, key: 'relations(bearingTemp,current)' } });
+    assert.equal(retrained.status, 200, JSON.stringify(retrained.body));
+    assert.equal(retrained.body.kind, 'relational');
+    assert.equal(retrained.body.version, 2);
+  });
+
   test('a degrading pump gets a predicted-failure alarm before it reaches its threshold', async () => {
     const pump = await createDevice(vigil.http, token, 'pump-7', { type: 'pump' });
     const healthy = await createDevice(vigil.http, token, 'pump-8', { type: 'pump' });

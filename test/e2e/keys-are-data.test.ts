@@ -94,7 +94,11 @@ describe('telemetry keys are data, never object properties', () => {
     assert.equal(ttt.body.key, '__proto__');
     const models = await request(vigil.http, 'GET', `/api/v1/models?deviceId=${device.id}`, { token });
     assert.equal(models.status, 200);
-    assert.deepEqual(models.body.items.map((m: { key: string }) => m.key).sort(), [...PROTOTYPE_KEYS].sort());
+    const perKey = models.body.items.filter((m: { kind: string }) => m.kind !== 'relational');
+    assert.deepEqual(perKey.map((m: { key: string }) => m.key).sort(), [...PROTOTYPE_KEYS].sort());
+    // The keys sent together also got one relational model, named by them.
+    const relational = models.body.items.filter((m: { kind: string }) => m.kind === 'relational');
+    assert.deepEqual(relational.map((m: { key: string }) => m.key), [`relations(${[...PROTOTYPE_KEYS].sort().join(',')})`]);
   });
 
   test('the live stream delivers them, also when subscribed by key', async () => {

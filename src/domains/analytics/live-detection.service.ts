@@ -15,6 +15,8 @@ import type { Logger } from '../../observability/logger.js';
 import type { AlarmService } from '../alarms/alarms.service.js';
 import { createDetector, learningPoints, type DetectionResult, type DetectorKind } from './detectors/index.js';
 import { RegimeAwareDetector } from './detectors/regimes.js';
+import { LIVE_UNIVARIATE_POLICY, LIVE_UNIVARIATE_TUNING } from './detectors/config.js';
+import { leftToRelations, relationKeysOf, relationsKeys, relationsName } from './device-relations.js';
 import { plainModel, univariateModel, type Series, type SeriesModel, type SeriesValues } from './live-series.js';
 import { ModelMemory, toRecord, type ModelMemoryStats } from './model-memory.js';
 
@@ -41,6 +43,8 @@ export class LiveDetectionService {
   /** Device id → series name → series. Nested maps: no string building per point. */
   private readonly series = new Map<string, Map<string, Series>>();
   private readonly policies = new Map<string, DetectorPolicy>();
+  /** Device id → the series name of its relational model (see device-relations.ts). */
+  private readonly relations = new Map<string, string>();
   /** Device id → type (null while being looked up), for the multivariate policies. */
   private readonly deviceTypes = new Map<string, string | null>();
   private retrainTimer: NodeJS.Timeout | null = null;
@@ -85,27 +89,32 @@ export class LiveDetectionService {
   /** Feedback hook: a dismissed anomaly alarm makes its series' model less sensitive. */
   private dismissed(tenantId: string, deviceId: string, name: string | null, details: unknown): void {
     const s = name === null ? undefined : this.get(deviceId, name);
-    // A spilled model is not changed: the dismissal still counts in the false-alarm rate.
-    if (!s?.detector || s.tenantId !== tenantId) return;
+    if (!s || s.tenantId !== tenantId) return;
     const score = (details as { score?: unknown } | null)?.score;
-    s.detector.dismissed(typeof score === 'number' ? score : NaN);
-    this.memory.stepped(s);
+    // A spilled model is loaded back, changed and saved like any other learning.
+    this.memory.withModel(s, (model) => {
+      model.dismissed(typeof score === 'number' ? score : NaN);
+      s.sensitivity = model.sensitivity();
+    });
   }
 
   /** The alarm threshold in force for a series and the dismissals that shaped it. */
   sensitivity(deviceId: string, name: string): { threshold: number; dismissals: number } | null {
-    return this.get(deviceId, name)?.detector?.sensitivity() ?? null;
+    const s = this.get(deviceId, name);
+    return s?.detector?.sensitivity() ?? s?.sensitivity ?? null;
   }
 
   async start(): Promise<void> {
     for (const p of await this.policyStore.listDetectorPolicies()) this.policies.set(pid(p.tenantId, p.deviceType), p);
     // Only what exists is read at start; a model's state is loaded when its series next sends.
     for (const record of await this.store.listModelSummaries()) {
+      const relationKeys = relationsKeys(record.key);
+      if (relationKeys) this.relations.set(record.deviceId, record.key);
       this.put({
         tenantId: record.tenantId,
         deviceId: record.deviceId,
         name: record.key,
-        keys: record.kind === 'multivariate' ? record.key.split(MODEL_KEY_JOIN) : [record.key],
+        keys: relationKeys ?? (record.kind === 'multivariate' ? record.key.split(MODEL_KEY_JOIN) : [record.key]),
         detector: null,
         kind: record.kind,
         version: record.version,
@@ -150,8 +159,35 @@ export class LiveDetectionService {
       }
       if (this.memory.acquire(s, p.ts, p.value)) this.step(s, p.ts, p.value);
     }
+    this.observeRelations(batch);
     const policy = this.policyFor(batch.tenantId, batch.deviceId);
     if (policy) this.observeMultivariate(batch, policy);
+  }
+
+  /** The device's relational model takes every sample of two or more numeric keys sent together. */
+  private observeRelations(batch: PointBatch): void {
+    if (batch.points.length < 2) return; // the common single-point message: nothing to relate
+    const samples = new Map<number, Record<string, number>>();
+    let numeric = 0;
+    for (const p of batch.points) {
+      if (typeof p.value !== 'number') continue;
+      numeric++;
+      let row = samples.get(p.ts);
+      if (!row) samples.set(p.ts, (row = Object.create(null) as Record<string, number>)); // keys are data
+      row[p.key] = p.value;
+    }
+    if (samples.size === numeric) return; // no two keys at one timestamp
+    let name = this.relations.get(batch.deviceId);
+    for (const ts of [...samples.keys()].sort((a, b) => a - b)) {
+      const row = samples.get(ts)!;
+      if (!name) {
+        const keys = relationKeysOf(Object.keys(row));
+        if (!keys) continue;
+        this.relations.set(batch.deviceId, (name = relationsName(keys)));
+      }
+      const s = this.seriesFor(batch.tenantId, batch.deviceId, name, relationsKeys(name)!, undefined);
+      if (this.memory.acquire(s, ts, row)) this.step(s, ts, row);
+    }
   }
 
   private observeMultivariate(batch: PointBatch, policy: DetectorPolicy): void {
@@ -184,11 +220,14 @@ export class LiveDetectionService {
   }
 
   private newSeries(tenantId: string, deviceId: string, name: string, keys: string[], fitPoints: number | undefined): Series {
-    const multivariate = fitPoints !== undefined;
-    const fit = fitPoints ?? LIVE_FIT_POINTS;
-    const detector: SeriesModel = multivariate
-      ? plainModel(createDetector('multivariate', keys, { fitPoints: fit }))
-      : univariateModel(RegimeAwareDetector.create(keys[0]!, this.options.univariateKind, fit));
+    const relational = relationsKeys(name) !== null;
+    const multivariate = fitPoints !== undefined && !relational;
+    const fit = relational ? LIVE_FIT_POINTS : (fitPoints ?? LIVE_FIT_POINTS);
+    const detector: SeriesModel = relational
+      ? plainModel(createDetector('relational', keys, { fitPoints: fit }))
+      : multivariate
+        ? plainModel(createDetector('multivariate', keys, { fitPoints: fit }))
+        : univariateModel(RegimeAwareDetector.create(keys[0]!, this.options.univariateKind, fit, { policy: LIVE_UNIVARIATE_POLICY, tuning: LIVE_UNIVARIATE_TUNING }));
     return {
       tenantId,
       deviceId,
@@ -214,7 +253,8 @@ export class LiveDetectionService {
     s.trainedFrom ??= ts;
     if (s.points <= s.fitPoints) s.trainedTo = ts;
     this.memory.stepped(s);
-    if (result.alarm) this.raise(s, ts, typeof values === 'number' ? values : values[result.explanation?.key ?? ''] ?? NaN, result);
+    if (s.explained === undefined && !result.warmingUp && s.detector!.explainedKeys) s.explained = new Set(s.detector!.explainedKeys());
+    if (result.alarm && !this.leftToRelations(s, result)) this.raise(s, ts, typeof values === 'number' ? values : values[result.explanation?.key ?? ''] ?? NaN, result);
     if (result.isAnomaly && this.verdictListeners.length) {
       const verdict = { tenantId: s.tenantId, deviceId: s.deviceId, keys: s.keys, key: result.explanation?.key ?? s.keys[0]!, ts, score: result.score };
       for (const l of this.verdictListeners) l(verdict);
@@ -224,6 +264,14 @@ export class LiveDetectionService {
   /** Every point a model judges anomalous (not only the one that raises its alarm): anomaly rules. */
   onVerdict(listener: (verdict: { tenantId: string; deviceId: string; keys: string[]; key: string; ts: number; score: number }) => void): void {
     this.verdictListeners.push(listener);
+  }
+
+  /** A per-key alarm that the device's relational model is there to judge (see device-relations.ts). */
+  private leftToRelations(s: Series, result: DetectionResult): boolean {
+    if (s.keys.length !== 1) return false;
+    const name = this.relations.get(s.deviceId);
+    const relations = name === undefined ? undefined : this.get(s.deviceId, name);
+    return leftToRelations(relations?.explained, s.keys[0]!, s.detector?.describe() ?? s.kind, result);
   }
 
   /** The multivariate policy of the device's type, if any; looks the type up once per device. */
@@ -247,7 +295,9 @@ export class LiveDetectionService {
     const subject = e?.key ?? s.keys[0]!;
     const expected = e ? ` (expected ${round(e.expected[0])}..${round(e.expected[1])})` : '';
     const observed = Number.isFinite(value) ? value : e?.observed;
-    const message = multivariate
+    const message = result.flatline
+      ? `${subject} has reported ${round(observed ?? NaN)} ${result.flatline} times in a row: the sensor may be stuck`
+      : multivariate
       ? `${subject} = ${round(observed ?? NaN)} breaks its usual relation with ${s.keys.filter((k) => k !== subject).join(', ')}${expected}`
       : `${subject} = ${round(observed ?? NaN)} is anomalous${expected}`;
     this.alarms
@@ -266,6 +316,7 @@ export class LiveDetectionService {
           detector: s.detector?.describe() ?? s.kind,
           keys: s.keys,
           modelVersion: s.version,
+          ...(result.flatline ? { flatline: result.flatline } : {}),
         },
       })
       .catch((err) => this.log.error({ err }, 'raising anomaly alarm failed'));
@@ -294,7 +345,9 @@ export class LiveDetectionService {
   /** Rebuilds a series' detector from stored history (on demand or on schedule). */
   async retrain(tenantId: string, deviceId: string, name: string): Promise<ModelRecord> {
     const previous = this.get(deviceId, name);
-    const keys = previous?.keys ?? name.split(MODEL_KEY_JOIN);
+    const relationKeys = relationsKeys(name);
+    const keys = previous?.keys ?? relationKeys ?? name.split(MODEL_KEY_JOIN);
+    if (relationKeys && !this.relations.has(deviceId)) this.relations.set(deviceId, name);
     const multivariate = keys.length > 1;
     const toMs = Date.now();
     const history = await this.telemetry.queryRaw({
@@ -357,6 +410,7 @@ export class LiveDetectionService {
   forgetDevice(deviceId: string): void {
     for (const s of this.series.get(deviceId)?.values() ?? []) this.memory.forget(s);
     this.series.delete(deviceId);
+    this.relations.delete(deviceId);
     this.deviceTypes.delete(deviceId);
   }
 

@@ -4,6 +4,7 @@
 import type { Detector, DetectionResult, FeedbackState } from './detectors/index.js';
 import { restoreDetector } from './detectors/index.js';
 import { RegimeAwareDetector } from './detectors/regimes.js';
+import { explainedKeys } from './detectors/relational.js';
 
 /** What the live path needs of a series' model, univariate or multivariate. */
 export interface SeriesModel {
@@ -21,6 +22,8 @@ export interface SeriesModel {
   readonly feedback: FeedbackState | undefined;
   setFeedback(feedback: FeedbackState | undefined): void;
   sensitivity(): { threshold: number; dismissals: number };
+  /** A relational model's keys that the other keys explain (see device-relations.ts); empty before its fit. */
+  explainedKeys?(): string[];
 }
 
 /** A point of a series, as the model takes it. */
@@ -47,6 +50,12 @@ export interface Series {
   stored: boolean;
   /** Points that arrived while the model was being loaded back; null when it is not loading. */
   pending: { ts: number; values: SeriesValues }[] | null;
+  /** Changes other than points (operator feedback) waiting for the model to be loaded back. */
+  afterLoad?: ((model: SeriesModel) => void)[];
+  /** A relational model's explained keys, once fitted: their per-key deviation alarms are its to raise. */
+  explained?: ReadonlySet<string>;
+  /** The model's sensitivity when it was last resident, for listing a spilled model. */
+  sensitivity?: { threshold: number; dismissals: number };
 }
 
 /** Per-key model: learns whether the series runs in two operating regimes (see regimes.ts). */
@@ -79,7 +88,7 @@ export function plainModel(detector: Detector): SeriesModel {
       return detector.update(ts, row);
     },
     snapshot: () => detector.snapshot(),
-    describe: () => (detector.keys.length > 1 ? 'multivariate' : detector.kind === 'auto' ? 'seasonal' : detector.kind),
+    describe: () => (detector.keys.length > 1 ? (detector.kind === 'relational' ? 'relational' : 'multivariate') : detector.kind === 'auto' ? 'seasonal' : detector.kind),
     estimatedBytes: () => detector.estimatedBytes(),
     dismissed: (score) => detector.dismissed(score),
     get feedback() {
@@ -87,6 +96,10 @@ export function plainModel(detector: Detector): SeriesModel {
     },
     setFeedback: (f) => detector.setFeedback(f),
     sensitivity: () => detector.sensitivity(),
+    explainedKeys: () => {
+      const core = detector.snapshot().core;
+      return core.kind === 'relational' ? explainedKeys(core) : [];
+    },
   };
 }
 

@@ -176,12 +176,32 @@ export class ModelMemory {
       return false;
     }
     s.pending = [point];
+    this.requestLoad(s);
+    return false;
+  }
+
+  /**
+   * Applies a change that is not a point (operator feedback) to the series' model: at once when
+   * it is resident, else after loading it back from the store, so a spilled model is changed too.
+   * Either way the model is marked unsaved, so the change reaches the store with its next save.
+   */
+  withModel(s: Series, change: (model: SeriesModel) => void): void {
+    if (s.detector) {
+      change(s.detector);
+      this.stepped(s);
+      return;
+    }
+    (s.afterLoad ??= []).push(change);
+    s.pending ??= [];
+    this.requestLoad(s);
+  }
+
+  private requestLoad(s: Series): void {
     this.loadQueue.add(s);
     if (!this.loading) {
       this.loading = true;
       setImmediate(() => void this.loadQueued());
     }
-    return false;
   }
 
   /** The series is gone (device deleted, or replaced by a retrained model): forget its model. */
@@ -195,6 +215,7 @@ export class ModelMemory {
     this.loadQueue.delete(s);
     this.pendingPoints -= s.pending?.length ?? 0;
     s.pending = null;
+    s.afterLoad = undefined;
   }
 
   private evictOverBudget(): void {
@@ -215,6 +236,7 @@ export class ModelMemory {
     if (unsaved) this.outbox.set(s, unsaved);
     this.clean(s);
     s.kind = s.detector!.describe();
+    s.sensitivity = s.detector!.sensitivity();
     s.detector = null;
     this.lru.delete(s);
     if (this.lastTouched === s) this.lastTouched = null;
@@ -272,6 +294,10 @@ export class ModelMemory {
         s.detector = this.revive(s, spilled ?? byName.get(`${s.tenantId}\u0000${s.deviceId}\u0000${s.name}`));
         this.counters.reloads++;
         if (spilled) this.stepped(s);
+        const changes = s.afterLoad ?? [];
+        s.afterLoad = undefined;
+        for (const change of changes) change(s.detector);
+        if (changes.length > 0) this.stepped(s);
         this.admit(s);
         const pending = s.pending ?? [];
         s.pending = null;

@@ -6,10 +6,11 @@
 // so, each regime gets its own detector and every point is judged by the detector of the regime
 // it falls in, so a stop is normal but a wrong value within either state is not. Series with a
 // single regime keep the plain detector. State is plain JSON, like every detector's.
-import { createDetector, restoreDetector, type Detector, type DetectorKind, type DetectorSnapshot } from './index.js';
+import { createDetector, restoreDetector, type Detector, type DetectorKind, type DetectorSnapshot, type DetectorTuning } from './index.js';
 import type { DetectionResult } from './types.js';
 import { estimateHeapBytes } from '../model-size.js';
-import type { FeedbackState } from './alarm-policy.js';
+import type { AlarmPolicy, FeedbackState } from './alarm-policy.js';
+import { newFlatline, stepFlatline, type FlatlineState } from './flatline.js';
 
 /** Each regime must hold at least this share of the fit period. */
 const MIN_REGIME_SHARE = 0.1;
@@ -38,6 +39,12 @@ export interface RegimeAwareSnapshot {
   counter?: { prevTs: number; prevValue: number } | null;
   /** Operators' dismissals (absent in older snapshots); every part of the model shares them. */
   feedback?: FeedbackState;
+  /** Stuck-value check on the raw values (absent in older snapshots: started on restore). */
+  flatline?: FlatlineState;
+  /** Alarm policy overrides for every detector of the wrapper (absent: each detector's default). */
+  policy?: Partial<AlarmPolicy>;
+  /** Core settings for every detector of the wrapper (absent: the defaults of config.ts). */
+  tuning?: DetectorTuning;
 }
 
 /**
@@ -87,6 +94,9 @@ export function looksLikeCounter(values: readonly number[]): boolean {
   return down <= MAX_COUNTER_DECREASES * (n - 1) && up >= MIN_COUNTER_INCREASES * (n - 1) && values[n - 1]! > values[0]!;
 }
 
+/** Score reported with a flatline: the run is at least this improbable (see flatline.ts). */
+const FLATLINE_SCORE = 1 - 1e-6;
+
 const QUIET: DetectionResult = { score: 0, isAnomaly: false, alarm: false, warmingUp: false };
 
 export class RegimeAwareDetector {
@@ -103,8 +113,10 @@ export class RegimeAwareDetector {
     this.children = children ? [restoreDetector(children[0]), restoreDetector(children[1])] : null;
   }
 
-  static create(key: string, base: DetectorKind, fitPoints: number): RegimeAwareDetector {
-    const plain = createDetector(base, [key], { fitPoints });
+  static create(key: string, base: DetectorKind, fitPoints: number, options: { tuning?: DetectorTuning; policy?: Partial<AlarmPolicy> } = {}): RegimeAwareDetector {
+    const plain = createDetector(base, [key], { fitPoints, ...options });
+    const policy = options.policy ? { policy: { ...options.policy } } : {};
+    const tuning = options.tuning ? { tuning: structuredClone(options.tuning) } : {};
     return new RegimeAwareDetector({
       version: 1,
       kind: 'regimes',
@@ -116,6 +128,8 @@ export class RegimeAwareDetector {
       plain: plain.snapshot(),
       cut: null,
       children: null,
+      ...policy,
+      ...tuning,
     });
   }
 
@@ -162,6 +176,24 @@ export class RegimeAwareDetector {
   }
 
   update(ts: number, value: number): DetectionResult {
+    const learning = this.s.buffer !== null;
+    const result = this.judge(ts, value);
+    // A counter that stops advancing is judged by its rate (0), not as a stuck sensor.
+    if (this.s.counter || !Number.isFinite(value)) return result;
+    const run = stepFlatline((this.s.flatline ??= newFlatline()), value, learning);
+    if (run === 0 || result.warmingUp) return result;
+    // The value has not changed for `run` points, far longer than this series ever holds still.
+    return {
+      score: Math.max(result.score, FLATLINE_SCORE),
+      isAnomaly: true,
+      alarm: !result.isAnomaly || result.alarm,
+      warmingUp: false,
+      explanation: { ...(result.explanation ?? { key: this.s.key, expected: [value, value] as [number, number] }), observed: value },
+      flatline: run,
+    };
+  }
+
+  private judge(ts: number, value: number): DetectionResult {
     this.row[0] = value;
     this.s.seen++;
     if (this.s.buffer) {
@@ -199,7 +231,7 @@ export class RegimeAwareDetector {
         const dtSec = (buffer[i]![0] - buffer[i - 1]![0]) / 1000;
         if (dtSec > 0 && buffer[i]![1] >= buffer[i - 1]![1]) rates.push([buffer[i]![0], (buffer[i]![1] - buffer[i - 1]![1]) / dtSec]);
       }
-      this.plain = createDetector(this.s.base, [this.s.key], { fitPoints: rates.length });
+      this.plain = createDetector(this.s.base, [this.s.key], { fitPoints: rates.length, policy: this.s.policy, tuning: this.s.tuning });
       for (const [ts, r] of rates) this.plain.update(ts, [r]);
       this.plain.setFeedback(this.s.feedback);
       const [lastTs, lastValue] = buffer[buffer.length - 1]!;
@@ -210,8 +242,8 @@ export class RegimeAwareDetector {
     if (cut === null) return;
     this.s.cut = cut;
     const children: [Detector, Detector] = [
-      createDetector('robust', [this.s.key], { fitPoints: CHILD_FIT_POINTS }),
-      createDetector('robust', [this.s.key], { fitPoints: CHILD_FIT_POINTS }),
+      createDetector('robust', [this.s.key], { fitPoints: CHILD_FIT_POINTS, policy: this.s.policy, tuning: this.s.tuning }),
+      createDetector('robust', [this.s.key], { fitPoints: CHILD_FIT_POINTS, policy: this.s.policy, tuning: this.s.tuning }),
     ];
     for (const [ts, x] of buffer) children[x < cut ? 0 : 1].update(ts, [x]);
     for (const c of children) c.setFeedback(this.s.feedback);

@@ -25,6 +25,8 @@ export interface DetectionResult {
   /** Still learning (fit period or warm-up): score is 0 and no alarm is raised. */
   warmingUp: boolean;
   explanation?: Explanation;
+  /** Set when the alarm is for a stuck value: the number of identical values in a row. */
+  flatline?: number;
 }
 
 /** What a detector core reports before the shared alarm policy turns the score into labels. */

@@ -41,7 +41,11 @@ export const NAB_GRID: Grid = withDefaultFirst(
 
 const multivariatePolicies: AlarmPolicy[] = [];
 for (const threshold of [0.75, 0.8, 0.85, 0.9, 0.95])
-  for (const persistence of [1, 5, 10, 20]) multivariatePolicies.push({ threshold, exitThreshold: Math.round((threshold - 0.1) * 100) / 100, persistence, refractoryPoints: 100 });
+  for (const persistence of [1, 5, 10, 20])
+    // Hysteresis (an exit threshold below the entry one) keeps a fault open while it is less
+    // obvious, and also keeps it open after the device has recovered: both are candidates.
+    for (const hysteresis of [0.1, 0.05, 0])
+      multivariatePolicies.push({ threshold, exitThreshold: Math.round((threshold - hysteresis) * 100) / 100, persistence, refractoryPoints: 100 });
 
 export const SKAB_GRID: Grid = withDefaultFirst(
   [

@@ -42,7 +42,7 @@ export function renderAnomalyEval(r: AnomalyEvalRecord): string {
     const n = r.nab;
     const cv = n.crossValidated;
     out.push(
-      `**NAB**, ${n.files} files, ${n.windows} windows, leave one category out (${cv.folds.length} folds, ${n.candidates} candidate configurations); detections are alarm onsets.`,
+      `**NAB**, ${n.files} files, ${n.windows} windows, leave one category out (${cv.folds.length} folds, ${n.candidates} candidate configurations${n.selection === 'mean-of-training-categories' ? '; each chosen by the mean of the other categories\' normalised scores' : ''}); detections are alarm onsets.`,
       '',
       '| | mean of folds | worst fold | pooled (all files held out) | low FP | low FN | windows found | false alarms |',
       '|---|---|---|---|---|---|---|---|',
@@ -63,7 +63,7 @@ export function renderAnomalyEval(r: AnomalyEvalRecord): string {
     const s = r.skab;
     const cv = s.crossValidated;
     out.push(
-      `**SKAB** valve1, ${s.files} files in ${s.foldCount} folds of consecutive files (${s.candidates} candidate configurations; chosen on the training folds: best F1 with FAR < 5 %, else lowest FAR); first 400 rows of each file fit, the rest scored.`,
+      `**SKAB** valve1, ${s.files} files in ${s.foldCount} folds of consecutive files (${s.candidates} candidate configurations; chosen on the training folds: ${s.selection === 'worst-training-fold-far' ? 'best pooled F1 among those with FAR < 5 % on every training fold, else the lowest worst-fold FAR' : 'best F1 with FAR < 5 %, else lowest FAR'}); first 400 rows of each file fit, the rest scored.`,
       '',
       '| | mean F1 | worst F1 | mean FAR % | worst FAR % | pooled F1 / FAR % / MAR % |',
       '|---|---|---|---|---|---|',
@@ -93,20 +93,27 @@ export interface FleetEvalRecord {
     anomalousPointsPercent: number;
     caught: number;
     faults: number;
+    /** Episodes that began while the models were still learning (no model may alarm then); absent in older records. */
+    duringLearning?: number;
+    /** Of the episodes that began after the models had learned, how many were caught. */
+    caughtAfterLearning?: number;
     falseAlarmsByKey: Record<string, number>;
   }[];
   faultKinds: { kind: string; caught: number; episodes: number }[];
 }
 
+const percent = (part: number, whole: number) => `${((100 * part) / Math.max(1, whole)).toFixed(0)}%`;
+
 export function renderFleetEval(r: FleetEvalRecord): string {
+  const learningColumn = r.types.some((t) => t.duringLearning !== undefined);
   const out = [
     `Measured ${r.measured} with \`${r.command}\`: ${r.setup}.`,
     '',
-    '| device type | series | false alarms / series / day (clean fleet) | points labelled anomalous (clean) | fault episodes caught | false alarms by key (clean, all devices) |',
-    '| --- | --- | --- | --- | --- | --- |',
+    `| device type | series | false alarms / series / day (clean fleet) | points labelled anomalous (clean) | fault episodes caught |${learningColumn ? ' caught of those begun after learning |' : ''} false alarms by key (clean, all devices) |`,
+    `| --- | --- | --- | --- | --- |${learningColumn ? ' --- |' : ''} --- |`,
     ...r.types.map(
       (t) =>
-        `| ${t.type} | ${t.series} | ${t.falseAlarmsPerSeriesPerDay.toFixed(2)} | ${t.anomalousPointsPercent.toFixed(2)}% | ${t.caught} of ${t.faults} (${((100 * t.caught) / Math.max(1, t.faults)).toFixed(0)}%) | ${Object.entries(t.falseAlarmsByKey).map(([k, n]) => `${k} ${n}`).join(', ') || '–'} |`,
+        `| ${t.type} | ${t.series} | ${t.falseAlarmsPerSeriesPerDay.toFixed(2)} | ${t.anomalousPointsPercent.toFixed(2)}% | ${t.caught} of ${t.faults} (${percent(t.caught, t.faults)}) |${learningColumn ? ` ${t.caughtAfterLearning ?? '–'} of ${t.faults - (t.duringLearning ?? 0)} (${percent(t.caughtAfterLearning ?? 0, t.faults - (t.duringLearning ?? 0))}) |` : ''} ${Object.entries(t.falseAlarmsByKey).map(([k, n]) => `${k} ${n}`).join(', ') || '–'} |`,
     ),
     '',
     '| fault kind | episodes caught |',
