@@ -62,6 +62,8 @@ import { createCoapTransport } from './transports/coap/coap-server.js';
 import { LiveStream } from './transports/live/live.js';
 import { liveFanout } from './transports/live/live-fanout.js';
 import { relayRevocations } from './domains/devices/revocation-relay.js';
+import { DeviceAccessService } from './domains/devices/device-access.service.js';
+import { deviceAccessRoutes } from './transports/http/routes/device-access.routes.js';
 import type { MetadataStore } from './ports/metadata-store.js';
 import type { TelemetryStore } from './ports/telemetry-store.js';
 import type { Bus } from './ports/bus.js';
@@ -163,6 +165,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const devices = new DeviceService(metadataStore, telemetryStore, presence);
   devices.useTenantPolicy({ admits: tenantActive, beforeCreate: (tenantId) => tenants.checkDeviceQuota(tenantId) });
   tenants.onSuspended((tenantId) => devices.disconnectTenant(tenantId));
+  const deviceAccess = new DeviceAccessService(adapters.deviceAccessStore, devices, config.secretsKey);
+  await deviceAccess.start();
   const rejected = new RejectedLog(config.rejectedLogSize, metadataStore);
   await rejected.start();
   const accepted = new AcceptedBatches();
@@ -237,6 +241,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   devices.onDeviceDeleted((tenantId, deviceId) => {
     void deviceApi.forgetDevice(tenantId, deviceId);
+    void deviceAccess.forgetDevice(tenantId, deviceId).catch((err) => log.error({ err }, 'deleting device credentials failed'));
     keyRegistry.forgetDevice(tenantId, deviceId);
     detection.forgetDevice(deviceId);
     void analyticsStore.deleteDeviceAnalytics(tenantId, deviceId);
@@ -252,6 +257,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     metrics,
     access: { auth, apiKeys, audit },
     tls: tlsFiles,
+    requestClientCertificates: config.tlsClientCertificates,
     corsOrigins: config.corsOrigins,
     bodyLimitBytes: config.httpBodyLimitBytes,
     apiRateLimitPerMin: config.apiRateLimitPerMin,
@@ -267,6 +273,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   auditRoutes(http, audit);
   deviceRoutes(http, devices);
+  deviceAccessRoutes(http, deviceAccess);
   telemetryRoutes(http, queries, rejected);
   const insights = new InsightsService(telemetryStore, metadataStore);
   insightsRoutes(http, insights);
@@ -373,6 +380,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await notifications.stop();
         await notificationStore.close();
         await ruleStore.close();
+        await adapters.deviceAccessStore.close();
         await presence.stop();
         await rejected.stop();
         await audit.flushed();

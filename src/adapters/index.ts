@@ -19,6 +19,7 @@ import type { AuditLog } from '../ports/audit-log.js';
 import type { DeviceStateStore } from '../ports/device-state-store.js';
 import type { ProvisioningStore } from '../ports/provisioning-store.js';
 import type { OtaPackageStore } from '../ports/ota-package-store.js';
+import type { DeviceAccessStore } from '../ports/device-access-store.js';
 import type { RuleStore } from '../ports/rule-store.js';
 import type { NotificationStore } from '../ports/notification-store.js';
 import type { AlarmJournal } from '../ports/alarm-journal.js';
@@ -39,6 +40,8 @@ export interface Adapters {
   deviceStateStore: DeviceStateStore;
   provisioningStore: ProvisioningStore;
   otaStore: OtaPackageStore;
+  /** MQTT basic credentials, X.509 certificates and CAs, disabled devices (management.duckdb too). */
+  deviceAccessStore: DeviceAccessStore;
   /** Rules with their evaluation state, notification channels/policies/deliveries, alarm history:
    *  DuckDB only so far, kept like the device management stores above. */
   ruleStore: RuleStore;
@@ -320,11 +323,12 @@ async function openManagementStores(
   overrides: Partial<Adapters>,
   closers: Closer[],
   implementations: Record<string, string>,
-): Promise<Pick<Adapters, 'deviceStateStore' | 'provisioningStore' | 'otaStore' | 'ruleStore' | 'notificationStore' | 'alarmJournal'>> {
+): Promise<Pick<Adapters, 'deviceStateStore' | 'provisioningStore' | 'otaStore' | 'deviceAccessStore' | 'ruleStore' | 'notificationStore' | 'alarmJournal'>> {
   const { DuckDbDatabase } = await import('./embedded/duckdb-database.js');
   const { DuckDbDeviceStateStore } = await import('./embedded/duckdb-device-state-store.js');
   const { DuckDbProvisioningStore } = await import('./embedded/duckdb-provisioning-store.js');
   const { DuckDbOtaPackageStore } = await import('./embedded/duckdb-ota-package-store.js');
+  const { DuckDbDeviceAccessStore } = await import('./embedded/duckdb-device-access-store.js');
   const { DuckDbRuleStore } = await import('./embedded/duckdb-rule-store.js');
   const { DuckDbNotificationStore } = await import('./embedded/duckdb-notification-store.js');
   const { DuckDbAlarmJournal } = await import('./embedded/duckdb-alarm-journal.js');
@@ -350,6 +354,7 @@ async function openManagementStores(
     deviceStateStore: overrides.deviceStateStore ?? new DuckDbDeviceStateStore(db),
     provisioningStore: overrides.provisioningStore ?? new DuckDbProvisioningStore(db),
     otaStore: overrides.otaStore ?? new DuckDbOtaPackageStore(db),
+    deviceAccessStore: overrides.deviceAccessStore ?? new DuckDbDeviceAccessStore(db),
     ruleStore,
     notificationStore,
     alarmJournal,

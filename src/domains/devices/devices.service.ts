@@ -9,6 +9,17 @@ import type { DeviceStatus, PresenceTracker } from './presence.js';
 
 export interface DeviceView extends Device {
   status: DeviceStatus;
+  /** A disabled device's credentials are refused and its sessions closed; its data stays. */
+  disabled: boolean;
+}
+
+/** Credentials beyond the access token, and the disabled mark (device-access.service.ts). */
+export interface DeviceAccessChecks {
+  isDisabled(deviceId: string): boolean;
+  /** The device a TLS client certificate (leaf first, then what the client sent with it) stands for. */
+  authenticateCertificate(chain: Buffer[]): Promise<Device | null>;
+  /** ThingsBoard's MQTT basic credentials. */
+  authenticateBasic(clientId: string | null, username: string | null, password: string | null): Promise<Device | null>;
 }
 
 export interface ListDevicesInput {
@@ -39,6 +50,7 @@ export class DeviceService {
   private readonly deletedListeners = new Set<(tenantId: string, deviceId: string) => void>();
   private readonly updatedListeners = new Set<(deviceId: string) => void>();
   private tenantPolicy: TenantPolicy = { admits: () => true, beforeCreate: async () => undefined };
+  private access: DeviceAccessChecks = { isDisabled: () => false, authenticateCertificate: async () => null, authenticateBasic: async () => null };
 
   constructor(
     private readonly store: MetadataStore,
@@ -49,6 +61,32 @@ export class DeviceService {
   /** Tenant rules from the tenants domain: suspended tenants' devices are refused, quotas checked. */
   useTenantPolicy(policy: TenantPolicy): void {
     this.tenantPolicy = policy;
+  }
+
+  /** Other credentials and the disabled mark, from the device-access service. */
+  useAccess(access: DeviceAccessChecks): void {
+    this.access = access;
+  }
+
+  /** The device behind a TLS client certificate, if it may connect now. */
+  authenticateCertificate(chain: Buffer[]): Promise<Device | null> {
+    return this.access.authenticateCertificate(chain);
+  }
+
+  /** The device behind MQTT basic credentials, if it may connect now. */
+  authenticateBasic(clientId: string | null, username: string | null, password: string | null): Promise<Device | null> {
+    return this.access.authenticateBasic(clientId, username, password);
+  }
+
+  /** The device, if it may connect now: it exists, is enabled and its tenant is active. */
+  async admit(tenantId: string, deviceId: string): Promise<Device | null> {
+    if (this.access.isDisabled(deviceId) || !this.tenantPolicy.admits(tenantId)) return null;
+    return this.store.getDevice(tenantId, deviceId);
+  }
+
+  /** A credential changed or the device was disabled: cached tokens go, open sessions end (on every node). */
+  credentialsChanged(deviceId: string): void {
+    this.revoked(deviceId);
   }
 
   /** Ends the connections of every device of a tenant (suspension, deletion). */
@@ -93,7 +131,7 @@ export class DeviceService {
 
   private view(d: Device): DeviceView {
     const lastSeenAt = this.presence.lastActivity(d.id) ?? d.lastSeenAt;
-    return { ...d, lastSeenAt, status: this.presence.status(d.id, d.lastSeenAt) };
+    return { ...d, lastSeenAt, status: this.presence.status(d.id, d.lastSeenAt), disabled: this.access.isDisabled(d.id) };
   }
 
   /** accessToken: a credential the device chose (provisioning, import); generated when absent. */
@@ -120,6 +158,12 @@ export class DeviceService {
     const d = await this.store.getDevice(tenantId, id);
     if (!d) throw Errors.notFound(`device ${id} not found`);
     return this.view(d);
+  }
+
+  /** The tenant's device with exactly this name (names are not unique: the oldest). */
+  async findByName(tenantId: string, name: string): Promise<Device | null> {
+    const page = await this.store.listDevices(tenantId, { name, offset: 0, limit: 1000 });
+    return page.items.find((d) => d.name === name) ?? null;
   }
 
   async list(tenantId: string, input: ListDevicesInput): Promise<{ items: DeviceView[]; total: number }> {
@@ -167,7 +211,7 @@ export class DeviceService {
     if (cached) {
       if ('unknownUntil' in cached) {
         if (cached.unknownUntil > Date.now()) return null;
-      } else return this.tenantPolicy.admits(cached.tenantId) ? cached : null;
+      } else return this.admits(cached) ? cached : null;
     }
     const device = await this.store.findDeviceByTokenHash(hash);
     if (this.byTokenHash.size > 200_000) {
@@ -176,6 +220,10 @@ export class DeviceService {
     }
     this.byTokenHash.set(hash, device ?? { unknownUntil: Date.now() + NEGATIVE_CACHE_MS });
     if (device) this.hashByDevice.set(device.id, hash);
-    return device && this.tenantPolicy.admits(device.tenantId) ? device : null;
+    return device && this.admits(device) ? device : null;
+  }
+
+  private admits(device: Device): boolean {
+    return this.tenantPolicy.admits(device.tenantId) && !this.access.isDisabled(device.id);
   }
 }

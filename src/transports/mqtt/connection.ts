@@ -21,6 +21,7 @@ import {
   type ProtocolVersion,
 } from './codec.js';
 import type { Outcome, PublishContext, TopicHandler } from './handlers/handler.js';
+import { connectCredentials, type ConnectCredentials } from './authenticate.js';
 import { Reason, returnCodeFor311 } from './reason-codes.js';
 import type { OutboundMessage, Session } from './session.js';
 import { scheduleFlush } from './write-batch.js';
@@ -36,7 +37,8 @@ const REFUSALS_THAT_CLOSE_311 = new Set<number>([Reason.quotaExceeded, ...TOPIC_
 /** What a connection needs from the transport that owns it. */
 export interface ConnectionHost {
   readonly limits: ConnectionLimits;
-  authenticate(username: string): Promise<DeviceIdentity | null>;
+  /** The device, or the CONNACK reason to refuse with (authenticate.ts). */
+  authenticate(credentials: ConnectCredentials): Promise<DeviceIdentity | number>;
   recordUnauthorized(): void;
   /** Attaches the connection to its session (taking over an older connection); reports whether one existed. */
   openSession(conn: MqttConnection, device: DeviceIdentity, clientId: string, clean: boolean, expiryMs: number): { session: Session; present: boolean };
@@ -267,7 +269,6 @@ export class MqttConnection {
     }
     // Will messages are accepted and never published: devices do not talk to each other, and
     // Vigil tracks a device's presence itself (docs/architecture.md, MQTT).
-    if (!p.username) return this.refuse(Reason.badUserNameOrPassword);
     let clientId = p.clientId;
     let assigned: string | undefined;
     if (!clientId) {
@@ -275,12 +276,12 @@ export class MqttConnection {
       clientId = assigned = `vigil-${process.pid.toString(36)}-${(++assignedIds).toString(36)}`;
     }
     this.block(Block.Auth);
-    this.host.authenticate(p.username).then(
+    this.host.authenticate(connectCredentials(p, this.stream)).then(
       (device) => {
         if (this.state === State.Closed) return;
-        if (!device) {
+        if (typeof device === 'number') {
           this.host.recordUnauthorized();
-          return this.refuse(Reason.notAuthorized);
+          return this.refuse(device);
         }
         this.device = device;
         const maxExpirySec = this.host.limits.maxSessionExpirySec;

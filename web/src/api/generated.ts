@@ -421,6 +421,28 @@ export function deleteAuthSessionsById(call: ApiCall, args: { path: DeleteAuthSe
   return call({ method: 'DELETE', path: `/api/v1/auth/sessions/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
 }
 
+export interface PostCertificatesByFingerprintRevokePath {
+  fingerprint: string;
+}
+
+export type PostCertificatesByFingerprintRevokeResult = {
+  fingerprint: string;
+  tenantId: string;
+  deviceId: string;
+  serialNumber: string;
+  subject: string;
+  notBefore: number;
+  notAfter: number;
+  source: "issued" | "registered" | "chained";
+  createdAt: number;
+  revokedAt: number | null;
+};
+
+/** Revoke a device certificate: refused at the next CONNECT, open sessions end, listed in the CRL (POST /api/v1/certificates/{fingerprint}/revoke) */
+export function postCertificatesByFingerprintRevoke(call: ApiCall, args: { path: PostCertificatesByFingerprintRevokePath }): Promise<PostCertificatesByFingerprintRevokeResult> {
+  return call({ method: 'POST', path: `/api/v1/certificates/${encodeURIComponent(String(args.path.fingerprint))}/revoke` }) as Promise<PostCertificatesByFingerprintRevokeResult>;
+}
+
 export type GetDashboardsResult = {
   items: Array<{
     id: string;
@@ -578,6 +600,74 @@ export function deleteDashboardsById(call: ApiCall, args: { path: DeleteDashboar
   return call({ method: 'DELETE', path: `/api/v1/dashboards/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
 }
 
+export type GetDeviceCaCertificateResult = string;
+
+/** The tenant's device CA certificate (PEM), created on first use (GET /api/v1/device-ca/certificate) */
+export function getDeviceCaCertificate(call: ApiCall): Promise<GetDeviceCaCertificateResult> {
+  return call({ method: 'GET', path: `/api/v1/device-ca/certificate` }) as Promise<GetDeviceCaCertificateResult>;
+}
+
+export type GetDeviceCaCrlResult = string;
+
+/** Certificate revocation list of the tenant's device CA (PEM), signed now, valid 24 h (GET /api/v1/device-ca/crl) */
+export function getDeviceCaCrl(call: ApiCall): Promise<GetDeviceCaCrlResult> {
+  return call({ method: 'GET', path: `/api/v1/device-ca/crl` }) as Promise<GetDeviceCaCrlResult>;
+}
+
+export type GetDeviceCasResult = {
+  items: Array<{
+    id: string;
+    tenantId: string;
+    kind: "vigil" | "uploaded";
+    name: string;
+    certificatePem: string;
+    subject: string;
+    fingerprint: string;
+    createDevices: boolean;
+    deviceType: string;
+    createdAt: number;
+  }>;
+};
+
+/** CAs the tenant's devices may chain to (its own and uploaded ones) (GET /api/v1/device-cas) */
+export function getDeviceCas(call: ApiCall): Promise<GetDeviceCasResult> {
+  return call({ method: 'GET', path: `/api/v1/device-cas` }) as Promise<GetDeviceCasResult>;
+}
+
+export type PostDeviceCasBody = {
+  name: string;
+  certificatePem: string;
+  createDevices?: boolean;
+  deviceType?: string;
+};
+
+export type PostDeviceCasResult = {
+  id: string;
+  tenantId: string;
+  kind: "vigil" | "uploaded";
+  name: string;
+  certificatePem: string;
+  subject: string;
+  fingerprint: string;
+  createDevices: boolean;
+  deviceType: string;
+  createdAt: number;
+};
+
+/** Trust a CA: devices presenting a certificate it signed connect as the device named by the CN (POST /api/v1/device-cas) */
+export function postDeviceCas(call: ApiCall, args: { body: PostDeviceCasBody }): Promise<PostDeviceCasResult> {
+  return call({ method: 'POST', path: `/api/v1/device-cas`, body: args.body }) as Promise<PostDeviceCasResult>;
+}
+
+export interface DeleteDeviceCasByIdPath {
+  id: string;
+}
+
+/** Stop trusting an uploaded CA (DELETE /api/v1/device-cas/{id}) */
+export function deleteDeviceCasById(call: ApiCall, args: { path: DeleteDeviceCasByIdPath }): Promise<void> {
+  return call({ method: 'DELETE', path: `/api/v1/device-cas/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
+}
+
 export interface GetDevicesQuery {
   /** case-insensitive substring */
   name?: string;
@@ -600,6 +690,7 @@ export type GetDevicesResult = {
       [key: string]: string;
     };
     status: "online" | "offline";
+    disabled: boolean;
     createdAt: number;
     updatedAt: number;
     lastSeenAt: number | null;
@@ -629,6 +720,7 @@ export type PostDevicesResult = {
     [key: string]: string;
   };
   status: "online" | "offline";
+  disabled: boolean;
   createdAt: number;
   updatedAt: number;
   lastSeenAt: number | null;
@@ -687,6 +779,7 @@ export type GetDevicesByIdResult = {
     [key: string]: string;
   };
   status: "online" | "offline";
+  disabled: boolean;
   createdAt: number;
   updatedAt: number;
   lastSeenAt: number | null;
@@ -718,6 +811,7 @@ export type PatchDevicesByIdResult = {
     [key: string]: string;
   };
   status: "online" | "offline";
+  disabled: boolean;
   createdAt: number;
   updatedAt: number;
   lastSeenAt: number | null;
@@ -824,6 +918,134 @@ export function deleteDevicesByIdAttributesByScope(call: ApiCall, args: { path: 
   return call({ method: 'DELETE', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/attributes/${encodeURIComponent(String(args.path.scope))}`, query: args.query as unknown as Record<string, unknown> | undefined }) as Promise<DeleteDevicesByIdAttributesByScopeResult>;
 }
 
+export interface GetDevicesByIdCertificatesPath {
+  id: string;
+}
+
+export type GetDevicesByIdCertificatesResult = {
+  items: Array<{
+    fingerprint: string;
+    tenantId: string;
+    deviceId: string;
+    serialNumber: string;
+    subject: string;
+    notBefore: number;
+    notAfter: number;
+    source: "issued" | "registered" | "chained";
+    createdAt: number;
+    revokedAt: number | null;
+  }>;
+};
+
+/** The device's certificates, newest first (GET /api/v1/devices/{id}/certificates) */
+export function getDevicesByIdCertificates(call: ApiCall, args: { path: GetDevicesByIdCertificatesPath }): Promise<GetDevicesByIdCertificatesResult> {
+  return call({ method: 'GET', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/certificates` }) as Promise<GetDevicesByIdCertificatesResult>;
+}
+
+export interface PostDevicesByIdCertificatesPath {
+  id: string;
+}
+
+export type PostDevicesByIdCertificatesBody = {
+  validityDays?: number;
+};
+
+export type PostDevicesByIdCertificatesResult = {
+  certificate: {
+    fingerprint: string;
+    tenantId: string;
+    deviceId: string;
+    serialNumber: string;
+    subject: string;
+    notBefore: number;
+    notAfter: number;
+    source: "issued" | "registered" | "chained";
+    createdAt: number;
+    revokedAt: number | null;
+  };
+  certificatePem: string;
+  privateKeyPem: string;
+  caCertificatePem: string;
+};
+
+/** Issue a client certificate from the tenant's CA; the private key is returned once (POST /api/v1/devices/{id}/certificates) */
+export function postDevicesByIdCertificates(call: ApiCall, args: { path: PostDevicesByIdCertificatesPath; body: PostDevicesByIdCertificatesBody }): Promise<PostDevicesByIdCertificatesResult> {
+  return call({ method: 'POST', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/certificates`, body: args.body }) as Promise<PostDevicesByIdCertificatesResult>;
+}
+
+export interface PostDevicesByIdCertificatesRegisterPath {
+  id: string;
+}
+
+export type PostDevicesByIdCertificatesRegisterBody = {
+  certificatePem: string;
+};
+
+export type PostDevicesByIdCertificatesRegisterResult = {
+  fingerprint: string;
+  tenantId: string;
+  deviceId: string;
+  serialNumber: string;
+  subject: string;
+  notBefore: number;
+  notAfter: number;
+  source: "issued" | "registered" | "chained";
+  createdAt: number;
+  revokedAt: number | null;
+};
+
+/** Register the device's own certificate (ThingsBoard's X.509 credential: matched by fingerprint) (POST /api/v1/devices/{id}/certificates/register) */
+export function postDevicesByIdCertificatesRegister(call: ApiCall, args: { path: PostDevicesByIdCertificatesRegisterPath; body: PostDevicesByIdCertificatesRegisterBody }): Promise<PostDevicesByIdCertificatesRegisterResult> {
+  return call({ method: 'POST', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/certificates/register`, body: args.body }) as Promise<PostDevicesByIdCertificatesRegisterResult>;
+}
+
+export interface GetDevicesByIdCredentialsMqttBasicPath {
+  id: string;
+}
+
+export type GetDevicesByIdCredentialsMqttBasicResult = {
+  clientId: string | null;
+  username: string | null;
+  hasPassword: boolean;
+  updatedAt: number;
+};
+
+/** The device's MQTT basic credentials (never the password) (GET /api/v1/devices/{id}/credentials/mqtt-basic) */
+export function getDevicesByIdCredentialsMqttBasic(call: ApiCall, args: { path: GetDevicesByIdCredentialsMqttBasicPath }): Promise<GetDevicesByIdCredentialsMqttBasicResult> {
+  return call({ method: 'GET', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/credentials/mqtt-basic` }) as Promise<GetDevicesByIdCredentialsMqttBasicResult>;
+}
+
+export interface PutDevicesByIdCredentialsMqttBasicPath {
+  id: string;
+}
+
+export type PutDevicesByIdCredentialsMqttBasicBody = {
+  clientId?: string | null;
+  username?: string | null;
+  password?: string | null;
+};
+
+export type PutDevicesByIdCredentialsMqttBasicResult = {
+  clientId: string | null;
+  username: string | null;
+  hasPassword: boolean;
+  updatedAt: number;
+};
+
+/** Set MQTT basic credentials (client id and/or username, optional password) (PUT /api/v1/devices/{id}/credentials/mqtt-basic) */
+export function putDevicesByIdCredentialsMqttBasic(call: ApiCall, args: { path: PutDevicesByIdCredentialsMqttBasicPath; body: PutDevicesByIdCredentialsMqttBasicBody }): Promise<PutDevicesByIdCredentialsMqttBasicResult> {
+  return call({ method: 'PUT', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/credentials/mqtt-basic`, body: args.body }) as Promise<PutDevicesByIdCredentialsMqttBasicResult>;
+}
+
+export interface DeleteDevicesByIdCredentialsMqttBasicPath {
+  id: string;
+}
+
+/** Remove MQTT basic credentials; sessions using them end (DELETE /api/v1/devices/{id}/credentials/mqtt-basic) */
+export function deleteDevicesByIdCredentialsMqttBasic(call: ApiCall, args: { path: DeleteDevicesByIdCredentialsMqttBasicPath }): Promise<void> {
+  return call({ method: 'DELETE', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/credentials/mqtt-basic` }) as Promise<void>;
+}
+
 export interface PostDevicesByIdCredentialsRotatePath {
   id: string;
 }
@@ -837,6 +1059,7 @@ export type PostDevicesByIdCredentialsRotateResult = {
     [key: string]: string;
   };
   status: "online" | "offline";
+  disabled: boolean;
   createdAt: number;
   updatedAt: number;
   lastSeenAt: number | null;
@@ -847,6 +1070,24 @@ export type PostDevicesByIdCredentialsRotateResult = {
 /** Issue a new access token; the old one stops working at once (POST /api/v1/devices/{id}/credentials/rotate) */
 export function postDevicesByIdCredentialsRotate(call: ApiCall, args: { path: PostDevicesByIdCredentialsRotatePath }): Promise<PostDevicesByIdCredentialsRotateResult> {
   return call({ method: 'POST', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/credentials/rotate` }) as Promise<PostDevicesByIdCredentialsRotateResult>;
+}
+
+export interface PostDevicesByIdDisablePath {
+  id: string;
+}
+
+/** Disable a device: its credentials are refused and its sessions closed; its data stays (POST /api/v1/devices/{id}/disable) */
+export function postDevicesByIdDisable(call: ApiCall, args: { path: PostDevicesByIdDisablePath }): Promise<void> {
+  return call({ method: 'POST', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/disable` }) as Promise<void>;
+}
+
+export interface PostDevicesByIdEnablePath {
+  id: string;
+}
+
+/** Enable a disabled device again (POST /api/v1/devices/{id}/enable) */
+export function postDevicesByIdEnable(call: ApiCall, args: { path: PostDevicesByIdEnablePath }): Promise<void> {
+  return call({ method: 'POST', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/enable` }) as Promise<void>;
 }
 
 export interface GetDevicesByIdForecastPath {

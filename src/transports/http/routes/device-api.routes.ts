@@ -12,6 +12,7 @@ import type { DeviceService } from '../../../domains/devices/devices.service.js'
 import type { IngestService } from '../../../domains/telemetry/ingest.service.js';
 import { AppError, Errors } from '../../../errors.js';
 import { problemSchema } from '../problem.js';
+import { deviceFromRequest } from '../device-auth.js';
 
 /** Long polls: ThingsBoard clients ask for 20-60 s; the cap keeps a stuck client from holding a socket for ever. */
 const DEFAULT_POLL_MS = 20_000;
@@ -33,7 +34,7 @@ export function deviceApiRoutes(
 
   async function deviceOf(request: FastifyRequest) {
     const token = (request.params as { token: string }).token;
-    const device = await devices.authenticate(token);
+    const device = await deviceFromRequest(devices, request, token);
     if (!device) {
       ingest.recordRejection(null, 'http', 'unauthorized', 'unknown or revoked device token', request.body as Buffer | undefined);
       throw Errors.unauthorized('unknown or revoked device token');

@@ -12,6 +12,7 @@ export const DeviceSchema = Type.Object({
   type: Type.String(),
   labels: Labels,
   status: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+  disabled: Type.Boolean({ description: 'credentials refused and sessions closed (POST /devices/{id}/disable); data kept' }),
   createdAt: Type.Integer(),
   updatedAt: Type.Integer(),
   lastSeenAt: Type.Union([Type.Integer(), Type.Null()]),

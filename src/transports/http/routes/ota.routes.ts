@@ -9,6 +9,7 @@ import type { OtaKind } from '../../../ports/ota-package-store.js';
 import { Errors } from '../../../errors.js';
 import { bearerSecurity, principalOf, requireUser } from '../auth.js';
 import { problemSchema } from '../problem.js';
+import { deviceFromRequest } from '../device-auth.js';
 
 const Kind = Type.Union([Type.Literal('firmware'), Type.Literal('software')]);
 const PackageSchema = Type.Object({
@@ -280,7 +281,7 @@ export function otaRoutes(app: FastifyInstance, deps: { devices: DeviceService; 
         },
       },
       async (request: FastifyRequest, reply) => {
-        const device = await devices.authenticate((request.params as { token: string }).token);
+        const device = await deviceFromRequest(devices, request, (request.params as { token: string }).token);
         if (!device) throw Errors.unauthorized('unknown or revoked device token');
         const q = request.query as { title?: string; version?: string; size?: number; chunk?: number };
         try {
