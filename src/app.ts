@@ -37,6 +37,7 @@ import { AuthService } from './domains/auth/auth.service.js';
 import { TokenService } from './domains/auth/tokens.js';
 import { DeviceService } from './domains/devices/devices.service.js';
 import { PresenceTracker } from './domains/devices/presence.js';
+import { ConnectivityTracker } from './domains/devices/connectivity-tracker.js';
 import { IngestService } from './domains/telemetry/ingest.service.js';
 import { TelemetryQueryService } from './domains/telemetry/query.service.js';
 import { InsightsService } from './domains/analytics/insights.service.js';
@@ -163,6 +164,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   auth.onPasswordChanged((_userId, email) => void (email === ADMIN_EMAIL && forgetInitialPassword(dataDir)));
   const presence = new PresenceTracker(metadataStore, config.deviceInactivityTimeoutMs);
   const devices = new DeviceService(metadataStore, telemetryStore, presence);
+  const connectivity = new ConnectivityTracker(presence, () => config.deviceInactivityTimeoutMs);
+  devices.useConnectivity((d) => connectivity.state(d.tenantId, d.id, d.lastSeenAt));
   devices.useTenantPolicy({ admits: tenantActive, beforeCreate: (tenantId) => tenants.checkDeviceQuota(tenantId) });
   tenants.onSuspended((tenantId) => devices.disconnectTenant(tenantId));
   const deviceAccess = new DeviceAccessService(adapters.deviceAccessStore, devices, config.secretsKey);
@@ -244,6 +247,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     void deviceApi.forgetDevice(tenantId, deviceId);
     void deviceAccess.forgetDevice(tenantId, deviceId).catch((err) => log.error({ err }, 'deleting device credentials failed'));
     keyRegistry.forgetDevice(tenantId, deviceId);
+    connectivity.forget(deviceId);
     detection.forgetDevice(deviceId);
     void analyticsStore.deleteDeviceAnalytics(tenantId, deviceId);
     void keyUnits.forgetDevice(tenantId, deviceId).catch((err) => log.error({ err }, 'deleting key units failed'));
@@ -251,6 +255,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await writer.start();
   void telemetryStore.whenRollupsReady().then(() => metrics.rollupsReady.set(1));
   presence.start();
+  connectivity.start();
 
   const tlsFiles = config.tlsCertFile && config.tlsKeyFile ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile } : undefined;
   const http = await createHttpServer({
@@ -331,12 +336,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await relayRevocations(devices, adapters.pubsub, log.child({ component: 'devices' }));
   ingest.onAccepted((batch) => {
     presence.activity(batch.tenantId, batch.deviceId, batch.receivedAt);
+    connectivity.dataReceived(batch.tenantId, batch.deviceId, batch.receivedAt);
     publishLive(batch);
     if (config.anomalyDetection) detection.observe(batch);
   });
   ingest.onAccepted((batch) => deviceApi.campaigns.observe(batch)); // fw_state reports drive OTA campaigns
   alarms.onChange((alarm) => live.publishAlarm(alarm));
   presence.onChange((change) => live.publishStatus(change));
+  connectivity.onChange((change) => live.publishConnectivity(change, presence.status(change.deviceId, null) === 'online'));
 
   let closing: Promise<void> | null = null;
   return {
@@ -369,6 +376,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       closing ??= (async () => {
         shuttingDown = true;
         diskGuard.stop();
+        connectivity.stop();
         live.close();
         deviceApi.stop();
         await Promise.allSettled([mqtt.close(), http.close(), coap.close()]);

@@ -6,11 +6,14 @@ import type { Device, DeviceSortField, MetadataStore } from '../../ports/metadat
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import { hashDeviceToken, newDeviceToken } from './credentials.js';
 import type { DeviceStatus, PresenceTracker } from './presence.js';
+import type { Connectivity } from './connectivity.js';
 
 export interface DeviceView extends Device {
   status: DeviceStatus;
   /** A disabled device's credentials are refused and its sessions closed; its data stays. */
   disabled: boolean;
+  /** connected, reporting, stale or offline (connectivity.ts). */
+  connectivity: Connectivity;
 }
 
 /** Credentials beyond the access token, and the disabled mark (device-access.service.ts). */
@@ -26,6 +29,7 @@ export interface ListDevicesInput {
   name?: string;
   type?: string;
   status?: DeviceStatus;
+  connectivity?: Connectivity;
   sort?: DeviceSortField;
   order?: 'asc' | 'desc';
   offset: number;
@@ -50,6 +54,7 @@ export class DeviceService {
   private readonly deletedListeners = new Set<(tenantId: string, deviceId: string) => void>();
   private readonly updatedListeners = new Set<(deviceId: string) => void>();
   private tenantPolicy: TenantPolicy = { admits: () => true, beforeCreate: async () => undefined };
+  private connectivity: (d: Device) => Connectivity = () => 'offline';
   private access: DeviceAccessChecks = { isDisabled: () => false, authenticateCertificate: async () => null, authenticateBasic: async () => null };
 
   constructor(
@@ -61,6 +66,11 @@ export class DeviceService {
   /** Tenant rules from the tenants domain: suspended tenants' devices are refused, quotas checked. */
   useTenantPolicy(policy: TenantPolicy): void {
     this.tenantPolicy = policy;
+  }
+
+  /** How a device's connectivity is computed (connectivity-tracker.ts). */
+  useConnectivity(connectivity: (d: Device) => Connectivity): void {
+    this.connectivity = connectivity;
   }
 
   /** Other credentials and the disabled mark, from the device-access service. */
@@ -131,7 +141,7 @@ export class DeviceService {
 
   private view(d: Device): DeviceView {
     const lastSeenAt = this.presence.lastActivity(d.id) ?? d.lastSeenAt;
-    return { ...d, lastSeenAt, status: this.presence.status(d.id, d.lastSeenAt), disabled: this.access.isDisabled(d.id) };
+    return { ...d, lastSeenAt, status: this.presence.status(d.id, d.lastSeenAt), disabled: this.access.isDisabled(d.id), connectivity: this.connectivity(d) };
   }
 
   /** accessToken: a credential the device chose (provisioning, import); generated when absent. */
@@ -167,13 +177,15 @@ export class DeviceService {
   }
 
   async list(tenantId: string, input: ListDevicesInput): Promise<{ items: DeviceView[]; total: number }> {
-    if (!input.status) {
+    if (!input.status && !input.connectivity) {
       const page = await this.store.listDevices(tenantId, input);
       return { items: page.items.map((d) => this.view(d)), total: page.total };
     }
-    // Status is live state, not a column: filter the tenant's devices in memory.
+    // Status and connectivity are live state, not columns: filter the tenant's devices in memory.
     const all = await this.store.listDevices(tenantId, { ...input, offset: 0, limit: Number.MAX_SAFE_INTEGER });
-    const matching = all.items.map((d) => this.view(d)).filter((d) => d.status === input.status);
+    const matching = all.items
+      .map((d) => this.view(d))
+      .filter((d) => (!input.status || d.status === input.status) && (!input.connectivity || d.connectivity === input.connectivity));
     return { items: matching.slice(input.offset, input.offset + input.limit), total: matching.length };
   }
 

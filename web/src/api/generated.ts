@@ -673,6 +673,8 @@ export interface GetDevicesQuery {
   name?: string;
   type?: string;
   status?: "online" | "offline";
+  /** reporting: data within the expected interval (profile inactivity timeout); connected: session open, no data yet; stale: session open, no data for longer than the interval; offline: neither */
+  connectivity?: "connected" | "reporting" | "stale" | "offline";
   /** sort column; creation order when absent */
   sort?: "name" | "type" | "createdAt" | "lastSeenAt";
   order?: "asc" | "desc";
@@ -690,6 +692,7 @@ export type GetDevicesResult = {
       [key: string]: string;
     };
     status: "online" | "offline";
+    connectivity: "connected" | "reporting" | "stale" | "offline";
     disabled: boolean;
     createdAt: number;
     updatedAt: number;
@@ -720,6 +723,7 @@ export type PostDevicesResult = {
     [key: string]: string;
   };
   status: "online" | "offline";
+  connectivity: "connected" | "reporting" | "stale" | "offline";
   disabled: boolean;
   createdAt: number;
   updatedAt: number;
@@ -779,6 +783,7 @@ export type GetDevicesByIdResult = {
     [key: string]: string;
   };
   status: "online" | "offline";
+  connectivity: "connected" | "reporting" | "stale" | "offline";
   disabled: boolean;
   createdAt: number;
   updatedAt: number;
@@ -811,6 +816,7 @@ export type PatchDevicesByIdResult = {
     [key: string]: string;
   };
   status: "online" | "offline";
+  connectivity: "connected" | "reporting" | "stale" | "offline";
   disabled: boolean;
   createdAt: number;
   updatedAt: number;
@@ -1059,6 +1065,7 @@ export type PostDevicesByIdCredentialsRotateResult = {
     [key: string]: string;
   };
   status: "online" | "offline";
+  connectivity: "connected" | "reporting" | "stale" | "offline";
   disabled: boolean;
   createdAt: number;
   updatedAt: number;

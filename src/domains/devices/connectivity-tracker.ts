@@ -1,0 +1,102 @@
+// Keeps each active device's connectivity (connectivity.ts) current and announces transitions:
+// re-evaluated when data arrives, when a session opens or closes, and by a sweep for the changes
+// time alone makes (reporting → offline when nothing arrives within the interval).
+import { connectivityOf, type Connectivity } from './connectivity.js';
+import type { PresenceTracker } from './presence.js';
+
+export interface ConnectivityChange {
+  tenantId: string;
+  deviceId: string;
+  connectivity: Connectivity;
+  previous: Connectivity;
+  at: number;
+}
+
+interface Entry {
+  tenantId: string;
+  lastDataAt: number | null;
+  state: Connectivity;
+}
+
+/** Expected interval of a device: its profile's inactivity timeout, or the configured default. */
+export type IntervalFor = (tenantId: string, deviceId: string) => number;
+
+export class ConnectivityTracker {
+  private readonly devices = new Map<string, Entry>();
+  private readonly listeners = new Set<(change: ConnectivityChange) => void>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly presence: PresenceTracker,
+    private readonly intervalFor: IntervalFor,
+    private readonly sweepIntervalMs = 1000,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  start(): void {
+    this.presence.onSessionChange((tenantId, deviceId) => this.evaluate(tenantId, deviceId));
+    this.timer = setInterval(() => this.sweep(), this.sweepIntervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  onChange(listener: (change: ConnectivityChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Telemetry from the device was accepted. */
+  dataReceived(tenantId: string, deviceId: string, at: number): void {
+    const e = this.entry(tenantId, deviceId);
+    e.lastDataAt = Math.max(e.lastDataAt ?? 0, at);
+    this.evaluate(tenantId, deviceId);
+  }
+
+  /** The state now; `lastSeenAt` (stored) stands in for devices not active since this node started. */
+  state(tenantId: string, deviceId: string, lastSeenAt: number | null): Connectivity {
+    const e = this.devices.get(deviceId);
+    return this.compute(tenantId, deviceId, e ? e.lastDataAt : lastSeenAt);
+  }
+
+  forget(deviceId: string): void {
+    this.devices.delete(deviceId);
+  }
+
+  /** Re-evaluates every device seen since start; announces what time alone changed. */
+  sweep(): void {
+    for (const [deviceId, e] of this.devices) this.evaluate(e.tenantId, deviceId);
+  }
+
+  private entry(tenantId: string, deviceId: string): Entry {
+    let e = this.devices.get(deviceId);
+    if (!e) {
+      e = { tenantId, lastDataAt: null, state: 'offline' };
+      this.devices.set(deviceId, e);
+    }
+    return e;
+  }
+
+  private compute(tenantId: string, deviceId: string, lastDataAt: number | null): Connectivity {
+    const { sessions, connectedAt } = this.presence.sessionsOf(deviceId);
+    return connectivityOf({ sessions, connectedAt, lastDataAt, expectedIntervalMs: this.intervalFor(tenantId, deviceId), now: this.clock() });
+  }
+
+  private evaluate(tenantId: string, deviceId: string): void {
+    const e = this.entry(tenantId, deviceId);
+    const next = this.compute(tenantId, deviceId, e.lastDataAt);
+    if (next === e.state) return;
+    const change: ConnectivityChange = { tenantId, deviceId, connectivity: next, previous: e.state, at: this.clock() };
+    e.state = next;
+    for (const l of this.listeners) {
+      try {
+        l(change);
+      } catch {
+        // a listener's failure must not stop the others or the sweep
+      }
+    }
+  }
+}
