@@ -38,6 +38,9 @@ import { TokenService } from './domains/auth/tokens.js';
 import { DeviceService } from './domains/devices/devices.service.js';
 import { PresenceTracker } from './domains/devices/presence.js';
 import { ConnectivityTracker } from './domains/devices/connectivity-tracker.js';
+import { DeviceProfileService } from './domains/devices/profiles.service.js';
+import { profileSchemaCheck } from './domains/devices/profile-screen.js';
+import { deviceProfileRoutes } from './transports/http/routes/device-profiles.routes.js';
 import { IngestService } from './domains/telemetry/ingest.service.js';
 import { TelemetryQueryService } from './domains/telemetry/query.service.js';
 import { InsightsService } from './domains/analytics/insights.service.js';
@@ -164,8 +167,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   auth.onPasswordChanged((_userId, email) => void (email === ADMIN_EMAIL && forgetInitialPassword(dataDir)));
   const presence = new PresenceTracker(metadataStore, config.deviceInactivityTimeoutMs);
   const devices = new DeviceService(metadataStore, telemetryStore, presence);
-  const connectivity = new ConnectivityTracker(presence, () => config.deviceInactivityTimeoutMs);
-  devices.useConnectivity((d) => connectivity.state(d.tenantId, d.id, d.lastSeenAt));
+  const profiles = new DeviceProfileService(adapters.deviceProfileStore, metadataStore, config.deviceInactivityTimeoutMs);
+  await profiles.start();
+  const connectivity = new ConnectivityTracker(presence, (tenantId, deviceId) => profiles.inactivityTimeoutFor(tenantId, deviceId));
+  devices.useConnectivity((d) => {
+    profiles.noteType(d.id, d.type);
+    return connectivity.state(d.tenantId, d.id, d.lastSeenAt);
+  });
   devices.useTenantPolicy({ admits: tenantActive, beforeCreate: (tenantId) => tenants.checkDeviceQuota(tenantId) });
   tenants.onSuspended((tenantId) => devices.disconnectTenant(tenantId));
   const deviceAccess = new DeviceAccessService(adapters.deviceAccessStore, devices, config.secretsKey);
@@ -177,6 +185,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await keyRegistry.start();
   const ingest = new IngestService(bus, rejected, metrics, log.child({ component: 'ingest' }), config, accepted, keyRegistry);
   ingest.useTenantQuota(tenants.pointsQuota);
+  ingest.checkSchemaWith(profileSchemaCheck(profiles));
   const keyUnits = new KeyUnits(adapters.keyUnitsStore, log.child({ component: 'key-units' }));
   const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints, keyUnits);
   ingest.refuseWhen(() => diskGuard.problem());
@@ -231,6 +240,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     onError: (err, context) => log.error({ err }, context),
   });
   devices.onDeviceUpdated((deviceId) => {
+    profiles.deviceChanged(deviceId);
     detection.deviceChanged(deviceId);
     ruleEngine.deviceChanged(deviceId);
   });
@@ -248,6 +258,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     void deviceAccess.forgetDevice(tenantId, deviceId).catch((err) => log.error({ err }, 'deleting device credentials failed'));
     keyRegistry.forgetDevice(tenantId, deviceId);
     connectivity.forget(deviceId);
+    profiles.deviceChanged(deviceId);
     detection.forgetDevice(deviceId);
     void analyticsStore.deleteDeviceAnalytics(tenantId, deviceId);
     void keyUnits.forgetDevice(tenantId, deviceId).catch((err) => log.error({ err }, 'deleting key units failed'));
@@ -280,6 +291,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   auditRoutes(http, audit);
   deviceRoutes(http, devices);
   deviceAccessRoutes(http, deviceAccess);
+  deviceProfileRoutes(http, profiles);
   telemetryRoutes(http, queries, rejected);
   const insights = new InsightsService(telemetryStore, metadataStore);
   insightsRoutes(http, insights);
@@ -390,6 +402,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await notificationStore.close();
         await ruleStore.close();
         await adapters.deviceAccessStore.close();
+        await adapters.deviceProfileStore.close();
         await presence.stop();
         await rejected.stop();
         await audit.flushed();

@@ -20,6 +20,7 @@ import type { DeviceStateStore } from '../ports/device-state-store.js';
 import type { ProvisioningStore } from '../ports/provisioning-store.js';
 import type { OtaPackageStore } from '../ports/ota-package-store.js';
 import type { DeviceAccessStore } from '../ports/device-access-store.js';
+import type { DeviceProfileStore } from '../ports/device-profile-store.js';
 import type { RuleStore } from '../ports/rule-store.js';
 import type { NotificationStore } from '../ports/notification-store.js';
 import type { AlarmJournal } from '../ports/alarm-journal.js';
@@ -42,6 +43,8 @@ export interface Adapters {
   otaStore: OtaPackageStore;
   /** MQTT basic credentials, X.509 certificates and CAs, disabled devices (management.duckdb too). */
   deviceAccessStore: DeviceAccessStore;
+  /** Device profiles (telemetry schema, inactivity timeout); management.duckdb too. */
+  deviceProfileStore: DeviceProfileStore;
   /** Rules with their evaluation state, notification channels/policies/deliveries, alarm history:
    *  DuckDB only so far, kept like the device management stores above. */
   ruleStore: RuleStore;
@@ -323,12 +326,13 @@ async function openManagementStores(
   overrides: Partial<Adapters>,
   closers: Closer[],
   implementations: Record<string, string>,
-): Promise<Pick<Adapters, 'deviceStateStore' | 'provisioningStore' | 'otaStore' | 'deviceAccessStore' | 'ruleStore' | 'notificationStore' | 'alarmJournal'>> {
+): Promise<Pick<Adapters, 'deviceStateStore' | 'provisioningStore' | 'otaStore' | 'deviceAccessStore' | 'deviceProfileStore' | 'ruleStore' | 'notificationStore' | 'alarmJournal'>> {
   const { DuckDbDatabase } = await import('./embedded/duckdb-database.js');
   const { DuckDbDeviceStateStore } = await import('./embedded/duckdb-device-state-store.js');
   const { DuckDbProvisioningStore } = await import('./embedded/duckdb-provisioning-store.js');
   const { DuckDbOtaPackageStore } = await import('./embedded/duckdb-ota-package-store.js');
   const { DuckDbDeviceAccessStore } = await import('./embedded/duckdb-device-access-store.js');
+  const { DuckDbDeviceProfileStore } = await import('./embedded/duckdb-device-profile-store.js');
   const { DuckDbRuleStore } = await import('./embedded/duckdb-rule-store.js');
   const { DuckDbNotificationStore } = await import('./embedded/duckdb-notification-store.js');
   const { DuckDbAlarmJournal } = await import('./embedded/duckdb-alarm-journal.js');
@@ -355,6 +359,7 @@ async function openManagementStores(
     provisioningStore: overrides.provisioningStore ?? new DuckDbProvisioningStore(db),
     otaStore: overrides.otaStore ?? new DuckDbOtaPackageStore(db),
     deviceAccessStore: overrides.deviceAccessStore ?? new DuckDbDeviceAccessStore(db),
+    deviceProfileStore: overrides.deviceProfileStore ?? new DuckDbDeviceProfileStore(db),
     ruleStore,
     notificationStore,
     alarmJournal,

@@ -22,7 +22,9 @@ export type RejectReason =
   | 'too_many_series'
   | 'unauthorized'
   | 'rate_limited'
-  | 'unknown_topic';
+  | 'unknown_topic'
+  | 'schema_violation'
+  | 'schema_flagged';
 
 export class PayloadError extends Error {
   constructor(

@@ -668,6 +668,169 @@ export function deleteDeviceCasById(call: ApiCall, args: { path: DeleteDeviceCas
   return call({ method: 'DELETE', path: `/api/v1/device-cas/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
 }
 
+export type GetDeviceProfilesResult = {
+  items: Array<{
+    id: string;
+    tenantId: string;
+    name: string;
+    description: string;
+    telemetrySchema: {
+      keys: {
+        [key: string]: {
+          type: "number" | "integer" | "boolean" | "string";
+          unit?: string;
+          min?: number;
+          max?: number;
+        };
+      };
+      unknownKeys: "accept" | "reject";
+    } | null;
+    onViolation: "reject" | "flag";
+    inactivityTimeoutMs: number | null;
+    createdAt: number;
+    updatedAt: number;
+  }>;
+};
+
+/** List device profiles (GET /api/v1/device-profiles) */
+export function getDeviceProfiles(call: ApiCall): Promise<GetDeviceProfilesResult> {
+  return call({ method: 'GET', path: `/api/v1/device-profiles` }) as Promise<GetDeviceProfilesResult>;
+}
+
+export type PostDeviceProfilesBody = {
+  name: string;
+  description?: string;
+  telemetrySchema?: {
+    keys: {
+      [key: string]: {
+        type: "number" | "integer" | "boolean" | "string";
+        unit?: string;
+        min?: number;
+        max?: number;
+      };
+    };
+    unknownKeys: "accept" | "reject";
+  } | null;
+  onViolation?: "reject" | "flag";
+  inactivityTimeoutMs?: number | null;
+};
+
+export type PostDeviceProfilesResult = {
+  id: string;
+  tenantId: string;
+  name: string;
+  description: string;
+  telemetrySchema: {
+    keys: {
+      [key: string]: {
+        type: "number" | "integer" | "boolean" | "string";
+        unit?: string;
+        min?: number;
+        max?: number;
+      };
+    };
+    unknownKeys: "accept" | "reject";
+  } | null;
+  onViolation: "reject" | "flag";
+  inactivityTimeoutMs: number | null;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** Create a device profile (POST /api/v1/device-profiles) */
+export function postDeviceProfiles(call: ApiCall, args: { body: PostDeviceProfilesBody }): Promise<PostDeviceProfilesResult> {
+  return call({ method: 'POST', path: `/api/v1/device-profiles`, body: args.body }) as Promise<PostDeviceProfilesResult>;
+}
+
+export interface GetDeviceProfilesByIdPath {
+  id: string;
+}
+
+export type GetDeviceProfilesByIdResult = {
+  id: string;
+  tenantId: string;
+  name: string;
+  description: string;
+  telemetrySchema: {
+    keys: {
+      [key: string]: {
+        type: "number" | "integer" | "boolean" | "string";
+        unit?: string;
+        min?: number;
+        max?: number;
+      };
+    };
+    unknownKeys: "accept" | "reject";
+  } | null;
+  onViolation: "reject" | "flag";
+  inactivityTimeoutMs: number | null;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** Get a device profile (GET /api/v1/device-profiles/{id}) */
+export function getDeviceProfilesById(call: ApiCall, args: { path: GetDeviceProfilesByIdPath }): Promise<GetDeviceProfilesByIdResult> {
+  return call({ method: 'GET', path: `/api/v1/device-profiles/${encodeURIComponent(String(args.path.id))}` }) as Promise<GetDeviceProfilesByIdResult>;
+}
+
+export interface PutDeviceProfilesByIdPath {
+  id: string;
+}
+
+export type PutDeviceProfilesByIdBody = {
+  name: string;
+  description?: string;
+  telemetrySchema?: {
+    keys: {
+      [key: string]: {
+        type: "number" | "integer" | "boolean" | "string";
+        unit?: string;
+        min?: number;
+        max?: number;
+      };
+    };
+    unknownKeys: "accept" | "reject";
+  } | null;
+  onViolation?: "reject" | "flag";
+  inactivityTimeoutMs?: number | null;
+};
+
+export type PutDeviceProfilesByIdResult = {
+  id: string;
+  tenantId: string;
+  name: string;
+  description: string;
+  telemetrySchema: {
+    keys: {
+      [key: string]: {
+        type: "number" | "integer" | "boolean" | "string";
+        unit?: string;
+        min?: number;
+        max?: number;
+      };
+    };
+    unknownKeys: "accept" | "reject";
+  } | null;
+  onViolation: "reject" | "flag";
+  inactivityTimeoutMs: number | null;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** Replace a device profile (PUT /api/v1/device-profiles/{id}) */
+export function putDeviceProfilesById(call: ApiCall, args: { path: PutDeviceProfilesByIdPath; body: PutDeviceProfilesByIdBody }): Promise<PutDeviceProfilesByIdResult> {
+  return call({ method: 'PUT', path: `/api/v1/device-profiles/${encodeURIComponent(String(args.path.id))}`, body: args.body }) as Promise<PutDeviceProfilesByIdResult>;
+}
+
+export interface DeleteDeviceProfilesByIdPath {
+  id: string;
+}
+
+/** Delete a device profile (DELETE /api/v1/device-profiles/{id}) */
+export function deleteDeviceProfilesById(call: ApiCall, args: { path: DeleteDeviceProfilesByIdPath }): Promise<void> {
+  return call({ method: 'DELETE', path: `/api/v1/device-profiles/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
+}
+
 export interface GetDevicesQuery {
   /** case-insensitive substring */
   name?: string;

@@ -22,6 +22,7 @@ const STATUS_FOR_REASON: Record<string, number> = {
   invalid_shape: 422,
   invalid_value: 422,
   invalid_timestamp: 422,
+  schema_violation: 422,
   future_timestamp: 422,
   empty: 422,
   too_large: 413,
