@@ -1,7 +1,7 @@
 // Keeps each active device's connectivity (connectivity.ts) current and announces transitions:
 // re-evaluated when data arrives, when a session opens or closes, and by a sweep for the changes
 // time alone makes (reporting → offline when nothing arrives within the interval).
-import { connectivityOf, type Connectivity } from './connectivity.js';
+import { connectivityOf, nextChangeAt, type Connectivity, type ConnectivityFacts } from './connectivity.js';
 import type { PresenceTracker } from './presence.js';
 
 export interface ConnectivityChange {
@@ -16,6 +16,8 @@ interface Entry {
   tenantId: string;
   lastDataAt: number | null;
   state: Connectivity;
+  /** When time alone changes the state (null: only an event can); the sweep skips the rest. */
+  dueAt: number | null;
 }
 
 /** Expected interval of a device: its profile's inactivity timeout, or the configured default. */
@@ -66,28 +68,35 @@ export class ConnectivityTracker {
     this.devices.delete(deviceId);
   }
 
-  /** Re-evaluates every device seen since start; announces what time alone changed. */
+  /** Re-evaluates the devices whose state time alone changes now; announces the transitions. */
   sweep(): void {
-    for (const [deviceId, e] of this.devices) this.evaluate(e.tenantId, deviceId);
+    const now = this.clock();
+    for (const [deviceId, e] of this.devices) if (e.dueAt !== null && e.dueAt <= now) this.evaluate(e.tenantId, deviceId);
   }
 
   private entry(tenantId: string, deviceId: string): Entry {
     let e = this.devices.get(deviceId);
     if (!e) {
-      e = { tenantId, lastDataAt: null, state: 'offline' };
+      e = { tenantId, lastDataAt: null, state: 'offline', dueAt: null };
       this.devices.set(deviceId, e);
     }
     return e;
   }
 
-  private compute(tenantId: string, deviceId: string, lastDataAt: number | null): Connectivity {
+  private facts(tenantId: string, deviceId: string, lastDataAt: number | null): ConnectivityFacts {
     const { sessions, connectedAt } = this.presence.sessionsOf(deviceId);
-    return connectivityOf({ sessions, connectedAt, lastDataAt, expectedIntervalMs: this.intervalFor(tenantId, deviceId), now: this.clock() });
+    return { sessions, connectedAt, lastDataAt, expectedIntervalMs: this.intervalFor(tenantId, deviceId), now: this.clock() };
+  }
+
+  private compute(tenantId: string, deviceId: string, lastDataAt: number | null): Connectivity {
+    return connectivityOf(this.facts(tenantId, deviceId, lastDataAt));
   }
 
   private evaluate(tenantId: string, deviceId: string): void {
     const e = this.entry(tenantId, deviceId);
-    const next = this.compute(tenantId, deviceId, e.lastDataAt);
+    const facts = this.facts(tenantId, deviceId, e.lastDataAt);
+    const next = connectivityOf(facts);
+    e.dueAt = nextChangeAt(facts);
     if (next === e.state) return;
     const change: ConnectivityChange = { tenantId, deviceId, connectivity: next, previous: e.state, at: this.clock() };
     e.state = next;
