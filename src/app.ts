@@ -252,6 +252,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     presence,
     limits: { maxPayloadSize: config.mqttMaxPayloadBytes, maxInflightMessages: config.mqttReceiveMaximum, messagesRateLimit: `${config.deviceRateLimitPerSec}:1` },
   });
+  deviceApi.provisioning.useCredentials(deviceAccess);
   devices.onCredentialsRevoked((deviceId) => deviceApi.endPolls(deviceId)); // disabled or revoked: HTTP long polls end too
   devices.onDeviceDeleted((tenantId, deviceId) => {
     void deviceApi.forgetDevice(tenantId, deviceId);

@@ -302,4 +302,32 @@ describe('device credentials: MQTT basic and X.509', () => {
     await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(tlsPort), '--cafile', join(dir, 'server.pem'), '--insecure', '--cert', join(dir, 'own.pem'), '--key', join(dir, 'own.key'), '-q', '1', '-t', 'v1/devices/me/telemetry', '-m', '{"own_cert": 31}']);
     assert.equal(await latest(device.id, 'own_cert'), 31);
   });
+  test('provisioning - a device chooses MQTT basic credentials or its own certificate, then connects with them', { skip: skipUnlessCi(hasMosquitto) }, async () => {
+    const profile = await api('POST', '/api/v1/provisioning/profiles', { name: 'sensor', strategy: 'allow_new' });
+    assert.equal(profile.status, 201);
+    const keys = { provisionDeviceKey: profile.body.provisionKey, provisionDeviceSecret: profile.body.provisionSecret };
+
+    const basic = await api('POST', '/api/v1/provision', { ...keys, deviceName: 'prov-basic', credentialsType: 'MQTT_BASIC', clientId: 'prov-cid', username: 'prov-user', password: 'prov-pass' });
+    assert.equal(basic.body.status, 'SUCCESS', JSON.stringify(basic.body));
+    assert.deepEqual(basic.body.credentialsValue, { clientId: 'prov-cid', userName: 'prov-user', password: 'prov-pass' });
+    const client = await connect({ clientId: 'prov-cid', username: 'prov-user', password: 'prov-pass' });
+    await client.publishAsync('v1/devices/me/telemetry', '{"provisioned_basic": 41}', { qos: 1 });
+    assert.equal(await latest(basic.body.deviceId, 'provisioned_basic'), 41);
+    await client.endAsync();
+    const taken = await api('POST', '/api/v1/provision', { ...keys, deviceName: 'prov-basic-2', credentialsType: 'MQTT_BASIC', clientId: 'prov-cid', username: 'prov-user' });
+    assert.deepEqual([taken.body.status, /another device/.test(taken.body.errorMsg)], ['FAILURE', true]);
+    assert.equal((await api('GET', '/api/v1/devices?name=prov-basic-2')).body.total, 0, 'a refused choice creates no device');
+
+    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-keyout', join(dir, 'prov.key'), '-out', join(dir, 'prov.pem'), '-subj', '/CN=prov-x509']);
+    const pem = await readFile(join(dir, 'prov.pem'), 'utf8');
+    const body = pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, ''); // ThingsBoard samples send the PEM body
+    const x509 = await api('POST', '/api/v1/provision', { ...keys, deviceName: 'prov-x509', credentialsType: 'X509_CERTIFICATE', hash: body });
+    assert.equal(x509.body.status, 'SUCCESS', JSON.stringify(x509.body));
+    assert.equal(x509.body.credentialsType, 'X509_CERTIFICATE');
+    assert.match(x509.body.credentialsId, /^[0-9a-f]{64}$/);
+    await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(tlsPort), '--cafile', join(dir, 'server.pem'), '--insecure', '--cert', join(dir, 'prov.pem'), '--key', join(dir, 'prov.key'), '-q', '1', '-t', 'v1/devices/me/telemetry', '-m', '{"provisioned_x509": 42}']);
+    assert.equal(await latest(x509.body.deviceId, 'provisioned_x509'), 42);
+    const bad = await api('POST', '/api/v1/provision', { ...keys, deviceName: 'prov-bad', credentialsType: 'X509_CERTIFICATE', hash: 'bm90IGEgY2VydA==' });
+    assert.equal(bad.body.status, 'FAILURE');
+  });
 });

@@ -102,6 +102,23 @@ export class DeviceAccessService implements DeviceAccessChecks {
     return viewBasic(credential);
   }
 
+  /** Whether another device holds exactly this client id and username. */
+  async basicTaken(clientId: string | null, username: string | null): Promise<boolean> {
+    return (await this.store.findBasicCredential(clientId || null, username || null)) !== null;
+  }
+
+  /** Why a device certificate cannot be registered, or null. */
+  async certificateProblem(certificatePem: string): Promise<string | null> {
+    let facts;
+    try {
+      facts = parseCertificate(certificatePem).facts;
+    } catch (err) {
+      return (err as Error).message;
+    }
+    if (!isValidAt(facts, this.clock())) return 'the certificate is expired or not valid yet';
+    return (await this.store.findCertificate(facts.fingerprint)) ? 'this certificate is already registered' : null;
+  }
+
   async getBasic(tenantId: string, deviceId: string): Promise<MqttBasicView | null> {
     const c = await this.store.getBasicCredential(tenantId, deviceId);
     return c ? viewBasic(c) : null;

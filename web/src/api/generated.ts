@@ -2210,12 +2210,17 @@ export type PostProvisionResult = {
   status: string;
   provisionDeviceStatus: string;
   credentialsType?: string;
-  credentialsValue?: string;
+  credentialsValue?: string | {
+    clientId: string | null;
+    userName: string | null;
+    password: string | null;
+  };
+  credentialsId?: string;
   deviceId?: string;
   errorMsg?: string;
 };
 
-/** Provision a device: {"deviceName", "provisionDeviceKey", "provisionDeviceSecret", ["credentialsType": "ACCESS_TOKEN", "token"]} (POST /api/v1/provision) */
+/** Provision a device: {"deviceName", "provisionDeviceKey", "provisionDeviceSecret", [credentials]} (POST /api/v1/provision) */
 export function postProvision(call: ApiCall): Promise<PostProvisionResult> {
   return call({ method: 'POST', path: `/api/v1/provision` }) as Promise<PostProvisionResult>;
 }

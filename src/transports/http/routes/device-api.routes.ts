@@ -179,14 +179,18 @@ export function deviceApiRoutes(
       {
         schema: {
           tags: ['device API'],
-          summary: 'Provision a device: {"deviceName", "provisionDeviceKey", "provisionDeviceSecret", ["credentialsType": "ACCESS_TOKEN", "token"]}',
-          description: 'Answers 200 with {"status": "SUCCESS", "credentialsType": "ACCESS_TOKEN", "credentialsValue": token} or a status NOT_FOUND / FAILURE with errorMsg (also as provisionDeviceStatus).',
+          summary: 'Provision a device: {"deviceName", "provisionDeviceKey", "provisionDeviceSecret", [credentials]}',
+          description:
+            'Credentials the device may choose: "credentialsType": "ACCESS_TOKEN" with "token"; "MQTT_BASIC" with "clientId", "username", "password"; "X509_CERTIFICATE" with "hash" (its certificate, PEM). Answers 200 with {"status": "SUCCESS", "credentialsType", "credentialsValue"} or a status NOT_FOUND / FAILURE with errorMsg (also as provisionDeviceStatus).',
           response: {
             200: Type.Object({
               status: Type.String(),
               provisionDeviceStatus: Type.String(),
               credentialsType: Type.Optional(Type.String()),
-              credentialsValue: Type.Optional(Type.String()),
+              credentialsValue: Type.Optional(
+                Type.Union([Type.String(), Type.Object({ clientId: Type.Union([Type.String(), Type.Null()]), userName: Type.Union([Type.String(), Type.Null()]), password: Type.Union([Type.String(), Type.Null()]) })]),
+              ),
+              credentialsId: Type.Optional(Type.String()),
               deviceId: Type.Optional(Type.String()),
               errorMsg: Type.Optional(Type.String()),
             }),
