@@ -355,6 +355,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   ingest.onAccepted((batch) => deviceApi.campaigns.observe(batch)); // fw_state reports drive OTA campaigns
   alarms.onChange((alarm) => live.publishAlarm(alarm));
+  alarms.onChange((alarm) => deviceApi.campaigns.observeAlarm(alarm)); // misbehaving updated devices pause OTA campaigns
   presence.onChange((change) => live.publishStatus(change));
   connectivity.onChange((change) => live.publishConnectivity(change, presence.status(change.deviceId, null) === 'online'));
 

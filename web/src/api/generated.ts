@@ -1993,6 +1993,7 @@ export type GetOtaCampaignsResult = {
     deviceType: string;
     stagePercents: number[];
     maxFailureRatio: number;
+    maxAlarmRatio?: number | null;
     status: "running" | "paused" | "completed" | "rolled_back";
     stage: number;
     devices: Array<{
@@ -2000,6 +2001,7 @@ export type GetOtaCampaignsResult = {
       stage: number;
       state: string;
       previousPackageId?: string | null;
+      alarmedAt?: number;
     }>;
     pausedReason: string | null;
     createdAt: number;
@@ -2017,6 +2019,7 @@ export type PostOtaCampaignsBody = {
   deviceType: string;
   stagePercents: number[];
   maxFailureRatio: number;
+  maxAlarmRatio?: number | null;
 };
 
 export type PostOtaCampaignsResult = {
@@ -2026,6 +2029,7 @@ export type PostOtaCampaignsResult = {
   deviceType: string;
   stagePercents: number[];
   maxFailureRatio: number;
+  maxAlarmRatio?: number | null;
   status: "running" | "paused" | "completed" | "rolled_back";
   stage: number;
   devices: Array<{
@@ -2033,6 +2037,7 @@ export type PostOtaCampaignsResult = {
     stage: number;
     state: string;
     previousPackageId?: string | null;
+    alarmedAt?: number;
   }>;
   pausedReason: string | null;
   createdAt: number;
@@ -2055,6 +2060,7 @@ export type GetOtaCampaignsByIdResult = {
   deviceType: string;
   stagePercents: number[];
   maxFailureRatio: number;
+  maxAlarmRatio?: number | null;
   status: "running" | "paused" | "completed" | "rolled_back";
   stage: number;
   devices: Array<{
@@ -2062,6 +2068,7 @@ export type GetOtaCampaignsByIdResult = {
     stage: number;
     state: string;
     previousPackageId?: string | null;
+    alarmedAt?: number;
   }>;
   pausedReason: string | null;
   createdAt: number;
@@ -2084,6 +2091,7 @@ export type PostOtaCampaignsByIdResumeResult = {
   deviceType: string;
   stagePercents: number[];
   maxFailureRatio: number;
+  maxAlarmRatio?: number | null;
   status: "running" | "paused" | "completed" | "rolled_back";
   stage: number;
   devices: Array<{
@@ -2091,6 +2099,7 @@ export type PostOtaCampaignsByIdResumeResult = {
     stage: number;
     state: string;
     previousPackageId?: string | null;
+    alarmedAt?: number;
   }>;
   pausedReason: string | null;
   createdAt: number;
@@ -2113,6 +2122,7 @@ export type PostOtaCampaignsByIdRollbackResult = {
   deviceType: string;
   stagePercents: number[];
   maxFailureRatio: number;
+  maxAlarmRatio?: number | null;
   status: "running" | "paused" | "completed" | "rolled_back";
   stage: number;
   devices: Array<{
@@ -2120,6 +2130,7 @@ export type PostOtaCampaignsByIdRollbackResult = {
     stage: number;
     state: string;
     previousPackageId?: string | null;
+    alarmedAt?: number;
   }>;
   pausedReason: string | null;
   createdAt: number;
