@@ -286,7 +286,11 @@ describe('device credentials: MQTT basic and X.509', () => {
     assert.equal(devices.body.items.length, 1);
     assert.equal(devices.body.items[0].type, 'meter');
 
+    const stillOn = await connect(tls(leaf));
+    const endedWithCa = new Promise<void>((resolve) => stillOn.once('close', () => resolve()));
     assert.equal((await api('DELETE', `/api/v1/device-cas/${uploaded.body.id}`)).status, 204);
+    await endedWithCa;
+    await assert.rejects(connect(tls(leaf)), refusedWith(5), 'a certificate seen before is refused once its CA is no longer trusted');
     const another = await signLeaf('chained-device-2');
     await createDevice('chained-device-2');
     await assert.rejects(connect(tls(another)), refusedWith(5), 'the CA is no longer trusted');

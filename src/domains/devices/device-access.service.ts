@@ -283,6 +283,12 @@ export class DeviceAccessService implements DeviceAccessChecks {
     if (!authority) throw Errors.notFound(`no CA ${id} in this tenant`);
     if (authority.kind === 'vigil') throw Errors.badRequest("the tenant's own CA cannot be deleted; revoke the certificates it issued instead");
     await this.store.deleteAuthority(tenantId, id);
+    // Sessions on certificates it signed end now; their next CONNECT finds the CA gone.
+    for (const c of await this.store.listCertificates(tenantId)) {
+      if (c.source !== 'chained') continue;
+      this.certificates.delete(c.fingerprint);
+      this.devices.credentialsChanged(c.deviceId);
+    }
   }
 
   // ---- X.509: authentication at a TLS handshake ----
@@ -306,19 +312,25 @@ export class DeviceAccessService implements DeviceAccessChecks {
     const known = this.certificates.get(leaf.facts.fingerprint) ?? (await this.store.findCertificate(leaf.facts.fingerprint));
     if (known) {
       if (known.revokedAt !== null) return null;
+      // A chained certificate stays good only while its tenant still trusts a CA that signed it.
+      if (known.source === 'chained' && !(await this.trustedAuthoritiesFor(leaf.cert, rest, now)).some((a) => a.tenantId === known.tenantId)) return null;
       this.certificates.set(known.fingerprint, known);
       return this.devices.admit(known.tenantId, known.deviceId);
     }
-    const authority = await this.trustedAuthorityFor(leaf.cert, rest, now);
-    if (!authority || !leaf.facts.commonName) return null;
-    const device = await this.deviceNamed(authority, leaf.facts.commonName);
-    if (!device) return null;
-    await this.record(authority.tenantId, device.id, leaf.cert.toString(), 'chained').catch(() => undefined); // raced: already recorded
-    return this.devices.admit(device.tenantId, device.id);
+    if (!leaf.facts.commonName) return null;
+    // The same CA may be trusted by several tenants: the first with a device of that name (or
+    // that creates devices) takes the certificate.
+    for (const authority of await this.trustedAuthoritiesFor(leaf.cert, rest, now)) {
+      const device = await this.deviceNamed(authority, leaf.facts.commonName);
+      if (!device) continue;
+      await this.record(authority.tenantId, device.id, leaf.cert.toString(), 'chained').catch(() => undefined); // raced: already recorded
+      return this.devices.admit(device.tenantId, device.id);
+    }
+    return null;
   }
 
-  /** Walks from the leaf through what the client sent to a CA some tenant uploaded. */
-  private async trustedAuthorityFor(leaf: ReturnType<typeof parseCertificate>['cert'], sent: Buffer[], now: number): Promise<CertificateAuthority | null> {
+  /** Walks from the leaf through what the client sent to the CAs tenants uploaded; every one that signed the chain. */
+  private async trustedAuthoritiesFor(leaf: ReturnType<typeof parseCertificate>['cert'], sent: Buffer[], now: number): Promise<CertificateAuthority[]> {
     const intermediates = sent.flatMap((der) => {
       try {
         return [parseCertificate(der).cert];
@@ -328,14 +340,13 @@ export class DeviceAccessService implements DeviceAccessChecks {
     });
     let current = leaf;
     for (let depth = 0; depth <= intermediates.length; depth++) {
-      for (const authority of await this.store.findUploadedAuthorities(current.issuer)) {
-        if (isIssuedBy(current, parseCertificate(authority.certificatePem).cert, now)) return authority;
-      }
+      const trusted = (await this.store.findUploadedAuthorities(current.issuer)).filter((a) => isIssuedBy(current, parseCertificate(a.certificatePem).cert, now));
+      if (trusted.length > 0) return trusted;
       const parent = intermediates.find((c) => c.subject === current.issuer && isIssuedBy(current, c, now));
-      if (!parent || parent === current) return null;
+      if (!parent || parent === current) return [];
       current = parent;
     }
-    return null;
+    return [];
   }
 
   private async deviceNamed(authority: CertificateAuthority, name: string): Promise<Device | null> {
