@@ -343,7 +343,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     tls: config.mqttTlsCertPath && config.mqttTlsKeyPath ? { certPath: config.mqttTlsCertPath, keyPath: config.mqttTlsKeyPath, port: config.mqttTlsPort } : undefined,
   });
   connectDeviceApiToMqtt(mqtt, deviceApi);
-  const coap = createCoapTransport({ devices, ingest, units: keyUnits, log: log.child({ component: 'coap' }), maxPayloadBytes: config.coapMaxPayloadBytes });
+  const coap = createCoapTransport({
+    devices,
+    ingest,
+    units: keyUnits,
+    log: log.child({ component: 'coap' }),
+    maxPayloadBytes: config.coapMaxPayloadBytes,
+    deviceApi: { attributes: deviceApi.attributes, rpc: deviceApi.rpc, provisioning: deviceApi.provisioning, presence, devices },
+  });
   const live = new LiveStream(http.server, (token) => auth.authenticate(token), metadataStore, metrics, config.corsOrigins, adapters.liveAdapter);
   const publishLive = await liveFanout(live, adapters.liveAdapter ? adapters.pubsub : null, log.child({ component: 'live' }));
   await relayRevocations(devices, adapters.pubsub, log.child({ component: 'devices' }));

@@ -120,11 +120,13 @@ export class DeviceAccessService implements DeviceAccessChecks {
   }
 
   async getBasic(tenantId: string, deviceId: string): Promise<MqttBasicView | null> {
+    await this.devices.get(tenantId, deviceId);
     const c = await this.store.getBasicCredential(tenantId, deviceId);
     return c ? viewBasic(c) : null;
   }
 
   async removeBasic(tenantId: string, deviceId: string): Promise<void> {
+    await this.devices.get(tenantId, deviceId);
     if (!(await this.store.deleteBasicCredential(tenantId, deviceId))) throw Errors.notFound('the device has no MQTT basic credentials');
     this.basicChanged(deviceId);
   }
@@ -227,7 +229,8 @@ export class DeviceAccessService implements DeviceAccessChecks {
     return certificate;
   }
 
-  listCertificates(tenantId: string, deviceId?: string): Promise<DeviceCertificate[]> {
+  async listCertificates(tenantId: string, deviceId: string): Promise<DeviceCertificate[]> {
+    await this.devices.get(tenantId, deviceId); // 404 for another tenant's device
     return this.store.listCertificates(tenantId, deviceId);
   }
 
