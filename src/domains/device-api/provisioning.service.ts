@@ -105,7 +105,7 @@ export class ProvisioningService {
     const problem = await unavailable(requested, this.credentials);
     if (problem) return failure('FAILURE', problem);
     const chosenToken = requested.type === 'ACCESS_TOKEN' ? requested.token : undefined;
-    if (chosenToken && (await this.devices.authenticate(chosenToken))) return failure('FAILURE', 'this token is already in use');
+    if (chosenToken && (await this.devices.tokenInUse(chosenToken))) return failure('FAILURE', 'this token is already in use');
     const name = typeof req.deviceName === 'string' && req.deviceName.trim() ? req.deviceName.trim().slice(0, 200) : `${profile.deviceType}-${randomBytes(4).toString('hex')}`;
     const existing = await this.findByName(profile.tenantId, name);
     let deviceId: string;

@@ -215,6 +215,11 @@ export class DeviceService {
     for (const l of this.deletedListeners) l(tenantId, id);
   }
 
+  /** Whether any device holds this token, disabled or not (a chosen token must be unique). */
+  async tokenInUse(token: string): Promise<boolean> {
+    return (await this.store.findDeviceByTokenHash(hashDeviceToken(token))) !== null;
+  }
+
   /** Resolves a device access token to its device, or null. */
   async authenticate(token: string | undefined | null): Promise<Device | null> {
     if (!token) return null;
