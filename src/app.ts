@@ -170,6 +170,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const profiles = new DeviceProfileService(adapters.deviceProfileStore, metadataStore, config.deviceInactivityTimeoutMs);
   await profiles.start();
   const connectivity = new ConnectivityTracker(presence, (tenantId, deviceId) => profiles.inactivityTimeoutFor(tenantId, deviceId));
+  profiles.onChange(() => connectivity.recheckAll());
   devices.useConnectivity((d) => {
     profiles.noteType(d.id, d.type);
     return connectivity.state(d.tenantId, d.id, d.lastSeenAt);

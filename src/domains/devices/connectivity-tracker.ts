@@ -64,6 +64,12 @@ export class ConnectivityTracker {
     return this.compute(tenantId, deviceId, e ? e.lastDataAt : lastSeenAt);
   }
 
+  /** Intervals changed (a profile was edited): every device is looked at again by the next sweep. */
+  recheckAll(): void {
+    const now = this.clock();
+    for (const e of this.devices.values()) e.dueAt = now;
+  }
+
   forget(deviceId: string): void {
     this.devices.delete(deviceId);
   }

@@ -29,6 +29,7 @@ export class DeviceProfileService {
   /** tenantId → profile name → profile. */
   private readonly byTenant = new Map<string, Map<string, DeviceProfile>>();
   private readonly typeOf = new Map<string, string>();
+  private readonly changeListeners = new Set<() => void>();
 
   constructor(
     private readonly store: DeviceProfileStore,
@@ -47,6 +48,15 @@ export class DeviceProfileService {
     if (!profiles) this.byTenant.set(p.tenantId, (profiles = new Map()));
     for (const [name, existing] of profiles) if (existing.id === p.id) profiles.delete(name);
     profiles.set(p.name, p);
+  }
+
+  /** Called after a profile is created, replaced or deleted (connectivity intervals may change). */
+  onChange(listener: () => void): void {
+    this.changeListeners.add(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.changeListeners) l();
   }
 
   list(tenantId: string): DeviceProfile[] {
@@ -76,6 +86,7 @@ export class DeviceProfileService {
     const current = this.get(tenantId, id);
     await this.store.deleteProfile(tenantId, id);
     this.byTenant.get(tenantId)?.delete(current.name);
+    this.changed();
   }
 
   private fields(input: ProfileInput) {
@@ -98,6 +109,7 @@ export class DeviceProfileService {
   private async save(profile: DeviceProfile): Promise<DeviceProfile> {
     await this.store.putProfile(profile);
     this.remember(profile);
+    this.changed();
     return profile;
   }
 
