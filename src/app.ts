@@ -43,6 +43,10 @@ import { AuthService } from './domains/auth/auth.service.js';
 import { TokenService } from './domains/auth/tokens.js';
 import { DeviceService } from './domains/devices/devices.service.js';
 import { PresenceTracker } from './domains/devices/presence.js';
+import { ConnectivityTracker } from './domains/devices/connectivity-tracker.js';
+import { DeviceProfileService } from './domains/devices/profiles.service.js';
+import { profileSchemaCheck } from './domains/devices/profile-screen.js';
+import { deviceProfileRoutes } from './transports/http/routes/device-profiles.routes.js';
 import { IngestService } from './domains/telemetry/ingest.service.js';
 import { TelemetryQueryService } from './domains/telemetry/query.service.js';
 import { InsightsService } from './domains/analytics/insights.service.js';
@@ -70,6 +74,8 @@ import { liveFanout } from './transports/live/live-fanout.js';
 import { relayRevocations } from './domains/devices/revocation-relay.js';
 import { relayDeviceUpdates } from './domains/devices/device-update-relay.js';
 import { relayRuleChanges } from './domains/rules/rule-change-relay.js';
+import { DeviceAccessService } from './domains/devices/device-access.service.js';
+import { deviceAccessRoutes } from './transports/http/routes/device-access.routes.js';
 import type { MetadataStore } from './ports/metadata-store.js';
 import type { TelemetryStore } from './ports/telemetry-store.js';
 import type { Bus } from './ports/bus.js';
@@ -182,8 +188,18 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   auth.onPasswordChanged((_userId, email) => void (email === ADMIN_EMAIL && forgetInitialPassword(dataDir)));
   const presence = new PresenceTracker(metadataStore, config.deviceInactivityTimeoutMs);
   const devices = new DeviceService(metadataStore, telemetryStore, presence);
+  const profiles = new DeviceProfileService(adapters.deviceProfileStore, metadataStore, config.deviceInactivityTimeoutMs);
+  await profiles.start();
+  const connectivity = new ConnectivityTracker(presence, (tenantId, deviceId) => profiles.inactivityTimeoutFor(tenantId, deviceId));
+  profiles.onChange(() => connectivity.recheckAll());
+  devices.useConnectivity((d) => {
+    profiles.noteType(d.id, d.type);
+    return connectivity.state(d.tenantId, d.id, d.lastSeenAt);
+  });
   devices.useTenantPolicy({ admits: tenantActive, beforeCreate: (tenantId) => tenants.checkDeviceQuota(tenantId) });
   tenants.onSuspended((tenantId) => devices.disconnectTenant(tenantId));
+  const deviceAccess = new DeviceAccessService(adapters.deviceAccessStore, devices, config.secretsKey);
+  await deviceAccess.start();
   const rejected = new RejectedLog(config.rejectedLogSize, adapters.deadLetterLog);
   await rejected.start();
   const accepted = new AcceptedBatches(50_000, 2); // read by the storage writer and the rules engine
@@ -202,6 +218,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   tenants.useStorageUsage(storageUsage);
   storageUsage.start();
   ingest.onAccepted((batch) => storageUsage.add(batch.tenantId, batch.points.length));
+  ingest.checkSchemaWith(profileSchemaCheck(profiles));
   const keyUnits = new KeyUnits(adapters.keyUnitsStore, log.child({ component: 'key-units' }));
   const queries = new TelemetryQueryService(telemetryStore, metadataStore, config.queryMaxPoints, keyUnits);
   ingest.refuseWhen(() => diskGuard.problem());
@@ -262,6 +279,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     onError: (err, context) => log.error({ err }, context),
   });
   devices.onDeviceUpdated((deviceId) => {
+    profiles.deviceChanged(deviceId);
     detection.deviceChanged(deviceId);
     ruleEngine.deviceChanged(deviceId);
   });
@@ -273,9 +291,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     presence,
     limits: { maxPayloadSize: config.mqttMaxPayloadBytes, maxInflightMessages: config.mqttReceiveMaximum, messagesRateLimit: `${config.deviceRateLimitPerSec}:1` },
   });
+  deviceApi.provisioning.useCredentials(deviceAccess);
+  devices.onCredentialsRevoked((deviceId) => deviceApi.endPolls(deviceId)); // disabled or revoked: HTTP long polls end too
   devices.onDeviceDeleted((tenantId, deviceId) => {
     void deviceApi.forgetDevice(tenantId, deviceId);
+    void deviceAccess.forgetDevice(tenantId, deviceId).catch((err) => log.error({ err }, 'deleting device credentials failed'));
     keyRegistry.forgetDevice(tenantId, deviceId);
+    connectivity.forget(deviceId);
+    profiles.deviceChanged(deviceId);
     detection.forgetDevice(deviceId);
     void modelStore.deleteDeviceAnalytics(tenantId, deviceId);
     void alarmStore.deleteDeviceAlarms(tenantId, deviceId);
@@ -284,6 +307,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await writer.start();
   void adapters.telemetryLifecycle.whenRollupsReady().then(() => metrics.rollupsReady.set(1));
   presence.start();
+  connectivity.start();
 
   const tlsFiles = config.tlsCertFile && config.tlsKeyFile ? { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile } : undefined;
   const http = await createHttpServer({
@@ -291,6 +315,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     metrics,
     access: { auth, apiKeys, audit, rateLimits: apiRateLimits },
     tls: tlsFiles,
+    requestClientCertificates: config.tlsClientCertificates,
     corsOrigins: config.corsOrigins,
     bodyLimitBytes: config.httpBodyLimitBytes,
     apiRateLimitPerMin: config.apiRateLimitPerMin,
@@ -307,6 +332,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   auditRoutes(http, audit);
   deviceRoutes(http, devices);
+  deviceAccessRoutes(http, deviceAccess);
+  deviceProfileRoutes(http, profiles);
   telemetryRoutes(http, queries, rejected);
   const insights = new InsightsService(telemetryStore, metadataStore);
   insightsRoutes(http, insights);
@@ -362,7 +389,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   connectDeviceApiToMqtt(mqtt, deviceApi);
   // After the MQTT channel: what this node cannot push goes to the node holding the device.
   await relayDevicePushes(deviceApi, adapters.pubsub, log.child({ component: 'device-api' }));
-  const coap = createCoapTransport({ devices, ingest, units: keyUnits, log: log.child({ component: 'coap' }), maxPayloadBytes: config.coapMaxPayloadBytes });
+  const coap = createCoapTransport({
+    devices,
+    ingest,
+    units: keyUnits,
+    log: log.child({ component: 'coap' }),
+    maxPayloadBytes: config.coapMaxPayloadBytes,
+    deviceApi: { attributes: deviceApi.attributes, rpc: deviceApi.rpc, provisioning: deviceApi.provisioning, presence, devices },
+  });
   const live = new LiveStream(http.server, (token) => auth.authenticate(token), metadataStore, metrics, config.corsOrigins, adapters.liveAdapter);
   const publishLive = await liveFanout(live, adapters.liveAdapter ? adapters.pubsub : null, log.child({ component: 'live' }));
   await relayRevocations(devices, adapters.pubsub, log.child({ component: 'devices' }));
@@ -375,12 +409,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await relayRuleChanges(ruleEngine, adapters.pubsub, log.child({ component: 'rules' }));
   ingest.onAccepted((batch) => {
     presence.activity(batch.tenantId, batch.deviceId, batch.receivedAt);
+    connectivity.dataReceived(batch.tenantId, batch.deviceId, batch.receivedAt);
     publishLive(batch);
     if (config.anomalyDetection) detection.observe(batch);
   });
   ingest.onAccepted((batch) => deviceApi.campaigns.observe(batch)); // fw_state reports drive OTA campaigns
   alarms.onChange((alarm, event) => live.publishAlarm(alarm, event));
+  alarms.onChange((alarm) => deviceApi.campaigns.observeAlarm(alarm)); // misbehaving updated devices pause OTA campaigns
   presence.onChange((change) => live.publishStatus(change));
+  connectivity.onChange((change) => live.publishConnectivity(change, presence.status(change.deviceId, null) === 'online'));
 
   let closing: Promise<void> | null = null;
   return {
@@ -412,6 +449,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       closing ??= (async () => {
         shuttingDown = true;
         diskGuard.stop();
+        connectivity.stop();
         live.close();
         deviceApi.stop();
         await Promise.allSettled([mqtt.close(), http.close(), coap.close()]);
@@ -424,6 +462,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await notifications.stop();
         await notificationStore.close();
         await ruleStore.close();
+        await adapters.deviceAccessStore.close();
+        await adapters.deviceProfileStore.close();
         await presence.stop();
         await storageUsage.stop();
         await rejected.stop();

@@ -65,6 +65,12 @@ export const configSchema = z.object({
   /** HTTPS from PEM files (both or neither); re-read on SIGHUP. MQTT TLS has its own keys. */
   tlsCertFile: z.string().min(1).optional(),
   tlsKeyFile: z.string().min(1).optional(),
+  /** HTTPS asks clients for a certificate (never requires one), so devices can use the device API
+   *  with mutual TLS (/api/v1/me/...). Off by default: browsers may then prompt for a certificate. */
+  tlsClientCertificates: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   /** Browser origins allowed to call the API cross-origin (comma-separated); none by default. */
   corsOrigins: z
     .string()
@@ -181,6 +187,7 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   apiTenantRateLimitPerMin: 'VIGIL_API_TENANT_RATE_LIMIT_PER_MIN',
   tlsCertFile: 'VIGIL_TLS_CERT_FILE',
   tlsKeyFile: 'VIGIL_TLS_KEY_FILE',
+  tlsClientCertificates: 'VIGIL_TLS_CLIENT_CERTIFICATES',
   corsOrigins: 'VIGIL_CORS_ORIGINS',
   secretsKey: 'VIGIL_SECRETS_KEY',
   rejectedLogSize: 'VIGIL_REJECTED_LOG_SIZE',

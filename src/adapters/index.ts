@@ -23,6 +23,8 @@ import type { AuditLog } from '../ports/audit-log.js';
 import type { DeviceStateStore } from '../ports/device-state-store.js';
 import type { ProvisioningStore } from '../ports/provisioning-store.js';
 import type { OtaPackageStore } from '../ports/ota-package-store.js';
+import type { DeviceAccessStore } from '../ports/device-access-store.js';
+import type { DeviceProfileStore } from '../ports/device-profile-store.js';
 import type { RuleStore } from '../ports/rule-store.js';
 import type { NotificationStore } from '../ports/notification-store.js';
 import type { AlarmJournal } from '../ports/alarm-journal.js';
@@ -48,6 +50,10 @@ export interface Adapters {
   deviceStateStore: DeviceStateStore;
   provisioningStore: ProvisioningStore;
   otaStore: OtaPackageStore;
+  /** MQTT basic credentials, X.509 certificates and CAs, disabled devices (management.duckdb too). */
+  deviceAccessStore: DeviceAccessStore;
+  /** Device profiles (telemetry schema, inactivity timeout); management.duckdb too. */
+  deviceProfileStore: DeviceProfileStore;
   /** Rules with their evaluation state, notification channels/policies/deliveries, alarm history:
    *  kept like the device management stores above. */
   ruleStore: RuleStore;
@@ -398,7 +404,10 @@ function firstLine(err: unknown, service: string, url: string): string {
   return message.startsWith(`${service} `) ? message : `${service} at ${redactUrl(url)}: ${message}`;
 }
 
-type ManagementStores = Pick<Adapters, 'deviceStateStore' | 'provisioningStore' | 'otaStore' | 'ruleStore' | 'notificationStore' | 'alarmJournal'>;
+type ManagementStores = Pick<
+  Adapters,
+  'deviceStateStore' | 'provisioningStore' | 'otaStore' | 'deviceAccessStore' | 'deviceProfileStore' | 'ruleStore' | 'notificationStore' | 'alarmJournal'
+>;
 
 /**
  * Device management, rules, notifications and the alarm history. With PostgreSQL they live there
@@ -419,6 +428,8 @@ async function openManagementStores(
   const { DuckDbDeviceStateStore } = await import('./embedded/duckdb-device-state-store.js');
   const { DuckDbProvisioningStore } = await import('./embedded/duckdb-provisioning-store.js');
   const { DuckDbOtaPackageStore } = await import('./embedded/duckdb-ota-package-store.js');
+  const { DuckDbDeviceAccessStore } = await import('./embedded/duckdb-device-access-store.js');
+  const { DuckDbDeviceProfileStore } = await import('./embedded/duckdb-device-profile-store.js');
   const { DuckDbRuleStore } = await import('./embedded/duckdb-rule-store.js');
   const { DuckDbNotificationStore } = await import('./embedded/duckdb-notification-store.js');
   const { DuckDbAlarmJournal } = await import('./embedded/duckdb-alarm-journal.js');
@@ -441,6 +452,8 @@ async function openManagementStores(
     deviceStateStore: overrides.deviceStateStore ?? new DuckDbDeviceStateStore(db),
     provisioningStore: overrides.provisioningStore ?? new DuckDbProvisioningStore(db),
     otaStore: overrides.otaStore ?? new DuckDbOtaPackageStore(db),
+    deviceAccessStore: overrides.deviceAccessStore ?? new DuckDbDeviceAccessStore(db),
+    deviceProfileStore: overrides.deviceProfileStore ?? new DuckDbDeviceProfileStore(db),
     ruleStore,
     notificationStore,
     alarmJournal,
@@ -486,10 +499,18 @@ async function openPostgresManagementStores(
   await ruleStore.init();
   await notificationStore.init();
   await alarmJournal.init();
+  // TEMPORARY (merge): device access and profiles have no PostgreSQL store yet; node-local DuckDB.
+  const { DuckDbDatabase } = await import('./embedded/duckdb-database.js');
+  const { DuckDbDeviceAccessStore } = await import('./embedded/duckdb-device-access-store.js');
+  const { DuckDbDeviceProfileStore } = await import('./embedded/duckdb-device-profile-store.js');
+  const local = await DuckDbDatabase.open(join(context.dataDir, 'management.duckdb'));
+  closers.push(() => local.close());
   return {
     deviceStateStore: overrides.deviceStateStore ?? pg.deviceState,
     provisioningStore: overrides.provisioningStore ?? pg.provisioning,
     otaStore: overrides.otaStore ?? pg.ota,
+    deviceAccessStore: overrides.deviceAccessStore ?? new DuckDbDeviceAccessStore(local),
+    deviceProfileStore: overrides.deviceProfileStore ?? new DuckDbDeviceProfileStore(local),
     ruleStore,
     notificationStore,
     alarmJournal,

@@ -30,14 +30,20 @@ export interface OtaCampaign {
   stagePercents: number[];
   /** A stage whose share of FAILED devices passes this pauses the campaign (0..1). */
   maxFailureRatio: number;
+  /**
+   * A stage whose share of devices that raised an alarm after reporting UPDATED passes this pauses
+   * the campaign (0..1); absent or null: alarms are not watched.
+   */
+  maxAlarmRatio?: number | null;
   status: CampaignStatus;
   /** Index into stagePercents of the stage being rolled out. */
   stage: number;
   /**
    * Devices in rollout order, with the stage they belong to; 'pending' = not assigned yet.
    * previousPackageId: what was assigned before the campaign (null: nothing), for rollback.
+   * alarmedAt: when the device, already UPDATED, raised an alarm (anomaly or rule).
    */
-  devices: { deviceId: string; stage: number; state: CampaignDeviceState; previousPackageId?: string | null }[];
+  devices: { deviceId: string; stage: number; state: CampaignDeviceState; previousPackageId?: string | null; alarmedAt?: number }[];
   pausedReason: string | null;
   createdAt: number;
   updatedAt: number;

@@ -93,7 +93,7 @@ describe('CoAP device API', () => {
     assert.match(bad.payload, /not valid JSON/);
     assert.equal((await post(vigil.coapPort, good, '[{"n":"x"}]', { format: 'application/senml+json' })).code, '4.00');
     assert.equal((await post(vigil.coapPort, good, 'a', { format: 'application/cbor' })).code, '4.15');
-    assert.equal((await post(vigil.coapPort, `/api/v1/${device.accessToken}/attributes`, '{}')).code, '5.01');
+    assert.equal((await post(vigil.coapPort, `/api/v1/${device.accessToken}/firmware`, '{}')).code, '5.01');
     assert.equal((await post(vigil.coapPort, '/api/v1/provision', '{}')).code, '5.01');
     assert.equal((await post(vigil.coapPort, '/nothing/here', '{}')).code, '4.04');
     const log = await request(vigil.http, 'GET', `/api/v1/ingest/rejected?deviceId=${device.id}`, { token });

@@ -161,8 +161,10 @@ describe('device API: attributes and commands', () => {
     const poll = run('curl', ['-s', '-w', '\n%{http_code}', `${base}/attributes/updates?timeout=20000`], { timeout: 30_000 });
     // Set again until the poll has picked it up (the poll may start after the first set).
     let n = 0;
-    const setter = setInterval(() => void request(vigil.http, 'POST', `/api/v1/devices/${device.id}/attributes/shared`, { token, body: { interval: 10 + n++ } }), 300);
+    const sets: Promise<unknown>[] = [];
+    const setter = setInterval(() => sets.push(request(vigil.http, 'POST', `/api/v1/devices/${device.id}/attributes/shared`, { token, body: { interval: 10 + n++ } })), 300);
     const { stdout } = await poll.finally(() => clearInterval(setter));
+    await Promise.all(sets); // a set still in flight would answer the short poll below
     const [body, code] = stdout.trim().split('\n');
     assert.equal(code, '200');
     assert.ok(typeof JSON.parse(body!).interval === 'number');

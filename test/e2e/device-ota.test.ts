@@ -173,6 +173,36 @@ describe('device API: OTA firmware', () => {
     for (const d of c.devices) assert.equal(await assignedVersion(d.deviceId), undefined);
   });
 
+  test('campaign - updated canaries that raise alarms pause the campaign (maxAlarmRatio), even though none FAILED', async () => {
+    const devices = await fleet('alarm-canary', 10);
+    const rule = await request(vigil.http, 'POST', '/api/v1/rules', {
+      token,
+      body: { name: 'canary too hot', target: { deviceType: 'alarm-canary' }, condition: { type: 'threshold', key: 'temperature', operator: '>', value: 80 } },
+    });
+    assert.equal(rule.status, 201, JSON.stringify(rule.body));
+    const res = await request(vigil.http, 'POST', '/api/v1/ota/campaigns', {
+      token,
+      body: { packageId: pkg.id, deviceType: 'alarm-canary', stagePercents: [20, 100], maxFailureRatio: 0.5, maxAlarmRatio: 0.4 },
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const c = res.body;
+    assert.equal(c.maxAlarmRatio, 0.4);
+    const byId = new Map(devices.map((d) => [d.id, d]));
+    const [first, second] = c.devices.filter((d: any) => d.stage === 0).map((d: any) => byId.get(d.deviceId)!);
+    await report(first, 'UPDATED');
+    await waitFor(async () => (await campaign(c.id)).devices.find((d: any) => d.deviceId === first.id).state === 'UPDATED', 'UPDATED recorded');
+    // The updated canary misbehaves: the rule raises an alarm on it (1 of 2 = 50%, over the 40% allowed).
+    assert.equal((await request(vigil.http, 'POST', `/api/v1/${first.accessToken}/telemetry`, { body: { temperature: 95 } })).status, 200);
+    const paused = await waitFor(async () => {
+      const now = await campaign(c.id);
+      return now.status === 'paused' && now;
+    }, 'campaign paused by alarms');
+    assert.match(paused.pausedReason, /1 of 2 updated devices raised alarms/);
+    await report(second, 'UPDATED'); // the stage completes, but the campaign stays paused
+    for (const d of c.devices.filter((d: any) => d.stage === 1)) assert.equal(await assignedVersion(d.deviceId), undefined, 'not rolled out further');
+    assert.equal((await campaign(c.id)).status, 'paused');
+  });
+
   test('campaign - rollback restores the version each device had before', async () => {
     const [device] = await fleet('rollback', 1);
     const old = await fetch(`${vigil.http}/api/v1/ota/packages?kind=firmware&title=tracker-fw&version=1.9.0`, {

@@ -154,8 +154,13 @@ export class AttributeService {
     for (const set of [...this.waiters.values()]) for (const w of [...set]) w.resolve(null);
   }
 
-  async forgetDevice(tenantId: string, deviceId: string): Promise<void> {
+  /** Ends the device's pending long polls (device disabled, credentials revoked). */
+  endPolls(deviceId: string): void {
     for (const w of [...(this.waiters.get(deviceId) ?? [])]) w.resolve(null);
+  }
+
+  async forgetDevice(tenantId: string, deviceId: string): Promise<void> {
+    this.endPolls(deviceId);
     await this.store.deleteDevice(tenantId, deviceId);
   }
 

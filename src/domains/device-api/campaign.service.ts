@@ -3,6 +3,8 @@
 // reported fw_state UPDATED or FAILED (telemetry, as ThingsBoard firmware does); then the next
 // stage is assigned. When a stage's share of FAILED devices passes maxFailureRatio the campaign
 // pauses itself, and the remaining devices keep their current firmware until someone resumes it.
+// Likewise with maxAlarmRatio: updated devices of the stage that raise an alarm (an anomaly or a
+// rule firing) count against it, because firmware that installs fine may still misbehave.
 import { randomUUID } from 'node:crypto';
 import { Errors } from '../../errors.js';
 import type { OtaCampaign, OtaPackageStore } from '../../ports/ota-package-store.js';
@@ -15,6 +17,7 @@ export interface CreateCampaignInput {
   deviceType: string;
   stagePercents: number[];
   maxFailureRatio: number;
+  maxAlarmRatio?: number | null;
 }
 
 const FINAL_STATES = new Set(['UPDATED', 'FAILED']);
@@ -55,6 +58,7 @@ export class CampaignService {
       deviceType: input.deviceType,
       stagePercents: stages,
       maxFailureRatio: input.maxFailureRatio,
+      maxAlarmRatio: input.maxAlarmRatio ?? null,
       status: 'running',
       stage: 0,
       devices: ordered.map((deviceId, i) => ({ deviceId, stage: stageOf(i), state: 'pending' as const })),
@@ -126,6 +130,19 @@ export class CampaignService {
     }).catch((err) => this.log('campaign update failed', err));
   }
 
+  /** The alarm hook: an alarm raised on an updated device of a running campaign that watches alarms. */
+  observeAlarm(alarm: { deviceId: string; status: string; createdAt: number }): void {
+    const id = this.byDevice.get(alarm.deviceId);
+    if (!id || alarm.status !== 'open') return;
+    void this.serial(id, async () => {
+      const c = this.running.get(id);
+      const entry = c?.devices.find((d) => d.deviceId === alarm.deviceId);
+      if (!c || c.maxAlarmRatio === null || c.maxAlarmRatio === undefined || !entry || entry.state !== 'UPDATED' || entry.alarmedAt) return;
+      entry.alarmedAt = alarm.createdAt;
+      await this.evaluate(c);
+    }).catch((err) => this.log('campaign update failed', err));
+  }
+
   // ---- internals ----
 
   private async evaluate(c: OtaCampaign): Promise<void> {
@@ -134,6 +151,13 @@ export class CampaignService {
     if (failed / stage.length > c.maxFailureRatio) {
       c.status = 'paused';
       c.pausedReason = `stage ${c.stage + 1}: ${failed} of ${stage.length} devices FAILED (more than ${Math.round(c.maxFailureRatio * 100)}%)`;
+      await this.save(c);
+      return;
+    }
+    const alarmed = stage.filter((d) => d.alarmedAt !== undefined).length;
+    if (c.maxAlarmRatio !== null && c.maxAlarmRatio !== undefined && alarmed / stage.length > c.maxAlarmRatio) {
+      c.status = 'paused';
+      c.pausedReason = `stage ${c.stage + 1}: ${alarmed} of ${stage.length} updated devices raised alarms (more than ${Math.round(c.maxAlarmRatio * 100)}%)`;
       await this.save(c);
       return;
     }

@@ -86,7 +86,7 @@ export async function importDevices(devices: DeviceService, tenantId: string, cs
       const labels = parseLabels(col(row, 'labels'));
       const token = col(row, 'accesstoken') || undefined;
       if (token && !/^[\x21-\x7e]{1,100}$/.test(token)) throw new Error('accessToken must be 1-100 printable ASCII characters');
-      if (token && (await devices.authenticate(token))) throw new Error('accessToken is already in use');
+      if (token && (await devices.tokenInUse(token))) throw new Error('accessToken is already in use');
       const existing = await devices.list(tenantId, { name, offset: 0, limit: 1000 });
       if (existing.items.some((d) => d.name === name)) throw new Error('a device with this name already exists');
       const created = await devices.create(tenantId, { name, type, labels }, token);

@@ -21,6 +21,8 @@ export interface DeviceApi {
   gateways: GatewayService;
   ota: OtaService;
   campaigns: CampaignService;
+  /** Ends the device's HTTP long polls (disabled, credentials revoked). */
+  endPolls(deviceId: string): void;
   /** Drops what is kept for a deleted device. */
   forgetDevice(tenantId: string, deviceId: string): Promise<void>;
   /** Ends long polls and timers (before the HTTP server closes, which waits for open requests). */
@@ -56,6 +58,10 @@ export async function startDeviceApi({ store, provisioningStore, otaStore, devic
     rpc,
     provisioning,
     gateways,
+    endPolls(deviceId) {
+      attributes.endPolls(deviceId);
+      rpc.endPolls(deviceId);
+    },
     async forgetDevice(tenantId, deviceId) {
       rpc.forgetDevice(deviceId);
       gateways.forgetDevice(deviceId);

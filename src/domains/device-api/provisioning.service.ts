@@ -12,12 +12,16 @@ import { AppError, Errors } from '../../errors.js';
 import type { DeviceService } from '../devices/devices.service.js';
 import type { ProvisionProfile, ProvisionStrategy, ProvisioningStore } from '../../ports/provisioning-store.js';
 import type { AttributeService, DeviceRef } from './attributes.service.js';
+import { requestedCredentials, unavailable, type ProvisionCredentials } from './provision-credentials.js';
 
 export interface ProvisionResponse {
   status: 'SUCCESS' | 'NOT_FOUND' | 'FAILURE';
   provisionDeviceStatus: ProvisionResponse['status'];
-  credentialsType?: 'ACCESS_TOKEN';
-  credentialsValue?: string;
+  credentialsType?: 'ACCESS_TOKEN' | 'MQTT_BASIC' | 'X509_CERTIFICATE';
+  /** The token; for MQTT_BASIC {clientId, userName, password}; for X509_CERTIFICATE the PEM sent. */
+  credentialsValue?: string | { clientId: string | null; userName: string | null; password: string | null };
+  /** X509_CERTIFICATE: the certificate's SHA-256 fingerprint. */
+  credentialsId?: string;
   deviceId?: string;
   errorMsg?: string;
 }
@@ -25,7 +29,6 @@ export interface ProvisionResponse {
 /** ThingsBoard's default claim window (device.claim.duration). */
 export const DEFAULT_CLAIM_DURATION_MS = 24 * 3600_000;
 const MAX_CLAIM_DURATION_MS = 30 * 24 * 3600_000;
-const TOKEN_PATTERN = /^[\x21-\x7e]{1,100}$/;
 /** Wrong secrets tolerated per provision key and minute: guessing a secret must not be cheap. */
 export const MAX_FAILED_PROVISIONS_PER_MIN = 10;
 
@@ -46,12 +49,18 @@ function failure(status: 'NOT_FOUND' | 'FAILURE', errorMsg: string): ProvisionRe
 export class ProvisioningService {
   /** provision key → failures in the current minute window. */
   private readonly failures = new Map<string, { windowStart: number; count: number }>();
+  private credentials: ProvisionCredentials | null = null;
 
   constructor(
     private readonly store: ProvisioningStore,
     private readonly devices: DeviceService,
     private readonly attributes: AttributeService,
   ) {}
+
+  /** MQTT basic and X.509 credentials for provisioned devices (without: ACCESS_TOKEN only). */
+  useCredentials(credentials: ProvisionCredentials): void {
+    this.credentials = credentials;
+  }
 
   async createProfile(tenantId: string, input: { name: string; deviceType?: string; strategy: ProvisionStrategy; provisionKey?: string; provisionSecret?: string }) {
     const provisionKey = input.provisionKey ?? randomBytes(15).toString('base64url');
@@ -91,13 +100,12 @@ export class ProvisioningService {
       this.countFailure(key);
       return failure('NOT_FOUND', 'unknown provision key or wrong secret');
     }
-    const credentialsType = req.credentialsType ?? 'ACCESS_TOKEN';
-    if (credentialsType !== 'ACCESS_TOKEN') return failure('FAILURE', `credentialsType ${String(credentialsType)} is not supported yet; use ACCESS_TOKEN`);
-    const chosenToken = req.token;
-    if (chosenToken !== undefined && (typeof chosenToken !== 'string' || !TOKEN_PATTERN.test(chosenToken))) {
-      return failure('FAILURE', 'token must be 1-100 printable ASCII characters without spaces');
-    }
-    if (chosenToken && (await this.devices.authenticate(chosenToken))) return failure('FAILURE', 'this token is already in use');
+    const requested = requestedCredentials(req);
+    if (typeof requested === 'string') return failure('FAILURE', requested);
+    const problem = await unavailable(requested, this.credentials);
+    if (problem) return failure('FAILURE', problem);
+    const chosenToken = requested.type === 'ACCESS_TOKEN' ? requested.token : undefined;
+    if (chosenToken && (await this.devices.tokenInUse(chosenToken))) return failure('FAILURE', 'this token is already in use');
     const name = typeof req.deviceName === 'string' && req.deviceName.trim() ? req.deviceName.trim().slice(0, 200) : `${profile.deviceType}-${randomBytes(4).toString('hex')}`;
     const existing = await this.findByName(profile.tenantId, name);
     let deviceId: string;
@@ -115,8 +123,17 @@ export class ProvisioningService {
       deviceId = rotated.id;
       token = rotated.accessToken;
     }
+    const success = { status: 'SUCCESS', provisionDeviceStatus: 'SUCCESS', deviceId } as const;
+    let answer: ProvisionResponse = { ...success, credentialsType: 'ACCESS_TOKEN', credentialsValue: token };
+    if (requested.type === 'MQTT_BASIC') {
+      await this.credentials!.setBasic(profile.tenantId, deviceId, requested);
+      answer = { ...success, credentialsType: 'MQTT_BASIC', credentialsValue: { clientId: requested.clientId, userName: requested.username, password: requested.password } };
+    } else if (requested.type === 'X509_CERTIFICATE') {
+      const registered = await this.credentials!.registerCertificate(profile.tenantId, deviceId, requested.certificatePem);
+      answer = { ...success, credentialsType: 'X509_CERTIFICATE', credentialsValue: String(req.hash), credentialsId: registered.fingerprint };
+    }
     await this.attributes.set({ tenantId: profile.tenantId, deviceId }, 'server', { provisionState: 'provisioned' }, 'provisioning');
-    return { status: 'SUCCESS', provisionDeviceStatus: 'SUCCESS', credentialsType: 'ACCESS_TOKEN', credentialsValue: token, deviceId };
+    return answer;
   }
 
   /** The device opens a claim window: {"secretKey": "...", "durationMs": 60000}, both optional. */

@@ -41,6 +41,8 @@ export class RpcService {
   private readonly deadlines = new Map<string, { tenantId: string; expiresAt: number }>();
   private readonly finalWaiters = new Map<string, Set<FinalWaiter>>();
   private readonly pollers = new Map<string, Set<() => void>>();
+  /** Bumped to end a device's long polls (disabled, credentials revoked): a poll started before gives up. */
+  private readonly pollEpoch = new Map<string, number>();
   private readonly lastRequestId = new Map<string, Promise<number>>();
   private sweepTimer: NodeJS.Timeout | null = null;
 
@@ -156,6 +158,7 @@ export class RpcService {
    */
   async poll(device: DeviceRef, timeoutMs: number): Promise<RpcCall | null> {
     const deadline = Date.now() + timeoutMs;
+    const epoch = this.pollEpoch.get(device.deviceId) ?? 0;
     for (;;) {
       const next = (await this.store.openRpc(device.deviceId)).find((c) => c.status === 'queued' || c.status === 'sent');
       if (next) return this.update(next, { status: next.oneway ? 'succeeded' : 'delivered' });
@@ -174,7 +177,14 @@ export class RpcService {
         set.add(wake);
       });
       if (!this.sweepTimer) return null; // stopped
+      if ((this.pollEpoch.get(device.deviceId) ?? 0) !== epoch) return null; // ended (device disabled)
     }
+  }
+
+  /** Ends the device's open long polls (they answer "nothing arrived"; the next one is refused). */
+  endPolls(deviceId: string): void {
+    this.pollEpoch.set(deviceId, (this.pollEpoch.get(deviceId) ?? 0) + 1);
+    for (const wake of [...(this.pollers.get(deviceId) ?? [])]) wake();
   }
 
   /** Device-to-server RPC answered by Vigil itself; unknown methods get {"error": …} as ThingsBoard does. */
@@ -195,6 +205,7 @@ export class RpcService {
 
   forgetDevice(deviceId: string): void {
     this.lastRequestId.delete(deviceId);
+    this.pollEpoch.delete(deviceId);
     for (const wake of [...(this.pollers.get(deviceId) ?? [])]) wake();
   }
 

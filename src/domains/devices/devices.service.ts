@@ -6,9 +6,23 @@ import type { Device, DeviceSortField, MetadataStore } from '../../ports/metadat
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import { hashDeviceToken, newDeviceToken } from './credentials.js';
 import type { DeviceStatus, PresenceTracker } from './presence.js';
+import type { Connectivity } from './connectivity.js';
 
 export interface DeviceView extends Device {
   status: DeviceStatus;
+  /** A disabled device's credentials are refused and its sessions closed; its data stays. */
+  disabled: boolean;
+  /** connected, reporting, stale or offline (connectivity.ts). */
+  connectivity: Connectivity;
+}
+
+/** Credentials beyond the access token, and the disabled mark (device-access.service.ts). */
+export interface DeviceAccessChecks {
+  isDisabled(deviceId: string): boolean;
+  /** The device a TLS client certificate (leaf first, then what the client sent with it) stands for. */
+  authenticateCertificate(chain: Buffer[]): Promise<Device | null>;
+  /** ThingsBoard's MQTT basic credentials. */
+  authenticateBasic(clientId: string | null, username: string | null, password: string | null): Promise<Device | null>;
 }
 
 export interface ListDevicesInput {
@@ -17,6 +31,7 @@ export interface ListDevicesInput {
   /** Every one of these labels (key → value). */
   labels?: Record<string, string>;
   status?: DeviceStatus;
+  connectivity?: Connectivity;
   sort?: DeviceSortField;
   order?: 'asc' | 'desc';
   offset: number;
@@ -41,6 +56,8 @@ export class DeviceService {
   private readonly deletedListeners = new Set<(tenantId: string, deviceId: string) => void>();
   private readonly updatedListeners = new Set<(deviceId: string) => void>();
   private tenantPolicy: TenantPolicy = { admits: () => true, beforeCreate: async () => undefined };
+  private connectivity: (d: Device) => Connectivity = () => 'offline';
+  private access: DeviceAccessChecks = { isDisabled: () => false, authenticateCertificate: async () => null, authenticateBasic: async () => null };
 
   constructor(
     private readonly store: MetadataStore,
@@ -51,6 +68,37 @@ export class DeviceService {
   /** Tenant rules from the tenants domain: suspended tenants' devices are refused, quotas checked. */
   useTenantPolicy(policy: TenantPolicy): void {
     this.tenantPolicy = policy;
+  }
+
+  /** How a device's connectivity is computed (connectivity-tracker.ts). */
+  useConnectivity(connectivity: (d: Device) => Connectivity): void {
+    this.connectivity = connectivity;
+  }
+
+  /** Other credentials and the disabled mark, from the device-access service. */
+  useAccess(access: DeviceAccessChecks): void {
+    this.access = access;
+  }
+
+  /** The device behind a TLS client certificate, if it may connect now. */
+  authenticateCertificate(chain: Buffer[]): Promise<Device | null> {
+    return this.access.authenticateCertificate(chain);
+  }
+
+  /** The device behind MQTT basic credentials, if it may connect now. */
+  authenticateBasic(clientId: string | null, username: string | null, password: string | null): Promise<Device | null> {
+    return this.access.authenticateBasic(clientId, username, password);
+  }
+
+  /** The device, if it may connect now: it exists, is enabled and its tenant is active. */
+  async admit(tenantId: string, deviceId: string): Promise<Device | null> {
+    if (this.access.isDisabled(deviceId) || !this.tenantPolicy.admits(tenantId)) return null;
+    return this.store.getDevice(tenantId, deviceId);
+  }
+
+  /** A credential changed or the device was disabled: cached tokens go, open sessions end (on every node). */
+  credentialsChanged(deviceId: string): void {
+    this.revoked(deviceId);
   }
 
   /** Ends the connections of every device of a tenant (suspension, deletion). */
@@ -101,7 +149,7 @@ export class DeviceService {
 
   private view(d: Device): DeviceView {
     const lastSeenAt = this.presence.lastActivity(d.id) ?? d.lastSeenAt;
-    return { ...d, lastSeenAt, status: this.presence.status(d.id, d.lastSeenAt) };
+    return { ...d, lastSeenAt, status: this.presence.status(d.id, d.lastSeenAt), disabled: this.access.isDisabled(d.id), connectivity: this.connectivity(d) };
   }
 
   /** accessToken: a credential the device chose (provisioning, import); generated when absent. */
@@ -130,14 +178,22 @@ export class DeviceService {
     return this.view(d);
   }
 
+  /** The tenant's device with exactly this name (names are not unique: the oldest). */
+  async findByName(tenantId: string, name: string): Promise<Device | null> {
+    const page = await this.store.listDevices(tenantId, { name, offset: 0, limit: 1000 });
+    return page.items.find((d) => d.name === name) ?? null;
+  }
+
   async list(tenantId: string, input: ListDevicesInput): Promise<{ items: DeviceView[]; total: number }> {
-    if (!input.status) {
+    if (!input.status && !input.connectivity) {
       const page = await this.store.listDevices(tenantId, input);
       return { items: page.items.map((d) => this.view(d)), total: page.total };
     }
-    // Status is live state, not a column: filter the tenant's devices in memory.
+    // Status and connectivity are live state, not columns: filter the tenant's devices in memory.
     const all = await this.store.listDevices(tenantId, { ...input, offset: 0, limit: Number.MAX_SAFE_INTEGER });
-    const matching = all.items.map((d) => this.view(d)).filter((d) => d.status === input.status);
+    const matching = all.items
+      .map((d) => this.view(d))
+      .filter((d) => (!input.status || d.status === input.status) && (!input.connectivity || d.connectivity === input.connectivity));
     return { items: matching.slice(input.offset, input.offset + input.limit), total: matching.length };
   }
 
@@ -167,6 +223,11 @@ export class DeviceService {
     for (const l of this.deletedListeners) l(tenantId, id);
   }
 
+  /** Whether any device holds this token, disabled or not (a chosen token must be unique). */
+  async tokenInUse(token: string): Promise<boolean> {
+    return (await this.store.findDeviceByTokenHash(hashDeviceToken(token))) !== null;
+  }
+
   /** Resolves a device access token to its device, or null. */
   async authenticate(token: string | undefined | null): Promise<Device | null> {
     if (!token) return null;
@@ -175,7 +236,7 @@ export class DeviceService {
     if (cached) {
       if ('unknownUntil' in cached) {
         if (cached.unknownUntil > Date.now()) return null;
-      } else return this.tenantPolicy.admits(cached.tenantId) ? cached : null;
+      } else return this.admits(cached) ? cached : null;
     }
     const device = await this.store.findDeviceByTokenHash(hash);
     if (this.byTokenHash.size > 200_000) {
@@ -184,6 +245,10 @@ export class DeviceService {
     }
     this.byTokenHash.set(hash, device ?? { unknownUntil: Date.now() + NEGATIVE_CACHE_MS });
     if (device) this.hashByDevice.set(device.id, hash);
-    return device && this.tenantPolicy.admits(device.tenantId) ? device : null;
+    return device && this.admits(device) ? device : null;
+  }
+
+  private admits(device: Device): boolean {
+    return this.tenantPolicy.admits(device.tenantId) && !this.access.isDisabled(device.id);
   }
 }

@@ -16,6 +16,8 @@ interface Entry {
   tenantId: string;
   lastActivity: number;
   connections: number;
+  /** When the latest connection opened (0: none since start). */
+  connectedAt: number;
   online: boolean;
 }
 
@@ -24,6 +26,7 @@ export class PresenceTracker {
   private readonly dirty = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private readonly listeners = new Set<(change: StatusChange) => void>();
+  private readonly sessionListeners = new Set<(tenantId: string, deviceId: string) => void>();
 
   constructor(
     private readonly store: MetadataStore,
@@ -44,7 +47,7 @@ export class PresenceTracker {
   private entry(tenantId: string, deviceId: string): Entry {
     let e = this.devices.get(deviceId);
     if (!e) {
-      e = { tenantId, lastActivity: 0, connections: 0, online: false };
+      e = { tenantId, lastActivity: 0, connections: 0, connectedAt: 0, online: false };
       this.devices.set(deviceId, e);
     }
     return e;
@@ -60,7 +63,24 @@ export class PresenceTracker {
   connected(tenantId: string, deviceId: string): void {
     const e = this.entry(tenantId, deviceId);
     e.connections++;
+    e.connectedAt = Date.now();
     this.activity(tenantId, deviceId);
+    this.sessionChanged(e.tenantId, deviceId);
+  }
+
+  /** Called after a session of a device opens or closes (connectivity.ts re-evaluates the device). */
+  onSessionChange(listener: (tenantId: string, deviceId: string) => void): void {
+    this.sessionListeners.add(listener);
+  }
+
+  private sessionChanged(tenantId: string, deviceId: string): void {
+    for (const l of this.sessionListeners) l(tenantId, deviceId);
+  }
+
+  /** Open sessions of the device and when the latest opened. */
+  sessionsOf(deviceId: string): { sessions: number; connectedAt: number | null } {
+    const e = this.devices.get(deviceId);
+    return { sessions: e?.connections ?? 0, connectedAt: e?.connectedAt || null };
   }
 
   disconnected(deviceId: string): void {
@@ -68,6 +88,7 @@ export class PresenceTracker {
     if (!e) return;
     e.connections = Math.max(0, e.connections - 1);
     this.evaluate(deviceId, e, Date.now());
+    this.sessionChanged(e.tenantId, deviceId);
   }
 
   forget(deviceId: string): void {

@@ -30,6 +30,16 @@ export interface TenantPointsQuota {
 /** Why telemetry must be refused for now (the device is told to retry), or null. */
 export type IntakeCheck = () => string | null;
 
+/**
+ * Screens a message's points against the device's profile: returns the points to keep (recording
+ * what it drops or flags through `record`), or throws a PayloadError when none is acceptable.
+ */
+export type SchemaCheck = (
+  device: DeviceIdentity,
+  points: TelemetryPoint[],
+  record: (reason: RejectReason, message: string) => void,
+) => TelemetryPoint[] | Promise<TelemetryPoint[]>;
+
 /** Seconds a refused device is asked to wait: a full disk needs an operator, a failed write may pass. */
 const RETRY_AFTER_DISK_LOW_SEC = 30;
 const RETRY_AFTER_WRITE_FAILED_SEC = 5;
@@ -47,6 +57,7 @@ export class IngestService {
   private readonly listeners: ((batch: PointBatch) => void)[] = [];
   private tenantQuota: TenantPointsQuota | null = null;
   private intakeCheck: IntakeCheck = () => null;
+  private schemaCheck: SchemaCheck | null = null;
   private shared: SharedRateLimiter | null = null;
 
   constructor(
@@ -79,6 +90,21 @@ export class IngestService {
     this.shared = shared;
   }
 
+  /** Installs the device-profile schema check (src/domains/devices/profile-screen.ts). */
+  checkSchemaWith(check: SchemaCheck): void {
+    this.schemaCheck = check;
+  }
+
+  private async screen(device: DeviceIdentity, transport: Transport, points: TelemetryPoint[], payload: Buffer | string): Promise<TelemetryPoint[]> {
+    if (!this.schemaCheck) return points;
+    try {
+      return await this.schemaCheck(device, points, (reason, message) => this.recordRejection(device, transport, reason, message, payload));
+    } catch (err) {
+      if (err instanceof PayloadError) throw this.reject(device, transport, err, payload);
+      throw err;
+    }
+  }
+
   /** Installs the check run before every publish (the disk-space floor). */
   refuseWhen(check: IntakeCheck): void {
     this.intakeCheck = check;
@@ -96,6 +122,7 @@ export class IngestService {
     } catch (err) {
       throw this.reject(device, transport, err, payload);
     }
+    points = await this.screen(device, transport, points, payload);
     await this.admitKeys(device, transport, points, payload);
     return this.publish(device, transport, points, receivedAt);
   }
@@ -112,6 +139,7 @@ export class IngestService {
     } catch (err) {
       throw this.reject(device, transport, err, raw ?? JSON.stringify(body));
     }
+    points = await this.screen(device, transport, points, raw ?? JSON.stringify(body));
     await this.admitKeys(device, transport, points, raw ?? JSON.stringify(body));
     return this.publish(device, transport, points, receivedAt);
   }
@@ -159,6 +187,7 @@ export class IngestService {
     } catch (err) {
       throw this.reject(device, transport, err, raw);
     }
+    points = await this.screen(device, transport, points, raw);
     await this.admitKeys(device, transport, points, raw);
     return this.publish(device, transport, points, receivedAt);
   }

@@ -23,7 +23,9 @@ export type RejectReason =
   | 'unauthorized'
   | 'rate_limited'
   | 'quota_exceeded'
-  | 'unknown_topic';
+  | 'unknown_topic'
+  | 'schema_violation'
+  | 'schema_flagged';
 
 export class PayloadError extends Error {
   constructor(

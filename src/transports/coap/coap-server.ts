@@ -14,6 +14,7 @@ import { PayloadError } from '../../domains/telemetry/payload.js';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import { Block1Intake } from './block1.js';
+import { coapDeviceResources, type CoapDeviceApi } from './device-resources.js';
 
 export interface CoapDeps {
   devices: DeviceService;
@@ -21,6 +22,8 @@ export interface CoapDeps {
   units: KeyUnits;
   log: Logger;
   maxPayloadBytes: number;
+  /** Attributes, commands and claiming over CoAP (device-resources.ts); without it, telemetry only. */
+  deviceApi?: CoapDeviceApi;
 }
 
 /** CoAP response codes for Vigil's rejection reasons (RFC 7252 §5.9, RFC 8516 for 4.29). */
@@ -32,8 +35,8 @@ const CODE_FOR_REASON: Record<string, string> = {
 };
 /** Seconds a client should wait before retrying (sent as Max-Age, RFC 8516 §4). */
 const RETRY_AFTER_S = 1;
-/** ThingsBoard device resources that Vigil does not serve yet. */
-const NOT_YET = new Set(['attributes', 'rpc', 'claim', 'firmware', 'software']);
+/** ThingsBoard device resources that Vigil does not serve over CoAP yet. */
+const NOT_YET = new Set(['firmware', 'software']);
 const JSON_FORMATS = new Set([undefined, 'text/plain', 'application/json']);
 
 export interface CoapTransport {
@@ -53,8 +56,9 @@ export function createCoapTransport(deps: CoapDeps): CoapTransport {
   new Block1Intake(deps.maxPayloadBytes, (bytes) => {
     deps.ingest.recordRejection(null, 'coap', 'too_large', `CoAP payload of ${bytes} bytes is over ${deps.maxPayloadBytes}`, undefined);
   }).install(server);
+  const resources = deps.deviceApi ? coapDeviceResources(deps.deviceApi, answer) : null;
   server.on('request', (req: IncomingMessage, res: OutgoingMessage) => {
-    handle(deps, req, res).catch((err) => {
+    handle(deps, req, res, resources).catch((err) => {
       deps.log.error({ err }, 'coap request failed');
       answer(res, '5.00', 'internal error');
     });
@@ -88,11 +92,20 @@ export function createCoapTransport(deps: CoapDeps): CoapTransport {
   };
 }
 
-async function handle(deps: CoapDeps, req: IncomingMessage, res: OutgoingMessage): Promise<void> {
+async function handle(deps: CoapDeps, req: IncomingMessage, res: OutgoingMessage, resources: ReturnType<typeof coapDeviceResources> | null): Promise<void> {
   const path = req.url.split('?')[0]!.replace(/^\/+/, '').split('/');
   if (path[0] !== 'api' || path[1] !== 'v1') return answer(res, '4.04', `no resource /${path.join('/')}`);
-  if (path[2] === 'provision' || (path.length === 4 && NOT_YET.has(path[3]!))) {
-    return answer(res, '5.01', `/${path.join('/')} is not implemented yet in Vigil (telemetry is)`);
+  if (path[2] === 'provision' || (path.length === 4 && NOT_YET.has(path[3]!)) || (!resources && path.length >= 4 && path[3] !== 'telemetry')) {
+    return answer(res, '5.01', `/${path.join('/')} is not implemented yet in Vigil over CoAP`);
+  }
+  if (resources && path.length >= 4 && path[3] !== 'telemetry') {
+    const device = await deps.devices.authenticate(path[2]!);
+    if (!device) {
+      deps.ingest.recordRejection(null, 'coap', 'unauthorized', 'unknown or revoked device token', req.payload);
+      return answer(res, '4.01', 'unknown or revoked device token');
+    }
+    if (await resources({ tenantId: device.tenantId, deviceId: device.id }, path.slice(3), req, res)) return;
+    return answer(res, '4.04', `no resource /${path.join('/')}`);
   }
   if (path.length !== 4 || path[3] !== 'telemetry') return answer(res, '4.04', `no resource /${path.join('/')}`);
   if (req.method !== 'POST') return answer(res, '4.05', 'telemetry accepts POST');

@@ -25,6 +25,8 @@ export interface HttpServerOptions {
   version: string;
   /** HTTPS when set. */
   tls?: TlsFiles;
+  /** HTTPS asks for (never requires) a client certificate: devices' mutual TLS (device-auth.ts). */
+  requestClientCertificates?: boolean;
   /** Origins allowed cross-origin; empty: no CORS headers (browsers then refuse other origins). */
   corsOrigins: readonly string[];
   /** Built web console to serve at `/`; web/dist of the repository by default. */
@@ -38,7 +40,7 @@ export async function createHttpServer(o: HttpServerOptions): Promise<FastifyIns
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: o.bodyLimitBytes,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
-    ...(o.tls ? { https: readTls(o.tls) } : {}),
+    ...(o.tls ? { https: { ...readTls(o.tls), ...(o.requestClientCertificates ? { requestCert: true, rejectUnauthorized: false } : {}) } } : {}),
     // Errors raised before routing (a path that is not percent-encoded UTF-8) get the same problem shape.
     frameworkErrors: (error, _request, rawReply) => {
       const reply = rawReply as unknown as FastifyReply;

@@ -11,6 +11,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type ServerOptions, type Socket } from 'socket.io';
 import type { Principal } from '../../domains/auth/tokens.js';
+import type { ConnectivityChange } from '../../domains/devices/connectivity-tracker.js';
 import type { StatusChange } from '../../domains/devices/presence.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { Alarm } from '../../ports/alarm-store.js';
@@ -179,6 +180,15 @@ export class LiveStream {
   /** Disconnects this node's sockets of a suspended or deleted tenant. */
   endTenant(tenantId: string): void {
     this.io.local.in(tenantRoom(tenantId)).disconnectSockets(true);
+  }
+
+  /**
+   * A connectivity transition (connectivity.ts), as a device_status event with the new and the
+   * previous state; `status` keeps its online/offline meaning for clients that read only it.
+   */
+  publishConnectivity(change: ConnectivityChange, online: boolean): void {
+    const event = { device_id: change.deviceId, status: online ? 'online' : 'offline', connectivity: change.connectivity, previous: change.previous, timestamp: change.at };
+    this.io.to(statusRoom(change.deviceId)).to(tenantStatusRoom(change.tenantId)).emit('device_status', event);
   }
 
   /** Disconnects every client; the HTTP server itself is closed by its owner. */

@@ -6,10 +6,12 @@ import type { IConnectPacket } from 'mqtt-packet';
 import type { DeviceIdentity } from '../../domains/telemetry/ingest.service.js';
 import { encode, type ProtocolVersion } from './codec.js';
 import { Reason, returnCodeFor311 } from './reason-codes.js';
+import { connectCredentials, type ConnectCredentials } from './authenticate.js';
 
 /** The credentials check the transport offers (the device registry behind it). */
 export interface ConnectAuthenticator {
-  authenticate(username: string): Promise<DeviceIdentity | null>;
+  /** The device, or the CONNACK reason to refuse with (authenticate.ts). */
+  authenticate(credentials: ConnectCredentials): Promise<DeviceIdentity | number>;
   recordUnauthorized(): void;
 }
 
@@ -37,7 +39,8 @@ export function readConnect(p: IConnectPacket, version: ProtocolVersion, maxSess
   if (props?.authenticationMethod) return { refusal: Reason.badAuthenticationMethod };
   // Will messages are accepted and never published: devices do not talk to each other, and
   // Vigil tracks a device's presence itself (docs/architecture.md, MQTT).
-  if (!p.username) return { refusal: Reason.badUserNameOrPassword };
+  // No user name is not refused here: a client certificate or MQTT basic credentials (client id
+  // alone) may identify the device (authenticate.ts).
   let clientId = p.clientId;
   let assignedClientId: string | undefined;
   if (!clientId) {
@@ -57,12 +60,13 @@ export function readConnect(p: IConnectPacket, version: ProtocolVersion, maxSess
 }
 
 /**
- * Who the device is: its access token is the MQTT user name. `stream` is the connection's byte
- * stream (a TLS socket carries the client certificate). Null = not authorized (the refusal is counted).
+ * Who the device is: a client certificate (TLS), an access token as the user name, or MQTT basic
+ * credentials (authenticate.ts). `stream` is the connection's byte stream (a TLS socket carries the
+ * client certificate). A number is the CONNACK reason to refuse with (the refusal is counted).
  */
-export async function authenticateConnect(auth: ConnectAuthenticator, p: IConnectPacket, _stream: Duplex): Promise<DeviceIdentity | null> {
-  const device = await auth.authenticate(p.username!);
-  if (!device) auth.recordUnauthorized();
+export async function authenticateConnect(auth: ConnectAuthenticator, p: IConnectPacket, stream: Duplex): Promise<DeviceIdentity | number> {
+  const device = await auth.authenticate(connectCredentials(p, stream));
+  if (typeof device === 'number') auth.recordUnauthorized();
   return device;
 }
 

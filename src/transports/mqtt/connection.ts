@@ -208,7 +208,7 @@ export class MqttConnection implements FrameSink {
     authenticateConnect(this.host, p, this.stream).then(
       (device) => {
         if (this.state === State.Closed) return;
-        if (!device) return this.refuse(Reason.notAuthorized);
+        if (typeof device === 'number') return this.refuse(device);
         this.device = device;
         const expirySec = Math.min(request.askedExpirySec, limits.maxSessionExpirySec);
         const { session, present } = this.host.openSession(this, device, request.clientId, request.clean, expirySec * 1000);

@@ -22,6 +22,7 @@ import { withSenml } from './handlers/senml.js';
 import { Reason } from './reason-codes.js';
 import { Session, sessionKey, type OutboundMessage } from './session.js';
 import { mayDeviceSubscribe, topicFamily } from './topics.js';
+import { authenticateConnect, type ConnectCredentials } from './authenticate.js';
 import { isProvisioningIdentity, PROVISION_USERNAME, provisioningIdentity } from './handlers/provision.js';
 
 export interface MqttTransportOptions {
@@ -120,7 +121,12 @@ export class MqttTransport implements ConnectionHost {
     });
     this.server.on('error', (err) => this.log.error({ err }, 'mqtt server error'));
     if (o.tls) {
-      this.tlsServer = createTlsServer({ cert: readFileSync(o.tls.certPath), key: readFileSync(o.tls.keyPath) }, (socket) => this.handle(socket));
+      // A client certificate is asked for, never required: token and basic credentials work over
+      // TLS too. Vigil checks a certificate itself (authenticate.ts), against every tenant's CAs.
+      this.tlsServer = createTlsServer(
+        { cert: readFileSync(o.tls.certPath), key: readFileSync(o.tls.keyPath), requestCert: true, rejectUnauthorized: false },
+        (socket) => this.handle(socket),
+      );
       this.tlsServer.on('tlsClientError', (err) => this.log.debug({ err: err.message }, 'tls handshake failed'));
     }
     if (o.httpServer) {
@@ -232,13 +238,14 @@ export class MqttTransport implements ConnectionHost {
 
   // ---- ConnectionHost ----
 
-  async authenticate(username: string): Promise<DeviceIdentity | null> {
+  async authenticate(credentials: ConnectCredentials): Promise<DeviceIdentity | number> {
     // ThingsBoard provisioning: a device without credentials connects as "provision" and may
     // only use /provision/request (handlers/provision.ts).
-    if (username === PROVISION_USERNAME && this.o.deviceApi?.provisioning) return provisioningIdentity();
-    const device = await this.o.devices.authenticate(username);
-    if (device) this.deviceNames.set(device.id, device.name);
-    return device ? { tenantId: device.tenantId, deviceId: device.id } : null;
+    if (credentials.username === PROVISION_USERNAME && this.o.deviceApi?.provisioning) return provisioningIdentity();
+    const device = await authenticateConnect(credentials, this.o.devices);
+    if (typeof device === 'number') return device;
+    this.deviceNames.set(device.id, device.name);
+    return { tenantId: device.tenantId, deviceId: device.id };
   }
 
   recordUnauthorized(): void {

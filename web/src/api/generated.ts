@@ -443,6 +443,28 @@ export function deleteAuthSessionsById(call: ApiCall, args: { path: DeleteAuthSe
   return call({ method: 'DELETE', path: `/api/v1/auth/sessions/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
 }
 
+export interface PostCertificatesByFingerprintRevokePath {
+  fingerprint: string;
+}
+
+export type PostCertificatesByFingerprintRevokeResult = {
+  fingerprint: string;
+  tenantId: string;
+  deviceId: string;
+  serialNumber: string;
+  subject: string;
+  notBefore: number;
+  notAfter: number;
+  source: "issued" | "registered" | "chained";
+  createdAt: number;
+  revokedAt: number | null;
+};
+
+/** Revoke a device certificate: refused at the next CONNECT, open sessions end, listed in the CRL (POST /api/v1/certificates/{fingerprint}/revoke) */
+export function postCertificatesByFingerprintRevoke(call: ApiCall, args: { path: PostCertificatesByFingerprintRevokePath }): Promise<PostCertificatesByFingerprintRevokeResult> {
+  return call({ method: 'POST', path: `/api/v1/certificates/${encodeURIComponent(String(args.path.fingerprint))}/revoke` }) as Promise<PostCertificatesByFingerprintRevokeResult>;
+}
+
 export type GetDashboardsResult = {
   items: Array<{
     id: string;
@@ -600,6 +622,237 @@ export function deleteDashboardsById(call: ApiCall, args: { path: DeleteDashboar
   return call({ method: 'DELETE', path: `/api/v1/dashboards/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
 }
 
+export type GetDeviceCaCertificateResult = string;
+
+/** The tenant's device CA certificate (PEM), created on first use (GET /api/v1/device-ca/certificate) */
+export function getDeviceCaCertificate(call: ApiCall): Promise<GetDeviceCaCertificateResult> {
+  return call({ method: 'GET', path: `/api/v1/device-ca/certificate` }) as Promise<GetDeviceCaCertificateResult>;
+}
+
+export type GetDeviceCaCrlResult = string;
+
+/** Certificate revocation list of the tenant's device CA (PEM), signed now, valid 24 h (GET /api/v1/device-ca/crl) */
+export function getDeviceCaCrl(call: ApiCall): Promise<GetDeviceCaCrlResult> {
+  return call({ method: 'GET', path: `/api/v1/device-ca/crl` }) as Promise<GetDeviceCaCrlResult>;
+}
+
+export type GetDeviceCasResult = {
+  items: Array<{
+    id: string;
+    tenantId: string;
+    kind: "vigil" | "uploaded";
+    name: string;
+    certificatePem: string;
+    subject: string;
+    fingerprint: string;
+    createDevices: boolean;
+    deviceType: string;
+    createdAt: number;
+  }>;
+};
+
+/** CAs the tenant's devices may chain to (its own and uploaded ones) (GET /api/v1/device-cas) */
+export function getDeviceCas(call: ApiCall): Promise<GetDeviceCasResult> {
+  return call({ method: 'GET', path: `/api/v1/device-cas` }) as Promise<GetDeviceCasResult>;
+}
+
+export type PostDeviceCasBody = {
+  name: string;
+  certificatePem: string;
+  createDevices?: boolean;
+  deviceType?: string;
+};
+
+export type PostDeviceCasResult = {
+  id: string;
+  tenantId: string;
+  kind: "vigil" | "uploaded";
+  name: string;
+  certificatePem: string;
+  subject: string;
+  fingerprint: string;
+  createDevices: boolean;
+  deviceType: string;
+  createdAt: number;
+};
+
+/** Trust a CA: devices presenting a certificate it signed connect as the device named by the CN (POST /api/v1/device-cas) */
+export function postDeviceCas(call: ApiCall, args: { body: PostDeviceCasBody }): Promise<PostDeviceCasResult> {
+  return call({ method: 'POST', path: `/api/v1/device-cas`, body: args.body }) as Promise<PostDeviceCasResult>;
+}
+
+export interface DeleteDeviceCasByIdPath {
+  id: string;
+}
+
+/** Stop trusting an uploaded CA (DELETE /api/v1/device-cas/{id}) */
+export function deleteDeviceCasById(call: ApiCall, args: { path: DeleteDeviceCasByIdPath }): Promise<void> {
+  return call({ method: 'DELETE', path: `/api/v1/device-cas/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
+}
+
+export type GetDeviceProfilesResult = {
+  items: Array<{
+    id: string;
+    tenantId: string;
+    name: string;
+    description: string;
+    telemetrySchema: {
+      keys: {
+        [key: string]: {
+          type: "number" | "integer" | "boolean" | "string";
+          unit?: string;
+          min?: number;
+          max?: number;
+        };
+      };
+      unknownKeys: "accept" | "reject";
+    } | null;
+    onViolation: "reject" | "flag";
+    inactivityTimeoutMs: number | null;
+    createdAt: number;
+    updatedAt: number;
+  }>;
+};
+
+/** List device profiles (GET /api/v1/device-profiles) */
+export function getDeviceProfiles(call: ApiCall): Promise<GetDeviceProfilesResult> {
+  return call({ method: 'GET', path: `/api/v1/device-profiles` }) as Promise<GetDeviceProfilesResult>;
+}
+
+export type PostDeviceProfilesBody = {
+  name: string;
+  description?: string;
+  telemetrySchema?: {
+    keys: {
+      [key: string]: {
+        type: "number" | "integer" | "boolean" | "string";
+        unit?: string;
+        min?: number;
+        max?: number;
+      };
+    };
+    unknownKeys: "accept" | "reject";
+  } | null;
+  onViolation?: "reject" | "flag";
+  inactivityTimeoutMs?: number | null;
+};
+
+export type PostDeviceProfilesResult = {
+  id: string;
+  tenantId: string;
+  name: string;
+  description: string;
+  telemetrySchema: {
+    keys: {
+      [key: string]: {
+        type: "number" | "integer" | "boolean" | "string";
+        unit?: string;
+        min?: number;
+        max?: number;
+      };
+    };
+    unknownKeys: "accept" | "reject";
+  } | null;
+  onViolation: "reject" | "flag";
+  inactivityTimeoutMs: number | null;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** Create a device profile (POST /api/v1/device-profiles) */
+export function postDeviceProfiles(call: ApiCall, args: { body: PostDeviceProfilesBody }): Promise<PostDeviceProfilesResult> {
+  return call({ method: 'POST', path: `/api/v1/device-profiles`, body: args.body }) as Promise<PostDeviceProfilesResult>;
+}
+
+export interface GetDeviceProfilesByIdPath {
+  id: string;
+}
+
+export type GetDeviceProfilesByIdResult = {
+  id: string;
+  tenantId: string;
+  name: string;
+  description: string;
+  telemetrySchema: {
+    keys: {
+      [key: string]: {
+        type: "number" | "integer" | "boolean" | "string";
+        unit?: string;
+        min?: number;
+        max?: number;
+      };
+    };
+    unknownKeys: "accept" | "reject";
+  } | null;
+  onViolation: "reject" | "flag";
+  inactivityTimeoutMs: number | null;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** Get a device profile (GET /api/v1/device-profiles/{id}) */
+export function getDeviceProfilesById(call: ApiCall, args: { path: GetDeviceProfilesByIdPath }): Promise<GetDeviceProfilesByIdResult> {
+  return call({ method: 'GET', path: `/api/v1/device-profiles/${encodeURIComponent(String(args.path.id))}` }) as Promise<GetDeviceProfilesByIdResult>;
+}
+
+export interface PutDeviceProfilesByIdPath {
+  id: string;
+}
+
+export type PutDeviceProfilesByIdBody = {
+  name: string;
+  description?: string;
+  telemetrySchema?: {
+    keys: {
+      [key: string]: {
+        type: "number" | "integer" | "boolean" | "string";
+        unit?: string;
+        min?: number;
+        max?: number;
+      };
+    };
+    unknownKeys: "accept" | "reject";
+  } | null;
+  onViolation?: "reject" | "flag";
+  inactivityTimeoutMs?: number | null;
+};
+
+export type PutDeviceProfilesByIdResult = {
+  id: string;
+  tenantId: string;
+  name: string;
+  description: string;
+  telemetrySchema: {
+    keys: {
+      [key: string]: {
+        type: "number" | "integer" | "boolean" | "string";
+        unit?: string;
+        min?: number;
+        max?: number;
+      };
+    };
+    unknownKeys: "accept" | "reject";
+  } | null;
+  onViolation: "reject" | "flag";
+  inactivityTimeoutMs: number | null;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** Replace a device profile (PUT /api/v1/device-profiles/{id}) */
+export function putDeviceProfilesById(call: ApiCall, args: { path: PutDeviceProfilesByIdPath; body: PutDeviceProfilesByIdBody }): Promise<PutDeviceProfilesByIdResult> {
+  return call({ method: 'PUT', path: `/api/v1/device-profiles/${encodeURIComponent(String(args.path.id))}`, body: args.body }) as Promise<PutDeviceProfilesByIdResult>;
+}
+
+export interface DeleteDeviceProfilesByIdPath {
+  id: string;
+}
+
+/** Delete a device profile (DELETE /api/v1/device-profiles/{id}) */
+export function deleteDeviceProfilesById(call: ApiCall, args: { path: DeleteDeviceProfilesByIdPath }): Promise<void> {
+  return call({ method: 'DELETE', path: `/api/v1/device-profiles/${encodeURIComponent(String(args.path.id))}` }) as Promise<void>;
+}
+
 export interface GetDevicesQuery {
   /** case-insensitive substring */
   name?: string;
@@ -607,6 +860,8 @@ export interface GetDevicesQuery {
   /** devices carrying every label given as key:value, comma-separated (site:north,floor:2) */
   label?: string;
   status?: "online" | "offline";
+  /** reporting: data within the expected interval (profile inactivity timeout); connected: session open, no data yet; stale: session open, no data for longer than the interval; offline: neither */
+  connectivity?: "connected" | "reporting" | "stale" | "offline";
   /** sort column; creation order when absent */
   sort?: "name" | "type" | "createdAt" | "lastSeenAt";
   order?: "asc" | "desc";
@@ -624,6 +879,8 @@ export type GetDevicesResult = {
       [key: string]: string;
     };
     status: "online" | "offline";
+    connectivity: "connected" | "reporting" | "stale" | "offline";
+    disabled: boolean;
     createdAt: number;
     updatedAt: number;
     lastSeenAt: number | null;
@@ -653,6 +910,8 @@ export type PostDevicesResult = {
     [key: string]: string;
   };
   status: "online" | "offline";
+  connectivity: "connected" | "reporting" | "stale" | "offline";
+  disabled: boolean;
   createdAt: number;
   updatedAt: number;
   lastSeenAt: number | null;
@@ -711,6 +970,8 @@ export type GetDevicesByIdResult = {
     [key: string]: string;
   };
   status: "online" | "offline";
+  connectivity: "connected" | "reporting" | "stale" | "offline";
+  disabled: boolean;
   createdAt: number;
   updatedAt: number;
   lastSeenAt: number | null;
@@ -742,6 +1003,8 @@ export type PatchDevicesByIdResult = {
     [key: string]: string;
   };
   status: "online" | "offline";
+  connectivity: "connected" | "reporting" | "stale" | "offline";
+  disabled: boolean;
   createdAt: number;
   updatedAt: number;
   lastSeenAt: number | null;
@@ -848,6 +1111,134 @@ export function deleteDevicesByIdAttributesByScope(call: ApiCall, args: { path: 
   return call({ method: 'DELETE', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/attributes/${encodeURIComponent(String(args.path.scope))}`, query: args.query as unknown as Record<string, unknown> | undefined }) as Promise<DeleteDevicesByIdAttributesByScopeResult>;
 }
 
+export interface GetDevicesByIdCertificatesPath {
+  id: string;
+}
+
+export type GetDevicesByIdCertificatesResult = {
+  items: Array<{
+    fingerprint: string;
+    tenantId: string;
+    deviceId: string;
+    serialNumber: string;
+    subject: string;
+    notBefore: number;
+    notAfter: number;
+    source: "issued" | "registered" | "chained";
+    createdAt: number;
+    revokedAt: number | null;
+  }>;
+};
+
+/** The device's certificates, newest first (GET /api/v1/devices/{id}/certificates) */
+export function getDevicesByIdCertificates(call: ApiCall, args: { path: GetDevicesByIdCertificatesPath }): Promise<GetDevicesByIdCertificatesResult> {
+  return call({ method: 'GET', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/certificates` }) as Promise<GetDevicesByIdCertificatesResult>;
+}
+
+export interface PostDevicesByIdCertificatesPath {
+  id: string;
+}
+
+export type PostDevicesByIdCertificatesBody = {
+  validityDays?: number;
+};
+
+export type PostDevicesByIdCertificatesResult = {
+  certificate: {
+    fingerprint: string;
+    tenantId: string;
+    deviceId: string;
+    serialNumber: string;
+    subject: string;
+    notBefore: number;
+    notAfter: number;
+    source: "issued" | "registered" | "chained";
+    createdAt: number;
+    revokedAt: number | null;
+  };
+  certificatePem: string;
+  privateKeyPem: string;
+  caCertificatePem: string;
+};
+
+/** Issue a client certificate from the tenant's CA; the private key is returned once (POST /api/v1/devices/{id}/certificates) */
+export function postDevicesByIdCertificates(call: ApiCall, args: { path: PostDevicesByIdCertificatesPath; body: PostDevicesByIdCertificatesBody }): Promise<PostDevicesByIdCertificatesResult> {
+  return call({ method: 'POST', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/certificates`, body: args.body }) as Promise<PostDevicesByIdCertificatesResult>;
+}
+
+export interface PostDevicesByIdCertificatesRegisterPath {
+  id: string;
+}
+
+export type PostDevicesByIdCertificatesRegisterBody = {
+  certificatePem: string;
+};
+
+export type PostDevicesByIdCertificatesRegisterResult = {
+  fingerprint: string;
+  tenantId: string;
+  deviceId: string;
+  serialNumber: string;
+  subject: string;
+  notBefore: number;
+  notAfter: number;
+  source: "issued" | "registered" | "chained";
+  createdAt: number;
+  revokedAt: number | null;
+};
+
+/** Register the device's own certificate (ThingsBoard's X.509 credential: matched by fingerprint) (POST /api/v1/devices/{id}/certificates/register) */
+export function postDevicesByIdCertificatesRegister(call: ApiCall, args: { path: PostDevicesByIdCertificatesRegisterPath; body: PostDevicesByIdCertificatesRegisterBody }): Promise<PostDevicesByIdCertificatesRegisterResult> {
+  return call({ method: 'POST', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/certificates/register`, body: args.body }) as Promise<PostDevicesByIdCertificatesRegisterResult>;
+}
+
+export interface GetDevicesByIdCredentialsMqttBasicPath {
+  id: string;
+}
+
+export type GetDevicesByIdCredentialsMqttBasicResult = {
+  clientId: string | null;
+  username: string | null;
+  hasPassword: boolean;
+  updatedAt: number;
+};
+
+/** The device's MQTT basic credentials (never the password) (GET /api/v1/devices/{id}/credentials/mqtt-basic) */
+export function getDevicesByIdCredentialsMqttBasic(call: ApiCall, args: { path: GetDevicesByIdCredentialsMqttBasicPath }): Promise<GetDevicesByIdCredentialsMqttBasicResult> {
+  return call({ method: 'GET', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/credentials/mqtt-basic` }) as Promise<GetDevicesByIdCredentialsMqttBasicResult>;
+}
+
+export interface PutDevicesByIdCredentialsMqttBasicPath {
+  id: string;
+}
+
+export type PutDevicesByIdCredentialsMqttBasicBody = {
+  clientId?: string | null;
+  username?: string | null;
+  password?: string | null;
+};
+
+export type PutDevicesByIdCredentialsMqttBasicResult = {
+  clientId: string | null;
+  username: string | null;
+  hasPassword: boolean;
+  updatedAt: number;
+};
+
+/** Set MQTT basic credentials (client id and/or username, optional password) (PUT /api/v1/devices/{id}/credentials/mqtt-basic) */
+export function putDevicesByIdCredentialsMqttBasic(call: ApiCall, args: { path: PutDevicesByIdCredentialsMqttBasicPath; body: PutDevicesByIdCredentialsMqttBasicBody }): Promise<PutDevicesByIdCredentialsMqttBasicResult> {
+  return call({ method: 'PUT', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/credentials/mqtt-basic`, body: args.body }) as Promise<PutDevicesByIdCredentialsMqttBasicResult>;
+}
+
+export interface DeleteDevicesByIdCredentialsMqttBasicPath {
+  id: string;
+}
+
+/** Remove MQTT basic credentials; sessions using them end (DELETE /api/v1/devices/{id}/credentials/mqtt-basic) */
+export function deleteDevicesByIdCredentialsMqttBasic(call: ApiCall, args: { path: DeleteDevicesByIdCredentialsMqttBasicPath }): Promise<void> {
+  return call({ method: 'DELETE', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/credentials/mqtt-basic` }) as Promise<void>;
+}
+
 export interface PostDevicesByIdCredentialsRotatePath {
   id: string;
 }
@@ -861,6 +1252,8 @@ export type PostDevicesByIdCredentialsRotateResult = {
     [key: string]: string;
   };
   status: "online" | "offline";
+  connectivity: "connected" | "reporting" | "stale" | "offline";
+  disabled: boolean;
   createdAt: number;
   updatedAt: number;
   lastSeenAt: number | null;
@@ -871,6 +1264,24 @@ export type PostDevicesByIdCredentialsRotateResult = {
 /** Issue a new access token; the old one stops working at once (POST /api/v1/devices/{id}/credentials/rotate) */
 export function postDevicesByIdCredentialsRotate(call: ApiCall, args: { path: PostDevicesByIdCredentialsRotatePath }): Promise<PostDevicesByIdCredentialsRotateResult> {
   return call({ method: 'POST', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/credentials/rotate` }) as Promise<PostDevicesByIdCredentialsRotateResult>;
+}
+
+export interface PostDevicesByIdDisablePath {
+  id: string;
+}
+
+/** Disable a device: its credentials are refused and its sessions closed; its data stays (POST /api/v1/devices/{id}/disable) */
+export function postDevicesByIdDisable(call: ApiCall, args: { path: PostDevicesByIdDisablePath }): Promise<void> {
+  return call({ method: 'POST', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/disable` }) as Promise<void>;
+}
+
+export interface PostDevicesByIdEnablePath {
+  id: string;
+}
+
+/** Enable a disabled device again (POST /api/v1/devices/{id}/enable) */
+export function postDevicesByIdEnable(call: ApiCall, args: { path: PostDevicesByIdEnablePath }): Promise<void> {
+  return call({ method: 'POST', path: `/api/v1/devices/${encodeURIComponent(String(args.path.id))}/enable` }) as Promise<void>;
 }
 
 export interface GetDevicesByIdForecastPath {
@@ -1743,6 +2154,7 @@ export type GetOtaCampaignsResult = {
     deviceType: string;
     stagePercents: number[];
     maxFailureRatio: number;
+    maxAlarmRatio?: number | null;
     status: "running" | "paused" | "completed" | "rolled_back";
     stage: number;
     devices: Array<{
@@ -1750,6 +2162,7 @@ export type GetOtaCampaignsResult = {
       stage: number;
       state: string;
       previousPackageId?: string | null;
+      alarmedAt?: number;
     }>;
     pausedReason: string | null;
     createdAt: number;
@@ -1767,6 +2180,7 @@ export type PostOtaCampaignsBody = {
   deviceType: string;
   stagePercents: number[];
   maxFailureRatio: number;
+  maxAlarmRatio?: number | null;
 };
 
 export type PostOtaCampaignsResult = {
@@ -1776,6 +2190,7 @@ export type PostOtaCampaignsResult = {
   deviceType: string;
   stagePercents: number[];
   maxFailureRatio: number;
+  maxAlarmRatio?: number | null;
   status: "running" | "paused" | "completed" | "rolled_back";
   stage: number;
   devices: Array<{
@@ -1783,6 +2198,7 @@ export type PostOtaCampaignsResult = {
     stage: number;
     state: string;
     previousPackageId?: string | null;
+    alarmedAt?: number;
   }>;
   pausedReason: string | null;
   createdAt: number;
@@ -1805,6 +2221,7 @@ export type GetOtaCampaignsByIdResult = {
   deviceType: string;
   stagePercents: number[];
   maxFailureRatio: number;
+  maxAlarmRatio?: number | null;
   status: "running" | "paused" | "completed" | "rolled_back";
   stage: number;
   devices: Array<{
@@ -1812,6 +2229,7 @@ export type GetOtaCampaignsByIdResult = {
     stage: number;
     state: string;
     previousPackageId?: string | null;
+    alarmedAt?: number;
   }>;
   pausedReason: string | null;
   createdAt: number;
@@ -1834,6 +2252,7 @@ export type PostOtaCampaignsByIdResumeResult = {
   deviceType: string;
   stagePercents: number[];
   maxFailureRatio: number;
+  maxAlarmRatio?: number | null;
   status: "running" | "paused" | "completed" | "rolled_back";
   stage: number;
   devices: Array<{
@@ -1841,6 +2260,7 @@ export type PostOtaCampaignsByIdResumeResult = {
     stage: number;
     state: string;
     previousPackageId?: string | null;
+    alarmedAt?: number;
   }>;
   pausedReason: string | null;
   createdAt: number;
@@ -1863,6 +2283,7 @@ export type PostOtaCampaignsByIdRollbackResult = {
   deviceType: string;
   stagePercents: number[];
   maxFailureRatio: number;
+  maxAlarmRatio?: number | null;
   status: "running" | "paused" | "completed" | "rolled_back";
   stage: number;
   devices: Array<{
@@ -1870,6 +2291,7 @@ export type PostOtaCampaignsByIdRollbackResult = {
     stage: number;
     state: string;
     previousPackageId?: string | null;
+    alarmedAt?: number;
   }>;
   pausedReason: string | null;
   createdAt: number;
@@ -1960,12 +2382,17 @@ export type PostProvisionResult = {
   status: string;
   provisionDeviceStatus: string;
   credentialsType?: string;
-  credentialsValue?: string;
+  credentialsValue?: string | {
+    clientId: string | null;
+    userName: string | null;
+    password: string | null;
+  };
+  credentialsId?: string;
   deviceId?: string;
   errorMsg?: string;
 };
 
-/** Provision a device: {"deviceName", "provisionDeviceKey", "provisionDeviceSecret", ["credentialsType": "ACCESS_TOKEN", "token"]} (POST /api/v1/provision) */
+/** Provision a device: {"deviceName", "provisionDeviceKey", "provisionDeviceSecret", [credentials]} (POST /api/v1/provision) */
 export function postProvision(call: ApiCall): Promise<PostProvisionResult> {
   return call({ method: 'POST', path: `/api/v1/provision` }) as Promise<PostProvisionResult>;
 }

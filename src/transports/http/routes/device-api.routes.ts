@@ -12,6 +12,7 @@ import type { DeviceService } from '../../../domains/devices/devices.service.js'
 import type { IngestService } from '../../../domains/telemetry/ingest.service.js';
 import { AppError, Errors } from '../../../errors.js';
 import { problemSchema } from '../problem.js';
+import { deviceFromRequest } from '../device-auth.js';
 
 /** Long polls: ThingsBoard clients ask for 20-60 s; the cap keeps a stuck client from holding a socket for ever. */
 const DEFAULT_POLL_MS = 20_000;
@@ -33,7 +34,7 @@ export function deviceApiRoutes(
 
   async function deviceOf(request: FastifyRequest) {
     const token = (request.params as { token: string }).token;
-    const device = await devices.authenticate(token);
+    const device = await deviceFromRequest(devices, request, token);
     if (!device) {
       ingest.recordRejection(null, 'http', 'unauthorized', 'unknown or revoked device token', request.body as Buffer | undefined);
       throw Errors.unauthorized('unknown or revoked device token');
@@ -178,14 +179,18 @@ export function deviceApiRoutes(
       {
         schema: {
           tags: ['device API'],
-          summary: 'Provision a device: {"deviceName", "provisionDeviceKey", "provisionDeviceSecret", ["credentialsType": "ACCESS_TOKEN", "token"]}',
-          description: 'Answers 200 with {"status": "SUCCESS", "credentialsType": "ACCESS_TOKEN", "credentialsValue": token} or a status NOT_FOUND / FAILURE with errorMsg (also as provisionDeviceStatus).',
+          summary: 'Provision a device: {"deviceName", "provisionDeviceKey", "provisionDeviceSecret", [credentials]}',
+          description:
+            'Credentials the device may choose: "credentialsType": "ACCESS_TOKEN" with "token"; "MQTT_BASIC" with "clientId", "username", "password"; "X509_CERTIFICATE" with "hash" (its certificate, PEM). Answers 200 with {"status": "SUCCESS", "credentialsType", "credentialsValue"} or a status NOT_FOUND / FAILURE with errorMsg (also as provisionDeviceStatus).',
           response: {
             200: Type.Object({
               status: Type.String(),
               provisionDeviceStatus: Type.String(),
               credentialsType: Type.Optional(Type.String()),
-              credentialsValue: Type.Optional(Type.String()),
+              credentialsValue: Type.Optional(
+                Type.Union([Type.String(), Type.Object({ clientId: Type.Union([Type.String(), Type.Null()]), userName: Type.Union([Type.String(), Type.Null()]), password: Type.Union([Type.String(), Type.Null()]) })]),
+              ),
+              credentialsId: Type.Optional(Type.String()),
               deviceId: Type.Optional(Type.String()),
               errorMsg: Type.Optional(Type.String()),
             }),

@@ -5,6 +5,10 @@ import { bearerSecurity, principalOf, requireUser } from '../auth.js';
 import { MAX_OFFSET, problemSchema } from '../problem.js';
 
 const Labels = Type.Record(Type.String(), Type.String());
+const Connectivity = Type.Union([Type.Literal('connected'), Type.Literal('reporting'), Type.Literal('stale'), Type.Literal('offline')], {
+  description:
+    'reporting: data within the expected interval (profile inactivity timeout); connected: session open, no data yet; stale: session open, no data for longer than the interval; offline: neither',
+});
 export const DeviceSchema = Type.Object({
   id: Type.String(),
   tenantId: Type.String(),
@@ -12,6 +16,8 @@ export const DeviceSchema = Type.Object({
   type: Type.String(),
   labels: Labels,
   status: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+  connectivity: Connectivity,
+  disabled: Type.Boolean({ description: 'credentials refused and sessions closed (POST /devices/{id}/disable); data kept' }),
   createdAt: Type.Integer(),
   updatedAt: Type.Integer(),
   lastSeenAt: Type.Union([Type.Integer(), Type.Null()]),
@@ -73,6 +79,7 @@ export function deviceRoutes(app: FastifyInstance, devices: DeviceService): void
             Type.String({ pattern: '^[^:,]+:[^,]*(,[^:,]+:[^,]*)*$', description: 'devices carrying every label given as key:value, comma-separated (site:north,floor:2)' }),
           ),
           status: Type.Optional(Type.Union([Type.Literal('online'), Type.Literal('offline')])),
+          connectivity: Type.Optional(Connectivity),
           sort: Type.Optional(
             Type.Union([Type.Literal('name'), Type.Literal('type'), Type.Literal('createdAt'), Type.Literal('lastSeenAt')], {
               description: 'sort column; creation order when absent',

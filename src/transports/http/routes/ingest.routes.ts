@@ -11,6 +11,7 @@ import { acceptSenml, SENML_CBOR_TYPE, SENML_JSON_TYPE } from '../../../domains/
 import { AppError } from '../../../errors.js';
 import { bearerToken } from '../auth.js';
 import { problemSchema } from '../problem.js';
+import { deviceFromRequest } from '../device-auth.js';
 
 const STATUS_FOR_REASON: Record<string, number> = {
   invalid_json: 400,
@@ -21,6 +22,7 @@ const STATUS_FOR_REASON: Record<string, number> = {
   invalid_shape: 422,
   invalid_value: 422,
   invalid_timestamp: 422,
+  schema_violation: 422,
   future_timestamp: 422,
   empty: 422,
   too_large: 413,
@@ -55,7 +57,7 @@ export function ingestRoutes(
 
     async function handle(request: FastifyRequest, token: string | null) {
       const body = request.body as Buffer | undefined;
-      const device = await devices.authenticate(token);
+      const device = await deviceFromRequest(devices, request, token);
       if (!device) {
         ingest.recordRejection(null, 'http', 'unauthorized', 'unknown or revoked device token', body);
         throw new AppError('UNAUTHORIZED', 401, 'unknown or revoked device token');

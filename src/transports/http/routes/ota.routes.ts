@@ -9,6 +9,7 @@ import type { OtaKind } from '../../../ports/ota-package-store.js';
 import { Errors } from '../../../errors.js';
 import { bearerSecurity, principalOf, requireUser } from '../auth.js';
 import { problemSchema } from '../problem.js';
+import { deviceFromRequest } from '../device-auth.js';
 
 const Kind = Type.Union([Type.Literal('firmware'), Type.Literal('software')]);
 const PackageSchema = Type.Object({
@@ -166,6 +167,7 @@ export function otaRoutes(app: FastifyInstance, deps: { devices: DeviceService; 
     deviceType: Type.String(),
     stagePercents: Type.Array(Type.Number()),
     maxFailureRatio: Type.Number(),
+    maxAlarmRatio: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
     status: Type.Union([Type.Literal('running'), Type.Literal('paused'), Type.Literal('completed'), Type.Literal('rolled_back')]),
     stage: Type.Integer({ description: 'zero-based index of the stage being rolled out' }),
     devices: Type.Array(
@@ -174,6 +176,7 @@ export function otaRoutes(app: FastifyInstance, deps: { devices: DeviceService; 
         stage: Type.Integer(),
         state: Type.String({ description: 'pending, assigned, UPDATED or FAILED' }),
         previousPackageId: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'assigned before the campaign; restored by rollback' })),
+        alarmedAt: Type.Optional(Type.Integer({ description: 'when the updated device raised an alarm' })),
       }),
     ),
     pausedReason: Type.Union([Type.String(), Type.Null()]),
@@ -196,6 +199,11 @@ export function otaRoutes(app: FastifyInstance, deps: { devices: DeviceService; 
           deviceType: Name,
           stagePercents: Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 100 }), { minItems: 1, maxItems: 20, default: [5, 25, 100] }),
           maxFailureRatio: Type.Number({ minimum: 0, maximum: 1, default: 0.2 }),
+          maxAlarmRatio: Type.Optional(
+            Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
+              description: 'pause when more than this share of a stage raised an alarm (anomaly or rule) after reporting UPDATED; null: not watched',
+            }),
+          ),
         }),
         response: { 201: CampaignSchema, ...errors },
       },
@@ -280,7 +288,7 @@ export function otaRoutes(app: FastifyInstance, deps: { devices: DeviceService; 
         },
       },
       async (request: FastifyRequest, reply) => {
-        const device = await devices.authenticate((request.params as { token: string }).token);
+        const device = await deviceFromRequest(devices, request, (request.params as { token: string }).token);
         if (!device) throw Errors.unauthorized('unknown or revoked device token');
         const q = request.query as { title?: string; version?: string; size?: number; chunk?: number };
         try {
