@@ -80,6 +80,15 @@ function parseCommandLine() {
   }
 }
 
+/** Hand-written notes below this line in the report survive a rerun (measurements made by hand, with their context). */
+const KEPT_NOTES_MARKER = '<!-- notes below this line are kept by npm run bench -->';
+
+async function keptNotes(file: string): Promise<string> {
+  const current = await readFile(file, 'utf8').catch(() => '');
+  const at = current.indexOf(KEPT_NOTES_MARKER);
+  return at < 0 ? '' : `\n${current.slice(at)}`;
+}
+
 async function main(): Promise<void> {
   const { values } = parseCommandLine();
   if (values.help) {
@@ -94,7 +103,7 @@ async function main(): Promise<void> {
   if (values.render) {
     // Re-render the report from a saved --json file (no measurement).
     const saved = JSON.parse(await readFile(values.render, 'utf8'));
-    await writeFile(values.out!, render(saved));
+    await writeFile(values.out!, render(saved) + (await keptNotes(values.out!)));
     console.error(`bench: wrote ${values.out} from ${values.render}`);
     return;
   }
@@ -139,7 +148,7 @@ async function main(): Promise<void> {
   };
   const report = { meta, sizes: size, targets: TARGETS, results };
   if (values.json) await writeFile(values.json, JSON.stringify(report, null, 2));
-  await writeFile(values.out!, render(report));
+  await writeFile(values.out!, render(report) + (await keptNotes(values.out!)));
   console.log(JSON.stringify(report, null, 2));
   console.error(`bench: wrote ${values.out}`);
 }
