@@ -252,6 +252,11 @@ export function render(r: { meta: any; sizes: any; results: Record<string, any> 
       if (b) L.push(`| Mosquitto + mosquitto_sub (QoS 1, no persistence) | ${fmt(b.ackedPointsPerSec)} | ${fmt(b.consumed)} consumed of ${fmt(b.pointsAcked)} acked | ${fmt(b.pubackMs.p50, 1)} / ${fmt(b.pubackMs.p99, 1)} | – | – | ${b.serverCores} / ${b.generatorCores} |`);
       else L.push('| Mosquitto | not installed: `apt-get install mosquitto mosquitto-clients` | | | | |');
       L.push('', `Vigil / Mosquitto: **${x.mqtt.ratio ?? '–'}**.`, '');
+      const perPoint = (r: { serverCpuSec?: number; pointsAcked: number } | null | undefined) =>
+        r?.serverCpuSec !== undefined && r.pointsAcked > 0 ? `${fmt((r.serverCpuSec * 1e6) / r.pointsAcked, 1)} µs` : null;
+      if (perPoint(v)) {
+        L.push(`Server CPU time per acknowledged point (all threads of the server process ÷ points; on a shared machine steadier than points/s): Vigil ${perPoint(v)}${perPoint(b) ? `, Mosquitto ${perPoint(b)}` : ''}.`, '');
+      }
     }
   }
   if (x.http) {
