@@ -22,17 +22,16 @@ export function encodedBatch(batch: PointBatch): Uint8Array {
 }
 
 export function encodeBatch(batch: PointBatch): Buffer {
-  // Written out by hand: the same bytes as JSON.stringify of the Wire object, without building
-  // an array per point first. Numbers and booleans print as JSON does (no NaN or Infinity here:
-  // the payload parser refuses them); strings go through JSON.stringify for escaping.
-  let text = `{"t":${JSON.stringify(batch.tenantId)},"d":${JSON.stringify(batch.deviceId)},"tr":${JSON.stringify(batch.transport)},"ra":${batch.receivedAt},"p":[`;
-  const points = batch.points;
-  for (let i = 0; i < points.length; i++) {
-    const p = points[i]!;
-    const v = p.value;
-    text += `${i === 0 ? '' : ','}[${JSON.stringify(p.key)},${p.ts},${typeof v === 'string' ? JSON.stringify(v) : v}]`;
-  }
-  const data = Buffer.from(`${text}]}`);
+  // One JSON.stringify of the whole wire object: measured faster than building the text by hand
+  // (template strings per point cost more than the small arrays they save).
+  const wire: Wire = {
+    t: batch.tenantId,
+    d: batch.deviceId,
+    tr: batch.transport,
+    ra: batch.receivedAt,
+    p: batch.points.map((p) => [p.key, p.ts, p.value]),
+  };
+  const data = Buffer.from(JSON.stringify(wire));
   encodedFrom.set(data, batch);
   bytesOf.set(batch.points, data);
   return data;
