@@ -5,7 +5,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBValue } from '@duckdb/node-api';
-import { encodedBatch } from '../../domains/telemetry/batch-codec.js';
+import { encodeBatch } from '../../domains/telemetry/batch-codec.js';
 import type {
   AggregateQuery,
   AggregateRow,
@@ -128,7 +128,7 @@ export class DuckDbTelemetryStore implements TelemetryStore {
   /**
    * Stores the batches and the consumer position in one transaction. The points are not handed
    * to DuckDB one value at a time from JavaScript: the batches' bus encoding (the JSON the ingest
-   * path already wrote to the write-ahead log, reused as is) is staged in a file that DuckDB
+   * path already wrote to the write-ahead log, passed along by the storage writer) is staged in a file that DuckDB
    * reads and unnests on its own threads, so the main thread only writes one buffer.
    */
   async append(consumer: string, batches: SequencedBatch[]): Promise<void> {
@@ -137,7 +137,7 @@ export class DuckDbTelemetryStore implements TelemetryStore {
     const parts: Uint8Array[] = [];
     let longest = 0;
     for (const batch of batches) {
-      const encoded = encodedBatch(batch);
+      const encoded = batch.encoded ?? encodeBatch(batch);
       if (encoded.length > longest) longest = encoded.length;
       parts.push(Buffer.from(`{"q":${batch.seq},"w":`), encoded, LINE_END);
     }
