@@ -84,6 +84,15 @@ function parseCommandLine() {
   }
 }
 
+/** Hand-written notes below this line in the report survive a rerun (measurements made by hand, with their context). */
+const KEPT_NOTES_MARKER = '<!-- notes below this line are kept by npm run bench -->';
+
+async function keptNotes(file: string): Promise<string> {
+  const current = await readFile(file, 'utf8').catch(() => '');
+  const at = current.indexOf(KEPT_NOTES_MARKER);
+  return at < 0 ? '' : `\n${current.slice(at)}`;
+}
+
 async function main(): Promise<void> {
   const { values } = parseCommandLine();
   if (values.help) {
@@ -98,7 +107,7 @@ async function main(): Promise<void> {
   if (values.render) {
     // Re-render the report from a saved --json file (no measurement).
     const saved = JSON.parse(await readFile(values.render, 'utf8'));
-    await writeFile(values.out!, render(saved));
+    await writeFile(values.out!, render(saved) + (await keptNotes(values.out!)));
     console.error(`bench: wrote ${values.out} from ${values.render}`);
     return;
   }
@@ -144,7 +153,7 @@ async function main(): Promise<void> {
   };
   const report = { meta, sizes: size, targets: TARGETS, results };
   if (values.json) await writeFile(values.json, JSON.stringify(report, null, 2));
-  await writeFile(values.out!, render(report));
+  await writeFile(values.out!, render(report) + (await keptNotes(values.out!)));
   console.log(JSON.stringify(report, null, 2));
   console.error(`bench: wrote ${values.out}`);
 }
@@ -250,6 +259,11 @@ export function render(r: { meta: any; sizes: any; results: Record<string, any> 
       if (b) L.push(`| Mosquitto + mosquitto_sub (QoS 1, no persistence) | ${fmt(b.ackedPointsPerSec)} | ${fmt(b.consumed)} consumed of ${fmt(b.pointsAcked)} acked | ${fmt(b.pubackMs.p50, 1)} / ${fmt(b.pubackMs.p99, 1)} | – | – | ${b.serverCores} / ${b.generatorCores} |`);
       else L.push('| Mosquitto | not installed: `apt-get install mosquitto mosquitto-clients` | | | | |');
       L.push('', `Vigil / Mosquitto: **${x.mqtt.ratio ?? '–'}**.`, '');
+      const perPoint = (r: { serverCpuSec?: number; pointsAcked: number } | null | undefined) =>
+        r?.serverCpuSec !== undefined && r.pointsAcked > 0 ? `${fmt((r.serverCpuSec * 1e6) / r.pointsAcked, 1)} µs` : null;
+      if (perPoint(v)) {
+        L.push(`Server CPU time per acknowledged point (all threads of the server process ÷ points; on a shared machine steadier than points/s): Vigil ${perPoint(v)}${perPoint(b) ? `, Mosquitto ${perPoint(b)}` : ''}.`, '');
+      }
     }
   }
   if (x.http) {

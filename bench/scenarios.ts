@@ -46,6 +46,7 @@ export interface MqttIngestParams {
 
 export interface VigilIngestResult extends MqttLoadResult {
   serverCores: number;
+  serverCpuSec: number;
   generatorCores: number;
   pointsStored: number;
   storedMs: LatencySummary;
@@ -82,7 +83,7 @@ export async function vigilMqttIngest(p: Omit<MqttIngestParams, 'mosquitto'>): P
   ).then(async (r) => (p.profileDir ? { ...r, profile: await summarizeProfile(p.profileDir) } : r));
 }
 
-export async function mosquittoMqttIngest(p: Omit<MqttIngestParams, 'mosquitto'>): Promise<MqttLoadResult & { consumed: number; serverCores: number; generatorCores: number }> {
+export async function mosquittoMqttIngest(p: Omit<MqttIngestParams, 'mosquitto'>): Promise<MqttLoadResult & { consumed: number; serverCores: number; generatorCores: number; serverCpuSec: number }> {
   const m = await startMosquitto();
   try {
     const load = await withCpu(m.pid, () => runMqttLoad({

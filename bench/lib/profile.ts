@@ -1,4 +1,5 @@
-// Reads a V8 .cpuprofile and says where the time went: self time by package and by function.
+// Reads a V8 .cpuprofile and says where the time went while telemetry was being ingested: self
+// time by package and by function.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -24,15 +25,49 @@ function area(url: string, fn: string): string {
   return url.split('/').slice(-2).join('/');
 }
 
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+/** Functions that run only while telemetry is being ingested: they mark the load's time window. */
+const INGEST_MARKERS = ['/domains/telemetry/payload.js', '/domains/telemetry/batch-codec.js'];
+
+/**
+ * Samples per node within the ingest window (from the 1st to the 99th percentile of the samples in
+ * the ingest path), so start-up, device creation and the final storage check do not dilute what
+ * the load costs. Null when the profile has no timeline or too little ingest in it.
+ */
+function ingestWindowHits(profile: CpuProfile): Map<number, number> | null {
+  const { samples, timeDeltas } = profile;
+  if (!samples || !timeDeltas || samples.length !== timeDeltas.length) return null;
+  const marker = new Set(profile.nodes.filter((n) => INGEST_MARKERS.some((m) => n.callFrame.url.endsWith(m))).map((n) => n.id));
+  const times: number[] = [];
+  let t = profile.startTime;
+  for (const d of timeDeltas) times.push((t += d));
+  const marked = times.filter((_, i) => marker.has(samples[i]!));
+  if (marked.length < 100) return null;
+  const from = marked[Math.floor(marked.length * 0.01)]!;
+  const to = marked[Math.floor(marked.length * 0.99)]!;
+  const hits = new Map<number, number>();
+  samples.forEach((id, i) => {
+    if (times[i]! >= from && times[i]! <= to) hits.set(id, (hits.get(id) ?? 0) + 1);
+  });
+  return hits;
+}
+
 export async function summarizeProfile(dir: string, top = 12): Promise<ProfileSummary | null> {
   const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.cpuprofile'));
   if (files.length === 0) return null;
-  const profile = JSON.parse(await readFile(join(dir, files[0]!), 'utf8')) as { nodes: ProfileNode[] };
+  const profile = JSON.parse(await readFile(join(dir, files[0]!), 'utf8')) as CpuProfile;
+  const hitsById = ingestWindowHits(profile);
   const byArea = new Map<string, number>();
   const byFn = new Map<string, number>();
   let total = 0;
   for (const n of profile.nodes) {
-    const hits = n.hitCount ?? 0;
+    const hits = hitsById ? (hitsById.get(n.id) ?? 0) : (n.hitCount ?? 0);
     if (!hits) continue;
     total += hits;
     const a = area(n.callFrame.url, n.callFrame.functionName);

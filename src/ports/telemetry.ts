@@ -22,4 +22,6 @@ export interface PointBatch {
 /** A batch that has been through the durable log, with the log's sequence number. */
 export interface SequencedBatch extends PointBatch {
   seq: number;
+  /** The batch as it is on the bus (batch-codec.ts), when at hand: a store may keep it as is. */
+  encoded?: Uint8Array;
 }

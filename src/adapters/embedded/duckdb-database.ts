@@ -26,12 +26,16 @@ export class SerialConnection {
 }
 
 export class DuckDbDatabase {
-  private constructor(private readonly instance: DuckDBInstance) {}
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    /** The database file. */
+    readonly path: string,
+  ) {}
 
   static async open(path: string): Promise<DuckDbDatabase> {
     // Memory is shared with the Node heap on small machines: cap DuckDB explicitly.
     const instance = await DuckDBInstance.create(path, { memory_limit: '2GB' });
-    return new DuckDbDatabase(instance);
+    return new DuckDbDatabase(instance, path);
   }
 
   async connect(): Promise<SerialConnection> {

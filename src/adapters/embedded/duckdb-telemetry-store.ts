@@ -2,7 +2,10 @@
 // together with the consumer position, so a crash never stores a batch twice or half.
 // ts is BIGINT epoch ms: windows are integer arithmetic (ts // interval * interval), SQL that
 // PostgreSQL would also run.
-import { BIGINT, BOOLEAN, DOUBLE, DuckDBDataChunk, VARCHAR, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBValue } from '@duckdb/node-api';
+import { encodeBatch } from '../../domains/telemetry/batch-codec.js';
 import type {
   AggregateQuery,
   AggregateRow,
@@ -39,11 +42,36 @@ function sizeInBytes(value: unknown): number {
   return match ? Math.round(Number(match[1]) * (SIZE_UNITS[match[2]!] ?? 0)) : 0;
 }
 
-const MERGE_LATEST_SQL = `INSERT INTO telemetry_latest SELECT * FROM telemetry_latest_staging
+/** The points of one append, before they go to telemetry and telemetry_latest. `i` = index in its batch. */
+const STAGING_TABLE_SQL = `CREATE TEMP TABLE IF NOT EXISTS telemetry_staging (
+  tenant_id VARCHAR, device_id VARCHAR, key VARCHAR, ts BIGINT, num DOUBLE, str VARCHAR, bool BOOLEAN, seq BIGINT, i BIGINT)`;
+
+/**
+ * Reads the staged lines {"q":seq,"w":<batch as on the bus>} into telemetry_staging: one row per
+ * [key, ts, value] triple, the value in the column of its JSON type.
+ */
+function stageSql(file: string, maxLineBytes: number): string {
+  return `INSERT INTO telemetry_staging
+  SELECT w.t, w.d, x->>0, (x->1)::BIGINT,
+    CASE WHEN json_type(x->2) IN ('DOUBLE', 'BIGINT', 'UBIGINT', 'HUGEINT') THEN (x->2)::DOUBLE END,
+    CASE WHEN json_type(x->2) = 'VARCHAR' THEN x->>2 END,
+    CASE WHEN json_type(x->2) = 'BOOLEAN' THEN (x->2)::BOOLEAN END,
+    q, i
+  FROM (SELECT q, w, unnest(w.p) AS x, unnest(range(len(w.p))) AS i
+        FROM read_json('${file.replaceAll("'", "''")}', format = 'newline_delimited', maximum_object_size = ${maxLineBytes},
+                       columns = {q: 'BIGINT', w: 'STRUCT(t VARCHAR, d VARCHAR, p JSON[])'}))`;
+}
+
+/** The newest point per series of this append (ties: the later one) updates telemetry_latest. */
+const MERGE_LATEST_SQL = `INSERT INTO telemetry_latest
+  SELECT tenant_id, device_id, key, ts, num, str, bool FROM telemetry_staging
+  QUALIFY row_number() OVER (PARTITION BY tenant_id, device_id, key ORDER BY ts DESC, seq DESC, i DESC) = 1
   ON CONFLICT (tenant_id, device_id, key) DO UPDATE
   SET ts = excluded.ts, num = excluded.num, str = excluded.str, bool = excluded.bool
   WHERE excluded.ts >= telemetry_latest.ts`;
 const SAVE_POSITION_SQL = 'INSERT INTO ingest_positions VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq';
+
+const LINE_END = Buffer.from('}\n');
 
 function valueOf(row: Row): TelemetryValue {
   if (row.num !== null && row.num !== undefined) return row.num as number;
@@ -70,6 +98,8 @@ export class DuckDbTelemetryStore implements TelemetryStore, TelemetryLifecycle 
   private rollupsReady = false;
   private rollupCheck: Promise<void> = Promise.resolve();
   private readonly prepared = new Map<string, DuckDBPreparedStatement>();
+  /** Where append() stages the batches it stores (one file, rewritten by each append). */
+  private stagingFile = '';
 
   constructor(private readonly db: DuckDbDatabase) {}
 
@@ -78,6 +108,10 @@ export class DuckDbTelemetryStore implements TelemetryStore, TelemetryLifecycle 
     this.reader = await this.db.connect();
     this.roller = await this.db.connect();
     for (const sql of SCHEMA) await this.writer.run(sql);
+    await this.writer.run(STAGING_TABLE_SQL);
+    const stagingDir = `${this.db.path}.staging`;
+    await mkdir(stagingDir, { recursive: true, mode: 0o700 });
+    this.stagingFile = join(stagingDir, 'append.ndjson');
     // A rebuild after a bulk load can take seconds per hundred million rows: do not hold up start.
     this.rollupCheck = this.roller
       .exclusive((c) => verifyOrRebuild(c))
@@ -102,48 +136,33 @@ export class DuckDbTelemetryStore implements TelemetryStore, TelemetryLifecycle 
     return rows.length ? toNumber(rows[0]!.seq) : 0;
   }
 
+  /**
+   * Stores the batches and the consumer position in one transaction. The points are not handed
+   * to DuckDB one value at a time from JavaScript: the batches' bus encoding (the JSON the ingest
+   * path already wrote to the write-ahead log, passed along by the storage writer) is staged in a file that DuckDB
+   * reads and unnests on its own threads, so the main thread only writes one buffer.
+   */
   async append(consumer: string, batches: SequencedBatch[]): Promise<void> {
     if (batches.length === 0) return;
     const lastSeq = batches[batches.length - 1]!.seq;
+    const parts: Uint8Array[] = [];
+    let longest = 0;
+    for (const batch of batches) {
+      const encoded = batch.encoded ?? encodeBatch(batch);
+      if (encoded.length > longest) longest = encoded.length;
+      parts.push(Buffer.from(`{"q":${batch.seq},"w":`), encoded, LINE_END);
+    }
+    const staged = Buffer.concat(parts);
+    // DuckDB sizes its read buffer from the largest line allowed: no larger than this append needs.
+    const maxLineBytes = Math.max(1 << 20, 2 ** Math.ceil(Math.log2(longest + 64)));
     await this.writer.exclusive(async (conn) => {
+      await writeFile(this.stagingFile, staged);
       await conn.run('BEGIN TRANSACTION');
       try {
-        const appender = await conn.createAppender('telemetry');
-        const latest = await conn.createAppender('telemetry_latest_staging').catch(async () => {
-          await conn.run(
-            'CREATE TEMP TABLE telemetry_latest_staging AS SELECT * FROM telemetry_latest WITH NO DATA',
-          );
-          return conn.createAppender('telemetry_latest_staging');
-        });
-        // Whole columns per data chunk: three native calls per point (its strings) instead of
-        // nine appender calls; numbers, nulls and timestamps are written into typed arrays.
-        const rows = new TelemetryColumns();
-        // Newest point per series, by tenant and device (one string per batch), then key.
-        const newest = new Map<string, Map<string, { b: SequencedBatch; i: number }>>();
-        for (const batch of batches) {
-          const points = batch.points;
-          const series = `${batch.tenantId}\u0000${batch.deviceId}`;
-          let perKey = newest.get(series);
-          if (!perKey) newest.set(series, (perKey = new Map()));
-          for (let i = 0; i < points.length; i++) {
-            const p = points[i]!;
-            rows.add(batch.tenantId, batch.deviceId, p.key, p.ts, p.value, batch.seq);
-            if (rows.full) rows.appendTo(appender);
-            const seen = perKey.get(p.key);
-            if (!seen || seen.b.points[seen.i]!.ts <= p.ts) perKey.set(p.key, { b: batch, i });
-          }
-        }
-        rows.appendTo(appender);
-        appender.closeSync();
-        for (const perKey of newest.values()) {
-          for (const { b, i } of perKey.values()) {
-            const p = b.points[i]!;
-            appendRow(latest, b.tenantId, b.deviceId, p.key, p.ts, p.value);
-          }
-        }
-        latest.closeSync();
+        await conn.run(stageSql(this.stagingFile, maxLineBytes));
+        await this.runPrepared(conn, 'INSERT INTO telemetry SELECT tenant_id, device_id, key, ts, num, str, bool, seq FROM telemetry_staging');
         await this.runPrepared(conn, MERGE_LATEST_SQL);
-        await this.runPrepared(conn, 'DELETE FROM telemetry_latest_staging');
+        await this.runPrepared(conn, 'DELETE FROM telemetry_staging');
         await this.runPrepared(conn, SAVE_POSITION_SQL, [consumer, lastSeq]);
         await conn.run('COMMIT');
       } catch (err) {
@@ -237,75 +256,6 @@ export class DuckDbTelemetryStore implements TelemetryStore, TelemetryLifecycle 
     });
     await this.reader.exclusive(async (c) => c.closeSync());
     await this.roller.exclusive(async (c) => c.closeSync());
-  }
-}
-
-type Appender = Awaited<ReturnType<SerialConnection['raw']['createAppender']>>;
-
-/** One telemetry row; seq is given for the telemetry table and omitted for the latest-values staging table. */
-function appendRow(a: Appender, tenantId: string, deviceId: string, key: string, ts: number, value: TelemetryValue, seq?: number): void {
-  a.appendVarchar(tenantId);
-  a.appendVarchar(deviceId);
-  a.appendVarchar(key);
-  a.appendBigInt(BigInt(ts));
-  if (typeof value === 'number') {
-    a.appendDouble(value);
-    a.appendNull();
-    a.appendNull();
-  } else if (typeof value === 'boolean') {
-    a.appendNull();
-    a.appendNull();
-    a.appendBoolean(value);
-  } else {
-    a.appendNull();
-    a.appendVarchar(value);
-    a.appendNull();
-  }
-  if (seq !== undefined) a.appendBigInt(BigInt(seq));
-  a.endRow();
-}
-
-/** The telemetry table's columns, in order (tenant_id, device_id, key, ts, num, str, bool, seq). */
-const TELEMETRY_TYPES = [VARCHAR, VARCHAR, VARCHAR, BIGINT, DOUBLE, VARCHAR, BOOLEAN, BIGINT];
-/** Rows per data chunk: DuckDB's vector size. */
-const CHUNK_ROWS = 2048;
-
-/** Rows collected column by column, appended one DuckDB data chunk at a time. */
-class TelemetryColumns {
-  private n = 0;
-  private readonly tenant: string[] = [];
-  private readonly device: string[] = [];
-  private readonly key: string[] = [];
-  private readonly ts: bigint[] = [];
-  private readonly num: (number | null)[] = [];
-  private readonly str: (string | null)[] = [];
-  private readonly bool: (boolean | null)[] = [];
-  private readonly seq: bigint[] = [];
-
-  get full(): boolean {
-    return this.n === CHUNK_ROWS;
-  }
-
-  add(tenantId: string, deviceId: string, key: string, ts: number, value: TelemetryValue, seq: number): void {
-    const i = this.n++;
-    this.tenant[i] = tenantId;
-    this.device[i] = deviceId;
-    this.key[i] = key;
-    this.ts[i] = BigInt(ts);
-    this.num[i] = typeof value === 'number' ? value : null;
-    this.str[i] = typeof value === 'string' ? value : null;
-    this.bool[i] = typeof value === 'boolean' ? value : null;
-    this.seq[i] = BigInt(seq);
-  }
-
-  appendTo(appender: Appender): void {
-    const n = this.n;
-    if (n === 0) return;
-    const columns = [this.tenant, this.device, this.key, this.ts, this.num, this.str, this.bool, this.seq];
-    for (const column of columns) column.length = n;
-    const chunk = DuckDBDataChunk.create(TELEMETRY_TYPES, n);
-    chunk.setColumns(columns);
-    appender.appendDataChunk(chunk);
-    this.n = 0;
+    if (this.stagingFile) await rm(this.stagingFile, { force: true });
   }
 }

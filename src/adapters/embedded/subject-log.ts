@@ -7,8 +7,8 @@
 import { basename, dirname, join } from 'node:path';
 import type { BusMessage } from '../../ports/bus.js';
 import { Errors } from '../../errors.js';
-import { writeAllGathered, writeFully, type LogFile, type LogFs } from './log-fs.js';
-import { encodeRecord, findNextRecord, parseSegmentName, scanSegment, segmentName, type DamagedRange } from './wal-segment.js';
+import { writeFully, type LogFile, type LogFs } from './log-fs.js';
+import { encodeRecordInto, findNextRecord, HEADER_BYTES, parseSegmentName, scanSegment, segmentName, type DamagedRange } from './wal-segment.js';
 import type { DurableConsumer } from './wal-consumer.js';
 import { RecentRecords } from './wal-recent.js';
 
@@ -43,7 +43,6 @@ export interface LogContext {
 }
 
 interface Pending {
-  record: Buffer;
   message: BusMessage;
   resolve: (seq: number) => void;
   reject: (err: unknown) => void;
@@ -189,7 +188,7 @@ export class SubjectLog {
     if (this.closed) return Promise.reject(Errors.unavailable('ingest log is closed'));
     const seq = this.nextSeq++;
     return new Promise<number>((resolve, reject) => {
-      this.pending.push({ record: encodeRecord(seq, data), message: { seq, data }, resolve, reject });
+      this.pending.push({ message: { seq, data }, resolve, reject });
       if (!this.flushing) this.flushing = this.flushLoop();
     });
   }
@@ -205,13 +204,18 @@ export class SubjectLog {
       const group = this.pending;
       this.pending = [];
       const segment = this.active;
-      const records = group.map((p) => p.record);
-      const bytes = records.reduce((sum, r) => sum + r.length, 0);
+      // The whole group framed into one buffer, written with one call: cheaper than a gathered
+      // write of one small buffer per record, whose cost grows with the number of buffers.
+      let bytes = 0;
+      for (const p of group) bytes += HEADER_BYTES + p.message.data.length;
+      const framed = Buffer.allocUnsafe(bytes);
+      let at = 0;
+      for (const p of group) at = encodeRecordInto(framed, at, p.message.seq, p.message.data);
       let stage: WriteFailure['stage'] = 'repair';
       try {
         if (this.needsRepair) await this.repair();
         stage = 'write';
-        await writeAllGathered(this.fd!, records, segment.size);
+        await writeFully(this.fd!, framed, segment.size);
         stage = 'fsync';
         await this.fd!.datasync();
       } catch (err) {
@@ -226,8 +230,9 @@ export class SubjectLog {
       }
       let end = segment.size;
       for (const p of group) {
-        end += p.record.length;
-        this.recent.add({ seq: p.message.seq, data: p.message.data, segmentFirstSeq: segment.firstSeq, end, bytes: p.record.length });
+        const recordBytes = HEADER_BYTES + p.message.data.length;
+        end += recordBytes;
+        this.recent.add({ seq: p.message.seq, data: p.message.data, segmentFirstSeq: segment.firstSeq, end, bytes: recordBytes });
       }
       segment.size += bytes;
       this.durableSeq = group[group.length - 1]!.message.seq;

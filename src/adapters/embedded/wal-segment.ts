@@ -35,12 +35,18 @@ function checkOf(record: Buffer, pos: number, body: Uint8Array): number {
 
 export function encodeRecord(seq: number, body: Uint8Array): Buffer {
   const record = Buffer.allocUnsafe(HEADER_BYTES + body.length);
-  record.writeUInt32LE(MAGIC, 0);
-  record.writeUInt32LE(body.length, 8);
-  record.writeDoubleLE(seq, 12);
-  record.writeUInt32LE(checkOf(record, 0, body), 4);
-  record.set(body, HEADER_BYTES);
+  encodeRecordInto(record, 0, seq, body);
   return record;
+}
+
+/** Writes the record at pos in target (which has room for it); returns the offset past it. */
+export function encodeRecordInto(target: Buffer, pos: number, seq: number, body: Uint8Array): number {
+  target.writeUInt32LE(MAGIC, pos);
+  target.writeUInt32LE(body.length, pos + 8);
+  target.writeDoubleLE(seq, pos + 12);
+  target.writeUInt32LE(checkOf(target, pos, body), pos + 4);
+  target.set(body, pos + HEADER_BYTES);
+  return pos + HEADER_BYTES + body.length;
 }
 
 export interface DecodedRecord {

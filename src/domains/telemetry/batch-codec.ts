@@ -1,6 +1,4 @@
 // The wire form of a PointBatch on the bus: compact JSON, points as [key, ts, value] triples.
-// Decoding the very bytes this process encoded (the embedded log hands its consumers the records
-// it just wrote, from memory) returns the batch they were made from instead of parsing them again.
 import type { PointBatch, SequencedBatch, TelemetryValue, Transport } from '../../ports/telemetry.js';
 
 interface Wire {
@@ -11,37 +9,22 @@ interface Wire {
   p: [string, number, TelemetryValue][];
 }
 
-/** Encoded bytes -> the batch they were encoded from; dropped with the bytes. */
-const encodedFrom = new WeakMap<Uint8Array, PointBatch>();
-
 export function encodeBatch(batch: PointBatch): Buffer {
-  // Written out by hand: the same bytes as JSON.stringify of the Wire object, without building
-  // an array per point first. Numbers and booleans print as JSON does (no NaN or Infinity here:
-  // the payload parser refuses them); strings go through JSON.stringify for escaping.
-  let text = `{"t":${JSON.stringify(batch.tenantId)},"d":${JSON.stringify(batch.deviceId)},"tr":${JSON.stringify(batch.transport)},"ra":${batch.receivedAt},"p":[`;
-  const points = batch.points;
-  for (let i = 0; i < points.length; i++) {
-    const p = points[i]!;
-    const v = p.value;
-    text += `${i === 0 ? '' : ','}[${JSON.stringify(p.key)},${p.ts},${typeof v === 'string' ? JSON.stringify(v) : v}]`;
-  }
-  const data = Buffer.from(`${text}]}`);
-  encodedFrom.set(data, batch);
-  return data;
+  // One JSON.stringify of the whole wire object: measured faster than building the text by hand.
+  const wire: Wire = {
+    t: batch.tenantId,
+    d: batch.deviceId,
+    tr: batch.transport,
+    ra: batch.receivedAt,
+    p: batch.points.map((p) => [p.key, p.ts, p.value]),
+  };
+  return Buffer.from(JSON.stringify(wire));
 }
 
 export function decodeBatch(seq: number, data: Uint8Array): SequencedBatch {
-  const held = encodedFrom.get(data);
-  if (held) return { seq, tenantId: held.tenantId, deviceId: held.deviceId, transport: held.transport, receivedAt: held.receivedAt, points: held.points };
   const wire = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')) as Wire;
-  return {
-    seq,
-    tenantId: wire.t,
-    deviceId: wire.d,
-    transport: wire.tr,
-    receivedAt: wire.ra,
-    points: wire.p.map(([key, ts, value]) => ({ key, ts, value })),
-  };
+  const points = wire.p.map(([key, ts, value]) => ({ key, ts, value }));
+  return { seq, tenantId: wire.t, deviceId: wire.d, transport: wire.tr, receivedAt: wire.ra, points };
 }
 
 export const TELEMETRY_SUBJECT = 'telemetry';

@@ -59,7 +59,9 @@ export class StorageWriter {
         for (const m of messages) {
           if (this.sharing.skipStoredSeqs && m.seq <= this.applied) continue;
           const held = this.accepted?.take(m.seq);
-          batches.push(held ? { ...held, seq: m.seq } : decodeBatch(m.seq, m.data));
+          const batch = held ? { ...held, seq: m.seq } : decodeBatch(m.seq, m.data);
+          batch.encoded = m.data;
+          batches.push(batch);
         }
         const lastSeq = messages[messages.length - 1]!.seq;
         if (batches.length === 0) {
