@@ -415,7 +415,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   ingest.onAccepted((batch) => deviceApi.campaigns.observe(batch)); // fw_state reports drive OTA campaigns
   alarms.onChange((alarm, event) => live.publishAlarm(alarm, event));
-  alarms.onChange((alarm) => deviceApi.campaigns.observeAlarm(alarm)); // misbehaving updated devices pause OTA campaigns
+  // Misbehaving updated devices pause OTA campaigns: only a newly raised alarm counts.
+  alarms.onChange((alarm, event) => {
+    if (event === 'raised') deviceApi.campaigns.observeAlarm(alarm);
+  });
   presence.onChange((change) => live.publishStatus(change));
   connectivity.onChange((change) => live.publishConnectivity(change, presence.status(change.deviceId, null) === 'online'));
 

@@ -131,9 +131,10 @@ export class CampaignService {
   }
 
   /** The alarm hook: an alarm raised on an updated device of a running campaign that watches alarms. */
-  observeAlarm(alarm: { deviceId: string; status: string; createdAt: number }): void {
+  /** A newly raised alarm (the caller passes only raises; a repeat or an acknowledgement is not a new misbehaviour). */
+  observeAlarm(alarm: { deviceId: string; createdAt: number }): void {
     const id = this.byDevice.get(alarm.deviceId);
-    if (!id || alarm.status !== 'open') return;
+    if (!id) return;
     void this.serial(id, async () => {
       const c = this.running.get(id);
       const entry = c?.devices.find((d) => d.deviceId === alarm.deviceId);
