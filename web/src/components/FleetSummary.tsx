@@ -70,7 +70,7 @@ export function FleetSummary({ enabled = true }: { enabled?: boolean }) {
   const alarms = useAsync(
     async () => {
       if (!enabled) return undefined;
-      const open = await getAlarms(call, { query: { status: 'open', limit: 1000 } });
+      const open = await getAlarms(call, { query: { status: 'active', limit: 1000 } });
       const bySeverity = new Map<string, number>();
       for (const a of open.items) bySeverity.set(a.severity, (bySeverity.get(a.severity) ?? 0) + 1);
       return { total: open.total, bySeverity };

@@ -164,7 +164,7 @@ function StatWidget({ deviceId, keyName, rangeMs }: { deviceId: string; keyName:
 function AlarmsWidget({ deviceId }: { deviceId?: string }) {
   const call = useApi();
   const live = useLive();
-  const alarms = useAsync(async () => (await getAlarms(call, { query: { status: 'open', deviceId, limit: 20 } })).items, [call, deviceId]);
+  const alarms = useAsync(async () => (await getAlarms(call, { query: { status: 'active', deviceId, limit: 20 } })).items, [call, deviceId]);
   useLiveSubscription({ alarms: true });
   const reload = alarms.reload;
   useEffect(() => live.on('alarm', () => reload()), [live, reload]);
