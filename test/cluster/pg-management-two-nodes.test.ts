@@ -4,7 +4,7 @@
 // usable by both, with the shared VIGIL_SECRETS_KEY), OTA packages and their chunks. Neither node
 // opens a management.duckdb of its own. A command queued on one node reaches its device on the other.
 // MQTT basic credentials set through one node let the device in through the other, and disabling
-// it through one node refuses it on the other.
+// it through one node refuses it on the other. A device profile made on one node is used by the other.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -147,5 +147,20 @@ describe('management state shared by two nodes on PostgreSQL', { skip: await ski
     assert.equal((await request(node1.http, 'POST', `/api/v1/devices/${device.id}/enable`, { token: token1 })).status, 204);
     const back = await waitFor(() => connect(credentials).catch(() => null), 'node 2 lets the enabled device back');
     await back.endAsync();
+  });
+
+  test('two nodes - a device profile created through one node is known to the other without a restart', async () => {
+    const created = await request(node1.http, 'POST', '/api/v1/device-profiles', {
+      token: token1,
+      body: { name: 'cross-node-meter', telemetrySchema: { keys: { power: { type: 'number', min: 0 } }, unknownKeys: 'reject' }, inactivityTimeoutMs: 120_000 },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const seen = await waitFor(async () => {
+      const r = await request(node2.http, 'GET', `/api/v1/device-profiles/${created.body.id}`, { token: token2 });
+      return r.status === 200 && r.body;
+    }, 'node 2 knows the profile');
+    assert.deepEqual(seen.telemetrySchema, created.body.telemetrySchema);
+    const clash = await request(node2.http, 'POST', '/api/v1/device-profiles', { token: token2, body: { name: 'cross-node-meter' } });
+    assert.equal(clash.status, 409, 'the name is taken on every node');
   });
 });

@@ -1,4 +1,6 @@
-import { describe } from 'node:test';
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { PgDeviceAccessStore } from '../../src/adapters/distributed/pg-device-access-store.js';
 import { closingStores, openTestStores } from '../helpers/postgres.js';
 import { skipUnless } from '../helpers/services.js';
@@ -10,5 +12,23 @@ describe('PgDeviceAccessStore (PostgreSQL)', { skip: await skipUnless('postgres'
     const store = new PgDeviceAccessStore(stores.pool);
     await store.init();
     return closingStores(store, stores);
+  });
+
+  test('PgDeviceAccessStore - one client id / username pair belongs to one device, even when two nodes race: the second gets a conflict', async () => {
+    const stores = await openTestStores();
+    const store = new PgDeviceAccessStore(stores.pool);
+    try {
+      const t = randomUUID();
+      const pair = { clientId: null, username: `u-${randomUUID()}` };
+      await store.putBasicCredential({ tenantId: t, deviceId: randomUUID(), ...pair, passwordHash: 'h1', updatedAt: 1 });
+      await assert.rejects(store.putBasicCredential({ tenantId: t, deviceId: randomUUID(), ...pair, passwordHash: 'h2', updatedAt: 2 }), (err: Error & { statusCode?: number }) => {
+        assert.equal(err.statusCode, 409);
+        return true;
+      });
+      assert.equal((await store.findBasicCredential(null, pair.username))?.passwordHash, 'h1', 'the first holder keeps it');
+    } finally {
+      await store.close();
+      await stores.close();
+    }
   });
 });

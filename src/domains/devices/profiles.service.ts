@@ -30,6 +30,7 @@ export class DeviceProfileService {
   private readonly byTenant = new Map<string, Map<string, DeviceProfile>>();
   private readonly typeOf = new Map<string, string>();
   private readonly changeListeners = new Set<() => void>();
+  private readonly changedHereListeners = new Set<() => void>();
 
   constructor(
     private readonly store: DeviceProfileStore,
@@ -55,8 +56,22 @@ export class DeviceProfileService {
     this.changeListeners.add(listener);
   }
 
-  private changed(): void {
+  /** Called after a profile is created, replaced or deleted through this node (profile-change-relay.ts). */
+  onChangedHere(listener: () => void): void {
+    this.changedHereListeners.add(listener);
+  }
+
+  private changed(here = true): void {
     for (const l of this.changeListeners) l();
+    if (here) for (const l of this.changedHereListeners) l();
+  }
+
+  /** Another node changed a profile: every profile is read again from the shared store (they are few). */
+  async reload(): Promise<void> {
+    const all = await this.store.listAllProfiles();
+    this.byTenant.clear();
+    for (const p of all) this.remember(p);
+    this.changed(false);
   }
 
   list(tenantId: string): DeviceProfile[] {
