@@ -31,4 +31,37 @@ describe('PgDeviceAccessStore (PostgreSQL)', { skip: await skipUnless('postgres'
       await stores.close();
     }
   });
+
+  test("PgDeviceAccessStore - a tenant has one CA of its own (two nodes making it at once keep one); uploaded CAs are many", async () => {
+    const stores = await openTestStores();
+    const store = new PgDeviceAccessStore(stores.pool);
+    try {
+      const t = randomUUID();
+      const ca = (kind: 'vigil' | 'uploaded') => ({
+        id: randomUUID(),
+        tenantId: t,
+        kind,
+        name: kind,
+        certificatePem: 'pem',
+        privateKey: kind === 'vigil' ? 'sealed-key' : null,
+        subject: 'CN=ca',
+        fingerprint: randomUUID(),
+        createDevices: false,
+        deviceType: 'default',
+        createdAt: 1,
+      });
+      const own = ca('vigil');
+      await store.putAuthority(own);
+      await store.putAuthority({ ...own, privateKey: 'resealed-key' }); // the same CA saved again
+      await assert.rejects(store.putAuthority(ca('vigil')), (err: Error & { statusCode?: number }) => err.statusCode === 409);
+      await store.putAuthority(ca('uploaded'));
+      await store.putAuthority(ca('uploaded'));
+      const listed = await store.listAuthorities(t);
+      assert.deepEqual(listed.map((a) => a.kind).sort(), ['uploaded', 'uploaded', 'vigil']);
+      assert.equal(listed.find((a) => a.kind === 'vigil')?.privateKey, 'resealed-key', 'the key is stored exactly as given');
+    } finally {
+      await store.close();
+      await stores.close();
+    }
+  });
 });

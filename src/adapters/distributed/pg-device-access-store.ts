@@ -86,7 +86,17 @@ export class PgDeviceAccessStore implements DeviceAccessStore {
     return rows[0] ? toCertificate(rows[0]) : null;
   }
 
+  /** A second CA of the tenant's own (kind vigil, another id) is a conflict: one per tenant. */
   async putAuthority(a: CertificateAuthority): Promise<void> {
+    try {
+      await this.putAuthorityRow(a);
+    } catch (err) {
+      if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw Errors.conflict('the tenant already has its own device CA');
+      throw err;
+    }
+  }
+
+  private async putAuthorityRow(a: CertificateAuthority): Promise<void> {
     await this.pool.query(
       `INSERT INTO certificate_authorities (id, tenant_id, kind, name, certificate_pem, private_key, subject, fingerprint, create_devices, device_type, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)

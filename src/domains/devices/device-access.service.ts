@@ -224,7 +224,14 @@ export class DeviceAccessService implements DeviceAccessChecks {
         deviceType: 'default',
         createdAt: this.clock(),
       };
-      await this.store.putAuthority(record);
+      try {
+        await this.store.putAuthority(record);
+      } catch (err) {
+        // Another node made the tenant's CA at the same moment (the shared store keeps one): use it.
+        const made = (await this.store.listAuthorities(tenantId)).find((a) => a.kind === 'vigil');
+        if (!made) throw err;
+        record = made;
+      }
     }
     const privateKeyPem = openSecret(record.privateKey!, this.secretsKey, `the device CA key of tenant ${tenantId}`);
     if (this.secretsKey && !isSealed(record.privateKey!)) await this.store.putAuthority({ ...record, privateKey: seal(privateKeyPem, this.secretsKey) });

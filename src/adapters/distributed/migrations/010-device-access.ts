@@ -23,6 +23,8 @@ export const deviceAccessSchema: Migration = {
        certificate_pem text NOT NULL, private_key text, subject text NOT NULL, fingerprint text NOT NULL,
        create_devices boolean NOT NULL, device_type text NOT NULL, created_at bigint NOT NULL)`,
     `CREATE INDEX certificate_authorities_tenant ON certificate_authorities (tenant_id, created_at)`,
+    // A tenant has one CA of its own: two nodes making it on first use at once cannot both keep theirs.
+    `CREATE UNIQUE INDEX certificate_authorities_own ON certificate_authorities (tenant_id) WHERE kind = 'vigil'`,
     `CREATE INDEX certificate_authorities_uploaded ON certificate_authorities (subject) WHERE kind = 'uploaded'`,
     `CREATE TABLE disabled_devices (device_id text PRIMARY KEY, tenant_id text NOT NULL, since bigint NOT NULL)`,
     // ---- device profiles ----
