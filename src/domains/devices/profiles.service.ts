@@ -31,6 +31,8 @@ export class DeviceProfileService {
   private readonly typeOf = new Map<string, string>();
   private readonly changeListeners = new Set<() => void>();
   private readonly changedHereListeners = new Set<() => void>();
+  /** Counts this node's profile writes (see reload). */
+  private localWrites = 0;
 
   constructor(
     private readonly store: DeviceProfileStore,
@@ -68,7 +70,13 @@ export class DeviceProfileService {
 
   /** Another node changed a profile: every profile is read again from the shared store (they are few). */
   async reload(): Promise<void> {
-    const all = await this.store.listAllProfiles();
+    let all: DeviceProfile[];
+    let writes: number;
+    // A profile saved through this node while the read ran may be missing from it: read again.
+    do {
+      writes = this.localWrites;
+      all = await this.store.listAllProfiles();
+    } while (writes !== this.localWrites);
     this.byTenant.clear();
     for (const p of all) this.remember(p);
     this.changed(false);
@@ -100,6 +108,7 @@ export class DeviceProfileService {
   async remove(tenantId: string, id: string): Promise<void> {
     const current = this.get(tenantId, id);
     await this.store.deleteProfile(tenantId, id);
+    this.localWrites++;
     this.byTenant.get(tenantId)?.delete(current.name);
     this.changed();
   }
@@ -123,6 +132,7 @@ export class DeviceProfileService {
 
   private async save(profile: DeviceProfile): Promise<DeviceProfile> {
     await this.store.putProfile(profile);
+    this.localWrites++;
     this.remember(profile);
     this.changed();
     return profile;
