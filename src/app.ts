@@ -74,6 +74,7 @@ import { liveFanout } from './transports/live/live-fanout.js';
 import { relayRevocations } from './domains/devices/revocation-relay.js';
 import { relayDeviceUpdates } from './domains/devices/device-update-relay.js';
 import { relayRuleChanges } from './domains/rules/rule-change-relay.js';
+import { relayProfileChanges } from './domains/devices/profile-change-relay.js';
 import { DeviceAccessService } from './domains/devices/device-access.service.js';
 import { deviceAccessRoutes } from './transports/http/routes/device-access.routes.js';
 import type { MetadataStore } from './ports/metadata-store.js';
@@ -407,6 +408,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await invalidations.connect(adapters.pubsub, log.child({ component: 'auth' }));
   await relayDeviceUpdates(devices, adapters.pubsub, log.child({ component: 'devices' }));
   await relayRuleChanges(ruleEngine, adapters.pubsub, log.child({ component: 'rules' }));
+  await relayProfileChanges(profiles, adapters.pubsub, log.child({ component: 'devices' }));
   ingest.onAccepted((batch) => {
     presence.activity(batch.tenantId, batch.deviceId, batch.receivedAt);
     connectivity.dataReceived(batch.tenantId, batch.deviceId, batch.receivedAt);

@@ -499,18 +499,12 @@ async function openPostgresManagementStores(
   await ruleStore.init();
   await notificationStore.init();
   await alarmJournal.init();
-  // TEMPORARY (merge): device access and profiles have no PostgreSQL store yet; node-local DuckDB.
-  const { DuckDbDatabase } = await import('./embedded/duckdb-database.js');
-  const { DuckDbDeviceAccessStore } = await import('./embedded/duckdb-device-access-store.js');
-  const { DuckDbDeviceProfileStore } = await import('./embedded/duckdb-device-profile-store.js');
-  const local = await DuckDbDatabase.open(join(context.dataDir, 'management.duckdb'));
-  closers.push(() => local.close());
   return {
     deviceStateStore: overrides.deviceStateStore ?? pg.deviceState,
     provisioningStore: overrides.provisioningStore ?? pg.provisioning,
     otaStore: overrides.otaStore ?? pg.ota,
-    deviceAccessStore: overrides.deviceAccessStore ?? new DuckDbDeviceAccessStore(local),
-    deviceProfileStore: overrides.deviceProfileStore ?? new DuckDbDeviceProfileStore(local),
+    deviceAccessStore: overrides.deviceAccessStore ?? pg.deviceAccess,
+    deviceProfileStore: overrides.deviceProfileStore ?? pg.deviceProfiles,
     ruleStore,
     notificationStore,
     alarmJournal,

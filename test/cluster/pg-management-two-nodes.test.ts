@@ -3,10 +3,12 @@
 // node is what the other node serves: attributes, rules, notification channels (their secret
 // usable by both, with the shared VIGIL_SECRETS_KEY), OTA packages and their chunks. Neither node
 // opens a management.duckdb of its own. A command queued on one node reaches its device on the other.
+// MQTT basic credentials set through one node let the device in through the other, and disabling
+// it through one node refuses it on the other. A device profile made on one node is used by the other.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import mqtt from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDevice, login, request, waitFor } from '../helpers/harness.js';
@@ -108,5 +110,57 @@ describe('management state shared by two nodes on PostgreSQL', { skip: await ski
     } finally {
       await client.endAsync();
     }
+  });
+
+  test('two nodes - MQTT basic credentials set through one node let the device in through the other; disabled through one node, refused by the other', async () => {
+    const device = await createDevice(node1.http, token1, 'basic-across');
+    const credentials = { clientId: `cid-${device.id}`, username: 'meter-user', password: 'meter-pass-1' };
+    const set = await request(node1.http, 'PUT', `/api/v1/devices/${device.id}/credentials/mqtt-basic`, { token: token1, body: credentials });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+
+    const connect = (options: IClientOptions): Promise<MqttClient> =>
+      new Promise((resolve, reject) => {
+        const client = mqtt.connect(`mqtt://127.0.0.1:${node2.mqttPort}`, { reconnectPeriod: 0, connectTimeout: 15_000, protocolVersion: 4, ...options });
+        client.once('connect', () => resolve(client));
+        client.once('error', (err) => {
+          client.end(true);
+          reject(err);
+        });
+      });
+    const refused = (err: unknown) => (err as { code?: number }).code === 5;
+
+    await assert.rejects(connect({ ...credentials, password: 'wrong' }), refused, 'the password is checked on the other node too');
+    const client = await connect(credentials);
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    await client.publishAsync('v1/devices/me/telemetry', '{"across_nodes": 42}', { qos: 1 });
+    const stored = await waitFor(async () => {
+      const r = await request(node1.http, 'GET', `/api/v1/devices/${device.id}/telemetry/latest?keys=across_nodes`, { token: token1 });
+      return r.body?.data?.across_nodes?.value;
+    }, 'the point published through node 2 stored');
+    assert.equal(stored, 42);
+
+    assert.equal((await request(node1.http, 'POST', `/api/v1/devices/${device.id}/disable`, { token: token1 })).status, 204);
+    await closed; // node 2 heard of it: its session of the device ended
+    await assert.rejects(connect(credentials), refused, 'node 2 refuses the next CONNECT');
+    assert.equal((await request(node2.http, 'GET', `/api/v1/devices/${device.id}`, { token: token2 })).body.disabled, true);
+
+    assert.equal((await request(node1.http, 'POST', `/api/v1/devices/${device.id}/enable`, { token: token1 })).status, 204);
+    const back = await waitFor(() => connect(credentials).catch(() => null), 'node 2 lets the enabled device back');
+    await back.endAsync();
+  });
+
+  test('two nodes - a device profile created through one node is known to the other without a restart', async () => {
+    const created = await request(node1.http, 'POST', '/api/v1/device-profiles', {
+      token: token1,
+      body: { name: 'cross-node-meter', telemetrySchema: { keys: { power: { type: 'number', min: 0 } }, unknownKeys: 'reject' }, inactivityTimeoutMs: 120_000 },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const seen = await waitFor(async () => {
+      const r = await request(node2.http, 'GET', `/api/v1/device-profiles/${created.body.id}`, { token: token2 });
+      return r.status === 200 && r.body;
+    }, 'node 2 knows the profile');
+    assert.deepEqual(seen.telemetrySchema, created.body.telemetrySchema);
+    const clash = await request(node2.http, 'POST', '/api/v1/device-profiles', { token: token2, body: { name: 'cross-node-meter' } });
+    assert.equal(clash.status, 409, 'the name is taken on every node');
   });
 });

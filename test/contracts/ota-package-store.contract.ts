@@ -86,9 +86,13 @@ export function otaPackageStoreContract(name: string, open: () => Promise<OtaPac
       deviceType: 'tracker',
       stagePercents: [10, 100],
       maxFailureRatio: 0.2,
+      maxAlarmRatio: 0.25, // and alarmedAt below: the alarm budget of a campaign survives a restart
       status: 'running' as const,
       stage: 0,
-      devices: [{ deviceId: 'd1', stage: 0, state: 'assigned' as const }],
+      devices: [
+        { deviceId: 'd1', stage: 0, state: 'assigned' as const },
+        { deviceId: 'd2', stage: 0, state: 'UPDATED' as const, previousPackageId: null, alarmedAt: 1_700_000_000_123 },
+      ],
       pausedReason: null,
       createdAt: 1,
       updatedAt: 1,

@@ -36,6 +36,10 @@ import { PgOtaPackageStore } from './pg-ota-package-store.js';
 import { PgRuleStore } from './pg-rule-store.js';
 import { PgNotificationStore } from './pg-notification-store.js';
 import { PgAlarmJournal } from './pg-alarm-journal.js';
+import type { DeviceAccessStore } from '../../ports/device-access-store.js';
+import type { DeviceProfileStore } from '../../ports/device-profile-store.js';
+import { PgDeviceAccessStore } from './pg-device-access-store.js';
+import { PgDeviceProfileStore } from './pg-device-profile-store.js';
 
 export interface PostgresOptions extends PgTelemetryStoreOptions {
   /** Schema for every table (created if missing); default: the server's search_path (public). */
@@ -136,10 +140,12 @@ export interface PostgresManagementStores {
   rules: RuleStore;
   notifications: NotificationStore;
   alarmJournal: AlarmJournal;
+  deviceAccess: DeviceAccessStore;
+  deviceProfiles: DeviceProfileStore;
 }
 
 /**
- * The device management, rule, notification and alarm-journal stores on a pool from
+ * The device management (state, provisioning, OTA, access, profiles), rule, notification and alarm-journal stores on a pool from
  * openPostgresStores() or openPostgresPool(); callers init() and close() them (the notification
  * store holds one connection of the pool while open) before ending the pool.
  */
@@ -151,6 +157,8 @@ export function createPostgresManagementStores(pool: pg.Pool): PostgresManagemen
     rules: new PgRuleStore(pool),
     notifications: new PgNotificationStore(pool),
     alarmJournal: new PgAlarmJournal(pool),
+    deviceAccess: new PgDeviceAccessStore(pool),
+    deviceProfiles: new PgDeviceProfileStore(pool),
   };
 }
 

@@ -1,13 +1,7 @@
 // Embedded DeviceAccessStore on DuckDB (management.duckdb).
-import type {
-  AuthorityKind,
-  CertificateAuthority,
-  CertificateSource,
-  DeviceAccessStore,
-  DeviceCertificate,
-  MqttBasicCredential,
-} from '../../ports/device-access-store.js';
-import { toNumber, type DuckDbDatabase, type Row, type SerialConnection } from './duckdb-database.js';
+import type { CertificateAuthority, DeviceAccessStore, DeviceCertificate, MqttBasicCredential } from '../../ports/device-access-store.js';
+import { toAuthority, toBasicCredential, toCertificate, toDisabled } from '../rows/device-access-rows.js';
+import type { DuckDbDatabase, SerialConnection } from './duckdb-database.js';
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS device_mqtt_basic (
@@ -24,48 +18,6 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS disabled_devices (
      device_id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, since BIGINT NOT NULL)`,
 ];
-
-function toBasic(r: Row): MqttBasicCredential {
-  return {
-    tenantId: r.tenant_id as string,
-    deviceId: r.device_id as string,
-    clientId: (r.client_id as string | null) ?? null,
-    username: (r.username as string | null) ?? null,
-    passwordHash: (r.password_hash as string | null) ?? null,
-    updatedAt: toNumber(r.updated_at),
-  };
-}
-
-function toCertificate(r: Row): DeviceCertificate {
-  return {
-    fingerprint: r.fingerprint as string,
-    tenantId: r.tenant_id as string,
-    deviceId: r.device_id as string,
-    serialNumber: r.serial_number as string,
-    subject: r.subject as string,
-    notBefore: toNumber(r.not_before),
-    notAfter: toNumber(r.not_after),
-    source: r.source as CertificateSource,
-    createdAt: toNumber(r.created_at),
-    revokedAt: r.revoked_at === null || r.revoked_at === undefined ? null : toNumber(r.revoked_at),
-  };
-}
-
-function toAuthority(r: Row): CertificateAuthority {
-  return {
-    id: r.id as string,
-    tenantId: r.tenant_id as string,
-    kind: r.kind as AuthorityKind,
-    name: r.name as string,
-    certificatePem: r.certificate_pem as string,
-    privateKey: (r.private_key as string | null) ?? null,
-    subject: r.subject as string,
-    fingerprint: r.fingerprint as string,
-    createDevices: r.create_devices as boolean,
-    deviceType: r.device_type as string,
-    createdAt: toNumber(r.created_at),
-  };
-}
 
 export class DuckDbDeviceAccessStore implements DeviceAccessStore {
   private conn!: SerialConnection;
@@ -93,12 +45,12 @@ export class DuckDbDeviceAccessStore implements DeviceAccessStore {
       'SELECT * FROM device_mqtt_basic WHERE client_id IS NOT DISTINCT FROM $1 AND username IS NOT DISTINCT FROM $2 LIMIT 1',
       [clientId, username],
     );
-    return rows[0] ? toBasic(rows[0]) : null;
+    return rows[0] ? toBasicCredential(rows[0]) : null;
   }
 
   async getBasicCredential(tenantId: string, deviceId: string): Promise<MqttBasicCredential | null> {
     const rows = await this.conn.all('SELECT * FROM device_mqtt_basic WHERE tenant_id = $1 AND device_id = $2', [tenantId, deviceId]);
-    return rows[0] ? toBasic(rows[0]) : null;
+    return rows[0] ? toBasicCredential(rows[0]) : null;
   }
 
   async deleteBasicCredential(tenantId: string, deviceId: string): Promise<boolean> {
@@ -181,7 +133,7 @@ export class DuckDbDeviceAccessStore implements DeviceAccessStore {
 
   async listDisabled(): Promise<{ tenantId: string; deviceId: string; since: number }[]> {
     const rows = await this.conn.all('SELECT * FROM disabled_devices ORDER BY since, device_id');
-    return rows.map((r) => ({ tenantId: r.tenant_id as string, deviceId: r.device_id as string, since: toNumber(r.since) }));
+    return rows.map(toDisabled);
   }
 
   async deleteDevice(tenantId: string, deviceId: string): Promise<void> {

@@ -1,25 +1,12 @@
 // Embedded DeviceProfileStore on DuckDB (management.duckdb); the schema is kept as JSON text.
 import type { DeviceProfile, DeviceProfileStore } from '../../ports/device-profile-store.js';
-import { toNumber, type DuckDbDatabase, type Row, type SerialConnection } from './duckdb-database.js';
+import { toDeviceProfile } from '../rows/device-profile-rows.js';
+import type { DuckDbDatabase, SerialConnection } from './duckdb-database.js';
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS device_profiles (
   id VARCHAR PRIMARY KEY, tenant_id VARCHAR NOT NULL, name VARCHAR NOT NULL, description VARCHAR NOT NULL,
   telemetry_schema VARCHAR, on_violation VARCHAR NOT NULL, inactivity_timeout_ms BIGINT,
   created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, UNIQUE (tenant_id, name))`;
-
-function toProfile(r: Row): DeviceProfile {
-  return {
-    id: r.id as string,
-    tenantId: r.tenant_id as string,
-    name: r.name as string,
-    description: r.description as string,
-    telemetrySchema: r.telemetry_schema ? JSON.parse(r.telemetry_schema as string) : null,
-    onViolation: r.on_violation as DeviceProfile['onViolation'],
-    inactivityTimeoutMs: r.inactivity_timeout_ms === null || r.inactivity_timeout_ms === undefined ? null : toNumber(r.inactivity_timeout_ms),
-    createdAt: toNumber(r.created_at),
-    updatedAt: toNumber(r.updated_at),
-  };
-}
 
 export class DuckDbDeviceProfileStore implements DeviceProfileStore {
   private conn!: SerialConnection;
@@ -56,7 +43,7 @@ export class DuckDbDeviceProfileStore implements DeviceProfileStore {
   }
 
   async listAllProfiles(): Promise<DeviceProfile[]> {
-    return (await this.conn.all('SELECT * FROM device_profiles ORDER BY tenant_id, name')).map(toProfile);
+    return (await this.conn.all('SELECT * FROM device_profiles ORDER BY tenant_id, name')).map(toDeviceProfile);
   }
 
   async deleteProfile(tenantId: string, id: string): Promise<boolean> {

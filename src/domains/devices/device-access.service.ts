@@ -43,7 +43,11 @@ const MAX_VALIDITY_DAYS = 20 * 365;
 const BASIC_CACHE_LIMIT = 100_000;
 
 export class DeviceAccessService implements DeviceAccessChecks {
-  private readonly disabled = new Set<string>();
+  private disabled = new Set<string>();
+  /** Devices whose disabled mark is being re-read, with the re-read they wait for. */
+  private readonly pending = new Map<string, Promise<void>>();
+  private loading: Promise<void> | null = null;
+  private loadingNext: Promise<void> | null = null;
   private readonly certificates = new Map<string, DeviceCertificate>();
   private readonly basicLogins = new Map<string, { tenantId: string; deviceId: string }>();
 
@@ -58,6 +62,46 @@ export class DeviceAccessService implements DeviceAccessChecks {
     await this.store.init();
     for (const d of await this.store.listDisabled()) this.disabled.add(d.deviceId);
     this.devices.useAccess(this);
+    // Fires for this node's changes and, through the revocation relay, for every other node's:
+    // with a shared store (PostgreSQL) a device disabled, enabled or given other credentials
+    // elsewhere must be judged by what the store says now, not by what this node cached.
+    this.devices.onCredentialsRevoked((deviceId) => this.accessChanged(deviceId));
+  }
+
+  private accessChanged(deviceId: string): void {
+    this.basicLogins.clear();
+    for (const [fingerprint, c] of this.certificates) if (c.deviceId === deviceId) this.certificates.delete(fingerprint);
+    const refreshed = this.reloadDisabled().finally(() => {
+      if (this.pending.get(deviceId) === refreshed) this.pending.delete(deviceId);
+    });
+    this.pending.set(deviceId, refreshed);
+  }
+
+  /** Re-reads every disabled mark (a short list). Calls made while one read runs share the next. */
+  private reloadDisabled(): Promise<void> {
+    if (!this.loading) {
+      const loading = this.store
+        .listDisabled()
+        .then((rows) => {
+          this.disabled = new Set(rows.map((d) => d.deviceId));
+        })
+        // The store unreachable: keep what this node knows; the next change reads again.
+        .catch(() => undefined)
+        .finally(() => {
+          this.loading = null;
+        });
+      this.loading = loading;
+      return loading;
+    }
+    this.loadingNext ??= this.loading.then(() => {
+      this.loadingNext = null;
+      return this.reloadDisabled();
+    });
+    return this.loadingNext;
+  }
+
+  refreshing(deviceId: string): Promise<void> | undefined {
+    return this.pending.get(deviceId);
   }
 
   // ---- lifecycle: disable / enable ----
@@ -78,6 +122,7 @@ export class DeviceAccessService implements DeviceAccessChecks {
     await this.devices.get(tenantId, deviceId);
     await this.store.setDisabled(tenantId, deviceId, false, this.clock());
     this.disabled.delete(deviceId);
+    this.devices.credentialsChanged(deviceId); // so the other nodes re-read the mark
   }
 
   // ---- MQTT basic ----
@@ -179,7 +224,14 @@ export class DeviceAccessService implements DeviceAccessChecks {
         deviceType: 'default',
         createdAt: this.clock(),
       };
-      await this.store.putAuthority(record);
+      try {
+        await this.store.putAuthority(record);
+      } catch (err) {
+        // Another node made the tenant's CA at the same moment (the shared store keeps one): use it.
+        const made = (await this.store.listAuthorities(tenantId)).find((a) => a.kind === 'vigil');
+        if (!made) throw err;
+        record = made;
+      }
     }
     const privateKeyPem = openSecret(record.privateKey!, this.secretsKey, `the device CA key of tenant ${tenantId}`);
     if (this.secretsKey && !isSealed(record.privateKey!)) await this.store.putAuthority({ ...record, privateKey: seal(privateKeyPem, this.secretsKey) });

@@ -19,6 +19,9 @@ export interface DeviceView extends Device {
 /** Credentials beyond the access token, and the disabled mark (device-access.service.ts). */
 export interface DeviceAccessChecks {
   isDisabled(deviceId: string): boolean;
+  /** While this node re-reads a device's disabled mark (another node may just have changed it):
+   *  resolves once isDisabled is current again. Undefined when nothing is being re-read. */
+  refreshing(deviceId: string): Promise<void> | undefined;
   /** The device a TLS client certificate (leaf first, then what the client sent with it) stands for. */
   authenticateCertificate(chain: Buffer[]): Promise<Device | null>;
   /** ThingsBoard's MQTT basic credentials. */
@@ -57,7 +60,7 @@ export class DeviceService {
   private readonly updatedListeners = new Set<(deviceId: string) => void>();
   private tenantPolicy: TenantPolicy = { admits: () => true, beforeCreate: async () => undefined };
   private connectivity: (d: Device) => Connectivity = () => 'offline';
-  private access: DeviceAccessChecks = { isDisabled: () => false, authenticateCertificate: async () => null, authenticateBasic: async () => null };
+  private access: DeviceAccessChecks = { isDisabled: () => false, refreshing: () => undefined, authenticateCertificate: async () => null, authenticateBasic: async () => null };
 
   constructor(
     private readonly store: MetadataStore,
@@ -92,11 +95,13 @@ export class DeviceService {
 
   /** The device, if it may connect now: it exists, is enabled and its tenant is active. */
   async admit(tenantId: string, deviceId: string): Promise<Device | null> {
+    await this.access.refreshing(deviceId);
     if (this.access.isDisabled(deviceId) || !this.tenantPolicy.admits(tenantId)) return null;
     return this.store.getDevice(tenantId, deviceId);
   }
 
-  /** A credential changed or the device was disabled: cached tokens go, open sessions end (on every node). */
+  /** A credential changed or the device was disabled or enabled: cached tokens go, open sessions
+   *  end, the disabled mark is re-read (on every node). */
   credentialsChanged(deviceId: string): void {
     this.revoked(deviceId);
   }
@@ -236,7 +241,7 @@ export class DeviceService {
     if (cached) {
       if ('unknownUntil' in cached) {
         if (cached.unknownUntil > Date.now()) return null;
-      } else return this.admits(cached) ? cached : null;
+      } else return (await this.admits(cached)) ? cached : null;
     }
     const device = await this.store.findDeviceByTokenHash(hash);
     if (this.byTokenHash.size > 200_000) {
@@ -245,10 +250,11 @@ export class DeviceService {
     }
     this.byTokenHash.set(hash, device ?? { unknownUntil: Date.now() + NEGATIVE_CACHE_MS });
     if (device) this.hashByDevice.set(device.id, hash);
-    return device && this.admits(device) ? device : null;
+    return device && (await this.admits(device)) ? device : null;
   }
 
-  private admits(device: Device): boolean {
+  private async admits(device: Device): Promise<boolean> {
+    await this.access.refreshing(device.id);
     return this.tenantPolicy.admits(device.tenantId) && !this.access.isDisabled(device.id);
   }
 }

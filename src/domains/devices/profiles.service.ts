@@ -30,6 +30,9 @@ export class DeviceProfileService {
   private readonly byTenant = new Map<string, Map<string, DeviceProfile>>();
   private readonly typeOf = new Map<string, string>();
   private readonly changeListeners = new Set<() => void>();
+  private readonly changedHereListeners = new Set<() => void>();
+  /** Counts this node's profile writes (see reload). */
+  private localWrites = 0;
 
   constructor(
     private readonly store: DeviceProfileStore,
@@ -55,8 +58,28 @@ export class DeviceProfileService {
     this.changeListeners.add(listener);
   }
 
-  private changed(): void {
+  /** Called after a profile is created, replaced or deleted through this node (profile-change-relay.ts). */
+  onChangedHere(listener: () => void): void {
+    this.changedHereListeners.add(listener);
+  }
+
+  private changed(here = true): void {
     for (const l of this.changeListeners) l();
+    if (here) for (const l of this.changedHereListeners) l();
+  }
+
+  /** Another node changed a profile: every profile is read again from the shared store (they are few). */
+  async reload(): Promise<void> {
+    let all: DeviceProfile[];
+    let writes: number;
+    // A profile saved through this node while the read ran may be missing from it: read again.
+    do {
+      writes = this.localWrites;
+      all = await this.store.listAllProfiles();
+    } while (writes !== this.localWrites);
+    this.byTenant.clear();
+    for (const p of all) this.remember(p);
+    this.changed(false);
   }
 
   list(tenantId: string): DeviceProfile[] {
@@ -85,6 +108,7 @@ export class DeviceProfileService {
   async remove(tenantId: string, id: string): Promise<void> {
     const current = this.get(tenantId, id);
     await this.store.deleteProfile(tenantId, id);
+    this.localWrites++;
     this.byTenant.get(tenantId)?.delete(current.name);
     this.changed();
   }
@@ -108,6 +132,7 @@ export class DeviceProfileService {
 
   private async save(profile: DeviceProfile): Promise<DeviceProfile> {
     await this.store.putProfile(profile);
+    this.localWrites++;
     this.remember(profile);
     this.changed();
     return profile;

@@ -9,6 +9,7 @@ import { identitySchema } from './006-identity.js';
 import { managementSchema } from './007-management.js';
 import { tenancySchema } from './008-tenancy.js';
 import { alarmStatusSchema } from './009-alarm-status.js';
+import { deviceAccessSchema } from './010-device-access.js';
 
 export interface Migration {
   /** Applied in ascending order; recorded in vigil_migrations once applied. */
@@ -18,4 +19,4 @@ export interface Migration {
   statements: string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [metadataSchema, analyticsSchema, telemetrySchema, keyUnitsSchema, dashboardsSchema, identitySchema, managementSchema, tenancySchema, alarmStatusSchema];
+export const MIGRATIONS: readonly Migration[] = [metadataSchema, analyticsSchema, telemetrySchema, keyUnitsSchema, dashboardsSchema, identitySchema, managementSchema, tenancySchema, alarmStatusSchema, deviceAccessSchema];
