@@ -41,6 +41,7 @@ const TARGETS = {
   liveP99Ms: 100,
   aggregateMs: 1_000,
   rulesIngestRatio: 0.9,
+  scaledOutCopyRatio: 0.5,
 };
 
 function sh(cmd: string): string {
@@ -239,6 +240,8 @@ export function render(r: { meta: any; sizes: any; results: Record<string, any> 
   const m = x.mqtt?.vigil, c = x.connections, d = x.dashboard, q = x.query;
   if (m) L.push(`| ≥ 100,000 points/s stored over MQTT QoS 1 | ${fmt(m.ackedPointsPerSec)} points/s acked (${fmt(m.pointsStored)} of ${fmt(m.pointsAcked)} verified stored) | ${verdict(m.ackedPointsPerSec >= TARGETS.mqttPointsPerSec && m.pointsStored >= m.pointsAcked)} |`);
   if (c && !c.error) L.push(`| ≥ 10,000 concurrent MQTT connections | ${fmt(c.held)} held (target tried: ${fmt(c.params.target)}) | ${c.params.target < TARGETS.connections ? 'not tried at this size (--quick)' : verdict(c.held >= TARGETS.connections)} |`);
+  const so = x.scaledout;
+  if (so && so.ratio !== undefined) L.push(`| scaled-out (PostgreSQL + NATS): points/s stored ≥ 0.5 of raw COPY into the store's table | ${so.ratio} (${fmt(so.oneNode.storedPointsPerSec)} of ${fmt(so.rawCopy.storeTablePointsPerSec)} points/s) | ${verdict(so.ratio >= TARGETS.scaledOutCopyRatio)} |`);
   if (d && !d.error) L.push(`| p99 publish→dashboard < 100 ms at 1M points/min | p99 ${fmt(d.liveMs.p99, 1)} ms at ${fmt(d.achievedPointsPerMin)} points/min | ${verdict((d.liveMs.p99 ?? Infinity) < TARGETS.liveP99Ms && d.achievedPointsPerMin >= 990_000)} |`);
   const ru = x.rules;
   if (ru && !ru.error) L.push(`| ingest with 1,000 active rules ≥ 0.9 of without | ${ru.ratio} (${fmt(ru.withRules.pointsPerSec)} vs ${fmt(ru.none.pointsPerSec)} / ${fmt(ru.noneAgain.pointsPerSec)} points/s, ${fmt(ru.withRules.rules)} rules); alarm → webhook p99 ${fmt(ru.withRules.alarmToWebhookMs?.p99, 1)} ms | ${ru.withRules.rules < 1000 ? 'not tried at this size (--quick)' : verdict(ru.ratio >= TARGETS.rulesIngestRatio)} |`);

@@ -85,7 +85,8 @@ test('report - dashboard losses, stale measurements and the suite time are state
 
 test('report - scaled-out row: the ratio verdict, lost points and a missing haproxy follow the results', () => {
   const text = render(stored(), context);
-  assert.match(text, /## 7\. Scaled-out mode/);
+  assert.match(text, /## 8\. Scaled-out mode/);
+  assert.match(text, /\| scaled-out \(PostgreSQL \+ NATS\): points\/s stored ≥ 0\.5 of raw COPY into the store's table \| 0\.429 \(42,431 of 98,962 points\/s\) \| \*\*missed\*\* \|/);
   assert.match(text, /\| raw COPY, store-shaped table \(baseline\) \| – \| 98,962 \|/);
   assert.match(text, /\*\*0\.429\*\* \(goal ≥ 0\.5: \*\*missed\*\*\)/);
   assert.match(text, /Every acknowledged point was stored\./);
