@@ -60,10 +60,11 @@ export interface ScaledOutResult {
   twoNodeSpeedup: number | null;
 }
 
+// The bench's own variables, else the test suites' (test/helpers/services.ts), else this machine's.
 const services = {
-  postgres: process.env.VIGIL_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-  nats: process.env.VIGIL_BENCH_NATS_URL ?? 'nats://127.0.0.1:4222',
-  redis: process.env.VIGIL_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+  postgres: process.env.VIGIL_BENCH_POSTGRES_URL ?? process.env.VIGIL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+  nats: process.env.VIGIL_BENCH_NATS_URL ?? process.env.VIGIL_TEST_NATS_URL ?? 'nats://127.0.0.1:4222',
+  redis: process.env.VIGIL_BENCH_REDIS_URL ?? process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
 };
 
 function reachable(url: string): Promise<boolean> {
