@@ -1,4 +1,4 @@
-// `node dist/bench/pg-ingest.js [--points N] [--batch-points N] [--devices N] [--keys N] [--writers N] [--rounds N]`:
+// `node dist/bench/pg-ingest.js [--points N] [--batch-points N] [--devices N] [--keys N] [--writers N] [--rounds N] [--shared-position]`:
 // points/s stored through PgTelemetryStore.append (COPY and unnest loading) beside raw COPY of
 // the same rows, in the same batches, into the same PostgreSQL in the same run: into a plain
 // unindexed table (the floor), and into the store's own partitioned table with its primary key
@@ -23,6 +23,8 @@ const { values: flags } = parseArgs({
     keys: { type: 'string', default: '5' },
     writers: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '3' },
+    // Every writer records its position in one row, as the nodes of a queue group do.
+    'shared-position': { type: 'boolean', default: false },
   },
 });
 const url = flags['postgres-url'] || process.env.VIGIL_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -75,12 +77,13 @@ async function throughStore(appends: SequencedBatch[][], bulkLoad: BulkLoadMetho
   const schema = `vigil_bench_${process.pid}_${bulkLoad}`;
   const stores = await openPostgresStores(url, { schema, bulkLoad, poolSize: writers + 2 });
   try {
-    const pointsPerSec = await timed(appends, (batches, worker) => stores.telemetry.append(`writer-${worker}`, batches));
+    const consumer = (worker: number) => (flags['shared-position'] ? 'storage' : `writer-${worker}`);
+    const pointsPerSec = await timed(appends, (batches, worker) => stores.telemetry.append(consumer(worker), batches));
     const started = Date.now();
     await stores.telemetryLifecycle.rollUp();
     const rollUpMs = Date.now() - started;
     // Every point again: what a redelivery after a crash costs (all skipped as already stored).
-    const replayPointsPerSec = await timed(appends, (batches, worker) => stores.telemetry.append(`writer-${worker}`, batches));
+    const replayPointsPerSec = await timed(appends, (batches, worker) => stores.telemetry.append(consumer(worker), batches));
     return { pointsPerSec, replayPointsPerSec, rollUpMs };
   } finally {
     await stores.pool.query(`DROP SCHEMA "${schema}" CASCADE`);

@@ -12,6 +12,7 @@ import { connections, dashboardLatency, httpIngest, mqttIngest, queryScenario } 
 import { renderSoak, soakScenario, SOAK_DEFAULTS } from './soak.js';
 import { measureProtocols, renderProtocols } from './ingest-protocols.js';
 import { renderRules, rulesScenario } from './rules.js';
+import { renderScaledOut, scaledOutScenario } from './scaled-out.js';
 
 export const SIZES = {
   full: {
@@ -21,6 +22,7 @@ export const SIZES = {
     dashboard: { devices: 100, ratePointsPerSec: 1_000_000 / 60, payloadKeys: 5, durationMs: 30_000 },
     query: { points: 100_000_000, keys: 4, repeats: 5 },
     rules: { devices: 1000, rules: 1000, seconds: 10, firing: 10 },
+    scaledOut: { devices: 10, concurrency: 8, batchEntries: 200, payloadKeys: 5, durationMs: 20_000, copyBatchPoints: 5_000 },
   },
   quick: {
     mqtt: { connections: 50, durationMs: 8_000, payloadKeys: 5, ratePointsPerSec: 0, inflightPerConnection: 16, watchDevices: 5 },
@@ -29,6 +31,7 @@ export const SIZES = {
     dashboard: { devices: 50, ratePointsPerSec: 1_000_000 / 60, payloadKeys: 5, durationMs: 8_000 },
     query: { points: 5_000_000, keys: 4, repeats: 3 },
     rules: { devices: 200, rules: 200, seconds: 3, firing: 5 },
+    scaledOut: { devices: 5, concurrency: 4, batchEntries: 200, payloadKeys: 5, durationMs: 5_000, copyBatchPoints: 5_000 },
   },
 };
 
@@ -38,6 +41,7 @@ const TARGETS = {
   liveP99Ms: 100,
   aggregateMs: 1_000,
   rulesIngestRatio: 0.9,
+  scaledOutCopyRatio: 0.5,
 };
 
 function sh(cmd: string): string {
@@ -54,7 +58,9 @@ const verdict = (ok: boolean) => (ok ? '**met**' : '**missed**');
 const HELP = `usage: npm run bench -- [options]
 
   --quick              smaller sizes (a smoke run, minutes instead of the full suite)
-  --only LIST          comma-separated steps: mqtt,http,connections,dashboard,query,soak,protocols,rules (default: all)
+  --only LIST          comma-separated steps: mqtt,http,connections,dashboard,query,soak,protocols,rules,scaledout
+                       (default: all; scaledout needs PostgreSQL, NATS and Redis, see
+                       VIGIL_BENCH_POSTGRES_URL/_NATS_URL/_REDIS_URL, and haproxy for two nodes)
   --soak-minutes N     length of the soak step (default 10, or 1 with --quick)
   --no-profile         skip the CPU profile run
   --out FILE           report to write (default docs/benchmarks.md)
@@ -112,7 +118,7 @@ async function main(): Promise<void> {
     return;
   }
   const size = values.quick ? SIZES.quick : SIZES.full;
-  const only = new Set((values.only ?? 'mqtt,http,connections,dashboard,query,soak,protocols,rules').split(','));
+  const only = new Set((values.only ?? 'mqtt,http,connections,dashboard,query,soak,protocols,rules,scaledout').split(','));
   const results: Record<string, any> = {};
   const started = Date.now();
   const step = async (name: string, fn: () => Promise<unknown>) => {
@@ -139,6 +145,7 @@ async function main(): Promise<void> {
   await step('soak', () => soakScenario({ ...SOAK_DEFAULTS, durationMs: soakMinutes * 60_000 }));
   await step('protocols', () => (values.quick ? measureProtocols(3_000, 1) : measureProtocols(10_000, 2)));
   await step('rules', () => rulesScenario(size.rules));
+  await step('scaledout', () => scaledOutScenario(size.scaledOut));
 
   if (profileDir) await rm(profileDir, { recursive: true, force: true });
   const meta = {
@@ -242,6 +249,8 @@ export function render(r: { meta: any; sizes: any; results: Record<string, any> 
   const m = x.mqtt?.vigil, c = x.connections, d = x.dashboard, q = x.query;
   if (m) L.push(`| ≥ 100,000 points/s stored over MQTT QoS 1 | ${fmt(m.ackedPointsPerSec)} points/s acked (${fmt(m.pointsStored)} of ${fmt(m.pointsAcked)} verified stored) | ${verdict(m.ackedPointsPerSec >= TARGETS.mqttPointsPerSec && m.pointsStored >= m.pointsAcked)} |`);
   if (c && !c.error) L.push(`| ≥ 10,000 concurrent MQTT connections | ${fmt(c.held)} held (target tried: ${fmt(c.params.target)}) | ${c.params.target < TARGETS.connections ? 'not tried at this size (--quick)' : verdict(c.held >= TARGETS.connections)} |`);
+  const so = x.scaledout;
+  if (so && so.ratio !== undefined) L.push(`| scaled-out (PostgreSQL + NATS): points/s stored ≥ 0.5 of raw COPY into the store's table | ${so.ratio} (${fmt(so.oneNode.storedPointsPerSec)} of ${fmt(so.rawCopy.storeTablePointsPerSec)} points/s) | ${verdict(so.ratio >= TARGETS.scaledOutCopyRatio)} |`);
   if (d && !d.error) L.push(`| p99 publish→dashboard < 100 ms at 1M points/min | p99 ${fmt(d.liveMs.p99, 1)} ms at ${fmt(d.achievedPointsPerMin)} points/min | ${verdict((d.liveMs.p99 ?? Infinity) < TARGETS.liveP99Ms && d.achievedPointsPerMin >= 990_000)} |`);
   const ru = x.rules;
   if (ru && !ru.error) L.push(`| ingest with 1,000 active rules ≥ 0.9 of without | ${ru.ratio} (${fmt(ru.withRules.pointsPerSec)} vs ${fmt(ru.none.pointsPerSec)} / ${fmt(ru.noneAgain.pointsPerSec)} points/s, ${fmt(ru.withRules.rules)} rules); alarm → webhook p99 ${fmt(ru.withRules.alarmToWebhookMs?.p99, 1)} ms | ${ru.withRules.rules < 1000 ? 'not tried at this size (--quick)' : verdict(ru.ratio >= TARGETS.rulesIngestRatio)} |`);
@@ -325,6 +334,7 @@ export function render(r: { meta: any; sizes: any; results: Record<string, any> 
   L.push(...renderSoak(x.soak));
   L.push(...renderProtocols(x.protocols));
   L.push(...renderRules(x.rules));
+  L.push(...renderScaledOut(x.scaledout));
   L.push('## Closing note: where Vigil falls short and where the time goes', '', ...closingNote(r, cores), '');
   return L.join('\n');
 }

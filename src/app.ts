@@ -187,7 +187,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   if (boot.generatedPassword) await keepInitialPassword(dataDir, boot.generatedPassword);
   const generatedAdminPassword = await pendingInitialPassword(dataDir, (await identity.getUserByEmail(ADMIN_EMAIL))?.passwordHash ?? null);
   auth.onPasswordChanged((_userId, email) => void (email === ADMIN_EMAIL && forgetInitialPassword(dataDir)));
-  const presence = new PresenceTracker(metadataStore, config.deviceInactivityTimeoutMs);
+  const presence = new PresenceTracker(metadataStore, config.deviceInactivityTimeoutMs, undefined, adapters.presenceDirectory, (err) =>
+    log.warn({ err }, 'shared presence (Redis) failed; other nodes may see this node\'s devices late'),
+  );
   const devices = new DeviceService(metadataStore, telemetryStore, presence);
   const profiles = new DeviceProfileService(adapters.deviceProfileStore, metadataStore, config.deviceInactivityTimeoutMs);
   await profiles.start();

@@ -30,6 +30,7 @@ import type { NotificationStore } from '../ports/notification-store.js';
 import type { AlarmJournal } from '../ports/alarm-journal.js';
 import type { ReadinessCheck } from '../transports/http/routes/ops.routes.js';
 import type { SharedRateLimiter, SharedRequestLimiter } from '../ports/shared-rate-limiter.js';
+import type { PresenceDirectory } from '../ports/presence-directory.js';
 import { redactUrl } from './redact-url.js';
 
 export interface Adapters {
@@ -69,6 +70,8 @@ export interface Adapters {
   sharedRateLimiter?: SharedRateLimiter;
   /** API request limits (per user, API key, tenant) shared by every node; absent: each node limits alone. */
   sharedRequestLimiter?: SharedRequestLimiter;
+  /** Which node holds each device's connection, shared by every node (Redis); absent: this node's own view. */
+  presenceDirectory?: PresenceDirectory;
   /** Socket.IO adapter that reaches the clients of every node (absent: this node's only). */
   liveAdapter?: ServerOptions['adapter'];
   /** Highest durable sequence of a subject in the ingest log, for the storage stall check (0 when unknown). */
@@ -111,6 +114,7 @@ export async function createAdapters(config: Config, context: Context, overrides
     const bus = overrides.bus ?? (openedBus = await openBus(config, context, implementations, readiness));
     if (overrides.bus) implementations.bus = 'override';
     const { pubsub, liveAdapter, sharedRateLimiter, sharedRequestLimiter } = await openPubSub(config, context, overrides, closers, implementations);
+    const presenceDirectory = await openPresenceDirectory(config, overrides, closers, implementations);
     const storageSharing = overrides.storageSharing ?? {
       group: Boolean(config.natsUrl && config.postgresUrl && !overrides.telemetryStore),
       skipStoredSeqs: !(config.postgresUrl && !overrides.telemetryStore),
@@ -125,6 +129,7 @@ export async function createAdapters(config: Config, context: Context, overrides
       liveAdapter,
       sharedRateLimiter,
       sharedRequestLimiter,
+      presenceDirectory,
       durableSeq: overrides.durableSeq ?? ((subject) => (fileBus ? fileBus.durableSeq(subject) : 0)),
       readiness: overrides.readiness ?? readiness,
       implementations,
@@ -394,6 +399,24 @@ async function openPubSub(config: Config, context: Context, overrides: Partial<A
     implementations.rateLimit = sharedRateLimiter ? 'override' : 'per node';
   }
   return { pubsub, liveAdapter, sharedRateLimiter, sharedRequestLimiter };
+}
+
+async function openPresenceDirectory(config: Config, overrides: Partial<Adapters>, closers: Closer[], implementations: Record<string, string>) {
+  if (overrides.presenceDirectory || !config.redisUrl) {
+    implementations.presence = overrides.presenceDirectory ? 'override' : 'this node';
+    return overrides.presenceDirectory;
+  }
+  const { createRedisPresenceDirectory } = await import('./distributed/redis-presence-directory.js');
+  let directory;
+  try {
+    directory = await createRedisPresenceDirectory(config.redisUrl, { keyPrefix: config.redisKeyPrefix });
+  } catch (err) {
+    throw new ServiceUnreachableError(firstLine(err, 'Redis', config.redisUrl), { cause: err });
+  }
+  const owned = directory;
+  closers.push(() => owned.close());
+  implementations.presence = `redis ${redactUrl(config.redisUrl)} (shared)`;
+  return directory;
 }
 
 /** One line naming the service and its URL (password hidden), then the first line of the cause. */

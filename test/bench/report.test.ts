@@ -82,3 +82,25 @@ test('report - dashboard losses, stale measurements and the suite time are state
   assert.match(text, /suite took 290 s, about 5 min/);
   assert.match(render(stored(), context), /have not changed since the measured commit/);
 });
+
+test('report - scaled-out row: the ratio verdict, lost points and a missing haproxy follow the results', () => {
+  const text = render(stored(), context);
+  assert.match(text, /## 8\. Scaled-out mode/);
+  assert.match(text, /\| scaled-out \(PostgreSQL \+ NATS\): points\/s stored ≥ 0\.5 of raw COPY into the store's table \| 0\.429 \(42,431 of 98,962 points\/s\) \| \*\*missed\*\* \|/);
+  assert.match(text, /\| raw COPY, store-shaped table \(baseline\) \| – \| 98,962 \|/);
+  assert.match(text, /\*\*0\.429\*\* \(goal ≥ 0\.5: \*\*missed\*\*\)/);
+  assert.match(text, /Every acknowledged point was stored\./);
+  const r = stored();
+  r.results.scaledout.ratio = 0.61;
+  r.results.scaledout.oneNode.pointsStored -= 7;
+  r.results.scaledout.twoNodes = null;
+  r.results.scaledout.twoNodesSkipped = 'haproxy not installed';
+  const changed = render(r, context);
+  assert.match(changed, /\*\*0\.61\*\* \(goal ≥ 0\.5: \*\*met\*\*\)/);
+  assert.match(changed, /\*\*Acknowledged points missing from PostgreSQL after 120 s: 7 \(1 node\)\.\*\*/);
+  assert.match(changed, /Two nodes were not measured: haproxy not installed\./);
+  assert.doesNotMatch(changed, /two nodes behind HAProxy \|/);
+  const skipped = stored();
+  skipped.results.scaledout = { skipped: 'nats not reachable at nats://127.0.0.1:4222' };
+  assert.match(render(skipped, context), /Not measured: nats not reachable at nats:\/\/127\.0\.0\.1:4222\./);
+});

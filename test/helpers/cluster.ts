@@ -144,7 +144,8 @@ export interface Balancer {
 }
 
 /** Runs deploy/haproxy.cfg (as shipped) in front of two nodes, on free ports. */
-export async function startBalancer(node1: ClusterNode, node2: ClusterNode): Promise<Balancer> {
+/** Takes any two nodes with their ports (a cluster node, or a benchmark's Vigil process). */
+export async function startBalancer(node1: Pick<ClusterNode, 'mqttPort' | 'httpPort'>, node2: Pick<ClusterNode, 'mqttPort' | 'httpPort'>): Promise<Balancer> {
   const [mqttPort, httpPort, statsPort] = [await freePort(), await freePort(), await freePort()];
   const child = spawn(haproxyPath()!, ['-db', '-f', HAPROXY_CFG], {
     env: {

@@ -43,7 +43,9 @@ export async function startDeviceApi({ store, provisioningStore, otaStore, devic
   await provisioningStore.init();
   await otaStore.init();
   const attributes = new AttributeService(store);
-  const rpc = new RpcService(store, limits, (deviceId) => presence.status(deviceId, null) === 'online');
+  // Online here, or connected to another node (shared presence): the call is then stored and
+  // the node holding the device delivers it (device-push-relay.ts).
+  const rpc = new RpcService(store, limits, async (deviceId) => presence.status(deviceId, null) === 'online' || (await presence.heldElsewhere([deviceId])).has(deviceId));
   await rpc.start();
   const provisioning = new ProvisioningService(provisioningStore, devices, attributes);
   const gateways = new GatewayService(store, devices, presence);

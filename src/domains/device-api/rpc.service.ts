@@ -53,7 +53,7 @@ export class RpcService {
   constructor(
     private readonly store: DeviceStateStore,
     private readonly limits: SessionLimits,
-    private readonly isOnline: (deviceId: string) => boolean = () => true,
+    private readonly isOnline: (deviceId: string) => boolean | Promise<boolean> = () => true,
   ) {}
 
   async start(): Promise<void> {
@@ -78,7 +78,7 @@ export class RpcService {
     const timeoutMs = input.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
     if (!(timeoutMs > 0 && timeoutMs <= MAX_RPC_TIMEOUT_MS)) throw Errors.badRequest(`timeoutMs must be 1..${MAX_RPC_TIMEOUT_MS}`);
     const persistent = input.persistent ?? false;
-    if (!persistent && !this.isOnline(device.deviceId) && !this.pollers.has(device.deviceId)) {
+    if (!persistent && !this.pollers.has(device.deviceId) && !(await this.isOnline(device.deviceId))) {
       throw new AppError('DEVICE_OFFLINE', 409, 'the device is offline; send with "persistent": true to deliver it when the device returns');
     }
     const now = Date.now();

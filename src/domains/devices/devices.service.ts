@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { Errors } from '../../errors.js';
 import type { Device, DeviceSortField, MetadataStore } from '../../ports/metadata-store.js';
+import type { HeldConnection } from '../../ports/presence-directory.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import { hashDeviceToken, newDeviceToken } from './credentials.js';
 import type { DeviceStatus, PresenceTracker } from './presence.js';
@@ -152,9 +153,21 @@ export class DeviceService {
     for (const l of this.updatedListeners) l(deviceId);
   }
 
-  private view(d: Device): DeviceView {
+  private view(d: Device, elsewhere?: ReadonlyMap<string, HeldConnection>): DeviceView {
     const lastSeenAt = this.presence.lastActivity(d.id) ?? d.lastSeenAt;
-    return { ...d, lastSeenAt, status: this.presence.status(d.id, d.lastSeenAt), disabled: this.access.isDisabled(d.id), connectivity: this.connectivity(d) };
+    return {
+      ...d,
+      lastSeenAt,
+      status: this.presence.status(d.id, d.lastSeenAt, Date.now(), elsewhere),
+      disabled: this.access.isDisabled(d.id),
+      connectivity: this.connectivity(d),
+    };
+  }
+
+  /** Views of the devices, online also when connected to another node (shared presence). */
+  private async views(devices: Device[]): Promise<DeviceView[]> {
+    const elsewhere = await this.presence.heldElsewhere(devices.map((d) => d.id));
+    return devices.map((d) => this.view(d, elsewhere));
   }
 
   /** accessToken: a credential the device chose (provisioning, import); generated when absent. */
@@ -180,7 +193,7 @@ export class DeviceService {
   async get(tenantId: string, id: string): Promise<DeviceView> {
     const d = await this.store.getDevice(tenantId, id);
     if (!d) throw Errors.notFound(`device ${id} not found`);
-    return this.view(d);
+    return (await this.views([d]))[0]!;
   }
 
   /** The tenant's device with exactly this name (names are not unique: the oldest). */
@@ -192,13 +205,13 @@ export class DeviceService {
   async list(tenantId: string, input: ListDevicesInput): Promise<{ items: DeviceView[]; total: number }> {
     if (!input.status && !input.connectivity) {
       const page = await this.store.listDevices(tenantId, input);
-      return { items: page.items.map((d) => this.view(d)), total: page.total };
+      return { items: await this.views(page.items), total: page.total };
     }
     // Status and connectivity are live state, not columns: filter the tenant's devices in memory.
     const all = await this.store.listDevices(tenantId, { ...input, offset: 0, limit: Number.MAX_SAFE_INTEGER });
-    const matching = all.items
-      .map((d) => this.view(d))
-      .filter((d) => (!input.status || d.status === input.status) && (!input.connectivity || d.connectivity === input.connectivity));
+    const matching = (await this.views(all.items)).filter(
+      (d) => (!input.status || d.status === input.status) && (!input.connectivity || d.connectivity === input.connectivity),
+    );
     return { items: matching.slice(input.offset, input.offset + input.limit), total: matching.length };
   }
 
@@ -207,7 +220,7 @@ export class DeviceService {
     if (!d) throw Errors.notFound(`device ${id} not found`);
     this.evict(id);
     for (const l of this.updatedListeners) l(id);
-    return this.view(d);
+    return (await this.views([d]))[0]!;
   }
 
   async rotateCredentials(tenantId: string, id: string, accessToken?: string) {

@@ -2,6 +2,7 @@
 // something within the inactivity timeout. Status changes are announced to listeners; last
 // activity is written to the metadata store in periodic batches, never per point.
 import type { MetadataStore } from '../../ports/metadata-store.js';
+import type { HeldConnection, PresenceDirectory } from '../../ports/presence-directory.js';
 
 export type DeviceStatus = 'online' | 'offline';
 
@@ -19,6 +20,8 @@ interface Entry {
   /** When the latest connection opened (0: none since start). */
   connectedAt: number;
   online: boolean;
+  /** When the first of the device's current connections to this node opened. */
+  connectedSince: number;
 }
 
 export class PresenceTracker {
@@ -27,16 +30,61 @@ export class PresenceTracker {
   private timer: NodeJS.Timeout | null = null;
   private readonly listeners = new Set<(change: StatusChange) => void>();
   private readonly sessionListeners = new Set<(tenantId: string, deviceId: string) => void>();
+  private refreshTimer: NodeJS.Timeout | null = null;
 
+  /**
+   * @param directory shared record of which node holds each device's connection (scaled out with
+   *   Redis): this node's connections are written there, and status() of a device connected to
+   *   another node comes from it (through withElsewhere()). Absent: this node knows all.
+   */
   constructor(
     private readonly store: MetadataStore,
     private readonly inactivityTimeoutMs: number,
     private readonly sweepIntervalMs = 5000,
+    private readonly directory?: PresenceDirectory,
+    private readonly onDirectoryError: (err: unknown) => void = () => undefined,
   ) {}
 
   start(): void {
     this.timer = setInterval(() => void this.sweep(), this.sweepIntervalMs);
     this.timer.unref();
+    if (this.directory) {
+      this.refreshTimer = setInterval(() => void this.refreshHeld(), this.directory.refreshIntervalMs);
+      this.refreshTimer.unref();
+    }
+  }
+
+  /** Keeps this node's entries in the directory alive (they expire if this node dies). */
+  private async refreshHeld(): Promise<void> {
+    const held = [...this.devices].filter(([, e]) => e.connections > 0);
+    if (held.length === 0) return;
+    try {
+      await this.directory!.refresh(held.map(([id]) => id));
+    } catch (err) {
+      this.onDirectoryError(err);
+      return;
+    }
+    // Re-record every held device, so an entry lost meanwhile (Redis restarted, a failed write)
+    // comes back; the refresh above only extends entries that still exist.
+    await Promise.all(held.map(([id, e]) => this.directory!.hold(e.tenantId, id, e.connectedSince).catch(this.onDirectoryError)));
+  }
+
+  /**
+   * The devices among `deviceIds` whose live connection is held by another node (directory
+   * configured), for status() and the RPC "device offline" check. Empty without a directory, or
+   * when it cannot be read (the node then answers from what it knows itself).
+   */
+  async heldElsewhere(deviceIds: string[]): Promise<Map<string, HeldConnection>> {
+    if (!this.directory) return new Map();
+    const ask = deviceIds.filter((id) => !((this.devices.get(id)?.connections ?? 0) > 0));
+    try {
+      const found = await this.directory.lookup(ask);
+      for (const [id, held] of found) if (held.node === this.directory.node) found.delete(id);
+      return found;
+    } catch (err) {
+      this.onDirectoryError(err);
+      return new Map();
+    }
   }
 
   onChange(listener: (change: StatusChange) => void): () => void {
@@ -47,7 +95,7 @@ export class PresenceTracker {
   private entry(tenantId: string, deviceId: string): Entry {
     let e = this.devices.get(deviceId);
     if (!e) {
-      e = { tenantId, lastActivity: 0, connections: 0, connectedAt: 0, online: false };
+      e = { tenantId, lastActivity: 0, connections: 0, connectedAt: 0, online: false, connectedSince: 0 };
       this.devices.set(deviceId, e);
     }
     return e;
@@ -64,6 +112,10 @@ export class PresenceTracker {
     const e = this.entry(tenantId, deviceId);
     e.connections++;
     e.connectedAt = Date.now();
+    if (e.connections === 1) {
+      e.connectedSince = Date.now();
+      this.directory?.hold(tenantId, deviceId, e.connectedSince).catch(this.onDirectoryError);
+    }
     this.activity(tenantId, deviceId);
     this.sessionChanged(e.tenantId, deviceId);
   }
@@ -87,6 +139,7 @@ export class PresenceTracker {
     const e = this.devices.get(deviceId);
     if (!e) return;
     e.connections = Math.max(0, e.connections - 1);
+    if (e.connections === 0) this.directory?.release(deviceId).catch(this.onDirectoryError);
     this.evaluate(deviceId, e, Date.now());
     this.sessionChanged(e.tenantId, deviceId);
   }
@@ -96,8 +149,12 @@ export class PresenceTracker {
     this.dirty.delete(deviceId);
   }
 
-  /** Status of a device; lastSeenAt from the store covers devices not active since start. */
-  status(deviceId: string, lastSeenAt: number | null, now = Date.now()): DeviceStatus {
+  /**
+   * Status of a device; lastSeenAt from the store covers devices not active since start, and
+   * `elsewhere` (from heldElsewhere()) devices connected to another node.
+   */
+  status(deviceId: string, lastSeenAt: number | null, now = Date.now(), elsewhere?: ReadonlyMap<string, HeldConnection>): DeviceStatus {
+    if (elsewhere?.has(deviceId)) return 'online';
     const e = this.devices.get(deviceId);
     if (e) return e.online ? 'online' : 'offline';
     return lastSeenAt !== null && now - lastSeenAt < this.inactivityTimeoutMs ? 'online' : 'offline';
@@ -139,6 +196,12 @@ export class PresenceTracker {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    // This node's connections end with it: tell the other nodes now rather than at the TTL.
+    if (this.directory) {
+      const held = [...this.devices].filter(([, e]) => e.connections > 0).map(([id]) => id);
+      await Promise.all(held.map((id) => this.directory!.release(id).catch(this.onDirectoryError)));
+    }
     await this.flush();
   }
 }
