@@ -239,6 +239,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     saveIntervalMs: 1000,
     onError: (err, context) => log.error({ err }, context),
     accepted,
+    ...(adapters.partitionOwnership ? { ownership: adapters.partitionOwnership } : {}),
   });
   const ruleAlarms = new RuleAlarms(alarms, (err, context) => log.error({ err }, context), metadataStore, clock);
   ruleEngine.onFiring(ruleAlarms.handle);
