@@ -37,6 +37,8 @@ describe('rule state on exactly one node per device', { skip, timeout: 240_000 }
         VIGIL_PARTITION_CLAIM_INTERVAL_MS: '300',
         // The test's points are hours ahead of the clock, so durations end on points, never on ticks.
         VIGIL_MAX_FUTURE_SKEW_MS: String(24 * 60 * MINUTE),
+        // On here: the owner of a device's partition is also the one node that scores its series.
+        VIGIL_ANOMALY_DETECTION: 'true',
       },
     });
     node1 = await cluster.startNode();
@@ -110,6 +112,13 @@ describe('rule state on exactly one node per device', { skip, timeout: 240_000 }
       'no second node fired it again',
     );
 
+    const modelPoints = async (node: ClusterNode): Promise<number> => {
+      const res = await request(node.http, 'GET', `/api/v1/models?deviceId=${device.id}`, { token });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const models = (res.body.items ?? res.body) as { key: string; points: number }[];
+      return models.find((m) => m.key === 'temperature')?.points ?? 0;
+    };
+
     // The owner saved the rule's state (active) before it dies: that is what the survivor restores.
     const { rows } = await db.query(`SELECT tenant_id FROM "${cluster.schema}".devices WHERE id = $1`, [device.id]);
     const partition = partitionOf(devicePartitionKey(rows[0].tenant_id as string, device.id), PARTITIONS);
@@ -122,6 +131,10 @@ describe('rule state on exactly one node per device', { skip, timeout: 240_000 }
     assert.equal(ownerPid, owner.child.pid, 'one of the two nodes owns the device');
 
     const killedAt = Date.now();
+    // Detection too: the owner's model of the series saw all 20 points, the other node none.
+    await waitFor(async () => (await modelPoints(owner)) === 20, "the owner's model saw every point");
+    assert.equal(await modelPoints(survivor), 0, 'the other node scores nothing of this device');
+
     owner.child.kill('SIGKILL');
     await owner.exited;
 
@@ -141,5 +154,8 @@ describe('rule state on exactly one node per device', { skip, timeout: 240_000 }
     const second = afterTakeover.find((a) => a.id !== fired[0]!.id)!;
     assert.match(first.status, /^CLEARED/, 'the restored state cleared the first alarm on the cool point');
     assert.equal(second.details.firedAt, base + 270 * MINUTE);
+    // The survivor scores the series now (its model is its own: models move only through their
+    // periodic save, see docs/scaling.md).
+    assert.equal(await modelPoints(survivor), 9);
   });
 });

@@ -103,6 +103,8 @@ export class RuleEngine {
   /** Tenants whose devices' facts were read in one go (preloadFacts). */
   private readonly factsLoaded = new Set<string>();
   private readonly listeners: ((firing: RuleFiring) => void)[] = [];
+  /** Told of every batch this engine consumed, once, in order per device (scaled out: detection). */
+  private readonly batchListeners: ((batch: SequencedBatch) => void)[] = [];
   /** Told of every rule change made through this node (rule-change-relay.ts tells the other nodes). */
   private readonly changeListeners: ((change: RuleChange) => void)[] = [];
   private ticker: NodeJS.Timeout | null = null;
@@ -124,6 +126,14 @@ export class RuleEngine {
   /** Called for every firing and clearing (alarms, then notifications). */
   onFiring(listener: (firing: RuleFiring) => void): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * Called with every batch the engine consumes, after its rules ran: scaled out, the batches of
+   * the partitions this node owns, each once across the nodes (what detection needs too).
+   */
+  onBatch(listener: (batch: SequencedBatch) => void): void {
+    this.batchListeners.push(listener);
   }
 
   /** Called after a rule changed or was deleted through this node (not for reloadRule()). */
@@ -400,7 +410,10 @@ export class RuleEngine {
         // Accepted on this node: the batch object itself, not a second decode of its log record.
         const held = this.options.accepted?.take(m.seq);
         const batch = held ? { ...held, seq: m.seq } : decodeBatch(m.seq, m.data);
-        if (cursor.since === null || batch.receivedAt >= cursor.since) await this.evaluateBatch(batch);
+        if (cursor.since === null || batch.receivedAt >= cursor.since) {
+          await this.evaluateBatch(batch);
+          for (const l of this.batchListeners) l(batch);
+        }
       } catch (err) {
         // One bad batch must not stall the consumer (it would be redelivered for ever).
         this.options.onError(err, `rules: evaluating batch ${m.seq}`);
