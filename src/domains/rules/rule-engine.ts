@@ -196,11 +196,6 @@ export class RuleEngine {
     await this.save(true);
   }
 
-  /** The partitions this node evaluates now (every one when not scaled out: then null). */
-  ownedPartitions(): number[] | null {
-    return this.options.ownership ? [...this.partitions.keys()].sort((a, b) => a - b) : null;
-  }
-
   /** The partition of a state: its device's (a rule-wide state: the tenant's, device id ''). */
   private partitionOfInstance(tenantId: string, instance: string): number {
     return partitionOf(devicePartitionKey(tenantId, instance), this.options.ownership!.count);
@@ -446,8 +441,10 @@ export class RuleEngine {
   private apply(rule: Rule, instanceId: string, input: Parameters<typeof step>[2], verdict?: RuleFiring['verdict']): void {
     const instances = this.instances.get(rule.id);
     if (!instances) return;
-    // Scaled out, another node holds this series' state (a verdict of a batch this node accepted).
-    if (!this.owns(rule.tenantId, instanceId)) return;
+    // Scaled out, another node may hold this state: a verdict or estimate of a batch this node
+    // accepted, a tick, or a rule-wide state. A device's point comes from a partition it owns.
+    const ownPoint = input.kind === 'point' && instanceId !== '';
+    if (!ownPoint && !this.owns(rule.tenantId, instanceId)) return;
     let instance = instances.get(instanceId);
     if (!instance) instances.set(instanceId, (instance = { state: initialState(), dirty: true }));
     const { state, events } = step(rule, instance.state, input);
