@@ -240,6 +240,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     onError: (err, context) => log.error({ err }, context),
     accepted,
     ...(adapters.partitionOwnership ? { ownership: adapters.partitionOwnership } : {}),
+    ...(adapters.partitionOwnership && config.anomalyDetection ? { handover: detection } : {}),
   });
   const ruleAlarms = new RuleAlarms(alarms, (err, context) => log.error({ err }, context), metadataStore, clock);
   ruleEngine.onFiring(ruleAlarms.handle);

@@ -39,6 +39,8 @@ describe('rule state on exactly one node per device', { skip, timeout: 240_000 }
         VIGIL_MAX_FUTURE_SKEW_MS: String(24 * 60 * MINUTE),
         // On here: the owner of a device's partition is also the one node that scores its series.
         VIGIL_ANOMALY_DETECTION: 'true',
+        // Models saved soon after they learn, so the one the owner learned is there when it dies.
+        VIGIL_MODEL_SAVE_INTERVAL_MS: '200',
       },
     });
     node1 = await cluster.startNode();
@@ -134,6 +136,10 @@ describe('rule state on exactly one node per device', { skip, timeout: 240_000 }
     // Detection too: the owner's model of the series saw all 20 points, the other node none.
     await waitFor(async () => (await modelPoints(owner)) === 20, "the owner's model saw every point");
     assert.equal(await modelPoints(survivor), 0, 'the other node scores nothing of this device');
+    await waitFor(async () => {
+      const stored = await db.query(`SELECT points FROM "${cluster.schema}".analytics_models WHERE device_id = $1 AND key = 'temperature'`, [device.id]);
+      return Number(stored.rows[0]?.points) === 20;
+    }, "the owner saved its model's learning");
 
     owner.child.kill('SIGKILL');
     await owner.exited;
@@ -154,8 +160,7 @@ describe('rule state on exactly one node per device', { skip, timeout: 240_000 }
     const second = afterTakeover.find((a) => a.id !== fired[0]!.id)!;
     assert.match(first.status, /^CLEARED/, 'the restored state cleared the first alarm on the cool point');
     assert.equal(second.details.firedAt, base + 270 * MINUTE);
-    // The survivor scores the series now (its model is its own: models move only through their
-    // periodic save, see docs/scaling.md).
-    assert.equal(await modelPoints(survivor), 9);
+    // The survivor scores the series now, going on from the model the dead owner saved.
+    assert.equal(await modelPoints(survivor), 29);
   });
 });

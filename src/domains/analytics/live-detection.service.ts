@@ -44,6 +44,7 @@ export class LiveDetectionService {
   /** Device id → type (null while being looked up), for the multivariate policies. */
   private readonly deviceTypes = new Map<string, string | null>();
   private retrainTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
   private readonly verdictListeners: ((verdict: { tenantId: string; deviceId: string; keys: string[]; key: string; ts: number; score: number }) => void)[] = [];
   private readonly memory: ModelMemory;
 
@@ -100,24 +101,7 @@ export class LiveDetectionService {
   async start(): Promise<void> {
     for (const p of await this.policyStore.listDetectorPolicies()) this.policies.set(pid(p.tenantId, p.deviceType), p);
     // Only what exists is read at start; a model's state is loaded when its series next sends.
-    for (const record of await this.store.listModelSummaries()) {
-      this.put({
-        tenantId: record.tenantId,
-        deviceId: record.deviceId,
-        name: record.key,
-        keys: record.kind === 'multivariate' ? record.key.split(MODEL_KEY_JOIN) : [record.key],
-        detector: null,
-        kind: record.kind,
-        version: record.version,
-        trainedFrom: record.trainedFrom,
-        trainedTo: record.trainedTo,
-        points: record.points,
-        fitPoints: LIVE_FIT_POINTS,
-        dirty: false,
-        stored: true,
-        pending: null,
-      });
-    }
+    for (const record of await this.store.listModelSummaries()) this.put(storedSeries(record));
     this.memory.start();
     const retrain = () => void this.retrainStale().catch((err) => this.log.error({ err }, 'scheduled retrain failed'));
     this.retrainTimer = setInterval(retrain, Math.min(this.options.retrainIntervalMs, 3_600_000));
@@ -354,6 +338,33 @@ export class LiveDetectionService {
     return { learning: pointsNeeded > 0, pointsNeeded };
   }
 
+  /**
+   * Scaled out, this node takes devices over from another (a partition): the models that node
+   * saved replace whatever this node held of them; each is loaded when its series next sends.
+   */
+  async adoptDevices(owned: (tenantId: string, deviceId: string) => boolean): Promise<void> {
+    const records = (await this.store.listModelSummaries()).filter((r) => owned(r.tenantId, r.deviceId));
+    this.forgetDevices(owned);
+    for (const record of records) this.put(storedSeries(record));
+  }
+
+  /**
+   * Scaled out, devices go to another node: every model with unsaved learning is saved first
+   * (so the next owner goes on from it), then theirs are dropped from memory.
+   */
+  async releaseDevices(owned: (tenantId: string, deviceId: string) => boolean): Promise<void> {
+    // At shutdown stop() already saved within its deadline: no second, unbounded pass.
+    if (!this.stopped) await this.memory.saveAll();
+    this.forgetDevices(owned);
+  }
+
+  private forgetDevices(owned: (tenantId: string, deviceId: string) => boolean): void {
+    for (const [deviceId, byName] of [...this.series]) {
+      const tenantId = byName.values().next().value?.tenantId;
+      if (tenantId !== undefined && owned(tenantId, deviceId)) this.forgetDevice(deviceId);
+    }
+  }
+
   forgetDevice(deviceId: string): void {
     for (const s of this.series.get(deviceId)?.values() ?? []) this.memory.forget(s);
     this.series.delete(deviceId);
@@ -366,9 +377,30 @@ export class LiveDetectionService {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.retrainTimer) clearInterval(this.retrainTimer);
     await this.memory.stop();
   }
+}
+
+/** A stored model known by its summary; its state is loaded when its series next sends. */
+function storedSeries(record: ModelRecord): Series {
+  return {
+    tenantId: record.tenantId,
+    deviceId: record.deviceId,
+    name: record.key,
+    keys: record.kind === 'multivariate' ? record.key.split(MODEL_KEY_JOIN) : [record.key],
+    detector: null,
+    kind: record.kind,
+    version: record.version,
+    trainedFrom: record.trainedFrom,
+    trainedTo: record.trainedTo,
+    points: record.points,
+    fitPoints: LIVE_FIT_POINTS,
+    dirty: false,
+    stored: true,
+    pending: null,
+  };
 }
 
 function round(v: number): number {

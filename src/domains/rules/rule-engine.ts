@@ -55,6 +55,16 @@ export interface RuleEngineOptions {
   accepted?: AcceptedBatches;
   /** Scaled-out mode: which partitions of the telemetry stream this node evaluates. */
   ownership?: PartitionOwnership;
+  /** Scaled out: other per-device state that moves with a partition (detection's models). */
+  handover?: DeviceHandover;
+}
+
+/** State kept per device elsewhere than the rules, taken over and let go with a partition. */
+export interface DeviceHandover {
+  /** Before the partition is consumed here: load what the previous owner saved. */
+  adoptDevices(owned: (tenantId: string, deviceId: string) => boolean): Promise<void>;
+  /** After this node stopped consuming it: save, then drop. */
+  releaseDevices(owned: (tenantId: string, deviceId: string) => boolean): Promise<void>;
 }
 
 /** How far the engine has evaluated a stream (the whole one, or one partition of it). */
@@ -224,6 +234,7 @@ export class RuleEngine {
         this.instances.get(rule.id)?.set(s.instance, { state: restoreState(s.state), dirty: false });
       }
       for (const rule of this.rules.values()) await this.seedInactivity(rule);
+      await this.options.handover?.adoptDevices((tenantId, deviceId) => this.partitionOfInstance(tenantId, deviceId) === p);
       cursor.subscription = await this.bus.subscribe(TELEMETRY_SUBJECT, (messages) => this.consume(cursor, messages), {
         durable: `${DURABLE_NAME}-p${p}`,
         partition: p,
@@ -244,6 +255,9 @@ export class RuleEngine {
       await cursor.subscription?.close();
       cursor.subscription = null;
       await this.save(true);
+      await this.options.handover
+        ?.releaseDevices((tenantId, deviceId) => this.partitionOfInstance(tenantId, deviceId) === p)
+        .catch((err) => this.options.onError(err, `rules: handing partition ${p}'s models over`));
     } finally {
       this.partitions.delete(p);
       this.dropStates(p);
