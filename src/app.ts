@@ -260,11 +260,16 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     saveIntervalMs: 1000,
     onError: (err, context) => log.error({ err }, context),
     accepted,
+    ...(adapters.partitionOwnership ? { ownership: adapters.partitionOwnership } : {}),
+    ...(adapters.partitionOwnership && config.anomalyDetection ? { handover: detection } : {}),
   });
   const ruleAlarms = new RuleAlarms(alarms, (err, context) => log.error({ err }, context), metadataStore, clock);
   ruleEngine.onFiring(ruleAlarms.handle);
   const engineError = (err: unknown) => log.error({ err }, 'rules: model verdict or estimate');
   detection.onVerdict((v) => void ruleEngine.verdict(v).catch(engineError));
+  // Scaled out, a device's series are scored by the owner of its partition, from the batches
+  // the engine consumes there (every batch once, in order), not by the node that accepted them.
+  if (config.anomalyDetection && adapters.partitionOwnership) ruleEngine.onBatch((batch) => detection.observe(batch));
   maintenance.onEstimate((e) => void ruleEngine.estimate(e).catch(engineError));
   const rules = new RuleService(ruleStore, ruleEngine, metadataStore, clock);
   await ruleEngine.start();
@@ -415,7 +420,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     presence.activity(batch.tenantId, batch.deviceId, batch.receivedAt);
     connectivity.dataReceived(batch.tenantId, batch.deviceId, batch.receivedAt);
     publishLive(batch);
-    if (config.anomalyDetection) detection.observe(batch);
+    // Scaled out, the owner of the device's partition scores it (ruleEngine.onBatch), not this node.
+    if (config.anomalyDetection && !adapters.partitionOwnership) detection.observe(batch);
   });
   ingest.onAccepted((batch) => deviceApi.campaigns.observe(batch)); // fw_state reports drive OTA campaigns
   alarms.onChange((alarm, event) => live.publishAlarm(alarm, event));

@@ -139,6 +139,13 @@ export const configSchema = z.object({
   natsUrl: z.string().optional(),
   /** Prefix of JetStream stream names and subjects, so deployments sharing a NATS stay apart. */
   natsStreamPrefix: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected letters, digits, _ or -' }).default('vigil'),
+  /**
+   * Partitions of the telemetry stream with NATS and PostgreSQL (docs/scaling.md): each is
+   * evaluated by the rule engine of exactly one node. Fixed per deployment; 0 turns it off.
+   */
+  partitions: z.coerce.number().int().min(0).max(1024).default(16),
+  /** How often a node tries to take free partitions (a dead node's are taken within about this). */
+  partitionClaimIntervalMs: positiveInt.default(3000),
   redisUrl: z.string().optional(),
   /** Prefix of every Redis channel and key, so deployments sharing a Redis stay apart. */
   redisKeyPrefix: z.string().default('vigil:'),
@@ -212,6 +219,8 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   postgresSchema: 'VIGIL_POSTGRES_SCHEMA',
   natsUrl: 'VIGIL_NATS_URL',
   natsStreamPrefix: 'VIGIL_NATS_STREAM_PREFIX',
+  partitions: 'VIGIL_PARTITIONS',
+  partitionClaimIntervalMs: 'VIGIL_PARTITION_CLAIM_INTERVAL_MS',
   redisUrl: 'VIGIL_REDIS_URL',
   redisKeyPrefix: 'VIGIL_REDIS_KEY_PREFIX',
   mqttTopicPrefix: 'VIGIL_MQTT_TOPIC_PREFIX',

@@ -13,6 +13,7 @@ import type { PolicyStore } from '../ports/policy-store.js';
 import type { DeadLetterLog } from '../ports/dead-letter-log.js';
 import type { TelemetryLifecycle } from '../ports/telemetry-lifecycle.js';
 import type { Bus } from '../ports/bus.js';
+import type { PartitionOwnership } from '../ports/partition-ownership.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { PubSub } from '../ports/pubsub.js';
 import type { TelemetryStore } from '../ports/telemetry-store.js';
@@ -66,6 +67,11 @@ export interface Adapters {
    *  (each batch stored by one node); no skip by seq with PostgreSQL, whose primary key makes
    *  replays harmless and which may outlive the log its position came from. */
   storageSharing: { group: boolean; skipStoredSeqs: boolean };
+  /**
+   * Scaled out (NATS and PostgreSQL, VIGIL_PARTITIONS > 0): which partitions of the telemetry
+   * stream this node's rule engine owns. Absent: the engine reads the whole stream.
+   */
+  partitionOwnership?: PartitionOwnership;
   /** Per-device ingest rate limit shared by every node (Redis); absent: each node limits alone. */
   sharedRateLimiter?: SharedRateLimiter;
   /** API request limits (per user, API key, tenant) shared by every node; absent: each node limits alone. */
@@ -120,12 +126,14 @@ export async function createAdapters(config: Config, context: Context, overrides
       skipStoredSeqs: !(config.postgresUrl && !overrides.telemetryStore),
     };
     const fileBus = await asFileBus(bus);
+    const partitionOwnership = overrides.partitionOwnership ?? (await openPartitionOwnership(config, context, bus, closers, implementations));
     return {
       ...stores,
       ...management,
       bus,
       pubsub,
       storageSharing,
+      ...(partitionOwnership ? { partitionOwnership } : {}),
       liveAdapter,
       sharedRateLimiter,
       sharedRequestLimiter,
@@ -312,6 +320,8 @@ async function openBus(config: Config, context: Context, implementations: Record
         url: config.natsUrl,
         prefix: config.natsStreamPrefix,
         subjects: [TELEMETRY_SUBJECT],
+        // Only with PostgreSQL, which holds the partition locks and the state that moves with them.
+        partitions: config.postgresUrl ? config.partitions : 0,
         onError: (err, where) => log.error({ err }, `nats bus: ${where}`),
         onConnectionChange: (connected, server) =>
           connected ? log.warn({ server }, 'NATS connection restored') : log.error({ server }, 'NATS connection lost; ingest answers 503 until it returns'),
@@ -319,6 +329,9 @@ async function openBus(config: Config, context: Context, implementations: Record
     } catch (err) {
       throw new ServiceUnreachableError(firstLine(err, 'NATS', config.natsUrl), { cause: err });
     }
+    // Partitioned, the rule engine reads `rules-p<N>`: the whole-stream durable of an earlier
+    // version would hold every message (interest retention) until max_age, so it goes.
+    if (bus.partitions > 0) await bus.removeDurable(TELEMETRY_SUBJECT, 'rules');
     // The app closes the bus itself (before the storage writer stops); nothing to add here.
     readiness.push({
       name: 'ingestLog',
@@ -339,6 +352,31 @@ async function openBus(config: Config, context: Context, implementations: Record
   readiness.push(fileBusReadiness(bus));
   implementations.bus = `file ${join(context.dataDir, 'bus')}`;
   return bus;
+}
+
+/** Partition locks on PostgreSQL when the bus is partitioned (NATS with PostgreSQL). */
+async function openPartitionOwnership(
+  config: Config,
+  context: Context,
+  bus: Bus,
+  closers: Closer[],
+  implementations: Record<string, string>,
+): Promise<PartitionOwnership | undefined> {
+  if (!config.postgresUrl || !bus.partitions) return undefined;
+  const { PgPartitionLocks } = await import('./distributed/pg-partition-locks.js');
+  const log = context.log.child({ component: 'partitions' });
+  const locks = new PgPartitionLocks({
+    url: config.postgresUrl,
+    namespace: `vigil.partitions.${config.postgresSchema ?? 'public'}`,
+    count: bus.partitions,
+    claimIntervalMs: config.partitionClaimIntervalMs,
+    onError: (err, where) => log.error({ err }, where),
+    onChange: (partition, owned) => log.info({ partition }, owned ? 'partition taken' : 'partition let go'),
+  });
+  // The rule engine stops it first (saving state); this only makes sure the session ends.
+  closers.push(() => locks.stop());
+  implementations.partitions = `${bus.partitions} partitions, owned through PostgreSQL advisory locks`;
+  return locks;
 }
 
 async function openPubSub(config: Config, context: Context, overrides: Partial<Adapters>, closers: Closer[], implementations: Record<string, string>) {

@@ -23,6 +23,34 @@ export interface SubscribeOptions {
    * one reader per durable, so a second subscriber of the same durable is refused there.
    */
   group?: boolean;
+  /**
+   * Only the messages published into this partition of the subject (see Bus.partitions); a
+   * subscription without it sees every partition. Used for exclusive durables, one per partition.
+   */
+  partition?: number;
+}
+
+export interface PublishOptions {
+  /**
+   * Messages with one key land in one partition (when the bus has partitions), in order; the
+   * telemetry key is tenant/device, so one consumer of a partition sees all of a device's batches.
+   */
+  partitionKey?: string;
+}
+
+/** The partition of a key: FNV-1a (32 bit) of its UTF-8 bytes, modulo the count. */
+export function partitionOf(key: string, count: number): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(key, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % count;
+}
+
+/** The partition key of a device's telemetry. */
+export function devicePartitionKey(tenantId: string, deviceId: string): string {
+  return `${tenantId}/${deviceId}`;
 }
 
 /** Handles a batch of messages; resolving acknowledges all of them. */
@@ -34,7 +62,12 @@ export interface Subscription {
 
 export interface Bus {
   /** Resolves with the message's sequence number once it is durable. */
-  publish(subject: string, data: Uint8Array): Promise<number>;
+  publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<number>;
+  /**
+   * Partitions of keyed subjects (0 or absent: none, every message in one sequence for all).
+   * Only the scaled-out bus has them: it is what lets one node at a time own a device's stream.
+   */
+  readonly partitions?: number;
   subscribe(subject: string, handler: BusHandler, options?: SubscribeOptions): Promise<Subscription>;
   /** Stops intake, delivers what is pending to durable consumers, releases files/connections. */
   close(): Promise<void>;

@@ -23,11 +23,22 @@ export interface RuleStore {
   ruleHistory(tenantId: string, id: string): Promise<Rule[]>;
   /** Removes the rule, its history and its state. */
   deleteRule(tenantId: string, id: string): Promise<boolean>;
-  /** Upserts states and (when given) the bus position in one transaction. */
-  saveStates(records: RuleStateRecord[], position: number | null): Promise<void>;
+  /**
+   * Upserts states and (when given) the bus position in one transaction; with a partitioned bus
+   * the positions per partition (partition → seq) go in the same transaction.
+   */
+  saveStates(records: RuleStateRecord[], position: number | null, partitionPositions?: ReadonlyMap<number, number>): Promise<void>;
   loadStates(): Promise<RuleStateRecord[]>;
   deleteStates(ruleId: string): Promise<void>;
-  /** The engine's position on the telemetry bus: batches at or below it are already in the saved states. */
-  getPosition(): Promise<number | null>;
+  /**
+   * The engine's position on the telemetry bus (or on one partition of it): batches at or below
+   * it are already in the saved states.
+   */
+  getPosition(partition?: number): Promise<number | null>;
   close(): Promise<void>;
+}
+
+/** Row id of a partition's position in the position table (row 1 is the whole stream's). */
+export function positionRowOf(partition: number | undefined): number {
+  return partition === undefined ? 1 : 1000 + partition;
 }

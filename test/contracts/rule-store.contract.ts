@@ -63,4 +63,19 @@ export function ruleStoreContract(name: string, open: () => Promise<RuleStore>):
     assert.deepEqual(await store.ruleHistory('a', 'r1'), []);
     await store.close();
   });
+
+  test(`${name} - each partition's position is saved with the states, apart from the whole stream's and the other partitions'`, async () => {
+    const store = await open();
+    await store.putRule(rule('a', 'r1', 1));
+    assert.equal(await store.getPosition(3), null);
+    await store.saveStates([], null, new Map([[3, 0]]));
+    assert.equal(await store.getPosition(3), 0, 'a first owner marks the partition started');
+    await store.saveStates([{ ruleId: 'r1', instance: 'd1', state: { since: 5 }, updatedAt: 1 }], null, new Map([[3, 40], [7, 41]]));
+    assert.equal(await store.getPosition(3), 40);
+    assert.equal(await store.getPosition(7), 41);
+    assert.equal(await store.getPosition(0), null);
+    assert.equal(await store.getPosition(), null, 'the whole-stream position is untouched');
+    assert.deepEqual((await store.loadStates()).map((s) => s.state), [{ since: 5 }]);
+    await store.close();
+  });
 }

@@ -7,10 +7,10 @@
 // Messages published together travel as one JetStream message (nats-frames.ts): JetStream's
 // cost is per message, so this is what lets one node publish tens of thousands a second.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import type { Bus, BusHandler, SubscribeOptions, Subscription } from '../../ports/bus.js';
+import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { partitionOf, type Bus, type BusHandler, type PublishOptions, type SubscribeOptions, type Subscription } from '../../ports/bus.js';
 import { AppError, Errors } from '../../errors.js';
-import { checkPrefix, ensureStream, placeOf, streamConfig, type StreamLimits } from './nats-streams.js';
+import { checkDurableName, checkPrefix, ensureStream, placeOf, streamConfig, type StreamLimits, type StreamPlace } from './nats-streams.js';
 import { subscribeEphemeral, type ConsumerTuning } from './nats-consumers.js';
 import { openDurableSubscription, type NatsDurableSubscription } from './nats-durable-subscription.js';
 import { NatsFramePublisher } from './nats-frame-publisher.js';
@@ -38,6 +38,12 @@ export interface NatsBusOptions {
   pingIntervalMs?: number;
   connectTimeoutMs?: number;
   limits?: Partial<StreamLimits>;
+  /**
+   * Partitions of keyed subjects (0: none). A keyed publish to `telemetry` goes to
+   * `telemetry.p<N>` (same stream, same sequence numbers); an unpartitioned subscription to the
+   * stream's root subject then reads every partition, a partitioned one only its own.
+   */
+  partitions?: number;
   onError?: (err: unknown, context: string) => void;
   /** Told when the connection to NATS drops and comes back (for logs and health). */
   onConnectionChange?: (connected: boolean, server: string) => void;
@@ -101,6 +107,7 @@ export class NatsBus implements Bus {
   private readonly publishTimeoutMs: number;
   private readonly maxFrameMessages: number;
   private readonly maxInFlightFrames: number;
+  readonly partitions: number;
   private readonly publishers = new Map<string, NatsFramePublisher>();
   /** Publishes not yet acknowledged or failed, which close() lets finish. */
   private readonly outstanding = new Set<Promise<number>>();
@@ -127,6 +134,7 @@ export class NatsBus implements Bus {
     this.publishTimeoutMs = settings.publishTimeoutMs;
     this.maxFrameMessages = Math.min(FRAME_SLOTS, Math.max(1, Math.floor(settings.maxFrameMessages)));
     this.maxInFlightFrames = Math.max(1, settings.maxInFlightFrames);
+    this.partitions = Math.max(0, Math.floor(options.partitions ?? 0));
     this.onError = options.onError ?? ((err, context) => console.error(`nats bus: ${context}:`, err));
     this.onConnectionChange = options.onConnectionChange;
     this.tuning = { ackWaitMs: settings.ackWaitMs, maxAckPending: settings.maxAckPending, onError: this.onError };
@@ -166,10 +174,12 @@ export class NatsBus implements Bus {
     return ready;
   }
 
-  async publish(subject: string, data: Uint8Array): Promise<number> {
+  async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<number> {
     if (this.closed) throw Errors.unavailable('ingest log is closed');
     if (!this.connected) throw Errors.unavailable('ingest log (NATS) is unreachable; retry later');
-    const work = this.publishToStream(subject, data);
+    const keyed = this.partitions > 0 && options.partitionKey !== undefined;
+    const target = keyed ? partitionSubject(subject, partitionOf(options.partitionKey!, this.partitions)) : subject;
+    const work = this.publishToStream(target, data);
     this.outstanding.add(work);
     const forget = () => void this.outstanding.delete(work);
     work.then(forget, forget);
@@ -200,10 +210,11 @@ export class NatsBus implements Bus {
 
   async subscribe(subject: string, handler: BusHandler, options: SubscribeOptions = {}): Promise<Subscription> {
     if (this.closed) throw new Error('bus is closed');
-    const place = placeOf(this.prefix, subject);
+    const place = this.placeToRead(subject, options.partition);
     await this.ensureStreamFor(subject);
     const maxBatch = options.maxBatch ?? 1000;
     const durableKey = options.durable ? `${place.stream}/${options.durable}` : null;
+    if (durableKey && options.partition !== undefined && options.group) throw new Error('a partition is read by one exclusive durable, not a group');
     if (durableKey) {
       const members = this.localDurables.get(durableKey) ?? 0;
       if (members > 0 && !options.group) throw new Error(`durable consumer ${options.durable} already running (pass group: true to share it)`);
@@ -241,6 +252,30 @@ export class NatsBus implements Bus {
     return subscription;
   }
 
+  /** Deletes a durable consumer no longer used (nothing happens when there is none). */
+  async removeDurable(subject: string, durable: string): Promise<void> {
+    const { stream } = placeOf(this.prefix, subject);
+    try {
+      await this.jsm.consumers.delete(stream, checkDurableName(durable));
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError)) throw err;
+    }
+  }
+
+  /**
+   * Where a subscription reads: one partition's subject; or, on a partitioned bus, the whole
+   * stream of a root subject (`>`: the stream holds only the root and its partitions), so the
+   * storage writer sees batches from before and after partitioning alike.
+   */
+  private placeToRead(subject: string, partition: number | undefined): StreamPlace {
+    if (partition !== undefined) {
+      if (!Number.isInteger(partition) || partition < 0 || partition >= this.partitions) throw new Error(`no partition ${partition} (the bus has ${this.partitions})`);
+      return placeOf(this.prefix, partitionSubject(subject, partition));
+    }
+    const place = placeOf(this.prefix, subject);
+    return this.partitions > 0 && !subject.includes('.') ? { ...place, natsSubject: '>' } : place;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -251,6 +286,10 @@ export class NatsBus implements Bus {
     if (this.connected) await withTimeout(this.nc.flush(), 2000);
     await this.nc.close();
   }
+}
+
+function partitionSubject(subject: string, partition: number): string {
+  return `${subject}.p${partition}`;
 }
 
 /** Waits for work at most timeoutMs; its failure or lateness is not the caller's problem. */

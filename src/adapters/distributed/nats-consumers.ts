@@ -59,6 +59,8 @@ export async function ensureDurable(jsm: JetStreamManager, place: StreamPlace, n
         ack_wait: config.ack_wait!,
         max_ack_pending: config.max_ack_pending!,
         max_deliver: config.max_deliver!,
+        // A root-subject durable reads the whole stream once the bus is partitioned.
+        filter_subject: config.filter_subject!,
       });
     } catch (updateErr) {
       throw new Error(`durable consumer ${name} of stream ${place.stream} exists with settings Vigil cannot change (${(err as Error).message})`, {

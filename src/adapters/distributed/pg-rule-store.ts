@@ -2,7 +2,7 @@
 // per rule state, and the engine's bus position, all shared by the nodes.
 import type { Pool } from 'pg';
 import type { Rule } from '../../domains/rules/rule.js';
-import type { RuleStateRecord, RuleStore } from '../../ports/rule-store.js';
+import { positionRowOf, type RuleStateRecord, type RuleStore } from '../../ports/rule-store.js';
 import { num, type Row } from '../rows/row.js';
 import { inTransaction } from './pg-transaction.js';
 
@@ -58,8 +58,8 @@ export class PgRuleStore implements RuleStore {
     });
   }
 
-  async saveStates(records: RuleStateRecord[], position: number | null): Promise<void> {
-    if (records.length === 0 && position === null) return;
+  async saveStates(records: RuleStateRecord[], position: number | null, partitionPositions: ReadonlyMap<number, number> = new Map()): Promise<void> {
+    if (records.length === 0 && position === null && partitionPositions.size === 0) return;
     // One row per (rule, instance), the last record winning as it would in sequence, in key
     // order so two writers touching the same states lock them in the same order.
     const latest = new Map<string, RuleStateRecord>();
@@ -77,6 +77,9 @@ export class PgRuleStore implements RuleStore {
       if (position !== null) {
         await c.query('INSERT INTO rule_engine_position (id, seq) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq', [position]);
       }
+      for (const [partition, seq] of partitionPositions) {
+        await c.query('INSERT INTO rule_engine_position (id, seq) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq', [positionRowOf(partition), seq]);
+      }
     });
   }
 
@@ -89,8 +92,8 @@ export class PgRuleStore implements RuleStore {
     await this.pool.query('DELETE FROM rule_states WHERE rule_id = $1', [ruleId]);
   }
 
-  async getPosition(): Promise<number | null> {
-    const rows = await this.all('SELECT seq FROM rule_engine_position WHERE id = 1');
+  async getPosition(partition?: number): Promise<number | null> {
+    const rows = await this.all('SELECT seq FROM rule_engine_position WHERE id = $1', [positionRowOf(partition)]);
     return rows[0] ? num(rows[0].seq) : null;
   }
 

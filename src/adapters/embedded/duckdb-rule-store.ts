@@ -1,7 +1,7 @@
 // Embedded RuleStore on DuckDB: one row per rule version (the rule as JSON), one per rule state.
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { Rule } from '../../domains/rules/rule.js';
-import type { RuleStateRecord, RuleStore } from '../../ports/rule-store.js';
+import { positionRowOf, type RuleStateRecord, type RuleStore } from '../../ports/rule-store.js';
 import { toNumber, type DuckDbDatabase, type SerialConnection } from './duckdb-database.js';
 
 const SCHEMA = [
@@ -63,8 +63,8 @@ export class DuckDbRuleStore implements RuleStore {
     return rows.length > 0;
   }
 
-  async saveStates(records: RuleStateRecord[], position: number | null): Promise<void> {
-    if (records.length === 0 && position === null) return;
+  async saveStates(records: RuleStateRecord[], position: number | null, partitionPositions: ReadonlyMap<number, number> = new Map()): Promise<void> {
+    if (records.length === 0 && position === null && partitionPositions.size === 0) return;
     await this.conn.exclusive(async (c) => {
       await c.run('BEGIN TRANSACTION');
       try {
@@ -83,6 +83,9 @@ export class DuckDbRuleStore implements RuleStore {
         }
         if (position !== null) {
           await c.run('INSERT INTO rule_engine_position VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq', [BigInt(position)]);
+        }
+        for (const [partition, seq] of partitionPositions) {
+          await c.run('INSERT INTO rule_engine_position VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq', [positionRowOf(partition), BigInt(seq)]);
         }
         await c.run('COMMIT');
       } catch (err) {
@@ -106,8 +109,8 @@ export class DuckDbRuleStore implements RuleStore {
     await this.conn.run('DELETE FROM rule_states WHERE rule_id = $1', [ruleId]);
   }
 
-  async getPosition(): Promise<number | null> {
-    const rows = await this.conn.all('SELECT seq FROM rule_engine_position WHERE id = 1');
+  async getPosition(partition?: number): Promise<number | null> {
+    const rows = await this.conn.all('SELECT seq FROM rule_engine_position WHERE id = $1', [positionRowOf(partition)]);
     return rows[0] ? toNumber(rows[0].seq) : null;
   }
 

@@ -48,6 +48,7 @@ export class LiveDetectionService {
   /** Device id → type (null while being looked up), for the multivariate policies. */
   private readonly deviceTypes = new Map<string, string | null>();
   private retrainTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
   private readonly verdictListeners: ((verdict: { tenantId: string; deviceId: string; keys: string[]; key: string; ts: number; score: number }) => void)[] = [];
   private readonly memory: ModelMemory;
 
@@ -107,26 +108,7 @@ export class LiveDetectionService {
   async start(): Promise<void> {
     for (const p of await this.policyStore.listDetectorPolicies()) this.policies.set(pid(p.tenantId, p.deviceType), p);
     // Only what exists is read at start; a model's state is loaded when its series next sends.
-    for (const record of await this.store.listModelSummaries()) {
-      const relationKeys = relationsKeys(record.key);
-      if (relationKeys) this.relations.set(record.deviceId, record.key);
-      this.put({
-        tenantId: record.tenantId,
-        deviceId: record.deviceId,
-        name: record.key,
-        keys: relationKeys ?? (record.kind === 'multivariate' ? record.key.split(MODEL_KEY_JOIN) : [record.key]),
-        detector: null,
-        kind: record.kind,
-        version: record.version,
-        trainedFrom: record.trainedFrom,
-        trainedTo: record.trainedTo,
-        points: record.points,
-        fitPoints: LIVE_FIT_POINTS,
-        dirty: false,
-        stored: true,
-        pending: null,
-      });
-    }
+    for (const record of await this.store.listModelSummaries()) this.putStored(record);
     this.memory.start();
     const retrain = () => void this.retrainStale().catch((err) => this.log.error({ err }, 'scheduled retrain failed'));
     this.retrainTimer = setInterval(retrain, Math.min(this.options.retrainIntervalMs, 3_600_000));
@@ -247,6 +229,13 @@ export class LiveDetectionService {
   }
 
   /** Feeds a point to a resident model (see ModelMemory.acquire). */
+  /** Registers a saved model (not loaded yet); a relational one also names the device's relations. */
+  private putStored(record: ModelRecord): void {
+    const relationKeys = relationsKeys(record.key);
+    if (relationKeys) this.relations.set(record.deviceId, record.key);
+    this.put(storedSeries(record, relationKeys));
+  }
+
   private step(s: Series, ts: number, values: SeriesValues): void {
     const result = s.detector!.update(ts, values);
     s.points++;
@@ -407,6 +396,33 @@ export class LiveDetectionService {
     return { learning: pointsNeeded > 0, pointsNeeded };
   }
 
+  /**
+   * Scaled out, this node takes devices over from another (a partition): the models that node
+   * saved replace whatever this node held of them; each is loaded when its series next sends.
+   */
+  async adoptDevices(owned: (tenantId: string, deviceId: string) => boolean): Promise<void> {
+    const records = (await this.store.listModelSummaries()).filter((r) => owned(r.tenantId, r.deviceId));
+    this.forgetDevices(owned);
+    for (const record of records) this.putStored(record);
+  }
+
+  /**
+   * Scaled out, devices go to another node: every model with unsaved learning is saved first
+   * (so the next owner goes on from it), then theirs are dropped from memory.
+   */
+  async releaseDevices(owned: (tenantId: string, deviceId: string) => boolean): Promise<void> {
+    // At shutdown stop() already saved within its deadline: no second, unbounded pass.
+    if (!this.stopped) await this.memory.saveAll();
+    this.forgetDevices(owned);
+  }
+
+  private forgetDevices(owned: (tenantId: string, deviceId: string) => boolean): void {
+    for (const [deviceId, byName] of [...this.series]) {
+      const tenantId = byName.values().next().value?.tenantId;
+      if (tenantId !== undefined && owned(tenantId, deviceId)) this.forgetDevice(deviceId);
+    }
+  }
+
   forgetDevice(deviceId: string): void {
     for (const s of this.series.get(deviceId)?.values() ?? []) this.memory.forget(s);
     this.series.delete(deviceId);
@@ -420,9 +436,31 @@ export class LiveDetectionService {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.retrainTimer) clearInterval(this.retrainTimer);
     await this.memory.stop();
   }
+}
+
+/** A stored model known by its summary; its state is loaded when its series next sends. */
+/** A saved model as a series whose detector loads on first use; `relationKeys` for a relational one. */
+function storedSeries(record: ModelRecord, relationKeys: string[] | null): Series {
+  return {
+    tenantId: record.tenantId,
+    deviceId: record.deviceId,
+    name: record.key,
+    keys: relationKeys ?? (record.kind === 'multivariate' ? record.key.split(MODEL_KEY_JOIN) : [record.key]),
+    detector: null,
+    kind: record.kind,
+    version: record.version,
+    trainedFrom: record.trainedFrom,
+    trainedTo: record.trainedTo,
+    points: record.points,
+    fitPoints: LIVE_FIT_POINTS,
+    dirty: false,
+    stored: true,
+    pending: null,
+  };
 }
 
 function round(v: number): number {

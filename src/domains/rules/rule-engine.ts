@@ -2,7 +2,11 @@
 // device's acknowledgement path), plus a clock tick for durations, inactivity and schedules.
 // Per (rule, device) state is saved with the bus position in one transaction, so after a restart
 // the engine resumes where it stopped and a pending "for 5 min" still ends on time.
-import type { Bus, BusMessage, Subscription } from '../../ports/bus.js';
+// Scaled out (a partitioned bus and a PartitionOwnership), a node consumes only the partitions
+// it owns, one exclusive durable each, and holds only the states of their devices: on taking a
+// partition over it restores what the previous owner saved, with that partition's position.
+import { devicePartitionKey, partitionOf, type Bus, type BusMessage, type Subscription } from '../../ports/bus.js';
+import type { PartitionOwnership } from '../../ports/partition-ownership.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { RuleStore, RuleStateRecord } from '../../ports/rule-store.js';
 import type { SequencedBatch } from '../../ports/telemetry.js';
@@ -49,6 +53,27 @@ export interface RuleEngineOptions {
   onError: (err: unknown, context: string) => void;
   /** Batches this node accepted, shared with the storage writer (created with two readers). */
   accepted?: AcceptedBatches;
+  /** Scaled-out mode: which partitions of the telemetry stream this node evaluates. */
+  ownership?: PartitionOwnership;
+  /** Scaled out: other per-device state that moves with a partition (detection's models). */
+  handover?: DeviceHandover;
+}
+
+/** State kept per device elsewhere than the rules, taken over and let go with a partition. */
+export interface DeviceHandover {
+  /** Before the partition is consumed here: load what the previous owner saved. */
+  adoptDevices(owned: (tenantId: string, deviceId: string) => boolean): Promise<void>;
+  /** After this node stopped consuming it: save, then drop. */
+  releaseDevices(owned: (tenantId: string, deviceId: string) => boolean): Promise<void>;
+}
+
+/** How far the engine has evaluated a stream (the whole one, or one partition of it). */
+interface Cursor {
+  position: number;
+  savedPosition: number;
+  /** Set when nothing was saved before: batches received before it are history, not news. */
+  since: number | null;
+  subscription: Subscription | null;
 }
 
 interface Instance {
@@ -88,14 +113,15 @@ export class RuleEngine {
   /** Tenants whose devices' facts were read in one go (preloadFacts). */
   private readonly factsLoaded = new Set<string>();
   private readonly listeners: ((firing: RuleFiring) => void)[] = [];
+  /** Told of every batch this engine consumed, once, in order per device (scaled out: detection). */
+  private readonly batchListeners: ((batch: SequencedBatch) => void)[] = [];
   /** Told of every rule change made through this node (rule-change-relay.ts tells the other nodes). */
   private readonly changeListeners: ((change: RuleChange) => void)[] = [];
-  private subscription: Subscription | null = null;
   private ticker: NodeJS.Timeout | null = null;
-  private position = 0;
-  private savedPosition = 0;
-  /** Set on the very first start (no saved position): batches received before it are history, not news. */
-  private firstStartAt: number | null = null;
+  /** The whole stream's cursor (one node, or an unpartitioned bus). */
+  private readonly stream: Cursor = { position: 0, savedPosition: 0, since: null, subscription: null };
+  /** Scaled out: the cursors of the partitions this node owns. */
+  private readonly partitions = new Map<number, Cursor>();
   private lastSaveAt = 0;
   private saving: Promise<void> = Promise.resolve();
   pointsEvaluated = 0;
@@ -112,16 +138,37 @@ export class RuleEngine {
     this.listeners.push(listener);
   }
 
+  /**
+   * Called with every batch the engine consumes, after its rules ran: scaled out, the batches of
+   * the partitions this node owns, each once across the nodes (what detection needs too).
+   */
+  onBatch(listener: (batch: SequencedBatch) => void): void {
+    this.batchListeners.push(listener);
+  }
+
   /** Called after a rule changed or was deleted through this node (not for reloadRule()). */
   onRuleChanged(listener: (change: RuleChange) => void): void {
     this.changeListeners.push(listener);
   }
 
   async start(): Promise<void> {
+    const ownership = this.options.ownership;
+    if (ownership) {
+      // States come with the partitions, as this node takes them.
+      for (const rule of await this.store.listRules()) {
+        if (!rule.enabled) continue;
+        this.file(rule);
+        this.instances.set(rule.id, new Map());
+        await this.preloadFacts(rule);
+      }
+      ownership.start({ acquire: (p) => this.acquirePartition(p), release: (p) => this.releasePartition(p) });
+      this.startTicker();
+      return;
+    }
     const saved = await this.store.getPosition();
-    this.position = this.savedPosition = saved ?? 0;
+    this.stream.position = this.stream.savedPosition = saved ?? 0;
     // A first start on an existing install must not turn the retained log into a burst of new alarms.
-    if (saved === null) this.firstStartAt = this.options.clock();
+    if (saved === null) this.stream.since = this.options.clock();
     const states = new Map<string, RuleStateRecord[]>();
     for (const s of await this.store.loadStates()) {
       let list = states.get(s.ruleId);
@@ -137,7 +184,14 @@ export class RuleEngine {
       await this.seedInactivity(rule);
       await this.preloadFacts(rule);
     }
-    this.subscription = await this.bus.subscribe(TELEMETRY_SUBJECT, (messages) => this.consume(messages), { durable: DURABLE_NAME, maxBatch: 500 });
+    this.stream.subscription = await this.bus.subscribe(TELEMETRY_SUBJECT, (messages) => this.consume(this.stream, messages), {
+      durable: DURABLE_NAME,
+      maxBatch: 500,
+    });
+    this.startTicker();
+  }
+
+  private startTicker(): void {
     this.ticker = setInterval(() => this.tick(this.options.clock()), this.options.tickIntervalMs);
     this.ticker.unref();
   }
@@ -145,9 +199,77 @@ export class RuleEngine {
   /** Stops after the bus delivered what is pending (bus.close() drains), then saves every state. */
   async stop(): Promise<void> {
     if (this.ticker) clearInterval(this.ticker);
-    await this.subscription?.close();
-    this.subscription = null;
+    // Scaled out: each partition is closed and saved, then its lock goes, so a survivor takes it over.
+    await this.options.ownership?.stop();
+    await this.stream.subscription?.close();
+    this.stream.subscription = null;
     await this.save(true);
+  }
+
+  /** The partition of a state: its device's (a rule-wide state: the tenant's, device id ''). */
+  private partitionOfInstance(tenantId: string, instance: string): number {
+    return partitionOf(devicePartitionKey(tenantId, instance), this.options.ownership!.count);
+  }
+
+  /** Whether this node holds the state of (tenant, instance): always, unless scaled out. */
+  private owns(tenantId: string, instance: string): boolean {
+    return !this.options.ownership || this.partitions.has(this.partitionOfInstance(tenantId, instance));
+  }
+
+  /** This node took partition p: restore its devices' states as last saved, then consume it. */
+  private async acquirePartition(p: number): Promise<void> {
+    const saved = await this.store.getPosition(p);
+    const cursor: Cursor = { position: saved ?? 0, savedPosition: saved ?? 0, since: null, subscription: null };
+    if (saved === null) {
+      // The partition's first owner ever: what it retains from before is history. Position 0
+      // is saved at once so a later owner knows someone started it and evaluates all it gets.
+      cursor.since = this.options.clock();
+      await this.store.saveStates([], null, new Map([[p, 0]]));
+    }
+    this.partitions.set(p, cursor);
+    try {
+      for (const s of await this.store.loadStates()) {
+        const rule = this.rules.get(s.ruleId);
+        if (!rule || this.partitionOfInstance(rule.tenantId, s.instance) !== p) continue;
+        this.instances.get(rule.id)?.set(s.instance, { state: restoreState(s.state), dirty: false });
+      }
+      for (const rule of this.rules.values()) await this.seedInactivity(rule);
+      await this.options.handover?.adoptDevices((tenantId, deviceId) => this.partitionOfInstance(tenantId, deviceId) === p);
+      cursor.subscription = await this.bus.subscribe(TELEMETRY_SUBJECT, (messages) => this.consume(cursor, messages), {
+        durable: `${DURABLE_NAME}-p${p}`,
+        partition: p,
+        maxBatch: 500,
+      });
+    } catch (err) {
+      this.partitions.delete(p);
+      this.dropStates(p);
+      throw err;
+    }
+  }
+
+  /** Partition p goes to another node: stop consuming it, save its states, forget them. */
+  private async releasePartition(p: number): Promise<void> {
+    const cursor = this.partitions.get(p);
+    if (!cursor) return;
+    try {
+      await cursor.subscription?.close();
+      cursor.subscription = null;
+      await this.save(true);
+      await this.options.handover
+        ?.releaseDevices((tenantId, deviceId) => this.partitionOfInstance(tenantId, deviceId) === p)
+        .catch((err) => this.options.onError(err, `rules: handing partition ${p}'s models over`));
+    } finally {
+      this.partitions.delete(p);
+      this.dropStates(p);
+    }
+  }
+
+  private dropStates(p: number): void {
+    for (const [ruleId, instances] of this.instances) {
+      const rule = this.rules.get(ruleId);
+      if (!rule) continue;
+      for (const id of [...instances.keys()]) if (this.partitionOfInstance(rule.tenantId, id) === p) instances.delete(id);
+    }
   }
 
   /** A rule was created, edited, enabled or disabled: its state starts over (the condition may have changed). */
@@ -225,7 +347,9 @@ export class RuleEngine {
 
   /** The last telemetry batch (bus sequence) the engine has evaluated: its lag is durableSeq − this. */
   get evaluatedSeq(): number {
-    return this.position;
+    let seq = this.stream.position;
+    for (const cursor of this.partitions.values()) seq = Math.max(seq, cursor.position);
+    return seq;
   }
 
   private file(rule: Rule): void {
@@ -250,7 +374,7 @@ export class RuleEngine {
     const instances = this.instances.get(rule.id)!;
     const now = this.options.clock();
     const seed = (deviceId: string) => {
-      if (!instances.has(deviceId)) instances.set(deviceId, { state: initialState(now), dirty: true });
+      if (!instances.has(deviceId) && this.owns(rule.tenantId, deviceId)) instances.set(deviceId, { state: initialState(now), dirty: true });
     };
     if (rule.target.deviceId) return seed(rule.target.deviceId);
     const filter = {
@@ -288,19 +412,22 @@ export class RuleEngine {
     return facts;
   }
 
-  private async consume(messages: BusMessage[]): Promise<void> {
+  private async consume(cursor: Cursor, messages: BusMessage[]): Promise<void> {
     for (const m of messages) {
-      if (m.seq <= this.position) continue; // redelivered: already in the saved states
+      if (m.seq <= cursor.position) continue; // redelivered: already in the saved states
       try {
         // Accepted on this node: the batch object itself, not a second decode of its log record.
         const held = this.options.accepted?.take(m.seq);
         const batch = held ? { ...held, seq: m.seq } : decodeBatch(m.seq, m.data);
-        if (this.firstStartAt === null || batch.receivedAt >= this.firstStartAt) await this.evaluateBatch(batch);
+        if (cursor.since === null || batch.receivedAt >= cursor.since) {
+          await this.evaluateBatch(batch);
+          for (const l of this.batchListeners) l(batch);
+        }
       } catch (err) {
         // One bad batch must not stall the consumer (it would be redelivered for ever).
         this.options.onError(err, `rules: evaluating batch ${m.seq}`);
       }
-      this.position = m.seq;
+      cursor.position = m.seq;
     }
     // Resolving acknowledges the batch: save first when due, so acknowledged work is rarely lost.
     await this.save(false);
@@ -328,6 +455,10 @@ export class RuleEngine {
   private apply(rule: Rule, instanceId: string, input: Parameters<typeof step>[2], verdict?: RuleFiring['verdict']): void {
     const instances = this.instances.get(rule.id);
     if (!instances) return;
+    // Scaled out, another node may hold this state: a verdict or estimate of a batch this node
+    // accepted, a tick, or a rule-wide state. A device's point comes from a partition it owns.
+    const ownPoint = input.kind === 'point' && instanceId !== '';
+    if (!ownPoint && !this.owns(rule.tenantId, instanceId)) return;
     let instance = instances.get(instanceId);
     if (!instance) instances.set(instanceId, (instance = { state: initialState(), dirty: true }));
     const { state, events } = step(rule, instance.state, input);
@@ -372,11 +503,17 @@ export class RuleEngine {
           records.push({ ruleId, instance, state: entry.state, updatedAt: now });
         }
       }
-      const position = this.position !== this.savedPosition ? this.position : null;
-      if (records.length === 0 && position === null) return;
+      const position = this.stream.position !== this.stream.savedPosition ? this.stream.position : null;
+      const partitionPositions = new Map<number, number>();
+      for (const [p, cursor] of this.partitions) if (cursor.position !== cursor.savedPosition) partitionPositions.set(p, cursor.position);
+      if (records.length === 0 && position === null && partitionPositions.size === 0) return;
       try {
-        await this.store.saveStates(records, position);
-        if (position !== null) this.savedPosition = position;
+        await this.store.saveStates(records, position, partitionPositions);
+        if (position !== null) this.stream.savedPosition = position;
+        for (const [p, seq] of partitionPositions) {
+          const cursor = this.partitions.get(p);
+          if (cursor) cursor.savedPosition = seq;
+        }
       } catch (err) {
         for (const r of records) {
           const entry = this.instances.get(r.ruleId)?.get(r.instance);

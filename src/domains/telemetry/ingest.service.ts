@@ -9,6 +9,7 @@ import type { PointBatch, TelemetryPoint, Transport } from '../../ports/telemetr
 import type { Metrics } from '../../observability/metrics.js';
 import { LogThrottle, type Logger } from '../../observability/logger.js';
 import { encodeBatch, TELEMETRY_SUBJECT } from './batch-codec.js';
+import { devicePartitionKey } from '../../ports/bus.js';
 import { parseTelemetryPayload, PayloadError, telemetryFromJson, type ParseLimits, type RejectReason } from './payload.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { KeyRegistry } from './key-registry.js';
@@ -233,7 +234,7 @@ export class IngestService {
     }
     let seq: number;
     try {
-      seq = await this.bus.publish(TELEMETRY_SUBJECT, encodeBatch(batch));
+      seq = await this.bus.publish(TELEMETRY_SUBJECT, encodeBatch(batch), { partitionKey: devicePartitionKey(device.tenantId, device.deviceId) });
     } catch (err) {
       // Not the device's fault and not acknowledged: a 503 tells it to send the data again.
       this.metrics.ingestUnavailable.inc({ reason: 'log_write_failed' });
