@@ -24,7 +24,7 @@ test('rule parse - the plain console form becomes a threshold rule with a durati
   assert.equal(spec.severity, 'warning');
   assert.equal(spec.message, 'High temperature');
   assert.equal(spec.name, 'High temperature');
-  assert.deepEqual(spec.target, { deviceId: null, deviceType: null });
+  assert.deepEqual(spec.target, { deviceId: null, deviceType: null, labels: null });
 });
 
 test('rule parse - plain comparison, statistical, schedule and webhook/email/mqtt actions', () => {
@@ -45,7 +45,7 @@ test('rule parse - plain comparison, statistical, schedule and webhook/email/mqt
 test('rule parse - Vigil form with durations as text and defaults', () => {
   const spec = parseRule({ name: 'boiler', target: { deviceType: 'boiler' }, condition: { type: 'threshold', key: 't', operator: '>=', value: 80, durationMs: '5m' } });
   assert.equal(spec.condition.type === 'threshold' && spec.condition.durationMs, 300_000);
-  assert.deepEqual(spec.target, { deviceId: null, deviceType: 'boiler' });
+  assert.deepEqual(spec.target, { deviceId: null, deviceType: 'boiler', labels: null });
   assert.equal(spec.enabled, true);
   assert.equal(spec.cooldownMs, 0);
 });
