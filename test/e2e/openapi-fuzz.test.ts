@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { ADMIN_PASSWORD, createDevice, login, tempDir } from '../helpers/harness.js';
 import { startVigilProcess, type VigilProcess } from '../helpers/process.js';
+import { createAuthority, issueDeviceCertificate } from '../../src/domains/devices/x509.js';
 
 /** Sent percent-encoded as given (not through encodeURIComponent): bytes that are not UTF-8. */
 const RAW = Symbol('raw');
@@ -120,8 +121,13 @@ describe('every parameter of every route answers hostile values with a 4xx, neve
   let dataDir: string;
   let token: string;
   let device: { id: string; accessToken: string };
+  /** Valid PEMs for the credential routes' baseline bodies: an outside CA and a device certificate it issued. */
+  const certificates = { authority: '', device: '' };
 
   before(async () => {
+    const outsideCa = await createAuthority('fuzz outside CA');
+    certificates.authority = outsideCa.certificatePem;
+    certificates.device = (await issueDeviceCertificate(outsideCa, 'fuzz-target', 30)).certificatePem;
     dataDir = await tempDir();
     vigil = await startVigilProcess(dataDir, {
       VIGIL_ADMIN_PASSWORD: ADMIN_PASSWORD,
@@ -184,6 +190,10 @@ describe('every parameter of every route answers hostile values with a 4xx, neve
       'POST /api/v1/ota/campaigns': { packageId: 'x', deviceType: 'pump' },
       'POST /api/v1/rules/test': { rule: { name: 'fuzz', condition: { type: 'threshold', key: 'temp', operator: '>', value: 1 } }, from: Date.now() - 3_600_000, to: Date.now() },
       'POST /api/v1/alarms/{id}/comments': { text: 'fuzz' },
+      // Credentials: bodies that pass validation, so each field's own hostile values are what is refused.
+      'PUT /api/v1/devices/{id}/credentials/mqtt-basic': { clientId: 'fuzz-client', username: 'fuzz-user', password: 'fuzz-password' },
+      'POST /api/v1/devices/{id}/certificates/register': { certificatePem: certificates.device },
+      'POST /api/v1/device-cas': { name: 'fuzz-ca', certificatePem: certificates.authority },
     };
     return bodies[`${method} ${path}`] ?? (method === 'GET' || method === 'DELETE' ? undefined : (sampleFromSchema(schema) ?? {}));
   }

@@ -425,7 +425,7 @@ export class DeviceAccessService implements DeviceAccessChecks {
     try {
       return parseCertificate(pem);
     } catch (err) {
-      if (err instanceof CertificateError) throw Errors.badRequest(err.message);
+      if (err instanceof CertificateError) throw Errors.badRequest(`certificatePem: ${err.message}`);
       throw err;
     }
   }

@@ -92,17 +92,34 @@ export class DeviceProfileService {
     return found;
   }
 
+  private writes: Promise<unknown> = Promise.resolve();
+
   async create(tenantId: string, input: ProfileInput): Promise<DeviceProfile> {
-    if (this.byTenant.get(tenantId)?.has(input.name)) throw Errors.conflict(`a profile named ${input.name} exists`);
-    const now = this.clock();
-    return this.save({ id: randomUUID(), tenantId, createdAt: now, ...this.fields(input), updatedAt: now });
+    return this.oneWriteAtATime(async () => {
+      if (this.byTenant.get(tenantId)?.has(input.name)) throw Errors.conflict(`a profile named ${input.name} exists`);
+      const now = this.clock();
+      return this.save({ id: randomUUID(), tenantId, createdAt: now, ...this.fields(input), updatedAt: now });
+    });
   }
 
   async replace(tenantId: string, id: string, input: ProfileInput): Promise<DeviceProfile> {
-    const current = this.get(tenantId, id);
-    const clash = this.byTenant.get(tenantId)?.get(input.name);
-    if (clash && clash.id !== id) throw Errors.conflict(`a profile named ${input.name} exists`);
-    return this.save({ ...current, ...this.fields(input), updatedAt: this.clock() });
+    return this.oneWriteAtATime(async () => {
+      const current = this.get(tenantId, id);
+      const clash = this.byTenant.get(tenantId)?.get(input.name);
+      if (clash && clash.id !== id) throw Errors.conflict(`a profile named ${input.name} exists`);
+      return this.save({ ...current, ...this.fields(input), updatedAt: this.clock() });
+    });
+  }
+
+  /**
+   * Name checks read the in-memory index, and the store write that makes a name taken is awaited:
+   * two requests for one name at once would both pass the check and the second would hit the
+   * store's unique index (a 500). Writes are rare, so they simply take turns.
+   */
+  private oneWriteAtATime<T>(write: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(write, write);
+    this.writes = run.catch(() => undefined);
+    return run;
   }
 
   async remove(tenantId: string, id: string): Promise<void> {
