@@ -1,28 +1,10 @@
 // AlarmStore on PostgreSQL, with the DuckDB store's semantics (duckdb-alarm-store.ts).
 import type { Pool } from 'pg';
-import type { Alarm, AlarmChange, AlarmFeedback, AlarmFilter, AlarmStatus, AlarmStore, AlarmType } from '../../ports/alarm-store.js';
+import type { Alarm, AlarmChange, AlarmFeedback, AlarmFilter, AlarmStore, AlarmType } from '../../ports/alarm-store.js';
+import { ALARM_FEEDBACK_SQL, toAlarm, toAlarmFeedback } from '../rows/alarm-rows.js';
 
 type Row = Record<string, unknown>;
-const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
-function toAlarm(r: Row): Alarm {
-  return {
-    id: r.id as string,
-    tenantId: r.tenant_id as string,
-    deviceId: r.device_id as string,
-    type: r.type as AlarmType,
-    key: (r.key as string | null) ?? null,
-    severity: r.severity as Alarm['severity'],
-    status: r.status as AlarmStatus,
-    dismissed: Boolean(r.dismissed),
-    message: r.message as string,
-    details: r.details,
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
-    acknowledgedAt: nullableNumber(r.acknowledged_at),
-    clearedAt: nullableNumber(r.cleared_at),
-  };
-}
 /** jsonb parameters go as JSON text: node-postgres would send a JS array as a PostgreSQL array. */
 const json = (v: unknown) => JSON.stringify(v ?? null);
 export class PgAlarmStore implements AlarmStore {
@@ -59,7 +41,7 @@ export class PgAlarmStore implements AlarmStore {
 
   async getAlarm(tenantId: string, id: string): Promise<Alarm | null> {
     const rows = await this.all('SELECT * FROM alarms WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
-    return rows[0] ? toAlarm(rows[0]) : null;
+    return rows[0] ? toAlarm(rows[0], false) : null;
   }
 
   async listAlarms(tenantId: string, f: AlarmFilter): Promise<{ items: Alarm[]; total: number }> {
@@ -95,7 +77,7 @@ export class PgAlarmStore implements AlarmStore {
       `SELECT * FROM alarms WHERE ${where} ORDER BY created_at DESC, id LIMIT ${Math.trunc(f.limit)} OFFSET ${Math.trunc(f.offset)}`,
       params,
     );
-    return { items: rows.map(toAlarm), total: Number(total[0]!.n) };
+    return { items: rows.map((r) => toAlarm(r, false)), total: Number(total[0]!.n) };
   }
 
   async updateAlarm(tenantId: string, id: string, change: AlarmChange): Promise<Alarm | null> {
@@ -113,27 +95,12 @@ export class PgAlarmStore implements AlarmStore {
       set += `, ${column} = $${params.length}`;
     }
     const rows = await this.all(`UPDATE alarms SET ${set} WHERE tenant_id = $1 AND id = $2 RETURNING *`, params);
-    return rows[0] ? toAlarm(rows[0]) : null;
+    return rows[0] ? toAlarm(rows[0], false) : null;
   }
 
   async alarmFeedback(tenantId: string, type: AlarmType): Promise<AlarmFeedback[]> {
-    const rows = await this.all(
-      `SELECT device_id, key,
-         count(*) FILTER (WHERE acknowledged_at IS NOT NULL AND NOT dismissed) AS acknowledged,
-         count(*) FILTER (WHERE dismissed) AS dismissed,
-         count(*) FILTER (WHERE status = 'ACTIVE_UNACK') AS open,
-         count(*) AS raised
-       FROM alarms WHERE tenant_id = $1 AND type = $2 GROUP BY device_id, key`,
-      [tenantId, type],
-    );
-    return rows.map((r) => ({
-      deviceId: r.device_id as string,
-      key: (r.key as string | null) ?? null,
-      acknowledged: Number(r.acknowledged),
-      dismissed: Number(r.dismissed),
-      open: Number(r.open),
-      raised: Number(r.raised),
-    }));
+    const rows = await this.all(ALARM_FEEDBACK_SQL, [tenantId, type]);
+    return rows.map(toAlarmFeedback);
   }
 
   async deleteDeviceAlarms(tenantId: string, deviceId: string): Promise<void> {

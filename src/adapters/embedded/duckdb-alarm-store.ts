@@ -1,7 +1,8 @@
 // Embedded AlarmStore on DuckDB: the current state of each alarm.
 import type { DuckDBValue } from '@duckdb/node-api';
-import type { Alarm, AlarmChange, AlarmFeedback, AlarmFilter, AlarmStatus, AlarmStore, AlarmType } from '../../ports/alarm-store.js';
-import { toNumber, type DuckDbDatabase, type Row, type SerialConnection } from './duckdb-database.js';
+import type { Alarm, AlarmChange, AlarmFeedback, AlarmFilter, AlarmStore, AlarmType } from '../../ports/alarm-store.js';
+import { ALARM_FEEDBACK_SQL, toAlarm, toAlarmFeedback } from '../rows/alarm-rows.js';
+import { toNumber, type DuckDbDatabase, type SerialConnection } from './duckdb-database.js';
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS alarms (
@@ -31,27 +32,8 @@ const ALARM_STATUS_UPDATE = `UPDATE alarms SET dismissed = (status = 'dismissed'
      status = CASE status WHEN 'open' THEN 'ACTIVE_UNACK' WHEN 'acknowledged' THEN 'ACTIVE_ACK' ELSE 'CLEARED_ACK' END
    WHERE status IN ('open', 'acknowledged', 'dismissed', 'cleared')`;
 
-const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : toNumber(v));
 
 
-function toAlarm(r: Row): Alarm {
-  return {
-    id: r.id as string,
-    tenantId: r.tenant_id as string,
-    deviceId: r.device_id as string,
-    type: r.type as AlarmType,
-    key: (r.key as string | null) ?? null,
-    severity: r.severity as Alarm['severity'],
-    status: r.status as AlarmStatus,
-    dismissed: Boolean(r.dismissed),
-    message: r.message as string,
-    details: JSON.parse(r.details as string),
-    createdAt: toNumber(r.created_at),
-    updatedAt: toNumber(r.updated_at),
-    acknowledgedAt: nullableNumber(r.acknowledged_at),
-    clearedAt: nullableNumber(r.cleared_at),
-  };
-}
 
 export class DuckDbAlarmStore implements AlarmStore {
   private conn!: SerialConnection;
@@ -94,7 +76,7 @@ export class DuckDbAlarmStore implements AlarmStore {
 
   async getAlarm(tenantId: string, id: string): Promise<Alarm | null> {
     const rows = await this.conn.all('SELECT * FROM alarms WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
-    return rows[0] ? toAlarm(rows[0]) : null;
+    return rows[0] ? toAlarm(rows[0], true) : null;
   }
 
   async listAlarms(tenantId: string, f: AlarmFilter): Promise<{ items: Alarm[]; total: number }> {
@@ -133,7 +115,7 @@ export class DuckDbAlarmStore implements AlarmStore {
       `SELECT * FROM alarms WHERE ${where} ORDER BY created_at DESC, id LIMIT ${Math.trunc(f.limit)} OFFSET ${Math.trunc(f.offset)}`,
       params,
     );
-    return { items: rows.map(toAlarm), total: toNumber(total[0]!.n) };
+    return { items: rows.map((r) => toAlarm(r, true)), total: toNumber(total[0]!.n) };
   }
 
   async updateAlarm(tenantId: string, id: string, change: AlarmChange): Promise<Alarm | null> {
@@ -155,23 +137,8 @@ export class DuckDbAlarmStore implements AlarmStore {
   }
 
   async alarmFeedback(tenantId: string, type: AlarmType): Promise<AlarmFeedback[]> {
-    const rows = await this.conn.all(
-      `SELECT device_id, key,
-         count(*) FILTER (WHERE acknowledged_at IS NOT NULL AND NOT dismissed) AS acknowledged,
-         count(*) FILTER (WHERE dismissed) AS dismissed,
-         count(*) FILTER (WHERE status = 'ACTIVE_UNACK') AS open,
-         count(*) AS raised
-       FROM alarms WHERE tenant_id = $1 AND type = $2 GROUP BY device_id, key`,
-      [tenantId, type],
-    );
-    return rows.map((r) => ({
-      deviceId: r.device_id as string,
-      key: (r.key as string | null) ?? null,
-      acknowledged: toNumber(r.acknowledged),
-      dismissed: toNumber(r.dismissed),
-      open: toNumber(r.open),
-      raised: toNumber(r.raised),
-    }));
+    const rows = await this.conn.all(ALARM_FEEDBACK_SQL, [tenantId, type]);
+    return rows.map(toAlarmFeedback);
   }
 
   async deleteDeviceAlarms(tenantId: string, deviceId: string): Promise<void> {
