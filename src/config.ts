@@ -121,7 +121,11 @@ export const configSchema = z.object({
   modelRetrainHistoryMs: positiveInt.default(7 * 24 * 3_600_000),
   /** How often predictive-maintenance policies are evaluated. */
   maintenanceIntervalMs: positiveInt.default(60_000),
-  /** MQTT publishes handled at once per connection (MQTT 5 receive maximum; ThingsBoard uses 100). */
+  /**
+   * Unacknowledged QoS 1/2 publishes a connection may have (announced as the MQTT 5 receive maximum;
+   * ThingsBoard uses 100). An MQTT 5 client past it is disconnected with 0x93; a 3.1.1 client, which
+   * cannot be told, is paced by no longer reading its socket.
+   */
   mqttReceiveMaximum: positiveInt.max(65535).default(100),
   /** Longest an offline device's persistent MQTT session (subscriptions, queued messages) is kept. */
   mqttSessionExpiryMaxSec: positiveInt.default(24 * 3600),
