@@ -3,6 +3,10 @@ import assert from 'node:assert/strict';
 import { createDetector, restoreDetector } from '../../src/domains/analytics/detectors/index.js';
 import { afterDismissal } from '../../src/domains/analytics/detectors/alarm-policy.js';
 import { RegimeAwareDetector } from '../../src/domains/analytics/detectors/regimes.js';
+import { LIVE_UNIVARIATE_POLICY, LIVE_UNIVARIATE_TUNING } from '../../src/domains/analytics/detectors/config.js';
+
+// Dismissals come from operators of the live path, so these detectors run the live settings.
+const live = { policy: LIVE_UNIVARIATE_POLICY, tuning: LIVE_UNIVARIATE_TUNING };
 
 function steady(seed: number) {
   return () => 20 + (((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5) * 0.2;
@@ -20,7 +24,7 @@ function run(d: { update(ts: number, v: number[]): { alarm: boolean; score: numb
 
 test('a dismissal raises the threshold so the same deviation no longer alarms; a saved model keeps it', () => {
   const noise = steady(3);
-  const d = createDetector('auto', ['t']);
+  const d = createDetector('auto', ['t'], live);
   const first = run(d, 0, 1200, [1000], noise);
   assert.equal(first.length, 1, 'the spike alarms once');
   const before = d.sensitivity();
@@ -35,7 +39,7 @@ test('a dismissal raises the threshold so the same deviation no longer alarms; a
 
   // The same series without the dismissal alarms on the second spike: the feedback made the difference.
   const noise2 = steady(3);
-  const control = createDetector('auto', ['t']);
+  const control = createDetector('auto', ['t'], live);
   run(control, 0, 1200, [1000], noise2);
   assert.equal(run(control, 1200, 1600, [1400], noise2).length, 1);
 });

@@ -19,21 +19,21 @@ function withDefaultFirst(cores: CoreVariant[], policies: AlarmPolicy[], fixed: 
 }
 
 const univariatePolicies: AlarmPolicy[] = [];
-for (const threshold of [0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 0.999, 0.9999, 0.99999])
+for (const threshold of [0.96, 0.98, 0.99, 0.995, 0.999, 0.9999, 0.99999])
   for (const refractoryPoints of [50, 100, 200, 400]) univariatePolicies.push({ threshold, exitThreshold: threshold, persistence: 1, refractoryPoints });
+
+/** The surprise score as it was before the third round of issue 15: unbounded deviations, point-calibrated, plus a point score. */
+const pointCalibrated = { windowCalibrated: false, zCap: 20, pointSpread: Math.sqrt(10) };
 
 export const NAB_GRID: Grid = withDefaultFirst(
   [
     { name: 'default' },
+    { name: 'cap=4', tuning: { surprise: { zCap: 4 } } },
+    { name: 'cap=10', tuning: { surprise: { zCap: 10 } } },
     { name: 'shift=10', tuning: { tracker: { shiftPoints: 10 } } },
-    { name: 'wcal', tuning: { surprise: { windowCalibrated: true } } },
-    { name: 'gate=3 point=off', tuning: { surprise: { minPointZ: 3, pointSpread: 0 } } },
     { name: 'period=free', tuning: { seasonal: { freePeriodSearch: true } } },
-    { name: 'point=off', tuning: { surprise: { pointSpread: 0 } } },
-    { name: 'point=2', tuning: { surprise: { pointSpread: 2 } } },
-    { name: 'point=5', tuning: { surprise: { pointSpread: 5 } } },
-    { name: 'wcal point=off', tuning: { surprise: { windowCalibrated: true, pointSpread: 0 } } },
-    { name: 'shift=10 point=off', tuning: { tracker: { shiftPoints: 10 }, surprise: { pointSpread: 0 } } },
+    { name: 'point-calibrated', tuning: { surprise: pointCalibrated } },
+    { name: 'point-calibrated point=off', tuning: { surprise: { ...pointCalibrated, pointSpread: 0 } } },
   ],
   univariatePolicies,
   POLICIES.seasonal,
