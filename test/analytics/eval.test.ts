@@ -56,3 +56,16 @@ test('nab - windows are mapped to rows by timestamp', () => {
   const ts = [0, 10, 20, 30, 40, 50];
   assert.deepEqual(windowRows(ts, [[15, 40]]), [[2, 4]]);
 });
+
+test('nab cross-validation - a fold keeps the default unless a candidate beats it category by category', async () => {
+  const { chooseOverDefault } = await import('../../src/domains/analytics/eval/cross-validate.js');
+  const defaultScores = [50, 60, 70, 40, 55, 65];
+  // Better on average only through one category: noise, the default stays.
+  assert.equal(chooseOverDefault([defaultScores, [90, 58, 68, 38, 53, 63]], 0), 0);
+  // A few points better on every category: chosen.
+  assert.equal(chooseOverDefault([defaultScores, [53, 62, 73, 42, 58, 67]], 0), 1);
+  // Of two consistent winners, the one with the better mean.
+  assert.equal(chooseOverDefault([defaultScores, [53, 62, 73, 42, 58, 67], [56, 64, 75, 45, 60, 69]], 0), 2);
+  // The default need not be the first candidate.
+  assert.equal(chooseOverDefault([[53, 62, 73, 42, 58, 67], defaultScores], 1), 0);
+});

@@ -29,6 +29,7 @@ export const NAB_GRID: Grid = withDefaultFirst(
   [
     { name: 'default' },
     { name: 'cap=4', tuning: { surprise: { zCap: 4 } } },
+    { name: 'cap=6', tuning: { surprise: { zCap: 6 } } },
     { name: 'cap=10', tuning: { surprise: { zCap: 10 } } },
     { name: 'shift=10', tuning: { tracker: { shiftPoints: 10 } } },
     { name: 'period=free', tuning: { seasonal: { freePeriodSearch: true } } },

@@ -42,7 +42,7 @@ export function renderAnomalyEval(r: AnomalyEvalRecord): string {
     const n = r.nab;
     const cv = n.crossValidated;
     out.push(
-      `**NAB**, ${n.files} files, ${n.windows} windows, leave one category out (${cv.folds.length} folds, ${n.candidates} candidate configurations${n.selection === 'mean-of-training-categories' ? '; each chosen by the mean of the other categories\' normalised scores' : ''}); detections are alarm onsets.`,
+      `**NAB**, ${n.files} files, ${n.windows} windows, leave one category out (${cv.folds.length} folds, ${n.candidates} candidate configurations${n.selection === 'mean-of-training-categories' ? '; each chosen by the mean of the other categories\' normalised scores' : n.selection === 'paired-advantage-over-default' ? '; a fold runs the default unless a candidate beats it on the other categories, category by category, by more than one standard error of the differences' : ''}); detections are alarm onsets.`,
       '',
       '| | mean of folds | worst fold | pooled (all files held out) | low FP | low FN | windows found | false alarms |',
       '|---|---|---|---|---|---|---|---|',
