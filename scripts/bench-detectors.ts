@@ -1,9 +1,9 @@
 // `npm run bench:detectors`: points scored per second on one core, per detector, on synthetic
 // series (a daily cycle with noise and rare spikes; 8 correlated keys for the multivariate one).
 // A benchmark, not a test: numbers depend on the machine.
-import { createDetector, DETECTOR_KINDS, resolveKind, type DetectorKind } from '../src/domains/analytics/detectors/index.js';
+import { createDetector, DETECTOR_KINDS, resolveKind, type DetectorKind, type DetectorTuning } from '../src/domains/analytics/detectors/index.js';
 import { RegimeAwareDetector } from '../src/domains/analytics/detectors/regimes.js';
-import { LIVE_UNIVARIATE_POLICY, LIVE_UNIVARIATE_TUNING } from '../src/domains/analytics/detectors/config.js';
+import { BATCH_TUNING, LIVE_UNIVARIATE_POLICY, LIVE_UNIVARIATE_TUNING } from '../src/domains/analytics/detectors/config.js';
 
 const STEP_MS = 60_000;
 
@@ -20,10 +20,10 @@ function series(points: number, keys: number): Float64Array[] {
   });
 }
 
-function bench(kind: DetectorKind, keys: number, points: number): { pointsPerSec: number; valuesPerSec: number } {
+function bench(kind: DetectorKind, keys: number, points: number, tuning?: DetectorTuning): { pointsPerSec: number; valuesPerSec: number } {
   const data = series(points, keys);
   const names = Array.from({ length: keys }, (_, k) => `k${k}`);
-  const d = createDetector(kind, names);
+  const d = createDetector(kind, names, { tuning });
   const row = new Array<number>(keys);
   const t0 = performance.now();
   for (let i = 0; i < points; i++) {
@@ -45,6 +45,15 @@ for (const kind of DETECTOR_KINDS) {
     const names = Array.from({ length: keys }, (_, k) => `k${k}`);
     console.log(`| ${kind} | ${keys} | ${resolveKind(kind, names)} | ${Math.round(r.pointsPerSec).toLocaleString('en')} | ${Math.round(r.valuesPerSec).toLocaleString('en')} |`);
   }
+}
+
+// Batch scoring's default (`vigil detect`, NAB): 'auto' with shape novelty, timed alternately with
+// the plain model so the two rows share the machine's load.
+for (let round = 0; round < 2; round++) {
+  bench('auto', 1, 50_000, BATCH_TUNING);
+  const shaped = bench('auto', 1, POINTS, BATCH_TUNING);
+  const plain = bench('auto', 1, POINTS);
+  console.log(`| auto + shape novelty (batch default), round ${round + 1} | 1 | seasonal | ${Math.round(shaped.pointsPerSec).toLocaleString('en')} (plain: ${Math.round(plain.pointsPerSec).toLocaleString('en')}) | ${Math.round(shaped.valuesPerSec).toLocaleString('en')} |`);
 }
 
 /** The live path's per-key model: regime split, counter check and stuck-value check around 'auto'. */

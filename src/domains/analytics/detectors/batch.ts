@@ -2,6 +2,7 @@
 // uses, so offline results are causal by construction: row i is scored before row i+1 is read.
 import { parseNumber, parseTimestamp, type CsvTable } from '../csv/index.js';
 import { createDetector, type DetectionResult, type DetectorKind, type DetectorTuning } from './index.js';
+import { BATCH_TUNING } from './config.js';
 
 export interface BatchOptions {
   detector: DetectorKind;
@@ -9,7 +10,7 @@ export interface BatchOptions {
   valueColumns?: string[];
   ignoreColumns?: string[];
   fitRows?: number;
-  /** Core settings other than the defaults (cross-validation only). */
+  /** Core settings other than the batch defaults (BATCH_TUNING; cross-validation only). */
   tuning?: DetectorTuning;
 }
 
@@ -48,7 +49,8 @@ export function scoreTable(table: CsvTable, opts: BatchOptions): BatchResult {
     return i;
   });
   const tsIdx = header.indexOf(tsCol);
-  const detector = createDetector(opts.detector, valueCols, { fitPoints: opts.fitRows, tuning: opts.tuning });
+  const tuning: DetectorTuning = { ...BATCH_TUNING, ...opts.tuning, shape: { ...BATCH_TUNING.shape, ...opts.tuning?.shape } };
+  const detector = createDetector(opts.detector, valueCols, { fitPoints: opts.fitRows, tuning });
   const values = new Array<number>(idx.length);
   const timestamps: string[] = [];
   const results: DetectionResult[] = [];

@@ -6,6 +6,7 @@ import type { RelationalConfig } from './relational.js';
 import type { RobustConfig } from './robust.js';
 import type { SeasonalConfig } from './seasonal.js';
 import type { SurpriseConfig } from './surprise.js';
+import type { ShapeConfig } from './shape-novelty.js';
 import type { DetectorTuning } from './index.js';
 
 const surprise: SurpriseConfig = {
@@ -30,10 +31,38 @@ const surprise: SurpriseConfig = {
 /** The relational model keeps the surprise settings it was tuned with (cap 20, point score √10). */
 const relationalSurprise: SurpriseConfig = { shortWindow: 10, longAlpha: 1 / 5000, zCap: 20, pointSpread: Math.sqrt(10), windowCalibrated: true };
 
+/**
+ * Shape novelty (shape-novelty.ts): windows of 4 blocks of 8 points (32 points), up to 64
+ * prototypes, matched within 5 % of the range seen so far; a surprise alarm stands only on a
+ * window at least one spread farther than usual from every known shape. Off in a streaming model
+ * unless its tuning turns it on; on in batch scoring (BATCH_TUNING). Chosen by
+ * leave-one-category-out on NAB's 21 files among windows of 4 or 8 blocks, 32 or 64 prototypes,
+ * gate or none: all seven folds chose shape novelty over none, five of them these settings
+ * (docs/analytics.md).
+ */
+export const SHAPE: ShapeConfig = {
+  enabled: false,
+  blockPoints: 8,
+  windowBlocks: 4,
+  maxPrototypes: 64,
+  vigilance: 0.05,
+  learnWindows: 50,
+  distanceAlpha: 0.01,
+  familiarGate: 1,
+};
+
+/**
+ * Core settings of batch scoring (`vigil detect`, `npm run eval:anomaly`): the streaming
+ * defaults plus shape novelty. The live per-key models have their own (LIVE_UNIVARIATE_TUNING),
+ * and other streaming callers opt in through their tuning.
+ */
+export const BATCH_TUNING: DetectorTuning = { shape: { enabled: true } };
+
 export const ROBUST: RobustConfig = {
   tracker: { levelAlpha: 0.05, scaleAlpha: 0.01, clipZ: 4 },
   warmupPoints: 100,
   surprise,
+  shape: SHAPE,
 };
 
 export const SEASONAL: SeasonalConfig = {
@@ -43,6 +72,7 @@ export const SEASONAL: SeasonalConfig = {
   maxBufferPoints: 4096,
   maxBins: 2016,
   surprise,
+  shape: SHAPE,
 };
 
 export const MULTIVARIATE: MultivariateConfig = {
@@ -97,5 +127,6 @@ export const LIVE_UNIVARIATE_POLICY: Partial<AlarmPolicy> = { threshold: 0.999, 
  * types at 0.999, and at 0.99999 (0.2–0.3 a day) it caught 23 of 42 meter faults: its windowed
  * mean judges the slow, smooth wander of a simulated sensor as rare, where NAB's 5-minute series
  * are noisier. So the live path keeps what `npm run eval:fleet` was tuned on (docs/analytics.md).
+ * Shape novelty stays off there for the same reason: it was chosen on NAB, not checked on the fleet.
  */
-export const LIVE_UNIVARIATE_TUNING: DetectorTuning = { surprise: { windowCalibrated: false, zCap: 20, pointSpread: 2 } };
+export const LIVE_UNIVARIATE_TUNING: DetectorTuning = { surprise: { windowCalibrated: false, zCap: 20, pointSpread: 2 }, shape: { enabled: false } };

@@ -26,6 +26,7 @@ import { initSeasonal, stepSeasonal, type SeasonalState } from './seasonal.js';
 import type { DetectionResult, DetectorKind, RawResult } from './types.js';
 import { DETECTOR_OVERHEAD_BYTES, estimateHeapBytes } from '../model-size.js';
 import type { SurpriseConfig } from './surprise.js';
+import type { ShapeConfig } from './shape-novelty.js';
 import type { TrackerConfig } from './robust-stats.js';
 import type { MultivariateConfig } from './multivariate.js';
 
@@ -60,6 +61,7 @@ export interface DetectorTuning {
   multivariate?: Partial<MultivariateConfig>;
   relational?: { ridge?: number };
   seasonal?: { freePeriodSearch?: boolean };
+  shape?: Partial<ShapeConfig>;
 }
 
 type CoreState = RobustState | SeasonalState | MultivariateState | RelationalState;
@@ -133,9 +135,10 @@ function tunedConfigs(t: DetectorTuning | undefined) {
   if (!t) return { robust: ROBUST, seasonal: SEASONAL, multivariate: MULTIVARIATE, relational: RELATIONAL };
   const surprise = { ...ROBUST.surprise, ...t.surprise };
   const tracker = { ...ROBUST.tracker, ...t.tracker };
+  const shape = { ...ROBUST.shape, ...t.shape };
   return {
-    robust: { ...ROBUST, surprise, tracker },
-    seasonal: { ...SEASONAL, ...t.seasonal, surprise, tracker },
+    robust: { ...ROBUST, surprise, tracker, shape },
+    seasonal: { ...SEASONAL, ...t.seasonal, surprise, tracker, shape },
     multivariate: { ...MULTIVARIATE, ...t.multivariate },
     relational: { ...RELATIONAL, ...t.relational, surprise: { ...RELATIONAL.surprise, ...t.surprise }, tracker: { ...RELATIONAL.tracker, ...t.tracker } },
   };

@@ -5,17 +5,22 @@
 import type { RawResult } from './types.js';
 import { newTracker, sigmaOf, trackRobust, type RobustTracker, type TrackerConfig } from './robust-stats.js';
 import { newSurprise, stepSurprise, type SurpriseConfig, type SurpriseState } from './surprise.js';
+import { newShape, withShape, type ShapeConfig, type ShapeState } from './shape-novelty.js';
 
 export interface RobustConfig {
   tracker: TrackerConfig;
   /** Points per key before scores are trusted. */
   warmupPoints: number;
   surprise: SurpriseConfig;
+  /** Shape novelty of the raw series, combined with the surprise score (shape-novelty.ts). */
+  shape: ShapeConfig;
 }
 
 interface KeyState {
   tracker: RobustTracker;
   surprise: SurpriseState;
+  /** Present while shape novelty is enabled (created on first use, so older snapshots resume). */
+  shape?: ShapeState;
 }
 
 export interface RobustState {
@@ -41,7 +46,8 @@ export function stepRobust(state: RobustState, cfg: RobustConfig, values: ArrayL
     const level = ks.tracker.level;
     const sigma = sigmaOf(ks.tracker);
     const z = trackRobust(ks.tracker, cfg.tracker, x);
-    const score = stepSurprise(ks.surprise, cfg.surprise, Math.abs(z));
+    let score = stepSurprise(ks.surprise, cfg.surprise, Math.abs(z));
+    if (cfg.shape.enabled) score = withShape((ks.shape ??= newShape(cfg.shape)), cfg.shape, x, score);
     if (ks.tracker.n <= cfg.warmupPoints) warmingUp = true;
     if (score > bestScore) {
       best = k;

@@ -7,6 +7,7 @@
 import type { RawResult } from './types.js';
 import { newTracker, sigmaOf, trackRobust, type RobustTracker, type TrackerConfig } from './robust-stats.js';
 import { newSurprise, stepSurprise, type SurpriseConfig, type SurpriseState } from './surprise.js';
+import { newShape, withShape, type ShapeConfig, type ShapeState } from './shape-novelty.js';
 import { DAY_MS, MIN_AUTOCORRELATION, MIN_CYCLES, WEEK_MS, WEEKLY_MARGIN, evaluatePeriods, freePeriod, medianGapMs } from './period.js';
 
 export interface SeasonalConfig {
@@ -19,6 +20,8 @@ export interface SeasonalConfig {
   /** Cap on bins per period: a week at 5-minute sampling is 2016 bins. */
   maxBins: number;
   surprise: SurpriseConfig;
+  /** Shape novelty of the raw series, combined with the residual's surprise (shape-novelty.ts). */
+  shape: ShapeConfig;
   /**
    * Also search for a cycle of any length (a machine's own duty cycle) while no calendar cycle
    * fits the buffer. Off by default: on NAB and the simulated fleet it found chance cycles more
@@ -35,6 +38,8 @@ interface KeyState {
   /** Level of the deseasonalised series; its deviation scale is the residual scale. */
   tracker: RobustTracker;
   surprise: SurpriseState;
+  /** Present while shape novelty is enabled (created on first use, so older snapshots resume). */
+  shape?: ShapeState;
   n: number;
 }
 
@@ -129,7 +134,8 @@ export function stepSeasonal(state: SeasonalState, cfg: SeasonalConfig, ts: numb
       const limit = cfg.tracker.clipZ * sigma;
       ks.season[bin] += cfg.seasonAlpha * (dev > limit ? limit : dev < -limit ? -limit : dev);
     }
-    const score = stepSurprise(ks.surprise, cfg.surprise, Math.abs(z));
+    let score = stepSurprise(ks.surprise, cfg.surprise, Math.abs(z));
+    if (cfg.shape.enabled) score = withShape((ks.shape ??= newShape(cfg.shape)), cfg.shape, x, score);
     ks.n++;
     if (ks.buffer) {
       ks.buffer.ts.push(ts);

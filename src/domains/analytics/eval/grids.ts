@@ -3,7 +3,7 @@
 // fixed configuration. Grids are deliberately coarse: a parameter whose best value changes from
 // fold to fold is not one the data can choose.
 import type { AlarmPolicy } from '../detectors/alarm-policy.js';
-import { POLICIES } from '../detectors/config.js';
+import { POLICIES, SHAPE } from '../detectors/config.js';
 import { grid, type Candidate, type CoreVariant } from './cross-validate.js';
 
 export interface Grid {
@@ -11,9 +11,9 @@ export interface Grid {
   fixedIndex: number;
 }
 
-function withDefaultFirst(cores: CoreVariant[], policies: AlarmPolicy[], fixed: AlarmPolicy): Grid {
+function withDefaultFirst(cores: CoreVariant[], policies: AlarmPolicy[], fixed: AlarmPolicy, fixedPolicyOnly: CoreVariant[] = []): Grid {
   const all = policies.some((p) => JSON.stringify(p) === JSON.stringify(fixed)) ? policies : [fixed, ...policies];
-  const candidates = grid(cores, all);
+  const candidates = [...grid(cores, all), ...grid(fixedPolicyOnly, [fixed])];
   const fixedIndex = candidates.findIndex((c) => c.tuning === undefined && JSON.stringify(c.policy) === JSON.stringify(fixed));
   return { candidates, fixedIndex };
 }
@@ -24,6 +24,19 @@ for (const threshold of [0.96, 0.98, 0.99, 0.995, 0.999, 0.9999, 0.99999])
 
 /** The surprise score as it was before the third round of issue 15: unbounded deviations, point-calibrated, plus a point score. */
 const pointCalibrated = { windowCalibrated: false, zCap: 20, pointSpread: Math.sqrt(10) };
+
+/**
+ * Shape novelty (shape-novelty.ts; the default: 4 blocks of 8 points, 64 prototypes, gate of one
+ * spread) against none, and against windows of 4 or 8 blocks with 32 or 64 prototypes, with the
+ * gate or without it.
+ */
+const shapeVariants: CoreVariant[] = [{ name: 'shape=off', tuning: { shape: { enabled: false } } }];
+for (const windowBlocks of [4, 8])
+  for (const maxPrototypes of [32, 64])
+    for (const familiarGate of [1, null]) {
+      if (windowBlocks === SHAPE.windowBlocks && maxPrototypes === SHAPE.maxPrototypes && familiarGate === SHAPE.familiarGate) continue;
+      shapeVariants.push({ name: `shape=${windowBlocks}x8/${maxPrototypes}${familiarGate === null ? ' no-gate' : ` gate=${familiarGate}`}`, tuning: { shape: { windowBlocks, maxPrototypes, familiarGate } } });
+    }
 
 export const NAB_GRID: Grid = withDefaultFirst(
   [
@@ -38,6 +51,9 @@ export const NAB_GRID: Grid = withDefaultFirst(
   ],
   univariatePolicies,
   POLICIES.seasonal,
+  // Shape variants are tried with the default policy only: crossed with the 28 policies they gave
+  // the folds that many more ways to fit noise, and held-out scores fell (docs/analytics.md).
+  shapeVariants,
 );
 
 const multivariatePolicies: AlarmPolicy[] = [];

@@ -1,0 +1,189 @@
+// Shape novelty: is the recent stretch of a series shaped like anything it has done before?
+// The surprise score judges how far values stray from a forecast. It misses a series that stays
+// in its usual range but moves in a new way, and it alarms again on every repeat of a burst the
+// series is known for. In the spirit of ARTime (adaptive resonance over windows of a downsampled
+// series; no code taken from it): the series is averaged into blocks, the last `windowBlocks`
+// block means are scaled to [0, 1] by the range of block means seen so far, and that window is
+// matched against a bounded set of prototypes. A window within `vigilance` of its nearest
+// prototype refines it; one farther away becomes a new prototype, replacing the least recently
+// matched one when the set is full. The distance to the nearest prototype is judged against the
+// running mean and spread of past distances (as the surprise score judges deviations), so one
+// threshold means the same rarity on every series.
+//
+// Two uses, combined with the surprise score in `withShape`: a novel window scores by its own
+// tail probability (the larger score counts), and a surprise alarm on a familiar window (distance
+// below mean + familiarGate spreads) is held back. The gate judges whole windows, so the surprise
+// score is held until the block ends: an alarm comes up to `blockPoints` − 1 points later.
+//
+// Cost: one addition per point; every `blockPoints`-th point a scan of at most
+// maxPrototypes × windowBlocks numbers. State: maxPrototypes × (windowBlocks + 2) numbers plus
+// a ring of windowBlocks, fixed whatever the length of the series.
+import { normalTail } from './surprise.js';
+
+export interface ShapeConfig {
+  /** Off: no state is kept and the surprise score passes unchanged. */
+  enabled: boolean;
+  /** Points averaged into one block (the downsampling). */
+  blockPoints: number;
+  /** Block means per window: the shape spans blockPoints × windowBlocks points. */
+  windowBlocks: number;
+  /** Most prototypes kept per series. */
+  maxPrototypes: number;
+  /** Mean absolute distance, in units of the range seen so far, within which a window matches a prototype. */
+  vigilance: number;
+  /** Windows that only build prototypes, then as many that only learn the distance statistics, before judging. */
+  learnWindows: number;
+  /** EWMA weight of the distance statistics, per window. */
+  distanceAlpha: number;
+  /**
+   * A surprise alarm stands only if its window's distance is at least mean + this many spreads
+   * of past distances: a burst shaped like earlier ones is not news. null: no gate.
+   */
+  familiarGate: number | null;
+}
+
+export interface ShapeState {
+  blockSum: number;
+  blockCount: number;
+  /** Ring of the last windowBlocks block means; `pos` is the oldest. */
+  ring: number[];
+  pos: number;
+  blocks: number;
+  lo: number;
+  hi: number;
+  /** Prototypes, row after row (windowBlocks numbers each); the first `used` rows are live. */
+  protos: number[];
+  /** Window count at which each prototype last matched (the least recent is replaced). */
+  lastMatch: number[];
+  /** Matches per prototype (sets the refinement step). */
+  hits: number[];
+  used: number;
+  windows: number;
+  distMean: number;
+  distVar: number;
+  /** The last judged window's distance in spreads above the mean; null until judging starts. */
+  lastZ: number | null;
+  /** Highest surprise score of the current block, while the gate holds it. */
+  held: number;
+}
+
+export function newShape(cfg: ShapeConfig): ShapeState {
+  return {
+    blockSum: 0,
+    blockCount: 0,
+    ring: new Array<number>(cfg.windowBlocks).fill(0),
+    pos: 0,
+    blocks: 0,
+    lo: Infinity,
+    hi: -Infinity,
+    protos: new Array<number>(cfg.maxPrototypes * cfg.windowBlocks).fill(0),
+    lastMatch: new Array<number>(cfg.maxPrototypes).fill(0),
+    hits: new Array<number>(cfg.maxPrototypes).fill(0),
+    used: 0,
+    windows: 0,
+    distMean: 0,
+    distVar: 0,
+    lastZ: null,
+    held: 0,
+  };
+}
+
+/** Refinement steps stop shrinking here, so a prototype keeps following a slow change of shape. */
+const MAX_HITS = 16;
+/** Below every threshold the alarm policies use: a held surprise score cannot alarm. */
+const HELD_SCORE = 0.95;
+
+/**
+ * The point's score from its surprise score and the shape of the recent window: the larger of
+ * the two tail scores, with the surprise score held to the block's end and dropped below any
+ * threshold there if the window is familiar (cfg.familiarGate).
+ */
+export function withShape(s: ShapeState, cfg: ShapeConfig, x: number, surprise: number): number {
+  const novelty = stepShape(s, cfg, x);
+  let score = surprise;
+  if (cfg.familiarGate !== null) {
+    if (surprise > s.held) s.held = surprise;
+    if (s.blockCount !== 0) score = Math.min(surprise, HELD_SCORE);
+    else {
+      const familiar = s.lastZ !== null && s.lastZ < cfg.familiarGate;
+      score = familiar ? Math.min(s.held, HELD_SCORE) : s.held;
+      s.held = 0;
+    }
+  }
+  return novelty > score ? novelty : score;
+}
+
+/** Feeds one value; returns the window's novelty score in [0, 1] (0 except at a block's end). */
+export function stepShape(s: ShapeState, cfg: ShapeConfig, x: number): number {
+  s.blockSum += x;
+  if (++s.blockCount < cfg.blockPoints) return 0;
+  const mean = s.blockSum / s.blockCount;
+  s.blockSum = 0;
+  s.blockCount = 0;
+  const w = cfg.windowBlocks;
+  s.ring[s.pos] = mean;
+  s.pos = (s.pos + 1) % w;
+  s.blocks++;
+  if (mean < s.lo) s.lo = mean;
+  if (mean > s.hi) s.hi = mean;
+  if (s.blocks < w) return 0;
+  const span = s.hi - s.lo || 1;
+  let best = -1;
+  let bestDist = Infinity;
+  for (let p = 0; p < s.used; p++) {
+    const row = p * w;
+    let d = 0;
+    // Stop summing once this prototype cannot beat the best so far.
+    for (let j = 0; j < w && d < bestDist * w; j++) d += Math.abs((s.ring[(s.pos + j) % w] - s.lo) / span - s.protos[row + j]);
+    d /= w;
+    if (d < bestDist) {
+      bestDist = d;
+      best = p;
+    }
+  }
+  s.windows++;
+  if (best >= 0 && bestDist <= cfg.vigilance) refine(s, w, span, best);
+  else store(s, cfg, w, span);
+  if (s.windows <= cfg.learnWindows || best < 0) return 0;
+  return judge(s, cfg, bestDist);
+}
+
+function refine(s: ShapeState, w: number, span: number, p: number): void {
+  const row = p * w;
+  const step = 1 / (Math.min(s.hits[p], MAX_HITS) + 1);
+  for (let j = 0; j < w; j++) s.protos[row + j] += step * ((s.ring[(s.pos + j) % w] - s.lo) / span - s.protos[row + j]);
+  s.hits[p]++;
+  s.lastMatch[p] = s.windows;
+}
+
+function store(s: ShapeState, cfg: ShapeConfig, w: number, span: number): void {
+  let slot = s.used;
+  if (s.used < cfg.maxPrototypes) s.used++;
+  else {
+    slot = 0;
+    for (let p = 1; p < s.used; p++) if (s.lastMatch[p] < s.lastMatch[slot]) slot = p;
+  }
+  const row = slot * w;
+  for (let j = 0; j < w; j++) s.protos[row + j] = (s.ring[(s.pos + j) % w] - s.lo) / span;
+  s.hits[slot] = 1;
+  s.lastMatch[slot] = s.windows;
+}
+
+/** The distance's tail score against the running statistics of past distances (then updated). */
+function judge(s: ShapeState, cfg: ShapeConfig, dist: number): number {
+  const seen = s.windows - cfg.learnWindows;
+  const first = seen === 1;
+  const m = first ? dist : s.distMean;
+  const v = first ? 0 : s.distVar;
+  const z = (dist - m) / (Math.sqrt(v) + 1e-6);
+  const a = Math.max(cfg.distanceAlpha, 1 / seen);
+  const d = dist - m;
+  s.distMean = m + a * d;
+  s.distVar = (1 - a) * (v + a * d * d);
+  if (seen <= cfg.learnWindows) {
+    s.lastZ = null;
+    return 0;
+  }
+  s.lastZ = z;
+  return 1 - normalTail(z);
+}

@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { newShape, stepShape, withShape, type ShapeConfig } from '../../src/domains/analytics/detectors/shape-novelty.js';
+import { BATCH_TUNING, LIVE_UNIVARIATE_TUNING, SHAPE } from '../../src/domains/analytics/detectors/config.js';
+import { createDetector, restoreDetector } from '../../src/domains/analytics/detectors/index.js';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+}
+
+const cfg: ShapeConfig = { ...SHAPE, enabled: true };
+
+/** A triangle wave of period 64 points with a little noise. */
+function triangle(i: number, rand: () => number): number {
+  const phase = (i % 64) / 64;
+  return (phase < 0.5 ? phase * 4 : (1 - phase) * 4) + 0.05 * rand();
+}
+
+test('shape novelty - state stays the same size however long and varied the series', () => {
+  const s = newShape(cfg);
+  const rand = rng(3);
+  let level = 0;
+  for (let i = 0; i < 200_000; i++) {
+    level += rand() - 0.5; // a random walk keeps producing shapes never seen before
+    stepShape(s, cfg, level);
+  }
+  assert.ok(s.used <= cfg.maxPrototypes);
+  assert.equal(s.protos.length, cfg.maxPrototypes * cfg.windowBlocks);
+  assert.equal(s.ring.length, cfg.windowBlocks);
+  assert.ok(JSON.stringify(s).length < 20_000, 'a small JSON object');
+});
+
+test('shape novelty - a cycle that changes shape inside its usual range scores as novel', () => {
+  const s = newShape(cfg);
+  const rand = rng(5);
+  let before = 0;
+  let after = 0;
+  for (let i = 0; i < 8000; i++) {
+    const score = stepShape(s, cfg, i < 6000 ? triangle(i, rand) : 1 + 0.05 * rand()); // flattens at mid-range
+    if (i >= 3000 && i < 6000) before = Math.max(before, score);
+    if (i >= 6000 && i < 6100) after = Math.max(after, score);
+  }
+  assert.ok(before < 0.999, `familiar cycle scored ${before}`);
+  assert.ok(after >= 0.999, `new shape scored ${after}`);
+});
+
+test('shape novelty - surprises on a familiar shape are mostly held back, on a new shape it stands', () => {
+  const s = newShape(cfg);
+  const rand = rng(7);
+  const burstEvery = 256;
+  let bursts = 0;
+  let passed = 0;
+  let novelMax = 0;
+  for (let i = 0; i < 12_000; i++) {
+    const inBurst = i % burstEvery < 8;
+    const novel = i >= 11_000 && i < 11_024; // a longer, higher burst than ever before
+    const x = (novel ? 10 : inBurst ? 3 : 0) + 0.05 * rand();
+    const surprise = inBurst || novel ? 0.9999 : 0.5;
+    const score = withShape(s, cfg, x, surprise);
+    // A gate of one spread lets through the ~16 % of familiar windows that are by chance a
+    // spread farther than usual from their prototype: most, not all, are held back.
+    if (i >= 6000 && i < 11_000 && i % burstEvery === 0) bursts++;
+    if (i >= 6000 && i < 11_000 && score >= 0.999) passed++;
+    if (novel || (i >= 11_024 && i < 11_040)) novelMax = Math.max(novelMax, score);
+  }
+  assert.ok(bursts >= 19 && passed <= bursts / 3, `${passed} of ${bursts} recurring bursts alarmed`);
+  assert.ok(novelMax >= 0.999, `new burst scored ${novelMax}`);
+});
+
+test('shape novelty - a restored detector continues exactly like the original', () => {
+  const rand = rng(11);
+  const a = createDetector('seasonal', ['x'], { tuning: { shape: { enabled: true } } });
+  const xs = Array.from({ length: 3000 }, (_, i) => triangle(i, rand) + (i > 2500 && i < 2520 ? 5 : 0));
+  for (let i = 0; i < 2000; i++) a.update(i * 60_000, [xs[i]]);
+  const b = restoreDetector(JSON.parse(JSON.stringify(a.snapshot())));
+  for (let i = 2000; i < 3000; i++) assert.deepEqual(b.update(i * 60_000, [xs[i]]), a.update(i * 60_000, [xs[i]]));
+  const core = a.snapshot().core as { perKey: { shape?: unknown }[] };
+  assert.ok(core.perKey[0].shape, 'the shape state is part of the snapshot');
+});
+
+test('shape novelty - batch scoring turns it on, a plain streaming detector and the live tuning leave it off', () => {
+  assert.equal(SHAPE.enabled, false);
+  assert.equal(BATCH_TUNING.shape?.enabled, true);
+  assert.equal(LIVE_UNIVARIATE_TUNING.shape?.enabled, false);
+  const d = createDetector('seasonal', ['x']);
+  for (let i = 0; i < 100; i++) d.update(i * 60_000, [i % 7]);
+  assert.equal((d.snapshot().core as { perKey: { shape?: unknown }[] }).perKey[0].shape, undefined);
+});
