@@ -127,14 +127,18 @@ export function stepShape(s: ShapeState, cfg: ShapeConfig, x: number): number {
   if (mean < s.lo) s.lo = mean;
   if (mean > s.hi) s.hi = mean;
   if (s.blocks < w) return 0;
+  // The window, oldest block first, scaled once into a scratch buffer shared by all series (the
+  // scan below is the hot loop: no modulo, no division there).
   const span = s.hi - s.lo || 1;
+  const win = scratch.length >= w ? scratch : (scratch = new Float64Array(w));
+  for (let j = 0; j < w; j++) win[j] = (s.ring[(s.pos + j) % w] - s.lo) / span;
   let best = -1;
   let bestDist = Infinity;
-  for (let p = 0; p < s.used; p++) {
-    const row = p * w;
+  for (let p = 0, row = 0; p < s.used; p++, row += w) {
     let d = 0;
     // Stop summing once this prototype cannot beat the best so far.
-    for (let j = 0; j < w && d < bestDist * w; j++) d += Math.abs((s.ring[(s.pos + j) % w] - s.lo) / span - s.protos[row + j]);
+    const bound = bestDist * w;
+    for (let j = 0; j < w && d < bound; j++) d += Math.abs(win[j] - s.protos[row + j]);
     d /= w;
     if (d < bestDist) {
       bestDist = d;
@@ -142,21 +146,23 @@ export function stepShape(s: ShapeState, cfg: ShapeConfig, x: number): number {
     }
   }
   s.windows++;
-  if (best >= 0 && bestDist <= cfg.vigilance) refine(s, w, span, best);
-  else store(s, cfg, w, span);
+  if (best >= 0 && bestDist <= cfg.vigilance) refine(s, w, win, best);
+  else store(s, cfg, w, win);
   if (s.windows <= cfg.learnWindows || best < 0) return 0;
   return judge(s, cfg, bestDist);
 }
 
-function refine(s: ShapeState, w: number, span: number, p: number): void {
+let scratch = new Float64Array(8);
+
+function refine(s: ShapeState, w: number, win: Float64Array, p: number): void {
   const row = p * w;
   const step = 1 / (Math.min(s.hits[p], MAX_HITS) + 1);
-  for (let j = 0; j < w; j++) s.protos[row + j] += step * ((s.ring[(s.pos + j) % w] - s.lo) / span - s.protos[row + j]);
+  for (let j = 0; j < w; j++) s.protos[row + j] += step * (win[j] - s.protos[row + j]);
   s.hits[p]++;
   s.lastMatch[p] = s.windows;
 }
 
-function store(s: ShapeState, cfg: ShapeConfig, w: number, span: number): void {
+function store(s: ShapeState, cfg: ShapeConfig, w: number, win: Float64Array): void {
   let slot = s.used;
   if (s.used < cfg.maxPrototypes) s.used++;
   else {
@@ -164,7 +170,7 @@ function store(s: ShapeState, cfg: ShapeConfig, w: number, span: number): void {
     for (let p = 1; p < s.used; p++) if (s.lastMatch[p] < s.lastMatch[slot]) slot = p;
   }
   const row = slot * w;
-  for (let j = 0; j < w; j++) s.protos[row + j] = (s.ring[(s.pos + j) % w] - s.lo) / span;
+  for (let j = 0; j < w; j++) s.protos[row + j] = win[j];
   s.hits[slot] = 1;
   s.lastMatch[slot] = s.windows;
 }
