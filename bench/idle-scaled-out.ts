@@ -124,6 +124,8 @@ const children = new Set<ChildProcess>();
 function killChildren(): void {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
+/** What the run must remove if it is interrupted (its schema, streams, data directories). */
+let removeLeftovers: (() => Promise<void>) | null = null;
 let exitHooked = false;
 function hookExit(): void {
   if (exitHooked) return;
@@ -132,7 +134,8 @@ function hookExit(): void {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(sig, () => {
       killChildren();
-      process.exit(130);
+      const removing = removeLeftovers?.().catch(() => undefined);
+      void Promise.race([removing, sleep(10_000)]).finally(() => process.exit(130));
     });
   }
 }
@@ -223,6 +226,14 @@ export async function idleScaledOut(p: IdleScaledOutParams, log: (line: string) 
   const { schema, prefix, env } = scaledOutEnv('vigil_bench_idle', 'vbidle');
   const nodes: VigilProcess[] = [];
   const workers: Worker[] = [];
+  const removeSharedState = async () => {
+    await Promise.all(nodes.map((v) => rm(v.dataDir, { recursive: true, force: true })));
+    const pool = createPool(services.postgres, { schema, poolSize: 1 });
+    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+    await pool.end();
+    await deleteStreams(prefix).catch(() => undefined);
+  };
+  removeLeftovers = removeSharedState;
   try {
     // One after the other: the first migrates the schema.
     for (let i = 0; i < p.nodes; i++) {
@@ -315,15 +326,8 @@ export async function idleScaledOut(p: IdleScaledOutParams, log: (line: string) 
     };
   } finally {
     await Promise.all(workers.map(stopWorker));
-    await Promise.all(
-      nodes.map(async (v) => {
-        await v.stop();
-        await rm(v.dataDir, { recursive: true, force: true });
-      }),
-    );
-    const pool = createPool(services.postgres, { schema, poolSize: 1 });
-    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
-    await pool.end();
-    await deleteStreams(prefix).catch(() => undefined);
+    await Promise.all(nodes.map((v) => v.stop()));
+    await removeSharedState();
+    removeLeftovers = null;
   }
 }
