@@ -3,33 +3,9 @@
 // threads would share it), so 100k connections need several of these. The parent sends a plan; this
 // process opens its share of the connections at a paced rate, holds them, answers "ping" with how
 // many of them (per node) still answer a PINGREQ, and exits on "close" or when the parent goes away.
+import { sparePort, type ClientPlan, type FromWorker, type ToWorker } from './lib/idle-client-plan.js';
 import { RawMqtt } from './lib/raw-mqtt.js';
 import { sleep } from './lib/stats.js';
-
-export interface ClientPlan {
-  /** This process's place among `workers`: it opens the global indices i with i % workers === index. */
-  index: number;
-  workers: number;
-  /** Connections over all workers. */
-  total: number;
-  /** MQTT port of each node; connection i goes to node i % nodePorts.length. */
-  nodePorts: number[];
-  /** Device credentials of each node's connections (a device's connections all go to one node). */
-  tokensByNode: string[][];
-  /** Source addresses, connection i from sources[i % sources.length]. */
-  sources: string[];
-  /** Connects per second this process starts. */
-  ratePerSec: number;
-  /** Connects in flight at most. */
-  concurrency: number;
-  keepaliveSec: number;
-  clientPrefix: string;
-}
-
-export type ToWorker = { type: 'open'; plan: ClientPlan } | { type: 'ping'; timeoutMs: number } | { type: 'close' };
-export type FromWorker =
-  | { type: 'progress'; opened: number; errors: number; lastError: string | null; done: boolean }
-  | { type: 'pinged'; alivePerNode: number[]; openPerNode: number[] };
 
 const held: { conn: RawMqtt; node: number }[] = [];
 const send = (m: FromWorker) => process.send?.(m);
@@ -51,20 +27,31 @@ async function open(p: ClientPlan): Promise<void> {
       const i = mine[k]!;
       const node = i % p.nodePorts.length;
       const tokens = p.tokensByNode[node]!;
-      try {
-        const conn = await RawMqtt.connect({
-          host: '127.0.0.1',
-          port: p.nodePorts[node]!,
-          clientId: `${p.clientPrefix}-${i}`,
-          username: tokens[Math.floor(i / p.nodePorts.length) % tokens.length],
-          keepaliveSec: p.keepaliveSec,
-          localAddress: p.sources[i % p.sources.length],
-          timeoutMs: 60_000,
-        });
-        held.push({ conn, node });
-      } catch (err) {
-        errors++;
-        lastError = (err as Error).message;
+      const options = {
+        host: '127.0.0.1',
+        port: p.nodePorts[node]!,
+        clientId: `${p.clientPrefix}-${i}`,
+        username: tokens[Math.floor(i / p.nodePorts.length) % tokens.length],
+        keepaliveSec: p.keepaliveSec,
+        localAddress: p.sources[i % p.sources.length],
+        timeoutMs: 60_000,
+      };
+      let localPort = p.firstPort + Math.floor(i / p.sources.length);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          held.push({ conn: await RawMqtt.connect({ ...options, localPort }), node });
+          break;
+        } catch (err) {
+          // The port is taken by someone else: one from this process's own spare range instead.
+          const code = (err as NodeJS.ErrnoException).code;
+          if ((code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL') && attempt < 20) {
+            localPort = spare(p);
+            continue;
+          }
+          errors++;
+          lastError = (err as Error).message;
+          break;
+        }
       }
     }
   };
@@ -72,6 +59,9 @@ async function open(p: ClientPlan): Promise<void> {
   clearInterval(report);
   send({ type: 'progress', opened: held.length, errors, lastError, done: true });
 }
+
+let spareTaken = 0;
+const spare = (p: ClientPlan) => sparePort(p, spareTaken++);
 
 /** PINGREQ on every held connection; counts the PINGRESPs per node within timeoutMs. */
 async function ping(nodes: number, timeoutMs: number): Promise<void> {

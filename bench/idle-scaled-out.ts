@@ -4,8 +4,9 @@
 // 100,000, N nodes share this machine's PostgreSQL, NATS JetStream and Redis (a private schema,
 // stream prefix and Redis key prefix per run, removed afterwards), and several forked client
 // processes (bench/idle-client-worker.ts) connect straight to each node's MQTT port from several
-// 127.0.0.x source addresses. No balancer in front: HAProxy is one process and holds two sockets per
-// connection, so on this machine it would stop near 10,000.
+// source addresses (127.0.0.2 up, each connection with its own source port: bench/lib/idle-client-plan.ts).
+// No balancer in front: HAProxy is one process and holds two sockets per connection, so on this
+// machine it would stop near 10,000.
 //
 // Connection i goes to node i % N with one of that node's device credentials (a device's
 // connections all land on one node, so its shared presence entry names one holder). After the hold,
@@ -23,14 +24,14 @@ import { BENCH_PASSWORD, rssBytes, startVigilProcess, type VigilProcess } from '
 import { RawMqtt } from './lib/raw-mqtt.js';
 import { deleteStreams, scaledOutEnv, scaledOutSkip, services } from './lib/scaled-services.js';
 import { round, sleep } from './lib/stats.js';
-import type { ClientPlan, FromWorker, ToWorker } from './idle-client-worker.js';
+import { SPARE_PORTS, type ClientPlan, type FromWorker, type ToWorker } from './lib/idle-client-plan.js';
 
 export interface IdleScaledOutParams {
   nodes: number;
   connections: number;
   /** Client processes (default: enough for ≤ 15,000 connections each). */
   workers?: number;
-  /** Source addresses 127.0.0.1 … 127.0.0.<sources>. */
+  /** Source addresses 127.0.0.2 … 127.0.0.<sources + 1>, each port chosen by the clients. */
   sources: number;
   devicesPerNode: number;
   holdMs: number;
@@ -87,16 +88,6 @@ export function openFileLimit(): number {
   return m ? Number(m[1]) : 1024;
 }
 
-/** Ephemeral ports per source address (net.ipv4.ip_local_port_range). */
-function ephemeralPorts(): number {
-  try {
-    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    return hi! - lo! + 1;
-  } catch {
-    return 28_000;
-  }
-}
-
 async function metric(http: string, pattern: RegExp): Promise<number> {
   const text = await (await fetch(`${http}/metrics`, { signal: AbortSignal.timeout(30_000) })).text();
   const m = pattern.exec(text);
@@ -107,6 +98,12 @@ const mqttConnections = (http: string) => metric(http, /^vigil_connected_devices
 
 const MiB = (b: number) => round(b / 2 ** 20, 1);
 
+/**
+ * The clients' first source port: below the kernel's ephemeral range (32768 up), where no other
+ * process's connections take ports, and above the usual fixed service ports.
+ */
+const FIRST_SOURCE_PORT = 20_000;
+
 /** Checks the plan fits the per-process and per-address limits before anything starts. */
 function checkPlan(p: IdleScaledOutParams, workers: number, limit: number): void {
   // A node also keeps its own files open (PostgreSQL, NATS, Redis, DuckDB, logs): leave it 1,000.
@@ -114,9 +111,10 @@ function checkPlan(p: IdleScaledOutParams, workers: number, limit: number): void
   const perNode = Math.ceil(p.connections / p.nodes);
   const perWorker = Math.ceil(p.connections / workers);
   const perSource = Math.ceil(p.connections / p.sources);
+  const lastPort = FIRST_SOURCE_PORT + perSource + workers * SPARE_PORTS;
   if (perNode > perProcess) throw new Error(`${perNode} connections per node exceed what one process can hold here (open-file limit ${limit}): use --nodes ${Math.ceil(p.connections / perProcess)} or more`);
   if (perWorker > perProcess) throw new Error(`${perWorker} connections per client process exceed the open-file limit ${limit}: use --workers ${Math.ceil(p.connections / perProcess)} or more`);
-  if (perSource > ephemeralPorts() - 1000) throw new Error(`${perSource} connections per source address exceed its ephemeral ports: use --sources ${Math.ceil(p.connections / (ephemeralPorts() - 1000))} or more`);
+  if (lastPort > 65_535) throw new Error(`${perSource} connections per source address need ports up to ${lastPort}: use --sources ${Math.ceil(p.connections / (65_535 - FIRST_SOURCE_PORT - workers * SPARE_PORTS))} or more`);
 }
 
 /** Children to kill if this process ends early (an error, Ctrl-C): none may outlive the run. */
@@ -221,7 +219,8 @@ export async function idleScaledOut(p: IdleScaledOutParams, log: (line: string) 
   const limit = openFileLimit();
   const workerCount = p.workers ?? Math.max(1, Math.ceil(p.connections / 15_000));
   checkPlan(p, workerCount, limit);
-  const sourceAddresses = Array.from({ length: p.sources }, (_, i) => `127.0.0.${i + 1}`);
+  // From 127.0.0.2: the other processes on this machine connect from 127.0.0.1.
+  const sourceAddresses = Array.from({ length: p.sources }, (_, i) => `127.0.0.${i + 2}`);
   hookExit();
   const { schema, prefix, env } = scaledOutEnv('vigil_bench_idle', 'vbidle');
   const nodes: VigilProcess[] = [];
@@ -262,6 +261,7 @@ export async function idleScaledOut(p: IdleScaledOutParams, log: (line: string) 
         nodePorts: nodes.map((v) => v.mqttPort),
         tokensByNode,
         sources: sourceAddresses,
+        firstPort: FIRST_SOURCE_PORT,
         ratePerSec: p.connectRatePerSec / workerCount,
         concurrency: p.concurrencyPerWorker,
         keepaliveSec: 600,
