@@ -264,7 +264,9 @@ export async function idleScaledOut(p: IdleScaledOutParams, log: (line: string) 
         firstPort: FIRST_SOURCE_PORT,
         ratePerSec: p.connectRatePerSec / workerCount,
         concurrency: p.concurrencyPerWorker,
-        keepaliveSec: 600,
+        // Longer than the run: the server closes a connection silent for 1.5 × its keep-alive, and
+        // these send nothing until the PINGREQ at the end (600 s lost the first ~12k of a 16-min run).
+        keepaliveSec: 3600,
         clientPrefix: 'idle',
       };
       w.child.send({ type: 'open', plan } satisfies ToWorker);
@@ -282,7 +284,9 @@ export async function idleScaledOut(p: IdleScaledOutParams, log: (line: string) 
     log(`${openedCount} open after ${Math.round(connectSec)} s (${connectErrors} errors); holding ${p.holdMs / 1000} s`);
 
     await sleep(p.holdMs);
-    // While every connection is held: a command through node 0 to a device on the last node.
+    // While every connection is held: a command through node 0 to a device on the last node (after
+    // a new login: opening the connections may take longer than an access token lives).
+    await api.login('admin@localhost', BENCH_PASSWORD);
     const rpc = await rpcAcrossNodes(api, probe, nodes[nodes.length - 1]!, nodes.length - 1);
     log(`rpc across nodes: ${rpc.ok ? `ok in ${rpc.roundTripMs} ms` : rpc.error}`);
 
