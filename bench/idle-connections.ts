@@ -5,12 +5,18 @@
 // The ceiling here is the open-file limit (each process may hold at most `ulimit -Hn` files: the
 // server needs one per connection, so ~19k connections on a 20k limit); the per-connection
 // figure is what extrapolates to 100k on a host with a higher limit.
+//
+// `npm run bench:idle -- --nodes 6 --connections 100000 [--json out.json]`: the same over several
+// nodes in scaled-out mode, opened by several client processes (bench/idle-scaled-out.ts), with a
+// per-node and total memory report; needs PostgreSQL, NATS and Redis (skipped with the reason
+// when one is missing).
 import { parseArgs } from 'node:util';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { ApiClient } from '../src/simulator/api.js';
 import { BENCH_PASSWORD, rssBytes, startVigilProcess } from './lib/processes.js';
 import { RawMqtt } from './lib/raw-mqtt.js';
 import { sleep } from './lib/stats.js';
+import { idleScaledOut } from './idle-scaled-out.js';
 
 async function heapUsedBytes(http: string): Promise<number> {
   const text = await (await fetch(`${http}/metrics`)).text();
@@ -22,14 +28,37 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       connections: { type: 'string', default: '19000' },
-      sources: { type: 'string', default: '4' },
+      // Default 4 on one node, 8 over several (100k connections need at least four: ~28k ports each).
+      sources: { type: 'string' },
       devices: { type: 'string', default: '200' },
       'hold-ms': { type: 'string', default: '10000' },
-      concurrency: { type: 'string', default: '200' },
+      // Connects in flight: default 200 on one node, 32 per client process over several.
+      concurrency: { type: 'string' },
+      // Several nodes (scaled-out mode): the options below apply to it only.
+      nodes: { type: 'string', default: '1' },
+      workers: { type: 'string' },
+      'devices-per-node': { type: 'string', default: '100' },
+      'connect-rate': { type: 'string', default: '400' },
+      json: { type: 'string' },
     },
   });
+  if (Number(values.nodes) > 1) {
+    const result = await idleScaledOut({
+      nodes: Number(values.nodes),
+      connections: Number(values.connections),
+      ...(values.workers ? { workers: Number(values.workers) } : {}),
+      sources: Number(values.sources ?? 8),
+      devicesPerNode: Number(values['devices-per-node']),
+      holdMs: Number(values['hold-ms']),
+      connectRatePerSec: Number(values['connect-rate']),
+      concurrencyPerWorker: Number(values.concurrency ?? 32),
+    });
+    console.log(JSON.stringify(result, null, 2));
+    if (values.json) await writeFile(values.json, JSON.stringify(result, null, 2) + '\n');
+    return;
+  }
   const target = Number(values.connections);
-  const sources = Array.from({ length: Number(values.sources) }, (_, i) => `127.0.0.${i + 1}`);
+  const sources = Array.from({ length: Number(values.sources ?? 4) }, (_, i) => `127.0.0.${i + 1}`);
   const v = await startVigilProcess({ env: { VIGIL_ANOMALY_DETECTION: 'false' } });
   try {
     const api = new ApiClient(v.http);
@@ -63,7 +92,7 @@ async function main(): Promise<void> {
         }
       }
     };
-    await Promise.all(Array.from({ length: Number(values.concurrency) }, worker));
+    await Promise.all(Array.from({ length: Number(values.concurrency ?? 200) }, worker));
     const connectSec = (performance.now() - t0) / 1000;
     await sleep(Number(values['hold-ms']));
     let alive = 0;

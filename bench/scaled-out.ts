@@ -6,18 +6,16 @@
 // ratio) and into a plain unindexed table (the floor). Every run uses its own schemas, NATS
 // stream prefix and Redis key prefix and removes them afterwards.
 import { Agent, request as httpRequest } from 'node:http';
-import { connect as netConnect } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { connect as natsConnect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { ApiClient } from '../src/simulator/api.js';
 import { createPool, openPostgresStores } from '../src/adapters/distributed/postgres.js';
 import { INPUT_COLUMNS } from '../src/adapters/distributed/pg-bulk-load.js';
 import { haproxySkip, startBalancer } from '../test/helpers/cluster.js';
 import { BENCH_PASSWORD, startVigilProcess, type VigilProcess } from './lib/processes.js';
+import { deleteStreams, scaledOutEnv, scaledOutSkip, services, unique } from './lib/scaled-services.js';
 import { median, round, Samples, sleep, type LatencySummary } from './lib/stats.js';
 
 export interface ScaledOutParams {
@@ -58,47 +56,6 @@ export interface ScaledOutResult {
   ratio: number;
   ratioUnindexed: number;
   twoNodeSpeedup: number | null;
-}
-
-// The bench's own variables, else the test suites' (test/helpers/services.ts), else this machine's.
-const services = {
-  postgres: process.env.VIGIL_BENCH_POSTGRES_URL ?? process.env.VIGIL_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-  nats: process.env.VIGIL_BENCH_NATS_URL ?? process.env.VIGIL_TEST_NATS_URL ?? 'nats://127.0.0.1:4222',
-  redis: process.env.VIGIL_BENCH_REDIS_URL ?? process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
-};
-
-function reachable(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const s = netConnect({ host: hostname, port: Number(port) });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(2000, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
-}
-
-const unique = (prefix: string) => `${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
-
-/** Where the services are missing, a one-line reason; null when all three answer. */
-export async function scaledOutSkip(): Promise<string | null> {
-  for (const [name, url] of Object.entries(services)) {
-    if (!(await reachable(url))) return `${name} not reachable at ${url} (set VIGIL_BENCH_${name.toUpperCase()}_URL)`;
-  }
-  return null;
-}
-
-async function deleteStreams(prefix: string): Promise<void> {
-  const nc = await natsConnect({ servers: services.nats });
-  try {
-    const jsm = await jetstreamManager(nc);
-    for await (const name of jsm.streams.names()) if (name.startsWith(`${prefix}_`)) await jsm.streams.delete(name);
-  } finally {
-    await nc.close();
-  }
 }
 
 /** HTTP batches for durationMs, with per-device timestamps that never repeat (each point is a new row). */
@@ -147,19 +104,7 @@ async function httpLoad(http: string, tokens: string[], p: ScaledOutParams) {
 
 /** One measured run against `nodes` Vigil processes sharing one schema, stream prefix and Redis prefix. */
 async function measure(nodes: 1 | 2, p: ScaledOutParams, keepRows: (schema: string) => Promise<void>): Promise<ScaledOutRun> {
-  const schema = unique('vigil_bench_so').toLowerCase();
-  const prefix = unique('vbso');
-  const env = {
-    VIGIL_POSTGRES_URL: services.postgres,
-    VIGIL_POSTGRES_SCHEMA: schema,
-    VIGIL_NATS_URL: services.nats,
-    VIGIL_NATS_STREAM_PREFIX: prefix,
-    VIGIL_REDIS_URL: services.redis,
-    VIGIL_REDIS_KEY_PREFIX: `${prefix}:`,
-    VIGIL_JWT_SECRET: 'bench-secret-of-at-least-32-characters-long',
-    // Ingest and storage are measured here, not anomaly detection.
-    VIGIL_ANOMALY_DETECTION: 'false',
-  };
+  const { schema, prefix, env } = scaledOutEnv('vigil_bench_so', 'vbso');
   const procs: VigilProcess[] = [];
   const pool = createPool(services.postgres, { schema, poolSize: 1 });
   let balancer: Awaited<ReturnType<typeof startBalancer>> | null = null;

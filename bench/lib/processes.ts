@@ -127,7 +127,11 @@ export async function startVigilProcess(o: VigilStartOptions = {}): Promise<Vigi
   const ready = await new Promise<{ httpPort: number; mqttPort: number; coapPort: number }>((resolve, reject) => {
     let out = '';
     const timeoutMs = o.startTimeoutMs ?? 60_000;
-    const timer = setTimeout(() => reject(new Error(`vigil did not start in ${timeoutMs / 1000} s: ${stderr}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // Not left running: the caller never gets a handle to stop it.
+      child.kill('SIGKILL');
+      reject(new Error(`vigil did not start in ${timeoutMs / 1000} s: ${stderr}`));
+    }, timeoutMs);
     child.stdout!.on('data', (d) => {
       out += d;
       const m = /vigil ready: http:\/\/[^:]+:(\d+) mqtt:\/\/[^:]+:(\d+)(?: coap:\/\/[^:]+:(\d+))?/.exec(out);

@@ -32,6 +32,8 @@ export interface RawConnectOptions {
   timeoutMs?: number;
   /** Source address (e.g. 127.0.0.2), to spread many connections over several address pairs. */
   localAddress?: string;
+  /** Source port (with localAddress); absent: the kernel picks one. */
+  localPort?: number;
 }
 
 export class RawMqtt {
@@ -58,7 +60,7 @@ export class RawMqtt {
 
   static connect(o: RawConnectOptions): Promise<RawMqtt> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ port: o.port, host: o.host, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
+      const socket = connect({ port: o.port, host: o.host, ...(o.localAddress ? { localAddress: o.localAddress } : {}), ...(o.localPort ? { localPort: o.localPort } : {}) });
       const c = new RawMqtt(socket);
       const timer = setTimeout(() => {
         socket.destroy();

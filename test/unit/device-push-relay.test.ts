@@ -81,4 +81,18 @@ describe('device pushes relayed between nodes', () => {
     }, 'the call marked delivered');
     assert.equal(stored.method, 'reboot');
   });
+
+  // Without the relay's word the caller on node A would wait for the call's deadline (a day here),
+  // so the test's own timeout is what fails it.
+  test('a two-way RPC call made on node A and answered by the device on node B returns the answer to the caller on node A', { timeout: 60_000 }, async () => {
+    const device = { tenantId: 't1', deviceId: 'rpc-answer-device' };
+    const [a, b] = [await node(device, false), await node(device, true)];
+    const call = await a.rpc.send(device, { method: 'read', params: { register: 7 }, timeoutMs: 24 * 3600_000 });
+    const answered = a.rpc.waitForFinal(call);
+    await waitFor(async () => b.pushedCalls.some((c) => c.id === call.id), 'node B pushes the call');
+    await b.rpc.respond(device, call.requestId, { value: 42 });
+    const final = await answered;
+    assert.equal(final.status, 'succeeded');
+    assert.deepEqual(final.response, { value: 42 });
+  });
 });

@@ -8,6 +8,9 @@
 //   (device.rpc-waiting) and the others run deliverPending, which reads the calls from the store.
 //   That needs a store all nodes share (device state in PostgreSQL); with a node-local store the
 //   other nodes find nothing and the call waits until the device connects to the node that has it.
+//   When the device answers (on the node holding it), that node says which call finished
+//   (device.rpc-settled) and the node whose API caller waits for it reads the answer from the store;
+//   without that word the caller would wait until the call's deadline.
 // Delivery is at most once per node (PubSub); what must not be lost is in the store already.
 import { randomUUID } from 'node:crypto';
 import type { PubSub, Unsubscribe } from '../../ports/pubsub.js';
@@ -17,6 +20,7 @@ import type { RpcService } from './rpc.service.js';
 
 export const SHARED_ATTRIBUTES_SUBJECT = 'device.shared-attributes';
 export const RPC_WAITING_SUBJECT = 'device.rpc-waiting';
+export const RPC_SETTLED_SUBJECT = 'device.rpc-settled';
 
 interface SharedAttributesMessage {
   origin: string;
@@ -27,6 +31,12 @@ interface SharedAttributesMessage {
 interface RpcWaitingMessage {
   origin: string;
   deviceId: string;
+}
+
+interface RpcSettledMessage {
+  origin: string;
+  tenantId: string;
+  id: string;
 }
 
 export async function relayDevicePushes(
@@ -74,9 +84,20 @@ export async function relayDevicePushes(
       .finally(() => delivering.delete(message.deviceId));
   });
 
+  services.rpc.onSettled((call) => {
+    const message: RpcSettledMessage = { origin, tenantId: call.tenantId, id: call.id };
+    pubsub.publish(RPC_SETTLED_SUBJECT, encode(message)).catch((err) => log.warn({ err }, 'could not tell the other nodes an RPC call finished; a caller waiting there gets the answer at the call deadline'));
+  });
+  const stopSettled = await pubsub.subscribe(RPC_SETTLED_SUBJECT, (data) => {
+    const message = parse<RpcSettledMessage>(data);
+    if (!message || message.origin === origin) return;
+    services.rpc.settledElsewhere(message.tenantId, message.id).catch((err) => log.warn({ err, call: message.id }, 'reading an RPC call another node finished failed'));
+  });
+
   return async () => {
     await stopAttributes();
     await stopRpc();
+    await stopSettled();
   };
 }
 

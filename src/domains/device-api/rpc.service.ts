@@ -44,6 +44,7 @@ export class RpcService {
   /** Bumped to end a device's long polls (disabled, credentials revoked): a poll started before gives up. */
   private readonly pollEpoch = new Map<string, number>();
   private readonly lastRequestId = new Map<string, Promise<number>>();
+  private readonly settledListeners = new Set<(call: RpcCall) => void>();
   private sweepTimer: NodeJS.Timeout | null = null;
 
   /**
@@ -70,6 +71,22 @@ export class RpcService {
 
   useChannel(channel: RpcChannel): void {
     this.channels.push(channel);
+  }
+
+  /** Runs when a call reaches its final status on this node (the cross-node relay announces it). */
+  onSettled(listener: (call: RpcCall) => void): () => void {
+    this.settledListeners.add(listener);
+    return () => this.settledListeners.delete(listener);
+  }
+
+  /**
+   * Another node finished a call (the device answered there): an API caller waiting here reads the
+   * final status from the shared store now, instead of at the call's deadline.
+   */
+  async settledElsewhere(tenantId: string, id: string): Promise<void> {
+    if (!this.finalWaiters.has(id)) return;
+    const call = await this.store.getRpc(tenantId, id);
+    if (call && RPC_FINAL_STATUSES.has(call.status)) this.settle(call);
   }
 
   async send(device: DeviceRef, input: SendRpcInput): Promise<RpcCall> {
@@ -229,7 +246,10 @@ export class RpcService {
   private async update(call: RpcCall, change: { status: RpcStatus; response?: unknown; error?: string | null }): Promise<RpcCall | null> {
     // The store moves statuses forward only, so an acknowledgement racing the "sent" write is kept.
     const after = await this.store.updateRpc(call.tenantId, call.id, { ...change, updatedAt: Date.now() });
-    if (after && RPC_FINAL_STATUSES.has(after.status)) this.settle(after);
+    if (after && RPC_FINAL_STATUSES.has(after.status)) {
+      this.settle(after);
+      for (const listener of this.settledListeners) listener(after);
+    }
     return after;
   }
 
