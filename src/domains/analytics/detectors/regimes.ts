@@ -11,6 +11,7 @@ import type { DetectionResult } from './types.js';
 import { estimateHeapBytes } from '../model-size.js';
 import type { AlarmPolicy, FeedbackState } from './alarm-policy.js';
 import { newFlatline, stepFlatline, type FlatlineState } from './flatline.js';
+import { newDrift, stepDrift, type DriftState } from './drift.js';
 
 /** Each regime must hold at least this share of the fit period. */
 const MIN_REGIME_SHARE = 0.1;
@@ -41,6 +42,11 @@ export interface RegimeAwareSnapshot {
   feedback?: FeedbackState;
   /** Stuck-value check on the raw values (absent in older snapshots: started on restore). */
   flatline?: FlatlineState;
+  /**
+   * Slow-drift check on the raw values (see drift.ts): one state, or one per regime once the
+   * series is split (a stop is not a drift). Absent in older snapshots: started on restore.
+   */
+  drift?: DriftState[];
   /** Alarm policy overrides for every detector of the wrapper (absent: each detector's default). */
   policy?: Partial<AlarmPolicy>;
   /** Core settings for every detector of the wrapper (absent: the defaults of config.ts). */
@@ -181,16 +187,25 @@ export class RegimeAwareDetector {
     // A counter that stops advancing is judged by its rate (0), not as a stuck sensor.
     if (this.s.counter || !Number.isFinite(value)) return result;
     const run = stepFlatline((this.s.flatline ??= newFlatline()), value, learning);
-    if (run === 0 || result.warmingUp) return result;
-    // The value has not changed for `run` points, far longer than this series ever holds still.
+    const drift = run === 0 ? this.stepDrift(value, learning) : 0;
+    if ((run === 0 && drift === 0) || result.warmingUp) return result;
+    // The value has not changed for `run` points, far longer than this series ever holds still;
+    // or it has moved one way for longer than it ever wanders.
     return {
       score: Math.max(result.score, FLATLINE_SCORE),
       isAnomaly: true,
       alarm: !result.isAnomaly || result.alarm,
       warmingUp: false,
       explanation: { ...(result.explanation ?? { key: this.s.key, expected: [value, value] as [number, number] }), observed: value },
-      flatline: run,
+      ...(run ? { flatline: run } : { drift }),
     };
+  }
+
+  /** Feeds the slow-drift check of the regime the value falls in; its CUSUM when it flags a drift. */
+  private stepDrift(value: number, learning: boolean): number {
+    const states = (this.s.drift ??= [newDrift()]);
+    const state = states.length === 2 && this.s.cut !== null ? states[value < this.s.cut ? 0 : 1]! : states[0]!;
+    return stepDrift(state, value, learning, 1 - this.sensitivity().threshold);
   }
 
   private judge(ts: number, value: number): DetectionResult {
@@ -248,6 +263,9 @@ export class RegimeAwareDetector {
     for (const [ts, x] of buffer) children[x < cut ? 0 : 1].update(ts, [x]);
     for (const c of children) c.setFeedback(this.s.feedback);
     this.children = children;
+    // One drift check per regime (a stop is not a drift), relearnt from the fit period.
+    this.s.drift = [newDrift(), newDrift()];
+    for (const [, x] of buffer) stepDrift(this.s.drift[x < cut ? 0 : 1]!, x, true, 1);
   }
 
   /** Estimated heap bytes of the whole state (see model-size.ts). */
