@@ -17,15 +17,15 @@ test('a slow ramp that never leaves the noise band raises a drift alarm; white n
   const m = RegimeAwareDetector.create('t', 'auto', 400, { policy: { threshold: 0.999, exitThreshold: 0.999 } });
   const alarms: { i: number; drift?: number }[] = [];
   for (let i = 0; i < 6000; i++) {
-    // 0.02 sigma per point for 300 points: each step is invisible, the sum is 6 sigma.
-    const ramp = i >= 5000 && i < 5300 ? (i - 5000) * 0.02 : 0;
+    // 0.04 sigma per point for 150 points: each step is invisible, the sum is 6 sigma.
+    const ramp = i >= 5000 && i < 5150 ? (i - 5000) * 0.04 : 0;
     const res = m.update(i * 60_000, 20 + gauss(r) + ramp);
     if (res.alarm) alarms.push({ i, drift: res.drift });
   }
   const drifts = alarms.filter((a) => a.drift);
   // The per-excursion tail is 1e-3: over 4,600 judged points of white noise one flag may happen.
   assert.ok(drifts.filter((a) => a.i < 5000).length <= 1, `false drift alarms: ${JSON.stringify(alarms)}`);
-  const caught = drifts.filter((a) => a.i > 5000 && a.i < 5300);
+  const caught = drifts.filter((a) => a.i > 5000 && a.i < 5150);
   assert.equal(caught.length, 1, JSON.stringify(alarms));
   assert.ok(caught[0]!.drift! > 0, 'an upward drift');
 });

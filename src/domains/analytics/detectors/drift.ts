@@ -54,8 +54,12 @@ const TRACKER: TrackerConfig = { levelAlpha: 0.02, scaleAlpha: 0.005, clipZ: 4 }
 const OVER = 2;
 /** Memory of the tail statistics, in excursions. */
 const PEAK_MEMORY = 500;
-/** Until this many excursions have passed OVER the check only learns. */
-const MIN_OVER = 5;
+/**
+ * Until this many excursions have passed OVER the check only learns: the mean excess of n peaks
+ * has a relative standard error of 1/√n, about a fifth here. (With 5, the first days' estimates
+ * were loose enough for an office's morning CO2 and VOC ramps to alarm on unseen devices.)
+ */
+const MIN_OVER = 20;
 /** Floor on the mean excess: a smooth series must not get a hair trigger. */
 const MIN_EXCESS = 1;
 
