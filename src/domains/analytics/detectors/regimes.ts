@@ -103,6 +103,9 @@ export function looksLikeCounter(values: readonly number[]): boolean {
 /** Score reported with a flatline: the run is at least this improbable (see flatline.ts). */
 const FLATLINE_SCORE = 1 - 1e-6;
 
+/** The slow-drift check starts at this point of a series (its own level needs ~50 points to settle anyway). */
+const DRIFT_FROM_POINTS = 50;
+
 const QUIET: DetectionResult = { score: 0, isAnomaly: false, alarm: false, warmingUp: false };
 
 export class RegimeAwareDetector {
@@ -203,6 +206,8 @@ export class RegimeAwareDetector {
 
   /** Feeds the slow-drift check of the regime the value falls in; its CUSUM when it flags a drift. */
   private stepDrift(value: number, learning: boolean): number {
+    // Started after a few dozen points, so a series that sent a handful costs no more than before.
+    if (!this.s.drift && this.s.seen < DRIFT_FROM_POINTS) return 0;
     const states = (this.s.drift ??= [newDrift()]);
     const state = states.length === 2 && this.s.cut !== null ? states[value < this.s.cut ? 0 : 1]! : states[0]!;
     return stepDrift(state, value, learning, 1 - this.sensitivity().threshold);

@@ -42,7 +42,7 @@ export interface RelationalState {
    * Per key, the slow-drift check on its residual (drift.ts): a bearing that heats a little more
    * every minute than the current explains. Absent in older snapshots: started on restore.
    */
-  drift?: DriftState[];
+  drift?: (DriftState | null)[];
 }
 
 /** Per-point tail the drift check works to: the relational alarm policy's (threshold 0.9999, config.ts). */
@@ -132,15 +132,21 @@ function fit(state: RelationalState, cfg: RelationalConfig): void {
     // Replay the training residuals so the scale (and the surprise statistics) start settled.
     let residualVar = 0;
     let stepVar = 0;
+    const residuals: number[] = [];
     for (let n = 0; n < samples.length; n++) {
       let pred = 0;
       for (let i = 0; i < f; i++) pred += coef[i] * samples[n][i];
       residualVar += (ys[n] - pred) ** 2;
       stepVar += (ys[n] - samples[n][1]) ** 2;
       stepSurprise(state.surprise[j], cfg.surprise, Math.abs(trackRobust(state.residual[j], cfg.tracker, ys[n] - pred)));
-      stepDrift(((state.drift ??= state.keys.map(() => newDrift()))[j] ??= newDrift()), ys[n] - pred, true, DRIFT_TAIL);
+      residuals.push(ys[n] - pred);
     }
-    (state.explained ??= state.keys.map(() => false))[j] = stepVar > 0 && residualVar < EXPLAINED_SHARE * stepVar;
+    const explained = stepVar > 0 && residualVar < EXPLAINED_SHARE * stepVar;
+    (state.explained ??= state.keys.map(() => false))[j] = explained;
+    // Only keys this model judges get a drift check; the others have their per-key model's.
+    const drift = explained ? newDrift() : null;
+    if (drift) for (const r of residuals) stepDrift(drift, r, true, DRIFT_TAIL);
+    (state.drift ??= state.keys.map(() => null))[j] = drift;
   }
   state.buffer = null;
 }
@@ -172,8 +178,10 @@ export function stepRelational(state: RelationalState, cfg: RelationalConfig, va
     const z = trackRobust(t, cfg.tracker, values[j] - pred);
     let score = stepSurprise(state.surprise[j], cfg.surprise, Math.abs(z));
     // Only for keys this model judges (explained ones): the others have their per-key model's drift check.
-    if (state.explained?.[j] && stepDrift(((state.drift ??= state.keys.map(() => newDrift()))[j] ??= newDrift()), values[j] - pred, false, DRIFT_TAIL) !== 0)
-      score = Math.max(score, DRIFT_SCORE);
+    if (state.explained?.[j]) {
+      const drift = ((state.drift ??= state.keys.map(() => null))[j] ??= newDrift());
+      if (stepDrift(drift, values[j] - pred, false, DRIFT_TAIL) !== 0) score = Math.max(score, DRIFT_SCORE);
+    }
     if (score > bestScore) {
       best = j;
       bestScore = score;
