@@ -26,6 +26,12 @@ const { values } = parseArgs({
     'faults-per-hour': { type: 'string', default: '0.05' },
     /** Compare with the plain per-key detector (no operating regimes). */
     'no-regimes': { type: 'boolean', default: false },
+    /**
+     * Model every numeric key the device sends, as the live path does (a sensor's battery, a
+     * meter's energy counter, a thermostat's set point), not only the keys faults are injected
+     * into. Their false alarms count; faults stay on the model's fault keys.
+     */
+    'all-keys': { type: 'boolean', default: false },
     /** Compare without the devices' relational models (per-key models alone). */
     'per-key-only': { type: 'boolean', default: false },
     /** Alarm policy of the per-key models as JSON (default: the live one, LIVE_UNIVARIATE_POLICY). */
@@ -83,7 +89,8 @@ function simulate(type: string, faultsPerHour: number): TypeResult {
     const state = model.init(rng);
     const faults = new FaultInjector(`${type}-${d}`, model, new Rng(5000 + d), faultsPerHour, KINDS);
     const detectors = new Map<string, PerKey>();
-    const relationKeys = relations ? relationKeysOf(model.numericKeys) : null;
+    const modelled = values['all-keys'] ? numericKeysSent(model) : model.numericKeys;
+    const relationKeys = relations ? relationKeysOf(modelled) : null;
     const relational = relationKeys ? createDetector('relational', relationKeys, { fitPoints: FIT_POINTS }) : null;
     const row = new Array<number>(relationKeys?.length ?? 0);
     let explained: Set<string> | undefined;
@@ -92,7 +99,7 @@ function simulate(type: string, faultsPerHour: number): TypeResult {
       const ts = start + i * dtSec * 1000;
       const sample = faults.apply(ts, dtSec, model.step(state, { nowMs: ts, dtSec, rng, health: faults.health }));
       if (!sample) continue;
-      for (const key of model.numericKeys) {
+      for (const key of modelled) {
         const x = sample[key];
         if (typeof x !== 'number') continue;
         let det = detectors.get(key);
@@ -126,10 +133,18 @@ function simulate(type: string, faultsPerHour: number): TypeResult {
   return out;
 }
 
+/** The numeric keys a device of this model sends, from one sample of a throw-away copy. */
+function numericKeysSent(model: (typeof MODELS)[string]): string[] {
+  const rng = new Rng(1);
+  const copy = model.init(rng);
+  const sample = model.step(copy, { nowMs: SIM_START, dtSec, rng, health: 1 });
+  return Object.keys(sample).filter((k) => typeof sample[k] === 'number');
+}
+
 const covers = (l: FaultLabel, a: Alarm) =>
   (l.key === null || l.key === a.key) && a.ts >= l.startTs && a.ts <= l.endTs + GRACE_MS;
 
-const setup = `per-key detector ${kind}${regimes ? ' with operating regimes, the stuck-value and the slow-drift check' : ' (plain)'}, alarm threshold ${policy.threshold ?? 'default'}, single-point widening ${LIVE_UNIVARIATE_TUNING.surprise?.pointSpread}${relations ? ', plus one relational model per device with two or more keys, with the slow-drift check on the keys it judges (as live)' : ', no relational models'}; ${devicesPerType} devices per type${firstDevice ? ` (devices ${firstDevice}–${firstDevice + devicesPerType - 1})` : ''}; ${days} days at ${dtSec} s; faults ${faultRate}/device/hour (${KINDS.join(', ')})`;
+const setup = `${values['all-keys'] ? 'every numeric key the device sends modelled (as live); ' : ''}per-key detector ${kind}${regimes ? ' with operating regimes, the stuck-value and the slow-drift check' : ' (plain)'}, alarm threshold ${policy.threshold ?? 'default'}, single-point widening ${LIVE_UNIVARIATE_TUNING.surprise?.pointSpread}${relations ? ', plus one relational model per device with two or more keys, with the slow-drift check on the keys it judges (as live)' : ', no relational models'}; ${devicesPerType} devices per type${firstDevice ? ` (devices ${firstDevice}–${firstDevice + devicesPerType - 1})` : ''}; ${days} days at ${dtSec} s; faults ${faultRate}/device/hour (${KINDS.join(', ')})`;
 console.log(setup + '\n');
 const record: FleetEvalRecord = { measured: new Date().toISOString().slice(0, 10), command: `npm run eval:fleet${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`, setup, types: [], faultKinds: [] };
 console.log('| device type | series | false alarms / series / day (clean fleet) | points labelled anomalous (clean) | fault episodes caught |');

@@ -78,3 +78,27 @@ test('the multivariate baseline thaws after two fit periods of anomaly: a lastin
   for (let i = 0; i < 4000; i++) last = frozen.update(i * 1000, [gauss(r2) + (i >= 1000 ? 8 : 0), gauss(r2)]).isAnomaly;
   assert.equal(last, true);
 });
+
+test('a key that never changes (a set point) is a constant, not a stuck sensor', () => {
+  const m = RegimeAwareDetector.create('setpoint', 'auto', 400, { policy: { threshold: 0.999, exitThreshold: 0.999 } });
+  let alarms = 0;
+  for (let i = 0; i < 12_000; i++) if (m.update(i * 60_000, 21).alarm) alarms++;
+  assert.equal(alarms, 0);
+});
+
+test('a deviation within one step of the series resolution is not an anomaly: a battery stepping down by 0.1', () => {
+  const m = RegimeAwareDetector.create('battery', 'auto', 400, { policy: { threshold: 0.999, exitThreshold: 0.999 } });
+  let alarms = 0;
+  let level = 95;
+  // Reported to 0.1, losing 0.1 every ~170 points: nearly flat, so its spread is almost nothing.
+  for (let i = 0; i < 5000; i++) {
+    if (i % 170 === 169) level = Math.round((level - 0.1) * 10) / 10;
+    if (m.update(i * 60_000, level).alarm) alarms++;
+  }
+  assert.equal(alarms, 0, 'single-step changes raise nothing');
+  assert.equal(m.snapshot().quantum !== undefined && Math.abs(m.snapshot().quantum! - 0.1) < 1e-9, true);
+  // A drop of 20 % is far beyond one step.
+  let caught = false;
+  for (let i = 5000; i < 5010; i++) caught ||= m.update(i * 60_000, 70).alarm;
+  assert.ok(caught);
+});

@@ -12,6 +12,7 @@ import { estimateHeapBytes } from '../model-size.js';
 import type { AlarmPolicy, FeedbackState } from './alarm-policy.js';
 import { newFlatline, stepFlatline, type FlatlineState } from './flatline.js';
 import { newDrift, stepDrift, type DriftState } from './drift.js';
+import { POLICIES } from './config.js';
 
 /** Each regime must hold at least this share of the fit period. */
 const MIN_REGIME_SHARE = 0.1;
@@ -47,6 +48,13 @@ export interface RegimeAwareSnapshot {
    * series is split (a stop is not a drift). Absent in older snapshots: started on restore.
    */
   drift?: DriftState[];
+  /**
+   * Resolution of the series: the smallest non-zero step between consecutive fit-period values
+   * (absent in older snapshots and before the fit ends: no resolution check).
+   */
+  quantum?: number;
+  /** Incidents as reported (after the resolution check): see reported(). Absent in older snapshots. */
+  onsets?: { active: boolean; since: number };
   /** Alarm policy overrides for every detector of the wrapper (absent: each detector's default). */
   policy?: Partial<AlarmPolicy>;
   /** Core settings for every detector of the wrapper (absent: the defaults of config.ts). */
@@ -98,6 +106,16 @@ export function looksLikeCounter(values: readonly number[]): boolean {
     else if (values[i]! < values[i - 1]!) down++;
   }
   return down <= MAX_COUNTER_DECREASES * (n - 1) && up >= MIN_COUNTER_INCREASES * (n - 1) && values[n - 1]! > values[0]!;
+}
+
+/** Smallest non-zero difference between consecutive values (undefined when the series never moved). */
+function smallestStep(buffer: readonly [number, number][]): number | undefined {
+  let q = Infinity;
+  for (let i = 1; i < buffer.length; i++) {
+    const d = Math.abs(buffer[i]![1] - buffer[i - 1]![1]);
+    if (d > 0 && d < q) q = d;
+  }
+  return Number.isFinite(q) ? q : undefined;
 }
 
 /** Score reported with a flatline: the run is at least this improbable (see flatline.ts). */
@@ -191,7 +209,8 @@ export class RegimeAwareDetector {
     if (this.s.counter || !Number.isFinite(value)) return result;
     const run = stepFlatline((this.s.flatline ??= newFlatline()), value, learning);
     const drift = run === 0 ? this.stepDrift(value, learning) : 0;
-    if ((run === 0 && drift === 0) || result.warmingUp) return result;
+    if ((run === 0 && drift === 0) || result.warmingUp) return this.reported(this.beyondResolution(result, value) ? result : { ...result, isAnomaly: false, alarm: false });
+    this.reported({ ...result, isAnomaly: true, alarm: true });
     // The value has not changed for `run` points, far longer than this series ever holds still;
     // or it has moved one way for longer than it ever wanders.
     return {
@@ -202,6 +221,36 @@ export class RegimeAwareDetector {
       explanation: { ...(result.explanation ?? { key: this.s.key, expected: [value, value] as [number, number] }), observed: value },
       ...(run ? { flatline: run } : { drift }),
     };
+  }
+
+  /**
+   * Onsets as reported: a deviation masked as within the resolution still started the inner
+   * policy's refractory period, so a real fault soon after would never alarm. The wrapper
+   * therefore also opens an incident itself on the first reported anomalous point after a quiet
+   * spell of the refractory period, counted on what it reported.
+   */
+  private reported(result: DetectionResult): DetectionResult {
+    if (result.warmingUp) return result;
+    const r = (this.s.onsets ??= { active: false, since: Number.MAX_SAFE_INTEGER });
+    const refractory = this.s.policy?.refractoryPoints ?? POLICIES.seasonal.refractoryPoints;
+    const alarm = result.isAnomaly && (result.alarm || (!r.active && r.since >= refractory));
+    r.since = alarm ? 0 : Math.min(r.since + 1, Number.MAX_SAFE_INTEGER);
+    r.active = result.isAnomaly;
+    return alarm === result.alarm ? result : { ...result, alarm };
+  }
+
+  /**
+   * False for a deviation smaller than the sensor can report: a value within one step of the
+   * series' resolution from its expected range. A battery that reads 90.0, 90.0, …, 89.9 has a
+   * spread of almost nothing, so a deviation detector finds every 0.1 step many sigmas away; but
+   * 0.1 is the least change it can show. True for everything else (and when there is no deviation).
+   */
+  private beyondResolution(result: DetectionResult, value: number): boolean {
+    const q = this.s.quantum;
+    const e = result.explanation;
+    if (!result.isAnomaly || !q || !e || !Number.isFinite(value)) return true;
+    const outside = value > e.expected[1] ? value - e.expected[1] : e.expected[0] - value;
+    return outside > q * (1 + 1e-9);
   }
 
   /** Feeds the slow-drift check of the regime the value falls in; its CUSUM when it flags a drift. */
@@ -258,6 +307,7 @@ export class RegimeAwareDetector {
       this.s.counter = { prevTs: lastTs, prevValue: lastValue };
       return;
     }
+    this.s.quantum = smallestStep(buffer);
     const cut = findRegimeCut(buffer.map(([, x]) => x));
     if (cut === null) return;
     this.s.cut = cut;
