@@ -20,10 +20,18 @@ const { values } = parseArgs({
     detector: { type: 'string', default: 'auto' },
     days: { type: 'string', default: '7' },
     devices: { type: 'string', default: '8' },
+    /** Index of the first simulated device of each type: 8 runs devices 8–15, a fleet the configuration was never looked at on. */
+    'first-device': { type: 'string', default: '0' },
     'interval-sec': { type: 'string', default: '60' },
     'faults-per-hour': { type: 'string', default: '0.05' },
     /** Compare with the plain per-key detector (no operating regimes). */
     'no-regimes': { type: 'boolean', default: false },
+    /**
+     * Model every numeric key the device sends, as the live path does (a sensor's battery, a
+     * meter's energy counter, a thermostat's set point), not only the keys faults are injected
+     * into. Their false alarms count; faults stay on the model's fault keys.
+     */
+    'all-keys': { type: 'boolean', default: false },
     /** Compare without the devices' relational models (per-key models alone). */
     'per-key-only': { type: 'boolean', default: false },
     /** Alarm policy of the per-key models as JSON (default: the live one, LIVE_UNIVARIATE_POLICY). */
@@ -40,6 +48,7 @@ const regimes = !values['no-regimes'];
 const kind = values.detector as DetectorKind;
 const days = Number(values.days);
 const devicesPerType = Number(values.devices);
+const firstDevice = Number(values['first-device']);
 const dtSec = Number(values['interval-sec']);
 const faultRate = Number(values['faults-per-hour']);
 const policy: Partial<AlarmPolicy> = values.policy ? (JSON.parse(values.policy) as Partial<AlarmPolicy>) : LIVE_UNIVARIATE_POLICY;
@@ -55,6 +64,8 @@ interface Alarm {
   ts: number;
   /** Which model raised it: the key's own, or the device's relational model. */
   by: 'key' | 'relations';
+  /** What the per-key model saw: a deviation, a stuck value or a slow drift. */
+  cause: 'deviation' | 'flatline' | 'drift';
 }
 
 interface TypeResult {
@@ -73,12 +84,13 @@ const trace = new Map<string, [number, number][]>();
 function simulate(type: string, faultsPerHour: number): TypeResult {
   const model = MODELS[type]!;
   const out: TypeResult = { series: 0, points: 0, anomalousPoints: 0, alarms: [], labels: [] };
-  for (let d = 0; d < devicesPerType; d++) {
+  for (let d = firstDevice; d < firstDevice + devicesPerType; d++) {
     const rng = new Rng(1000 + d);
     const state = model.init(rng);
     const faults = new FaultInjector(`${type}-${d}`, model, new Rng(5000 + d), faultsPerHour, KINDS);
     const detectors = new Map<string, PerKey>();
-    const relationKeys = relations ? relationKeysOf(model.numericKeys) : null;
+    const modelled = values['all-keys'] ? numericKeysSent(model) : model.numericKeys;
+    const relationKeys = relations ? relationKeysOf(modelled) : null;
     const relational = relationKeys ? createDetector('relational', relationKeys, { fitPoints: FIT_POINTS }) : null;
     const row = new Array<number>(relationKeys?.length ?? 0);
     let explained: Set<string> | undefined;
@@ -87,7 +99,7 @@ function simulate(type: string, faultsPerHour: number): TypeResult {
       const ts = start + i * dtSec * 1000;
       const sample = faults.apply(ts, dtSec, model.step(state, { nowMs: ts, dtSec, rng, health: faults.health }));
       if (!sample) continue;
-      for (const key of model.numericKeys) {
+      for (const key of modelled) {
         const x = sample[key];
         if (typeof x !== 'number') continue;
         let det = detectors.get(key);
@@ -107,12 +119,12 @@ function simulate(type: string, faultsPerHour: number): TypeResult {
         if (leftToRelations(explained, key, det.describe(), r)) continue;
         out.points++;
         if (r.isAnomaly) out.anomalousPoints++;
-        if (r.alarm) out.alarms.push({ key, ts, by: 'key' });
+        if (r.alarm) out.alarms.push({ key, ts, by: 'key', cause: r.flatline ? 'flatline' : r.drift ? 'drift' : 'deviation' });
       }
       if (relational && relationKeys) {
         for (let j = 0; j < relationKeys.length; j++) row[j] = typeof sample[relationKeys[j]!] === 'number' ? (sample[relationKeys[j]!] as number) : NaN;
         const r = relational.update(ts, row);
-        if (r.alarm && r.explanation) out.alarms.push({ key: r.explanation.key, ts, by: 'relations' });
+        if (r.alarm && r.explanation) out.alarms.push({ key: r.explanation.key, ts, by: 'relations', cause: 'deviation' });
         if (!explained && !r.warmingUp) explained = new Set(explainedKeys(relational.snapshot().core as RelationalState));
       }
     }
@@ -121,10 +133,18 @@ function simulate(type: string, faultsPerHour: number): TypeResult {
   return out;
 }
 
+/** The numeric keys a device of this model sends, from one sample of a throw-away copy. */
+function numericKeysSent(model: (typeof MODELS)[string]): string[] {
+  const rng = new Rng(1);
+  const copy = model.init(rng);
+  const sample = model.step(copy, { nowMs: SIM_START, dtSec, rng, health: 1 });
+  return Object.keys(sample).filter((k) => typeof sample[k] === 'number');
+}
+
 const covers = (l: FaultLabel, a: Alarm) =>
   (l.key === null || l.key === a.key) && a.ts >= l.startTs && a.ts <= l.endTs + GRACE_MS;
 
-const setup = `per-key detector ${kind}${regimes ? ' with operating regimes and the stuck-value check' : ' (plain)'}, alarm threshold ${policy.threshold ?? 'default'}, single-point widening ${LIVE_UNIVARIATE_TUNING.surprise?.pointSpread}${relations ? ', plus one relational model per device with two or more keys (as live)' : ', no relational models'}; ${devicesPerType} devices per type; ${days} days at ${dtSec} s; faults ${faultRate}/device/hour (${KINDS.join(', ')})`;
+const setup = `${values['all-keys'] ? 'every numeric key the device sends modelled (as live); ' : ''}per-key detector ${kind}${regimes ? ' with operating regimes, the stuck-value and the slow-drift check' : ' (plain)'}, alarm threshold ${policy.threshold ?? 'default'}, single-point widening ${LIVE_UNIVARIATE_TUNING.surprise?.pointSpread}${relations ? ', plus one relational model per device with two or more keys, with the slow-drift check on the keys it judges (as live)' : ', no relational models'}; ${devicesPerType} devices per type${firstDevice ? ` (devices ${firstDevice}–${firstDevice + devicesPerType - 1})` : ''}; ${days} days at ${dtSec} s; faults ${faultRate}/device/hour (${KINDS.join(', ')})`;
 console.log(setup + '\n');
 const record: FleetEvalRecord = { measured: new Date().toISOString().slice(0, 10), command: `npm run eval:fleet${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`, setup, types: [], faultKinds: [] };
 console.log('| device type | series | false alarms / series / day (clean fleet) | points labelled anomalous (clean) | fault episodes caught |');
@@ -159,7 +179,19 @@ for (const type of Object.keys(MODELS)) {
   console.log(`| ${type} | ${clean.series} | ${fa.toFixed(2)} | ${fpr.toFixed(2)}% | ${hits} of ${faulty.labels.length} (${caughtAfterLearning} of ${faulty.labels.length - duringLearning} begun after learning) |`);
   const perKey = new Map<string, number>();
   for (const a of clean.alarms) perKey.set(a.key, (perKey.get(a.key) ?? 0) + 1);
-  if (values.verbose) console.log(`  false alarms by the relational model: ${clean.alarms.filter((a) => a.by === 'relations').length}`);
+  if (values.verbose) {
+    const count = (f: (a: Alarm) => boolean) => clean.alarms.filter(f).length;
+    console.log(`  false alarms by the relational model: ${count((a) => a.by === 'relations')}; per-key deviation ${count((a) => a.by === 'key' && a.cause === 'deviation')}, stuck ${count((a) => a.cause === 'flatline')}, drift ${count((a) => a.cause === 'drift')}`);
+    const hours = new Map<string, number[]>();
+    for (const a of clean.alarms) if (a.cause === 'drift') (hours.get(a.key) ?? hours.set(a.key, []).get(a.key)!).push(new Date(a.ts).getUTCHours());
+    for (const [k, h] of hours) console.log(`  drift false alarms of ${k} by hour of day: ${h.sort((x, y) => x - y).join(' ')}`);
+    const byCause = new Map<string, number>();
+    for (const l of faulty.labels) {
+      const a = faulty.alarms.find((x) => covers(l, x));
+      if (a) byCause.set(`${l.kind}←${a.by === 'relations' ? 'relations' : a.cause}`, (byCause.get(`${l.kind}←${a.by === 'relations' ? 'relations' : a.cause}`) ?? 0) + 1);
+    }
+    console.log(`  first alarm of each caught episode, by cause: ${JSON.stringify(Object.fromEntries([...byCause].sort()))}`);
+  }
   record.types.push({
     type,
     series: clean.series,

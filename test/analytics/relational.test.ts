@@ -42,3 +42,23 @@ test('relational: a broken relation (bearing heats without more current) alarms 
   assert.ok(alarms.every((a) => a.i >= 1500 && a.i < 1540), `alarms at ${JSON.stringify(alarms)}`);
   assert.equal(alarms[0].key, 'bearingTemp');
 });
+
+test('relational: only the key it judges (the bearing) carries a drift check; a bearing drifting from what the current explains alarms on the bearing', () => {
+  const rows = pump(4000);
+  const rel = createDetector('relational', ['current', 'bearingTemp'], { fitPoints: 400 });
+  const alarms: { i: number; key?: string }[] = [];
+  rows.forEach((r, i) => {
+    // 0.01 °C per minute for 300 minutes: each step is below the rounding of most sensors.
+    const drift = i >= 3000 && i < 3300 ? (i - 3000) * 0.01 : 0;
+    const res = rel.update(i * 60_000, [r[0]!, Math.round((r[1]! + drift) * 100) / 100]);
+    if (res.alarm) alarms.push({ i, key: res.explanation?.key });
+  });
+  // On this duty cycle the residual's start/stop transients set a high drift limit: the ramp is
+  // reported at the latest by the jump back at its end (the fleet's pump drifts are steeper).
+  assert.ok(alarms.length >= 1 && alarms.every((a) => a.i >= 3000 && a.i < 3360), `alarms at ${JSON.stringify(alarms)}`);
+  assert.equal(alarms[0]!.key, 'bearingTemp');
+  const core = rel.snapshot().core as { drift?: unknown[] };
+  assert.deepEqual(core.drift?.map((d) => d !== null), [false, true], 'only the explained key (the bearing) carries a drift check');
+  const again = restoreDetector(JSON.parse(JSON.stringify(rel.snapshot())));
+  assert.deepEqual((again.snapshot().core as { drift?: unknown[] }).drift, core.drift);
+});

@@ -286,6 +286,8 @@ export class LiveDetectionService {
     const observed = Number.isFinite(value) ? value : e?.observed;
     const message = result.flatline
       ? `${subject} has reported ${round(observed ?? NaN)} ${result.flatline} times in a row: the sensor may be stuck`
+      : result.drift
+      ? `${subject} = ${round(observed ?? NaN)} has been drifting ${result.drift > 0 ? 'up' : 'down'} for longer than it ever wanders${expected}`
       : multivariate
       ? `${subject} = ${round(observed ?? NaN)} breaks its usual relation with ${s.keys.filter((k) => k !== subject).join(', ')}${expected}`
       : `${subject} = ${round(observed ?? NaN)} is anomalous${expected}`;
@@ -306,6 +308,7 @@ export class LiveDetectionService {
           keys: s.keys,
           modelVersion: s.version,
           ...(result.flatline ? { flatline: result.flatline } : {}),
+          ...(result.drift ? { drift: result.drift } : {}),
         },
       })
       .catch((err) => this.log.error({ err }, 'raising anomaly alarm failed'));

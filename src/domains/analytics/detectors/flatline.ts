@@ -5,7 +5,8 @@
 // and the longest run seen while learning, and flags a run that is both improbable under that
 // repeat rate and well beyond anything seen: a pump's current sitting at exactly 0 while it is
 // stopped is a long run learnt in the fit period, not a fault.
-// State: five numbers.
+// A key whose value has never changed is a constant (a set point), not a stuck sensor: it is never
+// flagged. State: five numbers.
 
 export interface FlatlineState {
   prev: number;
@@ -49,7 +50,9 @@ export function stepFlatline(s: FlatlineState, x: number, learning: boolean): nu
   let flagged = 0;
   if (repeat) {
     s.run++;
-    if (!learning && s.run === flatlineLimit(s)) flagged = s.run;
+    // `longest` is 0 until a run has ended, i.e. until the value first changed: a key that never
+    // has (a set point reported with every sample) is a constant, not a stuck sensor.
+    if (!learning && s.longest > 0 && s.run === flatlineLimit(s)) flagged = s.run;
   } else {
     // A run that ended unflagged was ordinary for this series: it raises the bar.
     if (learning || s.run < flatlineLimit(s)) s.longest = Math.max(s.longest, s.run);

