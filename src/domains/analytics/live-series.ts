@@ -10,8 +10,8 @@ import { explainedKeys } from './detectors/relational.js';
 export interface SeriesModel {
   readonly keys: readonly string[];
   readonly fitPoints: number;
-  /** Numbers for a one-key model, a record for a multivariate one. */
-  update(ts: number, values: number | Record<string, number>): DetectionResult;
+  /** A number for a one-key model, a record or a row in key order for a multivariate one. */
+  update(ts: number, values: SeriesValues): DetectionResult;
   snapshot(): unknown;
   /** The model kind as shown by GET /api/v1/models. */
   describe(): string;
@@ -26,8 +26,15 @@ export interface SeriesModel {
   explainedKeys?(): string[];
 }
 
-/** A point of a series, as the model takes it. */
-export type SeriesValues = number | Record<string, number>;
+/**
+ * A point of a series, as the model takes it: a number for a one-key model; for a multivariate
+ * one a record by key, or a row of its values in the model's key order (NaN where missing).
+ */
+export type SeriesValues = number | Record<string, number> | number[];
+
+export function isRow(values: SeriesValues): values is number[] {
+  return Array.isArray(values);
+}
 
 export interface Series {
   tenantId: string;
@@ -52,6 +59,9 @@ export interface Series {
   pending: { ts: number; values: SeriesValues }[] | null;
   /** Changes other than points (operator feedback) waiting for the model to be loaded back. */
   afterLoad?: ((model: SeriesModel) => void)[];
+  /** A multivariate series' reusable sample row and its keys' positions in it (see observeRelationsAt). */
+  row?: number[];
+  keyIndex?: ReadonlyMap<string, number>;
   /** A relational model's explained keys, once fitted: their per-key deviation alarms are its to raise. */
   explained?: ReadonlySet<string>;
   /** The model's sensitivity when it was last resident, for listing a spilled model. */

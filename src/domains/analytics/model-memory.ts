@@ -17,7 +17,7 @@
 // models first, then new ones, then the oldest unsaved learning.
 import type { ModelRecord, ModelStore } from '../../ports/model-store.js';
 import type { Logger } from '../../observability/logger.js';
-import { restoreModel, type Series, type SeriesModel, type SeriesValues } from './live-series.js';
+import { isRow, restoreModel, type Series, type SeriesModel, type SeriesValues } from './live-series.js';
 
 /** Points held (all series together) while their models load back: ~10-20 MB at most. */
 const MAX_PENDING_POINTS = 200_000;
@@ -170,7 +170,8 @@ export class ModelMemory {
       return false;
     }
     this.pendingPoints++;
-    const point = { ts, values: typeof values === 'number' ? values : { ...values } };
+    // Copied: a multivariate row or record is reused by the caller for its next point.
+    const point = { ts, values: typeof values === 'number' ? values : isRow(values) ? values.slice() : { ...values } };
     if (s.pending) {
       s.pending.push(point);
       return false;
@@ -355,6 +356,7 @@ export class ModelMemory {
     }
     const all = [...fromOutbox, ...fromDirty];
     if (all.length === 0) return 0;
+    const writeStartedAt = Date.now();
     try {
       await this.store.saveModels(all.map(([, record]) => record));
       this.counters.modelsSaved += all.length;
@@ -362,7 +364,7 @@ export class ModelMemory {
         s.stored = true;
         if (this.outbox.get(s) === record) this.outbox.delete(s);
       }
-      for (const [s] of fromDirty) s.stored = true;
+      for (const [s] of fromDirty) this.storedNow(s, writeStartedAt);
     } catch (err) {
       // Nothing is lost: spilled ones stay in the outbox, resident ones become unsaved again.
       for (const [s, record] of fromDirty) {
@@ -376,15 +378,26 @@ export class ModelMemory {
     return all.length;
   }
 
+  /**
+   * A state of the series is in the store now. Learning it took while that state was being written
+   * made it "fresh" (never stored) then; it is ordinary unsaved learning, due saveIntervalMs after
+   * the write began, not a new model to write again at the next tick.
+   */
+  private storedNow(s: Series, writeStartedAt: number): void {
+    s.stored = true;
+    if (this.fresh.delete(s)) this.dirty.set(s, writeStartedAt);
+  }
+
   /** Saves one model now (a retrained one), resident or not. */
   saveNow(s: Series): Promise<void> {
     return this.enqueueSave(async () => {
       if (!s.detector) return;
       const record = toRecord(s, true);
       this.clean(s);
+      const writeStartedAt = Date.now();
       try {
         await this.store.saveModels([record]);
-        s.stored = true;
+        this.storedNow(s, writeStartedAt);
       } catch (err) {
         if (s.detector) this.stepped(s);
         throw err;
