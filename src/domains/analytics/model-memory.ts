@@ -21,8 +21,16 @@ import { isRow, restoreModel, type Series, type SeriesModel, type SeriesValues }
 
 /** Points held (all series together) while their models load back: ~10-20 MB at most. */
 const MAX_PENDING_POINTS = 200_000;
-/** A resident model's size is re-estimated every this many of its points (one walk over its state). */
+/**
+ * A resident model's size is re-estimated (one walk over its state) after this many of its points,
+ * and between estimates grown by the bytes per point it grew by since the previous one. While
+ * that prediction holds (within 1/RESIZE_TOLERANCE of the size: steady state, or a warm-up buffer
+ * filling at a steady pace) the interval doubles up to MAX_RESIZE_EVERY_POINTS; a miss (a buffer
+ * dropped, a period adopted) brings it back to RESIZE_EVERY_POINTS.
+ */
 const RESIZE_EVERY_POINTS = 64;
+const MAX_RESIZE_EVERY_POINTS = 1024;
+const RESIZE_TOLERANCE = 32;
 const SAVE_TICK_MS = 1000;
 /** Models per storage transaction: bounds the time one save holds the event loop and the database. */
 const SAVE_CHUNK = 2000;
@@ -61,8 +69,13 @@ export interface ModelMemoryStats {
 }
 
 interface Residency {
+  /** Counted against the budget: the last estimate plus the predicted growth since. */
   bytes: number;
   steps: number;
+  /** Points between estimates now. */
+  every: number;
+  /** Predicted growth per point (never negative: a shrinking model is found at the next estimate). */
+  bytesPerPoint: number;
 }
 
 export function toRecord(s: Series, withState: boolean): ModelRecord {
@@ -131,7 +144,7 @@ export class ModelMemory {
     const old = this.lru.get(s);
     if (old) this.bytes -= old.bytes;
     this.lru.delete(s);
-    this.lru.set(s, { bytes, steps: 0 });
+    this.lru.set(s, { bytes, steps: 0, every: RESIZE_EVERY_POINTS, bytesPerPoint: 0 });
     this.bytes += bytes;
     this.evictOverBudget();
   }
@@ -150,13 +163,22 @@ export class ModelMemory {
       this.lru.set(s, r);
       this.lastTouched = s;
     }
-    if (++r.steps >= RESIZE_EVERY_POINTS) {
-      r.steps = 0;
-      const bytes = s.detector!.estimatedBytes();
-      this.bytes += bytes - r.bytes;
-      r.bytes = bytes;
+    if (++r.steps < r.every) {
+      if (r.bytesPerPoint === 0) return;
+      r.bytes += r.bytesPerPoint;
+      this.bytes += r.bytesPerPoint;
       if (this.bytes > this.options.budgetBytes) this.evictOverBudget();
+      return;
     }
+    const bytes = s.detector!.estimatedBytes();
+    const predicted = r.bytes + r.bytesPerPoint;
+    const measuredBefore = predicted - r.bytesPerPoint * r.steps;
+    r.every = Math.abs(bytes - predicted) * RESIZE_TOLERANCE <= bytes ? Math.min(r.every * 2, MAX_RESIZE_EVERY_POINTS) : RESIZE_EVERY_POINTS;
+    r.bytesPerPoint = Math.max(0, (bytes - measuredBefore) / r.steps);
+    r.steps = 0;
+    this.bytes += bytes - r.bytes;
+    r.bytes = bytes;
+    if (this.bytes > this.options.budgetBytes) this.evictOverBudget();
   }
 
   /**
