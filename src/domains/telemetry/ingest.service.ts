@@ -270,9 +270,10 @@ export class IngestService {
       });
     }
     this.accepted?.remember(seq, batch);
-    this.metrics.pointsAccepted.inc({ transport }, points.length);
-    this.metrics.batchPoints.observe({ transport }, points.length);
-    this.metrics.acceptLatency.observe({ transport }, (Date.now() - receivedAt) / 1000);
+    const labels = labelsOf(transport);
+    this.metrics.pointsAccepted.inc(labels, points.length);
+    this.metrics.batchPoints.observe(labels, points.length);
+    this.metrics.acceptLatency.observe(labels, (Date.now() - receivedAt) / 1000);
     for (const listener of this.listeners) {
       try {
         listener(batch);
@@ -307,4 +308,12 @@ export class IngestService {
       this.log.warn({ deviceId: device?.deviceId, tenantId: device?.tenantId, transport, reason }, `telemetry rejected: ${message}`);
     }
   }
+}
+
+/** One label set per transport, made once: three metrics take it with every accepted message. */
+const transportLabels = new Map<Transport, { transport: Transport }>();
+function labelsOf(transport: Transport): { transport: Transport } {
+  let labels = transportLabels.get(transport);
+  if (!labels) transportLabels.set(transport, (labels = Object.freeze({ transport })));
+  return labels;
 }
