@@ -3,6 +3,7 @@
 // (detector state, kilobytes to tens of kilobytes) may be spilled to storage and loaded back.
 import type { Detector, DetectionResult, FeedbackState } from './detectors/index.js';
 import { restoreDetector } from './detectors/index.js';
+import type { Residency } from './model-memory.js';
 import { RegimeAwareDetector } from './detectors/regimes.js';
 import { explainedKeys } from './detectors/relational.js';
 
@@ -59,6 +60,8 @@ export interface Series {
   pending: { ts: number; values: SeriesValues }[] | null;
   /** Changes other than points (operator feedback) waiting for the model to be loaded back. */
   afterLoad?: ((model: SeriesModel) => void)[];
+  /** The model memory's bookkeeping while the model is resident (model-memory.ts). */
+  residency?: Residency | null;
   /** A multivariate series' reusable sample row and its keys' positions in it (see observeRelationsAt). */
   row?: number[];
   keyIndex?: ReadonlyMap<string, number>;

@@ -1,7 +1,7 @@
 // Where live models live: in memory within a budget, or spilled to the analytics store.
 //
-// Resident models are kept in least-recently-seen order (a Map's insertion order: a point moves
-// its series to the end). When their estimated bytes (model-size.ts) pass the budget, the least
+// Resident models are kept in least-recently-seen order (a list linked through their series: a
+// point moves its series to the end). When their estimated bytes (model-size.ts) pass the budget, the least
 // recently seen are spilled: a model with unsaved learning goes to an outbox that is written to
 // the store in the background, and is dropped from memory. A point for a spilled series queues
 // and loads its model back (from the outbox when it is still there, else from the store, in
@@ -68,7 +68,14 @@ export interface ModelMemoryStats {
   unsavedModels: number;
 }
 
-interface Residency {
+/**
+ * A resident model's bookkeeping, hung on its series (no map lookup per point) and linked into the
+ * least-recently-seen list (moving a series to the end is a few pointer writes).
+ */
+export interface Residency {
+  series: Series;
+  prev: Residency | null;
+  next: Residency | null;
   /** Counted against the budget: the last estimate plus the predicted growth since. */
   bytes: number;
   steps: number;
@@ -94,10 +101,11 @@ export function toRecord(s: Series, withState: boolean): ModelRecord {
 }
 
 export class ModelMemory {
-  /** Resident series, least recently seen first. */
-  private readonly lru = new Map<Series, Residency>();
+  /** Resident series, least recently seen first (a linked list through their residencies). */
+  private head: Residency | null = null;
+  private tail: Residency | null = null;
+  private resident = 0;
   private bytes = 0;
-  private lastTouched: Series | null = null;
   /** Stored series with unsaved learning → when it began; oldest first. */
   private readonly dirty = new Map<Series, number>();
   /** Series never stored yet: saved at the next tick. */
@@ -129,7 +137,7 @@ export class ModelMemory {
 
   stats(): ModelMemoryStats {
     return {
-      residentModels: this.lru.size,
+      residentModels: this.resident,
       residentBytes: this.bytes,
       budgetBytes: this.options.budgetBytes,
       outboxModels: this.outbox.size,
@@ -141,10 +149,14 @@ export class ModelMemory {
   /** A series got a model (new, retrained or loaded back): count it and keep within the budget. */
   admit(s: Series): void {
     const bytes = s.detector!.estimatedBytes();
-    const old = this.lru.get(s);
-    if (old) this.bytes -= old.bytes;
-    this.lru.delete(s);
-    this.lru.set(s, { bytes, steps: 0, every: RESIZE_EVERY_POINTS, bytesPerPoint: 0 });
+    const old = s.residency;
+    if (old) {
+      this.bytes -= old.bytes;
+      this.unlink(old);
+    }
+    const r: Residency = { series: s, prev: null, next: null, bytes, steps: 0, every: RESIZE_EVERY_POINTS, bytesPerPoint: 0 };
+    s.residency = r;
+    this.append(r);
     this.bytes += bytes;
     this.evictOverBudget();
   }
@@ -156,12 +168,11 @@ export class ModelMemory {
       if (s.stored) this.dirty.set(s, Date.now());
       else this.fresh.add(s);
     }
-    const r = this.lru.get(s);
+    const r = s.residency;
     if (!r) return;
-    if (this.lastTouched !== s) {
-      this.lru.delete(s);
-      this.lru.set(s, r);
-      this.lastTouched = s;
+    if (this.tail !== r) {
+      this.unlink(r);
+      this.append(r);
     }
     if (++r.steps < r.every) {
       if (r.bytesPerPoint === 0) return;
@@ -229,10 +240,12 @@ export class ModelMemory {
 
   /** The series is gone (device deleted, or replaced by a retrained model): forget its model. */
   forget(s: Series): void {
-    const r = this.lru.get(s);
-    if (r) this.bytes -= r.bytes;
-    this.lru.delete(s);
-    if (this.lastTouched === s) this.lastTouched = null;
+    const r = s.residency;
+    if (r) {
+      this.bytes -= r.bytes;
+      this.unlink(r);
+      s.residency = null;
+    }
     this.clean(s);
     this.outbox.delete(s);
     this.loadQueue.delete(s);
@@ -243,10 +256,12 @@ export class ModelMemory {
 
   private evictOverBudget(): void {
     if (this.bytes <= this.options.budgetBytes) return;
-    for (const [s, r] of this.lru) {
+    for (let r = this.head; r; ) {
       // The most recently seen model stays, however big: it is the one in use.
-      if (this.bytes <= this.options.budgetBytes || this.lru.size <= 1) break;
-      this.spill(s, r);
+      if (this.bytes <= this.options.budgetBytes || this.resident <= 1) break;
+      const next = r.next;
+      this.spill(r.series, r);
+      r = next;
     }
     if (this.outbox.size > 0 && !this.flushScheduled) {
       this.flushScheduled = true;
@@ -261,10 +276,28 @@ export class ModelMemory {
     s.kind = s.detector!.describe();
     s.sensitivity = s.detector!.sensitivity();
     s.detector = null;
-    this.lru.delete(s);
-    if (this.lastTouched === s) this.lastTouched = null;
+    this.unlink(r);
+    s.residency = null;
     this.bytes -= r.bytes;
     this.counters.spills++;
+  }
+
+  private append(r: Residency): void {
+    r.prev = this.tail;
+    r.next = null;
+    if (this.tail) this.tail.next = r;
+    else this.head = r;
+    this.tail = r;
+    this.resident++;
+  }
+
+  private unlink(r: Residency): void {
+    if (r.prev) r.prev.next = r.next;
+    else this.head = r.next;
+    if (r.next) r.next.prev = r.prev;
+    else this.tail = r.prev;
+    r.prev = r.next = null;
+    this.resident--;
   }
 
   /** No unsaved learning (its state is being written, or the series is gone). */
