@@ -17,7 +17,7 @@ import { createDetector, learningPoints, type DetectionResult, type DetectorKind
 import { RegimeAwareDetector } from './detectors/regimes.js';
 import { LIVE_UNIVARIATE_POLICY, LIVE_UNIVARIATE_TUNING } from './detectors/config.js';
 import { leftToRelations, relationKeysOf, relationsKeys, relationsName } from './device-relations.js';
-import { isRow, plainModel, univariateModel, type Series, type SeriesModel, type SeriesValues } from './live-series.js';
+import { isRow, plainModel, seriesRecord, univariateModel, type Series, type SeriesModel, type SeriesValues } from './live-series.js';
 import { ModelMemory, toRecord, type ModelMemoryStats } from './model-memory.js';
 
 /** Points a new univariate series learns from before it may alarm (SKAB's protocol uses 400). */
@@ -247,22 +247,7 @@ export class LiveDetectionService {
       : multivariate
         ? plainModel(createDetector('multivariate', keys, { fitPoints: fit }))
         : univariateModel(RegimeAwareDetector.create(keys[0]!, this.options.univariateKind, fit, { policy: LIVE_UNIVARIATE_POLICY, tuning: LIVE_UNIVARIATE_TUNING }));
-    return {
-      tenantId,
-      deviceId,
-      name,
-      keys,
-      detector,
-      kind: detector.describe(),
-      version: 1,
-      trainedFrom: null,
-      trainedTo: null,
-      points: 0,
-      fitPoints: fit,
-      dirty: false,
-      stored: false,
-      pending: null,
-    };
+    return seriesRecord({ tenantId, deviceId, name, keys, detector, kind: detector.describe(), version: 1, trainedFrom: null, trainedTo: null, points: 0, fitPoints: fit, stored: false });
   }
 
   /** Feeds a point to a resident model (see ModelMemory.acquire). */
@@ -482,7 +467,7 @@ export class LiveDetectionService {
 /** A stored model known by its summary; its state is loaded when its series next sends. */
 /** A saved model as a series whose detector loads on first use; `relationKeys` for a relational one. */
 function storedSeries(record: ModelRecord, relationKeys: string[] | null): Series {
-  return {
+  return seriesRecord({
     tenantId: record.tenantId,
     deviceId: record.deviceId,
     name: record.key,
@@ -494,10 +479,8 @@ function storedSeries(record: ModelRecord, relationKeys: string[] | null): Serie
     trainedTo: record.trainedTo,
     points: record.points,
     fitPoints: LIVE_FIT_POINTS,
-    dirty: false,
     stored: true,
-    pending: null,
-  };
+  });
 }
 
 /** The numeric keys of a batch, in order (repeats included). */

@@ -71,6 +71,38 @@ export interface Series {
   sensitivity?: { threshold: number; dismissals: number };
 }
 
+/**
+ * A series record with every field present, always in this order: every series then has one
+ * object shape, so the per-point code that reads them stays monomorphic (optional fields added
+ * later, in varying order, made it megamorphic).
+ */
+export function seriesRecord(
+  o: Pick<Series, 'tenantId' | 'deviceId' | 'name' | 'keys' | 'detector' | 'kind' | 'version' | 'trainedFrom' | 'trainedTo' | 'points' | 'fitPoints' | 'stored'>,
+): Series {
+  return {
+    tenantId: o.tenantId,
+    deviceId: o.deviceId,
+    name: o.name,
+    keys: o.keys,
+    detector: o.detector,
+    kind: o.kind,
+    version: o.version,
+    trainedFrom: o.trainedFrom,
+    trainedTo: o.trainedTo,
+    points: o.points,
+    fitPoints: o.fitPoints,
+    dirty: false,
+    stored: o.stored,
+    pending: null,
+    afterLoad: undefined,
+    residency: null,
+    row: undefined,
+    keyIndex: undefined,
+    explained: undefined,
+    sensitivity: undefined,
+  };
+}
+
 /** Per-key model: learns whether the series runs in two operating regimes (see regimes.ts). */
 export function univariateModel(detector: RegimeAwareDetector): SeriesModel {
   return {
