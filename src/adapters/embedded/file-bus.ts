@@ -65,8 +65,15 @@ export class FileBus implements Bus {
     return log;
   }
 
-  async publish(subject: string, data: Uint8Array): Promise<number> {
-    return (await this.log(subject)).publish(data);
+  publish(subject: string, data: Uint8Array): Promise<number> {
+    // An open log takes the record at once: no extra promise and turn per message on the hot path.
+    const open = this.opened.get(subject);
+    if (open) return open.publish(data);
+    try {
+      return this.log(subject).then((log) => log.publish(data));
+    } catch (err) {
+      return Promise.reject(err); // an invalid subject
+    }
   }
 
   /** Highest durable sequence number of a subject (0 when nothing was written or it is not open). */

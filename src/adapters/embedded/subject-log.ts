@@ -238,7 +238,7 @@ export class SubjectLog {
       this.durableSeq = group[group.length - 1]!.message.seq;
       this.writeSucceeded();
       for (const p of group) p.resolve(p.message.seq);
-      const messages = group.map((p) => p.message);
+      const messages = this.ephemeral.size > 0 ? group.map((p) => p.message) : [];
       for (const listener of this.ephemeral) {
         try {
           listener(messages);

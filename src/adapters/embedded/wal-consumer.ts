@@ -129,7 +129,8 @@ export class DurableConsumer {
     if (recent) {
       const last = recent[recent.length - 1];
       if (!last) return { messages: [], next: this.position };
-      return { messages: recent.map((r) => ({ seq: r.seq, data: r.data })), next: { segmentFirstSeq: last.segmentFirstSeq, offset: last.end } };
+      // A held record is a message as it is (seq and data): handed over without a copy per record.
+      return { messages: recent, next: { segmentFirstSeq: last.segmentFirstSeq, offset: last.end } };
     }
     let position = this.position;
     if (!position) {

@@ -17,7 +17,7 @@ import { createDetector, learningPoints, type DetectionResult, type DetectorKind
 import { RegimeAwareDetector } from './detectors/regimes.js';
 import { LIVE_UNIVARIATE_POLICY, LIVE_UNIVARIATE_TUNING } from './detectors/config.js';
 import { leftToRelations, relationKeysOf, relationsKeys, relationsName } from './device-relations.js';
-import { plainModel, univariateModel, type Series, type SeriesModel, type SeriesValues } from './live-series.js';
+import { isRow, plainModel, seriesRecord, univariateModel, type Series, type SeriesModel, type SeriesValues } from './live-series.js';
 import { ModelMemory, toRecord, type ModelMemoryStats } from './model-memory.js';
 
 /** Points a new univariate series learns from before it may alarm (SKAB's protocol uses 400). */
@@ -131,9 +131,16 @@ export class LiveDetectionService {
 
   /** Hot path: called with every accepted batch. Numeric points only. */
   observe(batch: PointBatch): void {
+    const points = batch.points;
     let byName = this.series.get(batch.deviceId);
-    for (const p of batch.points) {
+    let numeric = 0;
+    let ts = NaN;
+    let oneTimestamp = true;
+    for (let i = 0; i < points.length; i++) {
+      const p = points[i]!;
       if (typeof p.value !== 'number') continue;
+      if (numeric++ === 0) ts = p.ts;
+      else if (p.ts !== ts) oneTimestamp = false;
       let s = byName?.get(p.key);
       if (!s) {
         s = this.seriesFor(batch.tenantId, batch.deviceId, p.key, [p.key], undefined);
@@ -141,14 +148,40 @@ export class LiveDetectionService {
       }
       if (this.memory.acquire(s, p.ts, p.value)) this.step(s, p.ts, p.value);
     }
-    this.observeRelations(batch);
+    // The device's relational model takes every sample of two or more numeric keys sent together.
+    if (numeric >= 2) {
+      if (oneTimestamp) this.observeRelationsAt(batch, ts);
+      else this.observeRelations(batch);
+    }
     const policy = this.policyFor(batch.tenantId, batch.deviceId);
     if (policy) this.observeMultivariate(batch, policy);
   }
 
-  /** The device's relational model takes every sample of two or more numeric keys sent together. */
+  /**
+   * The common message (one timestamp, several numeric keys) as one sample of the relational
+   * model: its values go straight into the series' row in the model's key order, with no
+   * per-message map or record.
+   */
+  private observeRelationsAt(batch: PointBatch, ts: number): void {
+    let name = this.relations.get(batch.deviceId);
+    if (!name) {
+      const keys = relationKeysOf(numericKeys(batch));
+      if (!keys) return;
+      this.relations.set(batch.deviceId, (name = relationsName(keys)));
+    }
+    const s = this.relationSeries(batch.tenantId, batch.deviceId, name);
+    const row = relationRow(s);
+    const index = s.keyIndex!;
+    for (const p of batch.points) {
+      if (typeof p.value !== 'number') continue;
+      const j = index.get(p.key);
+      if (j !== undefined) row[j] = p.value;
+    }
+    if (this.memory.acquire(s, ts, row)) this.step(s, ts, row);
+  }
+
+  /** A batch of several timestamps: one relational sample per timestamp with two or more keys, oldest first. */
   private observeRelations(batch: PointBatch): void {
-    if (batch.points.length < 2) return; // the common single-point message: nothing to relate
     const samples = new Map<number, Record<string, number>>();
     let numeric = 0;
     for (const p of batch.points) {
@@ -167,9 +200,13 @@ export class LiveDetectionService {
         if (!keys) continue;
         this.relations.set(batch.deviceId, (name = relationsName(keys)));
       }
-      const s = this.seriesFor(batch.tenantId, batch.deviceId, name, relationsKeys(name)!, undefined);
+      const s = this.relationSeries(batch.tenantId, batch.deviceId, name);
       if (this.memory.acquire(s, ts, row)) this.step(s, ts, row);
     }
+  }
+
+  private relationSeries(tenantId: string, deviceId: string, name: string): Series {
+    return this.get(deviceId, name) ?? this.seriesFor(tenantId, deviceId, name, relationsKeys(name)!, undefined);
   }
 
   private observeMultivariate(batch: PointBatch, policy: DetectorPolicy): void {
@@ -210,22 +247,7 @@ export class LiveDetectionService {
       : multivariate
         ? plainModel(createDetector('multivariate', keys, { fitPoints: fit }))
         : univariateModel(RegimeAwareDetector.create(keys[0]!, this.options.univariateKind, fit, { policy: LIVE_UNIVARIATE_POLICY, tuning: LIVE_UNIVARIATE_TUNING }));
-    return {
-      tenantId,
-      deviceId,
-      name,
-      keys,
-      detector,
-      kind: detector.describe(),
-      version: 1,
-      trainedFrom: null,
-      trainedTo: null,
-      points: 0,
-      fitPoints: fit,
-      dirty: false,
-      stored: false,
-      pending: null,
-    };
+    return seriesRecord({ tenantId, deviceId, name, keys, detector, kind: detector.describe(), version: 1, trainedFrom: null, trainedTo: null, points: 0, fitPoints: fit, stored: false });
   }
 
   /** Feeds a point to a resident model (see ModelMemory.acquire). */
@@ -243,7 +265,7 @@ export class LiveDetectionService {
     if (s.points <= s.fitPoints) s.trainedTo = ts;
     this.memory.stepped(s);
     if (s.explained === undefined && !result.warmingUp && s.detector!.explainedKeys) s.explained = new Set(s.detector!.explainedKeys());
-    if (result.alarm && !this.leftToRelations(s, result)) this.raise(s, ts, typeof values === 'number' ? values : values[result.explanation?.key ?? ''] ?? NaN, result);
+    if (result.alarm && !this.leftToRelations(s, result)) this.raise(s, ts, valueOf(s, values, result.explanation?.key), result);
     if (result.isAnomaly && this.verdictListeners.length) {
       const verdict = { tenantId: s.tenantId, deviceId: s.deviceId, keys: s.keys, key: result.explanation?.key ?? s.keys[0]!, ts, score: result.score };
       for (const l of this.verdictListeners) l(verdict);
@@ -448,7 +470,7 @@ export class LiveDetectionService {
 /** A stored model known by its summary; its state is loaded when its series next sends. */
 /** A saved model as a series whose detector loads on first use; `relationKeys` for a relational one. */
 function storedSeries(record: ModelRecord, relationKeys: string[] | null): Series {
-  return {
+  return seriesRecord({
     tenantId: record.tenantId,
     deviceId: record.deviceId,
     name: record.key,
@@ -460,10 +482,30 @@ function storedSeries(record: ModelRecord, relationKeys: string[] | null): Serie
     trainedTo: record.trainedTo,
     points: record.points,
     fitPoints: LIVE_FIT_POINTS,
-    dirty: false,
     stored: true,
-    pending: null,
-  };
+  });
+}
+
+/** The numeric keys of a batch, in order (repeats included). */
+function* numericKeys(batch: PointBatch): Iterable<string> {
+  for (const p of batch.points) if (typeof p.value === 'number') yield p.key;
+}
+
+/** The series' reusable sample row (its keys' values in model order), reset to "missing". */
+function relationRow(s: Series): number[] {
+  if (!s.row || !s.keyIndex) {
+    s.row = new Array<number>(s.keys.length);
+    s.keyIndex = new Map(s.keys.map((k, j) => [k, j]));
+  }
+  return s.row.fill(NaN);
+}
+
+/** The value of `key` in a point as the model took it (NaN when absent). */
+function valueOf(s: Series, values: SeriesValues, key: string | undefined): number {
+  if (typeof values === 'number') return values;
+  if (key === undefined) return NaN;
+  if (isRow(values)) return values[s.keys.indexOf(key)] ?? NaN;
+  return values[key] ?? NaN;
 }
 
 function round(v: number): number {

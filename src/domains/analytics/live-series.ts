@@ -3,6 +3,7 @@
 // (detector state, kilobytes to tens of kilobytes) may be spilled to storage and loaded back.
 import type { Detector, DetectionResult, FeedbackState } from './detectors/index.js';
 import { restoreDetector } from './detectors/index.js';
+import type { Residency } from './model-memory.js';
 import { RegimeAwareDetector } from './detectors/regimes.js';
 import { explainedKeys } from './detectors/relational.js';
 
@@ -10,8 +11,8 @@ import { explainedKeys } from './detectors/relational.js';
 export interface SeriesModel {
   readonly keys: readonly string[];
   readonly fitPoints: number;
-  /** Numbers for a one-key model, a record for a multivariate one. */
-  update(ts: number, values: number | Record<string, number>): DetectionResult;
+  /** A number for a one-key model, a record or a row in key order for a multivariate one. */
+  update(ts: number, values: SeriesValues): DetectionResult;
   snapshot(): unknown;
   /** The model kind as shown by GET /api/v1/models. */
   describe(): string;
@@ -26,8 +27,15 @@ export interface SeriesModel {
   explainedKeys?(): string[];
 }
 
-/** A point of a series, as the model takes it. */
-export type SeriesValues = number | Record<string, number>;
+/**
+ * A point of a series, as the model takes it: a number for a one-key model; for a multivariate
+ * one a record by key, or a row of its values in the model's key order (NaN where missing).
+ */
+export type SeriesValues = number | Record<string, number> | number[];
+
+export function isRow(values: SeriesValues): values is number[] {
+  return Array.isArray(values);
+}
 
 export interface Series {
   tenantId: string;
@@ -52,10 +60,47 @@ export interface Series {
   pending: { ts: number; values: SeriesValues }[] | null;
   /** Changes other than points (operator feedback) waiting for the model to be loaded back. */
   afterLoad?: ((model: SeriesModel) => void)[];
+  /** The model memory's bookkeeping while the model is resident (model-memory.ts). */
+  residency?: Residency | null;
+  /** A multivariate series' reusable sample row and its keys' positions in it (see observeRelationsAt). */
+  row?: number[];
+  keyIndex?: ReadonlyMap<string, number>;
   /** A relational model's explained keys, once fitted: their per-key deviation alarms are its to raise. */
   explained?: ReadonlySet<string>;
   /** The model's sensitivity when it was last resident, for listing a spilled model. */
   sensitivity?: { threshold: number; dismissals: number };
+}
+
+/**
+ * A series record with every field present, always in this order: every series then has one
+ * object shape, so the per-point code that reads them stays monomorphic (optional fields added
+ * later, in varying order, made it megamorphic).
+ */
+export function seriesRecord(
+  o: Pick<Series, 'tenantId' | 'deviceId' | 'name' | 'keys' | 'detector' | 'kind' | 'version' | 'trainedFrom' | 'trainedTo' | 'points' | 'fitPoints' | 'stored'>,
+): Series {
+  return {
+    tenantId: o.tenantId,
+    deviceId: o.deviceId,
+    name: o.name,
+    keys: o.keys,
+    detector: o.detector,
+    kind: o.kind,
+    version: o.version,
+    trainedFrom: o.trainedFrom,
+    trainedTo: o.trainedTo,
+    points: o.points,
+    fitPoints: o.fitPoints,
+    dirty: false,
+    stored: o.stored,
+    pending: null,
+    afterLoad: undefined,
+    residency: null,
+    row: undefined,
+    keyIndex: undefined,
+    explained: undefined,
+    sensitivity: undefined,
+  };
 }
 
 /** Per-key model: learns whether the series runs in two operating regimes (see regimes.ts). */

@@ -1,7 +1,7 @@
 // Where live models live: in memory within a budget, or spilled to the analytics store.
 //
-// Resident models are kept in least-recently-seen order (a Map's insertion order: a point moves
-// its series to the end). When their estimated bytes (model-size.ts) pass the budget, the least
+// Resident models are kept in least-recently-seen order (a list linked through their series: a
+// point moves its series to the end). When their estimated bytes (model-size.ts) pass the budget, the least
 // recently seen are spilled: a model with unsaved learning goes to an outbox that is written to
 // the store in the background, and is dropped from memory. A point for a spilled series queues
 // and loads its model back (from the outbox when it is still there, else from the store, in
@@ -17,12 +17,20 @@
 // models first, then new ones, then the oldest unsaved learning.
 import type { ModelRecord, ModelStore } from '../../ports/model-store.js';
 import type { Logger } from '../../observability/logger.js';
-import { restoreModel, type Series, type SeriesModel, type SeriesValues } from './live-series.js';
+import { isRow, restoreModel, type Series, type SeriesModel, type SeriesValues } from './live-series.js';
 
 /** Points held (all series together) while their models load back: ~10-20 MB at most. */
 const MAX_PENDING_POINTS = 200_000;
-/** A resident model's size is re-estimated every this many of its points (one walk over its state). */
+/**
+ * A resident model's size is re-estimated (one walk over its state) after this many of its points,
+ * and between estimates grown by the bytes per point it grew by since the previous one. While
+ * that prediction holds (within 1/RESIZE_TOLERANCE of the size: steady state, or a warm-up buffer
+ * filling at a steady pace) the interval doubles up to MAX_RESIZE_EVERY_POINTS; a miss (a buffer
+ * dropped, a period adopted) brings it back to RESIZE_EVERY_POINTS.
+ */
 const RESIZE_EVERY_POINTS = 64;
+const MAX_RESIZE_EVERY_POINTS = 1024;
+const RESIZE_TOLERANCE = 32;
 const SAVE_TICK_MS = 1000;
 /** Models per storage transaction: bounds the time one save holds the event loop and the database. */
 const SAVE_CHUNK = 2000;
@@ -60,9 +68,21 @@ export interface ModelMemoryStats {
   unsavedModels: number;
 }
 
-interface Residency {
+/**
+ * A resident model's bookkeeping, hung on its series (no map lookup per point) and linked into the
+ * least-recently-seen list (moving a series to the end is a few pointer writes).
+ */
+export interface Residency {
+  series: Series;
+  prev: Residency | null;
+  next: Residency | null;
+  /** Counted against the budget: the last estimate plus the predicted growth since. */
   bytes: number;
   steps: number;
+  /** Points between estimates now. */
+  every: number;
+  /** Predicted growth per point (never negative: a shrinking model is found at the next estimate). */
+  bytesPerPoint: number;
 }
 
 export function toRecord(s: Series, withState: boolean): ModelRecord {
@@ -81,10 +101,11 @@ export function toRecord(s: Series, withState: boolean): ModelRecord {
 }
 
 export class ModelMemory {
-  /** Resident series, least recently seen first. */
-  private readonly lru = new Map<Series, Residency>();
+  /** Resident series, least recently seen first (a linked list through their residencies). */
+  private head: Residency | null = null;
+  private tail: Residency | null = null;
+  private resident = 0;
   private bytes = 0;
-  private lastTouched: Series | null = null;
   /** Stored series with unsaved learning → when it began; oldest first. */
   private readonly dirty = new Map<Series, number>();
   /** Series never stored yet: saved at the next tick. */
@@ -116,7 +137,7 @@ export class ModelMemory {
 
   stats(): ModelMemoryStats {
     return {
-      residentModels: this.lru.size,
+      residentModels: this.resident,
       residentBytes: this.bytes,
       budgetBytes: this.options.budgetBytes,
       outboxModels: this.outbox.size,
@@ -128,10 +149,14 @@ export class ModelMemory {
   /** A series got a model (new, retrained or loaded back): count it and keep within the budget. */
   admit(s: Series): void {
     const bytes = s.detector!.estimatedBytes();
-    const old = this.lru.get(s);
-    if (old) this.bytes -= old.bytes;
-    this.lru.delete(s);
-    this.lru.set(s, { bytes, steps: 0 });
+    const old = s.residency;
+    if (old) {
+      this.bytes -= old.bytes;
+      this.unlink(old);
+    }
+    const r: Residency = { series: s, prev: null, next: null, bytes, steps: 0, every: RESIZE_EVERY_POINTS, bytesPerPoint: 0 };
+    s.residency = r;
+    this.append(r);
     this.bytes += bytes;
     this.evictOverBudget();
   }
@@ -143,20 +168,28 @@ export class ModelMemory {
       if (s.stored) this.dirty.set(s, Date.now());
       else this.fresh.add(s);
     }
-    const r = this.lru.get(s);
+    const r = s.residency;
     if (!r) return;
-    if (this.lastTouched !== s) {
-      this.lru.delete(s);
-      this.lru.set(s, r);
-      this.lastTouched = s;
+    if (this.tail !== r) {
+      this.unlink(r);
+      this.append(r);
     }
-    if (++r.steps >= RESIZE_EVERY_POINTS) {
-      r.steps = 0;
-      const bytes = s.detector!.estimatedBytes();
-      this.bytes += bytes - r.bytes;
-      r.bytes = bytes;
+    if (++r.steps < r.every) {
+      if (r.bytesPerPoint === 0) return;
+      r.bytes += r.bytesPerPoint;
+      this.bytes += r.bytesPerPoint;
       if (this.bytes > this.options.budgetBytes) this.evictOverBudget();
+      return;
     }
+    const bytes = s.detector!.estimatedBytes();
+    const predicted = r.bytes + r.bytesPerPoint;
+    const measuredBefore = predicted - r.bytesPerPoint * r.steps;
+    r.every = Math.abs(bytes - predicted) * RESIZE_TOLERANCE <= bytes ? Math.min(r.every * 2, MAX_RESIZE_EVERY_POINTS) : RESIZE_EVERY_POINTS;
+    r.bytesPerPoint = Math.max(0, (bytes - measuredBefore) / r.steps);
+    r.steps = 0;
+    this.bytes += bytes - r.bytes;
+    r.bytes = bytes;
+    if (this.bytes > this.options.budgetBytes) this.evictOverBudget();
   }
 
   /**
@@ -170,7 +203,8 @@ export class ModelMemory {
       return false;
     }
     this.pendingPoints++;
-    const point = { ts, values: typeof values === 'number' ? values : { ...values } };
+    // Copied: a multivariate row or record is reused by the caller for its next point.
+    const point = { ts, values: typeof values === 'number' ? values : isRow(values) ? values.slice() : { ...values } };
     if (s.pending) {
       s.pending.push(point);
       return false;
@@ -206,10 +240,12 @@ export class ModelMemory {
 
   /** The series is gone (device deleted, or replaced by a retrained model): forget its model. */
   forget(s: Series): void {
-    const r = this.lru.get(s);
-    if (r) this.bytes -= r.bytes;
-    this.lru.delete(s);
-    if (this.lastTouched === s) this.lastTouched = null;
+    const r = s.residency;
+    if (r) {
+      this.bytes -= r.bytes;
+      this.unlink(r);
+      s.residency = null;
+    }
     this.clean(s);
     this.outbox.delete(s);
     this.loadQueue.delete(s);
@@ -220,10 +256,12 @@ export class ModelMemory {
 
   private evictOverBudget(): void {
     if (this.bytes <= this.options.budgetBytes) return;
-    for (const [s, r] of this.lru) {
+    for (let r = this.head; r; ) {
       // The most recently seen model stays, however big: it is the one in use.
-      if (this.bytes <= this.options.budgetBytes || this.lru.size <= 1) break;
-      this.spill(s, r);
+      if (this.bytes <= this.options.budgetBytes || this.resident <= 1) break;
+      const next = r.next;
+      this.spill(r.series, r);
+      r = next;
     }
     if (this.outbox.size > 0 && !this.flushScheduled) {
       this.flushScheduled = true;
@@ -238,10 +276,28 @@ export class ModelMemory {
     s.kind = s.detector!.describe();
     s.sensitivity = s.detector!.sensitivity();
     s.detector = null;
-    this.lru.delete(s);
-    if (this.lastTouched === s) this.lastTouched = null;
+    this.unlink(r);
+    s.residency = null;
     this.bytes -= r.bytes;
     this.counters.spills++;
+  }
+
+  private append(r: Residency): void {
+    r.prev = this.tail;
+    r.next = null;
+    if (this.tail) this.tail.next = r;
+    else this.head = r;
+    this.tail = r;
+    this.resident++;
+  }
+
+  private unlink(r: Residency): void {
+    if (r.prev) r.prev.next = r.next;
+    else this.head = r.next;
+    if (r.next) r.next.prev = r.prev;
+    else this.tail = r.prev;
+    r.prev = r.next = null;
+    this.resident--;
   }
 
   /** No unsaved learning (its state is being written, or the series is gone). */
@@ -355,6 +411,7 @@ export class ModelMemory {
     }
     const all = [...fromOutbox, ...fromDirty];
     if (all.length === 0) return 0;
+    const writeStartedAt = Date.now();
     try {
       await this.store.saveModels(all.map(([, record]) => record));
       this.counters.modelsSaved += all.length;
@@ -362,7 +419,7 @@ export class ModelMemory {
         s.stored = true;
         if (this.outbox.get(s) === record) this.outbox.delete(s);
       }
-      for (const [s] of fromDirty) s.stored = true;
+      for (const [s] of fromDirty) this.storedNow(s, writeStartedAt);
     } catch (err) {
       // Nothing is lost: spilled ones stay in the outbox, resident ones become unsaved again.
       for (const [s, record] of fromDirty) {
@@ -376,15 +433,26 @@ export class ModelMemory {
     return all.length;
   }
 
+  /**
+   * A state of the series is in the store now. Learning it took while that state was being written
+   * made it "fresh" (never stored) then; it is ordinary unsaved learning, due saveIntervalMs after
+   * the write began, not a new model to write again at the next tick.
+   */
+  private storedNow(s: Series, writeStartedAt: number): void {
+    s.stored = true;
+    if (this.fresh.delete(s)) this.dirty.set(s, writeStartedAt);
+  }
+
   /** Saves one model now (a retrained one), resident or not. */
   saveNow(s: Series): Promise<void> {
     return this.enqueueSave(async () => {
       if (!s.detector) return;
       const record = toRecord(s, true);
       this.clean(s);
+      const writeStartedAt = Date.now();
       try {
         await this.store.saveModels([record]);
-        s.stored = true;
+        this.storedNow(s, writeStartedAt);
       } catch (err) {
         if (s.detector) this.stepped(s);
         throw err;

@@ -96,14 +96,34 @@ export class IngestService {
     this.schemaCheck = check;
   }
 
-  private async screen(device: DeviceIdentity, transport: Transport, points: TelemetryPoint[], payload: Buffer | string): Promise<TelemetryPoint[]> {
-    if (!this.schemaCheck) return points;
+  /**
+   * Schema screen, key limits, durable publish. Each check answers at once in the common case (a
+   * known device, its keys loaded): then no promise is made per step, only the publish's.
+   */
+  private screenAndPublish(device: DeviceIdentity, transport: Transport, points: TelemetryPoint[], payload: Buffer | string, receivedAt: number): Promise<number> {
+    const screened = this.schemaCheck ? this.screen(device, transport, points, payload) : points;
+    if (!Array.isArray(screened)) return screened.then((kept) => this.admitAndPublish(device, transport, kept, payload, receivedAt));
+    return this.admitAndPublish(device, transport, screened, payload, receivedAt);
+  }
+
+  private admitAndPublish(device: DeviceIdentity, transport: Transport, points: TelemetryPoint[], payload: Buffer | string, receivedAt: number): Promise<number> {
+    const loading = this.admitKeys(device, transport, points, payload);
+    if (loading) return loading.then(() => this.publish(device, transport, points, receivedAt));
+    return this.publish(device, transport, points, receivedAt);
+  }
+
+  private screen(device: DeviceIdentity, transport: Transport, points: TelemetryPoint[], payload: Buffer | string): TelemetryPoint[] | Promise<TelemetryPoint[]> {
+    const refused = (err: unknown) => (err instanceof PayloadError ? this.reject(device, transport, err, payload) : err);
+    let screened: TelemetryPoint[] | Promise<TelemetryPoint[]>;
     try {
-      return await this.schemaCheck(device, points, (reason, message) => this.recordRejection(device, transport, reason, message, payload));
+      screened = this.schemaCheck!(device, points, (reason, message) => this.recordRejection(device, transport, reason, message, payload));
     } catch (err) {
-      if (err instanceof PayloadError) throw this.reject(device, transport, err, payload);
-      throw err;
+      throw refused(err);
     }
+    if (Array.isArray(screened)) return screened;
+    return screened.catch((err: unknown) => {
+      throw refused(err);
+    });
   }
 
   /** Installs the check run before every publish (the disk-space floor). */
@@ -123,9 +143,7 @@ export class IngestService {
     } catch (err) {
       throw this.reject(device, transport, err, payload);
     }
-    points = await this.screen(device, transport, points, payload);
-    await this.admitKeys(device, transport, points, payload);
-    return this.publish(device, transport, points, receivedAt);
+    return this.screenAndPublish(device, transport, points, payload, receivedAt);
   }
 
   /** Accepts an already-parsed JSON body. */
@@ -140,26 +158,35 @@ export class IngestService {
     } catch (err) {
       throw this.reject(device, transport, err, raw ?? JSON.stringify(body));
     }
-    points = await this.screen(device, transport, points, raw ?? JSON.stringify(body));
-    await this.admitKeys(device, transport, points, raw ?? JSON.stringify(body));
-    return this.publish(device, transport, points, receivedAt);
+    return this.screenAndPublish(device, transport, points, raw ?? JSON.stringify(body), receivedAt);
   }
 
   private parseLimits(nowMs: number) {
     return { nowMs, maxFutureSkewMs: this.options.maxFutureSkewMs, maxPoints: this.options.maxPointsPerMessage };
   }
 
-  /** New keys beyond a limit reject the whole message; a registry that cannot load is a 503 (retry). */
-  private async admitKeys(device: DeviceIdentity, transport: Transport, points: TelemetryPoint[], payload: Buffer | string): Promise<void> {
-    if (!this.registry) return;
+  /**
+   * New keys beyond a limit reject the whole message; a registry that cannot load is a 503 (retry).
+   * Synchronous while the device's keys are known (the hot path: no promise per message); returns
+   * what to await while they load.
+   */
+  private admitKeys(device: DeviceIdentity, transport: Transport, points: TelemetryPoint[], payload: Buffer | string): Promise<void> | undefined {
+    if (!this.registry) return undefined;
+    let loading: Promise<void> | undefined;
     try {
-      const loading = this.registry.admit(device.tenantId, device.deviceId, points);
-      if (loading) await loading;
+      loading = this.registry.admit(device.tenantId, device.deviceId, points);
     } catch (err) {
-      if (err instanceof PayloadError) throw this.reject(device, transport, err, payload);
-      this.log.error({ err }, 'loading the known keys of a device failed');
-      throw new AppError('UNAVAILABLE', 503, 'telemetry cannot be checked against the key limits now; retry later', undefined, { cause: err });
+      throw this.keysRefused(device, transport, err, payload);
     }
+    return loading?.catch((err: unknown) => {
+      throw this.keysRefused(device, transport, err, payload);
+    });
+  }
+
+  private keysRefused(device: DeviceIdentity, transport: Transport, err: unknown, payload: Buffer | string): Error {
+    if (err instanceof PayloadError) return this.reject(device, transport, err, payload);
+    this.log.error({ err }, 'loading the known keys of a device failed');
+    return new AppError('UNAVAILABLE', 503, 'telemetry cannot be checked against the key limits now; retry later', undefined, { cause: err });
   }
 
   /** Milliseconds until this device may send without a rate_limited refusal (0 = now). Lets a
@@ -188,9 +215,7 @@ export class IngestService {
     } catch (err) {
       throw this.reject(device, transport, err, raw);
     }
-    points = await this.screen(device, transport, points, raw);
-    await this.admitKeys(device, transport, points, raw);
-    return this.publish(device, transport, points, receivedAt);
+    return this.screenAndPublish(device, transport, points, raw, receivedAt);
   }
 
   /** Throws when this node's limit is exceeded; returns the shared check to await, if any. */
@@ -245,9 +270,10 @@ export class IngestService {
       });
     }
     this.accepted?.remember(seq, batch);
-    this.metrics.pointsAccepted.inc({ transport }, points.length);
-    this.metrics.batchPoints.observe({ transport }, points.length);
-    this.metrics.acceptLatency.observe({ transport }, (Date.now() - receivedAt) / 1000);
+    const labels = labelsOf(transport);
+    this.metrics.pointsAccepted.inc(labels, points.length);
+    this.metrics.batchPoints.observe(labels, points.length);
+    this.metrics.acceptLatency.observe(labels, (Date.now() - receivedAt) / 1000);
     for (const listener of this.listeners) {
       try {
         listener(batch);
@@ -282,4 +308,12 @@ export class IngestService {
       this.log.warn({ deviceId: device?.deviceId, tenantId: device?.tenantId, transport, reason }, `telemetry rejected: ${message}`);
     }
   }
+}
+
+/** One label set per transport, made once: three metrics take it with every accepted message. */
+const transportLabels = new Map<Transport, { transport: Transport }>();
+function labelsOf(transport: Transport): { transport: Transport } {
+  let labels = transportLabels.get(transport);
+  if (!labels) transportLabels.set(transport, (labels = Object.freeze({ transport })));
+  return labels;
 }

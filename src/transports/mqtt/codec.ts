@@ -4,7 +4,7 @@
 // is shared by every connection: it is handed exactly one whole packet at a time, so it keeps
 // no state between calls and costs idle connections nothing.
 import mqttPacket from 'mqtt-packet';
-import type { Packet } from 'mqtt-packet';
+import type { IPublishPacket, Packet } from 'mqtt-packet';
 
 export type ProtocolVersion = 3 | 4 | 5;
 
@@ -49,6 +49,10 @@ class SharedDecoder {
 
   /** Decodes one whole frame; an Error for a malformed packet. */
   decode(frame: Buffer, version: ProtocolVersion): Packet | Error {
+    if (frame[0]! >> 4 === PUBLISH_TYPE) {
+      const publish = decodePlainPublish(frame, version);
+      if (publish) return publish;
+    }
     this.packet = null;
     this.error = null;
     (this.parser as unknown as { settings: object }).settings = settingsByVersion[version];
@@ -69,6 +73,45 @@ class SharedDecoder {
     }
     return packet;
   }
+}
+
+const PUBLISH_TYPE = 3;
+
+/**
+ * The hot path: a well-formed PUBLISH without properties, decoded here into the packet mqtt-packet
+ * would give (its parser costs several times more: a buffer list, a debug call per step). Null
+ * for anything else (QoS 3, a truncated topic or packet id, MQTT 5 properties): mqtt-packet
+ * decides those, errors included.
+ */
+export function decodePlainPublish(frame: Buffer, version: ProtocolVersion): IPublishPacket | null {
+  const first = frame[0]!;
+  const qos = (first >> 1) & 3;
+  if (qos === 3) return null;
+  let at = 1;
+  while (at < 5 && at < frame.length && (frame[at]! & 0x80) !== 0) at++;
+  at++; // past the remaining length
+  const length = frame.length - at;
+  if (at + 2 > frame.length) return null;
+  const topicEnd = at + 2 + frame.readUInt16BE(at);
+  const idEnd = qos > 0 ? topicEnd + 2 : topicEnd;
+  if (idEnd > frame.length) return null;
+  let payloadAt = idEnd;
+  if (version === 5) {
+    // Properties: only their absence (a zero length) is taken here.
+    if (payloadAt >= frame.length || frame[payloadAt] !== 0) return null;
+    payloadAt++;
+  }
+  const packet: IPublishPacket = {
+    cmd: 'publish',
+    retain: (first & 1) !== 0,
+    qos: qos as IPublishPacket['qos'],
+    dup: (first & 8) !== 0,
+    length,
+    topic: frame.toString('utf8', at + 2, topicEnd),
+    payload: frame.subarray(payloadAt),
+  };
+  if (qos > 0) packet.messageId = frame.readUInt16BE(topicEnd);
+  return packet;
 }
 
 export const decoder = new SharedDecoder();

@@ -14,12 +14,41 @@ export const MIN_CYCLES = 2.5;
  */
 export const WEEKLY_MARGIN = 0.05;
 
+/** Reused by medianGapMs: the warm-up buffer is re-checked every 64 points on the live path. */
+let gapScratch = new Float64Array(0);
+
 export function medianGapMs(ts: readonly number[]): number {
-  const gaps: number[] = [];
-  for (let i = 1; i < ts.length; i++) if (ts[i] > ts[i - 1]) gaps.push(ts[i] - ts[i - 1]);
-  if (gaps.length === 0) return 0;
-  gaps.sort((a, b) => a - b);
-  return gaps[gaps.length >> 1];
+  if (gapScratch.length < ts.length) gapScratch = new Float64Array(ts.length * 2);
+  const gaps = gapScratch;
+  let n = 0;
+  for (let i = 1; i < ts.length; i++) if (ts[i] > ts[i - 1]) gaps[n++] = ts[i] - ts[i - 1];
+  if (n === 0) return 0;
+  // The element a full sort would put at n >> 1, found without sorting (quickselect, O(n)).
+  return kthSmallest(gaps, n, n >> 1);
+}
+
+/** The k-th smallest of x[0..n) (0-based); reorders x. Hoare partitions around the middle element. */
+function kthSmallest(x: Float64Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = x[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (x[i] < pivot) i++;
+      while (x[j] > pivot) j--;
+      if (i <= j) {
+        const t = x[i];
+        x[i++] = x[j];
+        x[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return x[k];
+  }
+  return x[k];
 }
 
 export function autocorrelation(x: readonly number[], lag: number): number {
