@@ -16,6 +16,8 @@ export interface RuleState {
   lastSeen: number | null;
   /** statistical: [ts, value] pairs inside the window, oldest first. */
   window: [number, number][];
+  /** statistical avg: the running sum of the window's values (null: to be summed, e.g. a state saved without it). */
+  windowSum?: number | null;
   /** comparison and schedule: the latest value per operand (`deviceId \u0000 key`, or key). */
   latest: Record<string, number>;
   /** schedule: the last minute (epoch minutes) that was checked. */
@@ -55,7 +57,7 @@ export const MAX_WINDOW_POINTS = 10_000;
 
 /** `startedAt` seeds inactivity: a device that never sends anything is silent from then on. */
 export function initialState(startedAt: number | null = null): RuleState {
-  return { active: false, since: null, lastSeen: startedAt, window: [], latest: Object.create(null), lastCheckMinute: null, quietUntil: 0 };
+  return { active: false, since: null, lastSeen: startedAt, window: [], windowSum: null, latest: Object.create(null), lastCheckMinute: null, quietUntil: 0 };
 }
 
 /** Numbers as they are, booleans as 1/0; text cannot meet a numeric condition. */
@@ -85,6 +87,12 @@ function decide(state: RuleState, logic: RuleLogic, holds: boolean, at: number, 
   if (!state.active && holds && at >= state.quietUntil) return fire(state, at, value);
   if (state.active && !holds) return clear(state, logic, at, value);
   return { state, events: NONE };
+}
+
+function sumOf(window: readonly [number, number][], from: number): number {
+  let sum = 0;
+  for (let i = from; i < window.length; i++) sum += window[i]![1];
+  return sum;
 }
 
 export function statistic(fn: StatisticalCondition['function'], window: readonly [number, number][]): number | null {
@@ -171,8 +179,18 @@ function onPoint(logic: RuleLogic, state: RuleState, p: Extract<RuleInput, { kin
       let drop = 0;
       while (drop < w.length && w[drop]![0] <= p.ts - c.windowMs) drop++;
       if (w.length - drop > MAX_WINDOW_POINTS) drop = w.length - MAX_WINDOW_POINTS;
+      // The average keeps a running sum, so a point costs the same whatever the window holds.
+      if (c.function === 'avg') {
+        if (state.windowSum === null || state.windowSum === undefined) state.windowSum = sumOf(w, drop);
+        else {
+          state.windowSum += p.value;
+          for (let i = 0; i < drop; i++) state.windowSum -= w[i]![1];
+        }
+      }
       if (drop > 0) w.splice(0, drop);
-      const value = statistic(c.function, w);
+      // An emptied window restarts its sum: rounding left over from the points gone goes with them.
+      if (c.function === 'avg' && w.length === 1) state.windowSum = p.value;
+      const value = c.function === 'avg' ? state.windowSum! / w.length : statistic(c.function, w);
       if (value === null) return { state, events: NONE };
       return decide(state, logic, compare(value, c.operator, c.value), p.ts, value);
     }
