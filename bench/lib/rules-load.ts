@@ -26,6 +26,8 @@ export interface RulesLoadResult {
   pointsAcked: number;
   /** From the first publish to the last acknowledgement. */
   elapsedMs: number;
+  /** Wall clock (epoch ms) of the last acknowledgement. */
+  lastAckAt: number;
   pubackMs: LatencySummary;
 }
 
@@ -101,6 +103,7 @@ export async function runRulesLoad(p: RulesLoadParams): Promise<RulesLoadResult>
     messagesAcked: acked,
     pointsAcked: acked * p.entries * 2,
     elapsedMs: Math.round(lastAckAt - t0),
+    lastAckAt: Math.round(performance.timeOrigin + lastAckAt),
     pubackMs: latency.summary(),
   };
 }

@@ -65,22 +65,26 @@ export class DuckDbRuleStore implements RuleStore {
 
   async saveStates(records: RuleStateRecord[], position: number | null, partitionPositions: ReadonlyMap<number, number> = new Map()): Promise<void> {
     if (records.length === 0 && position === null && partitionPositions.size === 0) return;
+    // One row per (rule, instance), the last record winning as it would in sequence; serialised
+    // now, before the first await: the engine goes on changing its states meanwhile.
+    const latest = new Map<string, RuleStateRecord>();
+    for (const r of records) latest.set(`${r.ruleId}\u0000${r.instance}`, r);
+    const rows = [...latest.values()];
+    const states = rows.map((r) => JSON.stringify(r.state));
     // One transaction: the states go through the appender into a staging table (no statement to
     // parse and no parameters to bind per row), then one upsert moves them into place. A save of
     // 1,000 states costs about a quarter of the CPU of multi-row INSERT statements.
     // (The upsert is run as text, not prepared once: a statement prepared before the appender
     // filled the staging table fails in DuckDB 1.5 with "Invalid unicode".)
-    // Serialised now, before the first await: the engine goes on changing its states meanwhile.
-    const states = records.map((r) => JSON.stringify(r.state));
     await this.conn.exclusive(async (c) => {
       await c.run('BEGIN TRANSACTION');
       try {
-        if (records.length > 0) {
+        if (rows.length > 0) {
           const appender = await c.createAppender(STAGING).catch(async () => {
             await c.run(`CREATE TEMP TABLE ${STAGING} AS SELECT * FROM rule_states WITH NO DATA`);
             return c.createAppender(STAGING);
           });
-          records.forEach((r, i) => {
+          rows.forEach((r, i) => {
             appender.appendVarchar(r.ruleId);
             appender.appendVarchar(r.instance);
             appender.appendVarchar(states[i]!);
@@ -88,10 +92,8 @@ export class DuckDbRuleStore implements RuleStore {
             appender.endRow();
           });
           appender.closeSync();
-          // The engine names a state once per save; should a caller repeat one, the last wins.
           await c.run(
-            `INSERT INTO rule_states
-             SELECT * FROM ${STAGING} QUALIFY row_number() OVER (PARTITION BY rule_id, instance ORDER BY rowid DESC) = 1
+            `INSERT INTO rule_states SELECT * FROM ${STAGING}
              ON CONFLICT (rule_id, instance) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
           );
           await c.run(`DELETE FROM ${STAGING}`);
@@ -100,8 +102,8 @@ export class DuckDbRuleStore implements RuleStore {
         if (position !== null) positions.unshift([positionRowOf(undefined), position]);
         if (positions.length > 0) {
           const params: DuckDBValue[] = positions.flatMap(([id, seq]) => [id, BigInt(seq)]);
-          const rows = positions.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(',');
-          await c.run(`INSERT INTO rule_engine_position VALUES ${rows} ON CONFLICT (id) DO UPDATE SET seq = excluded.seq`, params);
+          const tuples = positions.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(',');
+          await c.run(`INSERT INTO rule_engine_position VALUES ${tuples} ON CONFLICT (id) DO UPDATE SET seq = excluded.seq`, params);
         }
         await c.run('COMMIT');
       } catch (err) {

@@ -50,6 +50,8 @@ export interface RuleLogic {
 export interface StepResult {
   state: RuleState;
   events: RuleEvent[];
+  /** Set when the step left the state exactly as it was (nothing new to save). */
+  unchanged?: true;
 }
 
 /** A statistical window keeps at most this many points: a 1 Hz key over 2.7 h, bounded memory per device. */
@@ -68,6 +70,11 @@ export function numericValue(value: unknown): number | null {
 }
 
 const NONE: RuleEvent[] = [];
+
+/** A step that changed nothing: the engine need not save the state again. */
+function untouched(state: RuleState): StepResult {
+  return { state, events: NONE, unchanged: true };
+}
 const cronCache = new Map<string, CronSchedule>();
 
 function fire(state: RuleState, at: number, value: number | null): StepResult {
@@ -153,13 +160,14 @@ function onPoint(logic: RuleLogic, state: RuleState, p: Extract<RuleInput, { kin
     case 'predicted_failure':
       return { state, events: NONE };
     case 'threshold': {
-      if (p.key !== c.key) return { state, events: NONE };
+      if (p.key !== c.key) return untouched(state);
       const holds = compare(p.value, c.operator, c.value);
       if (state.active) {
         const clears = c.clear ? compare(p.value, c.clear.operator, c.clear.value) : !holds;
-        return clears ? clear(state, logic, p.ts, p.value) : { state, events: NONE };
+        return clears ? clear(state, logic, p.ts, p.value) : untouched(state);
       }
       if (!holds) {
+        if (state.since === null) return untouched(state);
         state.since = null;
         return { state, events: NONE };
       }
@@ -207,7 +215,8 @@ function onPoint(logic: RuleLogic, state: RuleState, p: Extract<RuleInput, { kin
       return decide(state, logic, compare(diff, c.operator, c.value), p.ts, diff);
     }
     case 'schedule': {
-      if (p.key === c.key) state.latest[c.key] = p.value;
+      if (p.key !== c.key || state.latest[c.key] === p.value) return untouched(state);
+      state.latest[c.key] = p.value;
       return { state, events: NONE };
     }
   }

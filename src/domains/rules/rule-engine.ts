@@ -79,7 +79,17 @@ interface Cursor {
 interface Instance {
   state: RuleState;
   dirty: boolean;
+  /** When the state was last written (0: never, by this process). */
+  savedAt?: number;
 }
+
+/**
+ * A state holding a statistical window (up to MAX_WINDOW_POINTS points) is written at most this
+ * often, the others at every save: rewriting every window each second was most of what 1,000
+ * rules cost. The price: a crash (not a clean stop, which saves everything) can lose up to this
+ * long of a window's points, where other states lose up to one save interval.
+ */
+const WINDOW_SAVE_INTERVAL_MS = 10_000;
 
 const DURABLE_NAME = 'rules';
 
@@ -474,10 +484,11 @@ export class RuleEngine {
     if (!ownPoint && !this.owns(rule.tenantId, instanceId)) return;
     let instance = instances.get(instanceId);
     if (!instance) instances.set(instanceId, (instance = { state: initialState(), dirty: true }));
-    const { state, events } = step(rule, instance.state, input);
+    const { state, events, unchanged } = step(rule, instance.state, input);
     instance.state = state;
-    // Ticks that change nothing leave the state clean; points always change something worth saving.
-    if (input.kind !== 'tick' || events.length > 0) instance.dirty = true;
+    // Ticks that change nothing leave the state clean, and so do points that change nothing
+    // (a value below a threshold that was not holding, a scheduled key whose value is the same).
+    if (!unchanged && (input.kind !== 'tick' || events.length > 0)) instance.dirty = true;
     for (const event of events) {
       const deviceId = originatorOf(rule, instanceId);
       const firing: RuleFiring = { rule, deviceId, event, ...(verdict && event.kind === 'fire' ? { verdict } : {}) };
@@ -515,7 +526,7 @@ export class RuleEngine {
     this.saveInFlight = true;
     this.saving = this.saving.then(async () => {
       try {
-        await this.writeDirty(this.options.clock());
+        await this.writeDirty(this.options.clock(), force);
       } finally {
         this.saveInFlight = false;
       }
@@ -523,12 +534,14 @@ export class RuleEngine {
     return this.saving;
   }
 
-  private async writeDirty(now: number): Promise<void> {
+  private async writeDirty(now: number, force: boolean): Promise<void> {
     const records: RuleStateRecord[] = [];
     for (const [ruleId, instances] of this.instances) {
       for (const [instance, entry] of instances) {
         if (!entry.dirty) continue;
+        if (!force && entry.state.window.length > 0 && now - (entry.savedAt ?? 0) < WINDOW_SAVE_INTERVAL_MS) continue;
         entry.dirty = false;
+        entry.savedAt = now;
         records.push({ ruleId, instance, state: entry.state, updatedAt: now });
       }
     }
