@@ -97,9 +97,45 @@ type PointInput = Extract<RuleInput, { kind: 'point' }>;
 
 /** A saved state back in memory: `latest` is data keyed by key names, so no prototype behind it. */
 function restoreState(saved: unknown): RuleState {
-  const state = { ...initialState(), ...(saved as Partial<RuleState>) };
+  const stored = saved as Partial<RuleState> & { window?: unknown[] };
+  const state = { ...initialState(), ...stored, window: unpackWindow(stored.window ?? []) };
   state.latest = Object.assign(Object.create(null), state.latest);
   return state;
+}
+
+/**
+ * A statistical window as saved: one flat list `[ts0, v0, Δts1, v1, Δts2, v2, …]`, each time
+ * as the step from the one before. About a third of the bytes of `[[ts, v], …]`, which is what
+ * a save of 1,000 rules spends most of its time writing.
+ */
+function packWindow(window: readonly [number, number][]): number[] {
+  const flat = new Array<number>(window.length * 2);
+  let previous = 0;
+  for (let i = 0; i < window.length; i++) {
+    const [ts, value] = window[i]!;
+    flat[2 * i] = ts - previous;
+    flat[2 * i + 1] = value;
+    previous = ts;
+  }
+  return flat;
+}
+
+/** Either form back to pairs: states saved before windows were packed hold the pairs. */
+function unpackWindow(saved: unknown[]): [number, number][] {
+  if (saved.length === 0 || Array.isArray(saved[0])) return saved as [number, number][];
+  const flat = saved as number[];
+  const window: [number, number][] = new Array(flat.length / 2);
+  let ts = 0;
+  for (let i = 0; i < window.length; i++) {
+    ts += flat[2 * i]!;
+    window[i] = [ts, flat[2 * i + 1]!];
+  }
+  return window;
+}
+
+/** What is written of a state: the live object, or a copy with its window packed. */
+function persistable(state: RuleState): unknown {
+  return state.window.length === 0 ? state : { ...state, window: packWindow(state.window) };
 }
 
 function originatorOf(rule: Rule, instance: string): string {
@@ -330,6 +366,7 @@ export class RuleEngine {
   /** A device's type or labels changed: rules targeting them must look it up again. */
   deviceChanged(deviceId: string): void {
     this.devices.delete(deviceId);
+    this.index.deviceChanged(deviceId);
   }
 
   /** An anomaly verdict of a live model: anomaly rules targeting the device judge it. */
@@ -542,7 +579,7 @@ export class RuleEngine {
         if (!force && entry.state.window.length > 0 && now - (entry.savedAt ?? 0) < WINDOW_SAVE_INTERVAL_MS) continue;
         entry.dirty = false;
         entry.savedAt = now;
-        records.push({ ruleId, instance, state: entry.state, updatedAt: now });
+        records.push({ ruleId, instance, state: persistable(entry.state), updatedAt: now });
       }
     }
     const position = this.stream.position !== this.stream.savedPosition ? this.stream.position : null;
