@@ -21,7 +21,7 @@ export const SIZES = {
     connections: { target: 18_000, devices: 500, holdMs: 10_000, connectConcurrency: 200 },
     dashboard: { devices: 100, ratePointsPerSec: 1_000_000 / 60, payloadKeys: 5, durationMs: 30_000 },
     query: { points: 100_000_000, keys: 4, repeats: 5 },
-    rules: { devices: 1000, rules: 1000, seconds: 10, firing: 10 },
+    rules: { devices: 1000, rules: 1000, seconds: 30, firing: 10, inflight: 2 },
     scaledOut: { devices: 10, concurrency: 8, batchEntries: 200, payloadKeys: 5, durationMs: 20_000, copyBatchPoints: 5_000 },
   },
   quick: {
@@ -30,7 +30,7 @@ export const SIZES = {
     connections: { target: 2_000, devices: 100, holdMs: 2_000, connectConcurrency: 200 },
     dashboard: { devices: 50, ratePointsPerSec: 1_000_000 / 60, payloadKeys: 5, durationMs: 8_000 },
     query: { points: 5_000_000, keys: 4, repeats: 3 },
-    rules: { devices: 200, rules: 200, seconds: 3, firing: 5 },
+    rules: { devices: 200, rules: 200, seconds: 3, firing: 5, inflight: 2 },
     scaledOut: { devices: 5, concurrency: 4, batchEntries: 200, payloadKeys: 5, durationMs: 5_000, copyBatchPoints: 5_000 },
   },
 };

@@ -58,6 +58,7 @@ import { KeyUnits } from './domains/telemetry/key-units.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { registerModelMemoryMetrics } from './observability/model-memory-metrics.js';
+import { registerRulesMetrics } from './observability/rules-metrics.js';
 import { createHttpServer } from './transports/http/server.js';
 import { reloadTls } from './transports/http/tls.js';
 import { authRoutes } from './transports/http/routes/auth.routes.js';
@@ -265,6 +266,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   const ruleAlarms = new RuleAlarms(alarms, (err, context) => log.error({ err }, context), metadataStore, clock);
   ruleEngine.onFiring(ruleAlarms.handle);
+  registerRulesMetrics(metrics.registry, () => ({
+    lagBatches: adapters.partitionOwnership ? 0 : Math.max(0, adapters.durableSeq(TELEMETRY_SUBJECT) - ruleEngine.evaluatedSeq),
+    pendingAlarms: ruleAlarms.pending,
+    pointsEvaluated: ruleEngine.pointsEvaluated,
+  }));
   const engineError = (err: unknown) => log.error({ err }, 'rules: model verdict or estimate');
   detection.onVerdict((v) => void ruleEngine.verdict(v).catch(engineError));
   // Scaled out, a device's series are scored by the owner of its partition, from the batches

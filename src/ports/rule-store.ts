@@ -25,7 +25,8 @@ export interface RuleStore {
   deleteRule(tenantId: string, id: string): Promise<boolean>;
   /**
    * Upserts states and (when given) the bus position in one transaction; with a partitioned bus
-   * the positions per partition (partition → seq) go in the same transaction.
+   * the positions per partition (partition → seq) go in the same transaction. The states are
+   * serialised before the call returns its promise: the engine goes on changing them meanwhile.
    */
   saveStates(records: RuleStateRecord[], position: number | null, partitionPositions?: ReadonlyMap<number, number>): Promise<void>;
   loadStates(): Promise<RuleStateRecord[]>;

@@ -78,4 +78,19 @@ export function ruleStoreContract(name: string, open: () => Promise<RuleStore>):
     assert.deepEqual((await store.loadStates()).map((s) => s.state), [{ since: 5 }]);
     await store.close();
   });
+  test(`${name} - one save takes thousands of states and a state named twice keeps its last record`, async () => {
+    const store = await open();
+    await store.putRule(rule('a', 'r1', 1));
+    const many = (since: number) => Array.from({ length: 2500 }, (_, i) => ({ ruleId: 'r1', instance: `d${i}`, state: { since, window: [[i, i / 2]] }, updatedAt: since }));
+    await store.saveStates(many(1), 5);
+    await store.saveStates([...many(2), { ruleId: 'r1', instance: 'd7', state: { since: 3 }, updatedAt: 3 }], 6, new Map([[2, 9]]));
+    const states = await store.loadStates();
+    assert.equal(states.length, 2500);
+    const byInstance = new Map(states.map((s) => [s.instance, s]));
+    assert.deepEqual(byInstance.get('d7'), { ruleId: 'r1', instance: 'd7', state: { since: 3 }, updatedAt: 3 });
+    assert.deepEqual(byInstance.get('d2499'), { ruleId: 'r1', instance: 'd2499', state: { since: 2, window: [[2499, 1249.5]] }, updatedAt: 2 });
+    assert.equal(await store.getPosition(), 6);
+    assert.equal(await store.getPosition(2), 9);
+    await store.close();
+  });
 }

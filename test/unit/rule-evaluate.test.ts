@@ -171,3 +171,20 @@ test('cron - matches steps, ranges and lists in UTC', () => {
   assert.match(parseCron('61 * * * *') as string, /minute field "61" is outside 0-59/);
   assert.match(parseCron('* * * * mon') as string, /day of week field "mon"/);
 });
+
+test('rule evaluation - a running average matches the window recomputed, also for a state saved without its sum', () => {
+  const spec = parseRule({ name: 'avg', condition: { type: 'statistical', key: 'temperature', function: 'avg', windowMs: '10s', operator: '>', value: 50 } });
+  const logic: RuleLogic = { condition: spec.condition, cooldownMs: 0 };
+  let state = initialState();
+  for (let i = 0; i < 200; i++) {
+    if (i === 120) state = JSON.parse(JSON.stringify({ ...state, windowSum: undefined })); // as restored from an older save
+    const ts = i * 700 + (i % 3) * 200;
+    const value = (i * 37) % 101 + 0.1 * (i % 7);
+    const { state: next, events } = step(logic, state, pt(ts, value));
+    state = next;
+    const direct = statistic('avg', state.window)!;
+    assert.ok(Math.abs(state.windowSum! / state.window.length - direct) < 1e-9, `point ${i}`);
+    for (const e of events) assert.ok(e.value === null || Math.abs(e.value - direct) < 1e-9);
+  }
+  assert.ok(state.window.every(([ts]) => ts > 199 * 700 - 10_000), 'only the last 10 s are kept');
+});

@@ -55,3 +55,22 @@ test('rule index - label targets reach devices carrying every label (and the typ
   index.remove(rule('north', { deviceId: null, deviceType: null, labels: { site: 'north' } }, threshold('temp')));
   assert.deepEqual(await routed(index, 'd2', 'temp', 'pump', 't', { site: 'north' }), []);
 });
+
+test('rule index - a device is matched against the selectors once, again after its labels change or a rule comes', async () => {
+  const index = new RuleIndex();
+  index.add(rule('cell', { deviceId: null, deviceType: null, labels: { cell: 'a' } }, threshold('temp')));
+  let labels: Record<string, string> = { cell: 'a' };
+  let lookups = 0;
+  const facts = async () => (lookups++, { type: 'pump', labels });
+  const ids = async () => (await index.forDevice('t', 'd1', facts)).flatMap((i) => i.get('temp') ?? []).map((r) => r.id);
+  assert.deepEqual(await ids(), ['cell']);
+  assert.deepEqual(await ids(), ['cell']);
+  assert.equal(lookups, 1, 'the second batch reuses the match');
+  labels = { cell: 'b' };
+  assert.deepEqual(await ids(), ['cell'], 'not looked at again until told');
+  index.deviceChanged('d1');
+  assert.deepEqual(await ids(), []);
+  index.add(rule('cell-b', { deviceId: null, deviceType: null, labels: { cell: 'b' } }, threshold('temp')));
+  assert.deepEqual(await ids(), ['cell-b']);
+  assert.equal(lookups, 3);
+});

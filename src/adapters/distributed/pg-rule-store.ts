@@ -63,22 +63,30 @@ export class PgRuleStore implements RuleStore {
     // One row per (rule, instance), the last record winning as it would in sequence, in key
     // order so two writers touching the same states lock them in the same order.
     const latest = new Map<string, RuleStateRecord>();
-    for (const r of records) latest.set(JSON.stringify([r.ruleId, r.instance]), r);
+    for (const r of records) latest.set(`${r.ruleId}\u0000${r.instance}`, r);
     const rows = [...latest.values()].sort((a, b) => (a.ruleId === b.ruleId ? cmp(a.instance, b.instance) : cmp(a.ruleId, b.ruleId)));
+    const positions: [number, number][] = [...partitionPositions].map(([p, seq]) => [positionRowOf(p), seq]);
+    if (position !== null) positions.unshift([positionRowOf(undefined), position]);
+    // Serialised now, before the first await: the engine goes on changing its states meanwhile.
+    const stateValues = [rows.map((r) => r.ruleId), rows.map((r) => r.instance), rows.map((r) => JSON.stringify(r.state)), rows.map((r) => r.updatedAt)];
+    // Two statements per save whatever its size, each named so a connection prepares it once.
     await inTransaction(this.pool, async (c) => {
       if (rows.length > 0) {
-        await c.query(
-          `INSERT INTO rule_states (rule_id, instance, state, updated_at)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[])
-           ON CONFLICT (rule_id, instance) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
-          [rows.map((r) => r.ruleId), rows.map((r) => r.instance), rows.map((r) => JSON.stringify(r.state)), rows.map((r) => r.updatedAt)],
-        );
+        await c.query({
+          name: 'rule-states-upsert',
+          text: `INSERT INTO rule_states (rule_id, instance, state, updated_at)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[])
+                 ON CONFLICT (rule_id, instance) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+          values: stateValues,
+        });
       }
-      if (position !== null) {
-        await c.query('INSERT INTO rule_engine_position (id, seq) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq', [position]);
-      }
-      for (const [partition, seq] of partitionPositions) {
-        await c.query('INSERT INTO rule_engine_position (id, seq) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq', [positionRowOf(partition), seq]);
+      if (positions.length > 0) {
+        await c.query({
+          name: 'rule-positions-upsert',
+          text: `INSERT INTO rule_engine_position (id, seq) SELECT * FROM unnest($1::int4[], $2::int8[])
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq`,
+          values: [positions.map(([id]) => id), positions.map(([, seq]) => seq)],
+        });
       }
     });
   }

@@ -14,8 +14,8 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS rule_engine_position (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL)`,
 ];
 
-/** Rows per multi-row upsert: keeps each statement's parameter list small. */
-const CHUNK_ROWS = 200;
+/** Connection-local table the appender fills before one upsert moves the rows into rule_states. */
+const STAGING = 'rule_states_staging';
 
 export class DuckDbRuleStore implements RuleStore {
   private conn!: SerialConnection;
@@ -65,27 +65,45 @@ export class DuckDbRuleStore implements RuleStore {
 
   async saveStates(records: RuleStateRecord[], position: number | null, partitionPositions: ReadonlyMap<number, number> = new Map()): Promise<void> {
     if (records.length === 0 && position === null && partitionPositions.size === 0) return;
+    // One row per (rule, instance), the last record winning as it would in sequence; serialised
+    // now, before the first await: the engine goes on changing its states meanwhile.
+    const latest = new Map<string, RuleStateRecord>();
+    for (const r of records) latest.set(`${r.ruleId}\u0000${r.instance}`, r);
+    const rows = [...latest.values()];
+    const states = rows.map((r) => JSON.stringify(r.state));
+    // One transaction: the states go through the appender into a staging table (no statement to
+    // parse and no parameters to bind per row), then one upsert moves them into place. A save of
+    // 1,000 states costs about a quarter of the CPU of multi-row INSERT statements.
+    // (The upsert is run as text, not prepared once: a statement prepared before the appender
+    // filled the staging table fails in DuckDB 1.5 with "Invalid unicode".)
     await this.conn.exclusive(async (c) => {
       await c.run('BEGIN TRANSACTION');
       try {
-        for (let i = 0; i < records.length; i += CHUNK_ROWS) {
-          const params: DuckDBValue[] = [];
-          const rows = records.slice(i, i + CHUNK_ROWS).map((r) => {
-            const base = params.length;
-            params.push(r.ruleId, r.instance, JSON.stringify(r.state), BigInt(r.updatedAt));
-            return `($${base + 1},$${base + 2},$${base + 3},$${base + 4})`;
+        if (rows.length > 0) {
+          const appender = await c.createAppender(STAGING).catch(async () => {
+            await c.run(`CREATE TEMP TABLE ${STAGING} AS SELECT * FROM rule_states WITH NO DATA`);
+            return c.createAppender(STAGING);
           });
+          rows.forEach((r, i) => {
+            appender.appendVarchar(r.ruleId);
+            appender.appendVarchar(r.instance);
+            appender.appendVarchar(states[i]!);
+            appender.appendBigInt(BigInt(r.updatedAt));
+            appender.endRow();
+          });
+          appender.closeSync();
           await c.run(
-            `INSERT INTO rule_states VALUES ${rows.join(',')}
+            `INSERT INTO rule_states SELECT * FROM ${STAGING}
              ON CONFLICT (rule_id, instance) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
-            params,
           );
+          await c.run(`DELETE FROM ${STAGING}`);
         }
-        if (position !== null) {
-          await c.run('INSERT INTO rule_engine_position VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq', [BigInt(position)]);
-        }
-        for (const [partition, seq] of partitionPositions) {
-          await c.run('INSERT INTO rule_engine_position VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq', [positionRowOf(partition), BigInt(seq)]);
+        const positions: [number, number][] = [...partitionPositions].map(([p, seq]) => [positionRowOf(p), seq]);
+        if (position !== null) positions.unshift([positionRowOf(undefined), position]);
+        if (positions.length > 0) {
+          const params: DuckDBValue[] = positions.flatMap(([id, seq]) => [id, BigInt(seq)]);
+          const tuples = positions.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(',');
+          await c.run(`INSERT INTO rule_engine_position VALUES ${tuples} ON CONFLICT (id) DO UPDATE SET seq = excluded.seq`, params);
         }
         await c.run('COMMIT');
       } catch (err) {

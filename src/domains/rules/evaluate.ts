@@ -16,6 +16,8 @@ export interface RuleState {
   lastSeen: number | null;
   /** statistical: [ts, value] pairs inside the window, oldest first. */
   window: [number, number][];
+  /** statistical avg: the running sum of the window's values (null: to be summed, e.g. a state saved without it). */
+  windowSum?: number | null;
   /** comparison and schedule: the latest value per operand (`deviceId \u0000 key`, or key). */
   latest: Record<string, number>;
   /** schedule: the last minute (epoch minutes) that was checked. */
@@ -48,6 +50,8 @@ export interface RuleLogic {
 export interface StepResult {
   state: RuleState;
   events: RuleEvent[];
+  /** Set when the step left the state exactly as it was (nothing new to save). */
+  unchanged?: true;
 }
 
 /** A statistical window keeps at most this many points: a 1 Hz key over 2.7 h, bounded memory per device. */
@@ -55,7 +59,7 @@ export const MAX_WINDOW_POINTS = 10_000;
 
 /** `startedAt` seeds inactivity: a device that never sends anything is silent from then on. */
 export function initialState(startedAt: number | null = null): RuleState {
-  return { active: false, since: null, lastSeen: startedAt, window: [], latest: Object.create(null), lastCheckMinute: null, quietUntil: 0 };
+  return { active: false, since: null, lastSeen: startedAt, window: [], windowSum: null, latest: Object.create(null), lastCheckMinute: null, quietUntil: 0 };
 }
 
 /** Numbers as they are, booleans as 1/0; text cannot meet a numeric condition. */
@@ -66,6 +70,11 @@ export function numericValue(value: unknown): number | null {
 }
 
 const NONE: RuleEvent[] = [];
+
+/** A step that changed nothing: the engine need not save the state again. */
+function untouched(state: RuleState): StepResult {
+  return { state, events: NONE, unchanged: true };
+}
 const cronCache = new Map<string, CronSchedule>();
 
 function fire(state: RuleState, at: number, value: number | null): StepResult {
@@ -85,6 +94,12 @@ function decide(state: RuleState, logic: RuleLogic, holds: boolean, at: number, 
   if (!state.active && holds && at >= state.quietUntil) return fire(state, at, value);
   if (state.active && !holds) return clear(state, logic, at, value);
   return { state, events: NONE };
+}
+
+function sumOf(window: readonly [number, number][], from: number): number {
+  let sum = 0;
+  for (let i = from; i < window.length; i++) sum += window[i]![1];
+  return sum;
 }
 
 export function statistic(fn: StatisticalCondition['function'], window: readonly [number, number][]): number | null {
@@ -145,13 +160,14 @@ function onPoint(logic: RuleLogic, state: RuleState, p: Extract<RuleInput, { kin
     case 'predicted_failure':
       return { state, events: NONE };
     case 'threshold': {
-      if (p.key !== c.key) return { state, events: NONE };
+      if (p.key !== c.key) return untouched(state);
       const holds = compare(p.value, c.operator, c.value);
       if (state.active) {
         const clears = c.clear ? compare(p.value, c.clear.operator, c.clear.value) : !holds;
-        return clears ? clear(state, logic, p.ts, p.value) : { state, events: NONE };
+        return clears ? clear(state, logic, p.ts, p.value) : untouched(state);
       }
       if (!holds) {
+        if (state.since === null) return untouched(state);
         state.since = null;
         return { state, events: NONE };
       }
@@ -171,8 +187,18 @@ function onPoint(logic: RuleLogic, state: RuleState, p: Extract<RuleInput, { kin
       let drop = 0;
       while (drop < w.length && w[drop]![0] <= p.ts - c.windowMs) drop++;
       if (w.length - drop > MAX_WINDOW_POINTS) drop = w.length - MAX_WINDOW_POINTS;
+      // The average keeps a running sum, so a point costs the same whatever the window holds.
+      if (c.function === 'avg') {
+        if (state.windowSum === null || state.windowSum === undefined) state.windowSum = sumOf(w, drop);
+        else {
+          state.windowSum += p.value;
+          for (let i = 0; i < drop; i++) state.windowSum -= w[i]![1];
+        }
+      }
       if (drop > 0) w.splice(0, drop);
-      const value = statistic(c.function, w);
+      // An emptied window restarts its sum: rounding left over from the points gone goes with them.
+      if (c.function === 'avg' && w.length === 1) state.windowSum = p.value;
+      const value = c.function === 'avg' ? state.windowSum! / w.length : statistic(c.function, w);
       if (value === null) return { state, events: NONE };
       return decide(state, logic, compare(value, c.operator, c.value), p.ts, value);
     }
@@ -189,7 +215,8 @@ function onPoint(logic: RuleLogic, state: RuleState, p: Extract<RuleInput, { kin
       return decide(state, logic, compare(diff, c.operator, c.value), p.ts, diff);
     }
     case 'schedule': {
-      if (p.key === c.key) state.latest[c.key] = p.value;
+      if (p.key !== c.key || state.latest[c.key] === p.value) return untouched(state);
+      state.latest[c.key] = p.value;
       return { state, events: NONE };
     }
   }

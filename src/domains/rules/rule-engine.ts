@@ -12,9 +12,10 @@ import type { RuleStore, RuleStateRecord } from '../../ports/rule-store.js';
 import type { SequencedBatch } from '../../ports/telemetry.js';
 import { decodeBatch, TELEMETRY_SUBJECT } from '../telemetry/batch-codec.js';
 import type { AcceptedBatches } from '../telemetry/accepted-batches.js';
-import { initialState, needsTicks, numericValue, step, type RuleEvent, type RuleState } from './evaluate.js';
+import { initialState, needsTicks, numericValue, step, type RuleEvent, type RuleInput, type RuleState } from './evaluate.js';
 import { isModelCondition, targetMatches, type Rule } from './rule.js';
 import { isRuleWide, RuleIndex, type DeviceFacts } from './rule-index.js';
+import { persistable, restoreState } from './saved-state.js';
 
 export interface RuleFiring {
   rule: Rule;
@@ -79,16 +80,21 @@ interface Cursor {
 interface Instance {
   state: RuleState;
   dirty: boolean;
+  /** When the state was last written (0: never, by this process). */
+  savedAt?: number;
 }
+
+/**
+ * A state holding a statistical window (up to MAX_WINDOW_POINTS points) is written at most this
+ * often, the others at every save: rewriting every window each second was most of what 1,000
+ * rules cost. The price: a crash (not a clean stop, which saves everything) can lose up to this
+ * long of a window's points, where other states lose up to one save interval.
+ */
+const WINDOW_SAVE_INTERVAL_MS = 10_000;
 
 const DURABLE_NAME = 'rules';
 
-/** A saved state back in memory: `latest` is data keyed by key names, so no prototype behind it. */
-function restoreState(saved: unknown): RuleState {
-  const state = { ...initialState(), ...(saved as Partial<RuleState>) };
-  state.latest = Object.assign(Object.create(null), state.latest);
-  return state;
-}
+type PointInput = Extract<RuleInput, { kind: 'point' }>;
 
 function originatorOf(rule: Rule, instance: string): string {
   const c = rule.condition;
@@ -124,6 +130,7 @@ export class RuleEngine {
   private readonly partitions = new Map<number, Cursor>();
   private lastSaveAt = 0;
   private saving: Promise<void> = Promise.resolve();
+  private saveInFlight = false;
   pointsEvaluated = 0;
 
   constructor(
@@ -317,6 +324,7 @@ export class RuleEngine {
   /** A device's type or labels changed: rules targeting them must look it up again. */
   deviceChanged(deviceId: string): void {
     this.devices.delete(deviceId);
+    this.index.deviceChanged(deviceId);
   }
 
   /** An anomaly verdict of a live model: anomaly rules targeting the device judge it. */
@@ -429,26 +437,36 @@ export class RuleEngine {
       }
       cursor.position = m.seq;
     }
-    // Resolving acknowledges the batch: save first when due, so acknowledged work is rarely lost.
-    await this.save(false);
+    // Resolving acknowledges the batches. A save, when due, starts here with the states and
+    // position as they are now, but the consumer does not wait for the database: acknowledged
+    // batches whose states are not saved yet are at most one save interval plus one write old.
+    void this.save(false);
   }
 
   /** Runs one batch through the tenant's rules; exposed for the engine's own tests. */
   async evaluateBatch(batch: SequencedBatch): Promise<void> {
     const indexes = await this.index.forDevice(batch.tenantId, batch.deviceId, () => this.facts(batch.tenantId, batch.deviceId));
     if (indexes.length === 0) return;
+    // Per point: only the rules filed under its key (and the any-key ones); one input shared by them.
     for (const p of batch.points) {
       const value = numericValue(p.value);
+      let input: PointInput | null = null;
       for (const index of indexes) {
-        for (const list of [index.get(p.key), p.key === '' ? undefined : index.get('')]) {
-          if (!list) continue;
-          for (const rule of list) {
-            if (value === null && rule.condition.type !== 'inactivity') continue;
-            this.pointsEvaluated++;
-            this.apply(rule, isRuleWide(rule) ? '' : batch.deviceId, { kind: 'point', deviceId: batch.deviceId, key: p.key, ts: p.ts, value: value ?? 0 });
-          }
-        }
+        const byKey = index.get(p.key);
+        const anyKey = p.key === '' ? undefined : index.get('');
+        if (!byKey && !anyKey) continue;
+        input ??= { kind: 'point', deviceId: batch.deviceId, key: p.key, ts: p.ts, value: value ?? 0 };
+        if (byKey) this.applyPoint(byKey, batch.deviceId, value === null, input);
+        if (anyKey) this.applyPoint(anyKey, batch.deviceId, value === null, input);
       }
+    }
+  }
+
+  private applyPoint(rules: Rule[], deviceId: string, notNumeric: boolean, input: PointInput): void {
+    for (const rule of rules) {
+      if (notNumeric && rule.condition.type !== 'inactivity') continue;
+      this.pointsEvaluated++;
+      this.apply(rule, isRuleWide(rule) ? '' : deviceId, input);
     }
   }
 
@@ -461,10 +479,11 @@ export class RuleEngine {
     if (!ownPoint && !this.owns(rule.tenantId, instanceId)) return;
     let instance = instances.get(instanceId);
     if (!instance) instances.set(instanceId, (instance = { state: initialState(), dirty: true }));
-    const { state, events } = step(rule, instance.state, input);
+    const { state, events, unchanged } = step(rule, instance.state, input);
     instance.state = state;
-    // Ticks that change nothing leave the state clean; points always change something worth saving.
-    if (input.kind !== 'tick' || events.length > 0) instance.dirty = true;
+    // Ticks that change nothing leave the state clean, and so do points that change nothing
+    // (a value below a threshold that was not holding, a scheduled key whose value is the same).
+    if (!unchanged && (input.kind !== 'tick' || events.length > 0)) instance.dirty = true;
     for (const event of events) {
       const deviceId = originatorOf(rule, instanceId);
       const firing: RuleFiring = { rule, deviceId, event, ...(verdict && event.kind === 'fire' ? { verdict } : {}) };
@@ -489,39 +508,56 @@ export class RuleEngine {
     void this.save(false);
   }
 
-  /** Writes dirty states and the bus position; serialised so two saves never interleave. */
+  /**
+   * Writes dirty states and the bus position; serialised so two saves never interleave. The
+   * records are taken (and the store serialises them) in one go when the save starts, so they
+   * match the position saved with them even while the consumer moves on. A save that falls due
+   * while another is writing is left to the next batch or tick; a forced one waits its turn.
+   */
   save(force: boolean): Promise<void> {
     const now = this.options.clock();
-    if (!force && now - this.lastSaveAt < this.options.saveIntervalMs) return this.saving;
+    if (!force && (this.saveInFlight || now - this.lastSaveAt < this.options.saveIntervalMs)) return this.saving;
     this.lastSaveAt = now;
+    this.saveInFlight = true;
     this.saving = this.saving.then(async () => {
-      const records: RuleStateRecord[] = [];
-      for (const [ruleId, instances] of this.instances) {
-        for (const [instance, entry] of instances) {
-          if (!entry.dirty) continue;
-          entry.dirty = false;
-          records.push({ ruleId, instance, state: entry.state, updatedAt: now });
-        }
-      }
-      const position = this.stream.position !== this.stream.savedPosition ? this.stream.position : null;
-      const partitionPositions = new Map<number, number>();
-      for (const [p, cursor] of this.partitions) if (cursor.position !== cursor.savedPosition) partitionPositions.set(p, cursor.position);
-      if (records.length === 0 && position === null && partitionPositions.size === 0) return;
       try {
-        await this.store.saveStates(records, position, partitionPositions);
-        if (position !== null) this.stream.savedPosition = position;
-        for (const [p, seq] of partitionPositions) {
-          const cursor = this.partitions.get(p);
-          if (cursor) cursor.savedPosition = seq;
-        }
-      } catch (err) {
-        for (const r of records) {
-          const entry = this.instances.get(r.ruleId)?.get(r.instance);
-          if (entry) entry.dirty = true;
-        }
-        this.options.onError(err, 'rules: saving rule state');
+        await this.writeDirty(this.options.clock(), force);
+      } finally {
+        this.saveInFlight = false;
       }
     });
     return this.saving;
+  }
+
+  private async writeDirty(now: number, force: boolean): Promise<void> {
+    const records: RuleStateRecord[] = [];
+    for (const [ruleId, instances] of this.instances) {
+      for (const [instance, entry] of instances) {
+        if (!entry.dirty) continue;
+        if (!force && entry.state.window.length > 0 && now - (entry.savedAt ?? 0) < WINDOW_SAVE_INTERVAL_MS) continue;
+        entry.dirty = false;
+        entry.savedAt = now;
+        records.push({ ruleId, instance, state: persistable(entry.state), updatedAt: now });
+      }
+    }
+    const position = this.stream.position !== this.stream.savedPosition ? this.stream.position : null;
+    const partitionPositions = new Map<number, number>();
+    for (const [p, cursor] of this.partitions) if (cursor.position !== cursor.savedPosition) partitionPositions.set(p, cursor.position);
+    if (records.length === 0 && position === null && partitionPositions.size === 0) return;
+    try {
+      // No await before this call: the store serialises the states before it yields (port contract).
+      await this.store.saveStates(records, position, partitionPositions);
+      if (position !== null) this.stream.savedPosition = position;
+      for (const [p, seq] of partitionPositions) {
+        const cursor = this.partitions.get(p);
+        if (cursor) cursor.savedPosition = seq;
+      }
+    } catch (err) {
+      for (const r of records) {
+        const entry = this.instances.get(r.ruleId)?.get(r.instance);
+        if (entry) entry.dirty = true;
+      }
+      this.options.onError(err, 'rules: saving rule state');
+    }
   }
 }

@@ -69,8 +69,23 @@ function homes(t: TenantRules, rule: Rule, create: boolean): KeyIndex[] {
 
 export class RuleIndex {
   private readonly tenants = new Map<string, TenantRules>();
+  /**
+   * Device → tenant → the indexes found for it: a tenant's label selectors can be many (one per
+   * cell, say), so they are matched once per device, not once per batch. Emptied when a rule
+   * comes or goes; a device's entry when its type or labels change.
+   */
+  private readonly resolved = new Map<string, Map<string, KeyIndex[]>>();
+  /** Bumped with every rule change: a lookup that straddled one is not kept. */
+  private generation = 0;
+
+  /** The device's type or labels changed: match its selectors again. */
+  deviceChanged(deviceId: string): void {
+    this.resolved.delete(deviceId);
+  }
 
   add(rule: Rule): void {
+    this.generation++;
+    this.resolved.clear();
     let t = this.tenants.get(rule.tenantId);
     if (!t) this.tenants.set(rule.tenantId, (t = { all: new Map(), byDevice: new Map(), byType: new Map(), bySelector: new Map() }));
     const keys = keysRead(rule);
@@ -85,6 +100,8 @@ export class RuleIndex {
   }
 
   remove(rule: Rule): void {
+    this.generation++;
+    this.resolved.clear();
     const t = this.tenants.get(rule.tenantId);
     if (!t) return;
     for (const index of homes(t, rule, false)) {
@@ -98,6 +115,19 @@ export class RuleIndex {
 
   /** The indexes that apply to a device; `factsOf` is asked only when the tenant has rules by type or label. */
   async forDevice(tenantId: string, deviceId: string, factsOf: () => Promise<DeviceFacts | null>): Promise<KeyIndex[]> {
+    const cached = this.resolved.get(deviceId)?.get(tenantId);
+    if (cached) return cached;
+    const generation = this.generation;
+    const found = await this.find(tenantId, deviceId, factsOf);
+    if (generation === this.generation) {
+      let byTenant = this.resolved.get(deviceId);
+      if (!byTenant) this.resolved.set(deviceId, (byTenant = new Map()));
+      byTenant.set(tenantId, found);
+    }
+    return found;
+  }
+
+  private async find(tenantId: string, deviceId: string, factsOf: () => Promise<DeviceFacts | null>): Promise<KeyIndex[]> {
     const t = this.tenants.get(tenantId);
     if (!t) return [];
     const found: KeyIndex[] = [];
