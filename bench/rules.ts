@@ -287,7 +287,7 @@ const lat = (l: LatencySummary | null) => (l && l.count ? `${l.p50} / ${l.p99}` 
 /** The report's section (bench/run-suite.ts). */
 export function renderRules(x: (RulesBenchResult & { error?: undefined }) | { error: string } | undefined): string[] {
   if (!x) return [];
-  const L = ['## 6. Rules engine cost', ''];
+  const L = ['## 9. Rules engine cost', ''];
   if (x.error !== undefined) return [...L, '```', x.error, '```', ''];
   const w = x.withRules;
   const row = (name: string, r: RunResult) =>
