@@ -166,7 +166,7 @@ for (const type of Object.keys(MODELS)) {
     else if (hit) caughtAfterLearning++;
     if (values.verbose && !hit) {
       const during = (trace.get(`${l.device}/${l.key}`) ?? []).filter(([t]) => t >= l.startTs && t <= l.endTs + GRACE_MS);
-      console.log(`  missed ${l.device} ${l.kind} ${l.key} ${JSON.stringify(l.params)}: highest per-key score ${Math.max(...during.map((x) => x[1])).toFixed(4)} (-1: still learning)`);
+      console.log(`  missed ${l.device} ${l.kind} ${l.key} ${JSON.stringify(l.params)} from hour ${((l.startTs - SIM_START) / 3_600_000).toFixed(1)}: highest per-key score ${Math.max(...during.map((x) => x[1])).toFixed(4)} (-1: still learning)`);
     }
     caught[l.kind] ??= [0, 0];
     caught[l.kind]![1]++;

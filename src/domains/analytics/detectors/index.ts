@@ -168,7 +168,7 @@ function fromSnapshot(s: DetectorSnapshot): Detector {
       : core.kind === 'seasonal'
         ? stepSeasonal(core, seasonalCfg, ts, v)
         : core.kind === 'relational'
-          ? stepRelational(core, relationalCfg, v)
+          ? stepRelational(core, relationalCfg, v, ts)
           : stepMultivariate(core, multivariateCfg, v);
   let policy = effectivePolicy(s.policy, s.feedback);
   return {

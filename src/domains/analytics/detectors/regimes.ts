@@ -13,6 +13,9 @@ import type { AlarmPolicy, FeedbackState } from './alarm-policy.js';
 import { newFlatline, stepFlatline, type FlatlineState } from './flatline.js';
 import { newDrift, stepDrift, type DriftState } from './drift.js';
 import { POLICIES } from './config.js';
+import { looksLikeCounter } from './counters.js';
+
+export { looksLikeCounter };
 
 /** Each regime must hold at least this share of the fit period. */
 const MIN_REGIME_SHARE = 0.1;
@@ -90,24 +93,6 @@ export function findRegimeCut(values: readonly number[]): number | null {
 
 /** What the wrapper keeps itself; the detectors' own state lives in the detectors. */
 type OwnState = Omit<RegimeAwareSnapshot, 'plain' | 'children'>;
-/** A counter may step back this rarely (resets, rounding) over the fit period. */
-const MAX_COUNTER_DECREASES = 0.01;
-/** …and must step forward at least this often. */
-const MIN_COUNTER_INCREASES = 0.5;
-
-/** True for a monotone non-decreasing counter: its level is meaningless, its rate is the signal. */
-export function looksLikeCounter(values: readonly number[]): boolean {
-  const n = values.length;
-  if (n < 20) return false;
-  let up = 0;
-  let down = 0;
-  for (let i = 1; i < n; i++) {
-    if (values[i]! > values[i - 1]!) up++;
-    else if (values[i]! < values[i - 1]!) down++;
-  }
-  return down <= MAX_COUNTER_DECREASES * (n - 1) && up >= MIN_COUNTER_INCREASES * (n - 1) && values[n - 1]! > values[0]!;
-}
-
 /** Smallest non-zero difference between consecutive values (undefined when the series never moved). */
 function smallestStep(buffer: readonly [number, number][]): number | undefined {
   let q = Infinity;

@@ -12,6 +12,7 @@ import { invert } from './linalg.js';
 import { newTracker, sigmaOf, trackRobust, type RobustTracker, type TrackerConfig } from './robust-stats.js';
 import { newSurprise, stepSurprise, type SurpriseConfig, type SurpriseState } from './surprise.js';
 import { newDrift, stepDrift, type DriftState } from './drift.js';
+import { counterRate, looksLikeCounter } from './counters.js';
 
 export interface RelationalConfig {
   fitPoints: number;
@@ -43,6 +44,15 @@ export interface RelationalState {
    * every minute than the current explains. Absent in older snapshots: started on restore.
    */
   drift?: (DriftState | null)[];
+  /** Timestamps of the buffered rows (absent in older snapshots: no counter check). */
+  bufferTs?: number[];
+  /**
+   * Set at fit when some key was a monotone counter over the fit period (an energy meter's kWh):
+   * such a key is modelled by its rate per second (the power it integrates), from its last reading
+   * (`value`, at `ts`). Its level only grows, so as a level it explains nothing; as a rate it is
+   * the other keys' best witness. Absent: no counters.
+   */
+  counters?: ({ ts: number; value: number } | null)[];
 }
 
 /** Per-point tail the drift check works to: the relational alarm policy's (threshold 0.9999, config.ts). */
@@ -84,7 +94,37 @@ function features(j: number, now: ArrayLike<number>, prev: ArrayLike<number>, k:
   return true;
 }
 
+/**
+ * Finds the counters among the buffered keys and turns their columns into rates per second, so
+ * the fit (and every later point) sees the rate. Needs the rows' timestamps.
+ */
+function adoptCounters(state: RelationalState): void {
+  const rows = state.buffer!;
+  const ts = state.bufferTs;
+  delete state.bufferTs;
+  if (!ts || ts.length !== rows.length) return;
+  const k = state.keys.length;
+  const isCounter = state.keys.map((_, j) => looksLikeCounter(rows.map((r) => r[j]).filter(Number.isFinite)));
+  if (!isCounter.includes(true)) return;
+  const last: ({ ts: number; value: number } | null)[] = state.keys.map(() => null);
+  const rates = rows.map((r) => r.slice());
+  for (let j = 0; j < k; j++) {
+    if (!isCounter[j]) continue;
+    let seen: { ts: number; value: number } | null = null;
+    for (let t = 0; t < rows.length; t++) {
+      const v = rows[t][j];
+      rates[t][j] = seen ? counterRate(seen.ts, seen.value, ts[t], v) : NaN;
+      if (Number.isFinite(v)) seen = { ts: ts[t], value: v };
+    }
+    last[j] = seen ?? { ts: NaN, value: NaN };
+    state.prev[j] = rates[rates.length - 1][j];
+  }
+  state.buffer = rates;
+  state.counters = last;
+}
+
 function fit(state: RelationalState, cfg: RelationalConfig): void {
+  adoptCounters(state);
   const rows = state.buffer!;
   const k = state.keys.length;
   const f = 2 * k;
@@ -141,7 +181,10 @@ function fit(state: RelationalState, cfg: RelationalConfig): void {
       stepSurprise(state.surprise[j], cfg.surprise, Math.abs(trackRobust(state.residual[j], cfg.tracker, ys[n] - pred)));
       residuals.push(ys[n] - pred);
     }
-    const explained = stepVar > 0 && residualVar < EXPLAINED_SHARE * stepVar;
+    // A counter is a witness, not a suspect: its rate tells what the other keys should read, but
+    // when both disagree the integrating counter is the likelier to be right (its per-key model,
+    // which judges its rate, reports its own faults).
+    const explained = !state.counters?.[j] && stepVar > 0 && residualVar < EXPLAINED_SHARE * stepVar;
     (state.explained ??= state.keys.map(() => false))[j] = explained;
     // Only keys this model judges get a drift check; the others have their per-key model's.
     const drift = explained ? newDrift() : null;
@@ -153,14 +196,63 @@ function fit(state: RelationalState, cfg: RelationalConfig): void {
 
 const scratch: number[] = [];
 
-export function stepRelational(state: RelationalState, cfg: RelationalConfig, values: ArrayLike<number>): RawResult {
+/**
+ * Residuals this unusual (the relational policy's exit threshold: the point belongs to an
+ * incident) do not teach the surprise score's long-term statistics. Otherwise a device's faults
+ * teach it that huge residuals are common: a few dozen capped deviations of a noise burst or a
+ * drift in its memory, and a later spike of hundreds of sigmas no longer reaches the threshold.
+ */
+const LEARN_BELOW_SCORE = 0.999;
+
+function scoreResidual(s: SurpriseState, cfg: SurpriseConfig, absZ: number): number {
+  const { mean, variance, pointMean, pointVariance } = s;
+  const score = stepSurprise(s, cfg, absZ);
+  if (score >= LEARN_BELOW_SCORE) {
+    s.mean = mean;
+    s.variance = variance;
+    if (pointMean !== undefined) s.pointMean = pointMean;
+    if (pointVariance !== undefined) s.pointVariance = pointVariance;
+  }
+  return score;
+}
+
+const rateRow: number[] = [];
+
+/** The row as the model sees it: counters replaced by their rate since their previous reading. */
+function withRates(state: RelationalState, ts: number, values: ArrayLike<number>): ArrayLike<number> {
+  const counters = state.counters;
+  if (!counters) return values;
+  rateRow.length = values.length;
+  for (let j = 0; j < values.length; j++) {
+    const c = counters[j];
+    const v = values[j];
+    if (!c) {
+      rateRow[j] = v;
+      continue;
+    }
+    rateRow[j] = counterRate(c.ts, c.value, ts, v);
+    // A reset (a step back) starts counting again from the new reading.
+    if (Number.isFinite(v) && Number.isFinite(ts)) {
+      c.ts = ts;
+      c.value = v;
+    }
+  }
+  return rateRow;
+}
+
+/** `ts` (ms) lets counters be judged by their rate; without it (NaN) a counter is a plain key. */
+export function stepRelational(state: RelationalState, cfg: RelationalConfig, raw: ArrayLike<number>, ts = NaN): RawResult {
   const k = state.keys.length;
   if (state.buffer) {
+    const values = raw;
+    if (Number.isFinite(ts) && (state.bufferTs || state.buffer.length === 0)) (state.bufferTs ??= []).push(ts);
+    else delete state.bufferTs;
     state.buffer.push(Array.from({ length: k }, (_, j) => values[j]));
     for (let j = 0; j < k; j++) state.prev[j] = values[j];
     if (state.buffer.length >= cfg.fitPoints) fit(state, cfg);
     return { score: 0, warmingUp: true };
   }
+  const values = withRates(state, ts, raw);
   const f = 2 * k;
   scratch.length = f;
   let best = -1;
@@ -168,7 +260,7 @@ export function stepRelational(state: RelationalState, cfg: RelationalConfig, va
   let lo = 0;
   let hi = 0;
   for (let j = 0; j < k; j++) {
-    if (!Number.isFinite(values[j]) || !features(j, values, state.prev, k, scratch)) continue;
+    if (state.counters?.[j] || !Number.isFinite(values[j]) || !features(j, values, state.prev, k, scratch)) continue;
     const c = state.coef[j];
     let pred = 0;
     for (let i = 0; i < f; i++) pred += c[i] * scratch[i];
@@ -176,7 +268,7 @@ export function stepRelational(state: RelationalState, cfg: RelationalConfig, va
     const centre = pred + t.level;
     const sigma = sigmaOf(t);
     const z = trackRobust(t, cfg.tracker, values[j] - pred);
-    let score = stepSurprise(state.surprise[j], cfg.surprise, Math.abs(z));
+    let score = scoreResidual(state.surprise[j], cfg.surprise, Math.abs(z));
     // Only for keys this model judges (explained ones): the others have their per-key model's drift check.
     if (state.explained?.[j]) {
       const drift = ((state.drift ??= state.keys.map(() => null))[j] ??= newDrift());
