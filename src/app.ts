@@ -206,7 +206,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await deviceAccess.start();
   const rejected = new RejectedLog(config.rejectedLogSize, adapters.deadLetterLog);
   await rejected.start();
-  const accepted = new AcceptedBatches(50_000, 2); // read by the storage writer and the rules engine
+  // Batch objects for the rules engine; counts and receipt times for the storage writer's metrics.
+  const accepted = new AcceptedBatches(4096, 1);
   const keyRegistry = new KeyRegistry(telemetryStore, config);
   await keyRegistry.start();
   keyRegistry.useTenantSeriesLimit((tenantId) => tenants.cachedSettings(tenantId)?.maxSeries);

@@ -1,6 +1,6 @@
 // Where points live. Writes come in large batches from the storage writer; queries are
 // always scoped to a tenant and a device.
-import type { SequencedBatch, TelemetryValue } from './telemetry.js';
+import type { EncodedBatch, SequencedBatch, TelemetryValue } from './telemetry.js';
 
 export type Aggregate = 'avg' | 'min' | 'max' | 'sum' | 'count';
 
@@ -48,6 +48,12 @@ export interface TelemetryStore {
    * or below lastAppliedSeq(consumer) are known stored and are skipped on redelivery.
    */
   append(consumer: string, batches: SequencedBatch[]): Promise<void>;
+  /**
+   * The same, from the batches as the log encodes them (the storage writer's input): the points
+   * need not exist as objects until the store wants them, and a store that keeps the encoding as
+   * it is (DuckDB) never makes them.
+   */
+  appendEncoded(consumer: string, batches: readonly EncodedBatch[]): Promise<void>;
   lastAppliedSeq(consumer: string): Promise<number>;
   queryRaw(query: RawQuery): Promise<StoredPoint[]>;
   queryAggregate(query: AggregateQuery): Promise<AggregateRow[]>;

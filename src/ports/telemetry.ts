@@ -22,6 +22,14 @@ export interface PointBatch {
 /** A batch that has been through the durable log, with the log's sequence number. */
 export interface SequencedBatch extends PointBatch {
   seq: number;
-  /** The batch as it is on the bus (batch-codec.ts), when at hand: a store may keep it as is. */
-  encoded?: Uint8Array;
+}
+
+/**
+ * A batch as the durable log holds it: its sequence number and its bus encoding
+ * (domains/telemetry/batch-codec.ts). Shaped like a bus message, so a consumer hands the messages
+ * it read to a store as they are, with no object made per point.
+ */
+export interface EncodedBatch {
+  seq: number;
+  data: Uint8Array;
 }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
 import type { TelemetryLifecycle } from '../../src/ports/telemetry-lifecycle.js';
 import type { SequencedBatch } from '../../src/ports/telemetry.js';
+import { encodeBatch } from '../../src/domains/telemetry/batch-codec.js';
 
 const T = 'tenant-a';
 const D = 'device-1';
@@ -45,6 +46,20 @@ export function telemetryStoreContract(name: string, open: () => Promise<Telemet
     const raw = await store.queryRaw({ tenantId: 'tenant\tb', deviceId: 'device\n2', fromMs: 0, toMs: 5000, limit: 10, order: 'asc' });
     assert.deepEqual(raw.map((p) => [p.key, p.value]).sort(), [[key, odd], ['n', -0.000123]].sort());
     assert.deepEqual((await store.latest('tenant\tb', 'device\n2', [key])).map((p) => p.value), [odd]);
+    await store.close();
+  });
+
+  test(`${name} - batches appended as the log encodes them read back like appended objects`, async () => {
+    const store = await open();
+    const odd = 'tab\there, line\nbreak, back\\slash \\N, "quoted", ünïcødé ✓';
+    const batches = [batch(3, [['t', 1000, 1.5], ['on', 1000, false], ['s', 1000, odd]]), batch(4, [['t', 2000, -2], ['t', 1500, 7]], T, 'device\t2')];
+    await store.appendEncoded('enc', batches.map((b) => ({ seq: b.seq, data: encodeBatch(b) })));
+    assert.equal(await store.lastAppliedSeq('enc'), 4);
+    const raw = await store.queryRaw({ tenantId: T, deviceId: D, fromMs: 0, toMs: 5000, limit: 10, order: 'asc' });
+    assert.deepEqual(raw.map((p) => [p.key, p.ts, p.value]).sort(), [['on', 1000, false], ['s', 1000, odd], ['t', 1000, 1.5]]);
+    const other = await store.queryRaw({ tenantId: T, deviceId: 'device\t2', fromMs: 0, toMs: 5000, limit: 10, order: 'asc' });
+    assert.deepEqual(other.map((p) => [p.ts, p.value]), [[1500, 7], [2000, -2]]);
+    assert.deepEqual((await store.latest(T, 'device\t2')).map((p) => [p.key, p.ts, p.value]), [['t', 2000, -2]]);
     await store.close();
   });
 

@@ -8,13 +8,13 @@ import { IngestService } from '../../src/domains/telemetry/ingest.service.js';
 import { RejectedLog } from '../../src/domains/telemetry/rejected-log.js';
 import { StorageWriter } from '../../src/domains/telemetry/storage-writer.js';
 import { StorageHealth } from '../../src/domains/telemetry/storage-health.js';
-import { TELEMETRY_SUBJECT } from '../../src/domains/telemetry/batch-codec.js';
+import { decodeBatch, TELEMETRY_SUBJECT } from '../../src/domains/telemetry/batch-codec.js';
 import { DiskSpaceGuard } from '../../src/domains/telemetry/disk-space-guard.js';
 import { AppError } from '../../src/errors.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { TelemetryStore } from '../../src/ports/telemetry-store.js';
-import type { SequencedBatch } from '../../src/ports/telemetry.js';
+import type { EncodedBatch, SequencedBatch } from '../../src/ports/telemetry.js';
 import { tempDir } from '../helpers/harness.js';
 
 const log = createLogger('silent');
@@ -34,6 +34,9 @@ class FlakyStore {
   readonly points: number[] = [];
   mode: 'ok' | 'throw' | 'hang' = 'ok';
   private release: (() => void) | null = null;
+  async appendEncoded(consumer: string, batches: readonly EncodedBatch[]): Promise<void> {
+    await this.append(consumer, batches.map((b) => decodeBatch(b.seq, b.data)));
+  }
   async append(_consumer: string, batches: SequencedBatch[]): Promise<void> {
     if (this.mode === 'throw') throw new Error('disk I/O error (injected)');
     if (this.mode === 'hang') await new Promise<void>((r) => (this.release = r));

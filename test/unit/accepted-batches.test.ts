@@ -18,3 +18,16 @@ test('accepted batches - bounded: the oldest go first and are decoded from the l
   assert.equal(held.take(1), undefined);
   assert.equal(held.take(3)?.deviceId, 'd3');
 });
+
+test('accepted batches - with no object readers only the count and receipt time are kept', () => {
+  const held = new AcceptedBatches(10, 0, 4);
+  held.remember(5, { ...batch('a'), receivedAt: 1234, points: [{ key: 'k', ts: 1, value: 1 }, { key: 'j', ts: 1, value: 2 }] });
+  assert.equal(held.take(5), undefined, 'no batch object held');
+  const stamp = { points: 0, receivedAt: 0 };
+  assert.equal(held.stamp(5, stamp), true);
+  assert.deepEqual(stamp, { points: 2, receivedAt: 1234 });
+  held.remember(9, batch('b')); // the same slot of four
+  assert.equal(held.stamp(5, stamp), false, 'overwritten: the writer reads the record instead');
+  assert.equal(held.stamp(9, stamp), true);
+  assert.deepEqual(stamp, { points: 0, receivedAt: 1 });
+});

@@ -3,39 +3,67 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RecentRecords } from '../../src/adapters/embedded/wal-recent.js';
+import { encodeRecordInto, HEADER_BYTES } from '../../src/adapters/embedded/wal-segment.js';
 
-const record = (seq: number, bytes = 100) => ({ seq, data: Buffer.from(String(seq)), segmentFirstSeq: 1, end: seq * bytes, bytes });
+/** Frames the records (body: "<seq>" padded to `bodyBytes`) as one commit group written at segmentStart. */
+function addGroup(recent: RecentRecords, seqs: number[], segmentStart = 0, bodyBytes = 90, segmentFirstSeq = 1): void {
+  const bodies = seqs.map((s) => Buffer.from(String(s).padEnd(bodyBytes, '.')));
+  const framed = Buffer.alloc(bodies.reduce((n, b) => n + HEADER_BYTES + b.length, 0));
+  const ends = new Uint32Array(seqs.length);
+  const lengths = new Uint32Array(seqs.length);
+  let at = 0;
+  seqs.forEach((seq, i) => {
+    at = encodeRecordInto(framed, at, seq, bodies[i]!);
+    ends[i] = at;
+    lengths[i] = bodies[i]!.length;
+  });
+  recent.addGroup(framed, Float64Array.from(seqs), ends, lengths, segmentFirstSeq, segmentStart);
+}
+
+const RECORD = HEADER_BYTES + 90;
 
 describe('RecentRecords', () => {
-  test('records after a seq, oldest first, up to a limit; none when nothing newer is durable', () => {
+  test('records after a seq, oldest first, up to a limit and across groups; none when nothing newer is durable', () => {
     const recent = new RecentRecords(1, 10_000);
-    for (let seq = 1; seq <= 5; seq++) recent.add(record(seq));
+    addGroup(recent, [1, 2]);
+    addGroup(recent, [3, 4, 5], 2 * RECORD);
     assert.deepEqual(recent.after(0, 10)!.map((r) => r.seq), [1, 2, 3, 4, 5]);
-    assert.deepEqual(recent.after(2, 2)!.map((r) => r.seq), [3, 4]);
+    assert.deepEqual(recent.after(1, 3)!.map((r) => r.seq), [2, 3, 4]);
     assert.deepEqual(recent.after(5, 10), []);
   });
 
-  test('seqs lost to a failed write leave a gap that is skipped', () => {
+  test('each record: its body as written and where it ends in its segment', () => {
     const recent = new RecentRecords(1, 10_000);
-    recent.add(record(1));
-    recent.add(record(4));
+    addGroup(recent, [7, 8], 1000, 90, 7);
+    const [a, b] = recent.after(6, 10)!;
+    assert.equal(Buffer.from(a!.data).toString().replace(/\.+$/, ''), '7');
+    assert.equal(Buffer.from(b!.data).toString().replace(/\.+$/, ''), '8');
+    assert.deepEqual([a!.segmentFirstSeq, a!.end, b!.end], [7, 1000 + RECORD, 1000 + 2 * RECORD]);
+  });
+
+  test('gaps in the seqs (a failed write) are skipped', () => {
+    const recent = new RecentRecords(1, 10_000);
+    addGroup(recent, [1]);
+    addGroup(recent, [4]);
     assert.deepEqual(recent.after(1, 10)!.map((r) => r.seq), [4]);
     assert.deepEqual(recent.after(2, 10)!.map((r) => r.seq), [4]);
   });
 
-  test('past its byte bound the oldest go, and a consumer behind them must read the files', () => {
-    const recent = new RecentRecords(1, 300);
-    for (let seq = 1; seq <= 5; seq++) recent.add(record(seq));
+  test('bounded by bytes: whole old groups go, and a consumer behind them is sent to the files', () => {
+    const recent = new RecentRecords(1, 3 * RECORD);
+    addGroup(recent, [1, 2]);
+    addGroup(recent, [3]);
+    addGroup(recent, [4, 5]);
     assert.equal(recent.after(0, 10), null, 'records 1 and 2 are no longer held');
     assert.equal(recent.after(1, 10), null);
     assert.deepEqual(recent.after(2, 10)!.map((r) => r.seq), [3, 4, 5]);
   });
 
-  test('after a restart nothing older than the first new record is claimed', () => {
+  test('starts empty at the first unwritten seq', () => {
     const recent = new RecentRecords(101, 10_000);
     assert.equal(recent.after(50, 10), null);
     assert.deepEqual(recent.after(100, 10), []);
-    recent.add(record(101));
+    addGroup(recent, [101]);
     assert.deepEqual(recent.after(100, 10)!.map((r) => r.seq), [101]);
   });
 });

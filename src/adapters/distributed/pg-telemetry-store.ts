@@ -4,7 +4,8 @@
 // twice; new series and the consumer position are written in the same transaction.
 import type { Pool, PoolClient } from 'pg';
 import type { AggregateQuery, AggregateRow, RawQuery, StoredPoint, TelemetryStore } from '../../ports/telemetry-store.js';
-import type { SequencedBatch, TelemetryValue } from '../../ports/telemetry.js';
+import type { EncodedBatch, SequencedBatch, TelemetryValue } from '../../ports/telemetry.js';
+import { decodeBatch } from '../../domains/telemetry/batch-codec.js';
 import type { TelemetryLifecycle } from '../../ports/telemetry-lifecycle.js';
 import { rawAggregateSql, rollupAggregateSql, toAggregateRow } from '../telemetry-aggregate-sql.js';
 import { copyInto, copyIntoStaging, INPUT_COLUMNS, unnestInput, type BulkLoadMethod } from './pg-bulk-load.js';
@@ -80,6 +81,11 @@ export class PgTelemetryStore implements TelemetryStore, TelemetryLifecycle {
   async lastAppliedSeq(consumer: string): Promise<number> {
     const rows = await this.pool.query<{ seq: string }>('SELECT seq FROM ingest_positions WHERE consumer = $1', [consumer]);
     return rows.rows.length ? Number(rows.rows[0]!.seq) : 0;
+  }
+
+  /** Rows go to PostgreSQL as text made from the points: decoded here, right before they are written. */
+  async appendEncoded(consumer: string, batches: readonly EncodedBatch[]): Promise<void> {
+    await this.append(consumer, batches.map((b) => decodeBatch(b.seq, b.data)));
   }
 
   async append(consumer: string, batches: SequencedBatch[]): Promise<void> {

@@ -13,7 +13,7 @@ import type {
   StoredPoint,
   TelemetryStore,
 } from '../../ports/telemetry-store.js';
-import type { SequencedBatch, TelemetryValue } from '../../ports/telemetry.js';
+import type { EncodedBatch, SequencedBatch, TelemetryValue } from '../../ports/telemetry.js';
 import type { TelemetryLifecycle } from '../../ports/telemetry-lifecycle.js';
 import { toNumber, type DuckDbDatabase, type Row, type SerialConnection } from './duckdb-database.js';
 import { DUCKDB_AGGREGATE_DIALECT, ROLLUP_SCHEMA, rollUp, rollupAggregateSql, verifyOrRebuild } from './duckdb-rollups.js';
@@ -72,6 +72,24 @@ const MERGE_LATEST_SQL = `INSERT INTO telemetry_latest
 const SAVE_POSITION_SQL = 'INSERT INTO ingest_positions VALUES ($1, $2) ON CONFLICT (consumer) DO UPDATE SET seq = excluded.seq';
 
 const LINE_END = Buffer.from('}\n');
+/** The most a line's prefix {"q":<seq>,"w": takes (seq up to 2^53). */
+const LINE_PREFIX_MAX = 30;
+
+/** The staged file: one line {"q":seq,"w":<batch as on the bus>} per batch, in one buffer. */
+function stageLines(batches: readonly EncodedBatch[]): Buffer {
+  let bytes = 0;
+  for (const b of batches) bytes += LINE_PREFIX_MAX + b.data.length + LINE_END.length;
+  const staged = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (const b of batches) {
+    at += staged.write(`{"q":${b.seq},"w":`, at, 'latin1');
+    staged.set(b.data, at);
+    at += b.data.length;
+    staged.set(LINE_END, at);
+    at += LINE_END.length;
+  }
+  return staged.subarray(0, at);
+}
 
 function valueOf(row: Row): TelemetryValue {
   if (row.num !== null && row.num !== undefined) return row.num as number;
@@ -136,23 +154,23 @@ export class DuckDbTelemetryStore implements TelemetryStore, TelemetryLifecycle 
     return rows.length ? toNumber(rows[0]!.seq) : 0;
   }
 
+  async append(consumer: string, batches: SequencedBatch[]): Promise<void> {
+    await this.appendEncoded(consumer, batches.map((b) => ({ seq: b.seq, data: encodeBatch(b) })));
+  }
+
   /**
    * Stores the batches and the consumer position in one transaction. The points are not handed
    * to DuckDB one value at a time from JavaScript: the batches' bus encoding (the JSON the ingest
-   * path already wrote to the write-ahead log, passed along by the storage writer) is staged in a file that DuckDB
-   * reads and unnests on its own threads, so the main thread only writes one buffer.
+   * path already wrote to the write-ahead log, passed along by the storage writer) is staged in a
+   * file that DuckDB reads and unnests on its own threads, so the main thread only writes one
+   * buffer and makes no object per point.
    */
-  async append(consumer: string, batches: SequencedBatch[]): Promise<void> {
+  async appendEncoded(consumer: string, batches: readonly EncodedBatch[]): Promise<void> {
     if (batches.length === 0) return;
     const lastSeq = batches[batches.length - 1]!.seq;
-    const parts: Uint8Array[] = [];
+    const staged = stageLines(batches);
     let longest = 0;
-    for (const batch of batches) {
-      const encoded = batch.encoded ?? encodeBatch(batch);
-      if (encoded.length > longest) longest = encoded.length;
-      parts.push(Buffer.from(`{"q":${batch.seq},"w":`), encoded, LINE_END);
-    }
-    const staged = Buffer.concat(parts);
+    for (const batch of batches) if (batch.data.length > longest) longest = batch.data.length;
     // DuckDB sizes its read buffer from the largest line allowed: no larger than this append needs.
     const maxLineBytes = Math.max(1 << 20, 2 ** Math.ceil(Math.log2(longest + 64)));
     await this.writer.exclusive(async (conn) => {

@@ -209,8 +209,17 @@ export class SubjectLog {
       let bytes = 0;
       for (const p of group) bytes += HEADER_BYTES + p.message.data.length;
       const framed = Buffer.allocUnsafe(bytes);
+      const seqs = new Float64Array(group.length);
+      const ends = new Uint32Array(group.length);
+      const lengths = new Uint32Array(group.length);
       let at = 0;
-      for (const p of group) at = encodeRecordInto(framed, at, p.message.seq, p.message.data);
+      for (let i = 0; i < group.length; i++) {
+        const message = group[i]!.message;
+        at = encodeRecordInto(framed, at, message.seq, message.data);
+        seqs[i] = message.seq;
+        ends[i] = at;
+        lengths[i] = message.data.length;
+      }
       let stage: WriteFailure['stage'] = 'repair';
       try {
         if (this.needsRepair) await this.repair();
@@ -228,12 +237,7 @@ export class SubjectLog {
         await this.repair().catch(() => undefined);
         continue;
       }
-      let end = segment.size;
-      for (const p of group) {
-        const recordBytes = HEADER_BYTES + p.message.data.length;
-        end += recordBytes;
-        this.recent.add({ seq: p.message.seq, data: p.message.data, segmentFirstSeq: segment.firstSeq, end, bytes: recordBytes });
-      }
+      this.recent.addGroup(framed, seqs, ends, lengths, segment.firstSeq, segment.size);
       segment.size += bytes;
       this.durableSeq = group[group.length - 1]!.message.seq;
       this.writeSucceeded();

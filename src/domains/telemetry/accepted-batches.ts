@@ -1,8 +1,14 @@
-// Batches accepted on this node, by bus sequence number, until every consumer that reads them
-// (the storage writer, the rules engine) has taken them: those consumers then skip decoding the
-// write-ahead record they read, which the ingest path had just encoded from this very object.
-// Bounded: when a consumer falls behind, the oldest entries go and it decodes those from the log
-// as usual.
+// What this node knows of the batches it just accepted, by bus sequence number, for the consumers
+// that read them back from the log.
+//
+// The batch objects themselves go only to the rules engine, which follows the log's tail and
+// takes each one within moments: it then skips decoding the record the ingest path had just
+// encoded from this very object. Entries are few (the rules engine takes them at once; a lagging
+// reader decodes from the log as usual), so the per-point objects die young, in a scavenge,
+// instead of being copied to the old heap and collected by a full mark-compact later.
+//
+// The storage writer, which reads seconds behind, needs no objects (stores take the encoded
+// records): it only reads each batch's point count and receipt time, kept here in typed arrays.
 import type { PointBatch } from '../../ports/telemetry.js';
 
 interface Held {
@@ -11,16 +17,39 @@ interface Held {
   left: number;
 }
 
+/** Point count and receipt time of one accepted batch. */
+export interface BatchStamp {
+  points: number;
+  receivedAt: number;
+}
+
 export class AcceptedBatches {
   private readonly bySeq = new Map<number, Held>();
+  private readonly stampSeqs: Float64Array;
+  private readonly stampTimes: Float64Array;
+  private readonly stampPoints: Uint32Array;
 
-  /** `readers`: how many consumers take each batch (the entry goes when the last one has). */
+  /**
+   * `capacity`: batch objects held at most (the oldest go first); `readers`: how many consumers
+   * take each (the entry goes when the last one has); `stamps`: how many recent batches' counts
+   * and times are kept for the storage writer.
+   */
   constructor(
-    private readonly capacity = 50_000,
+    private readonly capacity = 4096,
     private readonly readers = 1,
-  ) {}
+    private readonly stamps = 1 << 17,
+  ) {
+    this.stampSeqs = new Float64Array(stamps);
+    this.stampTimes = new Float64Array(stamps);
+    this.stampPoints = new Uint32Array(stamps);
+  }
 
   remember(seq: number, batch: PointBatch): void {
+    const slot = seq % this.stamps;
+    this.stampSeqs[slot] = seq;
+    this.stampTimes[slot] = batch.receivedAt;
+    this.stampPoints[slot] = batch.points.length;
+    if (this.readers === 0) return;
     this.bySeq.set(seq, { batch, left: this.readers });
     if (this.bySeq.size > this.capacity) {
       const oldest = this.bySeq.keys().next().value as number;
@@ -34,5 +63,14 @@ export class AcceptedBatches {
     if (!held) return undefined;
     if (--held.left <= 0) this.bySeq.delete(seq);
     return held.batch;
+  }
+
+  /** Point count and receipt time of seq's batch if still known (written into `into`), else false. */
+  stamp(seq: number, into: BatchStamp): boolean {
+    const slot = seq % this.stamps;
+    if (this.stampSeqs[slot] !== seq) return false;
+    into.points = this.stampPoints[slot]!;
+    into.receivedAt = this.stampTimes[slot]!;
+    return true;
   }
 }

@@ -7,11 +7,11 @@
 import type { Bus, Subscription } from '../../ports/bus.js';
 import type { TelemetryStore } from '../../ports/telemetry-store.js';
 import type { TelemetryLifecycle } from '../../ports/telemetry-lifecycle.js';
-import type { SequencedBatch } from '../../ports/telemetry.js';
+import type { EncodedBatch } from '../../ports/telemetry.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Logger } from '../../observability/logger.js';
 import { decodeBatch, TELEMETRY_SUBJECT } from './batch-codec.js';
-import type { AcceptedBatches } from './accepted-batches.js';
+import type { AcceptedBatches, BatchStamp } from './accepted-batches.js';
 import type { StorageHealth } from './storage-health.js';
 
 export const STORAGE_CONSUMER = 'storage';
@@ -29,6 +29,8 @@ export class StorageWriter {
   private rollupTimer: NodeJS.Timeout | null = null;
   private rolling: Promise<void> | null = null;
   private health: StorageHealth | null = null;
+  /** Reused for every batch's count and receipt time. */
+  private readonly stamp: BatchStamp = { points: 0, receivedAt: 0 };
 
   constructor(
     private readonly bus: Bus,
@@ -55,13 +57,11 @@ export class StorageWriter {
     this.subscription = await this.bus.subscribe(
       TELEMETRY_SUBJECT,
       async (messages) => {
-        const batches: SequencedBatch[] = [];
+        // The records go to the store as the log holds them: no batch or point objects here.
+        const batches: EncodedBatch[] = [];
         for (const m of messages) {
           if (this.sharing.skipStoredSeqs && m.seq <= this.applied) continue;
-          const held = this.accepted?.take(m.seq);
-          const batch = held ? { ...held, seq: m.seq } : decodeBatch(m.seq, m.data);
-          batch.encoded = m.data;
-          batches.push(batch);
+          batches.push(m);
         }
         const lastSeq = messages[messages.length - 1]!.seq;
         if (batches.length === 0) {
@@ -69,7 +69,7 @@ export class StorageWriter {
           return;
         }
         try {
-          await this.store.append(STORAGE_CONSUMER, batches);
+          await this.store.appendEncoded(STORAGE_CONSUMER, batches);
         } catch (err) {
           this.metrics.storageErrors.inc();
           this.health?.failed(err);
@@ -78,9 +78,17 @@ export class StorageWriter {
         }
         let points = 0;
         const now = Date.now();
+        const stamp = this.stamp;
         for (const b of batches) {
-          points += b.points.length;
-          this.metrics.storeLatency.observe((now - b.receivedAt) / 1000);
+          // Accepted on this node a moment ago: counted at intake. Otherwise (another node's, or
+          // from before a restart) the record says.
+          if (!this.accepted?.stamp(b.seq, stamp)) {
+            const decoded = decodeBatch(b.seq, b.data);
+            stamp.points = decoded.points.length;
+            stamp.receivedAt = decoded.receivedAt;
+          }
+          points += stamp.points;
+          this.metrics.storeLatency.observe((now - stamp.receivedAt) / 1000);
         }
         this.metrics.storageWrites.observe(points);
         this.applied = batches[batches.length - 1]!.seq;
