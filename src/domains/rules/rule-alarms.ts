@@ -1,6 +1,6 @@
 // Turns rule firings into alarms of the one alarm model: a firing opens an alarm (at most one
 // active per device × rule), a clearing clears it. Work is queued in order so a fast fire/clear
-// pair never races, and the engine never waits for the alarm store. A rule with incident
+// pair never races (pairs run side by side), and the engine never waits for the alarm store. A rule with incident
 // grouping files the alarm into the incident of its label value when one is still open.
 import { randomUUID } from 'node:crypto';
 import type { AlarmService } from '../alarms/alarms.service.js';
@@ -11,7 +11,8 @@ import type { RuleFiring } from './rule-engine.js';
 import { ruleKeys } from './rule.js';
 
 export class RuleAlarms {
-  private queue: Promise<void> = Promise.resolve();
+  /** The tail of the work queued per device × rule (per rule when it groups incidents). */
+  private readonly chains = new Map<string, Promise<void>>();
   pending = 0;
 
   constructor(
@@ -21,18 +22,29 @@ export class RuleAlarms {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** The engine's firing listener. */
+  /**
+   * The engine's firing listener. Firings of one device × rule run in order (a fast fire/clear
+   * pair never races); different pairs run side by side, so an alarm storm on many devices is not
+   * paced by one store round trip after another.
+   */
   readonly handle = (firing: RuleFiring): void => {
+    // A rule that groups alarms into incidents runs its firings one at a time, so the second
+    // device's alarm finds the incident the first one opened instead of leading its own.
+    const key = firing.rule.incident ? firing.rule.id : `${firing.rule.id}\u0000${firing.deviceId}`;
     this.pending++;
-    this.queue = this.queue
+    const next = (this.chains.get(key) ?? Promise.resolve())
       .then(() => (firing.event.kind === 'fire' ? this.open(firing) : this.close(firing)))
       .catch((err) => this.onError(err, `rules: alarm for rule ${firing.rule.id}`))
-      .finally(() => this.pending--);
+      .finally(() => {
+        this.pending--;
+        if (this.chains.get(key) === next) this.chains.delete(key);
+      });
+    this.chains.set(key, next);
   };
 
   /** Resolves once every queued firing is an alarm (tests, shutdown). */
-  idle(): Promise<void> {
-    return this.queue;
+  async idle(): Promise<void> {
+    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
   }
 
   private async active(firing: RuleFiring): Promise<Alarm | null> {
