@@ -96,39 +96,3 @@ test('rule engine - a statistical window is saved packed and comes back whole af
   await engine.stop();
   await store.close();
 });
-
-test('rule engine - while a window has unsaved points the saved position waits with it, so a crash would replay them', async () => {
-  const dir = await tempDir();
-  const db = await openTempDuckDb();
-  const store = new DuckDbRuleStore(db);
-  await store.init();
-  const avg: Rule = { ...rule, id: 'r-avg', condition: { type: 'statistical', key: 'temperature', function: 'avg', windowMs: 600_000, operator: '>', value: 50 } };
-  await store.putRule(avg);
-  let now = Date.now();
-  const options = { clock: () => now, tickIntervalMs: 60_000, saveIntervalMs: 0, onError: (err: unknown) => assert.fail(String(err)) };
-  const bus = new FileBus({ dir: join(dir, 'bus') });
-  const engine = new RuleEngine(store, bus, metadata, options);
-  await engine.start();
-  const windowSaved = async () => ((await store.loadStates())[0]?.state as { window?: number[] } | undefined)?.window?.length ?? 0;
-
-  await bus.publish(TELEMETRY_SUBJECT, batch(now, 10));
-  await waitFor(async () => engine.evaluatedSeq >= 1, 'first batch evaluated');
-  await engine.save(false);
-  assert.equal(await store.getPosition(), 1);
-  assert.equal(await windowSaved(), 2, 'the window (one point: time, value) went with position 1');
-
-  now += 1000;
-  await bus.publish(TELEMETRY_SUBJECT, batch(now, 20));
-  await waitFor(async () => engine.evaluatedSeq >= 2, 'second batch evaluated');
-  await engine.save(false);
-  assert.equal(await store.getPosition(), 1, 'the position does not pass points the saved window lacks');
-  assert.equal(await windowSaved(), 2);
-
-  now += 10_000;
-  await engine.save(false);
-  assert.equal(await store.getPosition(), 2, 'ten seconds on, both are written together');
-  assert.equal(await windowSaved(), 4);
-  await bus.close();
-  await engine.stop();
-  await store.close();
-});

@@ -85,12 +85,10 @@ interface Instance {
 }
 
 /**
- * While a state holding a statistical window (up to MAX_WINDOW_POINTS points) has unsaved points,
- * saves come at most this often: rewriting every window each second was most of what 1,000 rules
- * cost. A save always writes every dirty state with the position they cover, in one transaction,
- * so a crash (a clean stop saves everything) replays at most this long of the log from that
- * position and loses nothing; replayed firings meet their still-active alarm and are de-duplicated.
- * Skipping only the windows while moving the position on would lose their points after a crash.
+ * A state holding a statistical window (up to MAX_WINDOW_POINTS points) is written at most this
+ * often, the others at every save: rewriting every window each second was most of what 1,000
+ * rules cost. The price: a crash (not a clean stop, which saves everything) can lose up to this
+ * long of a window's points, where other states lose up to one save interval.
  */
 const WINDOW_SAVE_INTERVAL_MS = 10_000;
 
@@ -531,22 +529,12 @@ export class RuleEngine {
     return this.saving;
   }
 
-  /** True while a dirty window state was written less than WINDOW_SAVE_INTERVAL_MS ago. */
-  private windowSaveHeld(now: number): boolean {
-    for (const instances of this.instances.values()) {
-      for (const entry of instances.values()) {
-        if (entry.dirty && entry.state.window.length > 0 && now - (entry.savedAt ?? 0) < WINDOW_SAVE_INTERVAL_MS) return true;
-      }
-    }
-    return false;
-  }
-
   private async writeDirty(now: number, force: boolean): Promise<void> {
-    if (!force && this.windowSaveHeld(now)) return;
     const records: RuleStateRecord[] = [];
     for (const [ruleId, instances] of this.instances) {
       for (const [instance, entry] of instances) {
         if (!entry.dirty) continue;
+        if (!force && entry.state.window.length > 0 && now - (entry.savedAt ?? 0) < WINDOW_SAVE_INTERVAL_MS) continue;
         entry.dirty = false;
         entry.savedAt = now;
         records.push({ ruleId, instance, state: persistable(entry.state), updatedAt: now });
