@@ -439,7 +439,9 @@ export class RuleEngine {
     }
     // Resolving acknowledges the batches. A save, when due, starts here with the states and
     // position as they are now, but the consumer does not wait for the database: acknowledged
-    // batches whose states are not saved yet are at most one save interval plus one write old.
+    // batches whose states are not saved yet are at most one save interval plus one write old
+    // (WINDOW_SAVE_INTERVAL_MS for a statistical window). The durable resumes after what it
+    // acknowledged, not at the saved position, so a crash loses those from the rule states.
     void this.save(false);
   }
 
