@@ -31,6 +31,8 @@ import { connectDeviceApiToMqtt } from './transports/mqtt/device-push.js';
 import { relayDevicePushes } from './domains/device-api/device-push-relay.js';
 import { AlarmService } from './domains/alarms/alarms.service.js';
 import { LiveDetectionService } from './domains/analytics/live-detection.service.js';
+import { DetectionWorkerClient } from './domains/analytics/detection-worker-client.js';
+import type { LiveDetection } from './domains/analytics/live-detection.js';
 import { MaintenanceService } from './domains/analytics/maintenance.service.js';
 import { RulService } from './domains/analytics/rul.service.js';
 import { analyticsRoutes } from './transports/http/routes/analytics.routes.js';
@@ -57,7 +59,7 @@ import { KeyRegistry } from './domains/telemetry/key-registry.js';
 import { KeyUnits } from './domains/telemetry/key-units.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
-import { registerModelMemoryMetrics } from './observability/model-memory-metrics.js';
+import { registerDetectionWorkerMetrics, registerModelMemoryMetrics } from './observability/model-memory-metrics.js';
 import { registerRulesMetrics } from './observability/rules-metrics.js';
 import { createHttpServer } from './transports/http/server.js';
 import { reloadTls } from './transports/http/tls.js';
@@ -232,15 +234,29 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const storageHealth = new StorageHealth({ durableSeq: () => adapters.durableSeq(TELEMETRY_SUBJECT) }, metrics, log.child({ component: 'storage' }));
   writer.reportTo(storageHealth);
   const alarms = new AlarmService(alarmStore, adapters.alarmJournal, overrides.clock ?? Date.now);
-  const detection = new LiveDetectionService(modelStore, policyStore, telemetryStore, metadataStore, alarms, log.child({ component: 'analytics' }), {
+  const detectionOptions = {
     univariateKind: config.anomalyDetector,
     saveIntervalMs: config.modelSaveIntervalMs,
     memoryBudgetBytes: config.modelMemoryBudgetMb * 1024 * 1024,
     shutdownSaveMs: config.modelShutdownSaveMs,
     retrainIntervalMs: config.modelRetrainIntervalMs,
     retrainHistoryMs: config.modelRetrainHistoryMs,
-  });
+  };
+  const detectionLog = log.child({ component: 'analytics' });
+  // Embedded, models live in a worker thread; scaled out, on the main thread of the partition's
+  // owner, which hands them over with the partition (rule-engine.ts).
+  const detectionWorker =
+    config.anomalyDetection && config.detectionThread === 'worker' && !adapters.partitionOwnership
+      ? new DetectionWorkerClient({ store: modelStore, policyStore, telemetry: telemetryStore, metadata: metadataStore, alarms }, detectionLog, {
+          ...detectionOptions,
+          maxBacklogPoints: config.detectionMaxBacklogPoints,
+          restartDelayMs: 1000,
+        })
+      : null;
+  const detectionHere = detectionWorker ? null : new LiveDetectionService(modelStore, policyStore, telemetryStore, metadataStore, alarms, detectionLog, detectionOptions);
+  const detection: LiveDetection = detectionWorker ?? detectionHere!;
   await detection.start();
+  if (detectionWorker) registerDetectionWorkerMetrics(metrics.registry, () => detectionWorker.workerStats());
   registerModelMemoryMetrics(metrics.registry, () => detection.memoryStats());
   const rul = new RulService(modelStore, metadataStore, telemetryStore);
   await rul.start();
@@ -263,7 +279,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     onError: (err, context) => log.error({ err }, context),
     accepted,
     ...(adapters.partitionOwnership ? { ownership: adapters.partitionOwnership } : {}),
-    ...(adapters.partitionOwnership && config.anomalyDetection ? { handover: detection } : {}),
+    ...(adapters.partitionOwnership && config.anomalyDetection && detectionHere ? { handover: detectionHere } : {}),
   });
   const ruleAlarms = new RuleAlarms(alarms, (err, context) => log.error({ err }, context), metadataStore, clock);
   ruleEngine.onFiring(ruleAlarms.handle);

@@ -104,6 +104,12 @@ export const configSchema = z.object({
   /** Kind of the per-key live detectors: auto (= seasonal for one key) is the benchmarked one;
    *  robust keeps ~1 KB of state per series instead of O(period) (~30 KB at 1-minute sampling). */
   anomalyDetector: z.enum(['auto', 'robust', 'seasonal']).default('auto'),
+  /** Where live detection runs when embedded: a worker thread (scoring off the thread that
+   *  acknowledges devices) or the main thread. Scaled out it always runs on the main thread of the
+   *  partition's owner (models are handed over with partitions). */
+  detectionThread: z.enum(['worker', 'main']).default('worker'),
+  /** Points the detection worker may be behind before further points go unscored (counted). */
+  detectionMaxBacklogPoints: positiveInt.default(500_000),
   /** How often detector state is saved (a crash relearns at most this much). */
   modelSaveIntervalMs: positiveInt.default(5 * 60_000),
   /** Heap the live anomaly models may hold (estimated). Beyond it the least recently seen models
@@ -207,6 +213,8 @@ const envForKey: Record<keyof z.infer<typeof configSchema>, string> = {
   queryMaxPoints: 'VIGIL_QUERY_MAX_POINTS',
   anomalyDetection: 'VIGIL_ANOMALY_DETECTION',
   anomalyDetector: 'VIGIL_ANOMALY_DETECTOR',
+  detectionThread: 'VIGIL_DETECTION_THREAD',
+  detectionMaxBacklogPoints: 'VIGIL_DETECTION_MAX_BACKLOG_POINTS',
   modelSaveIntervalMs: 'VIGIL_MODEL_SAVE_INTERVAL_MS',
   modelMemoryBudgetMb: 'VIGIL_MODEL_MEMORY_BUDGET_MB',
   modelShutdownSaveMs: 'VIGIL_MODEL_SHUTDOWN_SAVE_MS',

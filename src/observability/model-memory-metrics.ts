@@ -2,6 +2,7 @@
 // read from the service when scraped, so the ingest path does no metric work for it.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ModelMemoryStats } from '../domains/analytics/model-memory.js';
+import type { DetectionWorkerStats } from '../domains/analytics/detection-worker-client.js';
 
 export function registerModelMemoryMetrics(registry: Registry, stats: () => ModelMemoryStats): void {
   const gauge = (name: string, help: string, read: (s: ModelMemoryStats) => number) =>
@@ -39,4 +40,31 @@ export function registerModelMemoryMetrics(registry: Registry, stats: () => Mode
     'Points stored but not scored because their model was still loading and its queue was full',
     (s) => s.pendingPointsDropped,
   );
+}
+
+/** The detection worker's queue (see domains/analytics/detection-worker-client.ts), read when scraped. */
+export function registerDetectionWorkerMetrics(registry: Registry, stats: () => DetectionWorkerStats): void {
+  new Gauge({
+    name: 'vigil_detection_backlog_points',
+    help: 'Accepted points posted to the detection worker and not yet scored',
+    registers: [registry],
+    collect() {
+      this.set(stats().backlogPoints);
+    },
+  });
+  const counter = (name: string, help: string, read: (s: DetectionWorkerStats) => number) => {
+    let seen = 0;
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const now = read(stats());
+        if (now > seen) this.inc(now - seen);
+        seen = now;
+      },
+    });
+  };
+  counter('vigil_detection_skipped_points_total', 'Accepted points not scored because the detection worker was too far behind (VIGIL_DETECTION_MAX_BACKLOG_POINTS)', (s) => s.skippedPoints);
+  counter('vigil_detection_worker_restarts_total', 'Times the detection worker died and was started again', (s) => s.restarts);
 }

@@ -50,7 +50,11 @@ describe('live models within a memory budget', () => {
     await send(a.accessToken, keysA, 0, 450);
     // Another device's models take the memory: every model of device a is spilled.
     await send(b.accessToken, Array.from({ length: 200 }, (_, i) => `t${i}`), 0, 450);
-    const before = await modelMetrics(vigil.http);
+    // The models are scored off the acknowledging thread: the figures follow within a moment.
+    const before = await waitFor(async () => {
+      const m = await modelMetrics(vigil.http);
+      return m.vigil_models_spilled_total! >= 300 ? m : null;
+    }, 'the models of device a spilled');
     assert.equal(before.vigil_models_budget_bytes, BUDGET_BYTES);
     assert.ok(before.vigil_models_spilled_total! >= 300, `spilled ${before.vigil_models_spilled_total}`);
     assert.ok(before.vigil_models_resident! < 500, 'not every model fits');
@@ -69,8 +73,10 @@ describe('live models within a memory budget', () => {
     }, 'anomaly alarm after reload');
     assert.equal(alarms[0].key, 's0');
     assert.equal(alarms[0].details.explanation.observed, 45);
-    const after = await modelMetrics(vigil.http);
-    assert.ok(after.vigil_models_reloaded_total! > before.vigil_models_reloaded_total!, 'the model was loaded back');
+    const after = await waitFor(async () => {
+      const m = await modelMetrics(vigil.http);
+      return m.vigil_models_reloaded_total! > before.vigil_models_reloaded_total! ? m : null;
+    }, 'the model loaded back');
     const model = (await request(vigil.http, 'GET', `/api/v1/models?deviceId=${a.id}`, { token })).body.items.find((m: { key: string }) => m.key === 's0');
     assert.equal(model.points, 485, 'learning continued from 450');
     assert.equal(model.trainedFrom, start);
@@ -81,8 +87,10 @@ describe('live models within a memory budget', () => {
     // loaded back, made less sensitive and saved, and the listing shows it.
     await send(b.accessToken, Array.from({ length: 200 }, (_, i) => `t${i}`), 450, 150);
     const threshold = model.sensitivity.threshold;
-    const spilledAgain = await modelMetrics(vigil.http);
-    assert.ok(spilledAgain.vigil_models_spilled_total! > after.vigil_models_spilled_total!, 'models were spilled again');
+    await waitFor(async () => {
+      const m = await modelMetrics(vigil.http);
+      return m.vigil_models_spilled_total! > after.vigil_models_spilled_total!;
+    }, 'models spilled again');
     const dismissed = await request(vigil.http, 'POST', `/api/v1/alarms/${alarms[0].id}/dismiss`, { token });
     assert.equal(dismissed.status, 200);
     const judged = await waitFor(async () => {

@@ -19,6 +19,7 @@ import { LIVE_UNIVARIATE_POLICY, LIVE_UNIVARIATE_TUNING } from './detectors/conf
 import { leftToRelations, relationKeysOf, relationsKeys, relationsName } from './device-relations.js';
 import { isRow, plainModel, seriesRecord, univariateModel, type Series, type SeriesModel, type SeriesValues } from './live-series.js';
 import { ModelMemory, toRecord, type ModelMemoryStats } from './model-memory.js';
+import type { LiveDetection, ModelView, Verdict } from './live-detection.js';
 
 /** Points a new univariate series learns from before it may alarm (SKAB's protocol uses 400). */
 const LIVE_FIT_POINTS = 400;
@@ -39,7 +40,7 @@ export interface LiveDetectionOptions {
 
 const pid = (tenantId: string, deviceType: string) => `${tenantId}\u0000${deviceType}`;
 
-export class LiveDetectionService {
+export class LiveDetectionService implements LiveDetection {
   /** Device id → series name → series. Nested maps: no string building per point. */
   private readonly series = new Map<string, Map<string, Series>>();
   private readonly policies = new Map<string, DetectorPolicy>();
@@ -49,7 +50,7 @@ export class LiveDetectionService {
   private readonly deviceTypes = new Map<string, string | null>();
   private retrainTimer: NodeJS.Timeout | null = null;
   private stopped = false;
-  private readonly verdictListeners: ((verdict: { tenantId: string; deviceId: string; keys: string[]; key: string; ts: number; score: number }) => void)[] = [];
+  private readonly verdictListeners: ((verdict: Verdict) => void)[] = [];
   private readonly memory: ModelMemory;
 
   constructor(
@@ -273,7 +274,7 @@ export class LiveDetectionService {
   }
 
   /** Every point a model judges anomalous (not only the one that raises its alarm): anomaly rules. */
-  onVerdict(listener: (verdict: { tenantId: string; deviceId: string; keys: string[]; key: string; ts: number; score: number }) => void): void {
+  onVerdict(listener: (verdict: Verdict) => void): void {
     this.verdictListeners.push(listener);
   }
 
@@ -341,7 +342,7 @@ export class LiveDetectionService {
     this.policies.set(pid(policy.tenantId, policy.deviceType), policy);
   }
 
-  listPolicies(tenantId: string): DetectorPolicy[] {
+  async listPolicies(tenantId: string): Promise<DetectorPolicy[]> {
     return [...this.policies.values()].filter((p) => p.tenantId === tenantId).sort((a, b) => a.deviceType.localeCompare(b.deviceType));
   }
 
@@ -411,6 +412,14 @@ export class LiveDetectionService {
     const scope = deviceId ? (this.series.get(deviceId)?.values() ?? []) : this.allSeries();
     for (const s of scope) if (s.tenantId === tenantId) out.push(toRecord(s, false));
     return out.sort((a, b) => a.deviceId.localeCompare(b.deviceId) || a.key.localeCompare(b.key));
+  }
+
+  async models(tenantId: string, deviceId?: string): Promise<ModelView[]> {
+    return this.list(tenantId, deviceId).map((record) => ({
+      record,
+      ...(this.learningState(record.deviceId, record.key) ?? { learning: false, pointsNeeded: 0 }),
+      sensitivity: this.sensitivity(record.deviceId, record.key) ?? { threshold: 0, dismissals: 0 },
+    }));
   }
 
   /** Whether a series' model still learns (scores 0, raises nothing) and how many points it still needs. */

@@ -3,7 +3,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AlarmService } from '../../../domains/alarms/alarms.service.js';
-import type { LiveDetectionService } from '../../../domains/analytics/live-detection.service.js';
+import type { LiveDetection } from '../../../domains/analytics/live-detection.js';
 import type { MaintenanceService } from '../../../domains/analytics/maintenance.service.js';
 import type { RulService } from '../../../domains/analytics/rul.service.js';
 import { parseTime } from '../../../domains/telemetry/query.service.js';
@@ -47,7 +47,7 @@ const PolicySchema = Type.Object({
 
 export interface AnalyticsRouteDeps {
   alarms: AlarmService;
-  detection: LiveDetectionService;
+  detection: LiveDetection;
   maintenance: MaintenanceService;
   rul: RulService;
   alarmStore: AlarmStore;
@@ -162,11 +162,9 @@ export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): vo
       const { tenantId } = principalOf(request);
       const deviceId = (request.query as { deviceId?: string }).deviceId;
       const feedback = new Map((await d.alarmStore.alarmFeedback(tenantId, 'anomaly')).map((f) => [`${f.deviceId}\u0000${f.key}`, f]));
-      const items = d.detection.list(tenantId, deviceId).map((m) => {
+      const items = (await d.detection.models(tenantId, deviceId)).map(({ record: m, learning, pointsNeeded, sensitivity }) => {
         const f = feedback.get(`${m.deviceId}\u0000${m.key}`);
         const judged = (f?.acknowledged ?? 0) + (f?.dismissed ?? 0);
-        const learning = d.detection.learningState(m.deviceId, m.key) ?? { learning: false, pointsNeeded: 0 };
-        const sensitivity = d.detection.sensitivity(m.deviceId, m.key) ?? { threshold: 0, dismissals: 0 };
         return {
           deviceId: m.deviceId,
           key: m.key,
@@ -175,8 +173,8 @@ export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): vo
           trainedFrom: m.trainedFrom,
           trainedTo: m.trainedTo,
           points: m.points,
-          learning: learning.learning,
-          pointsNeeded: learning.pointsNeeded,
+          learning,
+          pointsNeeded,
           alarms: { open: f?.open ?? 0, acknowledged: f?.acknowledged ?? 0, dismissed: f?.dismissed ?? 0 },
           precision: judged ? (f!.acknowledged / judged) : null,
           falseAlarmRate: f?.raised ? f.dismissed / f.raised : null,
@@ -229,7 +227,7 @@ export function analyticsRoutes(app: FastifyInstance, d: AnalyticsRouteDeps): vo
         response: { 200: Type.Object({ items: Type.Array(DetectorPolicySchema) }) },
       },
     },
-    async (request) => ({ items: d.detection.listPolicies(principalOf(request).tenantId) }),
+    async (request) => ({ items: await d.detection.listPolicies(principalOf(request).tenantId) }),
   );
 
   app.put(
