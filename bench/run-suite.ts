@@ -273,6 +273,13 @@ export function render(r: { meta: any; sizes: any; results: Record<string, any> 
       if (perPoint(v)) {
         L.push(`Server CPU time per acknowledged point (all threads of the server process ÷ points; on a shared machine steadier than points/s): Vigil ${perPoint(v)}${perPoint(b) ? `, Mosquitto ${perPoint(b)}` : ''}.`, '');
       }
+      const det = v.detection;
+      if (det?.worker) {
+        L.push(
+          `Live anomaly detection scores every point in a worker thread, after the acknowledgement: ${det.skippedPoints === 0 ? 'every acknowledged point was scored' : `**${fmt(det.skippedPoints)} points were not scored** (the worker fell more than VIGIL_DETECTION_MAX_BACKLOG_POINTS behind)`}, ${det.caughtUpAfterSec === null ? 'and it had not caught up 120 s after the load' : `and it had caught up ${fmt(det.caughtUpAfterSec, 1)} s after the load ended`}.`,
+          '',
+        );
+      }
     }
   }
   if (x.http) {

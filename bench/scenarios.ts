@@ -52,6 +52,37 @@ export interface VigilIngestResult extends MqttLoadResult {
   storedMs: LatencySummary;
   liveMs: LatencySummary;
   profile?: ProfileSummary | null;
+  /** Live anomaly scoring after the load (detection runs in a worker thread, behind the acknowledgement). */
+  detection?: DetectionCatchUp;
+}
+
+export interface DetectionCatchUp {
+  /** Accepted points that live detection did not score because its worker was too far behind. */
+  skippedPoints: number;
+  /** Seconds from the end of the load until every accepted point was scored (null: did not catch up in time). */
+  caughtUpAfterSec: number | null;
+  /** Main-thread mode (VIGIL_DETECTION_THREAD=main) has no worker figures. */
+  worker: boolean;
+}
+
+/** Waits until the detection worker has scored every accepted point (its backlog is 0), from /metrics. */
+async function detectionCaughtUp(http: string, loadEnd: number, timeoutMs: number): Promise<DetectionCatchUp> {
+  const read = async () => {
+    const text = await (await fetch(`${http}/metrics`)).text();
+    const value = (name: string) => {
+      const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+      return m ? Number(m[1]) : null;
+    };
+    return { backlog: value('vigil_detection_backlog_points'), skipped: value('vigil_detection_skipped_points_total') };
+  };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const m = await read();
+    if (m.backlog === null) return { skippedPoints: 0, caughtUpAfterSec: 0, worker: false };
+    if (m.backlog === 0) return { skippedPoints: m.skipped ?? 0, caughtUpAfterSec: Math.round((Date.now() - loadEnd) / 100) / 10, worker: true };
+    if (Date.now() > deadline) return { skippedPoints: m.skipped ?? 0, caughtUpAfterSec: null, worker: true };
+    await sleep(200);
+  }
 }
 
 export async function vigilMqttIngest(p: Omit<MqttIngestParams, 'mosquitto'>): Promise<VigilIngestResult> {
@@ -76,8 +107,10 @@ export async function vigilMqttIngest(p: Omit<MqttIngestParams, 'mosquitto'>): P
       const storedMs = await probe.stop();
       await sleep(300);
       watcher.close();
+      const loadEnd = Date.now();
       const pointsStored = await waitStored(v.http, api.accessToken, devs.map((d) => d.id), from, load.pointsAcked, 120_000);
-      return { ...load, pointsStored, storedMs, liveMs: watcher.samples.summary() };
+      const detection = await detectionCaughtUp(v.http, loadEnd, 120_000);
+      return { ...load, pointsStored, storedMs, liveMs: watcher.samples.summary(), detection };
     },
     p.profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${p.profileDir}`] } : {},
   ).then(async (r) => (p.profileDir ? { ...r, profile: await summarizeProfile(p.profileDir) } : r));

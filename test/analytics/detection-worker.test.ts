@@ -106,3 +106,32 @@ test('detection worker - a worker far behind skips and counts points instead of 
   assert.equal(d.workerStats().backlogPoints, 0);
   await d.stop();
 });
+
+test('detection worker - the packer numbers strings once, and starting over keeps every batch intact', async () => {
+  const { BatchPacker, StringTable, unpackBatches, packerLimits } = await import('../../src/domains/analytics/detection-worker-protocol.js');
+  const saved = packerLimits.maxStrings;
+  packerLimits.maxStrings = 12;
+  try {
+    const packer = new BatchPacker();
+    const table = new StringTable();
+    const sent: PointBatch[] = [];
+    const got: PointBatch[] = [];
+    const receive = () => {
+      const packed = packer.take();
+      if (!packed) return;
+      // What postMessage with a transfer does to the typed array.
+      const copy = structuredClone(packed, { transfer: [packed.data.buffer as ArrayBuffer] });
+      got.push(...unpackBatches(copy, table.apply(copy)));
+    };
+    for (let i = 0; i < 40; i++) {
+      const b: PointBatch = { tenantId: 't', deviceId: `d${i % 7}`, transport: 'mqtt', receivedAt: i, points: [{ key: `k${i % 3}`, ts: i, value: i / 3 }, { key: 'note', ts: i, value: 'text' }] };
+      packer.pack(b);
+      sent.push({ ...b, points: b.points.filter((p) => typeof p.value === 'number') });
+      if (i % 5 === 4) receive();
+    }
+    receive();
+    assert.deepEqual(got, sent);
+  } finally {
+    packerLimits.maxStrings = saved;
+  }
+});

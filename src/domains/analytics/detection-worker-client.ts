@@ -17,7 +17,7 @@ import type { LiveDetection, ModelView, Verdict } from './live-detection.js';
 import type { LiveDetectionOptions } from './live-detection.service.js';
 import type { ModelMemoryStats } from './model-memory.js';
 import type { DetectionWorkerData } from './detection-worker.js';
-import { fromWireError, packBatch, toWireError, WORKER_PORTS, type FromWorker, type ServiceMethod, type ToWorker, type WorkerPortName } from './detection-worker-protocol.js';
+import { BatchPacker, fromWireError, toWireError, WORKER_PORTS, type FromWorker, type ServiceMethod, type ToWorker, type WorkerPortName } from './detection-worker-protocol.js';
 
 export interface DetectionWorkerOptions extends LiveDetectionOptions {
   /** Points posted to the worker and not yet scored beyond which new points are not scored. */
@@ -58,8 +58,7 @@ export class DetectionWorkerClient implements LiveDetection {
   private stopping = false;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private pending: unknown[] = [];
-  private pendingPoints = 0;
+  private packer = new BatchPacker();
   private flushScheduled = false;
   private backlog = 0;
   private skipped = 0;
@@ -114,6 +113,7 @@ export class DetectionWorkerClient implements LiveDetection {
     this.restarts++;
     setTimeout(() => {
       if (this.stopping || this.worker) return;
+      this.packer = new BatchPacker(); // the new worker knows no strings yet
       this.spawn();
       this.call('start', []).then(
         () => (this.ready = true),
@@ -124,12 +124,11 @@ export class DetectionWorkerClient implements LiveDetection {
 
   observe(batch: PointBatch): void {
     if (!this.ready) return;
-    if (this.backlog + this.pendingPoints >= this.options.maxBacklogPoints) {
+    if (this.backlog + this.packer.points >= this.options.maxBacklogPoints) {
       for (const p of batch.points) if (typeof p.value === 'number') this.skipped++;
       return;
     }
-    this.pendingPoints += packBatch(this.pending, batch);
-    if (!this.flushScheduled && this.pendingPoints > 0) {
+    if (this.packer.pack(batch) > 0 && !this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
@@ -138,13 +137,11 @@ export class DetectionWorkerClient implements LiveDetection {
   /** Posts the batches observed so far: once per turn of the event loop, and before any call. */
   private flush(): void {
     this.flushScheduled = false;
-    if (this.pendingPoints === 0 || !this.worker) return;
-    const data = this.pending;
-    const points = this.pendingPoints;
-    this.pending = [];
-    this.pendingPoints = 0;
-    this.backlog += points;
-    this.worker.postMessage({ type: 'batches', data, points } satisfies ToWorker);
+    if (!this.worker) return;
+    const packed = this.packer.take();
+    if (!packed) return;
+    this.backlog += packed.points;
+    this.worker.postMessage({ type: 'batches', packed } satisfies ToWorker, [packed.data.buffer as ArrayBuffer]);
   }
 
   private post(message: ToWorker): void {
@@ -210,7 +207,7 @@ export class DetectionWorkerClient implements LiveDetection {
   }
 
   workerStats(): DetectionWorkerStats {
-    return { backlogPoints: this.backlog + this.pendingPoints, skippedPoints: this.skipped, restarts: this.restarts };
+    return { backlogPoints: this.backlog + this.packer.points, skippedPoints: this.skipped, restarts: this.restarts };
   }
 
   models(tenantId: string, deviceId?: string): Promise<ModelView[]> {

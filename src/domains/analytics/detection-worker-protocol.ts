@@ -28,7 +28,7 @@ export interface WireError {
 export type Reply = { type: 'reply'; id: number; ok: true; value: unknown } | { type: 'reply'; id: number; ok: false; error: WireError };
 
 export type ToWorker =
-  | { type: 'batches'; data: unknown[]; points: number }
+  | { type: 'batches'; packed: PackedBatches }
   | { type: 'call'; id: number; method: ServiceMethod; args: unknown[] }
   | { type: 'dismissed'; alarm: { type: string; tenantId: string; deviceId: string; key: string | null; details: unknown } }
   | Reply;
@@ -58,36 +58,137 @@ export function fromWireError(w: WireError): Error {
   return err;
 }
 
-/**
- * Appends a batch's numeric points to a flat array: tenant, device, transport, receivedAt, count,
- * then key, ts, value per point. Strings and numbers only: the structured clone of such an array
- * is far cheaper than of the batch objects, and detection needs nothing else. Returns the points
- * appended (0: nothing numeric, nothing appended).
- */
-export function packBatch(out: unknown[], batch: PointBatch): number {
-  const points = batch.points;
-  let numeric = 0;
-  for (let i = 0; i < points.length; i++) if (typeof points[i]!.value === 'number') numeric++;
-  if (numeric === 0) return 0;
-  out.push(batch.tenantId, batch.deviceId, batch.transport, batch.receivedAt, numeric);
-  for (let i = 0; i < points.length; i++) {
-    const p = points[i]!;
-    if (typeof p.value === 'number') out.push(p.key, p.ts, p.value);
-  }
-  return numeric;
+/** Strings the packer has numbered before it starts over (both sides then forget theirs). */
+const MAX_STRINGS = 1_000_000;
+/** Tests lower the bound to see the packer start over. */
+export const packerLimits = { maxStrings: MAX_STRINGS };
+
+/** One post of packed batches: the strings numbered since the last post, and the numbers. */
+export interface PackedBatches {
+  /** True when the receiver must forget every string it was sent before (the sender started over). */
+  reset: boolean;
+  /** New strings, numbered on from the receiver's last one. */
+  strings: string[];
+  /** Per batch: tenant, device, transport (string numbers), receivedAt, point count; then per point: key (string number), ts, value. */
+  data: Float64Array;
+  points: number;
 }
 
-/** The batches packed by packBatch, in order. */
-export function* unpackBatches(data: readonly unknown[]): Generator<PointBatch> {
+/**
+ * Packs accepted batches' numeric points for the detection worker. Strings (tenant, device, key)
+ * are numbered once and sent once, so a post is a typed array that is transferred, not copied:
+ * the main thread's cost per point is a map lookup and three stores, not a structured clone.
+ */
+export class BatchPacker {
+  private readonly ids = new Map<string, number>();
+  private strings: string[] = [];
+  private reset = false;
+  private data = new Float64Array(4096);
+  private length = 0;
+  private pointsPacked = 0;
+
+  get points(): number {
+    return this.pointsPacked;
+  }
+
+  /** Appends a batch's numeric points; returns how many (0: nothing numeric, nothing appended). */
+  pack(batch: PointBatch): number {
+    const points = batch.points;
+    let numeric = 0;
+    for (let i = 0; i < points.length; i++) if (typeof points[i]!.value === 'number') numeric++;
+    if (numeric === 0) return 0;
+    // A batch brings at most 3 + numeric new strings: start over before it, never in its middle.
+    if (this.ids.size + 3 + numeric > packerLimits.maxStrings) this.startOver();
+    this.room(5 + 3 * numeric);
+    const d = this.data;
+    let at = this.length;
+    d[at++] = this.id(batch.tenantId);
+    d[at++] = this.id(batch.deviceId);
+    d[at++] = this.id(batch.transport);
+    d[at++] = batch.receivedAt;
+    d[at++] = numeric;
+    for (let i = 0; i < points.length; i++) {
+      const p = points[i]!;
+      if (typeof p.value !== 'number') continue;
+      d[at++] = this.id(p.key);
+      d[at++] = p.ts;
+      d[at++] = p.value;
+    }
+    this.length = at;
+    this.pointsPacked += numeric;
+    return numeric;
+  }
+
+  /** What was packed since the last take (null: nothing); its buffer is the caller's to transfer. */
+  take(): PackedBatches | null {
+    if (this.length === 0) return null;
+    const out: PackedBatches = { reset: this.reset, strings: this.strings, data: this.data.subarray(0, this.length), points: this.pointsPacked };
+    this.data = new Float64Array(this.data.length);
+    this.length = 0;
+    this.pointsPacked = 0;
+    this.strings = [];
+    this.reset = false;
+    return out;
+  }
+
+  private id(s: string): number {
+    let id = this.ids.get(s);
+    if (id === undefined) {
+      id = this.ids.size;
+      this.ids.set(s, id);
+      this.strings.push(s);
+    }
+    return id;
+  }
+
+  /**
+   * Numbers the strings anew (a fleet whose devices come and go would grow the table forever).
+   * Batches already packed with the old numbers are re-packed first, then both sides forget.
+   */
+  private startOver(): void {
+    const old = [...this.ids.keys()];
+    const pending = this.length > 0 ? [...unpackBatches({ reset: false, strings: [], data: this.data.subarray(0, this.length), points: this.pointsPacked }, old)] : [];
+    this.ids.clear();
+    this.strings = [];
+    this.reset = true;
+    this.length = 0;
+    this.pointsPacked = 0;
+    for (const b of pending) this.pack(b);
+  }
+
+  private room(n: number): void {
+    if (this.length + n <= this.data.length) return;
+    const bigger = new Float64Array(Math.max(this.data.length * 2, this.length + n));
+    bigger.set(this.data.subarray(0, this.length));
+    this.data = bigger;
+  }
+}
+
+/**
+ * The receiving side's string table: `apply` a post's new strings before unpacking it.
+ */
+export class StringTable {
+  strings: string[] = [];
+
+  apply(packed: PackedBatches): readonly string[] {
+    if (packed.reset) this.strings = [];
+    for (const s of packed.strings) this.strings.push(s);
+    return this.strings;
+  }
+}
+
+/** The batches of one post, in order, given the string table as it stands after that post. */
+export function* unpackBatches(packed: PackedBatches, strings: readonly string[]): Generator<PointBatch> {
+  const d = packed.data;
   let i = 0;
-  while (i < data.length) {
-    const tenantId = data[i++] as string;
-    const deviceId = data[i++] as string;
-    const transport = data[i++] as PointBatch['transport'];
-    const receivedAt = data[i++] as number;
-    const n = data[i++] as number;
+  while (i < d.length) {
+    const tenantId = strings[d[i++]!]!;
+    const deviceId = strings[d[i++]!]!;
+    const transport = strings[d[i++]!] as PointBatch['transport'];
+    const receivedAt = d[i++]!;
+    const n = d[i++]!;
     const points: PointBatch['points'] = new Array(n);
-    for (let j = 0; j < n; j++, i += 3) points[j] = { key: data[i] as string, ts: data[i + 1] as number, value: data[i + 2] as number };
+    for (let j = 0; j < n; j++, i += 3) points[j] = { key: strings[d[i]!]!, ts: d[i + 1]!, value: d[i + 2]! };
     yield { tenantId, deviceId, transport, receivedAt, points };
   }
 }

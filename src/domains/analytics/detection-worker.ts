@@ -9,6 +9,7 @@ import { LiveDetectionService, type LiveDetectionOptions } from './live-detectio
 import {
   fromWireError,
   toWireError,
+  StringTable,
   unpackBatches,
   WORKER_PORTS,
   type FromWorker,
@@ -25,6 +26,7 @@ export interface DetectionWorkerData {
 const STATS_INTERVAL_MS = 1000;
 
 const port = parentPort!;
+const table = new StringTable();
 let started: Promise<unknown> = Promise.resolve();
 const { options, logLevel } = workerData as DetectionWorkerData;
 const log = createLogger(logLevel).child({ component: 'analytics', thread: 'detection' });
@@ -71,14 +73,15 @@ stats.unref();
 port.on('message', (message: ToWorker) => {
   switch (message.type) {
     case 'batches': {
-      for (const batch of unpackBatches(message.data)) {
+      const strings = table.apply(message.packed);
+      for (const batch of unpackBatches(message.packed, strings)) {
         try {
           service.observe(batch);
         } catch (err) {
           log.error({ err, deviceId: batch.deviceId }, 'scoring a batch failed');
         }
       }
-      post({ type: 'done', points: message.points });
+      post({ type: 'done', points: message.packed.points });
       return;
     }
     case 'call': {
