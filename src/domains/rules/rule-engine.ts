@@ -14,7 +14,7 @@ import { decodeBatch, TELEMETRY_SUBJECT } from '../telemetry/batch-codec.js';
 import type { AcceptedBatches } from '../telemetry/accepted-batches.js';
 import { initialState, needsTicks, numericValue, step, type RuleEvent, type RuleInput, type RuleState } from './evaluate.js';
 import { isModelCondition, targetMatches, type Rule } from './rule.js';
-import { isRuleWide, RuleIndex, type DeviceFacts } from './rule-index.js';
+import { isRuleWide, RuleIndex, type DeviceFacts, type KeyIndex } from './rule-index.js';
 import { persistable, restoreState } from './saved-state.js';
 
 export interface RuleFiring {
@@ -423,12 +423,20 @@ export class RuleEngine {
   private async consume(cursor: Cursor, messages: BusMessage[]): Promise<void> {
     for (const m of messages) {
       if (m.seq <= cursor.position) continue; // redelivered: already in the saved states
+      if (this.rules.size === 0 && this.batchListeners.length === 0) {
+        // No rule and nobody to tell: nothing to evaluate (the common case of a fresh install,
+        // and per message on the thread that acknowledges devices), only the held batch to let go.
+        this.options.accepted?.take(m.seq);
+        cursor.position = m.seq;
+        continue;
+      }
       try {
         // Accepted on this node: the batch object itself, not a second decode of its log record.
         const held = this.options.accepted?.take(m.seq);
         const batch = held ? { ...held, seq: m.seq } : decodeBatch(m.seq, m.data);
         if (cursor.since === null || batch.receivedAt >= cursor.since) {
-          await this.evaluateBatch(batch);
+          const evaluating = this.evaluateBatch(batch);
+          if (evaluating) await evaluating; // only when the device's rules had to be looked up
           for (const l of this.batchListeners) l(batch);
         }
       } catch (err) {
@@ -445,9 +453,17 @@ export class RuleEngine {
     void this.save(false);
   }
 
-  /** Runs one batch through the tenant's rules; exposed for the engine's own tests. */
-  async evaluateBatch(batch: SequencedBatch): Promise<void> {
-    const indexes = await this.index.forDevice(batch.tenantId, batch.deviceId, () => this.facts(batch.tenantId, batch.deviceId));
+  /**
+   * Runs one batch through the tenant's rules; exposed for the engine's own tests. Synchronous
+   * when the device's rules are known (no promise per message); a promise while they are looked up.
+   */
+  evaluateBatch(batch: SequencedBatch): Promise<void> | void {
+    const known = this.index.known(batch.tenantId, batch.deviceId);
+    if (known) return this.evaluateWith(known, batch);
+    return this.index.forDevice(batch.tenantId, batch.deviceId, () => this.facts(batch.tenantId, batch.deviceId)).then((indexes) => this.evaluateWith(indexes, batch));
+  }
+
+  private evaluateWith(indexes: KeyIndex[], batch: SequencedBatch): void {
     if (indexes.length === 0) return;
     // Per point: only the rules filed under its key (and the any-key ones); one input shared by them.
     for (const p of batch.points) {

@@ -114,6 +114,11 @@ export class RuleIndex {
   }
 
   /** The indexes that apply to a device; `factsOf` is asked only when the tenant has rules by type or label. */
+  /** The device's rule indexes if already resolved (no lookup, no promise), else undefined. */
+  known(tenantId: string, deviceId: string): KeyIndex[] | undefined {
+    return this.resolved.get(deviceId)?.get(tenantId);
+  }
+
   async forDevice(tenantId: string, deviceId: string, factsOf: () => Promise<DeviceFacts | null>): Promise<KeyIndex[]> {
     const cached = this.resolved.get(deviceId)?.get(tenantId);
     if (cached) return cached;
