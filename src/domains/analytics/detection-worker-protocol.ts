@@ -63,6 +63,9 @@ const MAX_STRINGS = 1_000_000;
 /** Tests lower the bound to see the packer start over. */
 export const packerLimits = { maxStrings: MAX_STRINGS };
 
+/** Numbers the packing buffer starts with (it grows by doubling when a turn of the loop brings more). */
+const INITIAL_CAPACITY = 16_384;
+
 /** One post of packed batches: the strings numbered since the last post, and the numbers. */
 export interface PackedBatches {
   /** True when the receiver must forget every string it was sent before (the sender started over). */
@@ -83,7 +86,9 @@ export class BatchPacker {
   private readonly ids = new Map<string, number>();
   private strings: string[] = [];
   private reset = false;
-  private data = new Float64Array(4096);
+  /** Packed into and kept: each post takes an exact-size copy (a small allocation; a fresh large
+   *  buffer per post cost more than the packing itself, measured: page faults of big allocations). */
+  private data: Float64Array = new Float64Array(INITIAL_CAPACITY);
   private length = 0;
   private pointsPacked = 0;
 
@@ -122,8 +127,7 @@ export class BatchPacker {
   /** What was packed since the last take (null: nothing); its buffer is the caller's to transfer. */
   take(): PackedBatches | null {
     if (this.length === 0) return null;
-    const out: PackedBatches = { reset: this.reset, strings: this.strings, data: this.data.subarray(0, this.length), points: this.pointsPacked };
-    this.data = new Float64Array(this.data.length);
+    const out: PackedBatches = { reset: this.reset, strings: this.strings, data: this.data.slice(0, this.length), points: this.pointsPacked };
     this.length = 0;
     this.pointsPacked = 0;
     this.strings = [];
