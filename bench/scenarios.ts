@@ -9,7 +9,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { ApiClient, type ProvisionedDevice } from '../src/simulator/api.js';
 import { runMqttLoad, openConnections, type MqttLoadResult } from './lib/mqtt-load.js';
 import { liveWatcher, storedLatencyProbe, waitStored } from './lib/observers.js';
-import { BENCH_PASSWORD, rssBytes, withCpu, startMosquitto, startVigilProcess, type VigilProcess } from './lib/processes.js';
+import { BENCH_PASSWORD, cpuSeconds, rssBytes, withCpu, startMosquitto, startVigilProcess, type VigilProcess } from './lib/processes.js';
 import { summarizeProfile, type ProfileSummary } from './lib/profile.js';
 import { rollupAggregateSql } from '../src/adapters/embedded/duckdb-rollups.js';
 import { median, round, Samples, sleep, type LatencySummary } from './lib/stats.js';
@@ -54,6 +54,8 @@ export interface VigilIngestResult extends MqttLoadResult {
   profile?: ProfileSummary | null;
   /** Live anomaly scoring after the load (detection runs in a worker thread, behind the acknowledgement). */
   detection?: DetectionCatchUp;
+  /** Server CPU from the start of the load until storage and detection had caught up (includes the idle polling after). */
+  serverCpuSecUntilCaughtUp?: number;
 }
 
 export interface DetectionCatchUp {
@@ -93,6 +95,7 @@ export async function vigilMqttIngest(p: Omit<MqttIngestParams, 'mosquitto'>): P
       const watcher = await liveWatcher(v.http, api.accessToken, devs.slice(0, p.watchDevices).map((d) => d.id));
       const probe = storedLatencyProbe({ http: v.http, token: api.accessToken, host: '127.0.0.1', mqttPort: v.mqttPort, device: probeDevice });
       const from = Date.now() - 1000;
+      const cpuAtStart = cpuSeconds(v.pid);
       const load = await withCpu(v.pid, () => runMqttLoad({
         host: '127.0.0.1',
         port: v.mqttPort,
@@ -110,7 +113,9 @@ export async function vigilMqttIngest(p: Omit<MqttIngestParams, 'mosquitto'>): P
       const loadEnd = Date.now();
       const pointsStored = await waitStored(v.http, api.accessToken, devs.map((d) => d.id), from, load.pointsAcked, 120_000);
       const detection = await detectionCaughtUp(v.http, loadEnd, 120_000);
-      return { ...load, pointsStored, storedMs, liveMs: watcher.samples.summary(), detection };
+      // Storage and detection finish after the load: their CPU counts too, in this second figure.
+      const serverCpuSecUntilCaughtUp = Math.round((cpuSeconds(v.pid) - cpuAtStart) * 1000) / 1000;
+      return { ...load, pointsStored, storedMs, liveMs: watcher.samples.summary(), detection, serverCpuSecUntilCaughtUp };
     },
     p.profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${p.profileDir}`] } : {},
   ).then(async (r) => (p.profileDir ? { ...r, profile: await summarizeProfile(p.profileDir) } : r));
