@@ -40,9 +40,13 @@ function bytesOf(text: string): Buffer {
 export function encodeBatch(batch: PointBatch): Buffer {
   let text = `{"t":${quoted(batch.tenantId)},"d":${quoted(batch.deviceId)},"tr":${quoted(batch.transport)},"ra":${numberText(batch.receivedAt)},"p":[`;
   const points = batch.points;
+  // The points of a message mostly share one timestamp: its text is made once.
+  let ts = NaN;
+  let tsText = '';
   for (let i = 0; i < points.length; i++) {
     const p = points[i]!;
-    text += `${i === 0 ? '' : ','}[${quoted(p.key)},${numberText(p.ts)},${valueText(p.value)}]`;
+    if (p.ts !== ts) tsText = numberText((ts = p.ts));
+    text += `${i === 0 ? '' : ','}[${quoted(p.key)},${tsText},${valueText(p.value)}]`;
   }
   return bytesOf(`${text}]}`);
 }
