@@ -47,18 +47,46 @@ class Reader {
 
   /** A string without escapes or control characters, ASCII only; the cursor is on its quote. */
   string(): string | null {
+    const end = this.stringEnd();
+    if (end < 0) return null;
+    const start = this.at + 1;
+    this.at = end + 1;
+    return latin1(this.buf, start, end);
+  }
+
+  /**
+   * The key at position `index` of a message: devices send the same keys in the same order, so
+   * the string made for the previous message's key at that position is reused when the bytes
+   * match (JSON.parse shares its key strings too; a new string per point was garbage).
+   */
+  key(index: number): string | null {
+    const end = this.stringEnd();
+    if (end < 0) return null;
     const buf = this.buf;
     const start = this.at + 1;
-    let at = start;
+    this.at = end + 1;
+    const known = recentKeys[index];
+    if (known !== undefined && known.length === end - start) {
+      let i = 0;
+      while (i < known.length && known.charCodeAt(i) === buf[start + i]) i++;
+      if (i === known.length) return known;
+    }
+    const key = latin1(buf, start, end);
+    if (key.length <= MAX_KEY_LENGTH) recentKeys[index] = key;
+    return key;
+  }
+
+  /** Where the plain string at the cursor ends (its closing quote), or -1. */
+  private stringEnd(): number {
+    const buf = this.buf;
+    let at = this.at + 1;
     for (;;) {
-      if (at >= buf.length) return null;
+      if (at >= buf.length) return -1;
       const c = buf[at]!;
-      if (c === QUOTE) break;
-      if (c === 0x5c || c < 0x20 || c > 0x7e) return null;
+      if (c === QUOTE) return at;
+      if (c === 0x5c || c < 0x20 || c > 0x7e) return -1;
       at++;
     }
-    this.at = at + 1;
-    return latin1(buf, start, at);
   }
 
   /** A JSON number (strict grammar), as JSON.parse reads it. */
@@ -145,19 +173,26 @@ function plainKey(key: string | null): key is string {
 }
 
 /** Reads `"k":v,...}` (the cursor past the `{`) into points at ts; false to give up. */
-function readValues(r: Reader, ts: number, out: TelemetryPoint[], keys: string[]): boolean {
+/** The key strings of the last message read, by position (see Reader.key). */
+const recentKeys: string[] = [];
+
+function hasKey(points: readonly TelemetryPoint[], key: string): boolean {
+  for (let i = 0; i < points.length; i++) if (points[i]!.key === key) return true;
+  return false;
+}
+
+function readValues(r: Reader, ts: number, out: TelemetryPoint[]): boolean {
   if (r.skipSpace() === CLOSE) {
     r.at++;
     return true;
   }
   for (;;) {
     if (r.skipSpace() !== QUOTE) return false;
-    const key = r.string();
-    if (!plainKey(key) || keys.length >= MAX_KEYS || keys.includes(key)) return false;
+    const key = r.key(out.length);
+    if (!plainKey(key) || out.length >= MAX_KEYS || hasKey(out, key)) return false;
     if (!r.expect(COLON)) return false;
     const value = r.value();
     if (value === null) return false;
-    keys.push(key);
     out.push({ key, ts, value });
     const c = r.skipSpace();
     r.at++;
@@ -171,7 +206,6 @@ export function parsePlainPayload(payload: Buffer, limits: ParseLimits): Telemet
   const r = new Reader(payload);
   if (!r.expect(OPEN)) return null;
   const points: TelemetryPoint[] = [];
-  const keys: string[] = [];
   if (r.skipSpace() === QUOTE && payload[r.at + 1] === 0x74 && payload[r.at + 2] === 0x73 && payload[r.at + 3] === QUOTE) {
     // {"ts":<int>,"values":{...}} in this order and nothing else; a "ts" data point (a flat
     // object holding a key "ts" but no "values") is left to payload.ts.
@@ -181,11 +215,11 @@ export function parsePlainPayload(payload: Buffer, limits: ParseLimits): Telemet
     const ts = r.number();
     if (ts === null || !Number.isSafeInteger(ts) || ts < MIN_TS_MS || ts > limits.nowMs + limits.maxFutureSkewMs) return null;
     if (!r.expect(COMMA) || r.skipSpace() !== QUOTE || r.string() !== 'values' || !r.expect(COLON) || !r.expect(OPEN)) return null;
-    if (!readValues(r, ts, points, keys) || !r.expect(CLOSE)) return null;
+    if (!readValues(r, ts, points) || !r.expect(CLOSE)) return null;
   } else {
-    if (!readValues(r, limits.nowMs, points, keys)) return null;
+    if (!readValues(r, limits.nowMs, points)) return null;
     // A flat object naming both ts and values is a timestamped entry to payload.ts.
-    if (keys.includes('values') && keys.includes('ts')) return null;
+    if (hasKey(points, 'values') && hasKey(points, 'ts')) return null;
   }
   if (r.skipSpace() !== -1) return null;
   if (points.length === 0 || points.length > (limits.maxPoints ?? Infinity)) return null;
