@@ -42,6 +42,7 @@ export class AcceptedBatches {
     this.stampSeqs = new Float64Array(stamps);
     this.stampTimes = new Float64Array(stamps);
     this.stampPoints = new Uint32Array(stamps);
+    if (readers > 255) throw new RangeError('at most 255 readers of accepted batches (a byte counts them)');
     this.heldSeqs = new Float64Array(readers > 0 ? capacity : 0);
     this.heldBatches = new Array<PointBatch | undefined>(readers > 0 ? capacity : 0).fill(undefined);
     this.heldLeft = new Uint8Array(readers > 0 ? capacity : 0);
