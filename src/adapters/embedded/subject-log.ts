@@ -42,10 +42,27 @@ export interface LogContext {
   onEvent: (event: FileBusEvent) => void;
 }
 
+/**
+ * The records waiting for the next commit (consecutive seqs from firstSeq) and the one promise
+ * they all wait on: a publish costs a `then` on it, not a promise, its resolvers and two objects
+ * of its own (issue #9).
+ */
 interface Pending {
-  message: BusMessage;
-  resolve: (seq: number) => void;
+  firstSeq: number;
+  data: Uint8Array[];
+  durable: Promise<void>;
+  resolve: () => void;
   reject: (err: unknown) => void;
+}
+
+function pendingFrom(firstSeq: number): Pending {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const durable = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { firstSeq, data: [], durable, resolve, reject };
 }
 
 export interface WriteFailure {
@@ -64,7 +81,7 @@ export class SubjectLog {
   /** Quarantine files of this subject, this run and earlier ones. */
   readonly quarantineFiles = new Set<string>();
   private fd: LogFile | null = null;
-  private pending: Pending[] = [];
+  private pending: Pending | null = null;
   private flushing: Promise<void> | null = null;
   private closed = false;
   /** The active file may hold bytes past the durable size (a failed write): cut them before writing. */
@@ -187,10 +204,10 @@ export class SubjectLog {
   publish(data: Uint8Array): Promise<number> {
     if (this.closed) return Promise.reject(Errors.unavailable('ingest log is closed'));
     const seq = this.nextSeq++;
-    return new Promise<number>((resolve, reject) => {
-      this.pending.push({ message: { seq, data }, resolve, reject });
-      if (!this.flushing) this.flushing = this.flushLoop();
-    });
+    const pending = (this.pending ??= pendingFrom(seq));
+    pending.data.push(data);
+    if (!this.flushing) this.flushing = this.flushLoop();
+    return pending.durable.then(() => seq);
   }
 
   private get active(): Segment {
@@ -200,25 +217,27 @@ export class SubjectLog {
   private async flushLoop(): Promise<void> {
     // Let the current tick's publishes join this group before writing.
     await new Promise<void>((r) => setImmediate(r));
-    while (this.pending.length > 0) {
+    while (this.pending) {
       const group = this.pending;
-      this.pending = [];
+      this.pending = null;
+      const records = group.data;
       const segment = this.active;
       // The whole group framed into one buffer, written with one call: cheaper than a gathered
       // write of one small buffer per record, whose cost grows with the number of buffers.
       let bytes = 0;
-      for (const p of group) bytes += HEADER_BYTES + p.message.data.length;
+      for (const data of records) bytes += HEADER_BYTES + data.length;
       const framed = Buffer.allocUnsafe(bytes);
-      const seqs = new Float64Array(group.length);
-      const ends = new Uint32Array(group.length);
-      const lengths = new Uint32Array(group.length);
+      const seqs = new Float64Array(records.length);
+      const ends = new Uint32Array(records.length);
+      const lengths = new Uint32Array(records.length);
       let at = 0;
-      for (let i = 0; i < group.length; i++) {
-        const message = group[i]!.message;
-        at = encodeRecordInto(framed, at, message.seq, message.data);
-        seqs[i] = message.seq;
+      for (let i = 0; i < records.length; i++) {
+        const data = records[i]!;
+        const seq = group.firstSeq + i;
+        at = encodeRecordInto(framed, at, seq, data);
+        seqs[i] = seq;
         ends[i] = at;
-        lengths[i] = message.data.length;
+        lengths[i] = data.length;
       }
       let stage: WriteFailure['stage'] = 'repair';
       try {
@@ -232,17 +251,17 @@ export class SubjectLog {
         // next write, or a restart would find a torn record with valid ones after it.
         this.needsRepair = true;
         const error = Errors.unavailable(`ingest log ${stage} failed: ${(err as Error).message}`);
-        for (const p of group) p.reject(Object.assign(error, { cause: err }));
+        group.reject(Object.assign(error, { cause: err }));
         this.writeFailed(stage, err);
         await this.repair().catch(() => undefined);
         continue;
       }
       this.recent.addGroup(framed, seqs, ends, lengths, segment.firstSeq, segment.size);
       segment.size += bytes;
-      this.durableSeq = group[group.length - 1]!.message.seq;
+      this.durableSeq = group.firstSeq + records.length - 1;
       this.writeSucceeded();
-      for (const p of group) p.resolve(p.message.seq);
-      const messages = this.ephemeral.size > 0 ? group.map((p) => p.message) : [];
+      group.resolve();
+      const messages: BusMessage[] = this.ephemeral.size > 0 ? records.map((data, i) => ({ seq: group.firstSeq + i, data })) : [];
       for (const listener of this.ephemeral) {
         try {
           listener(messages);
@@ -311,7 +330,7 @@ export class SubjectLog {
     await this.flushing;
     this.flushing = null;
     // Publishes that arrived during the probe wait for a flush loop.
-    if (this.pending.length > 0 && !this.flushing) this.flushing = this.flushLoop();
+    if (this.pending && !this.flushing) this.flushing = this.flushLoop();
   }
 
   wake(): void {

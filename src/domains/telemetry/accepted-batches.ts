@@ -11,12 +11,6 @@
 // records): it only reads each batch's point count and receipt time, kept here in typed arrays.
 import type { PointBatch } from '../../ports/telemetry.js';
 
-interface Held {
-  batch: PointBatch;
-  /** Consumers that have not taken it yet. */
-  left: number;
-}
-
 /** Point count and receipt time of one accepted batch. */
 export interface BatchStamp {
   points: number;
@@ -24,7 +18,13 @@ export interface BatchStamp {
 }
 
 export class AcceptedBatches {
-  private readonly bySeq = new Map<number, Held>();
+  // Held batches in a ring indexed by seq (the log numbers batches one by one, so a slot is reused
+  // exactly when its batch becomes the oldest past `capacity`): no map entry or wrapper object per
+  // message, which showed in profiles of the ingest path.
+  private readonly heldSeqs: Float64Array;
+  private readonly heldBatches: (PointBatch | undefined)[];
+  /** Consumers that have not taken the slot's batch yet. */
+  private readonly heldLeft: Uint8Array;
   private readonly stampSeqs: Float64Array;
   private readonly stampTimes: Float64Array;
   private readonly stampPoints: Uint32Array;
@@ -42,6 +42,10 @@ export class AcceptedBatches {
     this.stampSeqs = new Float64Array(stamps);
     this.stampTimes = new Float64Array(stamps);
     this.stampPoints = new Uint32Array(stamps);
+    if (readers > 255) throw new RangeError('at most 255 readers of accepted batches (a byte counts them)');
+    this.heldSeqs = new Float64Array(readers > 0 ? capacity : 0);
+    this.heldBatches = new Array<PointBatch | undefined>(readers > 0 ? capacity : 0).fill(undefined);
+    this.heldLeft = new Uint8Array(readers > 0 ? capacity : 0);
   }
 
   remember(seq: number, batch: PointBatch): void {
@@ -50,19 +54,20 @@ export class AcceptedBatches {
     this.stampTimes[slot] = batch.receivedAt;
     this.stampPoints[slot] = batch.points.length;
     if (this.readers === 0) return;
-    this.bySeq.set(seq, { batch, left: this.readers });
-    if (this.bySeq.size > this.capacity) {
-      const oldest = this.bySeq.keys().next().value as number;
-      this.bySeq.delete(oldest);
-    }
+    const at = seq % this.capacity;
+    this.heldSeqs[at] = seq;
+    this.heldBatches[at] = batch;
+    this.heldLeft[at] = this.readers;
   }
 
   /** The batch for seq if still held; this consumer will not get it again. Read-only to consumers. */
   take(seq: number): PointBatch | undefined {
-    const held = this.bySeq.get(seq);
-    if (!held) return undefined;
-    if (--held.left <= 0) this.bySeq.delete(seq);
-    return held.batch;
+    if (this.readers === 0) return undefined;
+    const at = seq % this.capacity;
+    const batch = this.heldBatches[at];
+    if (batch === undefined || this.heldSeqs[at] !== seq) return undefined;
+    if (--this.heldLeft[at]! === 0) this.heldBatches[at] = undefined;
+    return batch;
   }
 
   /** Point count and receipt time of seq's batch if still known (written into `into`), else false. */

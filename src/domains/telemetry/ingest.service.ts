@@ -132,33 +132,48 @@ export class IngestService {
   }
 
   /** Accepts a raw payload (bytes or text). Resolves with the point count once durable. */
-  async acceptRaw(device: DeviceIdentity, transport: Transport, payload: Buffer | string): Promise<number> {
-    const receivedAt = Date.now();
-    let points: TelemetryPoint[];
-    try {
-      const sharedCheck = this.checkRate(device);
-      if (sharedCheck) await sharedCheck;
-      points = parseTelemetryPayload(payload, this.parseLimits(receivedAt));
-      this.checkTenantQuota(device, points.length, receivedAt);
-    } catch (err) {
-      throw this.reject(device, transport, err, payload);
-    }
-    return this.screenAndPublish(device, transport, points, payload, receivedAt);
+  acceptRaw(device: DeviceIdentity, transport: Transport, payload: Buffer | string): Promise<number> {
+    return this.accept(device, transport, payload, (limits) => parseTelemetryPayload(payload, limits));
   }
 
   /** Accepts an already-parsed JSON body. */
-  async acceptJson(device: DeviceIdentity, transport: Transport, body: unknown, raw?: Buffer | string): Promise<number> {
+  acceptJson(device: DeviceIdentity, transport: Transport, body: unknown, raw?: Buffer | string): Promise<number> {
+    return this.accept(device, transport, raw ?? JSON.stringify(body), (limits) => telemetryFromJson(body, limits));
+  }
+
+  // The path of every message, written with plain promises rather than async functions: each
+  // async step made a promise and a resolution job of its own per message (issue #9). Nothing here
+  // throws; every refusal is a rejected promise, as it was from the async functions.
+  private accept(device: DeviceIdentity, transport: Transport, raw: Buffer | string, parse: (limits: ParseLimits) => TelemetryPoint[]): Promise<number> {
     const receivedAt = Date.now();
+    let sharedCheck: Promise<void> | null;
+    try {
+      sharedCheck = this.checkRate(device);
+    } catch (err) {
+      return Promise.reject(this.reject(device, transport, err, raw));
+    }
+    if (!sharedCheck) return this.parseAndPublish(device, transport, raw, parse, receivedAt);
+    return sharedCheck.then(
+      () => this.parseAndPublish(device, transport, raw, parse, receivedAt),
+      (err: unknown) => {
+        throw this.reject(device, transport, err, raw);
+      },
+    );
+  }
+
+  private parseAndPublish(device: DeviceIdentity, transport: Transport, raw: Buffer | string, parse: (limits: ParseLimits) => TelemetryPoint[], receivedAt: number): Promise<number> {
     let points: TelemetryPoint[];
     try {
-      const sharedCheck = this.checkRate(device);
-      if (sharedCheck) await sharedCheck;
-      points = telemetryFromJson(body, this.parseLimits(receivedAt));
+      points = parse(this.parseLimits(receivedAt));
       this.checkTenantQuota(device, points.length, receivedAt);
     } catch (err) {
-      throw this.reject(device, transport, err, raw ?? JSON.stringify(body));
+      return Promise.reject(this.reject(device, transport, err, raw));
     }
-    return this.screenAndPublish(device, transport, points, raw ?? JSON.stringify(body), receivedAt);
+    try {
+      return this.screenAndPublish(device, transport, points, raw, receivedAt);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   private parseLimits(nowMs: number) {
@@ -199,23 +214,13 @@ export class IngestService {
    * Accepts points another format's parser produces (line protocol, SenML): the same rate
    * limit, rejection path and durable publish as JSON. `parse` gets the limits to apply.
    */
-  async acceptParsed(
+  acceptParsed(
     device: DeviceIdentity,
     transport: Transport,
     parse: (limits: ParseLimits) => TelemetryPoint[],
     raw: Buffer | string,
   ): Promise<number> {
-    const receivedAt = Date.now();
-    let points: TelemetryPoint[];
-    try {
-      const sharedCheck = this.checkRate(device);
-      if (sharedCheck) await sharedCheck;
-      points = parse(this.parseLimits(receivedAt));
-      this.checkTenantQuota(device, points.length, receivedAt);
-    } catch (err) {
-      throw this.reject(device, transport, err, raw);
-    }
-    return this.screenAndPublish(device, transport, points, raw, receivedAt);
+    return this.accept(device, transport, raw, parse);
   }
 
   /** Throws when this node's limit is exceeded; returns the shared check to await, if any. */
@@ -248,32 +253,49 @@ export class IngestService {
     }
   }
 
-  private async publish(device: DeviceIdentity, transport: Transport, points: TelemetryPoint[], receivedAt: number): Promise<number> {
+  private publish(device: DeviceIdentity, transport: Transport, points: TelemetryPoint[], receivedAt: number): Promise<number> {
     const batch: PointBatch = { tenantId: device.tenantId, deviceId: device.deviceId, transport, receivedAt, points };
     const refusal = this.intakeCheck();
     if (refusal) {
       this.metrics.ingestUnavailable.inc({ reason: 'disk_space_low' });
-      throw new AppError('UNAVAILABLE', 503, `telemetry refused for now: ${refusal}; retry later`, { reason: 'disk_space_low' }, {
-        retryAfterSec: RETRY_AFTER_DISK_LOW_SEC,
-      });
+      return Promise.reject(
+        new AppError('UNAVAILABLE', 503, `telemetry refused for now: ${refusal}; retry later`, { reason: 'disk_space_low' }, {
+          retryAfterSec: RETRY_AFTER_DISK_LOW_SEC,
+        }),
+      );
     }
-    let seq: number;
+    let durable: Promise<number>;
     try {
-      seq = await this.bus.publish(TELEMETRY_SUBJECT, encodeBatch(batch), { partitionKey: devicePartitionKey(device.tenantId, device.deviceId) });
+      durable = this.bus.publish(TELEMETRY_SUBJECT, encodeBatch(batch), { partitionKey: devicePartitionKey(device.tenantId, device.deviceId) });
     } catch (err) {
-      // Not the device's fault and not acknowledged: a 503 tells it to send the data again.
-      this.metrics.ingestUnavailable.inc({ reason: 'log_write_failed' });
-      if (this.throttle.shouldLog('ingest log write failed')) this.log.error({ err }, 'ingest log write failed; telemetry refused with 503');
-      throw new AppError('UNAVAILABLE', 503, 'telemetry could not be stored durably; retry later', { reason: 'log_write_failed' }, {
-        cause: err,
-        retryAfterSec: RETRY_AFTER_WRITE_FAILED_SEC,
-      });
+      durable = Promise.reject(err);
     }
+    return durable.then(
+      (seq) => this.durable(batch, seq),
+      (err: unknown) => {
+        throw this.logWriteFailed(err);
+      },
+    );
+  }
+
+  /** Not the device's fault and not acknowledged: a 503 tells it to send the data again. */
+  private logWriteFailed(err: unknown): AppError {
+    this.metrics.ingestUnavailable.inc({ reason: 'log_write_failed' });
+    if (this.throttle.shouldLog('ingest log write failed')) this.log.error({ err }, 'ingest log write failed; telemetry refused with 503');
+    return new AppError('UNAVAILABLE', 503, 'telemetry could not be stored durably; retry later', { reason: 'log_write_failed' }, {
+      cause: err,
+      retryAfterSec: RETRY_AFTER_WRITE_FAILED_SEC,
+    });
+  }
+
+  /** The batch is in the durable log: count it and tell the listeners. */
+  private durable(batch: PointBatch, seq: number): number {
     this.accepted?.remember(seq, batch);
-    const labels = labelsOf(transport);
-    this.metrics.pointsAccepted.inc(labels, points.length);
-    this.metrics.batchPoints.observe(labels, points.length);
-    this.metrics.acceptLatency.observe(labels, (Date.now() - receivedAt) / 1000);
+    const labels = labelsOf(batch.transport);
+    const points = batch.points.length;
+    this.metrics.pointsAccepted.inc(labels, points);
+    this.metrics.batchPoints.observe(labels, points);
+    this.metrics.acceptLatency.observe(labels, (Date.now() - batch.receivedAt) / 1000);
     for (const listener of this.listeners) {
       try {
         listener(batch);
@@ -281,7 +303,7 @@ export class IngestService {
         this.log.error({ err }, 'accepted-batch listener failed');
       }
     }
-    return points.length;
+    return points;
   }
 
   /**

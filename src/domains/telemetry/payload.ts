@@ -7,6 +7,7 @@
 // Text must round-trip: invalid UTF-8 bytes and lone surrogates are rejected, not replaced.
 import type { TelemetryPoint, TelemetryValue } from '../../ports/telemetry.js';
 import { isValidUtf8, isWellFormedText } from '../../util/unicode.js';
+import { parsePlainPayload } from './plain-payload.js';
 
 export type RejectReason =
   | 'invalid_json'
@@ -56,6 +57,10 @@ export function payloadText(payload: Buffer | string): string {
 }
 
 export function parseTelemetryPayload(payload: Buffer | string, limits: ParseLimits): TelemetryPoint[] {
+  if (typeof payload !== 'string') {
+    const plain = parsePlainPayload(payload, limits);
+    if (plain) return plain;
+  }
   const text = payloadText(payload);
   let json: unknown;
   try {

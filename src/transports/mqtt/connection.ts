@@ -90,7 +90,8 @@ export class MqttConnection implements FrameSink {
   private outbound: OutboundFlow | null = null;
   private held: IPublishPacket | null = null;
   private heldSince = 0;
-  private out: Buffer[] | null = null;
+  /** Written at the end of the turn: packets, and plain PUBACKs as their packet id (a number). */
+  private out: (Buffer | number)[] | null = null;
   private aliases: (string | undefined)[] | null = null;
   private problemInformation = true;
   /** Set when the connection must end once the publishes being handled are acknowledged. */
@@ -333,20 +334,18 @@ export class MqttConnection implements FrameSink {
   }
 
   private context(p: IPublishPacket, payload: Buffer): PublishContext {
-    return { device: this.device!, topic: p.topic, payload, qos: p.qos, protocolVersion: this.version, properties: p.properties, reply: this.replier(p) };
+    return new InboundPublish(this, p, this.device!, payload, this.version);
   }
 
   /** MQTT 5 request/response: a reply goes to the request's response topic with its correlation data. */
-  private replier(p: IPublishPacket): PublishContext['reply'] {
-    return (topic, body) => {
-      const props = p.properties;
-      const message: OutboundMessage = { topic: props?.responseTopic ?? topic, payload: Buffer.from(body), qos: 0 };
-      if (props?.correlationData) message.properties = { correlationData: props.correlationData };
-      const granted = this.session?.grantedQos(message.topic) ?? -1;
-      if (granted < 0 || this.state !== State.Connected) return false; // the device does not listen there
-      message.qos = granted as 0 | 1;
-      return this.deliver(message) !== 'too_large';
-    };
+  replyTo(p: IPublishPacket, topic: string, body: Buffer | string): boolean {
+    const props = p.properties;
+    const message: OutboundMessage = { topic: props?.responseTopic ?? topic, payload: Buffer.from(body), qos: 0 };
+    if (props?.correlationData) message.properties = { correlationData: props.correlationData };
+    const granted = this.session?.grantedQos(message.topic) ?? -1;
+    if (granted < 0 || this.state !== State.Connected) return false; // the device does not listen there
+    message.qos = granted as 0 | 1;
+    return this.deliver(message) !== 'too_large';
   }
 
   private finishHandling(unbounded: boolean): void {
@@ -387,7 +386,8 @@ export class MqttConnection implements FrameSink {
       (this.session!.qos2Received ??= new Set()).add(a.id);
       this.acks!.releasePending();
     }
-    this.write(encodeAck(a.qos === 1 ? 'puback' : 'pubrec', a.id, code, text, this.version));
+    if (a.qos === 1 && code === 0 && text === null) this.queue(a.id);
+    else this.write(encodeAck(a.qos === 1 ? 'puback' : 'pubrec', a.id, code, text, this.version));
     return true;
   }
 
@@ -439,10 +439,16 @@ export class MqttConnection implements FrameSink {
 
   /** Queued and written once per event-loop turn with everything else queued meanwhile. */
   write(buf: Buffer): void {
+    this.queue(buf);
+  }
+
+  /** A packet, or the id of a plain PUBACK: its four bytes are written straight into the turn's buffer
+   *  at flush, with no buffer of its own per message (issue #9). */
+  private queue(packet: Buffer | number): void {
     if (this.state === State.Closed) return;
-    if (this.out) this.out.push(buf);
+    if (this.out) this.out.push(packet);
     else {
-      this.out = [buf];
+      this.out = [packet];
       scheduleFlush(this);
     }
   }
@@ -451,7 +457,7 @@ export class MqttConnection implements FrameSink {
     const out = this.out;
     this.out = null;
     if (!out || this.state === State.Closed || this.stream.destroyed) return;
-    const ok = this.stream.write(out.length === 1 ? out[0] : Buffer.concat(out));
+    const ok = this.stream.write(out.length === 1 && typeof out[0] !== 'number' ? out[0]! : joinPackets(out));
     if (!ok && !(this.blocked & Block.Write)) {
       this.block(Block.Write);
       this.stream.once('drain', () => this.unblock(Block.Write));
@@ -507,4 +513,49 @@ export class MqttConnection implements FrameSink {
     if (this.state !== State.Closed) this.markClosed();
     this.host.released(this);
   }
+}
+
+/** What a handler gets for one publish; `reply` is a method, so no closure is made per message. */
+class InboundPublish implements PublishContext {
+  readonly topic: string;
+  readonly qos: 0 | 1 | 2;
+  readonly properties: PublishContext['properties'];
+
+  constructor(
+    private readonly conn: MqttConnection,
+    private readonly packet: IPublishPacket,
+    readonly device: DeviceIdentity,
+    readonly payload: Buffer,
+    readonly protocolVersion: ProtocolVersion,
+  ) {
+    this.topic = packet.topic;
+    this.qos = packet.qos;
+    this.properties = packet.properties;
+  }
+
+  reply(topic: string, payload: Buffer | string): boolean {
+    return this.conn.replyTo(this.packet, topic, payload);
+  }
+}
+
+/** One buffer for a turn's packets; a number is a PUBACK with that id and reason 0 (its short
+ *  form, the same bytes in 3.1.1 and 5: spec 3.4.2.1). */
+function joinPackets(out: readonly (Buffer | number)[]): Buffer {
+  let bytes = 0;
+  for (const p of out) bytes += typeof p === 'number' ? 4 : p.length;
+  const joined = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (const p of out) {
+    if (typeof p === 'number') {
+      joined[at] = 0x40;
+      joined[at + 1] = 2;
+      joined[at + 2] = p >> 8;
+      joined[at + 3] = p & 0xff;
+      at += 4;
+    } else {
+      joined.set(p, at);
+      at += p.length;
+    }
+  }
+  return joined;
 }

@@ -8,7 +8,7 @@ import { ACCEPTED, type Outcome, type PublishContext, type TopicHandler } from '
 export function telemetryHandler(ingest: IngestService, maxPayloadBytes: number): TopicHandler {
   return {
     waitMs: (device) => ingest.rateLimitWaitMs(device),
-    async handle(ctx: PublishContext): Promise<Outcome> {
+    handle(ctx: PublishContext): Promise<Outcome> | Outcome {
       if (ctx.topic.endsWith('/p')) {
         const message = 'Protobuf telemetry is not supported yet; publish JSON';
         ingest.recordRejection(ctx.device, 'mqtt', 'unknown_topic', message, ctx.payload);
@@ -19,16 +19,18 @@ export function telemetryHandler(ingest: IngestService, maxPayloadBytes: number)
         ingest.recordRejection(ctx.device, 'mqtt', 'too_large', message, ctx.payload);
         return { reason: Reason.payloadFormatInvalid, message };
       }
-      try {
-        await ingest.acceptRaw(ctx.device, 'mqtt', ctx.payload);
-        return ACCEPTED;
-      } catch (err) {
-        if (!(err instanceof PayloadError)) throw err;
-        // Already counted and kept in the dead-letter log by the ingest service.
-        // Over a rate or the tenant's series quota: 0x97 quota exceeded, not a malformed payload.
-        if (err.reason === 'rate_limited' || err.reason === 'too_many_series' || err.reason === 'quota_exceeded') return { reason: Reason.quotaExceeded, message: err.message };
-        return { reason: Reason.payloadFormatInvalid, message: err.message };
-      }
+      // One .then, not an async function: its promise and await cost a job per message (issue #9).
+      return ingest.acceptRaw(ctx.device, 'mqtt', ctx.payload).then(accepted, refused);
     },
   };
+}
+
+const accepted = (): Outcome => ACCEPTED;
+
+function refused(err: unknown): Outcome {
+  if (!(err instanceof PayloadError)) throw err;
+  // Already counted and kept in the dead-letter log by the ingest service.
+  // Over a rate or the tenant's series quota: 0x97 quota exceeded, not a malformed payload.
+  if (err.reason === 'rate_limited' || err.reason === 'too_many_series' || err.reason === 'quota_exceeded') return { reason: Reason.quotaExceeded, message: err.message };
+  return { reason: Reason.payloadFormatInvalid, message: err.message };
 }
