@@ -120,6 +120,9 @@ for (const restore of [false, true]) {
   section(`nab seasonal batch-tuned (shape), snapshots ${tag}`, (h) => {
     for (const c of nabCols) runDetector(h, 'seasonal', c.ts, c.cols, c.names, { shape: { enabled: true } }, SNAPS, restore);
   });
+  section(`nab seasonal with free period search, snapshots ${tag}`, (h) => {
+    for (const c of nabCols) runDetector(h, 'seasonal', c.ts, c.cols, c.names, { seasonal: { freePeriodSearch: true } }, SNAPS, restore);
+  });
   section(`nab regimes live, snapshots ${tag}`, (h) => {
     for (const c of nabCols) runRegimes(h, c.names[0]!, c.ts, c.cols[0]!, SNAPS, restore);
   });
