@@ -39,6 +39,11 @@ function resultLine(r: DetectionResult): string {
   return `${num(r.score)} ${r.isAnomaly ? 1 : 0}${r.alarm ? 1 : 0}${r.warmingUp ? 1 : 0} ${ex} ${num(r.flatline)} ${num(r.drift)}\n`;
 }
 
+/** The fields the live path reads: the explanation only on anomalous points (see SeriesModel.update). */
+function alarmLine(r: DetectionResult): string {
+  return resultLine(r.isAnomaly ? r : { ...r, explanation: undefined });
+}
+
 const sections: Record<string, string> = {};
 function section(name: string, fill: (h: Hash) => void): void {
   const t0 = performance.now();
@@ -138,8 +143,24 @@ for (const restore of [false, true]) {
   });
 }
 
+// The live path's lean update (explanations only on anomalous points) against the full one.
+type RegimesUpdate = (d: RegimeAwareDetector, ts: number, x: number) => DetectionResult;
+const leanAndFull: [string, RegimesUpdate][] = [
+  ['full', (d, ts, x) => d.update(ts, x)],
+  // (Falls back to update() on code without the lean path, so the same script runs before the change.)
+  ['lean', (d, ts, x) => ((d as unknown as { updateForAlarms?: unknown }).updateForAlarms ? (d as unknown as { updateForAlarms(ts: number, x: number): DetectionResult }).updateForAlarms(ts, x) : d.update(ts, x))],
+];
+for (const [tag, update] of leanAndFull)
+  section(`nab+skab regimes, fields the live path reads, ${tag}`, (h) => {
+    for (const c of [...nabCols, ...skabCols])
+      for (let j = 0; j < c.cols.length; j++) {
+        const d = RegimeAwareDetector.create(c.names[j]!, 'auto', 400, { policy: LIVE_UNIVARIATE_POLICY, tuning: LIVE_UNIVARIATE_TUNING });
+        for (let i = 0; i < c.ts.length; i++) h.update(alarmLine(update(d, c.ts[i]!, c.cols[j]![i]!)));
+      }
+  });
+
 // A simulated fleet as scripts/eval-fleet.ts runs it (3 days at 60 s: daily cycles are found).
-section('fleet', (h) => {
+function fleet(h: Hash, update: RegimesUpdate, line: (r: DetectionResult) => string): void {
   for (const type of Object.keys(MODELS)) {
     const model = MODELS[type]!;
     if (model.numericKeys.length === 0) continue;
@@ -162,7 +183,7 @@ section('fleet', (h) => {
         for (const k of keys) {
           let det = perKey.get(k);
           if (!det) perKey.set(k, (det = RegimeAwareDetector.create(k, 'auto', 400, { policy: LIVE_UNIVARIATE_POLICY, tuning: LIVE_UNIVARIATE_TUNING })));
-          h.update(k + resultLine(det.update(ts, sample[k] as number)));
+          h.update(k + line(update(det, ts, sample[k] as number)));
         }
         if (relational && relKeys) h.update(resultLine(relational.update(ts, relKeys.map((k) => (typeof sample[k] === 'number' ? (sample[k] as number) : NaN)))));
       }
@@ -170,7 +191,9 @@ section('fleet', (h) => {
       if (relational) h.update(JSON.stringify(relational.snapshot()));
     }
   }
-});
+}
+section('fleet', (h) => fleet(h, leanAndFull[0]![1], resultLine));
+for (const [tag, update] of leanAndFull) section(`fleet, fields the live path reads, ${tag}`, (h) => fleet(h, update, alarmLine));
 
 /** LiveDetectionService over a feed, in-memory stores; hashes alarms, verdicts and saved states. */
 async function live(h: Hash, budgetBytes: number, messages: number, batchOf: (seq: number) => PointBatch): Promise<void> {
@@ -249,10 +272,8 @@ for (const [name, fill] of sectionsAsync) {
   console.log(`${name}: ${sections[name].slice(0, 16)} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
 }
 
-for (const restoredName of Object.keys(sections).filter((n) => n.endsWith('restored'))) {
-  const straight = restoredName.replace(/restored$/, 'straight');
-  if (sections[straight] !== sections[restoredName]) console.log(`NOTE: "${restoredName}" differs from the straight run`);
-}
+for (const [a, b] of Object.keys(sections).filter((n) => n.endsWith('restored')).map((n) => [n, n.replace(/restored$/, 'straight')]).concat(Object.keys(sections).filter((n) => n.endsWith(', lean')).map((n) => [n, n.replace(/lean$/, 'full')])))
+  if (sections[a] !== sections[b]) console.log(`NOTE: "${a}" differs from "${b}"`);
 if (args.write) writeFileSync(args.write, JSON.stringify(sections, null, 2) + '\n');
 if (args.compare) {
   if (!existsSync(args.compare)) throw new Error(`${args.compare} not found`);

@@ -116,6 +116,10 @@ export class RegimeAwareDetector {
   private plain: Detector;
   private children: [Detector, Detector] | null;
   private readonly row = [0];
+  /** The detector that judged the last point (null: none did), for its explanation. */
+  private judgedBy: Detector | null = null;
+  /** The drift check's per-point tail (1 − the alarm threshold in force); NaN: to be read again. */
+  private driftTail = NaN;
 
   private constructor(snapshot: RegimeAwareSnapshot) {
     // The detectors copy their snapshots; keeping those too would hold the state twice.
@@ -164,12 +168,14 @@ export class RegimeAwareDetector {
 
   /** An alarm of this series with this score was dismissed as false: every part gets less sensitive. */
   dismissed(score: number): void {
+    this.driftTail = NaN;
     this.plain.dismissed(score);
     this.s.feedback = this.plain.snapshot().feedback;
     if (this.children) for (const c of this.children) c.setFeedback(this.s.feedback);
   }
 
   setFeedback(feedback: FeedbackState | undefined): void {
+    this.driftTail = NaN;
     this.s.feedback = feedback;
     this.plain.setFeedback(feedback);
     if (this.children) for (const c of this.children) c.setFeedback(feedback);
@@ -188,8 +194,20 @@ export class RegimeAwareDetector {
   }
 
   update(ts: number, value: number): DetectionResult {
+    return this.step(ts, value, true);
+  }
+
+  /**
+   * Like update, but the result carries its explanation only when the point is anomalous (the
+   * live path reads it nowhere else): no explanation is built for ordinary points.
+   */
+  updateForAlarms(ts: number, value: number): DetectionResult {
+    return this.step(ts, value, false);
+  }
+
+  private step(ts: number, value: number, explainAlways: boolean): DetectionResult {
     const learning = this.s.buffer !== null;
-    const result = this.judge(ts, value);
+    const result = this.judge(ts, value, explainAlways);
     // A counter that stops advancing is judged by its rate (0), not as a stuck sensor.
     if (this.s.counter || !Number.isFinite(value)) return result;
     const run = stepFlatline((this.s.flatline ??= newFlatline()), value, learning);
@@ -203,7 +221,7 @@ export class RegimeAwareDetector {
       isAnomaly: true,
       alarm: !result.isAnomaly || result.alarm,
       warmingUp: false,
-      explanation: { ...(result.explanation ?? { key: this.s.key, expected: [value, value] as [number, number] }), observed: value },
+      explanation: { ...(result.explanation ?? this.judgedBy?.lastExplanation() ?? { key: this.s.key, expected: [value, value] as [number, number] }), observed: value },
       ...(run ? { flatline: run } : { drift }),
     };
   }
@@ -244,25 +262,33 @@ export class RegimeAwareDetector {
     if (!this.s.drift && this.s.seen < DRIFT_FROM_POINTS) return 0;
     const states = (this.s.drift ??= [newDrift()]);
     const state = states.length === 2 && this.s.cut !== null ? states[value < this.s.cut ? 0 : 1]! : states[0]!;
-    return stepDrift(state, value, learning, 1 - this.sensitivity().threshold);
+    if (Number.isNaN(this.driftTail)) this.driftTail = 1 - this.sensitivity().threshold;
+    return stepDrift(state, value, learning, this.driftTail);
   }
 
-  private judge(ts: number, value: number): DetectionResult {
+  /** The point through `d`, remembered as the detector that judged it. */
+  private through(d: Detector, ts: number, explainAlways: boolean): DetectionResult {
+    this.judgedBy = d;
+    return explainAlways ? d.update(ts, this.row) : d.updateForAlarms(ts, this.row);
+  }
+
+  private judge(ts: number, value: number, explainAlways: boolean): DetectionResult {
     this.row[0] = value;
     this.s.seen++;
+    this.judgedBy = null;
     if (this.s.buffer) {
       this.s.buffer.push([ts, value]);
-      const result = this.plain.update(ts, this.row);
+      const result = this.through(this.plain, ts, explainAlways);
       if (this.s.buffer.length >= this.s.fitPoints) this.decide();
       return result;
     }
-    if (this.s.counter) return this.updateRate(ts, value);
-    if (!this.children || this.s.cut === null) return this.plain.update(ts, this.row);
-    return this.children[value < this.s.cut ? 0 : 1].update(ts, this.row);
+    if (this.s.counter) return this.updateRate(ts, value, explainAlways);
+    if (!this.children || this.s.cut === null) return this.through(this.plain, ts, explainAlways);
+    return this.through(this.children[value < this.s.cut ? 0 : 1], ts, explainAlways);
   }
 
   /** A counter's point: its rate since the previous one; a reset (a step back) is skipped. */
-  private updateRate(ts: number, value: number): DetectionResult {
+  private updateRate(ts: number, value: number, explainAlways: boolean): DetectionResult {
     const c = this.s.counter!;
     const dtSec = (ts - c.prevTs) / 1000;
     if (!Number.isFinite(value) || dtSec <= 0) return QUIET;
@@ -272,10 +298,12 @@ export class RegimeAwareDetector {
     c.prevValue = value;
     if (back) return QUIET;
     this.row[0] = rate;
-    return this.plain.update(ts, this.row);
+    return this.through(this.plain, ts, explainAlways);
   }
 
   private decide(): void {
+    // The detectors (and so the alarm threshold in force) may be replaced below.
+    this.driftTail = NaN;
     const buffer = this.s.buffer!;
     this.s.buffer = null;
     if (looksLikeCounter(buffer.map(([, x]) => x))) {

@@ -4,7 +4,7 @@
 // warm-up buffer (see period.ts); until one is found, or if none exists, it behaves like the
 // robust detector. The residual (observed − forecast) goes through the shared surprise score.
 // State: O(period bins) per key, plus a bounded warm-up buffer that is dropped once decided.
-import type { RawResult } from './types.js';
+import { scored, unscored, type RawResult } from './types.js';
 import { newTracker, sigmaOf, trackRobust, type RobustTracker, type TrackerConfig } from './robust-stats.js';
 import { newSurprise, stepSurprise, type SurpriseConfig, type SurpriseState } from './surprise.js';
 import { newShape, withShape, type ShapeConfig, type ShapeState } from './shape-novelty.js';
@@ -155,7 +155,7 @@ const CHECK_EVERY_POINTS = 64;
 const FREE_SEARCH_FROM_POINTS = 512;
 const isPowerOfTwo = (n: number) => (n & (n - 1)) === 0;
 
-export function stepSeasonal(state: SeasonalState, cfg: SeasonalConfig, ts: number, values: ArrayLike<number>): RawResult {
+export function stepSeasonal(state: SeasonalState, cfg: SeasonalConfig, ts: number, values: ArrayLike<number>, out: RawResult): RawResult {
   let best = -1;
   let bestScore = -1;
   let lo = 0;
@@ -191,8 +191,8 @@ export function stepSeasonal(state: SeasonalState, cfg: SeasonalConfig, ts: numb
       hi = forecast + 3 * sigma;
     }
   }
-  if (best < 0 || warmingUp) return { score: 0, warmingUp: true };
-  return { score: bestScore, warmingUp: false, explanation: { key: state.keys[best], expected: [lo, hi], observed: values[best] } };
+  if (best < 0 || warmingUp) return unscored(out, true);
+  return scored(out, bestScore, best, lo, hi, values[best]);
 }
 
 /** The detected period of each key in ms (0: none found, or not decided yet). */
