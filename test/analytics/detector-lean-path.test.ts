@@ -1,12 +1,11 @@
-// The live path's cheaper update (updateForAlarms: explanations built only for anomalous points)
-// must give exactly what update() gives on every field the live path reads, and a model
-// snapshotted mid-stream (during the seasonal warm-up buffer, and after it) must go on exactly like
-// one that never stopped. scripts/check-detection-identity.ts checks the same on real data.
+// A detector's cheaper update (updateForAlarms: the explanation built only for anomalous points;
+// the live path's relational models use it) must give exactly what update() gives on every field
+// the live path reads, and a model snapshotted mid-stream (during the seasonal warm-up buffer, and
+// after it) must go on exactly like one that never stopped. scripts/check-detection-identity.ts
+// checks the same on real data.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDetector, restoreDetector, type DetectionResult } from '../../src/domains/analytics/detectors/index.js';
-import { RegimeAwareDetector } from '../../src/domains/analytics/detectors/regimes.js';
-import { LIVE_UNIVARIATE_POLICY, LIVE_UNIVARIATE_TUNING } from '../../src/domains/analytics/detectors/config.js';
 
 function seeded(seed: number) {
   let s = seed;
@@ -27,24 +26,6 @@ const STEP_MS = 300_000;
 
 /** What the live path reads of a result: the explanation only on anomalous points. */
 const asRead = (r: DetectionResult) => ({ ...r, explanation: r.isAnomaly ? r.explanation : undefined });
-
-test('lean path - the regimes wrapper gives the live path the same results as update()', () => {
-  const x = series(3000);
-  const full = RegimeAwareDetector.create('t', 'auto', 400, { policy: LIVE_UNIVARIATE_POLICY, tuning: LIVE_UNIVARIATE_TUNING });
-  const lean = RegimeAwareDetector.create('t', 'auto', 400, { policy: LIVE_UNIVARIATE_POLICY, tuning: LIVE_UNIVARIATE_TUNING });
-  let anomalous = 0;
-  let flagged = 0;
-  for (let i = 0; i < x.length; i++) {
-    const a = full.update(i * STEP_MS, x[i]!);
-    const b = lean.updateForAlarms(i * STEP_MS, x[i]!);
-    assert.deepEqual(asRead(b), asRead(a), `point ${i}`);
-    if (b.isAnomaly) assert.ok(b.explanation, `point ${i}: an anomalous point is explained`);
-    anomalous += a.isAnomaly ? 1 : 0;
-    flagged += a.flatline || a.drift ? 1 : 0;
-  }
-  assert.ok(anomalous > 0 && flagged > 0, `the series exercises alarms (${anomalous}) and the stuck/drift checks (${flagged})`);
-  assert.deepEqual(lean.snapshot(), full.snapshot());
-});
 
 test('lean path - a detector explains its last point on demand, as update() did', () => {
   const x = series(800);

@@ -112,7 +112,7 @@ export function univariateModel(detector: RegimeAwareDetector): SeriesModel {
   return {
     keys: detector.keys,
     fitPoints: detector.fitPoints,
-    update: (ts, value) => detector.updateForAlarms(ts, value as number),
+    update: (ts, value) => detector.update(ts, value as number),
     snapshot: () => detector.snapshot(),
     describe: () => detector.describe(),
     estimatedBytes: () => detector.estimatedBytes(),

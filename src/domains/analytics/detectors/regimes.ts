@@ -116,8 +116,6 @@ export class RegimeAwareDetector {
   private plain: Detector;
   private children: [Detector, Detector] | null;
   private readonly row = [0];
-  /** The detector that judged the last point (null: none did), for its explanation. */
-  private judgedBy: Detector | null = null;
   /** The drift check's per-point tail (1 − the alarm threshold in force); NaN: to be read again. */
   private driftTail = NaN;
 
@@ -194,20 +192,8 @@ export class RegimeAwareDetector {
   }
 
   update(ts: number, value: number): DetectionResult {
-    return this.step(ts, value, true);
-  }
-
-  /**
-   * Like update, but the result carries its explanation only when the point is anomalous (the
-   * live path reads it nowhere else): no explanation is built for ordinary points.
-   */
-  updateForAlarms(ts: number, value: number): DetectionResult {
-    return this.step(ts, value, false);
-  }
-
-  private step(ts: number, value: number, explainAlways: boolean): DetectionResult {
     const learning = this.s.buffer !== null;
-    const result = this.judge(ts, value, explainAlways);
+    const result = this.judge(ts, value);
     // A counter that stops advancing is judged by its rate (0), not as a stuck sensor.
     if (this.s.counter || !Number.isFinite(value)) return result;
     const run = stepFlatline((this.s.flatline ??= newFlatline()), value, learning);
@@ -221,7 +207,7 @@ export class RegimeAwareDetector {
       isAnomaly: true,
       alarm: !result.isAnomaly || result.alarm,
       warmingUp: false,
-      explanation: { ...(result.explanation ?? this.judgedBy?.lastExplanation() ?? { key: this.s.key, expected: [value, value] as [number, number] }), observed: value },
+      explanation: { ...(result.explanation ?? { key: this.s.key, expected: [value, value] as [number, number] }), observed: value },
       ...(run ? { flatline: run } : { drift }),
     };
   }
@@ -262,33 +248,27 @@ export class RegimeAwareDetector {
     if (!this.s.drift && this.s.seen < DRIFT_FROM_POINTS) return 0;
     const states = (this.s.drift ??= [newDrift()]);
     const state = states.length === 2 && this.s.cut !== null ? states[value < this.s.cut ? 0 : 1]! : states[0]!;
+    // Read once, not as a new sensitivity object per point: it changes only with feedback or a new model.
     if (Number.isNaN(this.driftTail)) this.driftTail = 1 - this.sensitivity().threshold;
     return stepDrift(state, value, learning, this.driftTail);
   }
 
-  /** The point through `d`, remembered as the detector that judged it. */
-  private through(d: Detector, ts: number, explainAlways: boolean): DetectionResult {
-    this.judgedBy = d;
-    return explainAlways ? d.update(ts, this.row) : d.updateForAlarms(ts, this.row);
-  }
-
-  private judge(ts: number, value: number, explainAlways: boolean): DetectionResult {
+  private judge(ts: number, value: number): DetectionResult {
     this.row[0] = value;
     this.s.seen++;
-    this.judgedBy = null;
     if (this.s.buffer) {
       this.s.buffer.push([ts, value]);
-      const result = this.through(this.plain, ts, explainAlways);
+      const result = this.plain.update(ts, this.row);
       if (this.s.buffer.length >= this.s.fitPoints) this.decide();
       return result;
     }
-    if (this.s.counter) return this.updateRate(ts, value, explainAlways);
-    if (!this.children || this.s.cut === null) return this.through(this.plain, ts, explainAlways);
-    return this.through(this.children[value < this.s.cut ? 0 : 1], ts, explainAlways);
+    if (this.s.counter) return this.updateRate(ts, value);
+    if (!this.children || this.s.cut === null) return this.plain.update(ts, this.row);
+    return this.children[value < this.s.cut ? 0 : 1].update(ts, this.row);
   }
 
   /** A counter's point: its rate since the previous one; a reset (a step back) is skipped. */
-  private updateRate(ts: number, value: number, explainAlways: boolean): DetectionResult {
+  private updateRate(ts: number, value: number): DetectionResult {
     const c = this.s.counter!;
     const dtSec = (ts - c.prevTs) / 1000;
     if (!Number.isFinite(value) || dtSec <= 0) return QUIET;
@@ -298,7 +278,7 @@ export class RegimeAwareDetector {
     c.prevValue = value;
     if (back) return QUIET;
     this.row[0] = rate;
-    return this.through(this.plain, ts, explainAlways);
+    return this.plain.update(ts, this.row);
   }
 
   private decide(): void {

@@ -222,7 +222,7 @@ const rateRow: number[] = [];
 function withRates(state: RelationalState, ts: number, values: ArrayLike<number>): ArrayLike<number> {
   const counters = state.counters;
   if (!counters) return values;
-  rateRow.length = values.length;
+  if (rateRow.length !== values.length) rateRow.length = values.length;
   for (let j = 0; j < values.length; j++) {
     const c = counters[j];
     const v = values[j];
@@ -254,7 +254,7 @@ export function stepRelational(state: RelationalState, cfg: RelationalConfig, ra
   }
   const values = withRates(state, ts, raw);
   const f = 2 * k;
-  scratch.length = f;
+  if (scratch.length !== f) scratch.length = f;
   let best = -1;
   let bestScore = -1;
   let lo = 0;
