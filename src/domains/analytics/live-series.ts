@@ -14,7 +14,7 @@ export interface SeriesModel {
   /**
    * A number for a one-key model, a record or a row in key order for a multivariate one. The
    * result carries its explanation when the point is anomalous (isAnomaly, so on every alarm); on
-   * ordinary points it may not (building one per point was a good part of the path's garbage).
+   * ordinary points it may not (the live path reads it nowhere else, so none is built there).
    */
   update(ts: number, values: SeriesValues): DetectionResult;
   snapshot(): unknown;
