@@ -11,7 +11,11 @@ import { explainedKeys } from './detectors/relational.js';
 export interface SeriesModel {
   readonly keys: readonly string[];
   readonly fitPoints: number;
-  /** A number for a one-key model, a record or a row in key order for a multivariate one. */
+  /**
+   * A number for a one-key model, a record or a row in key order for a multivariate one. The
+   * result carries its explanation when the point is anomalous (isAnomaly, so on every alarm); on
+   * ordinary points it may not (the live path reads it nowhere else, so none is built there).
+   */
   update(ts: number, values: SeriesValues): DetectionResult;
   snapshot(): unknown;
   /** The model kind as shown by GET /api/v1/models. */
@@ -128,9 +132,9 @@ export function plainModel(detector: Detector): SeriesModel {
     keys: detector.keys,
     fitPoints: detector.snapshot().fitPoints,
     update: (ts, values) => {
-      if (typeof values !== 'number') return detector.update(ts, values);
+      if (typeof values !== 'number') return detector.updateForAlarms(ts, values);
       row[0] = values;
-      return detector.update(ts, row);
+      return detector.updateForAlarms(ts, row);
     },
     snapshot: () => detector.snapshot(),
     describe: () => (detector.keys.length > 1 ? (detector.kind === 'relational' ? 'relational' : 'multivariate') : detector.kind === 'auto' ? 'seasonal' : detector.kind),

@@ -118,7 +118,8 @@ export function stepDrift(s: DriftState, x: number, learning: boolean, tail: num
     return 0;
   }
   if (cusum > s.peak) s.peak = cusum;
-  if (learning || s.flagged || s.overCount < MIN_OVER || cusum < driftLimit(s, tail)) return 0;
+  // The limit is at least OVER (for a finite tail), so a smaller CUSUM needs no logarithm to tell.
+  if (learning || s.flagged || s.overCount < MIN_OVER || (cusum < OVER && Number.isFinite(tail)) || cusum < driftLimit(s, tail)) return 0;
   s.flagged = true;
   return s.up >= s.down ? cusum : -cusum;
 }

@@ -52,10 +52,11 @@ export function stepFlatline(s: FlatlineState, x: number, learning: boolean): nu
     s.run++;
     // `longest` is 0 until a run has ended, i.e. until the value first changed: a key that never
     // has (a set point reported with every sample) is a constant, not a stuck sensor.
-    if (!learning && s.longest > 0 && s.run === flatlineLimit(s)) flagged = s.run;
+    // (The limit is at least MIN_RUN: shorter runs need no logarithms to tell.)
+    if (!learning && s.longest > 0 && s.run >= MIN_RUN && s.run === flatlineLimit(s)) flagged = s.run;
   } else {
     // A run that ended unflagged was ordinary for this series: it raises the bar.
-    if (learning || s.run < flatlineLimit(s)) s.longest = Math.max(s.longest, s.run);
+    if (learning || s.run < MIN_RUN || s.run < flatlineLimit(s)) s.longest = Math.max(s.longest, s.run);
     s.run = 1;
   }
   // The repeat rate learns from ordinary points only: a stuck sensor must not teach it that

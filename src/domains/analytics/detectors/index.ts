@@ -23,7 +23,7 @@ import { initRelational, stepRelational, type RelationalState } from './relation
 import { initMultivariate, stepMultivariate, type MultivariateState } from './multivariate.js';
 import { initRobust, stepRobust, type RobustState } from './robust.js';
 import { initSeasonal, stepSeasonal, type SeasonalState } from './seasonal.js';
-import type { DetectionResult, DetectorKind, RawResult } from './types.js';
+import { newRawResult, type DetectionResult, type DetectorKind, type Explanation, type RawResult } from './types.js';
 import { DETECTOR_OVERHEAD_BYTES, estimateHeapBytes } from '../model-size.js';
 import type { SurpriseConfig } from './surprise.js';
 import type { ShapeConfig } from './shape-novelty.js';
@@ -86,6 +86,14 @@ export interface Detector {
   readonly kind: DetectorKind;
   readonly keys: readonly string[];
   update(ts: number, values: Record<string, number | null | undefined> | ArrayLike<number>): DetectionResult;
+  /**
+   * Like update, but the result carries its explanation only when the point is anomalous (the
+   * live path reads it nowhere else); lastExplanation() gives it for any point. Saves building
+   * an explanation on every point.
+   */
+  updateForAlarms(ts: number, values: Record<string, number | null | undefined> | ArrayLike<number>): DetectionResult;
+  /** The explanation update() gave (or would have given) the last point. */
+  lastExplanation(): Explanation | undefined;
   snapshot(): DetectorSnapshot;
   /** Estimated heap bytes of the state, for the model memory budget (see ../model-size.ts). */
   estimatedBytes(): number;
@@ -162,15 +170,37 @@ function fromSnapshot(s: DetectorSnapshot): Detector {
   const robustCfg = cfg.robust;
   const seasonalCfg = cfg.seasonal;
   const relationalCfg = { ...cfg.relational, fitPoints: Math.max(learningPoints(s.fitPoints, k), MIN_TRAINING_POINTS) };
+  // The core writes every point's raw result here; explanations are built from it on demand.
+  const raw = newRawResult();
   const stepCore = (ts: number, v: ArrayLike<number>): RawResult =>
     core.kind === 'robust'
-      ? stepRobust(core, robustCfg, v)
+      ? stepRobust(core, robustCfg, v, raw)
       : core.kind === 'seasonal'
-        ? stepSeasonal(core, seasonalCfg, ts, v)
+        ? stepSeasonal(core, seasonalCfg, ts, v, raw)
         : core.kind === 'relational'
-          ? stepRelational(core, relationalCfg, v, ts)
-          : stepMultivariate(core, multivariateCfg, v);
+          ? stepRelational(core, relationalCfg, v, ts, raw)
+          : stepMultivariate(core, multivariateCfg, v, raw);
   let policy = effectivePolicy(s.policy, s.feedback);
+  /** The last point's result was scored and explained (its numbers are in `raw`). */
+  let explained = false;
+  const explain = (): Explanation => ({ key: s.keys[raw.key], expected: [raw.lo, raw.hi], observed: raw.observed });
+  const step = (ts: number, values: Record<string, number | null | undefined> | ArrayLike<number>, explainAlways: boolean): DetectionResult => {
+    explained = false;
+    let present = 0;
+    if (isArrayLike(values)) {
+      for (let j = 0; j < k; j++) present += Number.isFinite((row[j] = toNumber(values[j]))) ? 1 : 0;
+    } else {
+      for (let j = 0; j < k; j++) present += Number.isFinite((row[j] = toNumber(values[s.keys[j]]))) ? 1 : 0;
+    }
+    if (present === 0) return { score: 0, isAnomaly: s.alarm.active, alarm: false, warmingUp: s.points < s.fitPoints };
+    s.points++;
+    stepCore(ts, row);
+    // During the fit period nothing is judged, even by models that could already score.
+    if (raw.warmingUp || s.points <= s.fitPoints) return { score: 0, isAnomaly: false, alarm: false, warmingUp: true };
+    const { isAnomaly, alarm } = stepAlarm(s.alarm, policy, raw.score);
+    explained = raw.key >= 0;
+    return { score: raw.score, isAnomaly, alarm, warmingUp: false, explanation: explained && (explainAlways || isAnomaly) ? explain() : undefined };
+  };
   return {
     kind: s.kind,
     keys: s.keys,
@@ -184,21 +214,9 @@ function fromSnapshot(s: DetectorSnapshot): Detector {
       policy = effectivePolicy(s.policy, s.feedback);
     },
     sensitivity: () => ({ threshold: policy.threshold, dismissals: s.feedback?.dismissals ?? 0 }),
-    update(ts, values) {
-      let present = 0;
-      if (isArrayLike(values)) {
-        for (let j = 0; j < k; j++) present += Number.isFinite((row[j] = toNumber(values[j]))) ? 1 : 0;
-      } else {
-        for (let j = 0; j < k; j++) present += Number.isFinite((row[j] = toNumber(values[s.keys[j]]))) ? 1 : 0;
-      }
-      if (present === 0) return { score: 0, isAnomaly: s.alarm.active, alarm: false, warmingUp: s.points < s.fitPoints };
-      s.points++;
-      const raw = stepCore(ts, row);
-      // During the fit period nothing is judged, even by models that could already score.
-      if (raw.warmingUp || s.points <= s.fitPoints) return { score: 0, isAnomaly: false, alarm: false, warmingUp: true };
-      const { isAnomaly, alarm } = stepAlarm(s.alarm, policy, raw.score);
-      return { score: raw.score, isAnomaly, alarm, warmingUp: false, explanation: raw.explanation };
-    },
+    update: (ts, values) => step(ts, values, true),
+    updateForAlarms: (ts, values) => step(ts, values, false),
+    lastExplanation: () => (explained ? explain() : undefined),
     snapshot: () => structuredClone(s),
     estimatedBytes: () => DETECTOR_OVERHEAD_BYTES + estimateHeapBytes(s),
   };

@@ -10,7 +10,7 @@
 // are expected to keep wandering after it, so their residual variance gets a drift allowance
 // in proportion: their level alone is weak evidence; their sudden jumps still count.
 // State: O(k²) for k keys after training; O(fitPoints·k) while the training buffer fills.
-import type { RawResult } from './types.js';
+import { scored, unscored, type RawResult } from './types.js';
 import { covariance, invert, quantile } from './linalg.js';
 
 export interface MultivariateConfig {
@@ -156,12 +156,12 @@ export function varianceRatio(rows: readonly number[][], j: number): number {
   return v === 0 || nd === 0 ? 1 : dv / nd / (2 * v);
 }
 
-export function stepMultivariate(state: MultivariateState, cfg: MultivariateConfig, values: ArrayLike<number>): RawResult {
+export function stepMultivariate(state: MultivariateState, cfg: MultivariateConfig, values: ArrayLike<number>, out: RawResult): RawResult {
   const k = state.keys.length;
   if (state.buffer) {
     state.buffer.push(Array.from({ length: k }, (_, j) => values[j]));
     if (state.buffer.length >= cfg.fitPoints) fit(state, cfg);
-    return { score: 0, warmingUp: true };
+    return unscored(out, true);
   }
   const z = new Array<number>(k);
   standardise(state, values, z);
@@ -176,11 +176,11 @@ export function stepMultivariate(state: MultivariateState, cfg: MultivariateConf
   const maxFrozen = (cfg.maxFrozenFits ?? MAX_FROZEN_FITS) * cfg.fitPoints;
   if (frozenFor === 0 || (maxFrozen > 0 && frozenFor > maxFrozen))
     for (let j = 0; j < k; j++) state.baseline[j] += cfg.baselineAlpha * (state.smooth[j] - state.baseline[j]);
-  return { score: units / (units + 1), warmingUp: false, explanation: explain(state, r, values) };
+  return explain(state, r, values, scored(out, units / (units + 1), 0, 0, 0, 0));
 }
 
 /** The key with the largest share of d², its expected range (baseline ± 3σ) and its value. */
-function explain(state: MultivariateState, r: readonly number[], values: ArrayLike<number>) {
+function explain(state: MultivariateState, r: readonly number[], values: ArrayLike<number>, out: RawResult): RawResult {
   const k = state.keys.length;
   let best = 0;
   let bestShare = -Infinity;
@@ -195,5 +195,9 @@ function explain(state: MultivariateState, r: readonly number[], values: ArrayLi
   }
   const centre = state.mean[best] + state.sigma[best] * state.baseline[best];
   const half = 3 * state.sigma[best] * state.residualSigma[best];
-  return { key: state.keys[best], expected: [centre - half, centre + half] as [number, number], observed: values[best] };
+  out.key = best;
+  out.lo = centre - half;
+  out.hi = centre + half;
+  out.observed = values[best];
+  return out;
 }

@@ -116,6 +116,8 @@ export class RegimeAwareDetector {
   private plain: Detector;
   private children: [Detector, Detector] | null;
   private readonly row = [0];
+  /** The drift check's per-point tail (1 − the alarm threshold in force); NaN: to be read again. */
+  private driftTail = NaN;
 
   private constructor(snapshot: RegimeAwareSnapshot) {
     // The detectors copy their snapshots; keeping those too would hold the state twice.
@@ -164,12 +166,14 @@ export class RegimeAwareDetector {
 
   /** An alarm of this series with this score was dismissed as false: every part gets less sensitive. */
   dismissed(score: number): void {
+    this.driftTail = NaN;
     this.plain.dismissed(score);
     this.s.feedback = this.plain.snapshot().feedback;
     if (this.children) for (const c of this.children) c.setFeedback(this.s.feedback);
   }
 
   setFeedback(feedback: FeedbackState | undefined): void {
+    this.driftTail = NaN;
     this.s.feedback = feedback;
     this.plain.setFeedback(feedback);
     if (this.children) for (const c of this.children) c.setFeedback(feedback);
@@ -244,7 +248,9 @@ export class RegimeAwareDetector {
     if (!this.s.drift && this.s.seen < DRIFT_FROM_POINTS) return 0;
     const states = (this.s.drift ??= [newDrift()]);
     const state = states.length === 2 && this.s.cut !== null ? states[value < this.s.cut ? 0 : 1]! : states[0]!;
-    return stepDrift(state, value, learning, 1 - this.sensitivity().threshold);
+    // Read once, not as a new sensitivity object per point: it changes only with feedback or a new model.
+    if (Number.isNaN(this.driftTail)) this.driftTail = 1 - this.sensitivity().threshold;
+    return stepDrift(state, value, learning, this.driftTail);
   }
 
   private judge(ts: number, value: number): DetectionResult {
@@ -276,6 +282,8 @@ export class RegimeAwareDetector {
   }
 
   private decide(): void {
+    // The detectors (and so the alarm threshold in force) may be replaced below.
+    this.driftTail = NaN;
     const buffer = this.s.buffer!;
     this.s.buffer = null;
     if (looksLikeCounter(buffer.map(([, x]) => x))) {

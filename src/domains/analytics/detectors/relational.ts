@@ -7,7 +7,7 @@
 // The residual of each key goes through a robust tracker (bias and scale) and the shared surprise
 // score; the point's score is the largest over keys, with that key as the explanation.
 // State: O(k²) coefficients for k keys after fitting; O(fitPoints·k) while the buffer fills.
-import type { RawResult } from './types.js';
+import { scored, unscored, type RawResult } from './types.js';
 import { invert } from './linalg.js';
 import { newTracker, sigmaOf, trackRobust, type RobustTracker, type TrackerConfig } from './robust-stats.js';
 import { newSurprise, stepSurprise, type SurpriseConfig, type SurpriseState } from './surprise.js';
@@ -222,7 +222,7 @@ const rateRow: number[] = [];
 function withRates(state: RelationalState, ts: number, values: ArrayLike<number>): ArrayLike<number> {
   const counters = state.counters;
   if (!counters) return values;
-  rateRow.length = values.length;
+  if (rateRow.length !== values.length) rateRow.length = values.length;
   for (let j = 0; j < values.length; j++) {
     const c = counters[j];
     const v = values[j];
@@ -241,7 +241,7 @@ function withRates(state: RelationalState, ts: number, values: ArrayLike<number>
 }
 
 /** `ts` (ms) lets counters be judged by their rate; without it (NaN) a counter is a plain key. */
-export function stepRelational(state: RelationalState, cfg: RelationalConfig, raw: ArrayLike<number>, ts = NaN): RawResult {
+export function stepRelational(state: RelationalState, cfg: RelationalConfig, raw: ArrayLike<number>, ts: number, out: RawResult): RawResult {
   const k = state.keys.length;
   if (state.buffer) {
     const values = raw;
@@ -250,11 +250,11 @@ export function stepRelational(state: RelationalState, cfg: RelationalConfig, ra
     state.buffer.push(Array.from({ length: k }, (_, j) => values[j]));
     for (let j = 0; j < k; j++) state.prev[j] = values[j];
     if (state.buffer.length >= cfg.fitPoints) fit(state, cfg);
-    return { score: 0, warmingUp: true };
+    return unscored(out, true);
   }
   const values = withRates(state, ts, raw);
   const f = 2 * k;
-  scratch.length = f;
+  if (scratch.length !== f) scratch.length = f;
   let best = -1;
   let bestScore = -1;
   let lo = 0;
@@ -282,6 +282,6 @@ export function stepRelational(state: RelationalState, cfg: RelationalConfig, ra
     }
   }
   for (let j = 0; j < k; j++) if (Number.isFinite(values[j])) state.prev[j] = values[j];
-  if (best < 0) return { score: 0, warmingUp: false };
-  return { score: bestScore, warmingUp: false, explanation: { key: state.keys[best], expected: [lo, hi], observed: values[best] } };
+  if (best < 0) return unscored(out, false);
+  return scored(out, bestScore, best, lo, hi, values[best]);
 }

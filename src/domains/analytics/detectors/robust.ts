@@ -2,7 +2,7 @@
 // EWMA absolute deviation, fed through the shared surprise score. O(1) state per key, no
 // warm-up buffer, follows slow drift. Choose it for non-seasonal gauges (pressure, latency, a
 // battery level) and when throughput or memory matter most.
-import type { RawResult } from './types.js';
+import { scored, unscored, type RawResult } from './types.js';
 import { newTracker, sigmaOf, trackRobust, type RobustTracker, type TrackerConfig } from './robust-stats.js';
 import { newSurprise, stepSurprise, type SurpriseConfig, type SurpriseState } from './surprise.js';
 import { newShape, withShape, type ShapeConfig, type ShapeState } from './shape-novelty.js';
@@ -33,7 +33,7 @@ export function initRobust(keys: string[], cfg: RobustConfig): RobustState {
   return { kind: 'robust', keys, perKey: keys.map(() => ({ tracker: newTracker(), surprise: newSurprise(cfg.surprise) })) };
 }
 
-export function stepRobust(state: RobustState, cfg: RobustConfig, values: ArrayLike<number>): RawResult {
+export function stepRobust(state: RobustState, cfg: RobustConfig, values: ArrayLike<number>, out: RawResult): RawResult {
   let best = -1;
   let bestScore = -1;
   let lo = 0;
@@ -56,6 +56,6 @@ export function stepRobust(state: RobustState, cfg: RobustConfig, values: ArrayL
       hi = level + 3 * sigma;
     }
   }
-  if (best < 0 || warmingUp) return { score: 0, warmingUp: true };
-  return { score: bestScore, warmingUp: false, explanation: { key: state.keys[best], expected: [lo, hi], observed: values[best] } };
+  if (best < 0 || warmingUp) return unscored(out, true);
+  return scored(out, bestScore, best, lo, hi, values[best]);
 }

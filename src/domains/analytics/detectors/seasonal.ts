@@ -4,7 +4,7 @@
 // warm-up buffer (see period.ts); until one is found, or if none exists, it behaves like the
 // robust detector. The residual (observed − forecast) goes through the shared surprise score.
 // State: O(period bins) per key, plus a bounded warm-up buffer that is dropped once decided.
-import type { RawResult } from './types.js';
+import { scored, unscored, type RawResult } from './types.js';
 import { newTracker, sigmaOf, trackRobust, type RobustTracker, type TrackerConfig } from './robust-stats.js';
 import { newSurprise, stepSurprise, type SurpriseConfig, type SurpriseState } from './surprise.js';
 import { newShape, withShape, type ShapeConfig, type ShapeState } from './shape-novelty.js';
@@ -84,8 +84,49 @@ function adoptPeriod(ks: KeyState, cfg: SeasonalConfig, periodMs: number, gapMs:
   for (let i = 0; i < buf.x.length; i++) trackRobust(ks.tracker, cfg.tracker, buf.x[i] - ks.season[binOf(ks, buf.ts[i])]);
 }
 
+/**
+ * Running sum and count of a warm-up buffer's positive gaps, over its first `upTo` timestamps.
+ * Kept beside the state, not in it (snapshots stay as they were): after a restore the buffer is a
+ * new object and its sums are rebuilt once.
+ */
+interface GapSums {
+  upTo: number;
+  sum: number;
+  count: number;
+}
+const gapSums = new WeakMap<object, GapSums>();
+
+/**
+ * True when no calendar period can fit the buffer yet, told without the median gap: at least half
+ * the positive gaps are at or above their median, so the median is at most twice their mean, and
+ * the day's lag (the shorter one) at least DAY_MS over that bound. A series sampled every few
+ * seconds never gets near 2.5 days in 4096 points: the O(buffer) median every 64 points found
+ * nothing but cost a tenth of the live path's CPU. The margin covers rounding of the sum.
+ */
+function noPeriodFits(buf: { ts: number[] }): boolean {
+  const ts = buf.ts;
+  let g = gapSums.get(buf);
+  if (!g) gapSums.set(buf, (g = { upTo: 1, sum: 0, count: 0 }));
+  for (let i = g.upTo; i < ts.length; i++) {
+    if (ts[i] > ts[i - 1]) {
+      g.sum += ts[i] - ts[i - 1];
+      g.count++;
+    }
+  }
+  if (ts.length > g.upTo) g.upTo = ts.length;
+  if (g.count === 0) return true; // no positive gap: the median gap is 0 and nothing is evaluated
+  const gapBound = ((2 * g.sum) / g.count) * (1 + 1e-9);
+  return ts.length < MIN_CYCLES * Math.round(DAY_MS / gapBound);
+}
+
 function considerPeriods(ks: KeyState, cfg: SeasonalConfig): void {
   const buf = ks.buffer!;
+  const freeSearchNow = cfg.freePeriodSearch && ks.periodMs === 0 && isPowerOfTwo(buf.x.length) && buf.x.length >= FREE_SEARCH_FROM_POINTS;
+  if (!freeSearchNow && noPeriodFits(buf)) {
+    // What the full check below does when no candidate fits: only the size cap applies.
+    if (buf.x.length >= cfg.maxBufferPoints) ks.buffer = null;
+    return;
+  }
   const gapMs = medianGapMs(buf.ts);
   const candidates = evaluatePeriods(buf.x, gapMs);
   const day = candidates.find((c) => c.periodMs === DAY_MS);
@@ -114,7 +155,7 @@ const CHECK_EVERY_POINTS = 64;
 const FREE_SEARCH_FROM_POINTS = 512;
 const isPowerOfTwo = (n: number) => (n & (n - 1)) === 0;
 
-export function stepSeasonal(state: SeasonalState, cfg: SeasonalConfig, ts: number, values: ArrayLike<number>): RawResult {
+export function stepSeasonal(state: SeasonalState, cfg: SeasonalConfig, ts: number, values: ArrayLike<number>, out: RawResult): RawResult {
   let best = -1;
   let bestScore = -1;
   let lo = 0;
@@ -150,8 +191,8 @@ export function stepSeasonal(state: SeasonalState, cfg: SeasonalConfig, ts: numb
       hi = forecast + 3 * sigma;
     }
   }
-  if (best < 0 || warmingUp) return { score: 0, warmingUp: true };
-  return { score: bestScore, warmingUp: false, explanation: { key: state.keys[best], expected: [lo, hi], observed: values[best] } };
+  if (best < 0 || warmingUp) return unscored(out, true);
+  return scored(out, bestScore, best, lo, hi, values[best]);
 }
 
 /** The detected period of each key in ms (0: none found, or not decided yet). */

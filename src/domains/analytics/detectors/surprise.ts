@@ -72,7 +72,7 @@ export function stepSurprise(s: SurpriseState, cfg: SurpriseConfig, absZ: number
   const z = absZ > cfg.zCap ? cfg.zCap : absZ;
   s.sum += z - s.ring[s.pos];
   s.ring[s.pos] = z;
-  s.pos = (s.pos + 1) % s.ring.length;
+  s.pos = s.pos + 1 === s.ring.length ? 0 : s.pos + 1;
   const filled = Math.min(s.n + 1, s.ring.length);
   const shortMean = s.sum / filled;
   // Score against the statistics *before* this point joins them.
@@ -83,7 +83,9 @@ export function stepSurprise(s: SurpriseState, cfg: SurpriseConfig, absZ: number
     const pm = cfg.windowCalibrated ? (s.pointMean ?? 0) : s.mean;
     const pv = cfg.windowCalibrated ? (s.pointVariance ?? 0) : s.variance;
     if (s.n >= s.ring.length) {
-      const single = 1 - normalTail((z - pm) / ((Math.sqrt(pv) + 1e-3) * cfg.pointSpread));
+      // Point-calibrated, the single point is judged on the same statistics: the same spread.
+      const pointSd = cfg.windowCalibrated ? Math.sqrt(pv) + 1e-3 : sd;
+      const single = 1 - normalTail((z - pm) / (pointSd * cfg.pointSpread));
       if (single > score) score = single;
     }
     if (cfg.windowCalibrated) {

@@ -31,9 +31,41 @@ export interface DetectionResult {
   drift?: number;
 }
 
-/** What a detector core reports before the shared alarm policy turns the score into labels. */
+/**
+ * What a detector core reports before the shared alarm policy turns the score into labels. One
+ * object per detector, overwritten by every point: the explanation is built from its numbers only
+ * for the results that carry one, not allocated by the core on every point.
+ */
 export interface RawResult {
   score: number;
   warmingUp: boolean;
-  explanation?: Explanation;
+  /** Index of the key that explains the score (the highest-scoring one); -1: no explanation. */
+  key: number;
+  /** That key's expected range and its value, as the explanation reports them. */
+  lo: number;
+  hi: number;
+  observed: number;
+}
+
+export function newRawResult(): RawResult {
+  return { score: 0, warmingUp: true, key: -1, lo: 0, hi: 0, observed: 0 };
+}
+
+/** Sets `out` to "no score" (warming up, or nothing scored) and returns it. */
+export function unscored(out: RawResult, warmingUp: boolean): RawResult {
+  out.score = 0;
+  out.warmingUp = warmingUp;
+  out.key = -1;
+  return out;
+}
+
+/** Sets `out` to a score explained by key `key` and returns it. */
+export function scored(out: RawResult, score: number, key: number, lo: number, hi: number, observed: number): RawResult {
+  out.score = score;
+  out.warmingUp = false;
+  out.key = key;
+  out.lo = lo;
+  out.hi = hi;
+  out.observed = observed;
+  return out;
 }
