@@ -271,7 +271,7 @@ export function render(r: { meta: any; sizes: any; results: Record<string, any> 
       const perPoint = (r: { serverCpuSec?: number; pointsAcked: number } | null | undefined) =>
         r?.serverCpuSec !== undefined && r.pointsAcked > 0 ? `${fmt((r.serverCpuSec * 1e6) / r.pointsAcked, 1)} µs` : null;
       if (perPoint(v)) {
-        const untilCaughtUp = v.serverCpuSecUntilCaughtUp !== undefined && v.pointsAcked > 0 ? `; until storage and detection had caught up after the load, Vigil ${fmt((v.serverCpuSecUntilCaughtUp * 1e6) / v.pointsAcked, 1)} µs` : '';
+        const untilCaughtUp = v.serverCpuSecUntilCaughtUp !== undefined && v.pointsAcked > 0 ? `; until storage and detection had caught up after the load (including the CPU of the benchmark’s own polling queries), Vigil ${fmt((v.serverCpuSecUntilCaughtUp * 1e6) / v.pointsAcked, 1)} µs` : '';
         L.push(`Server CPU time per acknowledged point during the load (all threads of the server process ÷ points; on a shared machine steadier than points/s): Vigil ${perPoint(v)}${perPoint(b) ? `, Mosquitto ${perPoint(b)}` : ''}${untilCaughtUp}.`, '');
       }
       const det = v.detection;
