@@ -15,19 +15,7 @@ export function registerModelMemoryMetrics(registry: Registry, stats: () => Mode
       },
     });
   // Monotonic totals kept by the service: exposed as counters by advancing them to its value.
-  const counter = (name: string, help: string, read: (s: ModelMemoryStats) => number) => {
-    let seen = 0;
-    return new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        const now = read(stats());
-        if (now > seen) this.inc(now - seen);
-        seen = now;
-      },
-    });
-  };
+  const counter = (name: string, help: string, read: (s: ModelMemoryStats) => number) => advancingCounter(registry, name, help, () => read(stats()));
   gauge('vigil_models_resident', 'Live anomaly models held in memory', (s) => s.residentModels);
   gauge('vigil_models_resident_bytes', 'Estimated heap bytes of the models held in memory', (s) => s.residentBytes);
   gauge('vigil_models_budget_bytes', 'Model memory budget (VIGIL_MODEL_MEMORY_BUDGET_MB)', (s) => s.budgetBytes);
@@ -52,19 +40,25 @@ export function registerDetectionWorkerMetrics(registry: Registry, stats: () => 
       this.set(stats().backlogPoints);
     },
   });
-  const counter = (name: string, help: string, read: (s: DetectionWorkerStats) => number) => {
-    let seen = 0;
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        const now = read(stats());
-        if (now > seen) this.inc(now - seen);
-        seen = now;
-      },
-    });
-  };
+  const counter = (name: string, help: string, read: (s: DetectionWorkerStats) => number) => advancingCounter(registry, name, help, () => read(stats()));
   counter('vigil_detection_skipped_points_total', 'Accepted points not scored because the detection worker was too far behind (VIGIL_DETECTION_MAX_BACKLOG_POINTS)', (s) => s.skippedPoints);
   counter('vigil_detection_worker_restarts_total', 'Times the detection worker died and was started again', (s) => s.restarts);
+}
+
+/**
+ * A counter that follows a total kept elsewhere, advanced to it when scraped. A total that went
+ * down (its owner restarted, e.g. the detection worker) is followed from its new value on.
+ */
+function advancingCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  let seen = 0;
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const now = read();
+      if (now > seen) this.inc(now - seen);
+      seen = now;
+    },
+  });
 }

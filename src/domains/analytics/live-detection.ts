@@ -6,6 +6,7 @@ import type { ModelRecord } from '../../ports/model-store.js';
 import type { DetectorPolicy } from '../../ports/policy-store.js';
 import type { PointBatch } from '../../ports/telemetry.js';
 import type { ModelMemoryStats } from './model-memory.js';
+import type { ModelVerdict } from '../rules/rule-engine.js';
 
 /** A model as GET /api/v1/models shows it: its record without state, learning progress and sensitivity. */
 export interface ModelView {
@@ -16,14 +17,7 @@ export interface ModelView {
 }
 
 /** Every point a model judges anomalous (not only the one that raises its alarm): anomaly rules. */
-export interface Verdict {
-  tenantId: string;
-  deviceId: string;
-  keys: string[];
-  key: string;
-  ts: number;
-  score: number;
-}
+export type Verdict = ModelVerdict;
 
 export interface LiveDetection {
   start(): Promise<void>;
