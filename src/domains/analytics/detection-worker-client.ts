@@ -123,9 +123,9 @@ export class DetectionWorkerClient implements LiveDetection {
   }
 
   observe(batch: PointBatch): void {
-    if (!this.ready) return;
-    if (this.backlog + this.packer.points >= this.options.maxBacklogPoints) {
-      for (const p of batch.points) if (typeof p.value === 'number') this.skipped++;
+    // While a dead worker is replaced, or when it is too far behind: stored, not scored, counted.
+    if (!this.ready || this.backlog + this.packer.points >= this.options.maxBacklogPoints) {
+      if (!this.stopping) for (const p of batch.points) if (typeof p.value === 'number') this.skipped++;
       return;
     }
     if (this.packer.pack(batch) > 0 && !this.flushScheduled) {
