@@ -8,6 +8,7 @@
 import type { TelemetryPoint, TelemetryValue } from '../../ports/telemetry.js';
 import { isValidUtf8, isWellFormedText } from '../../util/unicode.js';
 import { parsePlainPayload } from './plain-payload.js';
+import { MAX_KEY_LENGTH, MIN_TS_MS } from './payload-rules.js';
 
 export type RejectReason =
   | 'invalid_json'
@@ -45,9 +46,6 @@ export interface ParseLimits {
   maxPoints?: number;
 }
 
-const MAX_KEY_LENGTH = 255;
-/** Before 1973 in ms is almost always a device sending seconds by mistake. */
-const MIN_TS_MS = 100_000_000_000;
 
 /** The payload as text; bytes that are not valid UTF-8 are refused rather than decoded to U+FFFD. */
 export function payloadText(payload: Buffer | string): string {

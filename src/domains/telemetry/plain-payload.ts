@@ -9,9 +9,8 @@
 // (a test compares both on generated payloads).
 import type { TelemetryPoint, TelemetryValue } from '../../ports/telemetry.js';
 import type { ParseLimits } from './payload.js';
+import { MAX_KEY_LENGTH, MIN_TS_MS } from './payload-rules.js';
 
-const MAX_KEY_LENGTH = 255;
-const MIN_TS_MS = 100_000_000_000;
 /** Longer messages are rare; the duplicate-key check here is quadratic. */
 const MAX_KEYS = 64;
 
