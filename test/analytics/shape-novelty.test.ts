@@ -87,3 +87,23 @@ test('shape novelty - batch scoring turns it on, a plain streaming detector and 
   for (let i = 0; i < 100; i++) d.update(i * 60_000, [i % 7]);
   assert.equal((d.snapshot().core as { perKey: { shape?: unknown }[] }).perKey[0].shape, undefined);
 });
+
+test('shape novelty - after one cycle beyond the usual range, the usual cycle is still familiar', () => {
+  const s = newShape(cfg);
+  const rand = rng(13);
+  const square = (i: number) => (i % 64 < 32 ? 1 : 0) + 0.1 * rand();
+  const start = 6400; // one cycle at twice the height: a new extreme
+  const end = start + 64;
+  let anomaly = 0;
+  let afterwards = 0;
+  for (let i = 0; i < end + 2560; i++) {
+    const score = stepShape(s, cfg, i >= start && i < end ? 2 * square(i) : square(i));
+    if (i >= start && i < end + 32) anomaly = Math.max(anomaly, score);
+    // Once the high cycle has left the window, the ordinary cycle must still match its
+    // prototypes: they are re-expressed in the widened range (in the old units, the next cycles
+    // all looked new, the way NAB's art_daily_jumpsup alarmed on the day after its anomaly).
+    else if (i >= end + 32) afterwards = Math.max(afterwards, score);
+  }
+  assert.ok(anomaly >= 0.999, `the higher cycle scored ${anomaly}`);
+  assert.ok(afterwards < 0.999, `the usual cycle scored ${afterwards} after the range widened`);
+});

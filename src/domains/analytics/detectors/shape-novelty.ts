@@ -124,8 +124,7 @@ export function stepShape(s: ShapeState, cfg: ShapeConfig, x: number): number {
   s.ring[s.pos] = mean;
   s.pos = (s.pos + 1) % w;
   s.blocks++;
-  if (mean < s.lo) s.lo = mean;
-  if (mean > s.hi) s.hi = mean;
+  if (mean < s.lo || mean > s.hi) widenRange(s, cfg.windowBlocks, Math.min(s.lo, mean), Math.max(s.hi, mean));
   if (s.blocks < w) return 0;
   // The window, oldest block first, scaled once into a scratch buffer shared by all series (the
   // scan below is the hot loop: no modulo, no division there).
@@ -153,6 +152,24 @@ export function stepShape(s: ShapeState, cfg: ShapeConfig, x: number): number {
 }
 
 let scratch = new Float64Array(8);
+
+/**
+ * A block mean beyond the range seen so far widens it, and the prototypes are re-expressed in the
+ * new range: they stand for block means, not for numbers in [0, 1]. Left in the old units, every
+ * familiar shape would stop matching its own prototype after the first new extreme (an anomaly,
+ * more often than not), and the series' ordinary cycles would then be judged novel one after the
+ * other: NAB's art_daily_jumpsup alarmed twice on the next normal day, after its one anomalous day.
+ */
+function widenRange(s: ShapeState, w: number, lo: number, hi: number): void {
+  if (s.used > 0) {
+    const oldSpan = s.hi - s.lo || 1; // the scale windows were stored with (see stepShape)
+    const span = hi - lo;
+    const n = s.used * w;
+    for (let i = 0; i < n; i++) s.protos[i] = (s.protos[i] * oldSpan + s.lo - lo) / span;
+  }
+  s.lo = lo;
+  s.hi = hi;
+}
 
 function refine(s: ShapeState, w: number, win: Float64Array, p: number): void {
   const row = p * w;
