@@ -107,3 +107,32 @@ test('shape novelty - after one cycle beyond the usual range, the usual cycle is
   assert.ok(anomaly >= 0.999, `the higher cycle scored ${anomaly}`);
   assert.ok(afterwards < 0.999, `the usual cycle scored ${afterwards} after the range widened`);
 });
+
+test('shape novelty - on a seasonal series, a missing daily jump is not excused by its familiar flat shape', () => {
+  // Five-minute samples of a day that is low at night and high from 09:00 to 18:00; on day 10
+  // the jump does not come. Flat and low is the most familiar shape of all (every night), so
+  // only a gate that judges the residual of the daily profile lets the surprise through.
+  const step = 300_000;
+  const day = 288;
+  const missingFrom = 10 * day + 108;
+  const missingTo = 10 * day + 216;
+  const run = (missing: boolean) => {
+    const rand = rng(17);
+    const d = createDetector('seasonal', ['x'], { tuning: BATCH_TUNING });
+    const alarms: number[] = [];
+    let resumed = d;
+    for (let i = 0; i < 14 * day; i++) {
+      const p = i % day;
+      const high = p >= 108 && p < 216 && !(missing && i >= missingFrom && i < missingTo);
+      const r = resumed.update(i * step, [(high ? 80 : 20) + 5 * rand()]);
+      if (r.alarm) alarms.push(i);
+      // Halfway, continue from a JSON round trip of the state: the residual's shapes go with it.
+      if (i === 7 * day) resumed = restoreDetector(JSON.parse(JSON.stringify(d.snapshot())));
+    }
+    return alarms;
+  };
+  const withGap = run(true).filter((i) => i >= missingFrom && i < missingTo);
+  const without = run(false).filter((i) => i >= missingFrom && i < missingTo);
+  assert.ok(withGap.length > 0 && withGap[0] < missingFrom + 24, `alarms during the missing jump: ${withGap}`);
+  assert.deepEqual(without, [], 'an ordinary day raises nothing then');
+});

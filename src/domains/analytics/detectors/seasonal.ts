@@ -7,7 +7,7 @@
 import { scored, unscored, type RawResult } from './types.js';
 import { newTracker, sigmaOf, trackRobust, type RobustTracker, type TrackerConfig } from './robust-stats.js';
 import { newSurprise, stepSurprise, type SurpriseConfig, type SurpriseState } from './surprise.js';
-import { newShape, withShape, type ShapeConfig, type ShapeState } from './shape-novelty.js';
+import { gateSurprise, judgingShapes, newShape, stepShape, type ShapeConfig, type ShapeState } from './shape-novelty.js';
 import { DAY_MS, MIN_AUTOCORRELATION, MIN_CYCLES, WEEK_MS, WEEKLY_MARGIN, evaluatePeriods, freePeriod, medianGapMs } from './period.js';
 
 export interface SeasonalConfig {
@@ -40,6 +40,11 @@ interface KeyState {
   surprise: SurpriseState;
   /** Present while shape novelty is enabled (created on first use, so older snapshots resume). */
   shape?: ShapeState;
+  /**
+   * Shapes of the residual (value − seasonal profile), kept once a period is adopted: the
+   * familiarity gate's judge from the time it has learnt them (see shapeScore).
+   */
+  residualShape?: ShapeState;
   n: number;
 }
 
@@ -81,6 +86,8 @@ function adoptPeriod(ks: KeyState, cfg: SeasonalConfig, periodMs: number, gapMs:
   }
   ks.season = sum.map((s, b) => (count[b] ? s / count[b] : 0));
   ks.tracker = newTracker();
+  // The residual means something else under a new profile: its shapes are learnt again.
+  delete ks.residualShape;
   for (let i = 0; i < buf.x.length; i++) trackRobust(ks.tracker, cfg.tracker, buf.x[i] - ks.season[binOf(ks, buf.ts[i])]);
 }
 
@@ -150,6 +157,28 @@ function considerPeriods(ks: KeyState, cfg: SeasonalConfig): void {
   else if (buf.x.length >= cfg.maxBufferPoints) ks.buffer = null;
 }
 
+/**
+ * Shape novelty for a seasonal key: novelty of the raw series' shape, and the familiarity gate on
+ * the shape of the residual once a daily or weekly profile is in use. The raw gate alone is blind
+ * to time of day: a day whose jump does not come (NAB's art_daily_nojump) stays flat and low,
+ * the most familiar shape of all (every night looks like it), so the seasonal model's surprise at
+ * the missing jump was held back. What the profile does not explain is what must look familiar.
+ * Until the residual's shapes are learnt (2 × learnWindows windows after the period is adopted)
+ * the raw gate stands in. `residual` is NaN while no period is in use.
+ */
+function shapeScore(ks: KeyState, cfg: ShapeConfig, x: number, residual: number, surprise: number): number {
+  const raw = (ks.shape ??= newShape(cfg));
+  const novelty = stepShape(raw, cfg, x);
+  let judge = raw;
+  if (Number.isFinite(residual)) {
+    const resid = (ks.residualShape ??= newShape(cfg));
+    stepShape(resid, cfg, residual);
+    if (judgingShapes(resid)) judge = resid;
+  }
+  const score = gateSurprise(judge, cfg, surprise);
+  return novelty > score ? novelty : score;
+}
+
 const CHECK_EVERY_POINTS = 64;
 /** The search for a cycle of any length runs at buffer sizes 512, 1024, 2048 and 4096. */
 const FREE_SEARCH_FROM_POINTS = 512;
@@ -176,7 +205,7 @@ export function stepSeasonal(state: SeasonalState, cfg: SeasonalConfig, ts: numb
       ks.season[bin] += cfg.seasonAlpha * (dev > limit ? limit : dev < -limit ? -limit : dev);
     }
     let score = stepSurprise(ks.surprise, cfg.surprise, Math.abs(z));
-    if (cfg.shape.enabled) score = withShape((ks.shape ??= newShape(cfg.shape)), cfg.shape, x, score);
+    if (cfg.shape.enabled) score = shapeScore(ks, cfg.shape, x, bin >= 0 ? x - s : NaN, score);
     ks.n++;
     if (ks.buffer) {
       ks.buffer.ts.push(ts);

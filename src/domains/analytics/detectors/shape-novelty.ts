@@ -13,7 +13,8 @@
 // Two uses, combined with the surprise score in `withShape`: a novel window scores by its own
 // tail probability (the larger score counts), and a surprise alarm on a familiar window (distance
 // below mean + familiarGate spreads) is held back. The gate judges whole windows, so the surprise
-// score is held until the block ends: an alarm comes up to `blockPoints` − 1 points later.
+// score is held until the block ends: an alarm comes up to `blockPoints` − 1 points later. A
+// seasonal model judges familiarity on a second state fed with its residual (seasonal.ts).
 //
 // Cost: one addition per point; every `blockPoints`-th point a scan of at most
 // maxPrototypes × windowBlocks numbers. State: maxPrototypes × (windowBlocks + 2) numbers plus
@@ -100,17 +101,30 @@ const HELD_SCORE = 0.95;
  */
 export function withShape(s: ShapeState, cfg: ShapeConfig, x: number, surprise: number): number {
   const novelty = stepShape(s, cfg, x);
-  let score = surprise;
-  if (cfg.familiarGate !== null) {
-    if (surprise > s.held) s.held = surprise;
-    if (s.blockCount !== 0) score = Math.min(surprise, HELD_SCORE);
-    else {
-      const familiar = s.lastZ !== null && s.lastZ < cfg.familiarGate;
-      score = familiar ? Math.min(s.held, HELD_SCORE) : s.held;
-      s.held = 0;
-    }
-  }
+  const score = gateSurprise(s, cfg, surprise);
   return novelty > score ? novelty : score;
+}
+
+/**
+ * The familiarity gate alone, judged on a shape state already stepped with this point (its
+ * block position and the last window's distance): the surprise score is held to the block's end
+ * and there dropped to HELD_SCORE if the window was familiar. Separate from withShape so that a
+ * seasonal model can judge familiarity on the shape of its residual (what the daily profile
+ * does not explain) while novelty keeps looking at the raw series.
+ */
+export function gateSurprise(s: ShapeState, cfg: ShapeConfig, surprise: number): number {
+  if (cfg.familiarGate === null) return surprise;
+  if (surprise > s.held) s.held = surprise;
+  if (s.blockCount !== 0) return Math.min(surprise, HELD_SCORE);
+  const familiar = s.lastZ !== null && s.lastZ < cfg.familiarGate;
+  const score = familiar ? Math.min(s.held, HELD_SCORE) : s.held;
+  s.held = 0;
+  return score;
+}
+
+/** True once the state judges windows (its distance statistics are learnt). */
+export function judgingShapes(s: ShapeState): boolean {
+  return s.lastZ !== null;
 }
 
 /** Feeds one value; returns the window's novelty score in [0, 1] (0 except at a block's end). */
