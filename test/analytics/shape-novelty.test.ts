@@ -136,3 +136,25 @@ test('shape novelty - on a seasonal series, a missing daily jump is not excused 
   assert.ok(withGap.length > 0 && withGap[0] < missingFrom + 24, `alarms during the missing jump: ${withGap}`);
   assert.deepEqual(without, [], 'an ordinary day raises nothing then');
 });
+
+test('shape novelty - a value beyond the range of everything seen scores 1, within the tolerance it does not', () => {
+  const withRange: ShapeConfig = { ...cfg, rangeTolerance: 0.05 };
+  const feed = (values: number[]) => {
+    const s = newShape(withRange);
+    return values.map((x) => withShape(s, withRange, x, 0.5));
+  };
+  const rand = rng(19);
+  const ordinary = Array.from({ length: 2000 }, () => 10 + 10 * rand()); // range about [10, 20]
+  const early = feed([...ordinary.slice(0, 100), 40]);
+  assert.ok(early[100] < 1, 'a young series (learning windows not past) widens its range without alarm');
+  const beyond = feed([...ordinary, 20.8]); // 8 % of the range above the highest value
+  assert.equal(beyond[2000], 1);
+  const within = feed([...ordinary, 20.3]); // 3 %: inside the tolerance
+  assert.ok(within[2000] < 1, `scored ${within[2000]}`);
+  const below = feed([...ordinary, 9.2]);
+  assert.equal(below[2000], 1, 'the low side counts alike');
+  const noRange: ShapeConfig = { ...cfg, rangeTolerance: null };
+  const off = newShape(noRange);
+  const offScores = [...ordinary, 40].map((x) => withShape(off, noRange, x, 0.5));
+  assert.ok(offScores[2000] < 1, 'off unless rangeTolerance is set');
+});

@@ -49,6 +49,7 @@ export const SHAPE: ShapeConfig = {
   learnWindows: 50,
   distanceAlpha: 0.01,
   familiarGate: 1,
+  rangeTolerance: 0.05,
 };
 
 /**

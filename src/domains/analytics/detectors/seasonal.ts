@@ -7,7 +7,7 @@
 import { scored, unscored, type RawResult } from './types.js';
 import { newTracker, sigmaOf, trackRobust, type RobustTracker, type TrackerConfig } from './robust-stats.js';
 import { newSurprise, stepSurprise, type SurpriseConfig, type SurpriseState } from './surprise.js';
-import { gateSurprise, judgingShapes, newShape, stepShape, type ShapeConfig, type ShapeState } from './shape-novelty.js';
+import { gateSurprise, judgingShapes, newExtreme, newShape, stepShape, type ShapeConfig, type ShapeState } from './shape-novelty.js';
 import { DAY_MS, MIN_AUTOCORRELATION, MIN_CYCLES, WEEK_MS, WEEKLY_MARGIN, evaluatePeriods, freePeriod, medianGapMs } from './period.js';
 
 export interface SeasonalConfig {
@@ -168,6 +168,7 @@ function considerPeriods(ks: KeyState, cfg: SeasonalConfig): void {
  */
 function shapeScore(ks: KeyState, cfg: ShapeConfig, x: number, residual: number, surprise: number): number {
   const raw = (ks.shape ??= newShape(cfg));
+  const extreme = newExtreme(raw, cfg, x);
   const novelty = stepShape(raw, cfg, x);
   let judge = raw;
   if (Number.isFinite(residual)) {
@@ -176,7 +177,7 @@ function shapeScore(ks: KeyState, cfg: ShapeConfig, x: number, residual: number,
     if (judgingShapes(resid)) judge = resid;
   }
   const score = gateSurprise(judge, cfg, surprise);
-  return novelty > score ? novelty : score;
+  return extreme ? 1 : novelty > score ? novelty : score;
 }
 
 const CHECK_EVERY_POINTS = 64;

@@ -41,6 +41,12 @@ export interface ShapeConfig {
    * of past distances: a burst shaped like earlier ones is not news. null: no gate.
    */
   familiarGate: number | null;
+  /**
+   * A raw value beyond the range of every value seen before by more than this share of that
+   * range scores 1 (see newExtreme), once the prototypes' learning windows are past. Absent or
+   * null: off.
+   */
+  rangeTolerance?: number | null;
 }
 
 export interface ShapeState {
@@ -66,6 +72,9 @@ export interface ShapeState {
   lastZ: number | null;
   /** Highest surprise score of the current block, while the gate holds it. */
   held: number;
+  /** Smallest and largest raw value seen (for rangeTolerance; absent in older snapshots). */
+  xLo?: number;
+  xHi?: number;
 }
 
 export function newShape(cfg: ShapeConfig): ShapeState {
@@ -100,9 +109,35 @@ const HELD_SCORE = 0.95;
  * threshold there if the window is familiar (cfg.familiarGate).
  */
 export function withShape(s: ShapeState, cfg: ShapeConfig, x: number, surprise: number): number {
+  const extreme = newExtreme(s, cfg, x);
   const novelty = stepShape(s, cfg, x);
   const score = gateSurprise(s, cfg, surprise);
-  return novelty > score ? novelty : score;
+  return extreme ? 1 : novelty > score ? novelty : score;
+}
+
+/**
+ * True when x lies beyond the range of every raw value seen before by more than
+ * cfg.rangeTolerance of that range (then the range takes it in). A value the series has never
+ * come near is news whatever its shape or its deviation from a forecast that has already started
+ * to follow it: a price that drops to a record low inside an otherwise ordinary day, a
+ * temperature that sinks below anything in its history. Numenta's HTM detector for NAB flags the
+ * same "spatial anomaly" with the same 5 % tolerance (read from its description; no code taken).
+ * Judged only once the learning windows are past (the range of a young series widens all the
+ * time). Call it before stepShape for the same point.
+ */
+export function newExtreme(s: ShapeState, cfg: ShapeConfig, x: number): boolean {
+  const tolerance = cfg.rangeTolerance;
+  if (tolerance === undefined || tolerance === null) return false;
+  if (s.xLo === undefined || s.xHi === undefined) {
+    s.xLo = x;
+    s.xHi = x;
+    return false;
+  }
+  const margin = tolerance * (s.xHi - s.xLo);
+  const extreme = s.windows > cfg.learnWindows && margin > 0 && (x > s.xHi + margin || x < s.xLo - margin);
+  if (x < s.xLo) s.xLo = x;
+  if (x > s.xHi) s.xHi = x;
+  return extreme;
 }
 
 /**
