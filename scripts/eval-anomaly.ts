@@ -10,7 +10,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DETECTOR_KINDS, type DetectorKind } from '../src/domains/analytics/detectors/index.js';
 import { NAB_BOARD, SKAB_VALVE1 } from '../src/domains/analytics/eval/published.js';
-import { runNab, runSkab } from '../src/domains/analytics/eval/run-benchmarks.js';
+import { runNab, runSkab, runSkabNormal, type SkabNormalResult } from '../src/domains/analytics/eval/run-benchmarks.js';
 import { crossValidateNab, crossValidateSkab, type NabCvResult, type SkabCvResult } from '../src/domains/analytics/eval/cross-validate.js';
 import { renderAnomalyEval, replaceGenerated, type AnomalyEvalRecord } from '../src/domains/analytics/eval/render.js';
 import { NAB_GRID, SKAB_GRID, SKAB_FOLDS } from '../src/domains/analytics/eval/grids.js';
@@ -78,12 +78,15 @@ function main(): number {
   let found = 0;
   let nab: NabCvResult | undefined;
   let skab: SkabCvResult | undefined;
+  let skabNormal: SkabNormalResult | null = null;
   for (const d of targets) {
     if (!existsSync(d)) continue;
     if (isSkab(d)) {
       evalSkab(d, kinds);
       found++;
       skab = crossValidateSkab(d, 'auto', SKAB_GRID.candidates, SKAB_GRID.fixedIndex, SKAB_FOLDS);
+      skabNormal = runSkabNormal(d, 'auto');
+      if (skabNormal) console.log(`\nSKAB anomaly-free recording in ${skabNormal.pieces} pieces of ${skabNormal.pieceRows} rows: ${skabNormal.flaggedPercent.toFixed(2)} % of scored rows flagged`);
       console.log(`\nSKAB cross-validated: mean F1 ${skab.crossValidated.meanF1.toFixed(3)}, worst ${skab.crossValidated.worstF1.toFixed(3)}, mean FAR ${skab.crossValidated.meanFarPercent.toFixed(2)} %, worst ${skab.crossValidated.worstFarPercent.toFixed(2)} %`);
     } else if (isNab(d)) {
       evalNab(d, kinds);
@@ -97,7 +100,7 @@ function main(): number {
     return 1;
   }
   if (!values['no-record']) {
-    const record: AnomalyEvalRecord = { measured: new Date().toISOString().slice(0, 10), command: `npm run eval:anomaly -- ${positionals[0] ?? '../shared/datasets'}${values.record === 'anomaly' ? '' : ` --record ${values.record}`}`, nab, skab };
+    const record: AnomalyEvalRecord = { measured: new Date().toISOString().slice(0, 10), command: `npm run eval:anomaly -- ${positionals[0] ?? '../shared/datasets'}${values.record === 'anomaly' ? '' : ` --record ${values.record}`}`, nab, skab, skabNormal };
     const path = resultPath(values.record!);
     mkdirSync(join('bench', 'results'), { recursive: true });
     writeFileSync(path, JSON.stringify(record, null, 2) + '\n');

@@ -3,6 +3,7 @@
 // The scripts write the JSON and re-render the doc; a test re-renders from the stored JSON and
 // fails when the doc differs, so figures in the doc are never typed by hand.
 import type { NabCvResult, NabSummary, SkabCvResult, SkabSummary } from './cross-validate.js';
+import type { SkabNormalResult } from './run-benchmarks.js';
 
 export interface AnomalyEvalRecord {
   measured: string;
@@ -10,6 +11,8 @@ export interface AnomalyEvalRecord {
   detectorCost?: { nsPerPoint: number; detector: string };
   nab?: NabCvResult;
   skab?: SkabCvResult;
+  /** The fixed default on SKAB's anomaly-free recording (runSkabNormal); absent in older records. */
+  skabNormal?: SkabNormalResult | null;
 }
 
 const f1 = (x: number | null) => (x === null ? '–' : x.toFixed(1));
@@ -77,6 +80,12 @@ export function renderAnomalyEval(r: AnomalyEvalRecord): string {
       ...skabFolds(s.fixed, false),
       '',
     );
+    const normal = r.skabNormal;
+    if (normal)
+      out.push(
+        `Normal operation it was not fitted on (fixed default): SKAB's anomaly-free recording in ${normal.pieces} pieces of ${normal.pieceRows} rows (a labelled file's mean length), each fit on its first 400 rows: ${normal.flaggedRows} of ${normal.scoredRows} scored rows flagged (${f2(normal.flaggedPercent)} %).`,
+        '',
+      );
   }
   if (r.detectorCost) out.push(`Default detector (${r.detectorCost.detector}) cost: ${r.detectorCost.nsPerPoint.toFixed(0)} ns per point.`, '');
   return out.join('\n');
