@@ -158,3 +158,22 @@ test('shape novelty - a value beyond the range of everything seen scores 1, with
   const offScores = [...ordinary, 40].map((x) => withShape(off, noRange, x, 0.5));
   assert.ok(offScores[2000] < 1, 'off unless rangeTolerance is set');
 });
+
+test('shape novelty - an alarm for a new extreme explains itself with the range seen, not the forecast', () => {
+  const rand = rng(29);
+  for (const kind of ['robust', 'seasonal'] as const) {
+    const d = createDetector(kind, ['x'], { tuning: BATCH_TUNING });
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < 2000; i++) {
+      const x = 10 + 10 * rand();
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
+      d.update(i * 60_000, [x]);
+    }
+    const r = d.update(2000 * 60_000, [hi + 0.2 * (hi - lo)]);
+    assert.equal(r.alarm, true, kind);
+    const [low, high] = r.explanation!.expected;
+    assert.ok(Math.abs(low - (lo - 0.05 * (hi - lo))) < 1e-9 && Math.abs(high - (hi + 0.05 * (hi - lo))) < 1e-9, `${kind}: expected [${low}, ${high}] for a range [${lo}, ${hi}]`);
+  }
+});

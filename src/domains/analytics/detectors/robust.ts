@@ -5,7 +5,7 @@
 import { scored, unscored, type RawResult } from './types.js';
 import { newTracker, sigmaOf, trackRobust, type RobustTracker, type TrackerConfig } from './robust-stats.js';
 import { newSurprise, stepSurprise, type SurpriseConfig, type SurpriseState } from './surprise.js';
-import { newShape, withShape, type ShapeConfig, type ShapeState } from './shape-novelty.js';
+import { extremeBand, newShape, withShape, type ShapeConfig, type ShapeState } from './shape-novelty.js';
 
 export interface RobustConfig {
   tracker: TrackerConfig;
@@ -47,13 +47,19 @@ export function stepRobust(state: RobustState, cfg: RobustConfig, values: ArrayL
     const sigma = sigmaOf(ks.tracker);
     const z = trackRobust(ks.tracker, cfg.tracker, x);
     let score = stepSurprise(ks.surprise, cfg.surprise, Math.abs(z));
-    if (cfg.shape.enabled) score = withShape((ks.shape ??= newShape(cfg.shape)), cfg.shape, x, score);
+    let expectedLo = level - 3 * sigma;
+    let expectedHi = level + 3 * sigma;
+    if (cfg.shape.enabled) {
+      const band = ks.shape ? extremeBand(ks.shape, cfg.shape) : null;
+      score = withShape((ks.shape ??= newShape(cfg.shape)), cfg.shape, x, score);
+      if (band && (x < band[0] || x > band[1])) [expectedLo, expectedHi] = band;
+    }
     if (ks.tracker.n <= cfg.warmupPoints) warmingUp = true;
     if (score > bestScore) {
       best = k;
       bestScore = score;
-      lo = level - 3 * sigma;
-      hi = level + 3 * sigma;
+      lo = expectedLo;
+      hi = expectedHi;
     }
   }
   if (best < 0 || warmingUp) return unscored(out, true);

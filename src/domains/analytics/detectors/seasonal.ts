@@ -7,7 +7,7 @@
 import { scored, unscored, type RawResult } from './types.js';
 import { newTracker, sigmaOf, trackRobust, type RobustTracker, type TrackerConfig } from './robust-stats.js';
 import { newSurprise, stepSurprise, type SurpriseConfig, type SurpriseState } from './surprise.js';
-import { gateSurprise, judgingShapes, newExtreme, newShape, stepShape, type ShapeConfig, type ShapeState } from './shape-novelty.js';
+import { extremeBand, gateSurprise, judgingShapes, newExtreme, newShape, stepShape, type ShapeConfig, type ShapeState } from './shape-novelty.js';
 import { DAY_MS, MIN_AUTOCORRELATION, MIN_CYCLES, WEEK_MS, WEEKLY_MARGIN, evaluatePeriods, freePeriod, medianGapMs } from './period.js';
 
 export interface SeasonalConfig {
@@ -206,7 +206,13 @@ export function stepSeasonal(state: SeasonalState, cfg: SeasonalConfig, ts: numb
       ks.season[bin] += cfg.seasonAlpha * (dev > limit ? limit : dev < -limit ? -limit : dev);
     }
     let score = stepSurprise(ks.surprise, cfg.surprise, Math.abs(z));
-    if (cfg.shape.enabled) score = shapeScore(ks, cfg.shape, x, bin >= 0 ? x - s : NaN, score);
+    let expectedLo = forecast - 3 * sigma;
+    let expectedHi = forecast + 3 * sigma;
+    if (cfg.shape.enabled) {
+      const band = ks.shape ? extremeBand(ks.shape, cfg.shape) : null;
+      score = shapeScore(ks, cfg.shape, x, bin >= 0 ? x - s : NaN, score);
+      if (band && (x < band[0] || x > band[1])) [expectedLo, expectedHi] = band;
+    }
     ks.n++;
     if (ks.buffer) {
       ks.buffer.ts.push(ts);
@@ -217,8 +223,8 @@ export function stepSeasonal(state: SeasonalState, cfg: SeasonalConfig, ts: numb
     if (score > bestScore) {
       best = k;
       bestScore = score;
-      lo = forecast - 3 * sigma;
-      hi = forecast + 3 * sigma;
+      lo = expectedLo;
+      hi = expectedHi;
     }
   }
   if (best < 0 || warmingUp) return unscored(out, true);

@@ -126,18 +126,22 @@ export function withShape(s: ShapeState, cfg: ShapeConfig, x: number, surprise: 
  * time). Call it before stepShape for the same point.
  */
 export function newExtreme(s: ShapeState, cfg: ShapeConfig, x: number): boolean {
+  const band = extremeBand(s, cfg);
+  if (s.xLo === undefined || s.xHi === undefined || x < s.xLo) s.xLo = x;
+  if (s.xHi === undefined || x > s.xHi) s.xHi = x;
+  return band !== null && (x < band[0] || x > band[1]);
+}
+
+/**
+ * The values the next point may take without being a new extreme (newExtreme): the range seen so
+ * far widened by the tolerance on both sides; null while range novelty is off or not judging.
+ * An alarm raised by it explains itself with this band, not with the forecast's.
+ */
+export function extremeBand(s: ShapeState, cfg: ShapeConfig): [number, number] | null {
   const tolerance = cfg.rangeTolerance;
-  if (tolerance === undefined || tolerance === null) return false;
-  if (s.xLo === undefined || s.xHi === undefined) {
-    s.xLo = x;
-    s.xHi = x;
-    return false;
-  }
+  if (tolerance === undefined || tolerance === null || s.xLo === undefined || s.xHi === undefined || s.windows <= cfg.learnWindows) return null;
   const margin = tolerance * (s.xHi - s.xLo);
-  const extreme = s.windows > cfg.learnWindows && margin > 0 && (x > s.xHi + margin || x < s.xLo - margin);
-  if (x < s.xLo) s.xLo = x;
-  if (x > s.xHi) s.xHi = x;
-  return extreme;
+  return margin > 0 ? [s.xLo - margin, s.xHi + margin] : null;
 }
 
 /**
