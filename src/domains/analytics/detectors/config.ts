@@ -113,7 +113,8 @@ export const POLICIES: Record<'robust' | 'seasonal' | 'multivariate' | 'relation
   // hysteresis: an exit threshold below the entry one (0.75 until issue 15's second round) kept
   // faults open for a minute after the device had recovered, which was most of SKAB's false
   // alarms and the whole of its worst fold (10.5 % FAR, 18 % on files never seen). Without it the
-  // worst fold's FAR is 1.7 % for a pooled F1 of 0.814 instead of 0.840 (docs/analytics.md).
+  // worst fold's FAR is 1.7 % for a pooled F1 of 0.814 instead of 0.840, with the freeze level of
+  // that time (docs/analytics.md).
   multivariate: { threshold: MULTIVARIATE_THRESHOLD, exitThreshold: MULTIVARIATE_THRESHOLD, persistence: 5, refractoryPoints: 100 },
   relational: { threshold: 0.9999, exitThreshold: 0.999, persistence: 1, refractoryPoints: 100 },
 };
