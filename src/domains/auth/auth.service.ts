@@ -206,27 +206,32 @@ export class AuthService {
     const tenants = await this.store.listTenants();
     if (tenants.length > 0) return { created: false, tenantId: tenants[0]!.id };
     const tenantId = randomUUID();
-    const now = Date.now();
-    await this.store.createTenant({ id: tenantId, name: 'default', createdAt: now });
     const password = configuredPassword ?? randomBytes(15).toString('base64url');
+    const passwordHash = await hashPassword(password);
+    // Nodes starting together on a new shared database all find it empty. The admin's unique
+    // email decides which of them bootstraps, before any tenant exists: a node that made its own
+    // tenant first and dropped it on losing left a moment in which a third node could list that
+    // doomed tenant and take it for the default one.
     try {
-      await this.store.createUser({
-        id: randomUUID(),
-        tenantId,
-        email: ADMIN_EMAIL,
-        passwordHash: await hashPassword(password),
-        role: 'superadmin',
-        createdAt: now,
-      });
+      await this.store.createUser({ id: randomUUID(), tenantId, email: ADMIN_EMAIL, passwordHash, role: 'superadmin', createdAt: Date.now() });
     } catch (err) {
-      // Nodes starting together on a new shared database all find it empty; the admin's unique
-      // email lets one of them win. The others drop the tenant they made and use the winner's.
       const winner = await this.store.findUserByEmail(ADMIN_EMAIL);
       if (!winner) throw err;
-      await this.identity.deleteTenant(tenantId);
+      // The winner may still be creating its tenant (or have died before it did): make sure it exists.
+      await this.ensureTenant(winner.tenantId);
       return { created: false, tenantId: winner.tenantId };
     }
+    await this.ensureTenant(tenantId);
     return { created: true, tenantId, generatedPassword: configuredPassword ? undefined : password };
+  }
+
+  /** Creates the default tenant unless another node already has (the insert that loses is ignored). */
+  private async ensureTenant(tenantId: string): Promise<void> {
+    try {
+      await this.store.createTenant({ id: tenantId, name: 'default', createdAt: Date.now() });
+    } catch (err) {
+      if (!(await this.store.listTenants()).some((t) => t.id === tenantId)) throw err;
+    }
   }
 }
 
