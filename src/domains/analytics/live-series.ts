@@ -14,7 +14,8 @@ export interface SeriesModel {
   /**
    * A number for a one-key model, a record or a row in key order for a multivariate one. The
    * result carries its explanation when the point is anomalous (isAnomaly, so on every alarm); on
-   * ordinary points it may not (the live path reads it nowhere else, so none is built there).
+   * ordinary points it may not (the live path reads it nowhere else): multi-key models skip it
+   * there (updateForAlarms), the per-key wrapper builds it anyway (its direct calls measured faster).
    */
   update(ts: number, values: SeriesValues): DetectionResult;
   snapshot(): unknown;

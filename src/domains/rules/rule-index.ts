@@ -113,14 +113,14 @@ export class RuleIndex {
     }
   }
 
-  /** The indexes that apply to a device; `factsOf` is asked only when the tenant has rules by type or label. */
   /** The device's rule indexes if already resolved (no lookup, no promise), else undefined. */
   known(tenantId: string, deviceId: string): KeyIndex[] | undefined {
     return this.resolved.get(deviceId)?.get(tenantId);
   }
 
+  /** The indexes that apply to a device; `factsOf` is asked only when the tenant has rules by type or label. */
   async forDevice(tenantId: string, deviceId: string, factsOf: () => Promise<DeviceFacts | null>): Promise<KeyIndex[]> {
-    const cached = this.resolved.get(deviceId)?.get(tenantId);
+    const cached = this.known(tenantId, deviceId);
     if (cached) return cached;
     const generation = this.generation;
     const found = await this.find(tenantId, deviceId, factsOf);
