@@ -171,7 +171,6 @@ function plainKey(key: string | null): key is string {
   return first < 0x30 || first > 0x39;
 }
 
-/** Reads `"k":v,...}` (the cursor past the `{`) into points at ts; false to give up. */
 /** The key strings of the last message read, by position (see Reader.key). */
 const recentKeys: string[] = [];
 
@@ -180,6 +179,7 @@ function hasKey(points: readonly TelemetryPoint[], key: string): boolean {
   return false;
 }
 
+/** Reads `"k":v,...}` (the cursor past the `{`) into points at ts; false to give up. */
 function readValues(r: Reader, ts: number, out: TelemetryPoint[]): boolean {
   if (r.skipSpace() === CLOSE) {
     r.at++;
