@@ -41,7 +41,7 @@ export function registerDetectionWorkerMetrics(registry: Registry, stats: () => 
     },
   });
   const counter = (name: string, help: string, read: (s: DetectionWorkerStats) => number) => advancingCounter(registry, name, help, () => read(stats()));
-  counter('vigil_detection_skipped_points_total', 'Accepted points not scored because the detection worker was too far behind (VIGIL_DETECTION_MAX_BACKLOG_POINTS)', (s) => s.skippedPoints);
+  counter('vigil_detection_skipped_points_total', 'Accepted points not scored because the detection worker was too far behind (VIGIL_DETECTION_MAX_BACKLOG_POINTS) or being restarted', (s) => s.skippedPoints);
   counter('vigil_detection_worker_restarts_total', 'Times the detection worker died and was started again', (s) => s.restarts);
 }
 
